@@ -1,0 +1,168 @@
+//! The businesses a user belongs to: list them, create one.
+
+use std::time::Duration;
+
+use crate::api::business::BUSINESS_FIELDS;
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::http::Request;
+use crate::ids::{BusinessId, PageId, UserId};
+use crate::models::business::{Business, BusinessVertical};
+use crate::models::{check_enum_escape, check_name};
+use crate::pagination::ListRequest;
+
+/// Highest `timezone_id` the Graph API accepts.
+const MAX_TIMEZONE_ID: u32 = 592;
+
+/// The businesses of a user (the token's user by default). Get one with
+/// [`Client::businesses`].
+#[derive(Debug, Clone)]
+pub struct BusinessesHandler {
+    client: Client,
+    user: Option<UserId>,
+}
+
+impl BusinessesHandler {
+    pub(crate) fn new(client: Client) -> Self {
+        BusinessesHandler { client, user: None }
+    }
+
+    /// Acts on this user's businesses instead of the token user's (`/me`).
+    pub fn for_user(mut self, user: impl Into<UserId>) -> Self {
+        self.user = Some(user.into());
+        self
+    }
+
+    fn user_segment(&self) -> (String, Option<Error>) {
+        match &self.user {
+            Some(user) => (user.as_str().to_owned(), user.validate().err()),
+            None => ("me".to_owned(), None),
+        }
+    }
+
+    /// `GET /me/businesses`: the businesses the user can act on.
+    pub fn list(&self) -> ListRequest<Business> {
+        let (user, invalid) = self.user_segment();
+        let req = Request::get([user, "businesses".to_owned()]).param("fields", BUSINESS_FIELDS);
+        ListRequest::new(self.client.clone(), req, invalid)
+    }
+
+    /// `POST /me/businesses`: creates a business. `name` and `vertical` are required by the
+    /// Graph API.
+    pub fn create(&self, name: impl Into<String>, vertical: BusinessVertical) -> CreateBusiness {
+        let (user, invalid) = self.user_segment();
+        CreateBusiness {
+            client: self.client.clone(),
+            user,
+            invalid,
+            name: name.into(),
+            vertical,
+            primary_page: None,
+            timezone_id: None,
+            email: None,
+            timeout: None,
+        }
+    }
+}
+
+/// Builder for [`BusinessesHandler::create`].
+#[derive(Debug)]
+#[must_use = "a request does nothing until `.send().await`"]
+pub struct CreateBusiness {
+    client: Client,
+    user: String,
+    invalid: Option<Error>,
+    name: String,
+    vertical: BusinessVertical,
+    primary_page: Option<PageId>,
+    timezone_id: Option<u32>,
+    email: Option<String>,
+    timeout: Option<Duration>,
+}
+
+impl CreateBusiness {
+    /// The business's primary Page.
+    pub fn primary_page(mut self, page: impl Into<PageId>) -> Self {
+        self.primary_page = Some(page.into());
+        self
+    }
+
+    /// Its timezone id (0–592).
+    pub fn timezone_id(mut self, id: u32) -> Self {
+        self.timezone_id = Some(id);
+        self
+    }
+
+    /// Its contact email.
+    pub fn email(mut self, email: impl Into<String>) -> Self {
+        self.email = Some(email.into());
+        self
+    }
+
+    /// Per-request timeout, overriding the client's.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    fn validate(&self) -> Result<()> {
+        if let Some(err) = &self.invalid {
+            return Err(Error::invalid_input("user_id", err.to_string()));
+        }
+        check_name("name", &self.name)?;
+        if let BusinessVertical::Unlisted(raw) = &self.vertical {
+            check_enum_escape("vertical", raw)?;
+        }
+        if let Some(page) = &self.primary_page {
+            page.validate()?;
+        }
+        if let Some(tz) = self.timezone_id.filter(|tz| *tz > MAX_TIMEZONE_ID) {
+            return Err(Error::invalid_input(
+                "timezone_id",
+                format!("must be 0–{MAX_TIMEZONE_ID}, got {tz}"),
+            ));
+        }
+        if let Some(email) = &self.email {
+            let ok = email
+                .split_once('@')
+                .is_some_and(|(a, b)| !a.is_empty() && b.contains('.'))
+                && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+            if !ok {
+                return Err(Error::invalid_input("email", "is not an email address"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates the business and returns it (id, name, vertical).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] (and no request) for an empty name, a bad escape vertical, a
+    /// timezone id above 592, a malformed email or page id; otherwise any request error.
+    pub async fn send(self) -> Result<Business> {
+        self.validate()?;
+        let mut req = Request::post([self.user.as_str(), "businesses"])
+            .param("name", self.name.trim())
+            .param("vertical", self.vertical.as_str())
+            .with_timeout(self.timeout);
+        if let Some(page) = &self.primary_page {
+            req = req.param("primary_page", page.as_str());
+        }
+        if let Some(tz) = self.timezone_id {
+            req = req.param("timezone_id", tz.to_string());
+        }
+        if let Some(email) = &self.email {
+            req = req.param("email", email.as_str());
+        }
+        #[derive(serde::Deserialize)]
+        struct Created {
+            id: BusinessId,
+        }
+        let created: Created = self.client.execute(req).await?;
+        Ok(Business::created(
+            created.id,
+            self.name.trim().to_owned(),
+            self.vertical,
+        ))
+    }
+}

@@ -1,0 +1,81 @@
+//! One handler per resource. Handlers are cheap (a client clone and an id); their methods
+//! return builders that own their data and end in `.send()`.
+
+pub mod business;
+pub mod businesses;
+pub mod system_users;
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::http::Request;
+
+/// A single Graph API call with no options of its own beyond a timeout (and `fields` where
+/// the answer is a node). Ends in [`Call::send`].
+#[must_use = "a request does nothing until `.send().await`"]
+pub struct Call<T> {
+    pub(crate) client: Client,
+    pub(crate) request: Request,
+    pub(crate) invalid: Option<Error>,
+    _out: PhantomData<fn() -> T>,
+}
+
+impl<T> fmt::Debug for Call<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Call")
+            .field("method", &self.request.method)
+            .field("segments", &self.request.segments)
+            .field("params", &self.request.params)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: DeserializeOwned> Call<T> {
+    pub(crate) fn new(client: Client, request: Request, invalid: Option<Error>) -> Self {
+        Call {
+            client,
+            request,
+            invalid,
+            _out: PhantomData,
+        }
+    }
+
+    /// Per-request timeout, overriding the client's.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.request.timeout = Some(timeout);
+        self
+    }
+
+    /// Sends the request.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] (and no request) when an argument was bad; otherwise any
+    /// request error.
+    pub async fn send(self) -> Result<T> {
+        if let Some(err) = self.invalid {
+            return Err(err);
+        }
+        self.client.execute(self.request).await
+    }
+
+    /// Replaces the default `fields` with a raw Graph field list.
+    pub(crate) fn set_fields(mut self, fields: String) -> Self {
+        match crate::models::check_fields(&fields) {
+            Ok(()) => self.request.set_param("fields", fields),
+            Err(e) => {
+                self.invalid.get_or_insert(e);
+            }
+        }
+        self
+    }
+}
+
+/// The first validation error among several checks.
+pub(crate) fn first_error(checks: impl IntoIterator<Item = Result<()>>) -> Option<Error> {
+    checks.into_iter().find_map(Result::err)
+}

@@ -1,0 +1,278 @@
+//! System users: create (within the quota), list, read, rename.
+//!
+//! The Graph API cannot delete a system user. To retire one, invalidate its tokens and remove
+//! its asset assignments (offboarding), then rename it to mark it decommissioned.
+
+use std::time::Duration;
+
+use crate::api::Call;
+use crate::client::Client;
+use crate::error::{Error, Result, UnexpectedResponse};
+use crate::http::Request;
+use crate::ids::{BusinessId, SystemUserId};
+use crate::models::system_user::{SystemUser, SystemUserRole};
+use crate::models::{Ack, check_enum_escape, check_name};
+use crate::pagination::ListRequest;
+use crate::quota::QuotaUsage;
+
+/// Fields of the `system_users` list; `role` is an edge field, only available here.
+const LIST_FIELDS: &str = "id,name,role";
+/// Fields of the SystemUser node (it has no `role`).
+const NODE_FIELDS: &str = "id,name,created_time,finance_permission,ip_permission";
+/// Most system users the quota check will read; far above any tier's quota.
+const MAX_SCAN: usize = 10_000;
+
+/// A business's system users. Get one with
+/// [`BusinessHandler::system_users`](crate::api::business::BusinessHandler::system_users).
+#[derive(Debug, Clone)]
+pub struct SystemUsersHandler {
+    client: Client,
+    business: BusinessId,
+}
+
+impl SystemUsersHandler {
+    pub(crate) fn new(client: Client, business: BusinessId) -> Self {
+        SystemUsersHandler { client, business }
+    }
+
+    /// `POST /{business}/system_users`: creates a system user, after checking the quota.
+    ///
+    /// Without `.role(..)` the Graph API's default applies, which the quota counts as a
+    /// regular system user.
+    pub fn create(&self, name: impl Into<String>) -> CreateSystemUser {
+        CreateSystemUser {
+            client: self.client.clone(),
+            business: self.business.clone(),
+            name: name.into(),
+            role: None,
+            timeout: None,
+        }
+    }
+
+    /// `GET /{business}/system_users`: the business's system users, each with its role.
+    pub fn list(&self) -> ListRequest<SystemUser> {
+        ListRequest::new(
+            self.client.clone(),
+            self.list_request(),
+            self.business.validate().err(),
+        )
+    }
+
+    fn list_request(&self) -> Request {
+        Request::get([self.business.as_str(), "system_users"]).param("fields", LIST_FIELDS)
+    }
+
+    /// Renames a system user (`POST /{business}/system_users` with `system_user_id` and the
+    /// new `name`).
+    pub fn rename(&self, id: impl Into<SystemUserId>, name: impl Into<String>) -> RenameSystemUser {
+        RenameSystemUser {
+            client: self.client.clone(),
+            business: self.business.clone(),
+            id: id.into(),
+            name: name.into(),
+            timeout: None,
+        }
+    }
+
+    /// Reads every system user and counts them against the client's quota.
+    pub fn quota(&self) -> QuotaRequest {
+        QuotaRequest {
+            handler: self.clone(),
+            timeout: None,
+        }
+    }
+
+    async fn usage(&self, timeout: Option<Duration>) -> Result<QuotaUsage> {
+        self.business.validate()?;
+        let users = ListRequest::<SystemUser>::new(
+            self.client.clone(),
+            self.list_request().with_timeout(timeout),
+            None,
+        )
+        .collect(MAX_SCAN)
+        .await?;
+        Ok(QuotaUsage::count(
+            self.business.clone(),
+            self.client.quota_policy(),
+            &users,
+        ))
+    }
+}
+
+/// Builder for [`SystemUsersHandler::create`].
+#[derive(Debug)]
+#[must_use = "a request does nothing until `.send().await`"]
+pub struct CreateSystemUser {
+    client: Client,
+    business: BusinessId,
+    name: String,
+    role: Option<SystemUserRole>,
+    timeout: Option<Duration>,
+}
+
+impl CreateSystemUser {
+    /// The role: [`SystemUserRole::Admin`] for an admin system user,
+    /// [`SystemUserRole::Employee`] for a regular one.
+    pub fn role(mut self, role: SystemUserRole) -> Self {
+        self.role = Some(role);
+        self
+    }
+
+    /// Per-request timeout, overriding the client's (applies to each request made).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Checks the input and the quota, then creates the system user.
+    ///
+    /// When the client enforces a quota, this first reads every system user of the business
+    /// and returns [`Error::QuotaExceeded`] without sending the create if the new one would
+    /// not fit. Creates for one business are serialized within the client (and its clones),
+    /// so concurrent creates cannot both slip under the limit.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a bad business id, name or role; [`Error::QuotaExceeded`];
+    /// any request error.
+    pub async fn send(self) -> Result<SystemUser> {
+        self.business.validate()?;
+        check_name("name", &self.name)?;
+        if let Some(SystemUserRole::Other(raw)) = &self.role {
+            check_enum_escape("role", raw)?;
+        }
+        let name = self.name.trim().to_owned();
+        let kind = SystemUserRole::kind_of(self.role.as_ref());
+
+        let handler = SystemUsersHandler::new(self.client.clone(), self.business.clone());
+        let _serialized = if self.client.quota_policy().quota().is_some() {
+            let guard = self.client.create_lock(&self.business).lock_owned().await;
+            let usage = handler.usage(self.timeout).await?;
+            usage.check(kind)?;
+            tracing::debug!(business = %self.business, %kind, %usage, "system-user quota has room");
+            Some(guard)
+        } else {
+            None
+        };
+
+        let mut req = Request::post([self.business.as_str(), "system_users"])
+            .param("name", name.clone())
+            .with_timeout(self.timeout);
+        if let Some(role) = &self.role {
+            req = req.param("role", role.as_str());
+        }
+        #[derive(serde::Deserialize)]
+        struct Created {
+            id: SystemUserId,
+        }
+        let created: Created = self.client.execute(req).await?;
+        Ok(SystemUser::created(created.id, name, self.role))
+    }
+}
+
+/// Builder for [`SystemUsersHandler::rename`].
+#[derive(Debug)]
+#[must_use = "a request does nothing until `.send().await`"]
+pub struct RenameSystemUser {
+    client: Client,
+    business: BusinessId,
+    id: SystemUserId,
+    name: String,
+    timeout: Option<Duration>,
+}
+
+impl RenameSystemUser {
+    /// Per-request timeout, overriding the client's.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Renames the system user; returns it with its new name.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a bad id or name; [`Error::UnexpectedResponse`] when the
+    /// server answers `success: false`; any request error.
+    pub async fn send(self) -> Result<SystemUser> {
+        self.business.validate()?;
+        self.id.validate()?;
+        check_name("name", &self.name)?;
+        let name = self.name.trim().to_owned();
+        let req = Request::post([self.business.as_str(), "system_users"])
+            .param("system_user_id", self.id.as_str())
+            .param("name", name.clone())
+            .with_timeout(self.timeout);
+        let path = self.client.path_for(&req);
+        let Ack(ok) = self.client.execute(req).await?;
+        if !ok {
+            return Err(Error::UnexpectedResponse(Box::new(UnexpectedResponse {
+                method: reqwest::Method::POST,
+                path,
+                status: 200,
+                reason: "the server answered success: false".into(),
+                content_type: None,
+                snippet: String::new(),
+                headers: Default::default(),
+            })));
+        }
+        Ok(SystemUser::created(self.id, name, None))
+    }
+}
+
+/// Builder for [`SystemUsersHandler::quota`].
+#[derive(Debug)]
+#[must_use = "a request does nothing until `.send().await`"]
+pub struct QuotaRequest {
+    handler: SystemUsersHandler,
+    timeout: Option<Duration>,
+}
+
+impl QuotaRequest {
+    /// Per-request timeout for each page read.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Reads every system user of the business and counts admins and regular ones.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a bad business id; any request error.
+    pub async fn send(self) -> Result<QuotaUsage> {
+        self.handler.usage(self.timeout).await
+    }
+}
+
+/// One system user, by its app-scoped id. Get one with [`Client::system_user`].
+///
+/// There is no delete: the Graph API cannot delete system users. Invalidate its tokens and
+/// remove its assignments instead.
+#[derive(Debug, Clone)]
+pub struct SystemUserHandler {
+    client: Client,
+    id: SystemUserId,
+}
+
+impl SystemUserHandler {
+    pub(crate) fn new(client: Client, id: SystemUserId) -> Self {
+        SystemUserHandler { client, id }
+    }
+
+    /// The system user's id.
+    pub fn id(&self) -> &SystemUserId {
+        &self.id
+    }
+
+    /// `GET /{system_user}`: the node's fields (`role` is not one of them; read it from the
+    /// business's list).
+    pub fn get(&self) -> Call<SystemUser> {
+        let req = Request::get([self.id.as_str()]).param("fields", NODE_FIELDS);
+        Call::new(self.client.clone(), req, self.id.validate().err())
+    }
+}
+
+impl Call<SystemUser> {
+    /// Reads a raw Graph field list instead of the default set.
+    pub fn fields_raw(self, fields: impl Into<String>) -> Self {
+        self.set_fields(fields.into())
+    }
+}

@@ -1,0 +1,460 @@
+//! [`Client`] and [`ClientBuilder`].
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use secrecy::SecretString;
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use crate::api::business::BusinessHandler;
+use crate::api::businesses::BusinessesHandler;
+use crate::api::system_users::SystemUserHandler;
+use crate::config::{
+    AccessTier, ApiVersion, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, ProofMode, SystemUserQuota,
+};
+use crate::error::{Error, Result};
+use crate::http::Request;
+use crate::ids::{BusinessId, SystemUserId};
+
+/// The default Graph API host.
+pub const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com";
+
+/// The `User-Agent` every request carries.
+pub const USER_AGENT: &str = concat!("meta-business/", env!("CARGO_PKG_VERSION"));
+
+/// How the client checks the system-user quota before creating a system user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum QuotaPolicy {
+    /// Enforce the quota Meta documents for this tier.
+    Tier(AccessTier),
+    /// Enforce a custom quota (for when Meta changes the numbers).
+    Custom(SystemUserQuota),
+    /// Do not check; the server decides.
+    Disabled,
+}
+
+impl QuotaPolicy {
+    /// The quota enforced, if any.
+    pub fn quota(self) -> Option<SystemUserQuota> {
+        match self {
+            QuotaPolicy::Tier(tier) => Some(tier.quota()),
+            QuotaPolicy::Custom(quota) => Some(quota),
+            QuotaPolicy::Disabled => None,
+        }
+    }
+
+    /// The tier, when the quota comes from one.
+    pub fn tier(self) -> Option<AccessTier> {
+        match self {
+            QuotaPolicy::Tier(tier) => Some(tier),
+            _ => None,
+        }
+    }
+}
+
+/// A Graph API client for Business Manager system users.
+///
+/// Cheap to clone (an `Arc` inside; no need to wrap it in another) and `Send + Sync`. Clones
+/// share the HTTP connection pool and the per-business lock that serializes system-user
+/// creation, so the quota check holds across tasks.
+///
+/// ```no_run
+/// use meta_business::{AccessTier, Client, SystemUserRole};
+/// # async fn run() -> meta_business::Result<()> {
+/// let client = Client::builder()
+///     .access_token("EAAB...")
+///     .app_secret("app-secret")
+///     .access_tier(AccessTier::Limited)
+///     .build()?;
+/// let su = client
+///     .business("1234567890")
+///     .system_users()
+///     .create("reporting-server")
+///     .role(SystemUserRole::Employee)
+///     .send()
+///     .await?;
+/// println!("created {}", su.id);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) token: Arc<SecretString>,
+}
+
+pub(crate) struct Shared {
+    pub(crate) http: reqwest::Client,
+    pub(crate) base_url: Url,
+    pub(crate) version: ApiVersion,
+    pub(crate) app_secret: Option<SecretString>,
+    pub(crate) proof_mode: ProofMode,
+    pub(crate) timeout: Duration,
+    pub(crate) quota: QuotaPolicy,
+    create_locks: Mutex<HashMap<BusinessId, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl Client {
+    /// Starts configuring a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A clone of this client that acts as another user (another token), sharing everything
+    /// else. The token is checked when a request is sent.
+    pub fn with_token(&self, token: impl Into<SecretString>) -> Client {
+        Client {
+            shared: Arc::clone(&self.shared),
+            token: Arc::new(token.into()),
+        }
+    }
+
+    /// The business with this id.
+    pub fn business(&self, id: impl Into<BusinessId>) -> BusinessHandler {
+        BusinessHandler::new(self.clone(), id.into())
+    }
+
+    /// The businesses of the token's user (`/me/businesses`): list them, create one.
+    pub fn businesses(&self) -> BusinessesHandler {
+        BusinessesHandler::new(self.clone())
+    }
+
+    /// The system user with this app-scoped id.
+    pub fn system_user(&self, id: impl Into<SystemUserId>) -> SystemUserHandler {
+        SystemUserHandler::new(self.clone(), id.into())
+    }
+
+    /// The API version requests use.
+    pub fn api_version(&self) -> &ApiVersion {
+        &self.shared.version
+    }
+
+    /// The base URL requests go to.
+    pub fn base_url(&self) -> &Url {
+        &self.shared.base_url
+    }
+
+    /// The quota policy applied when creating system users.
+    pub fn quota_policy(&self) -> QuotaPolicy {
+        self.shared.quota
+    }
+
+    /// Whether an app secret is configured (and `appsecret_proof` sent).
+    pub fn has_app_secret(&self) -> bool {
+        self.shared.app_secret.is_some()
+    }
+
+    /// `GET /{path}` with the client's auth, proof and error mapping, decoded into any type:
+    /// the escape hatch for edges this crate does not wrap.
+    ///
+    /// `path` is relative to the version (`"me/businesses"`); `access_token`,
+    /// `appsecret_proof` and `appsecret_time` are added by the client and rejected here.
+    ///
+    /// ```no_run
+    /// # async fn run(client: meta_business::Client) -> meta_business::Result<()> {
+    /// let me: serde_json::Value = client.get("me", &[("fields", "id,name")]).await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a bad path or a reserved parameter, before sending;
+    /// otherwise as any request.
+    pub async fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, &str)]) -> Result<T> {
+        let req = Request::raw(reqwest::Method::GET, path, query)?;
+        self.execute(req).await
+    }
+
+    /// `POST /{path}` with form parameters; see [`Client::get`].
+    ///
+    /// # Errors
+    /// As [`Client::get`].
+    pub async fn post<T: DeserializeOwned>(&self, path: &str, form: &[(&str, &str)]) -> Result<T> {
+        let req = Request::raw(reqwest::Method::POST, path, form)?;
+        self.execute(req).await
+    }
+
+    /// `DELETE /{path}` with query parameters; see [`Client::get`].
+    ///
+    /// # Errors
+    /// As [`Client::get`].
+    pub async fn delete<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<T> {
+        let req = Request::raw(reqwest::Method::DELETE, path, query)?;
+        self.execute(req).await
+    }
+
+    /// The lock that serializes system-user creation for one business within this client
+    /// and its clones.
+    pub(crate) fn create_lock(&self, business: &BusinessId) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = match self.shared.create_locks.lock() {
+            Ok(guard) => guard,
+            // A panic while holding this map cannot leave it inconsistent (insert-only).
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        Arc::clone(locks.entry(business.clone()).or_default())
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.shared.base_url.as_str())
+            .field("api_version", &self.shared.version.as_str())
+            .field("access_token", &"[redacted]")
+            .field(
+                "app_secret",
+                &self.shared.app_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .field("proof_mode", &self.shared.proof_mode)
+            .field("timeout", &self.shared.timeout)
+            .field("quota", &self.shared.quota)
+            .finish()
+    }
+}
+
+/// Configures a [`Client`]. Only the access token is required.
+///
+/// Setters never fail; [`ClientBuilder::build`] checks everything and names the field at
+/// fault.
+#[derive(Default)]
+pub struct ClientBuilder {
+    access_token: Option<SecretString>,
+    app_secret: Option<SecretString>,
+    proof_mode: ProofMode,
+    api_version: Option<String>,
+    base_url: Option<String>,
+    timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
+    quota: Option<QuotaPolicy>,
+    http_client: Option<reqwest::Client>,
+}
+
+impl ClientBuilder {
+    /// The access token of an admin user or admin system user (required). It is sent only as
+    /// `Authorization: Bearer`, never in a URL.
+    pub fn access_token(mut self, token: impl Into<SecretString>) -> Self {
+        self.access_token = Some(token.into());
+        self
+    }
+
+    /// The app secret. With it, every request carries `appsecret_proof`, which token
+    /// generation requires and which "Require App Secret" apps require everywhere.
+    pub fn app_secret(mut self, secret: impl Into<SecretString>) -> Self {
+        self.app_secret = Some(secret.into());
+        self
+    }
+
+    /// The form of `appsecret_proof` (classic by default).
+    pub fn proof_mode(mut self, mode: ProofMode) -> Self {
+        self.proof_mode = mode;
+        self
+    }
+
+    /// The Graph API version, `vN.N` (default [`ApiVersion::DEFAULT`]).
+    pub fn api_version(mut self, version: impl Into<String>) -> Self {
+        self.api_version = Some(version.into());
+        self
+    }
+
+    /// Another base URL than `https://graph.facebook.com`: a proxy, or a test server.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// Total time allowed for one HTTP request (default 30 s); builders can override it per
+    /// call with `.timeout(..)`.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Time allowed to establish a connection (default 10 s). Ignored with
+    /// [`ClientBuilder::http_client`], which brings its own.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// The app's Marketing API access tier, which sets the system-user quota enforced before
+    /// creating a system user. Without this call the client assumes [`AccessTier::Limited`],
+    /// the tier new apps start at.
+    pub fn access_tier(mut self, tier: AccessTier) -> Self {
+        self.quota = Some(QuotaPolicy::Tier(tier));
+        self
+    }
+
+    /// A custom system-user quota, replacing the tier's.
+    pub fn system_user_quota(mut self, quota: SystemUserQuota) -> Self {
+        self.quota = Some(QuotaPolicy::Custom(quota));
+        self
+    }
+
+    /// Turns the client-side quota check off; the server alone decides.
+    pub fn disable_quota_check(mut self) -> Self {
+        self.quota = Some(QuotaPolicy::Disabled);
+        self
+    }
+
+    /// A preconfigured `reqwest::Client` (proxies, custom TLS). Its own timeouts and pool
+    /// apply; the client still sets `User-Agent` and the per-request timeout.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
+    /// Reads the examples' environment contract: `META_ACCESS_TOKEN`, `META_APP_SECRET`,
+    /// `META_GRAPH_URL`, `META_API_VERSION`, `META_ACCESS_TIER`. Unset variables leave the
+    /// builder as it was; an invalid value fails at [`ClientBuilder::build`] (or here, for
+    /// the tier).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming `access_tier` for an unknown `META_ACCESS_TIER`.
+    pub fn from_env(mut self) -> Result<Self> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        if let Some(token) = var("META_ACCESS_TOKEN") {
+            self = self.access_token(token);
+        }
+        if let Some(secret) = var("META_APP_SECRET") {
+            self = self.app_secret(secret);
+        }
+        if let Some(url) = var("META_GRAPH_URL") {
+            self = self.base_url(url);
+        }
+        if let Some(version) = var("META_API_VERSION") {
+            self = self.api_version(version);
+        }
+        if let Some(tier) = var("META_ACCESS_TIER") {
+            self = self.access_tier(tier.parse()?);
+        }
+        Ok(self)
+    }
+
+    /// Checks the configuration and builds the client.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming `access_token`, `app_secret`, `api_version`,
+    /// `base_url`, `timeout` or `connect_timeout`; [`Error::Setup`] if the TLS backend fails
+    /// to initialize.
+    pub fn build(self) -> Result<Client> {
+        let token = self
+            .access_token
+            .ok_or_else(|| Error::invalid_input("access_token", "is required"))?;
+        crate::http::check_token(&token)?;
+        if let Some(secret) = &self.app_secret {
+            crate::http::check_app_secret(secret)?;
+        }
+        let version = match &self.api_version {
+            Some(raw) => ApiVersion::new(raw.trim())?,
+            None => ApiVersion::default(),
+        };
+        let base_url = parse_base_url(self.base_url.as_deref().unwrap_or(DEFAULT_GRAPH_URL))?;
+        let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
+        if timeout.is_zero() {
+            return Err(Error::invalid_input("timeout", "must be greater than zero"));
+        }
+        let connect_timeout = self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+        if connect_timeout.is_zero() {
+            return Err(Error::invalid_input(
+                "connect_timeout",
+                "must be greater than zero",
+            ));
+        }
+        let http = match self.http_client {
+            Some(http) => http,
+            None => reqwest::Client::builder()
+                .user_agent(USER_AGENT)
+                .connect_timeout(connect_timeout)
+                .timeout(timeout)
+                .build()
+                .map_err(|e| Error::Setup(e.without_url()))?,
+        };
+        Ok(Client {
+            shared: Arc::new(Shared {
+                http,
+                base_url,
+                version,
+                app_secret: self.app_secret,
+                proof_mode: self.proof_mode,
+                timeout,
+                quota: self.quota.unwrap_or(QuotaPolicy::Tier(AccessTier::Limited)),
+                create_locks: Mutex::new(HashMap::new()),
+            }),
+            token: Arc::new(token),
+        })
+    }
+}
+
+fn parse_base_url(raw: &str) -> Result<Url> {
+    let bad = |why: &str| Error::invalid_input("base_url", why.to_owned());
+    let url = Url::parse(raw.trim()).map_err(|e| bad(&format!("is not a URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(bad("must be http or https"));
+    }
+    if url.cannot_be_a_base() || url.host().is_none() {
+        return Err(bad("must have a host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad(
+            "must not have a query or fragment (the access token never goes in a URL)",
+        ));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad("must not carry credentials"));
+    }
+    Ok(url)
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field(
+                "access_token",
+                &self.access_token.as_ref().map(|_| "[redacted]"),
+            )
+            .field(
+                "app_secret",
+                &self.app_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .field("proof_mode", &self.proof_mode)
+            .field("api_version", &self.api_version)
+            .field("base_url", &self.base_url)
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("quota", &self.quota)
+            .field("http_client", &self.http_client.as_ref().map(|_| "custom"))
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_is_send_sync_and_cheap_to_clone() {
+        fn assert_send_sync<T: Send + Sync + Clone + 'static>() {}
+        assert_send_sync::<Client>();
+    }
+
+    #[test]
+    fn base_url_rules() {
+        assert!(parse_base_url("http://127.0.0.1:8080").is_ok());
+        assert!(parse_base_url("https://proxy.example/graph/").is_ok());
+        for bad in [
+            "ftp://x",
+            "not a url",
+            "https://x/?access_token=1",
+            "https://u:p@x",
+            "https://x/#f",
+        ] {
+            assert!(parse_base_url(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,481 @@
+//! The crate's one error type, the Graph error envelope, and the classification predicates.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use reqwest::Method;
+use reqwest::header::HeaderMap;
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::config::{AccessTier, SystemUserKind};
+use crate::ids::BusinessId;
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong, from bad input to a Graph error.
+///
+/// No variant's `Display` or `Debug` contains the access token, the app secret or an
+/// `appsecret_proof`: messages and body snippets are scrubbed of them before the error is
+/// built, and URLs (which may carry a proof) are never kept.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The Graph API answered with an error envelope (`{"error": {...}}`), whatever the HTTP
+    /// status, including a 200.
+    #[error(transparent)]
+    Api(Box<ApiError>),
+
+    /// The request could not be sent or its response could not be read: DNS, connect, TLS,
+    /// timeout, reset connection.
+    #[error("transport error on {method} {path}: {source}")]
+    Transport {
+        /// HTTP method.
+        method: Method,
+        /// Request path without the query.
+        path: String,
+        /// The underlying error, with its URL removed.
+        #[source]
+        source: reqwest::Error,
+    },
+
+    /// The body was JSON-like but did not match the expected shape.
+    #[error(
+        "could not decode the response to {method} {path} (HTTP {status}) at `{json_path}`: {source}; body starts {snippet:?}"
+    )]
+    Decode {
+        /// HTTP method.
+        method: Method,
+        /// Request path without the query.
+        path: String,
+        /// HTTP status.
+        status: u16,
+        /// Where in the JSON document decoding failed (`data[3].id`, or `.` for the root).
+        json_path: String,
+        /// The start of the body, capped and scrubbed of secrets (empty when the response
+        /// carries a credential).
+        snippet: String,
+        /// The decoder's error.
+        #[source]
+        source: serde_json::Error,
+    },
+
+    /// The response was not a Graph API answer at all: an HTML error page, an empty body, a
+    /// non-JSON body, or a non-2xx status without an error envelope.
+    #[error(transparent)]
+    UnexpectedResponse(Box<UnexpectedResponse>),
+
+    /// An argument was rejected before any request was sent.
+    #[error("invalid input `{field}`: {reason}")]
+    InvalidInput {
+        /// The argument or field at fault.
+        field: Cow<'static, str>,
+        /// Why it was rejected.
+        reason: String,
+    },
+
+    /// Creating the system user would exceed the business's system-user quota; nothing was
+    /// sent.
+    #[error(
+        "system-user quota exceeded for business {business}: {existing} {role} system user(s) exist and the limit is {limit}{}",
+        tier.map(|t| format!(" for the {t} access tier")).unwrap_or_else(|| " (custom quota)".to_owned())
+    )]
+    QuotaExceeded {
+        /// The business.
+        business: BusinessId,
+        /// The configured access tier, or `None` when a custom quota is set.
+        tier: Option<AccessTier>,
+        /// The kind of system user that did not fit.
+        role: SystemUserKind,
+        /// The limit for that kind.
+        limit: u32,
+        /// How many of that kind exist already.
+        existing: u32,
+    },
+
+    /// Paging stopped because the server's cursors made no progress.
+    #[error("paging {path} stopped: {reason}")]
+    Pagination {
+        /// The list's path.
+        path: String,
+        /// What went wrong (a repeated cursor, a missing one).
+        reason: String,
+    },
+
+    /// The HTTP client could not be built (the TLS backend failed to initialize).
+    #[error("could not set up the HTTP client: {0}")]
+    Setup(#[source] reqwest::Error),
+
+    /// A bounded collect found more items than its bound.
+    #[error("{path} has more than {max} items; raise the bound or read it page by page")]
+    TooManyItems {
+        /// The list's path.
+        path: String,
+        /// The bound that was passed.
+        max: usize,
+    },
+}
+
+impl Error {
+    pub(crate) fn invalid_input(
+        field: impl Into<Cow<'static, str>>,
+        reason: impl Into<String>,
+    ) -> Self {
+        Error::InvalidInput {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// The Graph error, when the server sent one.
+    pub fn api_error(&self) -> Option<&ApiError> {
+        match self {
+            Error::Api(api) => Some(api),
+            _ => None,
+        }
+    }
+
+    /// The Graph error `code`, when the server sent one.
+    pub fn code(&self) -> Option<i64> {
+        self.api_error().and_then(|e| e.graph.code)
+    }
+
+    /// The HTTP status of the response, when there was one.
+    pub fn http_status(&self) -> Option<u16> {
+        match self {
+            Error::Api(api) => Some(api.status),
+            Error::Decode { status, .. } => Some(*status),
+            Error::UnexpectedResponse(r) => Some(r.status),
+            Error::Transport { source, .. } => source.status().map(|s| s.as_u16()),
+            _ => None,
+        }
+    }
+
+    /// Whether trying again later may succeed: Graph codes 1, 2, 4, 17, 32, 341, 613 and
+    /// 80000–80014, an error flagged `is_transient`, HTTP 5xx, a timeout or a connection
+    /// failure.
+    ///
+    /// Whether a retry is *safe* is another question: a create that failed this way may have
+    /// happened.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Api(api) => api.is_transient(),
+            Error::UnexpectedResponse(r) => r.status >= 500 || r.status == 429,
+            Error::Transport { source, .. } => {
+                source.is_timeout()
+                    || source.is_connect()
+                    || source.is_request()
+                    || source.is_body()
+                    || source.status().is_some_and(|s| s.is_server_error())
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether this is a rate limit: Graph codes 4, 17, 32, 341, 613 or 80000–80014, or HTTP
+    /// 429.
+    pub fn is_rate_limited(&self) -> bool {
+        match self {
+            Error::Api(api) => api.is_rate_limited(),
+            Error::UnexpectedResponse(r) => r.status == 429,
+            _ => false,
+        }
+    }
+
+    /// Whether the access token (or its proof) was rejected: code 190 (with any subcode), 102,
+    /// 104, or a token subcode (458, 459, 460, 463, 464, 467, 492). Get a new token; retrying
+    /// will not help.
+    pub fn is_auth(&self) -> bool {
+        self.api_error().is_some_and(ApiError::is_auth)
+    }
+
+    /// Whether the token lacks a permission or role: code 10 or 200–299.
+    pub fn is_permission(&self) -> bool {
+        self.api_error().is_some_and(ApiError::is_permission)
+    }
+
+    /// Whether the request timed out.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::Transport { source, .. } if source.is_timeout())
+    }
+
+    /// Whether the connection could not be established.
+    pub fn is_connect(&self) -> bool {
+        matches!(self, Error::Transport { source, .. } if source.is_connect())
+    }
+}
+
+/// A response that was not a Graph API answer; see [`Error::UnexpectedResponse`].
+#[derive(Debug, Clone, thiserror::Error)]
+#[error(
+    "unexpected response to {method} {path} (HTTP {status}): {reason}; body starts {snippet:?}"
+)]
+#[non_exhaustive]
+pub struct UnexpectedResponse {
+    /// HTTP method.
+    pub method: Method,
+    /// Request path without the query.
+    pub path: String,
+    /// HTTP status.
+    pub status: u16,
+    /// What was wrong with it.
+    pub reason: String,
+    /// The `Content-Type` header, if any.
+    pub content_type: Option<String>,
+    /// The start of the body, capped and scrubbed of secrets.
+    pub snippet: String,
+    /// The response headers.
+    pub headers: HeaderMap,
+}
+
+/// A Graph API error: the envelope the server sent, with the HTTP context.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ApiError {
+    /// The `error` object of the response.
+    pub graph: GraphError,
+    /// HTTP status (often 400, sometimes 200; classify by [`GraphError::code`], not by status).
+    pub status: u16,
+    /// HTTP method of the request.
+    pub method: Method,
+    /// Request path, without the query.
+    pub path: String,
+    /// Response headers (usage headers such as `X-Business-Use-Case-Usage` among them).
+    pub headers: HeaderMap,
+}
+
+const TRANSIENT_CODES: &[i64] = &[1, 2, 4, 17, 32, 341, 613];
+const RATE_LIMIT_CODES: &[i64] = &[4, 17, 32, 341, 613];
+const BUC_RATE_LIMIT: std::ops::RangeInclusive<i64> = 80000..=80014;
+const AUTH_CODES: &[i64] = &[102, 104, 190];
+const AUTH_SUBCODES: &[i64] = &[458, 459, 460, 463, 464, 467, 492];
+
+impl ApiError {
+    /// See [`Error::is_transient`].
+    pub fn is_transient(&self) -> bool {
+        self.graph.is_transient == Some(true)
+            || self.is_rate_limited()
+            || self
+                .graph
+                .code
+                .is_some_and(|c| TRANSIENT_CODES.contains(&c))
+            || self.status >= 500
+    }
+
+    /// See [`Error::is_rate_limited`].
+    pub fn is_rate_limited(&self) -> bool {
+        self.graph
+            .code
+            .is_some_and(|c| RATE_LIMIT_CODES.contains(&c) || BUC_RATE_LIMIT.contains(&c))
+            || self.status == 429
+    }
+
+    /// See [`Error::is_auth`].
+    pub fn is_auth(&self) -> bool {
+        self.graph.code.is_some_and(|c| AUTH_CODES.contains(&c))
+            || self
+                .graph
+                .error_subcode
+                .is_some_and(|s| AUTH_SUBCODES.contains(&s))
+    }
+
+    /// See [`Error::is_permission`].
+    pub fn is_permission(&self) -> bool {
+        self.graph
+            .code
+            .is_some_and(|c| c == 10 || (200..=299).contains(&c))
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let g = &self.graph;
+        f.write_str("Graph API error")?;
+        match (g.code, g.error_subcode) {
+            (Some(code), Some(sub)) => write!(f, " #{code}/{sub}")?,
+            (Some(code), None) => write!(f, " #{code}")?,
+            _ => {}
+        }
+        if let Some(kind) = &g.error_type {
+            write!(f, " ({kind})")?;
+        }
+        write!(f, ": {}", g.message)?;
+        if let Some(title) = &g.error_user_title {
+            write!(f, " [{title}")?;
+            if let Some(msg) = &g.error_user_msg {
+                write!(f, ": {msg}")?;
+            }
+            f.write_str("]")?;
+        }
+        write!(f, " on {} {} (HTTP {}", self.method, self.path, self.status)?;
+        if let Some(trace) = &g.fbtrace_id {
+            write!(f, ", fbtrace_id {trace}")?;
+        }
+        f.write_str(")")
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// The `error` object of a Graph API response, every documented key kept.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct GraphError {
+    /// Developer-facing message.
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub message: String,
+    /// Error type, e.g. `OAuthException`.
+    #[serde(rename = "type", default, deserialize_with = "lenient_opt_string")]
+    pub error_type: Option<String>,
+    /// Error code (see Meta's error-handling guide).
+    #[serde(default, deserialize_with = "lenient_opt_i64")]
+    pub code: Option<i64>,
+    /// Error subcode.
+    #[serde(default, deserialize_with = "lenient_opt_i64")]
+    pub error_subcode: Option<i64>,
+    /// Localized title meant for end users.
+    #[serde(default, deserialize_with = "lenient_opt_string")]
+    pub error_user_title: Option<String>,
+    /// Localized message meant for end users.
+    #[serde(default, deserialize_with = "lenient_opt_string")]
+    pub error_user_msg: Option<String>,
+    /// Meta's trace id; quote it when asking Meta for support.
+    #[serde(default, deserialize_with = "lenient_opt_string")]
+    pub fbtrace_id: Option<String>,
+    /// Whether Meta says retrying may succeed.
+    #[serde(default, deserialize_with = "lenient_opt_bool")]
+    pub is_transient: Option<bool>,
+    /// Extra detail such as `blame_field_specs`. Meta sends it either as an object or as a
+    /// JSON-encoded string; a string that holds JSON is decoded, any other string is kept as
+    /// a JSON string.
+    #[serde(default, deserialize_with = "error_data")]
+    pub error_data: Option<serde_json::Value>,
+}
+
+fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(lenient_opt_string(d)?.unwrap_or_default())
+}
+
+fn lenient_opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(s) => Some(s),
+        other => Some(other.to_string()),
+    })
+}
+
+fn lenient_opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Number(n) => n.as_i64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    })
+}
+
+fn lenient_opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Bool(b) => Some(b),
+        serde_json::Value::String(s) => match s.as_str() {
+            "true" | "1" => Some(true),
+            "false" | "0" => Some(false),
+            _ => None,
+        },
+        serde_json::Value::Number(n) => n.as_i64().map(|n| n != 0),
+        _ => None,
+    })
+}
+
+fn error_data<'de, D: Deserializer<'de>>(d: D) -> Result<Option<serde_json::Value>, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(s) => match serde_json::from_str::<serde_json::Value>(&s) {
+            Ok(v @ (serde_json::Value::Object(_) | serde_json::Value::Array(_))) => Some(v),
+            _ => Some(serde_json::Value::String(s)),
+        },
+        other => Some(other),
+    })
+}
+
+/// Cuts `s` to at most `max` characters, marking the cut.
+pub(crate) fn clip(s: &str, max: usize) -> Cow<'_, str> {
+    match s.char_indices().nth(max) {
+        None => Cow::Borrowed(s),
+        Some((end, _)) => Cow::Owned(format!("{}…", &s[..end])),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(code: i64, sub: Option<i64>, status: u16) -> ApiError {
+        ApiError {
+            graph: GraphError {
+                code: Some(code),
+                error_subcode: sub,
+                ..Default::default()
+            },
+            status,
+            method: Method::GET,
+            path: "/v26.0/me".into(),
+            headers: HeaderMap::new(),
+        }
+    }
+
+    #[test]
+    fn classification() {
+        let e = api(190, Some(463), 400);
+        assert!(e.is_auth() && !e.is_transient() && !e.is_permission() && !e.is_rate_limited());
+        let e = api(200, None, 403);
+        assert!(e.is_permission() && !e.is_auth() && !e.is_transient());
+        let e = api(100, None, 400);
+        assert!(!e.is_permission() && !e.is_auth() && !e.is_transient() && !e.is_rate_limited());
+        for code in [4, 17, 32, 341, 613, 80000, 80004, 80014] {
+            let e = api(code, None, 400);
+            assert!(e.is_rate_limited() && e.is_transient(), "{code}");
+        }
+        for code in [1, 2] {
+            let e = api(code, None, 500);
+            assert!(e.is_transient() && !e.is_rate_limited(), "{code}");
+        }
+        assert!(!api(80015, None, 400).is_rate_limited());
+        let mut flagged = api(999, None, 400);
+        flagged.graph.is_transient = Some(true);
+        assert!(flagged.is_transient());
+    }
+
+    #[test]
+    fn envelope_decodes_every_key_and_both_error_data_forms() {
+        let raw = r#"{"message":"m","type":"OAuthException","code":"3979","error_subcode":1752140,
+            "is_transient":"false","error_user_title":"t","error_user_msg":"u","fbtrace_id":"F",
+            "error_data":"{\"blame_field_specs\":[[\"name\"]]}"}"#;
+        let g: GraphError = serde_json::from_str(raw).unwrap();
+        assert_eq!(g.code, Some(3979));
+        assert_eq!(g.error_subcode, Some(1752140));
+        assert_eq!(g.is_transient, Some(false));
+        assert_eq!(g.error_data.unwrap()["blame_field_specs"][0][0], "name");
+        let g: GraphError =
+            serde_json::from_str(r#"{"error_data":{"a":1},"message":"x"}"#).unwrap();
+        assert_eq!(g.error_data.unwrap()["a"], 1);
+        let g: GraphError = serde_json::from_str(r#"{"error_data":"plain words"}"#).unwrap();
+        assert_eq!(g.error_data.unwrap(), "plain words");
+    }
+
+    #[test]
+    fn display_has_code_message_and_trace() {
+        let mut e = api(190, Some(463), 400);
+        e.graph.message = "Session has expired".into();
+        e.graph.fbtrace_id = Some("AbC".into());
+        let s = Error::Api(Box::new(e)).to_string();
+        assert!(
+            s.contains("#190/463") && s.contains("Session has expired") && s.contains("AbC"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn clip_respects_char_boundaries() {
+        assert_eq!(clip("héllo", 2), "hé…");
+        assert_eq!(clip("ab", 5), "ab");
+    }
+}

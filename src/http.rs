@@ -1,0 +1,547 @@
+//! The one private send path: URL, auth, proof, timeouts, decoding and error mapping.
+//!
+//! Every request of the crate goes through [`Client::execute`]. The token travels only in
+//! `Authorization: Bearer`; `appsecret_proof` is computed here, per request, from the token
+//! that request carries; and every error built here is scrubbed of the token, the app secret
+//! and the proof.
+
+use std::borrow::Cow;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use reqwest::Method;
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, USER_AGENT};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use tracing::Instrument;
+
+use crate::client::Client;
+use crate::config::ProofMode;
+use crate::error::{ApiError, Error, GraphError, Result, UnexpectedResponse};
+
+/// Longest body excerpt kept in an error.
+const SNIPPET_CHARS: usize = 200;
+
+/// Parameters the client owns; callers may not set them.
+const RESERVED_PARAMS: &[&str] = &["access_token", "appsecret_proof", "appsecret_time"];
+
+/// One Graph API call, before auth is added.
+#[derive(Debug, Clone)]
+pub(crate) struct Request {
+    pub(crate) method: Method,
+    pub(crate) segments: Vec<String>,
+    pub(crate) params: Vec<(Cow<'static, str>, String)>,
+    pub(crate) timeout: Option<Duration>,
+    /// The response carries a credential: keep no body excerpt in errors.
+    pub(crate) sensitive_response: bool,
+}
+
+impl Request {
+    pub(crate) fn new(
+        method: Method,
+        segments: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        Request {
+            method,
+            segments: segments.into_iter().map(Into::into).collect(),
+            params: Vec::new(),
+            timeout: None,
+            sensitive_response: false,
+        }
+    }
+
+    pub(crate) fn get(segments: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        Self::new(Method::GET, segments)
+    }
+
+    pub(crate) fn post(segments: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        Self::new(Method::POST, segments)
+    }
+
+    /// Adds a parameter: in the query for GET and DELETE, in the form body for POST.
+    pub(crate) fn param(mut self, key: &'static str, value: impl Into<String>) -> Self {
+        self.params.push((Cow::Borrowed(key), value.into()));
+        self
+    }
+
+    pub(crate) fn set_param(&mut self, key: &'static str, value: impl Into<String>) {
+        let value = value.into();
+        match self.params.iter_mut().find(|(k, _)| k == key) {
+            Some(slot) => slot.1 = value,
+            None => self.params.push((Cow::Borrowed(key), value)),
+        }
+    }
+
+    pub(crate) fn with_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// A request from the raw escape hatch, its path and parameter names checked.
+    pub(crate) fn raw(method: Method, path: &str, params: &[(&str, &str)]) -> Result<Self> {
+        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        if segments.is_empty() {
+            return Err(Error::invalid_input("path", "must name a node or edge"));
+        }
+        for seg in &segments {
+            let ok = seg
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+                && *seg != "."
+                && *seg != "..";
+            if !ok {
+                return Err(Error::invalid_input(
+                    "path",
+                    format!(
+                        "segment {:?} may hold only letters, digits, `_`, `-` and `.`; pass parameters separately",
+                        crate::error::clip(seg, 40)
+                    ),
+                ));
+            }
+        }
+        let mut req = Request::new(method, segments);
+        for (key, value) in params {
+            if key.is_empty() {
+                return Err(Error::invalid_input("params", "a parameter name is empty"));
+            }
+            if RESERVED_PARAMS.contains(key) {
+                return Err(Error::invalid_input(
+                    (*key).to_owned(),
+                    "is set by the client (the token travels in the Authorization header)",
+                ));
+            }
+            req.params
+                .push((Cow::Owned((*key).to_owned()), (*value).to_owned()));
+        }
+        Ok(req)
+    }
+}
+
+/// Rejects a token that cannot travel in an HTTP header.
+pub(crate) fn check_token(token: &SecretString) -> Result<()> {
+    let raw = token.expose_secret();
+    if raw.trim().is_empty() {
+        return Err(Error::invalid_input("access_token", "must not be empty"));
+    }
+    if !raw.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(Error::invalid_input(
+            "access_token",
+            "must be printable ASCII without spaces (check for a stray newline)",
+        ));
+    }
+    Ok(())
+}
+
+/// Rejects an empty app secret, which would yield a proof Meta rejects.
+pub(crate) fn check_app_secret(secret: &SecretString) -> Result<()> {
+    if secret.expose_secret().trim().is_empty() {
+        return Err(Error::invalid_input(
+            "app_secret",
+            "must not be empty when set",
+        ));
+    }
+    Ok(())
+}
+
+/// Replaces every known secret in text that goes into an error.
+struct Scrubber<'a> {
+    secrets: [Option<&'a str>; 3],
+}
+
+impl Scrubber<'_> {
+    fn text(&self, s: &str) -> String {
+        let mut out = s.to_owned();
+        for secret in self.secrets.iter().flatten() {
+            // Short values would redact ordinary words; real tokens and secrets are long.
+            if secret.len() >= 8 && out.contains(secret) {
+                out = out.replace(secret, "[redacted]");
+            }
+        }
+        out
+    }
+
+    fn opt(&self, s: &mut Option<String>) {
+        if let Some(v) = s {
+            *v = self.text(v);
+        }
+    }
+
+    fn value(&self, v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::String(s) => *s = self.text(s),
+            serde_json::Value::Array(items) => items.iter_mut().for_each(|i| self.value(i)),
+            serde_json::Value::Object(map) => map.values_mut().for_each(|i| self.value(i)),
+            _ => {}
+        }
+    }
+
+    fn snippet(&self, body: &[u8]) -> String {
+        let text = String::from_utf8_lossy(body);
+        self.text(&crate::error::clip(text.trim(), SNIPPET_CHARS))
+    }
+}
+
+/// What a response was, for the error built from it.
+struct ResponseContext<'a> {
+    method: &'a Method,
+    path: &'a str,
+    status: u16,
+    headers: &'a HeaderMap,
+    sensitive: bool,
+}
+
+impl Client {
+    /// Sends a request and decodes its JSON answer.
+    pub(crate) async fn execute<T: DeserializeOwned>(&self, req: Request) -> Result<T> {
+        let path = self.path_for(&req);
+        let span = tracing::debug_span!(
+            "graph_request",
+            http.request.method = %req.method,
+            url.path = %path,
+            http.response.status_code = tracing::field::Empty,
+            fbtrace_id = tracing::field::Empty,
+        );
+        self.execute_inner(req, path).instrument(span).await
+    }
+
+    pub(crate) fn path_for(&self, req: &Request) -> String {
+        let mut path = String::with_capacity(64);
+        path.push('/');
+        path.push_str(self.shared.version.as_str());
+        for seg in &req.segments {
+            path.push('/');
+            path.push_str(seg);
+        }
+        path
+    }
+
+    async fn execute_inner<T: DeserializeOwned>(&self, req: Request, path: String) -> Result<T> {
+        check_token(&self.token)?;
+        let mut url = self.shared.base_url.clone();
+        {
+            let mut segs = url
+                .path_segments_mut()
+                .map_err(|()| Error::invalid_input("base_url", "cannot be a base"))?;
+            segs.pop_if_empty().push(self.shared.version.as_str());
+            for seg in &req.segments {
+                segs.push(seg);
+            }
+        }
+
+        let proof = self.proof();
+        let mut auth = HeaderValue::try_from(format!("Bearer {}", self.token.expose_secret()))
+            .map_err(|_| Error::invalid_input("access_token", "cannot travel in an HTTP header"))?;
+        auth.set_sensitive(true);
+
+        let is_form = req.method == Method::POST;
+        // The serializer is not `Send`; keep it out of the awaits below.
+        let encoded = {
+            let mut pairs = url::form_urlencoded::Serializer::new(String::new());
+            for (key, value) in &req.params {
+                pairs.append_pair(key, value);
+            }
+            if let Some((proof, time)) = &proof {
+                pairs.append_pair("appsecret_proof", proof.expose_secret());
+                if let Some(time) = time {
+                    pairs.append_pair("appsecret_time", &time.to_string());
+                }
+            }
+            pairs.finish()
+        };
+
+        let mut builder;
+        if is_form {
+            builder = self
+                .shared
+                .http
+                .request(req.method.clone(), url)
+                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(encoded);
+        } else {
+            if !encoded.is_empty() {
+                url.set_query(Some(&encoded));
+            }
+            builder = self.shared.http.request(req.method.clone(), url);
+        }
+        builder = builder
+            .header(AUTHORIZATION, auth)
+            .header(USER_AGENT, crate::client::USER_AGENT)
+            .timeout(req.timeout.unwrap_or(self.shared.timeout));
+
+        let transport = |e: reqwest::Error| Error::Transport {
+            method: req.method.clone(),
+            path: path.clone(),
+            source: e.without_url(),
+        };
+        let response = builder.send().await.map_err(transport)?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let span = tracing::Span::current();
+        span.record("http.response.status_code", status);
+        if let Some(trace) = headers.get("x-fb-trace-id").and_then(|v| v.to_str().ok()) {
+            span.record("fbtrace_id", trace);
+        }
+        let body = response.bytes().await.map_err(transport)?;
+
+        let scrubber = Scrubber {
+            secrets: [
+                Some(self.token.expose_secret()),
+                self.shared.app_secret.as_ref().map(|s| s.expose_secret()),
+                proof.as_ref().map(|(p, _)| p.expose_secret()),
+            ],
+        };
+        let ctx = ResponseContext {
+            method: &req.method,
+            path: &path,
+            status,
+            headers: &headers,
+            sensitive: req.sensitive_response,
+        };
+        let result = decode(&ctx, &body, &scrubber);
+        if let Err(err) = &result {
+            if let Some(trace) = err.api_error().and_then(|a| a.graph.fbtrace_id.as_deref()) {
+                span.record("fbtrace_id", trace);
+            }
+            tracing::debug!(error = %err, "graph request failed");
+        }
+        result
+    }
+
+    fn proof(&self) -> Option<(SecretString, Option<u64>)> {
+        let secret = self.shared.app_secret.as_ref()?;
+        Some(match self.shared.proof_mode {
+            ProofMode::Classic => (crate::auth::appsecret_proof(secret, &self.token), None),
+            ProofMode::TimeStamped => {
+                let now = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map(|d| d.as_secs())
+                    .unwrap_or(0);
+                (
+                    crate::auth::appsecret_proof_at(secret, &self.token, now),
+                    Some(now),
+                )
+            }
+        })
+    }
+}
+
+/// The top-level `error` member, when the body is a JSON object that has one.
+#[derive(Deserialize)]
+struct ErrorProbe {
+    error: Option<serde_json::Value>,
+}
+
+fn decode<T: DeserializeOwned>(
+    ctx: &ResponseContext<'_>,
+    body: &[u8],
+    scrub: &Scrubber<'_>,
+) -> Result<T> {
+    let trimmed = body.trim_ascii();
+    let unexpected = |reason: String| {
+        Error::UnexpectedResponse(Box::new(UnexpectedResponse {
+            method: ctx.method.clone(),
+            path: ctx.path.to_owned(),
+            status: ctx.status,
+            reason,
+            content_type: ctx
+                .headers
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+            snippet: if ctx.sensitive {
+                String::new()
+            } else {
+                scrub.snippet(trimmed)
+            },
+            headers: ctx.headers.clone(),
+        }))
+    };
+    if trimmed.is_empty() {
+        return Err(unexpected("the body is empty".into()));
+    }
+
+    // The envelope can come with any status, 200 included; only look when the key is there.
+    if contains(trimmed, b"\"error\"")
+        && let Ok(ErrorProbe { error: Some(raw) }) = serde_json::from_slice::<ErrorProbe>(trimmed)
+    {
+        let mut graph = match raw {
+            serde_json::Value::Object(_) => {
+                serde_json::from_value::<GraphError>(raw).unwrap_or_default()
+            }
+            serde_json::Value::String(message) => GraphError {
+                message,
+                ..Default::default()
+            },
+            other => GraphError {
+                message: other.to_string(),
+                ..Default::default()
+            },
+        };
+        graph.message = scrub.text(&graph.message);
+        scrub.opt(&mut graph.error_user_title);
+        scrub.opt(&mut graph.error_user_msg);
+        if let Some(data) = graph.error_data.as_mut() {
+            scrub.value(data);
+        }
+        return Err(Error::Api(Box::new(ApiError {
+            graph,
+            status: ctx.status,
+            method: ctx.method.clone(),
+            path: ctx.path.to_owned(),
+            headers: ctx.headers.clone(),
+        })));
+    }
+
+    let looks_like_html = trimmed.first() == Some(&b'<')
+        || ctx
+            .headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.contains("html"));
+    if looks_like_html {
+        return Err(unexpected(
+            "an HTML page instead of a Graph API response".into(),
+        ));
+    }
+    if !(200..300).contains(&ctx.status) {
+        return Err(unexpected(format!(
+            "HTTP {} without a Graph error envelope",
+            ctx.status
+        )));
+    }
+    let starts_like_json = matches!(
+        trimmed.first(),
+        Some(b'{' | b'[' | b'"' | b't' | b'f' | b'n' | b'-' | b'0'..=b'9')
+    );
+    if !starts_like_json {
+        return Err(unexpected("a body that is not JSON".into()));
+    }
+
+    let mut de = serde_json::Deserializer::from_slice(trimmed);
+    let decoded = serde_path_to_error::deserialize::<_, T>(&mut de)
+        .map_err(|err| (err.path().to_string(), err.into_inner()))
+        .and_then(|v| de.end().map(|()| v).map_err(|e| (".".to_owned(), e)));
+    decoded.map_err(|(json_path, inner)| {
+        let source = if ctx.sensitive {
+            // serde's message can quote the offending value, which may be the credential.
+            <serde_json::Error as serde::de::Error>::custom(format!(
+                "{:?} error at line {} column {}",
+                inner.classify(),
+                inner.line(),
+                inner.column()
+            ))
+        } else {
+            inner
+        };
+        Error::Decode {
+            method: ctx.method.clone(),
+            path: ctx.path.to_owned(),
+            status: ctx.status,
+            json_path,
+            snippet: if ctx.sensitive {
+                String::new()
+            } else {
+                scrub.snippet(trimmed)
+            },
+            source,
+        }
+    })
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx<'a>(status: u16, headers: &'a HeaderMap) -> ResponseContext<'a> {
+        ResponseContext {
+            method: &Method::GET,
+            path: "/v26.0/x",
+            status,
+            headers,
+            sensitive: false,
+        }
+    }
+
+    const NO_SECRETS: Scrubber<'static> = Scrubber {
+        secrets: [None, None, None],
+    };
+
+    #[derive(Debug, Deserialize)]
+    struct Thing {
+        #[allow(dead_code)]
+        id: String,
+    }
+
+    #[test]
+    fn error_in_200_is_an_error() {
+        let h = HeaderMap::new();
+        let err = decode::<Thing>(
+            &ctx(200, &h),
+            br#"{"error":{"message":"m","code":100}}"#,
+            &NO_SECRETS,
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), Some(100));
+    }
+
+    #[test]
+    fn non_json_bodies_are_typed() {
+        let h = HeaderMap::new();
+        for (status, body, needle) in [
+            (502, &b"<html><body>Bad Gateway</body></html>"[..], "HTML"),
+            (200, &b"   "[..], "empty"),
+            (200, &b"Service Unavailable"[..], "not JSON"),
+            (503, &b"{}"[..], "without a Graph error"),
+        ] {
+            let err = decode::<Thing>(&ctx(status, &h), body, &NO_SECRETS).unwrap_err();
+            assert!(matches!(err, Error::UnexpectedResponse(_)), "{err}");
+            assert!(err.to_string().contains(needle), "{err}");
+        }
+    }
+
+    #[test]
+    fn truncated_json_is_a_decode_error_with_path() {
+        let h = HeaderMap::new();
+        let err = decode::<Vec<Thing>>(&ctx(200, &h), br#"[{"id":"1"},{"id":2"#, &NO_SECRETS)
+            .unwrap_err();
+        assert!(matches!(err, Error::Decode { .. }), "{err}");
+        let err = decode::<Vec<Thing>>(&ctx(200, &h), br#"[{"id":"1"},{"id":2}]"#, &NO_SECRETS)
+            .unwrap_err();
+        match err {
+            Error::Decode { json_path, .. } => assert_eq!(json_path, "[1].id"),
+            other => panic!("{other}"),
+        }
+    }
+
+    #[test]
+    fn secrets_are_scrubbed_from_errors() {
+        let h = HeaderMap::new();
+        let scrub = Scrubber {
+            secrets: [Some("CANARYTOKEN123"), None, None],
+        };
+        let err = decode::<Thing>(
+            &ctx(400, &h),
+            br#"{"error":{"message":"bad token CANARYTOKEN123","error_data":{"t":"CANARYTOKEN123"}}}"#,
+            &scrub,
+        )
+        .unwrap_err();
+        assert!(!format!("{err} {err:?}").contains("CANARYTOKEN123"));
+        let err = decode::<Thing>(&ctx(500, &h), b"<p>CANARYTOKEN123</p>", &scrub).unwrap_err();
+        assert!(!format!("{err} {err:?}").contains("CANARYTOKEN123"));
+    }
+
+    #[test]
+    fn raw_paths_are_checked() {
+        assert!(Request::raw(Method::GET, "me/businesses", &[]).is_ok());
+        assert!(Request::raw(Method::GET, "/act_1/assigned_users/", &[("business", "1")]).is_ok());
+        for bad in ["", "/", "me?access_token=x", "a/../b", "a b", "me#x", "%2e"] {
+            assert!(Request::raw(Method::GET, bad, &[]).is_err(), "{bad}");
+        }
+        let err = Request::raw(Method::GET, "me", &[("access_token", "x")]).unwrap_err();
+        assert!(err.to_string().contains("access_token"));
+    }
+}

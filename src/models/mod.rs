@@ -1,0 +1,142 @@
+//! Serde types for what the Graph API sends back, one module per resource.
+//!
+//! Response structs are `#[non_exhaustive]` and never reject unknown keys. The Graph API sends
+//! only the fields a request asks for, so every field but `id` is an `Option`.
+
+pub mod assets;
+pub mod business;
+pub mod system_user;
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::error::{Error, Result};
+
+/// A reference to another node, as the Graph API nests it (`{"id": "...", "name": "..."}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct NodeRef {
+    /// The node's id.
+    #[serde(deserialize_with = "id_string")]
+    pub id: String,
+    /// The node's name, when sent.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// A write's acknowledgement: `true`, `"true"`, `{"success": true}` or an object without a
+/// `success` key (the Graph API answers writes in all these shapes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Ack(pub(crate) bool);
+
+impl<'de> Deserialize<'de> for Ack {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(d)?;
+        Ok(Ack(match &value {
+            serde_json::Value::Object(map) => match map.get("success") {
+                Some(v) => truthy(v),
+                None => true,
+            },
+            other => truthy(other),
+        }))
+    }
+}
+
+pub(crate) fn truthy(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::Bool(b) => *b,
+        serde_json::Value::String(s) => s == "true" || s == "1",
+        serde_json::Value::Number(n) => n.as_i64() == Some(1),
+        _ => false,
+    }
+}
+
+/// Checks a raw `fields` list (`"id,name,owned_pages{id}"`) for obvious mistakes.
+pub(crate) fn check_fields(fields: &str) -> Result<()> {
+    if fields.trim().is_empty() {
+        return Err(Error::invalid_input("fields", "must not be empty"));
+    }
+    if fields.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(Error::invalid_input(
+            "fields",
+            "must not contain spaces or control characters",
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn id_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    })
+}
+
+/// An optional unsigned number the Graph API may send as a number or a numeric string.
+pub(crate) fn lenient_opt_u32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    Ok(match Option::<serde_json::Value>::deserialize(d)? {
+        Some(serde_json::Value::Number(n)) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
+        Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
+        _ => None,
+    })
+}
+
+/// An optional boolean sent as `true`, `"true"`, `1`…
+pub(crate) fn lenient_opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    Ok(Option::<serde_json::Value>::deserialize(d)?.map(|v| truthy(&v)))
+}
+
+/// Rejects an empty or control-character name, the mistakes a typed API can catch.
+pub(crate) fn check_name(field: &'static str, name: &str) -> Result<()> {
+    if name.trim().is_empty() {
+        return Err(Error::invalid_input(field, "must not be empty"));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(Error::invalid_input(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    if name.chars().count() > 256 {
+        return Err(Error::invalid_input(
+            field,
+            "must be at most 256 characters",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a caller-supplied escape value of a request enum (`SystemUserRole::Other("X")`).
+pub(crate) fn check_enum_escape(field: &'static str, raw: &str) -> Result<()> {
+    let ok = !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid_input(
+            field,
+            format!(
+                "{:?} is not a Graph enum value (letters, digits and `_` only)",
+                crate::error::clip(raw, 40)
+            ),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ack_shapes() {
+        for (raw, ok) in [
+            ("true", true),
+            (r#""true""#, true),
+            (r#"{"success":true}"#, true),
+            (r#"{"success":"true"}"#, true),
+            (r#"{"id":"1"}"#, true),
+            ("false", false),
+            (r#"{"success":false}"#, false),
+        ] {
+            assert_eq!(serde_json::from_str::<Ack>(raw).unwrap().0, ok, "{raw}");
+        }
+    }
+}

@@ -1,0 +1,352 @@
+//! Cursor-paged lists: one page at a time, a bounded collect, or a stream of items.
+//!
+//! The next request is always rebuilt from the `after` cursor with the client's own auth and
+//! the list's own parameters. `paging.next` URLs are never followed (they can carry a token and
+//! drop `appsecret_proof`) and are not even kept: a [`Paging`] only records whether there was
+//! one.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use futures_util::stream::{self, BoxStream, StreamExt, TryStreamExt};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::http::Request;
+
+/// One page of a Graph API list.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[non_exhaustive]
+#[serde(bound(deserialize = "T: Deserialize<'de>"))]
+pub struct Page<T> {
+    /// The items of this page.
+    pub data: Vec<T>,
+    /// Cursors and whether more pages exist.
+    #[serde(default)]
+    pub paging: Option<Paging>,
+    /// The `summary` object, when the edge sends one (e.g. `total_count`).
+    #[serde(default)]
+    pub summary: Option<Summary>,
+}
+
+impl<T> Page<T> {
+    /// The cursor of the next page, when the server says there is one.
+    pub fn next_cursor(&self) -> Option<&str> {
+        let paging = self.paging.as_ref()?;
+        if paging.has_next {
+            paging.cursors.as_ref()?.after.as_deref()
+        } else {
+            None
+        }
+    }
+
+    /// Whether the server announced a next page.
+    pub fn has_next(&self) -> bool {
+        self.paging.as_ref().is_some_and(|p| p.has_next)
+    }
+}
+
+impl<T> IntoIterator for Page<T> {
+    type Item = T;
+    type IntoIter = std::vec::IntoIter<T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.data.into_iter()
+    }
+}
+
+/// The `paging` object of a list, without its URLs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Paging {
+    /// The `before`/`after` cursors.
+    pub cursors: Option<Cursors>,
+    /// Whether the server sent a `next` URL, i.e. announced another page.
+    pub has_next: bool,
+    /// Whether the server sent a `previous` URL.
+    pub has_previous: bool,
+}
+
+impl<'de> Deserialize<'de> for Paging {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Raw {
+            #[serde(default)]
+            cursors: Option<Cursors>,
+            #[serde(default)]
+            next: Option<serde::de::IgnoredAny>,
+            #[serde(default)]
+            previous: Option<serde::de::IgnoredAny>,
+        }
+        let raw = Raw::deserialize(d)?;
+        Ok(Paging {
+            cursors: raw.cursors,
+            has_next: raw.next.is_some(),
+            has_previous: raw.previous.is_some(),
+        })
+    }
+}
+
+/// Page cursors. Cursors can be invalidated by the server; do not persist them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Cursors {
+    /// Cursor of the first item of the page.
+    #[serde(default)]
+    pub before: Option<String>,
+    /// Cursor of the last item of the page.
+    #[serde(default)]
+    pub after: Option<String>,
+}
+
+/// The `summary` object of a list.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Summary {
+    /// Total number of items, when requested and sent.
+    #[serde(default)]
+    pub total_count: Option<u64>,
+    /// Any other summary keys.
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Keeps paging honest: stops at the last page, refuses a cursor seen before.
+struct CursorTrail {
+    seen: HashSet<String>,
+    path: String,
+}
+
+impl CursorTrail {
+    fn new(path: String, start: Option<&str>) -> Self {
+        let mut seen = HashSet::new();
+        if let Some(start) = start {
+            seen.insert(start.to_owned());
+        }
+        CursorTrail { seen, path }
+    }
+
+    /// The cursor to fetch next, `None` at the end.
+    fn next<T>(&mut self, page: &Page<T>) -> Result<Option<String>> {
+        if !page.has_next() {
+            return Ok(None);
+        }
+        let Some(after) = page
+            .paging
+            .as_ref()
+            .and_then(|p| p.cursors.as_ref())
+            .and_then(|c| c.after.clone())
+        else {
+            return Err(Error::Pagination {
+                path: self.path.clone(),
+                reason: "the server announced a next page without an `after` cursor".into(),
+            });
+        };
+        if !self.seen.insert(after.clone()) {
+            return Err(Error::Pagination {
+                path: self.path.clone(),
+                reason: "the server repeated an `after` cursor; stopping instead of looping".into(),
+            });
+        }
+        Ok(Some(after))
+    }
+}
+
+/// A list request: send it for one page, collect it with a bound, or stream its items.
+///
+/// Every page after the first is rebuilt from the previous page's `after` cursor with the same
+/// parameters, token and `appsecret_proof`.
+#[must_use = "a request does nothing until it is sent"]
+pub struct ListRequest<T> {
+    client: Client,
+    request: Request,
+    invalid: Option<Error>,
+    _item: PhantomData<fn() -> T>,
+}
+
+impl<T> fmt::Debug for ListRequest<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListRequest")
+            .field("segments", &self.request.segments)
+            .field("params", &self.request.params)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: DeserializeOwned + Send + 'static> ListRequest<T> {
+    pub(crate) fn new(client: Client, request: Request, invalid: Option<Error>) -> Self {
+        ListRequest {
+            client,
+            request,
+            invalid,
+            _item: PhantomData,
+        }
+    }
+
+    /// Items per page (the server may send fewer, or cap it).
+    pub fn limit(mut self, limit: u32) -> Self {
+        if limit == 0 {
+            self.invalid
+                .get_or_insert(Error::invalid_input("limit", "must be at least 1"));
+        } else {
+            self.request.set_param("limit", limit.to_string());
+        }
+        self
+    }
+
+    /// Starts after this cursor (from [`Page::next_cursor`]).
+    pub fn after(mut self, cursor: impl Into<String>) -> Self {
+        let cursor = cursor.into();
+        if cursor.is_empty() {
+            self.invalid
+                .get_or_insert(Error::invalid_input("after", "must not be empty"));
+        } else {
+            self.request.set_param("after", cursor);
+        }
+        self
+    }
+
+    /// Replaces the default `fields` with a raw Graph field list, e.g. `"id,name,tasks"`. Fields
+    /// the item type does not model are kept in its `extra` map where it has one.
+    pub fn fields_raw(mut self, fields: impl Into<String>) -> Self {
+        let fields = fields.into();
+        match crate::models::check_fields(&fields) {
+            Ok(()) => self.request.set_param("fields", fields),
+            Err(e) => {
+                self.invalid.get_or_insert(e);
+            }
+        }
+        self
+    }
+
+    /// Asks for the edge's `summary` (e.g. `total_count`) in each page.
+    pub fn with_summary(mut self) -> Self {
+        self.request.set_param("summary", "total_count");
+        self
+    }
+
+    /// Per-request timeout for each page, overriding the client's.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.request.timeout = Some(timeout);
+        self
+    }
+
+    /// Fetches one page.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] before sending when an argument was bad; any request error.
+    pub async fn send(self) -> Result<Page<T>> {
+        if let Some(err) = self.invalid {
+            return Err(err);
+        }
+        self.client.execute(self.request).await
+    }
+
+    /// Fetches every page and returns all items, failing with [`Error::TooManyItems`] (rather
+    /// than truncating) if there are more than `max`.
+    ///
+    /// # Errors
+    /// As [`ListRequest::send`], plus [`Error::TooManyItems`] and [`Error::Pagination`].
+    pub async fn collect(self, max: usize) -> Result<Vec<T>> {
+        let path = self.client.path_for(&self.request);
+        let mut pages = self.pages();
+        let mut items = Vec::new();
+        while let Some(page) = pages.try_next().await? {
+            if items.len() + page.data.len() > max {
+                return Err(Error::TooManyItems { path, max });
+            }
+            items.extend(page.data);
+        }
+        Ok(items)
+    }
+
+    /// Every page, in order, as a stream. The stream ends after the last page or the first
+    /// error.
+    pub fn pages(self) -> BoxStream<'static, Result<Page<T>>> {
+        if let Some(err) = self.invalid {
+            return stream::once(async move { Err(err) }).boxed();
+        }
+        let path = self.client.path_for(&self.request);
+        let start = self
+            .request
+            .params
+            .iter()
+            .find(|(k, _)| k == "after")
+            .map(|(_, v)| v.clone());
+        let trail = CursorTrail::new(path, start.as_deref());
+        let state = Some((self.client, self.request, trail));
+        stream::try_unfold(state, |state| async move {
+            let Some((client, request, mut trail)) = state else {
+                return Ok(None);
+            };
+            let page: Page<T> = client.execute(request.clone()).await?;
+            let next = match trail.next(&page)? {
+                Some(after) => {
+                    let mut request = request;
+                    request.set_param("after", after);
+                    Some((client, request, trail))
+                }
+                None => None,
+            };
+            Ok(Some((page, next)))
+        })
+        .boxed()
+    }
+
+    /// Every item of every page, as a stream.
+    ///
+    /// ```no_run
+    /// use futures_util::TryStreamExt;
+    /// # async fn run(client: meta_business::Client) -> meta_business::Result<()> {
+    /// let mut users = client.business("1234").system_users().list().into_stream();
+    /// while let Some(user) = users.try_next().await? {
+    ///     println!("{} {:?}", user.id, user.role);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn into_stream(self) -> BoxStream<'static, Result<T>> {
+        self.pages()
+            .map_ok(|page| stream::iter(page.data.into_iter().map(Ok)))
+            .try_flatten()
+            .boxed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paging_drops_urls_and_keeps_cursors() {
+        let page: Page<u32> = serde_json::from_str(
+            r#"{"data":[1,2],"paging":{"cursors":{"before":"B","after":"A"},
+                "next":"https://graph.facebook.com/v26.0/x?access_token=SECRET&after=A"}}"#,
+        )
+        .unwrap();
+        assert_eq!(page.next_cursor(), Some("A"));
+        assert!(!format!("{page:?}").contains("SECRET"));
+        let last: Page<u32> =
+            serde_json::from_str(r#"{"data":[3],"paging":{"cursors":{"before":"B","after":"C"}}}"#)
+                .unwrap();
+        assert_eq!(last.next_cursor(), None);
+    }
+
+    #[test]
+    fn trail_refuses_repeats() {
+        let mut trail = CursorTrail::new("/x".into(), None);
+        let page: Page<u32> =
+            serde_json::from_str(r#"{"data":[],"paging":{"cursors":{"after":"A"},"next":"n"}}"#)
+                .unwrap();
+        assert_eq!(trail.next(&page).unwrap().as_deref(), Some("A"));
+        assert!(matches!(trail.next(&page), Err(Error::Pagination { .. })));
+        let no_cursor: Page<u32> =
+            serde_json::from_str(r#"{"data":[],"paging":{"next":"n"}}"#).unwrap();
+        assert!(matches!(
+            trail.next(&no_cursor),
+            Err(Error::Pagination { .. })
+        ));
+    }
+}
