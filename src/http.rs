@@ -273,9 +273,9 @@ impl Client {
             path: path.clone(),
             source: e.without_url(),
         };
-        let response = builder.send().await.map_err(transport)?;
+        let mut response = builder.send().await.map_err(transport)?;
         let status = response.status().as_u16();
-        let headers = response.headers().clone();
+        let headers = std::mem::take(response.headers_mut());
         let span = tracing::Span::current();
         span.record("http.response.status_code", status);
         if let Some(trace) = headers.get("x-fb-trace-id").and_then(|v| v.to_str().ok()) {
@@ -422,8 +422,8 @@ fn decode<T: DeserializeOwned>(
         .map_err(|err| (err.path().to_string(), err.into_inner()))
         .and_then(|v| de.end().map(|()| v).map_err(|e| (".".to_owned(), e)));
     decoded.map_err(|(json_path, inner)| {
+        // serde's message quotes the offending value, which may be a credential.
         let source = if ctx.sensitive {
-            // serde's message can quote the offending value, which may be the credential.
             <serde_json::Error as serde::de::Error>::custom(format!(
                 "{:?} error at line {} column {}",
                 inner.classify(),
@@ -431,7 +431,13 @@ fn decode<T: DeserializeOwned>(
                 inner.column()
             ))
         } else {
-            inner
+            let message = inner.to_string();
+            let scrubbed = scrub.text(&message);
+            if scrubbed == message {
+                inner
+            } else {
+                <serde_json::Error as serde::de::Error>::custom(scrubbed)
+            }
         };
         Error::Decode {
             method: ctx.method.clone(),

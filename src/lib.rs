@@ -92,3 +92,8 @@ pub use models::system_user::{SystemUser, SystemUserRole};
 pub use pagination::{Cursors, ListRequest, Page, Paging, Summary};
 pub use quota::QuotaUsage;
 pub use secrecy::{ExposeSecret, SecretString};
+
+/// Compiles the README's examples as doctests so they cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -1,1 +1,10 @@
+//! Integration tests: real HTTP on loopback against wiremock, asserting the exact wire shape.
 
+mod business;
+mod client;
+mod common;
+mod errors;
+mod pagination;
+mod quota;
+mod redaction;
+mod system_users;

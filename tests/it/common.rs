@@ -1,0 +1,231 @@
+//! Shared helpers: canary secrets, a configured client, wire-shape assertions, and a small
+//! stateful store of system users for quota tests.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use meta_business::{AccessTier, Client, ExposeSecret, SecretString};
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+/// Canary values: no output of the crate may ever contain them.
+pub const TOKEN: &str = "EAAB-CANARY-ADMIN-TOKEN-7f3a9c1e";
+pub const SECRET: &str = "CANARY-APP-SECRET-0b5d2e8f4a";
+pub const BIZ: &str = "1234567890";
+
+pub fn proof_for(token: &str) -> String {
+    meta_business::appsecret_proof(&SecretString::from(SECRET), &SecretString::from(token))
+        .expose_secret()
+        .to_owned()
+}
+
+/// A server with a catch-all that answers a Graph-shaped error naming the route.
+pub async fn server() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(|req: &Request| {
+            ResponseTemplate::new(400).set_body_json(json!({"error": {
+                "message": format!("Unknown path components: {} {}", req.method, req.url.path()),
+                "type": "OAuthException", "code": 2500, "fbtrace_id": "CatchAll"}}))
+        })
+        .with_priority(u8::MAX)
+        .mount(&server)
+        .await;
+    server
+}
+
+pub fn client_for(server: &MockServer, tier: AccessTier) -> Client {
+    Client::builder()
+        .access_token(TOKEN)
+        .app_secret(SECRET)
+        .base_url(server.uri())
+        .access_tier(tier)
+        .timeout(Duration::from_secs(5))
+        .build()
+        .expect("client builds")
+}
+
+pub async fn setup() -> (MockServer, Client) {
+    let server = server().await;
+    let client = client_for(&server, AccessTier::Limited);
+    (server, client)
+}
+
+pub fn query(req: &Request) -> BTreeMap<String, String> {
+    req.url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+pub fn form(req: &Request) -> BTreeMap<String, String> {
+    url::form_urlencoded::parse(&req.body)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+/// The parameters of a request, wherever the method puts them, without the proof.
+pub fn params(req: &Request) -> BTreeMap<String, String> {
+    let mut all = if req.method.as_str() == "POST" {
+        form(req)
+    } else {
+        query(req)
+    };
+    all.remove("appsecret_proof");
+    all.remove("appsecret_time");
+    all
+}
+
+pub fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+/// Every request: Bearer token, correct proof in the right place, no token in the URL, our
+/// User-Agent, a versioned path, form encoding for POST.
+pub fn assert_wire(requests: &[Request], token: &str) {
+    for req in requests {
+        let url = req.url.as_str();
+        assert!(
+            !url.contains("access_token"),
+            "token parameter in URL: {url}"
+        );
+        assert!(!url.contains(token), "token in URL: {url}");
+        assert_eq!(
+            req.headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok()),
+            Some(format!("Bearer {token}").as_str()),
+            "{url}"
+        );
+        let ua = req
+            .headers
+            .get("user-agent")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        assert_eq!(ua, concat!("meta-business/", env!("CARGO_PKG_VERSION")));
+        assert!(
+            req.url.path().starts_with("/v26.0/"),
+            "unversioned path {}",
+            req.url.path()
+        );
+        let (in_query, in_form) = (query(req), form(req));
+        if req.method.as_str() == "POST" {
+            assert_eq!(
+                req.headers
+                    .get("content-type")
+                    .and_then(|v| v.to_str().ok()),
+                Some("application/x-www-form-urlencoded")
+            );
+            assert!(req.url.query().is_none(), "POST with a query: {url}");
+            assert_eq!(
+                in_form.get("appsecret_proof"),
+                Some(&proof_for(token)),
+                "{url}"
+            );
+        } else {
+            assert_eq!(
+                in_query.get("appsecret_proof"),
+                Some(&proof_for(token)),
+                "{url}"
+            );
+        }
+    }
+}
+
+pub async fn received(server: &MockServer) -> Vec<Request> {
+    server.received_requests().await.unwrap_or_default()
+}
+
+pub async fn count(server: &MockServer, verb: &str, p: &str) -> usize {
+    received(server)
+        .await
+        .iter()
+        .filter(|r| r.method.as_str() == verb && r.url.path() == p)
+        .count()
+}
+
+/// A business's system users, kept between requests: GET lists them (paged by two, with
+/// cursors), POST creates (or renames with `system_user_id`).
+#[derive(Clone, Default)]
+pub struct SystemUserStore {
+    pub users: Arc<Mutex<Vec<(String, String, String)>>>,
+    pub post_delay: Duration,
+}
+
+impl SystemUserStore {
+    pub fn with(users: &[(&str, &str)]) -> Self {
+        let store = SystemUserStore::default();
+        for (i, (name, role)) in users.iter().enumerate() {
+            store
+                .users
+                .lock()
+                .unwrap()
+                .push((format!("10000{i}"), (*name).into(), (*role).into()));
+        }
+        store
+    }
+
+    pub async fn mount(&self, server: &MockServer, business: &str) {
+        let p = format!("/v26.0/{business}/system_users");
+        Mock::given(method("GET"))
+            .and(path(p.clone()))
+            .respond_with(self.clone())
+            .mount(server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path(p))
+            .respond_with(self.clone())
+            .mount(server)
+            .await;
+    }
+}
+
+impl Respond for SystemUserStore {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let mut users = self.users.lock().unwrap();
+        if req.method.as_str() == "POST" {
+            let f = form(req);
+            if let Some(id) = f.get("system_user_id") {
+                if let Some(u) = users.iter_mut().find(|u| &u.0 == id) {
+                    u.1 = f["name"].clone();
+                    return ResponseTemplate::new(200).set_body_json(json!({"success": true}));
+                }
+                return ResponseTemplate::new(400)
+                    .set_body_json(json!({"error": {"message": "Invalid user id", "code": 110}}));
+            }
+            let id = format!("20000{}", users.len());
+            users.push((
+                id.clone(),
+                f["name"].clone(),
+                f.get("role").cloned().unwrap_or("EMPLOYEE".into()),
+            ));
+            return ResponseTemplate::new(200)
+                .set_body_json(json!({"id": id}))
+                .set_delay(self.post_delay);
+        }
+        let start: usize = query(req)
+            .get("after")
+            .and_then(|a| a.strip_prefix("c").map(|n| n.parse().unwrap()))
+            .unwrap_or(0);
+        let page: Vec<Value> = users
+            .iter()
+            .skip(start)
+            .take(2)
+            .map(|(id, name, role)| json!({"id": id, "name": name, "role": role}))
+            .collect();
+        let end = start + page.len();
+        let mut paging =
+            json!({"cursors": {"before": format!("c{start}"), "after": format!("c{end}")}});
+        if end < users.len() {
+            paging["next"] = json!(format!(
+                "https://graph.facebook.com/v26.0/x?access_token=LEAK&after=c{end}"
+            ));
+        }
+        ResponseTemplate::new(200).set_body_json(json!({"data": page, "paging": paging}))
+    }
+}

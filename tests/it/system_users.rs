@@ -1,0 +1,263 @@
+//! System users: create, list every page, read, rename, bad input.
+
+use meta_business::{AccessTier, Client, Error, SystemUserKind, SystemUserRole};
+use serde_json::json;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, ResponseTemplate};
+
+use crate::common::*;
+
+#[tokio::test]
+async fn create_with_role_lists_first_then_posts() {
+    let (server, client) = setup().await;
+    SystemUserStore::default().mount(&server, BIZ).await;
+    let su = client
+        .business(BIZ)
+        .system_users()
+        .create("  reporting-server  ")
+        .role(SystemUserRole::Employee)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(su.name.as_deref(), Some("reporting-server"));
+    assert_eq!(su.role, Some(SystemUserRole::Employee));
+    assert_eq!(su.kind(), SystemUserKind::Regular);
+    let reqs = received(&server).await;
+    assert_wire(&reqs, TOKEN);
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(reqs[0].method.as_str(), "GET");
+    assert_eq!(params(&reqs[0]), map(&[("fields", "id,name,role")]));
+    assert_eq!(reqs[1].url.path(), format!("/v26.0/{BIZ}/system_users"));
+    assert_eq!(
+        params(&reqs[1]),
+        map(&[("name", "reporting-server"), ("role", "EMPLOYEE")])
+    );
+}
+
+#[tokio::test]
+async fn create_without_a_quota_check_posts_only() {
+    let server = server().await;
+    SystemUserStore::default().mount(&server, BIZ).await;
+    let client = Client::builder()
+        .access_token(TOKEN)
+        .app_secret(SECRET)
+        .base_url(server.uri())
+        .disable_quota_check()
+        .build()
+        .unwrap();
+    let su = client
+        .business(BIZ)
+        .system_users()
+        .create("ci-bot")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(su.role, None);
+    let reqs = received(&server).await;
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(params(&reqs[0]), map(&[("name", "ci-bot")]));
+}
+
+#[tokio::test]
+async fn list_reads_every_page_with_roles() {
+    let (server, client) = setup().await;
+    SystemUserStore::with(&[
+        ("admin-bot", "ADMIN"),
+        ("a", "EMPLOYEE"),
+        ("b", "EMPLOYEE"),
+        ("c", "FUTURE_ROLE"),
+        ("d", "EMPLOYEE"),
+    ])
+    .mount(&server, BIZ)
+    .await;
+    let users = client
+        .business(BIZ)
+        .system_users()
+        .list()
+        .collect(50)
+        .await
+        .unwrap();
+    assert_eq!(users.len(), 5);
+    assert_eq!(users[0].role, Some(SystemUserRole::Admin));
+    assert_eq!(
+        users[3].role,
+        Some(SystemUserRole::Other("FUTURE_ROLE".into()))
+    );
+    let reqs = received(&server).await;
+    assert_eq!(reqs.len(), 3);
+    assert_wire(&reqs, TOKEN);
+    assert_eq!(
+        params(&reqs[2]),
+        map(&[("fields", "id,name,role"), ("after", "c4")])
+    );
+}
+
+#[tokio::test]
+async fn read_one_system_user() {
+    let (server, client) = setup().await;
+    Mock::given(method("GET"))
+        .and(path("/v26.0/100000008899900"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "100000008899900", "name": "Reporting server", "created_time": "2026-01-02T03:04:05+0000",
+            "finance_permission": "Analyst"})))
+        .mount(&server)
+        .await;
+    let su = client
+        .system_user("100000008899900")
+        .get()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(su.name.as_deref(), Some("Reporting server"));
+    assert_eq!(su.finance_permission.as_deref(), Some("Analyst"));
+    assert_eq!(su.role, None);
+    let reqs = received(&server).await;
+    assert_wire(&reqs, TOKEN);
+    assert_eq!(
+        params(&reqs[0]),
+        map(&[(
+            "fields",
+            "id,name,created_time,finance_permission,ip_permission"
+        )])
+    );
+}
+
+#[tokio::test]
+async fn rename_posts_system_user_id_and_name() {
+    let (server, client) = setup().await;
+    let store = SystemUserStore::with(&[("old-name", "EMPLOYEE")]);
+    store.mount(&server, BIZ).await;
+    let su = client
+        .business(BIZ)
+        .system_users()
+        .rename("100000", "crm-sync")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(su.name.as_deref(), Some("crm-sync"));
+    assert_eq!(store.users.lock().unwrap()[0].1, "crm-sync");
+    let reqs = received(&server).await;
+    assert_wire(&reqs, TOKEN);
+    assert_eq!(
+        params(&reqs[0]),
+        map(&[("system_user_id", "100000"), ("name", "crm-sync")])
+    );
+}
+
+#[tokio::test]
+async fn rename_reports_success_false() {
+    let (server, client) = setup().await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v26.0/{BIZ}/system_users")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": false})))
+        .mount(&server)
+        .await;
+    let err = client
+        .business(BIZ)
+        .system_users()
+        .rename("1", "x")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::UnexpectedResponse(r) if r.reason.contains("success: false")),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn bad_system_user_input_sends_nothing() {
+    let (server, client) = setup().await;
+    let users = client.business(BIZ).system_users();
+    let cases = [
+        (users.create("").send().await.unwrap_err(), "name"),
+        (users.create(" \t ").send().await.unwrap_err(), "name"),
+        (users.create("bad\nname").send().await.unwrap_err(), "name"),
+        (
+            users.create("x".repeat(300)).send().await.unwrap_err(),
+            "name",
+        ),
+        (
+            users
+                .create("ok")
+                .role(SystemUserRole::Other("not a role".into()))
+                .send()
+                .await
+                .unwrap_err(),
+            "role",
+        ),
+        (
+            users
+                .create("ok")
+                .role(SystemUserRole::Other(String::new()))
+                .send()
+                .await
+                .unwrap_err(),
+            "role",
+        ),
+        (
+            client
+                .business("biz")
+                .system_users()
+                .create("ok")
+                .send()
+                .await
+                .unwrap_err(),
+            "business_id",
+        ),
+        (
+            users.rename("abc", "x").send().await.unwrap_err(),
+            "system_user_id",
+        ),
+        (users.rename("1", "").send().await.unwrap_err(), "name"),
+        (
+            client.system_user("me").get().send().await.unwrap_err(),
+            "system_user_id",
+        ),
+        (
+            client
+                .business("")
+                .system_user_quota()
+                .send()
+                .await
+                .unwrap_err(),
+            "business_id",
+        ),
+    ];
+    for (err, field) in cases {
+        assert!(
+            matches!(&err, Error::InvalidInput { field: f, .. } if f == field),
+            "{field}: {err}"
+        );
+    }
+    assert!(
+        received(&server).await.is_empty(),
+        "nothing may reach the server"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_quota_read_sends_no_create() {
+    let server = server().await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v26.0/{BIZ}/system_users")))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .set_body_json(json!({"error": {"message": "Permissions error", "code": 200}})),
+        )
+        .mount(&server)
+        .await;
+    let client = client_for(&server, AccessTier::Full);
+    let err = client
+        .business(BIZ)
+        .system_users()
+        .create("x")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_permission());
+    assert_eq!(
+        count(&server, "POST", &format!("/v26.0/{BIZ}/system_users")).await,
+        0
+    );
+}
