@@ -74,6 +74,24 @@ pub fn appsecret_proof_at(
     ))
 }
 
+/// A form of a secret safe to print: its first and last four characters, or stars when it is
+/// too short for that to hide most of it.
+pub(crate) fn mask(secret: &SecretString) -> String {
+    let raw = secret.expose_secret();
+    let chars: Vec<char> = raw.chars().collect();
+    if chars.len() < 24 {
+        return "****".to_owned();
+    }
+    let head: String = chars[..4].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}…{tail}")
+}
+
+/// An app access token, `{app_id}|{app_secret}`, for calls such as `debug_token`.
+pub(crate) fn app_access_token(app_id: &str, app_secret: &SecretString) -> SecretString {
+    SecretString::from(format!("{app_id}|{}", app_secret.expose_secret()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,6 +103,15 @@ mod tests {
         assert_eq!(
             proof.expose_secret(),
             "d52ddf968d622d8af8677906b7fbae09ac1f89f7cd5c1584b27544624cc23e5a"
+        );
+    }
+
+    #[test]
+    fn masking() {
+        assert_eq!(mask(&"short".into()), "****");
+        assert_eq!(
+            mask(&"EAABwzLixnjYBO1234567890abcdWXYZ".into()),
+            "EAAB…WXYZ"
         );
     }
 

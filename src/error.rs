@@ -102,6 +102,16 @@ pub enum Error {
         reason: String,
     },
 
+    /// The Graph API has no such operation for this kind of asset (e.g. removing a pixel
+    /// assignment); nothing was sent.
+    #[error("{operation} is not supported: {reason}")]
+    Unsupported {
+        /// What was asked.
+        operation: &'static str,
+        /// Why it cannot be done, and what to do instead.
+        reason: &'static str,
+    },
+
     /// The HTTP client could not be built (the TLS backend failed to initialize).
     #[error("could not set up the HTTP client: {0}")]
     Setup(#[source] reqwest::Error),
@@ -192,6 +202,11 @@ impl Error {
     /// Whether the token lacks a permission or role: code 10 or 200–299.
     pub fn is_permission(&self) -> bool {
         self.api_error().is_some_and(ApiError::is_permission)
+    }
+
+    /// A typed diagnosis of a known failure, with its remedy.
+    pub fn hint(&self) -> Option<ErrorHint> {
+        self.api_error().and_then(ApiError::hint)
     }
 
     /// Whether the request timed out.
@@ -287,6 +302,77 @@ impl ApiError {
     }
 }
 
+/// A known failure, recognized from its Graph error code and subcode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorHint {
+    /// Code 415 / subcode 2859009: two-factor authentication is required (typically when
+    /// generating an admin system user's token).
+    TwoFactorRequired,
+    /// Code 190 / subcode 463: the token has expired.
+    TokenExpired,
+    /// Code 190 / subcode 458: the app is not installed for the system user.
+    AppNotInstalled,
+    /// Code 190 otherwise, or 102: the token is invalid.
+    InvalidToken,
+    /// Code 104: the request's signature (`appsecret_proof`) is wrong or missing.
+    BadSignature,
+    /// Code 10 or 200–299: the token lacks a permission or role.
+    PermissionDenied,
+    /// A rate limit was hit.
+    RateLimited,
+}
+
+impl ErrorHint {
+    /// What to do about it, in one line.
+    pub fn remedy(self) -> &'static str {
+        match self {
+            ErrorHint::TwoFactorRequired => {
+                "the business requires two-factor authentication: the admin generating this token must have 2FA enabled (or use an admin system user token)"
+            }
+            ErrorHint::TokenExpired => {
+                "the token has expired: refresh it within its 60 days or generate a new one"
+            }
+            ErrorHint::AppNotInstalled => {
+                "install the app for the system user first (POST /{system_user}/applications), then generate the token"
+            }
+            ErrorHint::InvalidToken => "the token is invalid or revoked: generate a new one",
+            ErrorHint::BadSignature => {
+                "appsecret_proof is missing or wrong: configure the app secret of the app that issued the token"
+            }
+            ErrorHint::PermissionDenied => {
+                "the token lacks a permission or role: use an admin (system) user token with business_management, and check the system user's tasks on the asset"
+            }
+            ErrorHint::RateLimited => {
+                "rate limited: wait before retrying and check the usage headers"
+            }
+        }
+    }
+}
+
+impl fmt::Display for ErrorHint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.remedy())
+    }
+}
+
+impl ApiError {
+    /// A typed diagnosis of a known failure.
+    pub fn hint(&self) -> Option<ErrorHint> {
+        let (code, sub) = (self.graph.code, self.graph.error_subcode);
+        Some(match (code, sub) {
+            (Some(415), Some(2859009)) => ErrorHint::TwoFactorRequired,
+            (_, Some(463)) => ErrorHint::TokenExpired,
+            (_, Some(458)) => ErrorHint::AppNotInstalled,
+            (Some(190 | 102), _) => ErrorHint::InvalidToken,
+            (Some(104), _) => ErrorHint::BadSignature,
+            _ if self.is_permission() => ErrorHint::PermissionDenied,
+            _ if self.is_rate_limited() => ErrorHint::RateLimited,
+            _ => return None,
+        })
+    }
+}
+
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let g = &self.graph;
@@ -311,7 +397,11 @@ impl fmt::Display for ApiError {
         if let Some(trace) = &g.fbtrace_id {
             write!(f, ", fbtrace_id {trace}")?;
         }
-        f.write_str(")")
+        f.write_str(")")?;
+        if let Some(hint) = self.hint() {
+            write!(f, "; hint: {hint}")?;
+        }
+        Ok(())
     }
 }
 
@@ -470,6 +560,34 @@ mod tests {
         assert!(
             s.contains("#190/463") && s.contains("Session has expired") && s.contains("AbC"),
             "{s}"
+        );
+    }
+
+    #[test]
+    fn hints() {
+        assert_eq!(
+            api(415, Some(2859009), 400).hint(),
+            Some(ErrorHint::TwoFactorRequired)
+        );
+        assert_eq!(
+            api(190, Some(463), 400).hint(),
+            Some(ErrorHint::TokenExpired)
+        );
+        assert_eq!(
+            api(190, Some(458), 400).hint(),
+            Some(ErrorHint::AppNotInstalled)
+        );
+        assert_eq!(api(190, None, 400).hint(), Some(ErrorHint::InvalidToken));
+        assert_eq!(
+            api(200, None, 400).hint(),
+            Some(ErrorHint::PermissionDenied)
+        );
+        assert_eq!(api(80004, None, 400).hint(), Some(ErrorHint::RateLimited));
+        assert_eq!(api(100, None, 400).hint(), None);
+        assert!(
+            Error::Api(Box::new(api(415, Some(2859009), 400)))
+                .to_string()
+                .contains("two-factor")
         );
     }
 

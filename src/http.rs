@@ -23,7 +23,15 @@ use crate::error::{ApiError, Error, GraphError, Result, UnexpectedResponse};
 const SNIPPET_CHARS: usize = 200;
 
 /// Parameters the client owns; callers may not set them.
-const RESERVED_PARAMS: &[&str] = &["access_token", "appsecret_proof", "appsecret_time"];
+const RESERVED_PARAMS: &[&str] = &[
+    "access_token",
+    "appsecret_proof",
+    "appsecret_time",
+    "input_token",
+    "client_secret",
+    "fb_exchange_token",
+    "revoke_token",
+];
 
 /// One Graph API call, before auth is added.
 #[derive(Debug, Clone)]
@@ -31,6 +39,9 @@ pub(crate) struct Request {
     pub(crate) method: Method,
     pub(crate) segments: Vec<String>,
     pub(crate) params: Vec<(Cow<'static, str>, String)>,
+    /// Parameters that are credentials (`input_token`, `client_secret`, …): never in `Debug`,
+    /// scrubbed from errors.
+    pub(crate) secret_params: Vec<(&'static str, SecretString)>,
     pub(crate) timeout: Option<Duration>,
     /// The response carries a credential: keep no body excerpt in errors.
     pub(crate) sensitive_response: bool,
@@ -45,6 +56,7 @@ impl Request {
             method,
             segments: segments.into_iter().map(Into::into).collect(),
             params: Vec::new(),
+            secret_params: Vec::new(),
             timeout: None,
             sensitive_response: false,
         }
@@ -61,6 +73,21 @@ impl Request {
     /// Adds a parameter: in the query for GET and DELETE, in the form body for POST.
     pub(crate) fn param(mut self, key: &'static str, value: impl Into<String>) -> Self {
         self.params.push((Cow::Borrowed(key), value.into()));
+        self
+    }
+
+    /// Adds a parameter that is a credential.
+    pub(crate) fn secret_param(mut self, key: &'static str, value: SecretString) -> Self {
+        self.secret_params.push((key, value));
+        self
+    }
+
+    pub(crate) fn delete(segments: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        Self::new(Method::DELETE, segments)
+    }
+
+    pub(crate) fn sensitive(mut self) -> Self {
+        self.sensitive_response = true;
         self
     }
 
@@ -107,7 +134,7 @@ impl Request {
             if RESERVED_PARAMS.contains(key) {
                 return Err(Error::invalid_input(
                     (*key).to_owned(),
-                    "is set by the client (the token travels in the Authorization header)",
+                    "is a credential the client sets itself (the token travels in the Authorization header; use the typed token calls)",
                 ));
             }
             req.params
@@ -145,13 +172,13 @@ pub(crate) fn check_app_secret(secret: &SecretString) -> Result<()> {
 
 /// Replaces every known secret in text that goes into an error.
 struct Scrubber<'a> {
-    secrets: [Option<&'a str>; 3],
+    secrets: Vec<&'a str>,
 }
 
 impl Scrubber<'_> {
     fn text(&self, s: &str) -> String {
         let mut out = s.to_owned();
-        for secret in self.secrets.iter().flatten() {
+        for secret in &self.secrets {
             // Short values would redact ordinary words; real tokens and secrets are long.
             if secret.len() >= 8 && out.contains(secret) {
                 out = out.replace(secret, "[redacted]");
@@ -240,6 +267,9 @@ impl Client {
             for (key, value) in &req.params {
                 pairs.append_pair(key, value);
             }
+            for (key, value) in &req.secret_params {
+                pairs.append_pair(key, value.expose_secret());
+            }
             if let Some((proof, time)) = &proof {
                 pairs.append_pair("appsecret_proof", proof.expose_secret());
                 if let Some(time) = time {
@@ -283,13 +313,11 @@ impl Client {
         }
         let body = response.bytes().await.map_err(transport)?;
 
-        let scrubber = Scrubber {
-            secrets: [
-                Some(self.token.expose_secret()),
-                self.shared.app_secret.as_ref().map(|s| s.expose_secret()),
-                proof.as_ref().map(|(p, _)| p.expose_secret()),
-            ],
-        };
+        let mut secrets = vec![self.token.expose_secret()];
+        secrets.extend(self.shared.app_secret.as_ref().map(|s| s.expose_secret()));
+        secrets.extend(proof.as_ref().map(|(p, _)| p.expose_secret()));
+        secrets.extend(req.secret_params.iter().map(|(_, v)| v.expose_secret()));
+        let scrubber = Scrubber { secrets };
         let ctx = ResponseContext {
             method: &req.method,
             path: &path,
@@ -473,7 +501,7 @@ mod tests {
     }
 
     const NO_SECRETS: Scrubber<'static> = Scrubber {
-        secrets: [None, None, None],
+        secrets: Vec::new(),
     };
 
     #[derive(Debug, Deserialize)]
@@ -527,7 +555,7 @@ mod tests {
     fn secrets_are_scrubbed_from_errors() {
         let h = HeaderMap::new();
         let scrub = Scrubber {
-            secrets: [Some("CANARYTOKEN123"), None, None],
+            secrets: vec!["CANARYTOKEN123"],
         };
         let err = decode::<Thing>(
             &ctx(400, &h),

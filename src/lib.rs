@@ -1,15 +1,16 @@
 //! # meta-business
 //!
 //! A typed, async client for the part of Meta's Graph API that manages Business Manager
-//! **system users**: businesses, system users, their quota, and (in later releases) the assets
-//! assigned to them and their tokens.
+//! **system users**: businesses, system users and their quota, the assets assigned to them with
+//! per-asset tasks, and their access tokens.
 //!
 //! ```no_run
-//! use meta_business::{AccessTier, Client, SystemUserRole};
+//! use meta_business::{AccessTier, AdAccountTask, Client, PageTask, Permission, SystemUserRole};
 //!
 //! # async fn run() -> meta_business::Result<()> {
 //! let client = Client::builder()
 //!     .access_token(std::env::var("META_ACCESS_TOKEN").unwrap_or_default())
+//!     .app_secret(std::env::var("META_APP_SECRET").unwrap_or_default())
 //!     .access_tier(AccessTier::Full)
 //!     .build()?;
 //!
@@ -22,6 +23,21 @@
 //!     .send()
 //!     .await?;
 //! println!("created system user {}", su.id);
+//!
+//! // Least privilege, per asset: each asset kind has its own task enum.
+//! client.ad_account("act_42").assign(&su.id, [AdAccountTask::Analyze]).send().await?;
+//! client.page("4242").assign(&su.id, [PageTask::Analyze]).send().await?;
+//!
+//! // Install the app, then generate a token (appsecret_proof required: set the app secret).
+//! client.system_user(&su.id).install_app("1122334455").send().await?;
+//! let token = client
+//!     .system_user(&su.id)
+//!     .generate_token("1122334455")
+//!     .scopes([Permission::AdsRead])
+//!     .expires_in_60_days(true)
+//!     .send()
+//!     .await?;
+//! println!("token {}", token.masked()); // never the token itself
 //! # Ok(()) }
 //! ```
 //!
@@ -64,10 +80,14 @@ mod pagination;
 mod quota;
 
 pub use api::Call;
+pub use api::assignments::{AssetHandler, AssetKind, Assign, Unassign, kinds as asset};
 pub use api::business::BusinessHandler;
 pub use api::businesses::{BusinessesHandler, CreateBusiness};
 pub use api::system_users::{
     CreateSystemUser, QuotaRequest, RenameSystemUser, SystemUserHandler, SystemUsersHandler,
+};
+pub use api::tokens::{
+    Acknowledged, BusinessSystemUserToken, DebugToken, GenerateToken, RefreshToken, RevokeToken,
 };
 pub use auth::{appsecret_proof, appsecret_proof_at};
 pub use client::{Client, ClientBuilder, DEFAULT_GRAPH_URL, QuotaPolicy, USER_AGENT};
@@ -75,20 +95,28 @@ pub use config::{
     AccessTier, ApiVersion, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, ProofMode, SystemUserKind,
     SystemUserQuota,
 };
-pub use error::{ApiError, Error, GraphError, Result, UnexpectedResponse};
+pub use error::{ApiError, Error, ErrorHint, GraphError, Result, UnexpectedResponse};
 pub use ids::{
     AdAccountId, AppId, BusinessId, CatalogId, InstagramAssetId, PageId, PixelId, SystemUserId,
     UserId, WhatsAppBusinessAccountId,
 };
 pub use models::NodeRef;
 pub use models::assets::{
-    AccessStatus, AdAccount, App, ClaimResult, FacebookPage, InstagramAsset, Pixel, ProductCatalog,
-    WhatsAppBusinessAccount,
+    AccessStatus, AdAccount, App, AssetRef, ClaimResult, FacebookPage, InstagramAsset, Pixel,
+    ProductCatalog, WhatsAppBusinessAccount,
 };
+pub use models::assignment::{AssignedAsset, AssignedAssetGroup, AssignedUser, UserType};
 pub use models::business::{
     Business, BusinessField, BusinessVertical, TwoFactorType, VerificationStatus,
 };
+pub use models::permissions::Permission;
 pub use models::system_user::{SystemUser, SystemUserRole};
+pub use models::tasks::{
+    AdAccountTask, CatalogTask, InstagramTask, PageTask, PixelTask, Task, WhatsAppTask,
+};
+pub use models::token::{
+    Expiry, GranularScope, RefreshedToken, SystemUserToken, TokenError, TokenInfo, TokenType,
+};
 pub use pagination::{Cursors, ListRequest, Page, Paging, Summary};
 pub use quota::QuotaUsage;
 pub use secrecy::{ExposeSecret, SecretString};

@@ -33,6 +33,10 @@ impl BusinessHandler {
         &self.id
     }
 
+    pub(crate) fn client(&self) -> &Client {
+        &self.client
+    }
+
     /// `GET /{business}`: the business, with its descriptive fields (choose others with
     /// [`Call::fields`]).
     pub fn get(&self) -> Call<Business> {

@@ -1,9 +1,11 @@
 //! One handler per resource. Handlers are cheap (a client clone and an id); their methods
 //! return builders that own their data and end in `.send()`.
 
+pub mod assignments;
 pub mod business;
 pub mod businesses;
 pub mod system_users;
+pub mod tokens;
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -73,6 +75,27 @@ impl<T: DeserializeOwned> Call<T> {
         }
         self
     }
+}
+
+/// Sends a write whose answer is only a success flag; `false` is an error.
+pub(crate) async fn send_ack(client: &Client, request: Request) -> Result<()> {
+    let path = client.path_for(&request);
+    let method = request.method.clone();
+    let crate::models::Ack(ok) = client.execute(request).await?;
+    if ok {
+        return Ok(());
+    }
+    Err(Error::UnexpectedResponse(Box::new(
+        crate::error::UnexpectedResponse {
+            method,
+            path,
+            status: 200,
+            reason: "the server answered success: false".into(),
+            content_type: None,
+            snippet: String::new(),
+            headers: Default::default(),
+        },
+    )))
 }
 
 /// The first validation error among several checks.

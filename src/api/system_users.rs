@@ -5,13 +5,13 @@
 
 use std::time::Duration;
 
-use crate::api::Call;
+use crate::api::{Call, send_ack};
 use crate::client::Client;
-use crate::error::{Error, Result, UnexpectedResponse};
+use crate::error::Result;
 use crate::http::Request;
 use crate::ids::{BusinessId, SystemUserId};
 use crate::models::system_user::{SystemUser, SystemUserRole};
-use crate::models::{Ack, check_enum_escape, check_name};
+use crate::models::{check_enum_escape, check_name};
 use crate::pagination::ListRequest;
 use crate::quota::QuotaUsage;
 
@@ -201,19 +201,7 @@ impl RenameSystemUser {
             .param("system_user_id", self.id.as_str())
             .param("name", name.clone())
             .with_timeout(self.timeout);
-        let path = self.client.path_for(&req);
-        let Ack(ok) = self.client.execute(req).await?;
-        if !ok {
-            return Err(Error::UnexpectedResponse(Box::new(UnexpectedResponse {
-                method: reqwest::Method::POST,
-                path,
-                status: 200,
-                reason: "the server answered success: false".into(),
-                content_type: None,
-                snippet: String::new(),
-                headers: Default::default(),
-            })));
-        }
+        send_ack(&self.client, req).await?;
         Ok(SystemUser::created(self.id, name, None))
     }
 }
@@ -248,8 +236,8 @@ impl QuotaRequest {
 /// remove its assignments instead.
 #[derive(Debug, Clone)]
 pub struct SystemUserHandler {
-    client: Client,
-    id: SystemUserId,
+    pub(crate) client: Client,
+    pub(crate) id: SystemUserId,
 }
 
 impl SystemUserHandler {

@@ -164,3 +164,65 @@ mod tests {
         assert_eq!(a.id.as_str(), "act_9");
     }
 }
+
+/// A reference to any asset a system user can be assigned to, tagged by kind.
+///
+/// Serialized as `{"kind": "ad_account", "id": "act_42"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum AssetRef {
+    /// An ad account.
+    AdAccount(AdAccountId),
+    /// A Facebook Page.
+    Page(PageId),
+    /// A product catalog.
+    Catalog(CatalogId),
+    /// A pixel / dataset.
+    Pixel(PixelId),
+    /// An Instagram business asset.
+    Instagram(InstagramAssetId),
+    /// A WhatsApp Business Account.
+    WhatsApp(WhatsAppBusinessAccountId),
+}
+
+impl AssetRef {
+    /// The asset's id as used in paths.
+    pub fn id(&self) -> &str {
+        match self {
+            AssetRef::AdAccount(id) => id.as_str(),
+            AssetRef::Page(id) => id.as_str(),
+            AssetRef::Catalog(id) => id.as_str(),
+            AssetRef::Pixel(id) => id.as_str(),
+            AssetRef::Instagram(id) => id.as_str(),
+            AssetRef::WhatsApp(id) => id.as_str(),
+        }
+    }
+
+    /// The kind, as in the serialized form (`ad_account`, `page`, …).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            AssetRef::AdAccount(_) => "ad_account",
+            AssetRef::Page(_) => "page",
+            AssetRef::Catalog(_) => "catalog",
+            AssetRef::Pixel(_) => "pixel",
+            AssetRef::Instagram(_) => "instagram",
+            AssetRef::WhatsApp(_) => "whats_app",
+        }
+    }
+
+    /// Checks the id's form.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidInput`] naming the id field.
+    pub fn validate(&self) -> crate::Result<()> {
+        match self {
+            AssetRef::AdAccount(id) => id.validate(),
+            AssetRef::Page(id) => id.validate(),
+            AssetRef::Catalog(id) => id.validate(),
+            AssetRef::Pixel(id) => id.validate(),
+            AssetRef::Instagram(id) => id.validate(),
+            AssetRef::WhatsApp(id) => id.validate(),
+        }
+    }
+}

@@ -4,8 +4,12 @@
 //! only the fields a request asks for, so every field but `id` is an `Option`.
 
 pub mod assets;
+pub mod assignment;
 pub mod business;
+pub mod permissions;
 pub mod system_user;
+pub mod tasks;
+pub mod token;
 
 use serde::{Deserialize, Deserializer, Serialize};
 

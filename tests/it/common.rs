@@ -91,8 +91,12 @@ pub fn assert_wire(requests: &[Request], token: &str) {
     for req in requests {
         let url = req.url.as_str();
         assert!(
-            !url.contains("access_token"),
+            !query(req).contains_key("access_token"),
             "token parameter in URL: {url}"
+        );
+        assert!(
+            !form(req).contains_key("access_token"),
+            "token parameter in body: {url}"
         );
         assert!(!url.contains(token), "token in URL: {url}");
         assert_eq!(

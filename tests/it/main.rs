@@ -1,5 +1,6 @@
 //! Integration tests: real HTTP on loopback against wiremock, asserting the exact wire shape.
 
+mod assignments;
 mod business;
 mod client;
 mod common;
@@ -8,3 +9,4 @@ mod pagination;
 mod quota;
 mod redaction;
 mod system_users;
+mod tokens;

@@ -1,0 +1,475 @@
+//! Assigning system users to assets with per-asset tasks, and reading those assignments.
+//!
+//! Each asset kind has its own handler type, `AssetHandler<K>`, whose kind fixes the id type
+//! and the task enum: a Page task cannot be given to an ad account. Get one from
+//! [`Client::ad_account`], [`Client::page`], [`Client::catalog`], [`Client::pixel`],
+//! [`Client::instagram_asset`] or [`Client::whatsapp_business_account`].
+//!
+//! A task of another kind does not compile:
+//!
+//! ```compile_fail
+//! # fn run(client: meta_business::Client) {
+//! let _ = client.ad_account("act_42").assign("1", [meta_business::PageTask::Manage]);
+//! # }
+//! ```
+//!
+//! while the right kind does:
+//!
+//! ```
+//! # fn run(client: meta_business::Client) {
+//! let _ = client.ad_account("act_42").assign("1", [meta_business::AdAccountTask::Analyze]);
+//! # }
+//! ```
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use crate::api::system_users::SystemUserHandler;
+use crate::api::{first_error, send_ack};
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::http::Request;
+use crate::ids::{
+    AdAccountId, BusinessId, CatalogId, InstagramAssetId, PageId, PixelId, SystemUserId,
+    WhatsAppBusinessAccountId,
+};
+use crate::models::assignment::{AssignedAsset, AssignedAssetGroup, AssignedUser};
+use crate::models::tasks::{
+    AdAccountTask, CatalogTask, InstagramTask, PageTask, PixelTask, Task, WhatsAppTask,
+};
+use crate::pagination::ListRequest;
+
+/// Fields of the `assigned_users` edge: the AssignedUser node's and the edge's task lists.
+const ASSIGNED_USER_FIELDS: &str = "id,name,user_type,tasks,permitted_tasks";
+
+mod sealed {
+    pub trait Sealed {}
+
+    /// An asset id: its wire form and its check.
+    pub trait AssetId: Clone + std::fmt::Debug + Send + Sync + 'static {
+        fn wire(&self) -> &str;
+        fn check(&self) -> crate::Result<()>;
+    }
+}
+
+use sealed::AssetId;
+
+macro_rules! asset_id {
+    ($($id:ty),+) => {$(
+        impl AssetId for $id {
+            fn wire(&self) -> &str {
+                self.as_str()
+            }
+            fn check(&self) -> Result<()> {
+                self.validate()
+            }
+        }
+    )+};
+}
+asset_id!(
+    AdAccountId,
+    PageId,
+    CatalogId,
+    PixelId,
+    InstagramAssetId,
+    WhatsAppBusinessAccountId
+);
+
+/// A kind of asset with an `assigned_users` edge. Implemented by the markers of
+/// [`crate::asset`] only.
+pub trait AssetKind: sealed::Sealed + Send + Sync + 'static {
+    /// Its id type.
+    type Id: sealed::AssetId;
+    /// Its task enum.
+    type Task: Task;
+    /// Its name, for messages.
+    const NAME: &'static str;
+    /// Whether an assignment must name at least one task.
+    const TASKS_REQUIRED: bool;
+    /// Whether the Graph API can remove an assignment (`DELETE …/assigned_users`).
+    const CAN_UNASSIGN: bool;
+}
+
+macro_rules! asset_kind {
+    ($(#[$meta:meta])* $name:ident, $id:ty, $task:ty, $label:literal, required: $req:literal, unassign: $del:literal) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub struct $name;
+        impl sealed::Sealed for $name {}
+        impl AssetKind for $name {
+            type Id = $id;
+            type Task = $task;
+            const NAME: &'static str = $label;
+            const TASKS_REQUIRED: bool = $req;
+            const CAN_UNASSIGN: bool = $del;
+        }
+    };
+}
+
+/// The asset kinds, as type markers for [`AssetHandler`].
+pub mod kinds {
+    use super::*;
+
+    asset_kind!(
+        /// An ad account (`act_<digits>`); tasks are optional.
+        AdAccount, AdAccountId, AdAccountTask, "ad account", required: false, unassign: true
+    );
+    asset_kind!(
+        /// A Facebook Page; tasks are optional.
+        Page, PageId, PageTask, "Page", required: false, unassign: true
+    );
+    asset_kind!(
+        /// A product catalog; at least one task is required.
+        Catalog, CatalogId, CatalogTask, "product catalog", required: true, unassign: true
+    );
+    asset_kind!(
+        /// A pixel / dataset; at least one task is required, and the Graph API cannot remove
+        /// an assignment.
+        Pixel, PixelId, PixelTask, "pixel", required: true, unassign: false
+    );
+    asset_kind!(
+        /// An Instagram business asset; tasks are optional.
+        Instagram, InstagramAssetId, InstagramTask, "Instagram asset", required: false, unassign: true
+    );
+    asset_kind!(
+        /// A WhatsApp Business Account; at least one task is required.
+        WhatsApp, WhatsAppBusinessAccountId, WhatsAppTask, "WhatsApp Business Account", required: true, unassign: true
+    );
+}
+
+/// One asset, by id, of kind `K`.
+pub struct AssetHandler<K: AssetKind> {
+    client: Client,
+    id: K::Id,
+    _kind: PhantomData<K>,
+}
+
+impl<K: AssetKind> Clone for AssetHandler<K> {
+    fn clone(&self) -> Self {
+        AssetHandler {
+            client: self.client.clone(),
+            id: self.id.clone(),
+            _kind: PhantomData,
+        }
+    }
+}
+
+impl<K: AssetKind> fmt::Debug for AssetHandler<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AssetHandler")
+            .field("kind", &K::NAME)
+            .field("id", &self.id)
+            .finish()
+    }
+}
+
+impl<K: AssetKind> AssetHandler<K> {
+    pub(crate) fn new(client: Client, id: K::Id) -> Self {
+        AssetHandler {
+            client,
+            id,
+            _kind: PhantomData,
+        }
+    }
+
+    /// The asset's id.
+    pub fn id(&self) -> &K::Id {
+        &self.id
+    }
+
+    /// `POST /{asset}/assigned_users` with `user` and `tasks` (a JSON array): gives a system
+    /// user (or a person of the business) these tasks on the asset.
+    ///
+    /// ```no_run
+    /// use meta_business::{AdAccountTask, PageTask};
+    /// # async fn run(client: meta_business::Client) -> meta_business::Result<()> {
+    /// client.ad_account("act_42").assign("100000008899900", [AdAccountTask::Analyze]).send().await?;
+    /// client.page("4242").assign("100000008899900", [PageTask::Analyze, PageTask::Advertise]).send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn assign(
+        &self,
+        user: impl Into<SystemUserId>,
+        tasks: impl IntoIterator<Item = K::Task>,
+    ) -> Assign<K> {
+        Assign {
+            client: self.client.clone(),
+            asset: self.id.clone(),
+            user: user.into(),
+            tasks: tasks.into_iter().collect(),
+            business: None,
+            timeout: None,
+        }
+    }
+
+    /// Replaces the tasks of an existing assignment (the same call as [`AssetHandler::assign`]:
+    /// the Graph API sets the user's tasks on the asset to the ones sent).
+    pub fn change_tasks(
+        &self,
+        user: impl Into<SystemUserId>,
+        tasks: impl IntoIterator<Item = K::Task>,
+    ) -> Assign<K> {
+        self.assign(user, tasks)
+    }
+
+    /// `DELETE /{asset}/assigned_users?user=`: removes the user from the asset. For a pixel the
+    /// Graph API has no such call: [`Error::Unsupported`], and nothing is sent.
+    pub fn unassign(&self, user: impl Into<SystemUserId>) -> Unassign<K> {
+        Unassign {
+            client: self.client.clone(),
+            asset: self.id.clone(),
+            user: user.into(),
+            timeout: None,
+        }
+    }
+
+    /// `GET /{asset}/assigned_users?business=`: who is assigned to the asset, with tasks. The
+    /// Graph API requires the business, so it is an argument.
+    pub fn assigned_users(
+        &self,
+        business: impl Into<BusinessId>,
+    ) -> ListRequest<AssignedUser<K::Task>> {
+        let business = business.into();
+        let req = Request::get([self.id.wire(), "assigned_users"])
+            .param("business", business.as_str())
+            .param("fields", ASSIGNED_USER_FIELDS);
+        ListRequest::new(
+            self.client.clone(),
+            req,
+            first_error([self.id.check(), business.validate()]),
+        )
+    }
+}
+
+fn check_tasks<T: Task>(tasks: &[T], required: bool, kind: &str) -> Result<String> {
+    if required && tasks.is_empty() {
+        return Err(Error::invalid_input(
+            "tasks",
+            format!("a {kind} assignment needs at least one task"),
+        ));
+    }
+    let mut wire: Vec<&str> = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        if task.is_unlisted() {
+            crate::models::check_enum_escape("tasks", task.as_str())?;
+        }
+        if !wire.contains(&task.as_str()) {
+            wire.push(task.as_str());
+        }
+    }
+    serde_json::to_string(&wire).map_err(|e| Error::invalid_input("tasks", e.to_string()))
+}
+
+/// Builder for [`AssetHandler::assign`] and [`AssetHandler::change_tasks`].
+#[must_use = "a request does nothing until `.send().await`"]
+pub struct Assign<K: AssetKind> {
+    client: Client,
+    asset: K::Id,
+    user: SystemUserId,
+    tasks: Vec<K::Task>,
+    business: Option<BusinessId>,
+    timeout: Option<Duration>,
+}
+
+impl<K: AssetKind> fmt::Debug for Assign<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Assign")
+            .field("kind", &K::NAME)
+            .field("asset", &self.asset)
+            .field("user", &self.user)
+            .field("tasks", &self.tasks)
+            .field("business", &self.business)
+            .finish()
+    }
+}
+
+impl<K: AssetKind> Assign<K> {
+    /// Also sends `business` (Meta's guide sends it for ad accounts; the spec does not need it).
+    pub fn business(mut self, business: impl Into<BusinessId>) -> Self {
+        self.business = Some(business.into());
+        self
+    }
+
+    /// Per-request timeout, overriding the client's.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Sends the assignment.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] (nothing sent) for a bad asset or user id, no task where the
+    /// kind requires one, or a malformed `Other` task; any request error.
+    pub async fn send(self) -> Result<()> {
+        self.asset.check()?;
+        self.user.validate()?;
+        if let Some(business) = &self.business {
+            business.validate()?;
+        }
+        let tasks = check_tasks(&self.tasks, K::TASKS_REQUIRED, K::NAME)?;
+        let mut req =
+            Request::post([self.asset.wire(), "assigned_users"]).param("user", self.user.as_str());
+        if !self.tasks.is_empty() {
+            req = req.param("tasks", tasks);
+        }
+        if let Some(business) = &self.business {
+            req = req.param("business", business.as_str());
+        }
+        send_ack(&self.client, req.with_timeout(self.timeout)).await
+    }
+}
+
+/// Builder for [`AssetHandler::unassign`].
+#[must_use = "a request does nothing until `.send().await`"]
+pub struct Unassign<K: AssetKind> {
+    client: Client,
+    asset: K::Id,
+    user: SystemUserId,
+    timeout: Option<Duration>,
+}
+
+impl<K: AssetKind> fmt::Debug for Unassign<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Unassign")
+            .field("kind", &K::NAME)
+            .field("asset", &self.asset)
+            .field("user", &self.user)
+            .finish()
+    }
+}
+
+impl<K: AssetKind> Unassign<K> {
+    /// Per-request timeout, overriding the client's.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Removes the assignment.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] for a pixel; [`Error::InvalidInput`] for a bad id (nothing
+    /// sent either way); any request error.
+    pub async fn send(self) -> Result<()> {
+        if !K::CAN_UNASSIGN {
+            return Err(Error::Unsupported {
+                operation: "removing a pixel assignment",
+                reason: "the Graph API has no DELETE on a pixel's assigned_users; remove the pixel from the system user in Business Settings, or stop using the system user",
+            });
+        }
+        self.asset.check()?;
+        self.user.validate()?;
+        let req = Request::delete([self.asset.wire(), "assigned_users"])
+            .param("user", self.user.as_str())
+            .with_timeout(self.timeout);
+        send_ack(&self.client, req).await
+    }
+}
+
+/// Fields of a system user's `assigned_*` edges: the node's id and name, and the edge's tasks.
+const ASSIGNED_ASSET_FIELDS: &str = "id,name,tasks,permitted_tasks";
+
+impl SystemUserHandler {
+    fn assigned<T: serde::de::DeserializeOwned + Send + 'static>(
+        &self,
+        edge: &str,
+        fields: &'static str,
+    ) -> ListRequest<T> {
+        let req = Request::get([self.id.as_str(), edge]).param("fields", fields);
+        ListRequest::new(self.client.clone(), req, self.id.validate().err())
+    }
+
+    /// `GET /{system_user}/assigned_ad_accounts`: its ad accounts, with its tasks on each.
+    pub fn assigned_ad_accounts(&self) -> ListRequest<AssignedAsset<AdAccountId, AdAccountTask>> {
+        self.assigned("assigned_ad_accounts", ASSIGNED_ASSET_FIELDS)
+    }
+
+    /// `GET /{system_user}/assigned_pages`: its Pages, with its tasks on each.
+    pub fn assigned_pages(&self) -> ListRequest<AssignedAsset<PageId, PageTask>> {
+        self.assigned("assigned_pages", ASSIGNED_ASSET_FIELDS)
+    }
+
+    /// `GET /{system_user}/assigned_product_catalogs`: its catalogs, with its tasks on each.
+    pub fn assigned_product_catalogs(&self) -> ListRequest<AssignedAsset<CatalogId, CatalogTask>> {
+        self.assigned("assigned_product_catalogs", ASSIGNED_ASSET_FIELDS)
+    }
+
+    /// `GET /{system_user}/assigned_whatsapp_business_accounts`: its WhatsApp accounts, with its
+    /// tasks on each.
+    pub fn assigned_whatsapp_business_accounts(
+        &self,
+    ) -> ListRequest<AssignedAsset<WhatsAppBusinessAccountId, WhatsAppTask>> {
+        self.assigned("assigned_whatsapp_business_accounts", ASSIGNED_ASSET_FIELDS)
+    }
+
+    /// `GET /{system_user}/assigned_business_asset_groups`: its business asset groups.
+    pub fn assigned_business_asset_groups(&self) -> ListRequest<AssignedAssetGroup> {
+        self.assigned("assigned_business_asset_groups", "id,name")
+    }
+}
+
+impl Client {
+    /// The ad account with this id (`act_<digits>` or bare digits).
+    pub fn ad_account(&self, id: impl Into<AdAccountId>) -> AssetHandler<kinds::AdAccount> {
+        AssetHandler::new(self.clone(), id.into())
+    }
+
+    /// The Page with this id.
+    pub fn page(&self, id: impl Into<PageId>) -> AssetHandler<kinds::Page> {
+        AssetHandler::new(self.clone(), id.into())
+    }
+
+    /// The product catalog with this id.
+    pub fn catalog(&self, id: impl Into<CatalogId>) -> AssetHandler<kinds::Catalog> {
+        AssetHandler::new(self.clone(), id.into())
+    }
+
+    /// The pixel / dataset with this id.
+    pub fn pixel(&self, id: impl Into<PixelId>) -> AssetHandler<kinds::Pixel> {
+        AssetHandler::new(self.clone(), id.into())
+    }
+
+    /// The Instagram business asset with this id.
+    pub fn instagram_asset(
+        &self,
+        id: impl Into<InstagramAssetId>,
+    ) -> AssetHandler<kinds::Instagram> {
+        AssetHandler::new(self.clone(), id.into())
+    }
+
+    /// The WhatsApp Business Account with this id.
+    pub fn whatsapp_business_account(
+        &self,
+        id: impl Into<WhatsAppBusinessAccountId>,
+    ) -> AssetHandler<kinds::WhatsApp> {
+        AssetHandler::new(self.clone(), id.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tasks_encode_as_a_compact_json_array_without_duplicates() {
+        let wire = check_tasks(
+            &[
+                AdAccountTask::Manage,
+                AdAccountTask::Analyze,
+                AdAccountTask::Manage,
+            ],
+            false,
+            "x",
+        )
+        .unwrap();
+        assert_eq!(wire, r#"["MANAGE","ANALYZE"]"#);
+        assert!(check_tasks::<CatalogTask>(&[], true, "catalog").is_err());
+        assert!(check_tasks(&[PageTask::Other("bad task".into())], false, "Page").is_err());
+        assert_eq!(
+            check_tasks(&[PageTask::Other("NEW_TASK".into())], false, "Page").unwrap(),
+            r#"["NEW_TASK"]"#
+        );
+    }
+}

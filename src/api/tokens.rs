@@ -1,0 +1,500 @@
+//! The system-user token lifecycle: install the app, generate a token, inspect it, refresh it,
+//! revoke it, invalidate them all.
+//!
+//! Tokens handed out are [`SystemUserToken`]/[`RefreshedToken`], whose `Debug` and `Display`
+//! are redacted. Tokens passed in (`input_token`, `fb_exchange_token`, `revoke_token`) and the
+//! app secret (`client_secret`) travel as parameters the Graph API requires, but never appear
+//! in a `Debug` output, an error or a log line.
+
+use std::time::Duration;
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use crate::api::business::BusinessHandler;
+use crate::api::system_users::SystemUserHandler;
+use crate::api::{Call, first_error, send_ack};
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::http::Request;
+use crate::ids::{AppId, SystemUserId};
+use crate::models::Ack;
+use crate::models::permissions::{Permission, scope_param};
+use crate::models::token::{RefreshedToken, SystemUserToken, TokenInfo};
+
+#[derive(Deserialize)]
+struct TokenResponse {
+    access_token: SecretString,
+}
+
+fn no_secret(call: &str) -> Error {
+    Error::invalid_input(
+        "app_secret",
+        format!("{call} needs the app secret; configure it with ClientBuilder::app_secret"),
+    )
+}
+
+fn check_token_arg(field: &'static str, token: &SecretString) -> Result<()> {
+    crate::http::check_token(token).map_err(|e| match e {
+        Error::InvalidInput { reason, .. } => Error::invalid_input(field, reason),
+        other => other,
+    })
+}
+
+impl SystemUserHandler {
+    /// `POST /{system_user}/applications` with `business_app`: installs an app of the
+    /// business for the system user, which token generation requires.
+    pub fn install_app(&self, app: impl Into<AppId>) -> Acknowledged {
+        let app = app.into();
+        let req =
+            Request::post([self.id.as_str(), "applications"]).param("business_app", app.as_str());
+        Acknowledged::new(
+            self.client.clone(),
+            req,
+            first_error([self.id.validate(), app.validate()]),
+        )
+    }
+
+    /// `POST /{system_user}/access_tokens`: generates a token for an installed app. The call
+    /// requires `appsecret_proof`, so the client must have the app secret.
+    ///
+    /// ```no_run
+    /// use meta_business::Permission;
+    /// # async fn run(client: meta_business::Client) -> meta_business::Result<()> {
+    /// let token = client
+    ///     .system_user("100000008899900")
+    ///     .generate_token("1234567")
+    ///     .scopes([Permission::AdsRead, Permission::BusinessManagement])
+    ///     .expires_in_60_days(true)
+    ///     .send()
+    ///     .await?;
+    /// println!("token {}", token.masked());
+    /// # Ok(()) }
+    /// ```
+    pub fn generate_token(&self, app: impl Into<AppId>) -> GenerateToken {
+        GenerateToken {
+            client: self.client.clone(),
+            system_user: self.id.clone(),
+            app: app.into(),
+            scopes: Vec::new(),
+            expires_in_60_days: None,
+            timeout: None,
+        }
+    }
+
+    /// `DELETE /{system_user}/access_tokens`: invalidates every token of the system user.
+    pub fn invalidate_tokens(&self) -> Acknowledged {
+        let req = Request::delete([self.id.as_str(), "access_tokens"]);
+        Acknowledged::new(self.client.clone(), req, self.id.validate().err())
+    }
+}
+
+/// A write whose answer is only a success flag. Ends in [`Acknowledged::send`].
+#[derive(Debug)]
+#[must_use = "a request does nothing until `.send().await`"]
+pub struct Acknowledged {
+    call: Call<Ack>,
+}
+
+impl Acknowledged {
+    fn new(client: Client, request: Request, invalid: Option<Error>) -> Self {
+        Acknowledged {
+            call: Call::new(client, request, invalid),
+        }
+    }
+
+    /// Per-request timeout, overriding the client's.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.call = self.call.timeout(timeout);
+        self
+    }
+
+    /// Sends the request.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] (nothing sent) for a bad id; [`Error::UnexpectedResponse`] when
+    /// the server answers `false`; any request error.
+    pub async fn send(self) -> Result<()> {
+        let Call {
+            client,
+            request,
+            invalid,
+            ..
+        } = self.call;
+        if let Some(err) = invalid {
+            return Err(err);
+        }
+        send_ack(&client, request).await
+    }
+}
+
+/// Builder for [`SystemUserHandler::generate_token`].
+#[derive(Debug)]
+#[must_use = "a request does nothing until `.send().await`"]
+pub struct GenerateToken {
+    client: Client,
+    system_user: SystemUserId,
+    app: AppId,
+    scopes: Vec<Permission>,
+    expires_in_60_days: Option<bool>,
+    timeout: Option<Duration>,
+}
+
+impl GenerateToken {
+    /// The permissions of the token (at least one; only what the integration needs).
+    pub fn scopes(mut self, scopes: impl IntoIterator<Item = Permission>) -> Self {
+        self.scopes.extend(scopes);
+        self
+    }
+
+    /// `set_token_expires_in_60_days`: `true` for a token that expires after 60 days (some
+    /// businesses must use expiring tokens). Unset, the token does not expire.
+    pub fn expires_in_60_days(mut self, expires: bool) -> Self {
+        self.expires_in_60_days = Some(expires);
+        self
+    }
+
+    /// Per-request timeout, overriding the client's.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Generates the token.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] (nothing sent) without an app secret, for a bad id, no scope or
+    /// a malformed custom scope; any request error (see [`Error::hint`] for 2FA, app not
+    /// installed…).
+    pub async fn send(self) -> Result<SystemUserToken> {
+        self.system_user.validate()?;
+        self.app.validate()?;
+        let scope = scope_param(&self.scopes)?;
+        if !self.client.has_app_secret() {
+            return Err(no_secret(
+                "generating a system-user token (appsecret_proof is mandatory)",
+            ));
+        }
+        let mut req = Request::post([self.system_user.as_str(), "access_tokens"])
+            .param("business_app", self.app.as_str())
+            .param("scope", scope)
+            .with_timeout(self.timeout)
+            .sensitive();
+        if let Some(expires) = self.expires_in_60_days {
+            req = req.param("set_token_expires_in_60_days", expires.to_string());
+        }
+        let TokenResponse { access_token } = self.client.execute(req).await?;
+        Ok(SystemUserToken::new(
+            access_token,
+            self.system_user,
+            Some(self.app),
+            self.scopes,
+            self.expires_in_60_days,
+        ))
+    }
+}
+
+impl BusinessHandler {
+    /// `POST /{business}/system_user_access_tokens`: the business-level way to get a
+    /// system user's token.
+    pub fn system_user_access_token(
+        &self,
+        system_user: impl Into<SystemUserId>,
+    ) -> BusinessSystemUserToken {
+        BusinessSystemUserToken {
+            handler: self.clone(),
+            system_user: system_user.into(),
+            scopes: Vec::new(),
+            assets: Vec::new(),
+            fetch_only: None,
+            expires_in_60_days: None,
+            timeout: None,
+        }
+    }
+}
+
+/// Builder for [`BusinessHandler::system_user_access_token`].
+#[derive(Debug)]
+#[must_use = "a request does nothing until `.send().await`"]
+pub struct BusinessSystemUserToken {
+    handler: BusinessHandler,
+    system_user: SystemUserId,
+    scopes: Vec<Permission>,
+    assets: Vec<String>,
+    fetch_only: Option<bool>,
+    expires_in_60_days: Option<bool>,
+    timeout: Option<Duration>,
+}
+
+impl BusinessSystemUserToken {
+    /// The permissions of the token (at least one).
+    pub fn scopes(mut self, scopes: impl IntoIterator<Item = Permission>) -> Self {
+        self.scopes.extend(scopes);
+        self
+    }
+
+    /// Restricts the token to these asset ids (`asset`, a JSON array of numbers).
+    pub fn assets(mut self, assets: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.assets.extend(assets.into_iter().map(Into::into));
+        self
+    }
+
+    /// `fetch_only`: return an existing token instead of creating one.
+    pub fn fetch_only(mut self, fetch_only: bool) -> Self {
+        self.fetch_only = Some(fetch_only);
+        self
+    }
+
+    /// `set_token_expires_in_60_days`.
+    pub fn expires_in_60_days(mut self, expires: bool) -> Self {
+        self.expires_in_60_days = Some(expires);
+        self
+    }
+
+    /// Per-request timeout, overriding the client's.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Gets the token.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] (nothing sent) for a bad id, no scope, or a non-numeric asset
+    /// id; any request error.
+    pub async fn send(self) -> Result<SystemUserToken> {
+        self.handler.id().validate()?;
+        self.system_user.validate()?;
+        let scope = scope_param(&self.scopes)?;
+        let mut assets: Vec<u64> = Vec::with_capacity(self.assets.len());
+        for raw in &self.assets {
+            let digits = raw.trim().strip_prefix("act_").unwrap_or(raw.trim());
+            let id = digits.parse::<u64>().map_err(|_| {
+                Error::invalid_input(
+                    "assets",
+                    format!(
+                        "{:?} is not a numeric asset id",
+                        crate::error::clip(raw, 40)
+                    ),
+                )
+            })?;
+            assets.push(id);
+        }
+        let mut req = Request::post([self.handler.id().as_str(), "system_user_access_tokens"])
+            .param("system_user_id", self.system_user.as_str())
+            .param("scope", scope)
+            .with_timeout(self.timeout)
+            .sensitive();
+        if !assets.is_empty() {
+            let json = serde_json::to_string(&assets)
+                .map_err(|e| Error::invalid_input("assets", e.to_string()))?;
+            req = req.param("asset", json);
+        }
+        if let Some(fetch_only) = self.fetch_only {
+            req = req.param("fetch_only", fetch_only.to_string());
+        }
+        if let Some(expires) = self.expires_in_60_days {
+            req = req.param("set_token_expires_in_60_days", expires.to_string());
+        }
+        let client = self.handler.client();
+        let TokenResponse { access_token } = client.execute(req).await?;
+        Ok(SystemUserToken::new(
+            access_token,
+            self.system_user,
+            None,
+            self.scopes,
+            self.expires_in_60_days,
+        ))
+    }
+}
+
+impl Client {
+    /// A clone of this client that calls as the app (`{app_id}|{app_secret}`), the token
+    /// `debug_token` expects.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] without an app secret or for a bad app id.
+    pub fn as_app(&self, app: impl Into<AppId>) -> Result<Client> {
+        let app = app.into();
+        app.validate()?;
+        let secret = self
+            .shared
+            .app_secret
+            .as_ref()
+            .ok_or_else(|| no_secret("an app access token"))?;
+        Ok(self.with_token(crate::auth::app_access_token(app.as_str(), secret)))
+    }
+
+    /// `GET /debug_token?input_token=`: what the Graph API says about a token (type, app,
+    /// validity, expiry, scopes). Call it as the app ([`Client::as_app`]) or as a developer of
+    /// the app.
+    pub fn debug_token(&self, token: impl Into<SecretString>) -> DebugToken {
+        DebugToken {
+            client: self.clone(),
+            token: token.into(),
+            timeout: None,
+        }
+    }
+
+    /// `GET /oauth/access_token` with `grant_type=fb_exchange_token`: exchanges a 60-day
+    /// system-user token for a fresh one (the old one keeps working until it expires). Needs
+    /// the app secret (`client_secret`).
+    pub fn refresh_token(
+        &self,
+        app: impl Into<AppId>,
+        token: impl Into<SecretString>,
+    ) -> RefreshToken {
+        RefreshToken {
+            client: self.clone(),
+            app: app.into(),
+            token: token.into(),
+            timeout: None,
+        }
+    }
+
+    /// `GET /oauth/revoke`: revokes one token at once. The app, the token's app, the caller
+    /// token's app and the app secret must all match. Needs the app secret (`client_secret`).
+    pub fn revoke_token(
+        &self,
+        app: impl Into<AppId>,
+        token: impl Into<SecretString>,
+    ) -> RevokeToken {
+        RevokeToken {
+            client: self.clone(),
+            app: app.into(),
+            token: token.into(),
+            timeout: None,
+        }
+    }
+}
+
+/// Builder for [`Client::debug_token`].
+#[derive(Debug)]
+#[must_use = "a request does nothing until `.send().await`"]
+pub struct DebugToken {
+    client: Client,
+    token: SecretString,
+    timeout: Option<Duration>,
+}
+
+impl DebugToken {
+    /// Per-request timeout, overriding the client's.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Inspects the token.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] (nothing sent) for an empty or malformed token; any request
+    /// error.
+    pub async fn send(self) -> Result<TokenInfo> {
+        check_token_arg("input_token", &self.token)?;
+        #[derive(Deserialize)]
+        struct Envelope {
+            data: TokenInfo,
+        }
+        let req = Request::get(["debug_token"])
+            .secret_param("input_token", self.token)
+            .with_timeout(self.timeout);
+        let Envelope { data } = self.client.execute(req).await?;
+        Ok(data)
+    }
+}
+
+/// Builder for [`Client::refresh_token`].
+#[derive(Debug)]
+#[must_use = "a request does nothing until `.send().await`"]
+pub struct RefreshToken {
+    client: Client,
+    app: AppId,
+    token: SecretString,
+    timeout: Option<Duration>,
+}
+
+impl RefreshToken {
+    /// Per-request timeout, overriding the client's.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Exchanges the token.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] (nothing sent) without an app secret, for a bad app id or
+    /// token; any request error.
+    pub async fn send(self) -> Result<RefreshedToken> {
+        self.app.validate()?;
+        check_token_arg("fb_exchange_token", &self.token)?;
+        let secret = self
+            .client
+            .shared
+            .app_secret
+            .clone()
+            .ok_or_else(|| no_secret("refreshing a token"))?;
+        #[derive(Deserialize)]
+        struct Refreshed {
+            access_token: SecretString,
+            #[serde(default)]
+            token_type: Option<String>,
+            #[serde(default)]
+            expires_in: Option<u64>,
+        }
+        let req = Request::get(["oauth", "access_token"])
+            .param("grant_type", "fb_exchange_token")
+            .param("client_id", self.app.as_str())
+            .param("set_token_expires_in_60_days", "true")
+            .secret_param("client_secret", secret)
+            .secret_param("fb_exchange_token", self.token)
+            .with_timeout(self.timeout)
+            .sensitive();
+        let r: Refreshed = self.client.execute(req).await?;
+        Ok(RefreshedToken::new(
+            r.access_token,
+            r.token_type,
+            r.expires_in,
+        ))
+    }
+}
+
+/// Builder for [`Client::revoke_token`].
+#[derive(Debug)]
+#[must_use = "a request does nothing until `.send().await`"]
+pub struct RevokeToken {
+    client: Client,
+    app: AppId,
+    token: SecretString,
+    timeout: Option<Duration>,
+}
+
+impl RevokeToken {
+    /// Per-request timeout, overriding the client's.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Revokes the token. Success may come as `true` or `"true"`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] (nothing sent) without an app secret, for a bad app id or
+    /// token; [`Error::UnexpectedResponse`] when the server answers `false`; any request error.
+    pub async fn send(self) -> Result<()> {
+        self.app.validate()?;
+        check_token_arg("revoke_token", &self.token)?;
+        let secret = self
+            .client
+            .shared
+            .app_secret
+            .clone()
+            .ok_or_else(|| no_secret("revoking a token"))?;
+        let req = Request::get(["oauth", "revoke"])
+            .param("client_id", self.app.as_str())
+            .secret_param("client_secret", secret)
+            .secret_param("revoke_token", self.token)
+            .with_timeout(self.timeout);
+        send_ack(&self.client, req).await
+    }
+}
