@@ -1,24 +1,27 @@
 //! Show a business's system users and quota; optionally create one (quota checked first).
 //!
 //! ```text
+//! cargo run --example system_users                               # embedded emulator
+//! cargo run --example system_users -- --create reporting-server
 //! META_ACCESS_TOKEN=... META_BUSINESS_ID=... cargo run --example system_users
-//! META_ACCESS_TOKEN=... META_BUSINESS_ID=... cargo run --example system_users -- --create reporting-server
 //! ```
 //!
-//! Reads the `META_*` variables: `META_ACCESS_TOKEN`, `META_BUSINESS_ID`, `META_APP_SECRET`,
-//! `META_GRAPH_URL`, `META_API_VERSION`, `META_ACCESS_TIER` (`limited` or `full`).
+//! Reads the `META_*` variables: `META_ACCESS_TOKEN` (unset → the embedded emulator's demo
+//! business), `META_BUSINESS_ID`, `META_APP_SECRET`, `META_GRAPH_URL`, `META_API_VERSION`,
+//! `META_ACCESS_TIER` (`limited` or `full`).
 
 use std::process::ExitCode;
 
 use clap::Parser;
+use meta_business::testing::GraphEmulator;
 use meta_business::{Client, SystemUserRole};
 
 #[derive(Parser)]
 #[command(about = "List a business's system users and its quota; optionally create one")]
 struct Args {
-    /// The business to act on.
+    /// The business to act on (required with META_ACCESS_TOKEN).
     #[arg(long, env = "META_BUSINESS_ID")]
-    business: String,
+    business: Option<String>,
     /// Create a system user with this (descriptive) name.
     #[arg(long)]
     create: Option<String>,
@@ -29,23 +32,35 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = Args::parse();
-    if std::env::var_os("META_ACCESS_TOKEN").is_none() {
-        eprintln!("error: set META_ACCESS_TOKEN (an admin user or admin system user token)");
-        return ExitCode::from(2);
-    }
-    match run(args).await {
+    match run(Args::parse()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err}");
+            eprintln!("system_users failed: {err}");
             ExitCode::FAILURE
         }
     }
 }
 
-async fn run(args: Args) -> meta_business::Result<()> {
-    let client = Client::builder().from_env()?.build()?;
-    let business = client.business(args.business.as_str());
+async fn run(args: Args) -> Result<(), String> {
+    let (client, business, _emulator) = if std::env::var_os("META_ACCESS_TOKEN").is_none() {
+        let (emulator, demo) = GraphEmulator::demo().await;
+        let client = emulator
+            .client(demo.admin_token)
+            .map_err(|e| e.to_string())?;
+        println!("(embedded Graph emulator; set META_ACCESS_TOKEN for the real API)");
+        (client, demo.business_id.to_owned(), Some(emulator))
+    } else {
+        let client = Client::builder()
+            .from_env()
+            .and_then(|b| b.build())
+            .map_err(|e| e.to_string())?;
+        let business = args
+            .business
+            .clone()
+            .ok_or("META_BUSINESS_ID (or --business) is required")?;
+        (client, business, None)
+    };
+    let business = client.business(business.as_str());
 
     if let Some(name) = args.create {
         let role = if args.admin {
@@ -58,11 +73,17 @@ async fn run(args: Args) -> meta_business::Result<()> {
             .create(name)
             .role(role)
             .send()
-            .await?;
+            .await
+            .map_err(|e| e.to_string())?;
         println!("created system user {} ({})", created.id, created.kind());
     }
 
-    let users = business.system_users().list().collect(1_000).await?;
+    let users = business
+        .system_users()
+        .list()
+        .collect(1_000)
+        .await
+        .map_err(|e| e.to_string())?;
     for user in &users {
         let role = user.role.as_ref().map_or("-", |r| r.as_str());
         println!(
@@ -72,6 +93,13 @@ async fn run(args: Args) -> meta_business::Result<()> {
             user.name.as_deref().unwrap_or("")
         );
     }
-    println!("{}", business.system_user_quota().send().await?);
+    println!(
+        "{}",
+        business
+            .system_user_quota()
+            .send()
+            .await
+            .map_err(|e| e.to_string())?
+    );
     Ok(())
 }

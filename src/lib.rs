@@ -61,6 +61,8 @@
 //!
 //! - `rustls` (default): TLS through rustls.
 //! - `native-tls`: TLS through the platform library.
+//! - `testing`: [`testing::GraphEmulator`], an in-process Graph API emulator for tests and
+//!   demos (`cargo run --example quickstart` runs on it).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
@@ -78,6 +80,9 @@ mod ids;
 pub mod models;
 mod pagination;
 mod quota;
+#[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub mod testing;
 
 pub use api::Call;
 pub use api::assignments::{AssetHandler, AssetKind, Assign, Unassign, kinds as asset};

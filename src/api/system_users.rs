@@ -127,12 +127,12 @@ impl CreateSystemUser {
     /// Checks the input and the quota, then creates the system user.
     ///
     /// When the client enforces a quota, this first reads every system user of the business
-    /// and returns [`Error::QuotaExceeded`] without sending the create if the new one would
+    /// and returns [`Error::QuotaExceeded`](crate::Error::QuotaExceeded) without sending the create if the new one would
     /// not fit. Creates for one business are serialized within the client (and its clones),
     /// so concurrent creates cannot both slip under the limit.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] for a bad business id, name or role; [`Error::QuotaExceeded`];
+    /// [`Error::InvalidInput`](crate::Error::InvalidInput) for a bad business id, name or role; [`Error::QuotaExceeded`](crate::Error::QuotaExceeded);
     /// any request error.
     pub async fn send(self) -> Result<SystemUser> {
         self.business.validate()?;
@@ -190,7 +190,7 @@ impl RenameSystemUser {
     /// Renames the system user; returns it with its new name.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] for a bad id or name; [`Error::UnexpectedResponse`] when the
+    /// [`Error::InvalidInput`](crate::Error::InvalidInput) for a bad id or name; [`Error::UnexpectedResponse`](crate::Error::UnexpectedResponse) when the
     /// server answers `success: false`; any request error.
     pub async fn send(self) -> Result<SystemUser> {
         self.business.validate()?;
@@ -224,7 +224,7 @@ impl QuotaRequest {
     /// Reads every system user of the business and counts admins and regular ones.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] for a bad business id; any request error.
+    /// [`Error::InvalidInput`](crate::Error::InvalidInput) for a bad business id; any request error.
     pub async fn send(self) -> Result<QuotaUsage> {
         self.handler.usage(self.timeout).await
     }

@@ -4,6 +4,7 @@ mod assignments;
 mod business;
 mod client;
 mod common;
+mod emulator;
 mod errors;
 mod pagination;
 mod quota;

@@ -1,0 +1,187 @@
+//! `assigned_users` on assets, and a system user's `assigned_*` lists.
+
+use serde_json::{Map, Value, json};
+
+use super::business::asset_node;
+use super::{
+    Ctx, Reply, error, invalid, ok, page, parse_list, permission_denied, select, unknown_path,
+};
+use crate::testing::state::{Kind, Principal, State};
+
+const ASSIGNED_USER_FIELDS: &[&str] = &[
+    "id",
+    "name",
+    "user_type",
+    "business",
+    "tasks",
+    "permitted_tasks",
+];
+
+pub(super) fn asset_edge(state: &mut State, ctx: &Ctx<'_>, asset_id: &str, edge: &str) -> Reply {
+    if edge != "assigned_users" {
+        return unknown_path(&format!("/{edge}"));
+    }
+    let Some(asset) = state.assets.get(asset_id).cloned() else {
+        return super::no_such_object(asset_id);
+    };
+    if !state.is_admin(&ctx.principal, &asset.business) {
+        return permission_denied("an admin of the business that owns the asset is required");
+    }
+    match ctx.inc.method.as_str() {
+        "GET" => {
+            let Some(business) = ctx.inc.param("business") else {
+                return invalid("The parameter business is required");
+            };
+            if business != asset.business {
+                return invalid(format!(
+                    "Param business must be the business that owns the {}",
+                    asset.kind.node_type()
+                ));
+            }
+            let users = state.assignments.get(asset_id).cloned().unwrap_or_default();
+            let mut items = Vec::new();
+            for (user, tasks) in users {
+                let (name, user_type) = match state.system_users.get(&user) {
+                    Some(su) => (su.name.clone(), "SYSTEM_USER"),
+                    None => (format!("User {user}"), "BUSINESS_USER"),
+                };
+                let node: Map<String, Value> = match json!({
+                    "id": user, "name": name, "user_type": user_type, "business": {"id": asset.business},
+                    "tasks": tasks, "permitted_tasks": asset.kind.tasks(),
+                }) {
+                    Value::Object(m) => m,
+                    _ => Map::new(),
+                };
+                match select(
+                    node,
+                    ctx.inc,
+                    ASSIGNED_USER_FIELDS,
+                    &["id", "name", "tasks"],
+                    "AssignedUser",
+                ) {
+                    Ok(v) => items.push(v),
+                    Err(e) => return e,
+                }
+            }
+            page(state, ctx.inc, items)
+        }
+        "POST" => {
+            let Some(user) = ctx.inc.param("user") else {
+                return invalid("The parameter user is required");
+            };
+            let is_member = state
+                .system_users
+                .get(user)
+                .is_some_and(|su| su.business == asset.business);
+            if !is_member {
+                return invalid(
+                    "Param user must be a system user or person of the business that owns the asset",
+                );
+            }
+            let tasks = match ctx.inc.param("tasks").map(parse_list) {
+                None => Vec::new(),
+                Some(Some(tasks)) => tasks,
+                Some(None) => return invalid("Param tasks must be an array of strings"),
+            };
+            if tasks.is_empty() && asset.kind.tasks_required() {
+                return invalid("The parameter tasks is required");
+            }
+            let allowed = asset.kind.tasks();
+            for (i, task) in tasks.iter().enumerate() {
+                if !allowed.contains(&task.as_str()) {
+                    return invalid(format!(
+                        "Param tasks[{i}] must be one of {{{}}}",
+                        allowed.join(", ")
+                    ));
+                }
+            }
+            state
+                .assignments
+                .entry(asset_id.to_owned())
+                .or_default()
+                .insert(user.to_owned(), tasks);
+            ok(json!({"success": true}))
+        }
+        "DELETE" => {
+            if asset.kind == Kind::Pixel {
+                return error(
+                    400,
+                    100,
+                    Some(33),
+                    "GraphMethodException",
+                    format!(
+                        "Unsupported delete request. Object with ID '{asset_id}' does not support this operation"
+                    ),
+                );
+            }
+            let Some(user) = ctx.inc.param("user") else {
+                return invalid("The parameter user is required");
+            };
+            if let Some(users) = state.assignments.get_mut(asset_id) {
+                users.remove(user);
+            }
+            ok(json!({"success": true}))
+        }
+        other => error(
+            400,
+            100,
+            Some(33),
+            "GraphMethodException",
+            format!("Unsupported {} request", other.to_lowercase()),
+        ),
+    }
+}
+
+fn assigned_kind(edge: &str) -> Option<Kind> {
+    Some(match edge {
+        "assigned_ad_accounts" => Kind::AdAccount,
+        "assigned_pages" => Kind::Page,
+        "assigned_product_catalogs" => Kind::Catalog,
+        "assigned_whatsapp_business_accounts" => Kind::WhatsApp,
+        _ => return None,
+    })
+}
+
+/// `GET /{system_user}/assigned_*`.
+pub(super) fn system_user_assigned(
+    state: &State,
+    ctx: &Ctx<'_>,
+    su: &str,
+    edge: &str,
+) -> Option<Reply> {
+    if edge == "assigned_business_asset_groups" {
+        return Some(page(state, ctx.inc, Vec::new()));
+    }
+    let kind = assigned_kind(edge)?;
+    if ctx.inc.method != "GET" {
+        return Some(unknown_path(&format!("/{edge}")));
+    }
+    let business = state
+        .system_users
+        .get(su)
+        .map(|s| s.business.clone())
+        .unwrap_or_default();
+    let is_self = matches!(&ctx.principal, Principal::SystemUser { id, .. } if id == su);
+    if !is_self && !state.is_admin(&ctx.principal, &business) {
+        return Some(permission_denied(
+            "an admin of the system user's business is required",
+        ));
+    }
+    let mut allowed = kind.fields().to_vec();
+    allowed.extend(["tasks", "permitted_tasks"]);
+    let mut items = Vec::new();
+    for (asset_id, users) in &state.assignments {
+        let Some(tasks) = users.get(su) else { continue };
+        let Some(asset) = state.assets.get(asset_id).filter(|a| a.kind == kind) else {
+            continue;
+        };
+        let mut node = asset_node(asset_id, kind, &asset.name);
+        node.insert("tasks".into(), json!(tasks));
+        node.insert("permitted_tasks".into(), json!(kind.tasks()));
+        match select(node, ctx.inc, &allowed, &["id", "tasks"], kind.node_type()) {
+            Ok(v) => items.push(v),
+            Err(e) => return Some(e),
+        }
+    }
+    Some(page(state, ctx.inc, items))
+}

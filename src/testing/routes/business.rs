@@ -1,0 +1,466 @@
+//! `/me`, businesses, their owned assets and claims, their system users.
+
+use serde_json::{Map, Value, json};
+
+use super::{
+    Ctx, Reply, error, invalid, no_such_object, ok, page, permission_denied, select, unknown_path,
+};
+use crate::config::SystemUserKind;
+use crate::testing::state::{self, Business, Kind, Principal, State, SystemUser};
+
+const BUSINESS_FIELDS: &[&str] = &[
+    "id",
+    "name",
+    "vertical",
+    "vertical_id",
+    "verification_status",
+    "two_factor_type",
+    "timezone_id",
+    "created_time",
+    "updated_time",
+    "extended_updated_time",
+    "created_by",
+    "updated_by",
+    "primary_page",
+    "link",
+    "is_hidden",
+    "profile_picture_uri",
+    "payment_account_id",
+    "block_offline_analytics",
+    "user_access_expire_time",
+    "whatsapp_business_manager_messaging_limit",
+];
+const SYSTEM_USER_FIELDS: &[&str] = &[
+    "id",
+    "name",
+    "created_by",
+    "created_time",
+    "finance_permission",
+    "ip_permission",
+];
+const VERTICALS: &[&str] = &[
+    "ADVERTISING",
+    "AUTOMOTIVE",
+    "CONSUMER_PACKAGED_GOODS",
+    "ECOMMERCE",
+    "EDUCATION",
+    "ENERGY_AND_UTILITIES",
+    "ENTERTAINMENT_AND_MEDIA",
+    "FINANCIAL_SERVICES",
+    "GAMING",
+    "GOVERNMENT_AND_POLITICS",
+    "HEALTH",
+    "LUXURY",
+    "MARKETING",
+    "NON_PROFIT",
+    "NOT_SET",
+    "ORGANIZATIONS_AND_ASSOCIATIONS",
+    "OTHER",
+    "PROFESSIONAL_SERVICES",
+    "RESTAURANT",
+    "RETAIL",
+    "TECHNOLOGY",
+    "TELECOM",
+    "TRAVEL",
+];
+const ROLES: &[&str] = &[
+    "ADMIN",
+    "ADS_RIGHTS_REVIEWER",
+    "DEFAULT",
+    "DEVELOPER",
+    "EMPLOYEE",
+    "FINANCE_ANALYST",
+    "FINANCE_EDIT",
+    "FINANCE_EDITOR",
+    "FINANCE_VIEW",
+    "MANAGE",
+    "PARTNER_CENTER_ADMIN",
+    "PARTNER_CENTER_ANALYST",
+    "PARTNER_CENTER_EDUCATION",
+    "PARTNER_CENTER_MARKETING",
+    "PARTNER_CENTER_OPERATIONS",
+];
+
+fn obj(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+fn business_node(id: &str, b: &Business) -> Map<String, Value> {
+    obj(json!({
+        "id": id, "name": b.name, "vertical": b.vertical, "verification_status": b.verification_status,
+        "two_factor_type": "none", "timezone_id": 1, "created_time": b.created_time, "updated_time": b.created_time,
+        "link": format!("https://business.facebook.com/settings/?business_id={id}"), "is_hidden": false,
+    }))
+}
+
+pub(super) fn me(state: &State, ctx: &Ctx<'_>) -> Reply {
+    match &ctx.principal {
+        Principal::Admin { user_id, name, .. } => ok(json!({"id": user_id, "name": name})),
+        Principal::SystemUser { id, .. } => {
+            let name = state
+                .system_users
+                .get(id)
+                .map(|s| s.name.clone())
+                .unwrap_or_default();
+            ok(json!({"id": id, "name": name}))
+        }
+        Principal::App { .. } => error(
+            400,
+            2500,
+            None,
+            "OAuthException",
+            "An active access token must be used to query information about the current user.",
+        ),
+    }
+}
+
+pub(super) fn user_businesses(state: &mut State, ctx: &Ctx<'_>, user: &str) -> Reply {
+    if user != "me" && ctx.principal.user_id() != Some(user) {
+        return permission_denied(
+            "a user's businesses can only be read or created with that user's token",
+        );
+    }
+    match ctx.inc.method.as_str() {
+        "GET" => {
+            let mut items = Vec::new();
+            for id in state.admin_businesses(&ctx.principal) {
+                let Some(b) = state.businesses.get(&id) else {
+                    continue;
+                };
+                match select(
+                    business_node(&id, b),
+                    ctx.inc,
+                    BUSINESS_FIELDS,
+                    &["id", "name"],
+                    "Business",
+                ) {
+                    Ok(v) => items.push(v),
+                    Err(e) => return e,
+                }
+            }
+            page(state, ctx.inc, items)
+        }
+        "POST" => create_business(state, ctx),
+        _ => unknown_path(&ctx.inc.path),
+    }
+}
+
+fn create_business(state: &mut State, ctx: &Ctx<'_>) -> Reply {
+    let Principal::Admin { user_id, .. } = &ctx.principal else {
+        return permission_denied("only a person can create a business");
+    };
+    let Some(name) = ctx.inc.param("name") else {
+        return invalid("The parameter name is required");
+    };
+    let Some(vertical) = ctx.inc.param("vertical") else {
+        return invalid("The parameter vertical is required");
+    };
+    if !VERTICALS.contains(&vertical) {
+        return invalid(format!(
+            "Param vertical must be one of {{{}}}",
+            VERTICALS.join(", ")
+        ));
+    }
+    if let Some(tz) = ctx.inc.param("timezone_id")
+        && !tz.parse::<u32>().is_ok_and(|t| t <= 592)
+    {
+        return invalid("Param timezone_id must be one of 0 to 592");
+    }
+    let id = state.new_id(100);
+    state.businesses.insert(
+        id.clone(),
+        Business {
+            name: name.to_owned(),
+            vertical: vertical.to_owned(),
+            verification_status: "not_verified".into(),
+            created_time: state::graph_time(state::now()),
+            tier: crate::config::AccessTier::Limited,
+            apps: Vec::new(),
+            assets: Vec::new(),
+            system_users: Vec::new(),
+            admins: vec![user_id.clone()],
+        },
+    );
+    ok(json!({ "id": id }))
+}
+
+/// `GET /{id}` for any node the emulator holds.
+pub(super) fn node(state: &State, ctx: &Ctx<'_>, id: &str) -> Reply {
+    if ctx.inc.method != "GET" {
+        return error(
+            400,
+            100,
+            Some(33),
+            "GraphMethodException",
+            format!("Unsupported {} request", ctx.inc.method.to_lowercase()),
+        );
+    }
+    let selected = if let Some(b) = state.businesses.get(id) {
+        if !state.is_admin(&ctx.principal, id) {
+            return permission_denied("the token cannot read this business");
+        }
+        select(
+            business_node(id, b),
+            ctx.inc,
+            BUSINESS_FIELDS,
+            &["id", "name"],
+            "Business",
+        )
+    } else if let Some(su) = state.system_users.get(id) {
+        let node = obj(json!({"id": id, "name": su.name, "created_time": su.created_time}));
+        select(
+            node,
+            ctx.inc,
+            SYSTEM_USER_FIELDS,
+            &["id", "name"],
+            "SystemUser",
+        )
+    } else if let Some(asset) = state.assets.get(id) {
+        select(
+            asset_node(id, asset.kind, &asset.name),
+            ctx.inc,
+            asset.kind.fields(),
+            &["id", "name"],
+            asset.kind.node_type(),
+        )
+    } else if let Some(app) = state.apps.get(id) {
+        select(
+            obj(json!({"id": id, "name": app.name})),
+            ctx.inc,
+            &["id", "name"],
+            &["id", "name"],
+            "Application",
+        )
+    } else {
+        return no_such_object(id);
+    };
+    selected.map_or_else(|e| e, ok)
+}
+
+pub(crate) fn asset_node(id: &str, kind: Kind, name: &str) -> Map<String, Value> {
+    obj(match kind {
+        Kind::AdAccount => json!({
+            "id": id, "account_id": id.trim_start_matches("act_"), "name": name, "account_status": 1, "currency": "EUR"
+        }),
+        Kind::Instagram => {
+            json!({"id": id, "ig_user_id": format!("1784{}", id.len()), "ig_username": name})
+        }
+        _ => json!({"id": id, "name": name}),
+    })
+}
+
+fn owned_kind(edge: &str) -> Option<Kind> {
+    Some(match edge {
+        "owned_ad_accounts" => Kind::AdAccount,
+        "owned_pages" => Kind::Page,
+        "owned_product_catalogs" => Kind::Catalog,
+        "owned_pixels" => Kind::Pixel,
+        "owned_instagram_assets" => Kind::Instagram,
+        "owned_whatsapp_business_accounts" => Kind::WhatsApp,
+        _ => return None,
+    })
+}
+
+pub(super) fn edge(state: &mut State, ctx: &Ctx<'_>, biz: &str, edge: &str) -> Reply {
+    if !state.is_admin(&ctx.principal, biz) {
+        return permission_denied(
+            "an admin of the business (person or admin system user) is required",
+        );
+    }
+    let method = ctx.inc.method.as_str();
+    match (method, edge) {
+        ("GET", "owned_apps") => {
+            let ids = state
+                .businesses
+                .get(biz)
+                .map(|b| b.apps.clone())
+                .unwrap_or_default();
+            let mut items = Vec::new();
+            for id in ids {
+                let name = state
+                    .apps
+                    .get(&id)
+                    .map(|a| a.name.clone())
+                    .unwrap_or_default();
+                match select(
+                    obj(json!({"id": id, "name": name})),
+                    ctx.inc,
+                    &["id", "name"],
+                    &["id", "name"],
+                    "Application",
+                ) {
+                    Ok(v) => items.push(v),
+                    Err(e) => return e,
+                }
+            }
+            page(state, ctx.inc, items)
+        }
+        ("GET", e) if owned_kind(e).is_some() => {
+            let kind = owned_kind(e).unwrap_or(Kind::Page);
+            let ids = state
+                .businesses
+                .get(biz)
+                .map(|b| b.assets.clone())
+                .unwrap_or_default();
+            let mut items = Vec::new();
+            for id in ids {
+                let Some(asset) = state.assets.get(&id).filter(|a| a.kind == kind) else {
+                    continue;
+                };
+                match select(
+                    asset_node(&id, kind, &asset.name),
+                    ctx.inc,
+                    kind.fields(),
+                    &["id", "name"],
+                    kind.node_type(),
+                ) {
+                    Ok(v) => items.push(v),
+                    Err(e) => return e,
+                }
+            }
+            page(state, ctx.inc, items)
+        }
+        ("POST", "owned_ad_accounts") => {
+            let Some(raw) = ctx.inc.param("adaccount_id") else {
+                return invalid("The parameter adaccount_id is required");
+            };
+            if !raw.starts_with("act_") {
+                return invalid("Param adaccount_id must be of the form act_<AD_ACCOUNT_ID>");
+            }
+            claim_asset(state, biz, raw)
+        }
+        ("POST", "owned_pages") => {
+            let Some(raw) = ctx.inc.param("page_id") else {
+                return invalid("The parameter page_id is required");
+            };
+            claim_asset(state, biz, raw)
+        }
+        ("POST", "owned_apps") => {
+            let Some(app_id) = ctx.inc.param("app_id") else {
+                return invalid("The parameter app_id is required");
+            };
+            let Some(app) = state.apps.get_mut(app_id) else {
+                return no_such_object(app_id);
+            };
+            match app.business.clone() {
+                Some(owner) if owner != biz => ok(json!({"access_status": "PENDING"})),
+                Some(_) => ok(json!({"access_status": "CONFIRMED"})),
+                None => {
+                    app.business = Some(biz.to_owned());
+                    if let Some(b) = state.businesses.get_mut(biz) {
+                        b.apps.push(app_id.to_owned());
+                    }
+                    ok(json!({"access_status": "CONFIRMED"}))
+                }
+            }
+        }
+        ("GET", "system_users") => {
+            let ids = state
+                .businesses
+                .get(biz)
+                .map(|b| b.system_users.clone())
+                .unwrap_or_default();
+            let mut items = Vec::new();
+            for id in ids {
+                let Some(su) = state.system_users.get(&id) else {
+                    continue;
+                };
+                let node = obj(
+                    json!({"id": id, "name": su.name, "role": su.role, "created_time": su.created_time}),
+                );
+                let mut allowed = SYSTEM_USER_FIELDS.to_vec();
+                allowed.push("role");
+                match select(
+                    node,
+                    ctx.inc,
+                    &allowed,
+                    &["id", "name", "role"],
+                    "SystemUser",
+                ) {
+                    Ok(v) => items.push(v),
+                    Err(e) => return e,
+                }
+            }
+            page(state, ctx.inc, items)
+        }
+        ("POST", "system_users") => create_or_rename(state, ctx, biz),
+        ("POST", "system_user_access_tokens") => super::tokens::business_token(state, ctx, biz),
+        _ => unknown_path(&format!("/{edge}")),
+    }
+}
+
+fn claim_asset(state: &mut State, biz: &str, id: &str) -> Reply {
+    match state.assets.get(id) {
+        None => no_such_object(id),
+        Some(asset) if asset.business == biz => ok(json!({"access_status": "CONFIRMED"})),
+        Some(_) => ok(json!({"access_status": "PENDING"})),
+    }
+}
+
+fn create_or_rename(state: &mut State, ctx: &Ctx<'_>, biz: &str) -> Reply {
+    let Some(name) = ctx.inc.param("name") else {
+        return invalid("The parameter name is required");
+    };
+    if let Some(id) = ctx.inc.param("system_user_id") {
+        return match state.system_users.get_mut(id) {
+            Some(su) if su.business == biz => {
+                su.name = name.to_owned();
+                ok(json!({"success": true}))
+            }
+            _ => error(400, 110, None, "OAuthException", "(#110) Invalid user id"),
+        };
+    }
+    let role = ctx.inc.param("role").unwrap_or("EMPLOYEE");
+    if !ROLES.contains(&role) {
+        return invalid(format!(
+            "Param role must be one of {{{}}}",
+            ROLES.join(", ")
+        ));
+    }
+    let Some(business) = state.businesses.get(biz) else {
+        return no_such_object(biz);
+    };
+    let kind = if role == "ADMIN" {
+        SystemUserKind::Admin
+    } else {
+        SystemUserKind::Regular
+    };
+    let limit = business.tier.quota().limit(kind);
+    let existing = business
+        .system_users
+        .iter()
+        .filter_map(|id| state.system_users.get(id))
+        .filter(|su| (su.role == "ADMIN") == (kind == SystemUserKind::Admin))
+        .count();
+    if existing as u32 >= limit {
+        let mut reply = invalid(format!(
+            "The business has reached its limit of {limit} {kind} system user(s) for its Marketing API access tier ({})",
+            business.tier
+        ));
+        if let super::Body::Json(body) = &mut reply.body {
+            body["error"]["error_user_title"] = json!("System user limit reached");
+            body["error"]["error_user_msg"] = json!(
+                "Your business has reached the maximum number of system users for its access tier."
+            );
+        }
+        return reply;
+    }
+    let id = state.new_id(61);
+    state.system_users.insert(
+        id.clone(),
+        SystemUser {
+            name: name.to_owned(),
+            role: role.to_owned(),
+            business: biz.to_owned(),
+            installed_apps: Default::default(),
+            created_time: state::graph_time(state::now()),
+        },
+    );
+    if let Some(b) = state.businesses.get_mut(biz) {
+        b.system_users.push(id.clone());
+    }
+    ok(json!({ "id": id }))
+}

@@ -1,0 +1,331 @@
+//! What the emulator remembers: businesses, apps, assets, system users, assignments, tokens.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use sha2::{Digest, Sha256};
+
+use crate::config::AccessTier;
+
+/// Seconds in the 60 days an expiring token lives.
+pub(crate) const SIXTY_DAYS: u64 = 60 * 86_400;
+
+/// The kinds of asset the emulator knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    AdAccount,
+    Page,
+    Catalog,
+    Pixel,
+    Instagram,
+    WhatsApp,
+}
+
+impl Kind {
+    /// The exact task values the Graph API accepts on the kind's `assigned_users` edge.
+    pub(crate) fn tasks(self) -> &'static [&'static str] {
+        match self {
+            Kind::AdAccount => &["AA_ANALYZE", "ADVERTISE", "ANALYZE", "DRAFT", "MANAGE"],
+            Kind::Page => &[
+                "ADVERTISE",
+                "ANALYZE",
+                "CASHIER_ROLE",
+                "CREATE_CONTENT",
+                "GLOBAL_STRUCTURE_MANAGEMENT",
+                "MANAGE",
+                "MANAGE_JOBS",
+                "MANAGE_LEADS",
+                "MESSAGING",
+                "MODERATE",
+                "MODERATE_COMMUNITY",
+                "PAGES_MESSAGING",
+                "PAGES_MESSAGING_SUBSCRIPTIONS",
+                "PROFILE_PLUS_ADVERTISE",
+                "PROFILE_PLUS_ANALYZE",
+                "PROFILE_PLUS_CREATE_CONTENT",
+                "PROFILE_PLUS_FACEBOOK_ACCESS",
+                "PROFILE_PLUS_FULL_CONTROL",
+                "PROFILE_PLUS_GLOBAL_STRUCTURE_MANAGEMENT",
+                "PROFILE_PLUS_MANAGE",
+                "PROFILE_PLUS_MANAGE_LEADS",
+                "PROFILE_PLUS_MESSAGING",
+                "PROFILE_PLUS_MODERATE",
+                "PROFILE_PLUS_MODERATE_DELEGATE_COMMUNITY",
+                "PROFILE_PLUS_REVENUE",
+                "READ_PAGE_MAILBOXES",
+                "VIEW_MONETIZATION_INSIGHTS",
+            ],
+            Kind::Catalog => &["AA_ANALYZE", "ADVERTISE", "MANAGE", "MANAGE_AR"],
+            Kind::Pixel => &["AA_ANALYZE", "ADVERTISE", "ANALYZE", "EDIT", "UPLOAD"],
+            Kind::Instagram => &[
+                "ADVERTISE",
+                "ANALYZE",
+                "COMMUNITY_ACTIVITY",
+                "CONTENT",
+                "MESSAGES",
+            ],
+            Kind::WhatsApp => &[
+                "DEVELOP",
+                "MANAGE",
+                "MANAGE_EXTENSIONS",
+                "MANAGE_PHONE",
+                "MANAGE_PHONE_ASSETS",
+                "MANAGE_TEMPLATES",
+                "MESSAGING",
+                "VIEW_COST",
+                "VIEW_PHONE_ASSETS",
+                "VIEW_TEMPLATES",
+            ],
+        }
+    }
+
+    pub(crate) fn tasks_required(self) -> bool {
+        matches!(self, Kind::Catalog | Kind::Pixel | Kind::WhatsApp)
+    }
+
+    pub(crate) fn node_type(self) -> &'static str {
+        match self {
+            Kind::AdAccount => "AdAccount",
+            Kind::Page => "Page",
+            Kind::Catalog => "ProductCatalog",
+            Kind::Pixel => "AdsPixel",
+            Kind::Instagram => "InstagramBusinessAsset",
+            Kind::WhatsApp => "WhatsAppBusinessAccount",
+        }
+    }
+
+    /// The fields a list of this kind may ask for.
+    pub(crate) fn fields(self) -> &'static [&'static str] {
+        match self {
+            Kind::AdAccount => &["id", "account_id", "name", "account_status", "currency"],
+            Kind::Instagram => &["id", "ig_user_id", "ig_username"],
+            _ => &["id", "name"],
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Asset {
+    pub(crate) kind: Kind,
+    pub(crate) name: String,
+    pub(crate) business: String,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct App {
+    pub(crate) name: String,
+    pub(crate) secret: String,
+    pub(crate) business: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Business {
+    pub(crate) name: String,
+    pub(crate) vertical: String,
+    pub(crate) verification_status: String,
+    pub(crate) created_time: String,
+    pub(crate) tier: AccessTier,
+    pub(crate) apps: Vec<String>,
+    pub(crate) assets: Vec<String>,
+    pub(crate) system_users: Vec<String>,
+    pub(crate) admins: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct SystemUser {
+    pub(crate) name: String,
+    pub(crate) role: String,
+    pub(crate) business: String,
+    pub(crate) installed_apps: BTreeSet<String>,
+    pub(crate) created_time: String,
+}
+
+/// Who a token acts as.
+#[derive(Debug, Clone)]
+pub(crate) enum Principal {
+    /// A person who administers businesses, through an app.
+    Admin {
+        user_id: String,
+        name: String,
+        app: String,
+    },
+    /// A system user, through an installed app.
+    SystemUser {
+        id: String,
+        app: String,
+        scopes: Vec<String>,
+        expires_at: u64,
+        issued_at: u64,
+    },
+    /// The app itself (`{app_id}|{app_secret}`).
+    App { app: String },
+}
+
+impl Principal {
+    pub(crate) fn app(&self) -> &str {
+        match self {
+            Principal::Admin { app, .. }
+            | Principal::SystemUser { app, .. }
+            | Principal::App { app } => app,
+        }
+    }
+
+    pub(crate) fn user_id(&self) -> Option<&str> {
+        match self {
+            Principal::Admin { user_id, .. } => Some(user_id),
+            Principal::SystemUser { id, .. } => Some(id),
+            Principal::App { .. } => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct TokenRec {
+    pub(crate) principal: Principal,
+    pub(crate) valid: bool,
+}
+
+/// The emulator's world.
+#[derive(Debug)]
+pub(crate) struct State {
+    pub(crate) base_url: String,
+    pub(crate) require_proof: bool,
+    pub(crate) businesses: BTreeMap<String, Business>,
+    pub(crate) apps: BTreeMap<String, App>,
+    pub(crate) assets: BTreeMap<String, Asset>,
+    pub(crate) system_users: BTreeMap<String, SystemUser>,
+    /// asset id → user id → tasks.
+    pub(crate) assignments: BTreeMap<String, BTreeMap<String, Vec<String>>>,
+    pub(crate) tokens: HashMap<String, TokenRec>,
+    pub(crate) next_id: u64,
+    pub(crate) calls: u64,
+}
+
+pub(crate) fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// The Graph API's time format, `2026-11-22T06:08:00+0000`.
+pub(crate) fn graph_time(unix: u64) -> String {
+    let days = unix / 86_400;
+    let secs = unix % 86_400;
+    let (y, m, d) = civil_from_days(days as i64);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}+0000",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
+// Howard Hinnant's days-to-civil algorithm.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (
+        if m <= 2 {
+            era * 400 + yoe + 1
+        } else {
+            era * 400 + yoe
+        },
+        m,
+        d,
+    )
+}
+
+impl State {
+    pub(crate) fn new(require_proof: bool) -> Self {
+        State {
+            base_url: String::new(),
+            require_proof,
+            businesses: BTreeMap::new(),
+            apps: BTreeMap::new(),
+            assets: BTreeMap::new(),
+            system_users: BTreeMap::new(),
+            assignments: BTreeMap::new(),
+            tokens: HashMap::new(),
+            next_id: 1,
+            calls: 0,
+        }
+    }
+
+    /// A fresh numeric id in the style of Graph ids.
+    pub(crate) fn new_id(&mut self, prefix: u64) -> String {
+        self.next_id += 1;
+        format!("{prefix}{:013}", self.next_id)
+    }
+
+    /// A fresh token that looks like a Graph token and cannot be guessed from another.
+    pub(crate) fn new_token(&mut self, principal: Principal) -> String {
+        self.next_id += 1;
+        let digest = Sha256::digest(format!(
+            "emulator-token-{}-{:?}-{}",
+            self.next_id,
+            principal,
+            now()
+        ));
+        let token = format!("EAAE{}", hex::encode(&digest[..24]));
+        self.tokens.insert(
+            token.clone(),
+            TokenRec {
+                principal,
+                valid: true,
+            },
+        );
+        token
+    }
+
+    /// Whether this principal may administer the business.
+    pub(crate) fn is_admin(&self, principal: &Principal, business: &str) -> bool {
+        match principal {
+            Principal::Admin { user_id, .. } => self
+                .businesses
+                .get(business)
+                .is_some_and(|b| b.admins.contains(user_id)),
+            Principal::SystemUser { id, .. } => self
+                .system_users
+                .get(id)
+                .is_some_and(|su| su.business == business && su.role == "ADMIN"),
+            Principal::App { .. } => false,
+        }
+    }
+
+    /// The businesses a principal administers.
+    pub(crate) fn admin_businesses(&self, principal: &Principal) -> Vec<String> {
+        self.businesses
+            .keys()
+            .filter(|b| self.is_admin(principal, b))
+            .cloned()
+            .collect()
+    }
+
+    /// A token's state, after expiry.
+    pub(crate) fn token(&self, token: &str) -> Option<&TokenRec> {
+        self.tokens.get(token)
+    }
+}
+
+/// Whether a system-user token has expired.
+pub(crate) fn expired(principal: &Principal) -> bool {
+    matches!(principal, Principal::SystemUser { expires_at, .. } if *expires_at != 0 && *expires_at <= now())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn graph_time_format() {
+        assert_eq!(graph_time(0), "1970-01-01T00:00:00+0000");
+        assert_eq!(graph_time(1_763_791_680), "2025-11-22T06:08:00+0000");
+    }
+}
