@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use secrecy::SecretString;
 use serde::de::DeserializeOwned;
@@ -18,6 +18,8 @@ use crate::config::{
 use crate::error::{Error, Result};
 use crate::http::Request;
 use crate::ids::{BusinessId, SystemUserId};
+use crate::retry::RetryPolicy;
+use crate::usage::Usage;
 
 /// The default Graph API host.
 pub const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com";
@@ -94,7 +96,84 @@ pub(crate) struct Shared {
     pub(crate) proof_mode: ProofMode,
     pub(crate) timeout: Duration,
     pub(crate) quota: QuotaPolicy,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) pacing: Option<Pacing>,
+    pub(crate) usage: Mutex<UsageSeen>,
     create_locks: Mutex<HashMap<BusinessId, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// The latest usage the client has seen, overall and per business object.
+#[derive(Debug, Default)]
+pub(crate) struct UsageSeen {
+    pub(crate) last: Option<Usage>,
+    pub(crate) app: Option<SeenUsage>,
+    pub(crate) objects: HashMap<String, SeenUsage>,
+}
+
+/// One usage reading: the highest percentage, the time to regain access, when it was seen.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SeenUsage {
+    pub(crate) pct: f64,
+    pub(crate) regain: Duration,
+    pub(crate) at: Instant,
+}
+
+/// Locks a mutex whose data stays consistent even if a holder panicked (insert-only maps and
+/// plain readings).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    match m.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}
+
+/// Slowing down before the limit instead of running into it.
+///
+/// When the last usage reported for a business object (`X-Business-Use-Case-Usage`) or for the
+/// app (`X-App-Usage`) is at or above `threshold` percent, the next call to that object (or any
+/// call, for the app) first waits: the server's `estimated_time_to_regain_access` when it gave
+/// one, otherwise a share of `max_wait` growing from 0 at the threshold to all of it at 100 %,
+/// less the time already passed since the reading.
+///
+/// ```
+/// use std::time::Duration;
+/// use meta_business::Pacing;
+/// let pacing = Pacing::new(80.0).max_wait(Duration::from_secs(10));
+/// # let _ = pacing;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pacing {
+    threshold: f64,
+    max_wait: Duration,
+}
+
+impl Pacing {
+    /// Paces above `threshold` percent (clamped to 1–99), waiting at most 60 s by default.
+    pub fn new(threshold: f64) -> Self {
+        Pacing {
+            threshold: threshold.clamp(1.0, 99.0),
+            max_wait: Duration::from_secs(60),
+        }
+    }
+
+    /// The longest wait before one call.
+    pub fn max_wait(mut self, max_wait: Duration) -> Self {
+        self.max_wait = max_wait;
+        self
+    }
+
+    pub(crate) fn wait_for(&self, seen: SeenUsage) -> Duration {
+        if seen.pct < self.threshold {
+            return Duration::ZERO;
+        }
+        let wanted = if seen.regain.is_zero() {
+            let share = ((seen.pct - self.threshold) / (100.0 - self.threshold)).clamp(0.0, 1.0);
+            self.max_wait.mul_f64(share)
+        } else {
+            seen.regain
+        };
+        wanted.min(self.max_wait).saturating_sub(seen.at.elapsed())
+    }
 }
 
 impl Client {
@@ -140,6 +219,16 @@ impl Client {
     /// The quota policy applied when creating system users.
     pub fn quota_policy(&self) -> QuotaPolicy {
         self.shared.quota
+    }
+
+    /// The usage headers of the latest response that carried any.
+    pub fn last_usage(&self) -> Option<Usage> {
+        lock(&self.shared.usage).last.clone()
+    }
+
+    /// The retry policy.
+    pub fn retry_policy(&self) -> RetryPolicy {
+        self.shared.retry
     }
 
     /// Whether an app secret is configured (and `appsecret_proof` sent).
@@ -192,11 +281,7 @@ impl Client {
     /// The lock that serializes system-user creation for one business within this client
     /// and its clones.
     pub(crate) fn create_lock(&self, business: &BusinessId) -> Arc<tokio::sync::Mutex<()>> {
-        let mut locks = match self.shared.create_locks.lock() {
-            Ok(guard) => guard,
-            // A panic while holding this map cannot leave it inconsistent (insert-only).
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut locks = lock(&self.shared.create_locks);
         Arc::clone(locks.entry(business.clone()).or_default())
     }
 }
@@ -214,6 +299,8 @@ impl fmt::Debug for Client {
             .field("proof_mode", &self.shared.proof_mode)
             .field("timeout", &self.shared.timeout)
             .field("quota", &self.shared.quota)
+            .field("retry", &self.shared.retry)
+            .field("pacing", &self.shared.pacing)
             .finish()
     }
 }
@@ -232,6 +319,8 @@ pub struct ClientBuilder {
     timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
     quota: Option<QuotaPolicy>,
+    retry: Option<RetryPolicy>,
+    pacing: Option<Pacing>,
     http_client: Option<reqwest::Client>,
 }
 
@@ -299,6 +388,19 @@ impl ClientBuilder {
     /// Turns the client-side quota check off; the server alone decides.
     pub fn disable_quota_check(mut self) -> Self {
         self.quota = Some(QuotaPolicy::Disabled);
+        self
+    }
+
+    /// The retry policy (default [`RetryPolicy::default`]: 3 attempts for requests that are safe
+    /// to repeat; [`RetryPolicy::none`] turns retries off).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// Waits before calls when usage headers approach the limit (off by default).
+    pub fn pacing(mut self, pacing: Pacing) -> Self {
+        self.pacing = Some(pacing);
         self
     }
 
@@ -384,6 +486,9 @@ impl ClientBuilder {
                 proof_mode: self.proof_mode,
                 timeout,
                 quota: self.quota.unwrap_or(QuotaPolicy::Tier(AccessTier::Limited)),
+                retry: self.retry.unwrap_or_default(),
+                pacing: self.pacing,
+                usage: Mutex::new(UsageSeen::default()),
                 create_locks: Mutex::new(HashMap::new()),
             }),
             token: Arc::new(token),
@@ -428,6 +533,8 @@ impl fmt::Debug for ClientBuilder {
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("quota", &self.quota)
+            .field("retry", &self.retry)
+            .field("pacing", &self.pacing)
             .field("http_client", &self.http_client.as_ref().map(|_| "custom"))
             .finish()
     }

@@ -266,6 +266,11 @@ const AUTH_CODES: &[i64] = &[102, 104, 190];
 const AUTH_SUBCODES: &[i64] = &[458, 459, 460, 463, 464, 467, 492];
 
 impl ApiError {
+    /// The usage headers of the response.
+    pub fn usage(&self) -> crate::usage::Usage {
+        crate::usage::Usage::from_headers(&self.headers)
+    }
+
     /// See [`Error::is_transient`].
     pub fn is_transient(&self) -> bool {
         self.graph.is_transient == Some(true)

@@ -6,7 +6,7 @@
 //! and the proof.
 
 use std::borrow::Cow;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use reqwest::Method;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, USER_AGENT};
@@ -15,9 +15,11 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
-use crate::client::Client;
+use crate::client::{Client, SeenUsage, lock};
 use crate::config::ProofMode;
 use crate::error::{ApiError, Error, GraphError, Result, UnexpectedResponse};
+use crate::retry::RetryDecision;
+use crate::usage::Usage;
 
 /// Longest body excerpt kept in an error.
 const SNIPPET_CHARS: usize = 200;
@@ -45,6 +47,8 @@ pub(crate) struct Request {
     pub(crate) timeout: Option<Duration>,
     /// The response carries a credential: keep no body excerpt in errors.
     pub(crate) sensitive_response: bool,
+    /// Re-sending it is safe (GET, DELETE, and POSTs that set a state rather than create).
+    pub(crate) idempotent: bool,
 }
 
 impl Request {
@@ -53,6 +57,7 @@ impl Request {
         segments: impl IntoIterator<Item = impl Into<String>>,
     ) -> Self {
         Request {
+            idempotent: method != Method::POST,
             method,
             segments: segments.into_iter().map(Into::into).collect(),
             params: Vec::new(),
@@ -84,6 +89,12 @@ impl Request {
 
     pub(crate) fn delete(segments: impl IntoIterator<Item = impl Into<String>>) -> Self {
         Self::new(Method::DELETE, segments)
+    }
+
+    /// Marks a POST safe to re-send (it sets a state; it does not create anything).
+    pub(crate) fn idempotent(mut self) -> Self {
+        self.idempotent = true;
+        self
     }
 
     pub(crate) fn sensitive(mut self) -> Self {
@@ -218,7 +229,7 @@ struct ResponseContext<'a> {
 }
 
 impl Client {
-    /// Sends a request and decodes its JSON answer.
+    /// Sends a request and decodes its JSON answer, retrying as the client's policy allows.
     pub(crate) async fn execute<T: DeserializeOwned>(&self, req: Request) -> Result<T> {
         let path = self.path_for(&req);
         let span = tracing::debug_span!(
@@ -227,8 +238,109 @@ impl Client {
             url.path = %path,
             http.response.status_code = tracing::field::Empty,
             fbtrace_id = tracing::field::Empty,
+            attempts = tracing::field::Empty,
         );
-        self.execute_inner(req, path).instrument(span).await
+        self.execute_with_retries(&req, &path)
+            .instrument(span)
+            .await
+    }
+
+    async fn execute_with_retries<T: DeserializeOwned>(
+        &self,
+        req: &Request,
+        path: &str,
+    ) -> Result<T> {
+        let started = Instant::now();
+        let policy = self.shared.retry;
+        let mut attempt = 1u32;
+        loop {
+            self.pace(req).await;
+            let result = self.execute_once(req, path).await;
+            let decision = match &result {
+                Ok(_) => RetryDecision::GiveUp,
+                Err(err) => policy.decide(
+                    attempt,
+                    err,
+                    req.idempotent,
+                    started.elapsed(),
+                    fastrand::f64(),
+                ),
+            };
+            match (result, decision) {
+                (Err(err), RetryDecision::RetryAfter(wait)) => {
+                    tracing::debug!(attempt, ?wait, error = %err, "transient failure; retrying");
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                }
+                (result, _) => {
+                    tracing::Span::current().record("attempts", attempt);
+                    return result;
+                }
+            }
+        }
+    }
+
+    /// Waits before a call when the last usage reported for its business object (or the app)
+    /// passed the pacing threshold.
+    async fn pace(&self, req: &Request) {
+        let Some(pacing) = self.shared.pacing else {
+            return;
+        };
+        let object = req
+            .segments
+            .first()
+            .map(|s| s.strip_prefix("act_").unwrap_or(s).to_owned());
+        let wait = {
+            let usage = lock(&self.shared.usage);
+            let mut wait = usage.app.map_or(Duration::ZERO, |u| pacing.wait_for(u));
+            if let Some(seen) = object.as_deref().and_then(|o| usage.objects.get(o)) {
+                wait = wait.max(pacing.wait_for(*seen));
+            }
+            wait
+        };
+        if !wait.is_zero() {
+            tracing::debug!(
+                ?wait,
+                object = object.as_deref().unwrap_or(""),
+                "usage above the pacing threshold; waiting"
+            );
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    fn record_usage(&self, headers: &HeaderMap) {
+        if !headers.contains_key("x-app-usage")
+            && !headers.contains_key("x-business-use-case-usage")
+        {
+            return;
+        }
+        let usage = Usage::from_headers(headers);
+        let mut seen = lock(&self.shared.usage);
+        let now = Instant::now();
+        if let Some(app) = &usage.app {
+            seen.app = Some(SeenUsage {
+                pct: app.max_pct(),
+                regain: Duration::ZERO,
+                at: now,
+            });
+        }
+        for (object, entries) in &usage.business_use_case {
+            let pct = entries.iter().map(|e| e.max_pct()).fold(0.0, f64::max);
+            let regain = entries
+                .iter()
+                .map(|e| e.regain_access_in())
+                .max()
+                .unwrap_or_default();
+            seen.objects.insert(
+                object.clone(),
+                SeenUsage {
+                    pct,
+                    regain,
+                    at: now,
+                },
+            );
+        }
+        seen.last = Some(usage);
     }
 
     pub(crate) fn path_for(&self, req: &Request) -> String {
@@ -242,7 +354,7 @@ impl Client {
         path
     }
 
-    async fn execute_inner<T: DeserializeOwned>(&self, req: Request, path: String) -> Result<T> {
+    async fn execute_once<T: DeserializeOwned>(&self, req: &Request, path: &str) -> Result<T> {
         check_token(&self.token)?;
         let mut url = self.shared.base_url.clone();
         {
@@ -300,12 +412,13 @@ impl Client {
 
         let transport = |e: reqwest::Error| Error::Transport {
             method: req.method.clone(),
-            path: path.clone(),
+            path: path.to_owned(),
             source: e.without_url(),
         };
         let mut response = builder.send().await.map_err(transport)?;
         let status = response.status().as_u16();
         let headers = std::mem::take(response.headers_mut());
+        self.record_usage(&headers);
         let span = tracing::Span::current();
         span.record("http.response.status_code", status);
         if let Some(trace) = headers.get("x-fb-trace-id").and_then(|v| v.to_str().ok()) {
@@ -320,7 +433,7 @@ impl Client {
         let scrubber = Scrubber { secrets };
         let ctx = ResponseContext {
             method: &req.method,
-            path: &path,
+            path,
             status,
             headers: &headers,
             sensitive: req.sensitive_response,

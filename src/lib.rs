@@ -80,9 +80,11 @@ mod ids;
 pub mod models;
 mod pagination;
 mod quota;
+mod retry;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
+pub mod usage;
 
 pub use api::Call;
 pub use api::assignments::{AssetHandler, AssetKind, Assign, Unassign, kinds as asset};
@@ -95,7 +97,7 @@ pub use api::tokens::{
     Acknowledged, BusinessSystemUserToken, DebugToken, GenerateToken, RefreshToken, RevokeToken,
 };
 pub use auth::{appsecret_proof, appsecret_proof_at};
-pub use client::{Client, ClientBuilder, DEFAULT_GRAPH_URL, QuotaPolicy, USER_AGENT};
+pub use client::{Client, ClientBuilder, DEFAULT_GRAPH_URL, Pacing, QuotaPolicy, USER_AGENT};
 pub use config::{
     AccessTier, ApiVersion, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, ProofMode, SystemUserKind,
     SystemUserQuota,
@@ -124,7 +126,9 @@ pub use models::token::{
 };
 pub use pagination::{Cursors, ListRequest, Page, Paging, Summary};
 pub use quota::QuotaUsage;
+pub use retry::{RetryDecision, RetryPolicy};
 pub use secrecy::{ExposeSecret, SecretString};
+pub use usage::Usage;
 
 /// Compiles the README's examples as doctests so they cannot drift from the API.
 #[cfg(doctest)]

@@ -309,8 +309,9 @@ impl<K: AssetKind> Assign<K> {
             business.validate()?;
         }
         let tasks = check_tasks(&self.tasks, K::TASKS_REQUIRED, K::NAME)?;
-        let mut req =
-            Request::post([self.asset.wire(), "assigned_users"]).param("user", self.user.as_str());
+        let mut req = Request::post([self.asset.wire(), "assigned_users"])
+            .param("user", self.user.as_str())
+            .idempotent();
         if !self.tasks.is_empty() {
             req = req.param("tasks", tasks);
         }

@@ -3,7 +3,7 @@
 //! The Graph API cannot delete a system user. To retire one, invalidate its tokens and remove
 //! its asset assignments (offboarding), then rename it to mark it decommissioned.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::api::{Call, send_ack};
 use crate::client::Client;
@@ -14,6 +14,7 @@ use crate::models::system_user::{SystemUser, SystemUserRole};
 use crate::models::{check_enum_escape, check_name};
 use crate::pagination::ListRequest;
 use crate::quota::QuotaUsage;
+use crate::retry::RetryDecision;
 
 /// Fields of the `system_users` list; `role` is an edge field, only available here.
 const LIST_FIELDS: &str = "id,name,role";
@@ -82,15 +83,19 @@ impl SystemUsersHandler {
         }
     }
 
-    async fn usage(&self, timeout: Option<Duration>) -> Result<QuotaUsage> {
+    async fn read_all(&self, timeout: Option<Duration>) -> Result<Vec<SystemUser>> {
         self.business.validate()?;
-        let users = ListRequest::<SystemUser>::new(
+        ListRequest::<SystemUser>::new(
             self.client.clone(),
             self.list_request().with_timeout(timeout),
             None,
         )
         .collect(MAX_SCAN)
-        .await?;
+        .await
+    }
+
+    async fn usage(&self, timeout: Option<Duration>) -> Result<QuotaUsage> {
+        let users = self.read_all(timeout).await?;
         Ok(QuotaUsage::count(
             self.business.clone(),
             self.client.quota_policy(),
@@ -127,9 +132,13 @@ impl CreateSystemUser {
     /// Checks the input and the quota, then creates the system user.
     ///
     /// When the client enforces a quota, this first reads every system user of the business
-    /// and returns [`Error::QuotaExceeded`](crate::Error::QuotaExceeded) without sending the create if the new one would
-    /// not fit. Creates for one business are serialized within the client (and its clones),
-    /// so concurrent creates cannot both slip under the limit.
+    /// and returns [`Error::QuotaExceeded`](crate::Error::QuotaExceeded) without sending the
+    /// create if the new one would not fit. Creates for one business are serialized within the
+    /// client (and its clones), so concurrent creates cannot both slip under the limit.
+    ///
+    /// The create is never re-sent blindly: when it fails after being sent (a timeout, a 5xx),
+    /// the business's system users are read again; if the new one is there it is returned, and
+    /// only if it is verifiably absent is the create tried again (within the retry policy).
     ///
     /// # Errors
     /// [`Error::InvalidInput`](crate::Error::InvalidInput) for a bad business id, name or role; [`Error::QuotaExceeded`](crate::Error::QuotaExceeded);
@@ -144,12 +153,16 @@ impl CreateSystemUser {
         let kind = SystemUserRole::kind_of(self.role.as_ref());
 
         let handler = SystemUsersHandler::new(self.client.clone(), self.business.clone());
-        let _serialized = if self.client.quota_policy().quota().is_some() {
-            let guard = self.client.create_lock(&self.business).lock_owned().await;
-            let usage = handler.usage(self.timeout).await?;
+        // One create at a time per business: the quota check and the after-failure check both
+        // need a list nobody else is changing.
+        let _serialized = self.client.create_lock(&self.business).lock_owned().await;
+        let before = if self.client.quota_policy().quota().is_some() {
+            let users = handler.read_all(self.timeout).await?;
+            let usage =
+                QuotaUsage::count(self.business.clone(), self.client.quota_policy(), &users);
             usage.check(kind)?;
             tracing::debug!(business = %self.business, %kind, %usage, "system-user quota has room");
-            Some(guard)
+            Some(users)
         } else {
             None
         };
@@ -164,9 +177,51 @@ impl CreateSystemUser {
         struct Created {
             id: SystemUserId,
         }
-        let created: Created = self.client.execute(req).await?;
-        Ok(SystemUser::created(created.id, name, self.role))
+        let started = Instant::now();
+        let mut attempt = 1u32;
+        loop {
+            let err = match self.client.execute::<Created>(req.clone()).await {
+                Ok(created) => return Ok(SystemUser::created(created.id, name, self.role)),
+                // Not sent (connection refused) or refused by the server: nothing to find out.
+                Err(err) if !err.is_transient() || err.is_connect() => return Err(err),
+                Err(err) => err,
+            };
+            // A timeout or a 5xx after sending: the create may have happened. Look, never guess.
+            tracing::warn!(error = %err, "creating a system user failed ambiguously; re-reading to find out whether it happened");
+            let after = handler.read_all(self.timeout).await?;
+            if let Some(found) = find_created(&after, before.as_deref(), &name) {
+                tracing::info!(id = %found.id, "the system user was created despite the error");
+                return Ok(SystemUser::created(found.id.clone(), name, self.role));
+            }
+            // Verified absent: sending it again is no longer blind.
+            match self.client.retry_policy().decide(
+                attempt,
+                &err,
+                true,
+                started.elapsed(),
+                fastrand::f64(),
+            ) {
+                RetryDecision::RetryAfter(wait) => {
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                }
+                RetryDecision::GiveUp => return Err(err),
+            }
+        }
     }
+}
+
+/// The system user of this name that was not there before the create (or, without a "before"
+/// list, the one of this name).
+fn find_created<'a>(
+    after: &'a [SystemUser],
+    before: Option<&[SystemUser]>,
+    name: &str,
+) -> Option<&'a SystemUser> {
+    after.iter().find(|u| {
+        u.name.as_deref() == Some(name)
+            && before.is_none_or(|before| before.iter().all(|b| b.id != u.id))
+    })
 }
 
 /// Builder for [`SystemUsersHandler::rename`].
@@ -200,6 +255,7 @@ impl RenameSystemUser {
         let req = Request::post([self.business.as_str(), "system_users"])
             .param("system_user_id", self.id.as_str())
             .param("name", name.clone())
+            .idempotent()
             .with_timeout(self.timeout);
         send_ack(&self.client, req).await?;
         Ok(SystemUser::created(self.id, name, None))

@@ -46,8 +46,9 @@ impl SystemUserHandler {
     /// business for the system user, which token generation requires.
     pub fn install_app(&self, app: impl Into<AppId>) -> Acknowledged {
         let app = app.into();
-        let req =
-            Request::post([self.id.as_str(), "applications"]).param("business_app", app.as_str());
+        let req = Request::post([self.id.as_str(), "applications"])
+            .param("business_app", app.as_str())
+            .idempotent();
         Acknowledged::new(
             self.client.clone(),
             req,

@@ -6,7 +6,7 @@ use std::time::Duration;
 use meta_business::testing::{BusinessSeed, DEMO, Fault, FaultRule, GraphEmulator};
 use meta_business::{
     AccessTier, AdAccountTask, CatalogTask, Client, Error, ErrorHint, ExposeSecret, PageTask,
-    Permission, PixelTask, ProofMode, SystemUserRole, TokenType,
+    Permission, PixelTask, ProofMode, RetryPolicy, SystemUserRole, TokenType,
 };
 use serde_json::Value;
 
@@ -534,7 +534,14 @@ async fn batch_endpoint_answers_each_item_with_a_string_body() {
 
 #[tokio::test]
 async fn injected_faults() {
-    let (emulator, client) = demo().await;
+    let (emulator, _) = demo().await;
+    // Retries off: each fault surfaces as the typed error it is.
+    let client = emulator
+        .client_builder(DEMO.admin_token)
+        .app_secret(DEMO.app_secret)
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap();
     let biz = client.business(DEMO.business_id);
 
     emulator.inject(FaultRule::new(Fault::throttle(80004)).after(2).times(1));
@@ -542,14 +549,9 @@ async fn injected_faults() {
     biz.get().send().await.unwrap();
     let err = biz.get().send().await.unwrap_err();
     assert!(err.is_rate_limited() && err.is_transient(), "{err}");
-    let usage = err.api_error().unwrap().headers["x-business-use-case-usage"]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    assert!(
-        usage.contains("\"estimated_time_to_regain_access\":5"),
-        "{usage}"
-    );
+    let usage = err.api_error().unwrap().usage();
+    assert_eq!(usage.regain_access_in(), Some(Duration::from_secs(300)));
+    assert_eq!(usage.object_pct(DEMO.business_id), Some(100.0));
     biz.get().send().await.unwrap();
 
     for code in [4, 17, 613] {
@@ -557,44 +559,41 @@ async fn injected_faults() {
         assert_eq!(biz.get().send().await.unwrap_err().code(), Some(code));
     }
 
-    emulator.inject(
-        FaultRule::new(Fault::graph(2))
-            .on("POST", "/system_users")
-            .times(1),
-    );
+    emulator.inject(FaultRule::new(Fault::graph(2)).on("POST", "/system_users").times(1));
     let err = biz.system_users().create("x").send().await.unwrap_err();
-    assert!(
-        err.is_transient() && err.http_status() == Some(500),
-        "{err}"
-    );
-    assert!(
-        emulator.system_users(DEMO.business_id).is_empty(),
-        "the faulted create did not happen"
-    );
+    assert!(err.is_transient() && err.http_status() == Some(500), "{err}");
+    assert!(emulator.system_users(DEMO.business_id).is_empty(), "the faulted create did not happen");
 
     emulator.inject(FaultRule::new(Fault::Http { status: 502 }).times(1));
-    assert!(
-        matches!(biz.get().send().await.unwrap_err(), Error::UnexpectedResponse(r) if r.status == 502)
-    );
+    assert!(matches!(biz.get().send().await.unwrap_err(), Error::UnexpectedResponse(r) if r.status == 502));
 
     emulator.inject(FaultRule::new(Fault::Malformed).times(1));
-    assert!(matches!(
-        biz.get().send().await.unwrap_err(),
-        Error::Decode { .. }
-    ));
+    assert!(matches!(biz.get().send().await.unwrap_err(), Error::Decode { .. }));
 
     emulator.inject(FaultRule::new(Fault::Delay(Duration::from_secs(2))).times(1));
-    assert!(
-        biz.get()
-            .timeout(Duration::from_millis(100))
-            .send()
-            .await
-            .unwrap_err()
-            .is_timeout()
-    );
+    assert!(biz.get().timeout(Duration::from_millis(100)).send().await.unwrap_err().is_timeout());
 
     emulator.clear_faults();
     biz.get().send().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_create_that_failed_after_sending_is_verified_then_retried() {
+    let (emulator, _) = demo().await;
+    let client = emulator
+        .client_builder(DEMO.admin_token)
+        .app_secret(DEMO.app_secret)
+        .retry_policy(RetryPolicy::default().base_delay(Duration::from_millis(10)))
+        .build()
+        .unwrap();
+    emulator.inject(FaultRule::new(Fault::graph(2)).on("POST", "/system_users").times(1));
+    let su = client.business(DEMO.business_id).system_users().create("reporting").send().await.unwrap();
+    let users = emulator.system_users(DEMO.business_id);
+    assert_eq!(users.len(), 1, "created exactly once");
+    assert_eq!(users[0].id, su.id.as_str());
+    let journal: Vec<_> = emulator.requests().into_iter().map(|r| format!("{} {}", r.method, r.status)).collect();
+    // quota read, failed POST, re-read (absent), POST again.
+    assert_eq!(journal, ["GET 200", "POST 500", "GET 200", "POST 200"]);
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! Error mapping: Graph envelopes to predicates, and every kind of broken response to a typed
 //! error.
 
-use meta_business::Error;
+use meta_business::{Client, Error, RetryPolicy};
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -32,7 +32,14 @@ async fn graph_envelopes_map_to_predicates() {
         (2, None, 500, false, false, false, true),
     ];
     for (code, sub, status, auth, perm, rate, transient) in cases {
-        let (server, client) = setup().await;
+        let server = server().await;
+        let client = Client::builder()
+            .access_token(TOKEN)
+            .app_secret(SECRET)
+            .base_url(server.uri())
+            .retry_policy(RetryPolicy::none())
+            .build()
+            .unwrap();
         let mut error = json!({"message": format!("code {code}"), "type": "OAuthException", "code": code,
             "fbtrace_id": "TRACE1", "error_user_title": "Title", "error_user_msg": "User message",
             "is_transient": transient, "error_data": "{\"blame_field_specs\":[[\"name\"]]}"});

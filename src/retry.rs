@@ -1,0 +1,260 @@
+//! When to try a failed request again: a pure policy, unit-tested without HTTP.
+//!
+//! A request is retried only when the failure is transient ([`Error::is_transient`]) **and**
+//! retrying is safe: GET and DELETE, POSTs marked idempotent (assigning tasks, installing an
+//! app, renaming), or any request whose connection never opened. Creating a system user is
+//! never re-sent blindly; see
+//! [`CreateSystemUser::send`](crate::CreateSystemUser::send).
+
+use std::time::Duration;
+
+use crate::error::Error;
+
+/// How many times, how fast and for how long to retry.
+///
+/// The default: 3 attempts in all, full-jitter exponential backoff from 500 ms capped at 30 s,
+/// an overall deadline of 2 minutes, and server hints (`Retry-After`,
+/// `estimated_time_to_regain_access`) honoured when they fit in the deadline.
+///
+/// ```
+/// use std::time::Duration;
+/// use meta_business::RetryPolicy;
+/// let policy = RetryPolicy::default().max_attempts(5).base_delay(Duration::from_millis(200));
+/// assert_eq!(RetryPolicy::none().attempts(), 1);
+/// # let _ = policy;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    max_attempts: u32,
+    base: Duration,
+    cap: Duration,
+    deadline: Option<Duration>,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 3,
+            base: Duration::from_millis(500),
+            cap: Duration::from_secs(30),
+            deadline: Some(Duration::from_secs(120)),
+        }
+    }
+}
+
+/// What to do after a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryDecision {
+    /// Wait this long, then try again.
+    RetryAfter(Duration),
+    /// Give up and return the error.
+    GiveUp,
+}
+
+impl RetryPolicy {
+    /// Never retry.
+    pub fn none() -> Self {
+        RetryPolicy {
+            max_attempts: 1,
+            ..Self::default()
+        }
+    }
+
+    /// Attempts in all, the first included (at least 1).
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// The first backoff ceiling; each retry doubles it, up to the cap.
+    pub fn base_delay(mut self, base: Duration) -> Self {
+        self.base = base;
+        self
+    }
+
+    /// The longest backoff between two attempts.
+    pub fn max_delay(mut self, cap: Duration) -> Self {
+        self.cap = cap;
+        self
+    }
+
+    /// The longest time from the first attempt after which no retry starts (`None`: no limit).
+    pub fn deadline(mut self, deadline: Option<Duration>) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// Attempts in all.
+    pub fn attempts(&self) -> u32 {
+        self.max_attempts
+    }
+
+    /// Decides after attempt number `attempt` (1 for the first) failed with `error`.
+    ///
+    /// `idempotent` says whether re-sending is safe; `elapsed` is the time since the first
+    /// attempt; `jitter` is a uniform random number in `[0, 1)` (full jitter: the wait is
+    /// `jitter × min(cap, base × 2^(attempt-1))`). A server hint (`Retry-After`, or
+    /// `estimated_time_to_regain_access` on a rate limit) replaces the backoff; if it does not
+    /// fit before the deadline the policy gives up at once rather than sleep for minutes.
+    pub fn decide(
+        &self,
+        attempt: u32,
+        error: &Error,
+        idempotent: bool,
+        elapsed: Duration,
+        jitter: f64,
+    ) -> RetryDecision {
+        if attempt >= self.max_attempts || !error.is_transient() {
+            return RetryDecision::GiveUp;
+        }
+        // A request whose connection never opened was not sent: always safe to repeat.
+        if !idempotent && !error.is_connect() {
+            return RetryDecision::GiveUp;
+        }
+        let wait = match server_hint(error) {
+            Some(hint) => hint,
+            None => {
+                let exp = self.base.saturating_mul(
+                    1u32.checked_shl(attempt.saturating_sub(1))
+                        .unwrap_or(u32::MAX),
+                );
+                exp.min(self.cap).mul_f64(jitter.clamp(0.0, 1.0))
+            }
+        };
+        match self.deadline {
+            Some(deadline) if elapsed.saturating_add(wait) > deadline => RetryDecision::GiveUp,
+            _ => RetryDecision::RetryAfter(wait),
+        }
+    }
+}
+
+/// The wait the server asked for: `Retry-After` (seconds), or on a rate limit the longest
+/// `estimated_time_to_regain_access`.
+pub(crate) fn server_hint(error: &Error) -> Option<Duration> {
+    let api = error.api_error()?;
+    if let Some(secs) = api
+        .headers
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    {
+        return Some(Duration::from_secs(secs));
+    }
+    if api.is_rate_limited() {
+        return api.usage().regain_access_in();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use reqwest::Method;
+    use reqwest::header::HeaderMap;
+
+    use super::*;
+    use crate::error::{ApiError, GraphError};
+
+    fn api(code: i64, headers: HeaderMap) -> Error {
+        Error::Api(Box::new(ApiError {
+            graph: GraphError {
+                code: Some(code),
+                ..Default::default()
+            },
+            status: 400,
+            method: Method::GET,
+            path: "/v26.0/x".into(),
+            headers,
+        }))
+    }
+
+    const NOW: Duration = Duration::ZERO;
+
+    #[test]
+    fn transient_and_idempotent_is_retried_with_capped_full_jitter() {
+        let p = RetryPolicy::default().max_attempts(10);
+        let e = api(2, HeaderMap::new());
+        assert_eq!(
+            p.decide(1, &e, true, NOW, 1.0),
+            RetryDecision::RetryAfter(Duration::from_millis(500))
+        );
+        assert_eq!(
+            p.decide(2, &e, true, NOW, 1.0),
+            RetryDecision::RetryAfter(Duration::from_secs(1))
+        );
+        assert_eq!(
+            p.decide(3, &e, true, NOW, 0.5),
+            RetryDecision::RetryAfter(Duration::from_secs(1))
+        );
+        assert_eq!(
+            p.decide(9, &e, true, NOW, 1.0),
+            RetryDecision::RetryAfter(Duration::from_secs(30))
+        );
+        assert_eq!(p.decide(40, &e, true, NOW, 1.0), RetryDecision::GiveUp);
+        assert_eq!(
+            p.decide(1, &e, true, NOW, 0.0),
+            RetryDecision::RetryAfter(Duration::ZERO)
+        );
+    }
+
+    #[test]
+    fn attempts_deadline_and_classification_stop_it() {
+        let p = RetryPolicy::default();
+        let e = api(613, HeaderMap::new());
+        assert!(matches!(
+            p.decide(2, &e, true, NOW, 0.5),
+            RetryDecision::RetryAfter(_)
+        ));
+        assert_eq!(p.decide(3, &e, true, NOW, 0.5), RetryDecision::GiveUp);
+        assert_eq!(
+            p.decide(1, &e, true, Duration::from_secs(200), 0.5),
+            RetryDecision::GiveUp
+        );
+        for code in [100, 190, 200, 10] {
+            assert_eq!(
+                p.decide(1, &api(code, HeaderMap::new()), true, NOW, 0.5),
+                RetryDecision::GiveUp,
+                "{code}"
+            );
+        }
+        assert_eq!(
+            RetryPolicy::none().decide(1, &e, true, NOW, 0.5),
+            RetryDecision::GiveUp
+        );
+    }
+
+    #[test]
+    fn non_idempotent_posts_are_never_retried() {
+        let p = RetryPolicy::default();
+        assert_eq!(
+            p.decide(1, &api(2, HeaderMap::new()), false, NOW, 0.5),
+            RetryDecision::GiveUp
+        );
+    }
+
+    #[test]
+    fn server_hints_replace_the_backoff_and_respect_the_deadline() {
+        let p = RetryPolicy::default();
+        let mut h = HeaderMap::new();
+        h.insert("x-business-use-case-usage", r#"{"1":[{"type":"ads_management","call_count":100,"estimated_time_to_regain_access":1}]}"#.parse().unwrap());
+        assert_eq!(
+            p.decide(1, &api(80004, h.clone()), true, NOW, 0.1),
+            RetryDecision::RetryAfter(Duration::from_secs(60))
+        );
+        assert_eq!(
+            p.decide(
+                1,
+                &api(80004, h.clone()),
+                true,
+                Duration::from_secs(100),
+                0.1
+            ),
+            RetryDecision::GiveUp
+        );
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", "2".parse().unwrap());
+        assert_eq!(
+            p.decide(1, &api(4, h), true, NOW, 0.9),
+            RetryDecision::RetryAfter(Duration::from_secs(2))
+        );
+    }
+}

@@ -1,0 +1,223 @@
+//! Rate-limit usage headers, parsed: `X-App-Usage`, `X-Ad-Account-Usage`,
+//! `X-Business-Use-Case-Usage`.
+//!
+//! Read them from any error ([`ApiError::usage`](crate::ApiError::usage)) or, after any call,
+//! from [`Client::last_usage`](crate::Client::last_usage). Percentages are whole numbers from 0
+//! to 100 (Meta may send more than 100 when over the limit).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use reqwest::header::HeaderMap;
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// Every usage header of one response.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Usage {
+    /// `X-App-Usage`: the app's platform rate limit.
+    pub app: Option<AppUsage>,
+    /// `X-Ad-Account-Usage`: the ad account's limit.
+    pub ad_account: Option<AdAccountUsage>,
+    /// `X-Business-Use-Case-Usage`: per business object (ad account, Page…), per use case.
+    pub business_use_case: BTreeMap<String, Vec<BusinessUseCaseUsage>>,
+}
+
+/// `X-App-Usage`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct AppUsage {
+    /// Percentage of calls used.
+    #[serde(default, deserialize_with = "pct")]
+    pub call_count: f64,
+    /// Percentage of total time used.
+    #[serde(default, deserialize_with = "pct")]
+    pub total_time: f64,
+    /// Percentage of CPU time used.
+    #[serde(default, deserialize_with = "pct")]
+    pub total_cputime: f64,
+    /// Keys this crate does not know, kept.
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
+}
+
+/// `X-Ad-Account-Usage`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct AdAccountUsage {
+    /// Percentage of the ad account's quota used.
+    #[serde(default, deserialize_with = "pct")]
+    pub acc_id_util_pct: f64,
+    /// Seconds until the usage resets.
+    #[serde(default, deserialize_with = "secs")]
+    pub reset_time_duration: u64,
+    /// The access tier string, kept as sent (`standard_access`, …).
+    #[serde(default)]
+    pub ads_api_access_tier: Option<String>,
+    /// Keys this crate does not know, kept.
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
+}
+
+/// One entry of `X-Business-Use-Case-Usage`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct BusinessUseCaseUsage {
+    /// The use case: `ads_management`, `ads_insights`, `custom_audience`, `pages`…, kept as sent.
+    #[serde(rename = "type", default)]
+    pub use_case: String,
+    /// Percentage of calls used.
+    #[serde(default, deserialize_with = "pct")]
+    pub call_count: f64,
+    /// Percentage of CPU time used.
+    #[serde(default, deserialize_with = "pct")]
+    pub total_cputime: f64,
+    /// Percentage of total time used.
+    #[serde(default, deserialize_with = "pct")]
+    pub total_time: f64,
+    /// Minutes until calls are allowed again (0 when not throttled).
+    #[serde(default, deserialize_with = "secs")]
+    pub estimated_time_to_regain_access: u64,
+    /// The access tier string, kept as sent.
+    #[serde(default)]
+    pub ads_api_access_tier: Option<String>,
+    /// Keys this crate does not know, kept.
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
+}
+
+impl AppUsage {
+    /// The highest of the three percentages.
+    pub fn max_pct(&self) -> f64 {
+        self.call_count.max(self.total_time).max(self.total_cputime)
+    }
+}
+
+impl BusinessUseCaseUsage {
+    /// The highest of the three percentages.
+    pub fn max_pct(&self) -> f64 {
+        self.call_count.max(self.total_time).max(self.total_cputime)
+    }
+
+    /// How long until access returns.
+    pub fn regain_access_in(&self) -> Duration {
+        Duration::from_secs(self.estimated_time_to_regain_access.saturating_mul(60))
+    }
+}
+
+impl Usage {
+    /// Parses the usage headers of a response; malformed headers are skipped (and logged).
+    pub fn from_headers(headers: &HeaderMap) -> Self {
+        fn parse<T: serde::de::DeserializeOwned>(headers: &HeaderMap, name: &str) -> Option<T> {
+            let raw = headers.get(name)?.to_str().ok()?;
+            match serde_json::from_str(raw) {
+                Ok(v) => Some(v),
+                Err(err) => {
+                    tracing::debug!(header = name, %err, "malformed usage header skipped");
+                    None
+                }
+            }
+        }
+        Usage {
+            app: parse(headers, "x-app-usage"),
+            ad_account: parse(headers, "x-ad-account-usage"),
+            business_use_case: parse(headers, "x-business-use-case-usage").unwrap_or_default(),
+        }
+    }
+
+    /// Whether no usage header was present.
+    pub fn is_empty(&self) -> bool {
+        self.app.is_none() && self.ad_account.is_none() && self.business_use_case.is_empty()
+    }
+
+    /// The highest percentage reported for this business object (an ad account id with or
+    /// without `act_`, a Page id…), across its use cases.
+    pub fn object_pct(&self, object_id: &str) -> Option<f64> {
+        let key = object_id.strip_prefix("act_").unwrap_or(object_id);
+        self.business_use_case.get(key).map(|entries| {
+            entries
+                .iter()
+                .map(BusinessUseCaseUsage::max_pct)
+                .fold(0.0, f64::max)
+        })
+    }
+
+    /// The longest `estimated_time_to_regain_access` of any business object.
+    pub fn regain_access_in(&self) -> Option<Duration> {
+        self.business_use_case
+            .values()
+            .flatten()
+            .map(BusinessUseCaseUsage::regain_access_in)
+            .filter(|d| !d.is_zero())
+            .max()
+    }
+}
+
+fn pct<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Number(n) => n.as_f64().unwrap_or(0.0),
+        serde_json::Value::String(s) => s.trim().parse().unwrap_or(0.0),
+        _ => 0.0,
+    })
+}
+
+fn secs<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Number(n) => n
+            .as_u64()
+            .or_else(|| n.as_f64().map(|f| f.max(0.0) as u64))
+            .unwrap_or(0),
+        serde_json::Value::String(s) => s.trim().parse().unwrap_or(0),
+        _ => 0,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_documented_samples_and_keeps_unknown_keys() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-app-usage",
+            r#"{"call_count":28,"total_time":25,"total_cputime":25,"new_key":1}"#
+                .parse()
+                .unwrap(),
+        );
+        h.insert(
+            "x-ad-account-usage",
+            r#"{"acc_id_util_pct":9.67,"reset_time_duration":100,"ads_api_access_tier":"limited_access"}"#.parse().unwrap(),
+        );
+        let buc = concat!(
+            r#"{"112233":[{"type":"ads_management","call_count":95,"total_cputime":20,"total_time":30,"#,
+            r#""estimated_time_to_regain_access":3,"ads_api_access_tier":"standard_access"},"#,
+            r#"{"type":"ads_insights","call_count":"10","total_cputime":1,"total_time":1,"#,
+            r#""estimated_time_to_regain_access":0}]}"#
+        );
+        h.insert("x-business-use-case-usage", buc.parse().unwrap());
+        let u = Usage::from_headers(&h);
+        let app = u.app.as_ref().unwrap();
+        assert_eq!(app.max_pct(), 28.0);
+        assert_eq!(app.other["new_key"], 1);
+        assert_eq!(u.ad_account.as_ref().unwrap().acc_id_util_pct, 9.67);
+        assert_eq!(
+            u.ad_account
+                .as_ref()
+                .unwrap()
+                .ads_api_access_tier
+                .as_deref(),
+            Some("limited_access")
+        );
+        assert_eq!(u.object_pct("act_112233"), Some(95.0));
+        assert_eq!(u.business_use_case["112233"][1].call_count, 10.0);
+        assert_eq!(u.regain_access_in(), Some(Duration::from_secs(180)));
+    }
+
+    #[test]
+    fn malformed_headers_are_skipped() {
+        let mut h = HeaderMap::new();
+        h.insert("x-app-usage", "not json".parse().unwrap());
+        assert!(Usage::from_headers(&h).is_empty());
+    }
+}
