@@ -112,6 +112,15 @@ pub enum Error {
         reason: &'static str,
     },
 
+    /// The batch request that carried this item failed as a whole; the item may not have run.
+    #[error("the batch request carrying this item failed: {message}")]
+    BatchFailed {
+        /// The batch request's error, as text.
+        message: String,
+        /// Whether that error was transient.
+        transient: bool,
+    },
+
     /// The HTTP client could not be built (the TLS backend failed to initialize).
     #[error("could not set up the HTTP client: {0}")]
     Setup(#[source] reqwest::Error),
@@ -171,11 +180,14 @@ impl Error {
         match self {
             Error::Api(api) => api.is_transient(),
             Error::UnexpectedResponse(r) => r.status >= 500 || r.status == 429,
+            Error::BatchFailed { transient, .. } => *transient,
             Error::Transport { source, .. } => {
                 source.is_timeout()
                     || source.is_connect()
                     || source.is_request()
                     || source.is_body()
+                    // The crate reads raw bytes; reqwest reports a body cut mid-stream as Decode.
+                    || source.is_decode()
                     || source.status().is_some_and(|s| s.is_server_error())
             }
             _ => false,

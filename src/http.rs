@@ -274,6 +274,9 @@ impl Client {
                 }
                 (result, _) => {
                     tracing::Span::current().record("attempts", attempt);
+                    if let Err(err) = &result {
+                        tracing::debug!(error = %err, "graph request failed");
+                    }
                     return result;
                 }
             }
@@ -439,13 +442,35 @@ impl Client {
             sensitive: req.sensitive_response,
         };
         let result = decode(&ctx, &body, &scrubber);
-        if let Err(err) = &result {
-            if let Some(trace) = err.api_error().and_then(|a| a.graph.fbtrace_id.as_deref()) {
-                span.record("fbtrace_id", trace);
-            }
-            tracing::debug!(error = %err, "graph request failed");
+        if let Err(err) = &result
+            && let Some(trace) = err.api_error().and_then(|a| a.graph.fbtrace_id.as_deref())
+        {
+            span.record("fbtrace_id", trace);
         }
         result
+    }
+
+    /// Decodes a response that did not come through [`Client::execute`] (a batch item), with
+    /// the same error mapping and scrubbing.
+    pub(crate) fn decode_detached<T: DeserializeOwned>(
+        &self,
+        method: &Method,
+        path: &str,
+        status: u16,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<T> {
+        let mut secrets = vec![self.token.expose_secret()];
+        secrets.extend(self.shared.app_secret.as_ref().map(|s| s.expose_secret()));
+        let scrubber = Scrubber { secrets };
+        let ctx = ResponseContext {
+            method,
+            path,
+            status,
+            headers,
+            sensitive: false,
+        };
+        decode(&ctx, body, &scrubber)
     }
 
     fn proof(&self) -> Option<(SecretString, Option<u64>)> {
@@ -679,6 +704,32 @@ mod tests {
         assert!(!format!("{err} {err:?}").contains("CANARYTOKEN123"));
         let err = decode::<Thing>(&ctx(500, &h), b"<p>CANARYTOKEN123</p>", &scrub).unwrap_err();
         assert!(!format!("{err} {err:?}").contains("CANARYTOKEN123"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn decoding_any_bytes_never_panics(
+            body in proptest::collection::vec(proptest::num::u8::ANY, 0..512),
+            status in 100u16..600,
+            html in proptest::bool::ANY,
+        ) {
+            let mut h = HeaderMap::new();
+            if html {
+                h.insert(CONTENT_TYPE, HeaderValue::from_static("text/html"));
+            }
+            let scrub = Scrubber { secrets: vec!["secret-token-123"] };
+            let _ = decode::<serde_json::Value>(&ctx(status, &h), &body, &scrub);
+            let _ = decode::<crate::pagination::Page<crate::models::system_user::SystemUser>>(&ctx(status, &h), &body, &scrub);
+            let _ = decode::<crate::models::token::TokenInfo>(&ctx(status, &h), &body, &scrub);
+        }
+
+        #[test]
+        fn decoding_json_shaped_noise_never_panics(body in r#"\{("(error|data|paging|id|code)":(\{|\[|"x"|1|null|true),?){0,6}"#) {
+            let h = HeaderMap::new();
+            let scrub = Scrubber { secrets: Vec::new() };
+            let _ = decode::<crate::pagination::Page<crate::models::business::Business>>(&ctx(200, &h), body.as_bytes(), &scrub);
+            let _ = decode::<serde_json::Value>(&ctx(400, &h), body.as_bytes(), &scrub);
+        }
     }
 
     #[test]

@@ -361,6 +361,35 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn numeric_ids_round_trip(digits in "[0-9]{1,32}") {
+            let id: BusinessId = digits.parse().unwrap();
+            proptest::prop_assert_eq!(id.to_string(), digits.clone());
+            proptest::prop_assert_eq!(id.to_string().parse::<BusinessId>().unwrap(), id.clone());
+            let json = serde_json::to_string(&id).unwrap();
+            proptest::prop_assert_eq!(serde_json::from_str::<BusinessId>(&json).unwrap(), id);
+        }
+
+        #[test]
+        fn ad_account_ids_round_trip(digits in "[0-9]{1,20}", prefixed in proptest::bool::ANY) {
+            let raw = if prefixed { format!("act_{digits}") } else { digits.clone() };
+            let id: AdAccountId = raw.parse().unwrap();
+            proptest::prop_assert_eq!(id.to_string(), format!("act_{digits}"));
+            proptest::prop_assert_eq!(id.account_id(), digits.as_str());
+            proptest::prop_assert_eq!(id.to_string().parse::<AdAccountId>().unwrap(), id.clone());
+        }
+
+        #[test]
+        fn parsing_any_string_never_panics_and_only_accepts_digits(raw in "\\PC{0,40}") {
+            match raw.parse::<PageId>() {
+                Ok(id) => proptest::prop_assert!(id.as_str().bytes().all(|b| b.is_ascii_digit())),
+                Err(err) => proptest::prop_assert!(err.to_string().contains("page_id")),
+            }
+            let _ = raw.parse::<AdAccountId>();
+        }
+    }
+
     #[test]
     fn ids_deserialize_from_strings_and_numbers() {
         let ids: Vec<PageId> = serde_json::from_str(r#"["1", 2]"#).unwrap();

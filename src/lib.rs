@@ -72,6 +72,7 @@ mod macros;
 
 pub mod api;
 mod auth;
+mod batch;
 mod client;
 mod config;
 mod error;
@@ -97,6 +98,7 @@ pub use api::tokens::{
     Acknowledged, BusinessSystemUserToken, DebugToken, GenerateToken, RefreshToken, RevokeToken,
 };
 pub use auth::{appsecret_proof, appsecret_proof_at};
+pub use batch::{BatchItem, BatchRequest, BatchResponse, MAX_BATCH};
 pub use client::{Client, ClientBuilder, DEFAULT_GRAPH_URL, Pacing, QuotaPolicy, USER_AGENT};
 pub use config::{
     AccessTier, ApiVersion, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, ProofMode, SystemUserKind,

@@ -27,6 +27,7 @@ use std::time::Duration;
 
 use crate::api::system_users::SystemUserHandler;
 use crate::api::{first_error, send_ack};
+use crate::batch::BatchItem;
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::http::Request;
@@ -303,6 +304,20 @@ impl<K: AssetKind> Assign<K> {
     /// [`Error::InvalidInput`] (nothing sent) for a bad asset or user id, no task where the
     /// kind requires one, or a malformed `Other` task; any request error.
     pub async fn send(self) -> Result<()> {
+        let req = self.request()?;
+        send_ack(&self.client, req).await
+    }
+
+    /// This assignment as an item of a [batch](crate::Client::batch), checked as `send` checks
+    /// it.
+    ///
+    /// # Errors
+    /// As [`Assign::send`], before anything is sent.
+    pub fn batch_item(&self) -> Result<BatchItem> {
+        Ok(BatchItem::from_request(&self.request()?))
+    }
+
+    fn request(&self) -> Result<Request> {
         self.asset.check()?;
         self.user.validate()?;
         if let Some(business) = &self.business {
@@ -318,7 +333,7 @@ impl<K: AssetKind> Assign<K> {
         if let Some(business) = &self.business {
             req = req.param("business", business.as_str());
         }
-        send_ack(&self.client, req.with_timeout(self.timeout)).await
+        Ok(req.with_timeout(self.timeout))
     }
 }
 
@@ -354,6 +369,19 @@ impl<K: AssetKind> Unassign<K> {
     /// [`Error::Unsupported`] for a pixel; [`Error::InvalidInput`] for a bad id (nothing
     /// sent either way); any request error.
     pub async fn send(self) -> Result<()> {
+        let req = self.request()?;
+        send_ack(&self.client, req).await
+    }
+
+    /// This removal as an item of a [batch](crate::Client::batch), checked as `send` checks it.
+    ///
+    /// # Errors
+    /// As [`Unassign::send`], before anything is sent.
+    pub fn batch_item(&self) -> Result<BatchItem> {
+        Ok(BatchItem::from_request(&self.request()?))
+    }
+
+    fn request(&self) -> Result<Request> {
         if !K::CAN_UNASSIGN {
             return Err(Error::Unsupported {
                 operation: "removing a pixel assignment",
@@ -362,10 +390,9 @@ impl<K: AssetKind> Unassign<K> {
         }
         self.asset.check()?;
         self.user.validate()?;
-        let req = Request::delete([self.asset.wire(), "assigned_users"])
+        Ok(Request::delete([self.asset.wire(), "assigned_users"])
             .param("user", self.user.as_str())
-            .with_timeout(self.timeout);
-        send_ack(&self.client, req).await
+            .with_timeout(self.timeout))
     }
 }
 

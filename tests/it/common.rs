@@ -2,6 +2,8 @@
 //! stateful store of system users for quota tests.
 
 use std::collections::BTreeMap;
+use std::io::Write;
+use std::sync::OnceLock;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -232,4 +234,38 @@ impl Respond for SystemUserStore {
         }
         ResponseTemplate::new(200).set_body_json(json!({"data": page, "paging": paging}))
     }
+}
+
+#[derive(Clone, Default)]
+pub struct Sink(pub Arc<Mutex<Vec<u8>>>);
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// One process-wide TRACE subscriber: it records the log lines of every test in this binary,
+/// all of which must be free of secrets.
+pub fn captured_logs() -> &'static Sink {
+    static SINK: OnceLock<Sink> = OnceLock::new();
+    SINK.get_or_init(|| {
+        let sink = Sink::default();
+        let writer = sink.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("no other global subscriber");
+        sink
+    })
+}
+
+/// Everything logged so far by any test of this binary (after the capture started).
+pub fn logs_text() -> String {
+    String::from_utf8_lossy(&captured_logs().0.lock().unwrap()).into_owned()
 }

@@ -559,19 +559,41 @@ async fn injected_faults() {
         assert_eq!(biz.get().send().await.unwrap_err().code(), Some(code));
     }
 
-    emulator.inject(FaultRule::new(Fault::graph(2)).on("POST", "/system_users").times(1));
+    emulator.inject(
+        FaultRule::new(Fault::graph(2))
+            .on("POST", "/system_users")
+            .times(1),
+    );
     let err = biz.system_users().create("x").send().await.unwrap_err();
-    assert!(err.is_transient() && err.http_status() == Some(500), "{err}");
-    assert!(emulator.system_users(DEMO.business_id).is_empty(), "the faulted create did not happen");
+    assert!(
+        err.is_transient() && err.http_status() == Some(500),
+        "{err}"
+    );
+    assert!(
+        emulator.system_users(DEMO.business_id).is_empty(),
+        "the faulted create did not happen"
+    );
 
     emulator.inject(FaultRule::new(Fault::Http { status: 502 }).times(1));
-    assert!(matches!(biz.get().send().await.unwrap_err(), Error::UnexpectedResponse(r) if r.status == 502));
+    assert!(
+        matches!(biz.get().send().await.unwrap_err(), Error::UnexpectedResponse(r) if r.status == 502)
+    );
 
     emulator.inject(FaultRule::new(Fault::Malformed).times(1));
-    assert!(matches!(biz.get().send().await.unwrap_err(), Error::Decode { .. }));
+    assert!(matches!(
+        biz.get().send().await.unwrap_err(),
+        Error::Decode { .. }
+    ));
 
     emulator.inject(FaultRule::new(Fault::Delay(Duration::from_secs(2))).times(1));
-    assert!(biz.get().timeout(Duration::from_millis(100)).send().await.unwrap_err().is_timeout());
+    assert!(
+        biz.get()
+            .timeout(Duration::from_millis(100))
+            .send()
+            .await
+            .unwrap_err()
+            .is_timeout()
+    );
 
     emulator.clear_faults();
     biz.get().send().await.unwrap();
@@ -586,12 +608,26 @@ async fn a_create_that_failed_after_sending_is_verified_then_retried() {
         .retry_policy(RetryPolicy::default().base_delay(Duration::from_millis(10)))
         .build()
         .unwrap();
-    emulator.inject(FaultRule::new(Fault::graph(2)).on("POST", "/system_users").times(1));
-    let su = client.business(DEMO.business_id).system_users().create("reporting").send().await.unwrap();
+    emulator.inject(
+        FaultRule::new(Fault::graph(2))
+            .on("POST", "/system_users")
+            .times(1),
+    );
+    let su = client
+        .business(DEMO.business_id)
+        .system_users()
+        .create("reporting")
+        .send()
+        .await
+        .unwrap();
     let users = emulator.system_users(DEMO.business_id);
     assert_eq!(users.len(), 1, "created exactly once");
     assert_eq!(users[0].id, su.id.as_str());
-    let journal: Vec<_> = emulator.requests().into_iter().map(|r| format!("{} {}", r.method, r.status)).collect();
+    let journal: Vec<_> = emulator
+        .requests()
+        .into_iter()
+        .map(|r| format!("{} {}", r.method, r.status))
+        .collect();
     // quota read, failed POST, re-read (absent), POST again.
     assert_eq!(journal, ["GET 200", "POST 500", "GET 200", "POST 200"]);
 }

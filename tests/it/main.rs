@@ -1,13 +1,16 @@
 //! Integration tests: real HTTP on loopback against wiremock, asserting the exact wire shape.
 
 mod assignments;
+mod batch;
 mod business;
 mod client;
 mod common;
 mod emulator;
 mod errors;
+mod faults;
 mod pagination;
 mod quota;
 mod redaction;
 mod system_users;
 mod tokens;
+mod usage;

@@ -1,0 +1,385 @@
+//! Batch requests: many calls in `POST /` requests of at most 50, one typed result per call.
+//!
+//! Items keep the caller's order. An item's Graph error is that item's error; a chunk that
+//! fails as a whole gives each of its items [`Error::BatchFailed`]; items the server did not
+//! execute (`null` in the answer) are sent again in a later round.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::time::Duration;
+
+use futures_util::stream::{self, StreamExt};
+use reqwest::Method;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::http::Request;
+
+/// The Graph API's limit of calls in one batch request.
+pub const MAX_BATCH: usize = 50;
+
+/// One call inside a batch.
+#[derive(Clone, PartialEq, Eq)]
+pub struct BatchItem {
+    method: Method,
+    relative_url: String,
+    body: Option<String>,
+    idempotent: bool,
+}
+
+impl fmt::Debug for BatchItem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BatchItem")
+            .field("method", &self.method)
+            .field("relative_url", &self.relative_url)
+            .finish()
+    }
+}
+
+impl BatchItem {
+    /// A GET of `path` (relative to the version, e.g. `"1234/system_users"`) with parameters.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a bad path or a reserved parameter (`access_token`, …).
+    pub fn get(path: &str, params: &[(&str, &str)]) -> Result<Self> {
+        Ok(Self::from_request(&Request::raw(
+            Method::GET,
+            path,
+            params,
+        )?))
+    }
+
+    /// A POST of form parameters; not re-sent on failure (see [`BatchItem::idempotent`]).
+    ///
+    /// # Errors
+    /// As [`BatchItem::get`].
+    pub fn post(path: &str, params: &[(&str, &str)]) -> Result<Self> {
+        Ok(Self::from_request(&Request::raw(
+            Method::POST,
+            path,
+            params,
+        )?))
+    }
+
+    /// A DELETE with parameters.
+    ///
+    /// # Errors
+    /// As [`BatchItem::get`].
+    pub fn delete(path: &str, params: &[(&str, &str)]) -> Result<Self> {
+        Ok(Self::from_request(&Request::raw(
+            Method::DELETE,
+            path,
+            params,
+        )?))
+    }
+
+    /// Marks a POST as safe to send again (it sets a state rather than creating something).
+    pub fn idempotent(mut self) -> Self {
+        self.idempotent = true;
+        self
+    }
+
+    /// The method.
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+
+    /// The path and (for GET/DELETE) query, relative to the version.
+    pub fn relative_url(&self) -> &str {
+        &self.relative_url
+    }
+
+    pub(crate) fn from_request(req: &Request) -> Self {
+        let path = req
+            .segments
+            .iter()
+            .map(|s| encode_segment(s))
+            .collect::<Vec<_>>()
+            .join("/");
+        let mut pairs = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in &req.params {
+            pairs.append_pair(k, v);
+        }
+        let encoded = pairs.finish();
+        let (relative_url, body) = if req.method == Method::POST {
+            (path, (!encoded.is_empty()).then_some(encoded))
+        } else if encoded.is_empty() {
+            (path, None)
+        } else {
+            (format!("{path}?{encoded}"), None)
+        };
+        BatchItem {
+            method: req.method.clone(),
+            relative_url,
+            body,
+            idempotent: req.idempotent,
+        }
+    }
+
+    fn path(&self) -> &str {
+        self.relative_url.split('?').next().unwrap_or_default()
+    }
+
+    fn wire(&self) -> serde_json::Value {
+        let mut item =
+            serde_json::json!({"method": self.method.as_str(), "relative_url": self.relative_url});
+        if let Some(body) = &self.body {
+            item["body"] = serde_json::Value::String(body.clone());
+        }
+        item
+    }
+}
+
+fn encode_segment(seg: &str) -> Cow<'_, str> {
+    url::form_urlencoded::byte_serialize(seg.as_bytes())
+        .collect::<String>()
+        .into()
+}
+
+/// The answer to one batch item.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct BatchResponse {
+    /// The item's HTTP status.
+    pub status: u16,
+    /// The item's headers (when the batch asked for them).
+    pub headers: HeaderMap,
+    /// The item's body, decoded from the JSON string the batch carries.
+    pub body: serde_json::Value,
+    path: String,
+    method: Method,
+}
+
+impl BatchResponse {
+    /// Decodes the body into a type.
+    ///
+    /// # Errors
+    /// [`Error::Decode`] when the body does not match.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
+        T::deserialize(&self.body).map_err(|source| Error::Decode {
+            method: self.method.clone(),
+            path: self.path.clone(),
+            status: self.status,
+            json_path: ".".into(),
+            snippet: crate::error::clip(&self.body.to_string(), 200).into_owned(),
+            source,
+        })
+    }
+}
+
+/// A batch of calls; see [`Client::batch`].
+#[must_use = "a request does nothing until `.send().await`"]
+pub struct BatchRequest {
+    client: Client,
+    items: Vec<BatchItem>,
+    concurrency: usize,
+    include_headers: bool,
+    timeout: Option<Duration>,
+}
+
+impl fmt::Debug for BatchRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BatchRequest")
+            .field("items", &self.items.len())
+            .field("concurrency", &self.concurrency)
+            .finish()
+    }
+}
+
+/// A chunk's item indexes and the batch request's answer (`None` for an item not executed).
+type ChunkAnswer = (Vec<usize>, Result<Vec<Option<RawItem>>>);
+
+#[derive(Deserialize)]
+struct RawItem {
+    code: u16,
+    #[serde(default)]
+    headers: Vec<RawHeader>,
+    #[serde(default)]
+    body: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct RawHeader {
+    name: String,
+    value: String,
+}
+
+impl BatchRequest {
+    /// How many batch requests of 50 may be in flight at once (default 4).
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// Asks for each item's headers (`include_headers=true`); off by default, as they are
+    /// rarely needed and make the answer larger.
+    pub fn include_headers(mut self, include: bool) -> Self {
+        self.include_headers = include;
+        self
+    }
+
+    /// Per-request timeout for each batch request.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Sends every item and returns one result per item, in the order given.
+    pub async fn send(self) -> Vec<Result<BatchResponse>> {
+        let total = self.items.len();
+        let mut results: Vec<Option<Result<BatchResponse>>> = (0..total).map(|_| None).collect();
+        let mut pending: Vec<usize> = (0..total).collect();
+        let rounds = self.client.retry_policy().attempts().max(2);
+        for round in 1..=rounds {
+            if pending.is_empty() {
+                break;
+            }
+            let chunks: Vec<Vec<usize>> =
+                pending.chunks(MAX_BATCH).map(<[usize]>::to_vec).collect();
+            let answers: Vec<ChunkAnswer> = stream::iter(chunks)
+                .map(|chunk| {
+                    let this = &self;
+                    async move {
+                        let answer = this.send_chunk(&chunk).await;
+                        (chunk, answer)
+                    }
+                })
+                .buffer_unordered(self.concurrency)
+                .collect()
+                .await;
+            pending.clear();
+            for (chunk, answer) in answers {
+                match answer {
+                    Err(err) => {
+                        let transient = err.is_transient();
+                        let message = err.to_string();
+                        for i in chunk {
+                            results[i] = Some(Err(Error::BatchFailed {
+                                message: message.clone(),
+                                transient,
+                            }));
+                        }
+                    }
+                    Ok(items) => {
+                        for (slot, i) in chunk.iter().enumerate() {
+                            match items.get(slot) {
+                                Some(Some(raw)) => {
+                                    results[*i] = Some(self.item_result(&self.items[*i], raw));
+                                }
+                                // `null`, or missing: the server did not execute it.
+                                _ => pending.push(*i),
+                            }
+                        }
+                    }
+                }
+            }
+            if !pending.is_empty() {
+                tracing::debug!(
+                    round,
+                    not_executed = pending.len(),
+                    "batch items not executed; sending them again"
+                );
+            }
+        }
+        for i in pending {
+            results[i] = Some(Err(Error::BatchFailed {
+                message: format!("the server did not execute this item in {rounds} rounds"),
+                transient: true,
+            }));
+        }
+        results
+            .into_iter()
+            .map(|r| {
+                r.unwrap_or_else(|| {
+                    Err(Error::BatchFailed {
+                        message: "no answer".into(),
+                        transient: true,
+                    })
+                })
+            })
+            .collect()
+    }
+
+    async fn send_chunk(&self, chunk: &[usize]) -> Result<Vec<Option<RawItem>>> {
+        let wire: Vec<serde_json::Value> = chunk.iter().map(|i| self.items[*i].wire()).collect();
+        let batch = serde_json::to_string(&wire)
+            .map_err(|e| Error::invalid_input("batch", e.to_string()))?;
+        let mut req = Request::post([""])
+            .param("batch", batch)
+            .param(
+                "include_headers",
+                if self.include_headers {
+                    "true"
+                } else {
+                    "false"
+                },
+            )
+            .with_timeout(self.timeout);
+        req.idempotent = chunk.iter().all(|i| self.items[*i].idempotent);
+        self.client.execute(req).await
+    }
+
+    fn item_result(&self, item: &BatchItem, raw: &RawItem) -> Result<BatchResponse> {
+        let mut headers = HeaderMap::new();
+        for h in &raw.headers {
+            if let (Ok(name), Ok(value)) = (
+                HeaderName::try_from(h.name.as_str()),
+                HeaderValue::try_from(h.value.as_str()),
+            ) {
+                headers.append(name, value);
+            }
+        }
+        let body = match &raw.body {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+            None => String::new(),
+        };
+        let path = format!("/{}/{}", self.client.api_version(), item.path());
+        let value: serde_json::Value = self.client.decode_detached(
+            &item.method,
+            &path,
+            raw.code,
+            &headers,
+            body.as_bytes(),
+        )?;
+        Ok(BatchResponse {
+            status: raw.code,
+            headers,
+            body: value,
+            path,
+            method: item.method.clone(),
+        })
+    }
+}
+
+impl Client {
+    /// Sends many calls in batch requests of at most 50 (several in flight at once).
+    ///
+    /// ```no_run
+    /// use meta_business::BatchItem;
+    /// # async fn run(client: meta_business::Client) -> meta_business::Result<()> {
+    /// let items = vec![
+    ///     BatchItem::get("1234/system_users", &[("fields", "id,name")])?,
+    ///     BatchItem::get("1234/owned_pages", &[("fields", "id,name")])?,
+    /// ];
+    /// for result in client.batch(items).send().await {
+    ///     match result {
+    ///         Ok(answer) => println!("{} {}", answer.status, answer.body),
+    ///         Err(err) => eprintln!("{err}"),
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn batch(&self, items: impl IntoIterator<Item = BatchItem>) -> BatchRequest {
+        BatchRequest {
+            client: self.clone(),
+            items: items.into_iter().collect(),
+            concurrency: 4,
+            include_headers: false,
+            timeout: None,
+        }
+    }
+}
