@@ -18,11 +18,12 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use meta_business::testing::GraphEmulator;
 use meta_business::{
-    AdAccountId, AdAccountTask, AppId, BusinessId, Client, Error, ExposeSecret, PageId, PageTask,
-    Permission, SystemUser, SystemUserKind, SystemUserRole,
+    AdAccountId, AdAccountTask, Error, ExposeSecret, PageId, PageTask, Permission, SystemUser,
+    SystemUserKind, SystemUserRole,
 };
+
+mod common;
 
 #[derive(Parser)]
 #[command(
@@ -46,15 +47,6 @@ struct Args {
     token_file: Option<std::path::PathBuf>,
 }
 
-/// Where the run happens, and with what.
-struct Target {
-    client: Client,
-    business: BusinessId,
-    app: AppId,
-    where_: String,
-    _emulator: Option<GraphEmulator>,
-}
-
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
@@ -67,54 +59,11 @@ async fn main() -> ExitCode {
     }
 }
 
-fn env(name: &str) -> Result<String, String> {
-    std::env::var(name)
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-        .ok_or_else(|| format!("{name} is not set"))
-}
-
-async fn target() -> Result<Target, String> {
-    if std::env::var_os("META_ACCESS_TOKEN").is_none() {
-        let (emulator, demo) = GraphEmulator::demo().await;
-        let client = emulator
-            .client(demo.admin_token)
-            .map_err(|e| e.to_string())?;
-        return Ok(Target {
-            client,
-            business: demo.business_id.into(),
-            app: demo.app_id.into(),
-            where_: format!(
-                "embedded Graph emulator at {} (set META_ACCESS_TOKEN to use the real API)",
-                emulator.uri()
-            ),
-            _emulator: Some(emulator),
-        });
-    }
-    let client = Client::builder()
-        .from_env()
-        .and_then(|b| b.build())
-        .map_err(|e| e.to_string())?;
-    let business: BusinessId = env("META_BUSINESS_ID")?
-        .parse()
-        .map_err(|e: Error| e.to_string())?;
-    let app: AppId = env("META_APP_ID")?
-        .parse()
-        .map_err(|e: Error| e.to_string())?;
-    let where_ = format!("{} ({})", client.base_url(), client.api_version());
-    Ok(Target {
-        client,
-        business,
-        app,
-        where_,
-        _emulator: None,
-    })
-}
-
 async fn run(args: Args) -> Result<(), String> {
-    let t = target().await?;
+    let t = common::target().await?;
+    let app = t.app()?;
     let (client, biz) = (&t.client, t.client.business(t.business.clone()));
-    println!("target:        {}", t.where_);
+    println!("target:        {}", t.description);
 
     // 1. The quota, before anything is written.
     let usage = biz
@@ -208,13 +157,13 @@ async fn run(args: Args) -> Result<(), String> {
 
     // 4. Install the app, 5. generate the token.
     let user = client.system_user(&su.id);
-    user.install_app(t.app.clone())
+    user.install_app(app.clone())
         .send()
         .await
         .map_err(|e| e.to_string())?;
-    println!("app:           {} installed", t.app);
+    println!("app:           {app} installed");
     let token = user
-        .generate_token(t.app.clone())
+        .generate_token(app.clone())
         .scopes([Permission::AdsRead, Permission::ReadInsights])
         .expires_in_60_days(!args.non_expiring)
         .send()
@@ -223,7 +172,7 @@ async fn run(args: Args) -> Result<(), String> {
 
     // 6. Verify it.
     let info = client
-        .as_app(t.app.clone())
+        .as_app(app.clone())
         .map_err(|e| e.to_string())?
         .debug_token(token.secret().expose_secret())
         .send()
@@ -252,7 +201,7 @@ async fn run(args: Args) -> Result<(), String> {
     );
 
     if let Some(path) = args.token_file {
-        write_secret(&path, token.secret().expose_secret())
+        common::write_secret(&path, token.secret())
             .map_err(|e| format!("writing {}: {e}", path.display()))?;
         println!("token file:    {} (mode 0600)", path.display());
     }
@@ -268,15 +217,4 @@ fn first<T>(items: Vec<T>, what: &str) -> Result<T, String> {
         .into_iter()
         .next()
         .ok_or_else(|| format!("the business owns no {what}; pass one explicitly"))
-}
-
-fn write_secret(path: &std::path::Path, secret: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path)?;
-    file.write_all(secret.as_bytes())?;
-    file.write_all(b"\n")
 }

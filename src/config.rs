@@ -199,7 +199,7 @@ pub enum SystemUserKind {
 
 impl fmt::Display for SystemUserKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             SystemUserKind::Admin => "admin",
             SystemUserKind::Regular => "regular",
         })

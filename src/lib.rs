@@ -80,11 +80,13 @@ mod http;
 mod ids;
 pub mod models;
 mod pagination;
+pub mod provision;
 mod quota;
 mod retry;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
+mod time;
 pub mod usage;
 
 pub use api::Call;

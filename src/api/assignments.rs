@@ -35,6 +35,7 @@ use crate::ids::{
     AdAccountId, BusinessId, CatalogId, InstagramAssetId, PageId, PixelId, SystemUserId,
     WhatsAppBusinessAccountId,
 };
+use crate::models::assets::App;
 use crate::models::assignment::{AssignedAsset, AssignedAssetGroup, AssignedUser};
 use crate::models::tasks::{
     AdAccountTask, CatalogTask, InstagramTask, PageTask, PixelTask, Task, WhatsAppTask,
@@ -430,6 +431,11 @@ impl SystemUserHandler {
         &self,
     ) -> ListRequest<AssignedAsset<WhatsAppBusinessAccountId, WhatsAppTask>> {
         self.assigned("assigned_whatsapp_business_accounts", ASSIGNED_ASSET_FIELDS)
+    }
+
+    /// `GET /{system_user}/assigned_applications`: the apps installed for it.
+    pub fn assigned_applications(&self) -> ListRequest<App> {
+        self.assigned("assigned_applications", "id,name")
     }
 
     /// `GET /{system_user}/assigned_business_asset_groups`: its business asset groups.

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use crate::api::{Call, send_ack};
-use crate::client::Client;
+use crate::client::{Client, QuotaPolicy};
 use crate::error::Result;
 use crate::http::Request;
 use crate::ids::{BusinessId, SystemUserId};
@@ -47,6 +47,7 @@ impl SystemUsersHandler {
             name: name.into(),
             role: None,
             timeout: None,
+            policy: None,
         }
     }
 
@@ -113,9 +114,17 @@ pub struct CreateSystemUser {
     name: String,
     role: Option<SystemUserRole>,
     timeout: Option<Duration>,
+    policy: Option<QuotaPolicy>,
 }
 
 impl CreateSystemUser {
+    /// Checks against this quota policy instead of the client's (provisioning plans carry
+    /// the tier of their desired-state file).
+    pub(crate) fn quota_policy(mut self, policy: QuotaPolicy) -> Self {
+        self.policy = Some(policy);
+        self
+    }
+
     /// The role: [`SystemUserRole::Admin`] for an admin system user,
     /// [`SystemUserRole::Employee`] for a regular one.
     pub fn role(mut self, role: SystemUserRole) -> Self {
@@ -156,10 +165,10 @@ impl CreateSystemUser {
         // One create at a time per business: the quota check and the after-failure check both
         // need a list nobody else is changing.
         let _serialized = self.client.create_lock(&self.business).lock_owned().await;
-        let before = if self.client.quota_policy().quota().is_some() {
+        let policy = self.policy.unwrap_or_else(|| self.client.quota_policy());
+        let before = if policy.quota().is_some() {
             let users = handler.read_all(self.timeout).await?;
-            let usage =
-                QuotaUsage::count(self.business.clone(), self.client.quota_policy(), &users);
+            let usage = QuotaUsage::count(self.business.clone(), policy, &users);
             usage.check(kind)?;
             tracing::debug!(business = %self.business, %kind, %usage, "system-user quota has room");
             Some(users)

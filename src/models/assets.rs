@@ -168,7 +168,7 @@ mod tests {
 /// A reference to any asset a system user can be assigned to, tagged by kind.
 ///
 /// Serialized as `{"kind": "ad_account", "id": "act_42"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum AssetRef {
@@ -196,6 +196,18 @@ impl AssetRef {
             AssetRef::Pixel(id) => id.as_str(),
             AssetRef::Instagram(id) => id.as_str(),
             AssetRef::WhatsApp(id) => id.as_str(),
+        }
+    }
+
+    /// The kind in words, for messages (`ad account`, `Page`, …).
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            AssetRef::AdAccount(_) => "ad account",
+            AssetRef::Page(_) => "Page",
+            AssetRef::Catalog(_) => "product catalog",
+            AssetRef::Pixel(_) => "pixel",
+            AssetRef::Instagram(_) => "Instagram asset",
+            AssetRef::WhatsApp(_) => "WhatsApp Business Account",
         }
     }
 

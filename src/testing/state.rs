@@ -1,7 +1,6 @@
 //! What the emulator remembers: businesses, apps, assets, system users, assignments, tokens.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
 
@@ -202,43 +201,18 @@ pub(crate) struct State {
 }
 
 pub(crate) fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+    crate::time::unix_now()
 }
 
 /// The Graph API's time format, `2026-11-22T06:08:00+0000`.
 pub(crate) fn graph_time(unix: u64) -> String {
-    let days = unix / 86_400;
     let secs = unix % 86_400;
-    let (y, m, d) = civil_from_days(days as i64);
     format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}+0000",
+        "{}T{:02}:{:02}:{:02}+0000",
+        crate::time::date(unix),
         secs / 3600,
         secs % 3600 / 60,
         secs % 60
-    )
-}
-
-// Howard Hinnant's days-to-civil algorithm.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (
-        if m <= 2 {
-            era * 400 + yoe + 1
-        } else {
-            era * 400 + yoe
-        },
-        m,
-        d,
     )
 }
 

@@ -9,6 +9,7 @@ mod emulator;
 mod errors;
 mod faults;
 mod pagination;
+mod provision;
 mod quota;
 mod redaction;
 mod system_users;

@@ -152,6 +152,36 @@ pub(super) fn system_user_assigned(
     if edge == "assigned_business_asset_groups" {
         return Some(page(state, ctx.inc, Vec::new()));
     }
+    if edge == "assigned_applications" {
+        let installed = state
+            .system_users
+            .get(su)
+            .map(|s| s.installed_apps.clone())
+            .unwrap_or_default();
+        let mut items = Vec::new();
+        for app in installed {
+            let name = state
+                .apps
+                .get(&app)
+                .map(|a| a.name.clone())
+                .unwrap_or_default();
+            let node = match json!({"id": app, "name": name}) {
+                Value::Object(m) => m,
+                _ => Map::new(),
+            };
+            match select(
+                node,
+                ctx.inc,
+                &["id", "name"],
+                &["id", "name"],
+                "Application",
+            ) {
+                Ok(v) => items.push(v),
+                Err(e) => return Some(e),
+            }
+        }
+        return Some(page(state, ctx.inc, items));
+    }
     let kind = assigned_kind(edge)?;
     if ctx.inc.method != "GET" {
         return Some(unknown_path(&format!("/{edge}")));

@@ -1,0 +1,148 @@
+//! Rotate a 60-day system-user token before it expires: refresh it, store the new one, check
+//! it, then revoke the old one (the refresh → deploy → revoke recipe).
+//!
+//! ```text
+//! cargo run --example rotate_token                                   # on the emulator
+//! META_ACCESS_TOKEN=... META_APP_ID=... META_APP_SECRET=... \
+//!     cargo run --example rotate_token -- --token-file ./ads-reporting.token
+//! ```
+//!
+//! The token file is replaced atomically (mode 0600). Nothing happens unless the token expires
+//! within `--within` days (default 14) or `--force` is given.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use meta_business::{Expiry, Permission};
+
+#[derive(Parser)]
+#[command(about = "Refresh a 60-day system-user token, store it, revoke the old one")]
+struct Args {
+    /// The file holding the token (replaced with the new one).
+    #[arg(long)]
+    token_file: Option<PathBuf>,
+    /// Rotate when the token expires within this many days.
+    #[arg(long, default_value_t = 14)]
+    within: u64,
+    /// Rotate whatever the expiry.
+    #[arg(long)]
+    force: bool,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run(Args::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("rotate_token failed: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<(), String> {
+    let target = common::target().await?;
+    eprintln!("target: {}", target.description);
+    let client = &target.client;
+    let app = target.app()?;
+    let scratch =
+        std::env::temp_dir().join(format!("meta-business-rotate-{}.token", std::process::id()));
+    let (path, force) = match (&args.token_file, &target.emulator) {
+        (Some(path), _) => (path.clone(), args.force),
+        (None, Some(_)) => {
+            // Demo: a system user with a fresh 60-day token to rotate.
+            let su = client
+                .business(target.business.clone())
+                .system_users()
+                .create("ads-reporting-server")
+                .send()
+                .await
+                .map_err(|e| e.to_string())?;
+            client
+                .system_user(&su.id)
+                .install_app(app.clone())
+                .send()
+                .await
+                .map_err(|e| e.to_string())?;
+            let token = client
+                .system_user(&su.id)
+                .generate_token(app.clone())
+                .scopes([Permission::AdsRead])
+                .expires_in_60_days(true)
+                .send()
+                .await
+                .map_err(|e| e.to_string())?;
+            common::write_secret(&scratch, token.secret()).map_err(|e| e.to_string())?;
+            eprintln!(
+                "(demo: system user {} with a 60-day token in {})",
+                su.id,
+                scratch.display()
+            );
+            (scratch.clone(), true)
+        }
+        (None, None) => return Err("pass --token-file".into()),
+    };
+
+    let old = common::read_secret(&path)
+        .map_err(|e| e.to_string())?
+        .ok_or(format!("{} does not exist", path.display()))?;
+    let inspector = client.as_app(app.clone()).map_err(|e| e.to_string())?;
+    let info = inspector
+        .debug_token(old.clone())
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    if info.is_valid != Some(true) {
+        return Err("the stored token is no longer valid: generate a new one".into());
+    }
+    let window = Duration::from_secs(args.within * 86_400);
+    match info.expiry() {
+        Some(Expiry::Never) => return Err("the token never expires: there is nothing to refresh (generate a 60-day token instead)".into()),
+        _ if !force && !info.expires_within(window) => {
+            println!("the token does not expire within {} days; nothing to do (use --force to rotate anyway)", args.within);
+            return Ok(());
+        }
+        _ => {}
+    }
+
+    let fresh = client
+        .refresh_token(app.clone(), old.clone())
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let checked = inspector
+        .debug_token(fresh.secret().clone())
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    if checked.is_valid != Some(true) {
+        return Err("the refreshed token does not check out; the old one was kept".into());
+    }
+    common::write_secret(&path, fresh.secret())
+        .map_err(|e| format!("storing the new token: {e}; the old one was kept"))?;
+    println!(
+        "new token {} stored in {} (valid for {} days)",
+        fresh.masked(),
+        path.display(),
+        fresh.expires_in().map_or(0, |d| d.as_secs() / 86_400)
+    );
+    client
+        .revoke_token(app, old.clone())
+        .send()
+        .await
+        .map_err(|e| format!("the new token is stored, but revoking the old one failed: {e}"))?;
+    let gone = inspector
+        .debug_token(old)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("old token revoked (valid: {})", gone.is_valid == Some(true));
+    if target.emulator.is_some() {
+        let _ = std::fs::remove_file(&scratch);
+    }
+    Ok(())
+}

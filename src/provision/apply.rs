@@ -1,0 +1,250 @@
+//! Executing a plan in order; stopping at the first failure with a report of what was done.
+
+use std::fmt;
+
+use serde::ser::{Serialize, SerializeStruct, Serializer};
+
+use super::plan::{Change, Plan};
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::ids::SystemUserId;
+use crate::models::assets::AssetRef;
+use crate::models::token::SystemUserToken;
+
+/// What applying a plan did.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ApplyReport {
+    /// The changes made, in order.
+    pub applied: Vec<Change>,
+    /// The change that failed, and why; the ones after it were not attempted.
+    pub failed: Option<(Change, Error)>,
+    /// The changes not attempted because an earlier one failed.
+    pub not_applied: Vec<Change>,
+    /// The tokens generated, by system-user name. Store them: they are shown only once.
+    pub tokens: Vec<(String, SystemUserToken)>,
+}
+
+impl ApplyReport {
+    /// Whether every change was made.
+    pub fn is_complete(&self) -> bool {
+        self.failed.is_none()
+    }
+}
+
+impl Serialize for ApplyReport {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("ApplyReport", 4)?;
+        st.serialize_field("applied", &self.applied)?;
+        let failed = self
+            .failed
+            .as_ref()
+            .map(|(change, err)| serde_json::json!({"change": change, "error": err.to_string()}));
+        st.serialize_field("failed", &failed)?;
+        st.serialize_field("not_applied", &self.not_applied)?;
+        // Tokens are never serialized; only who got one.
+        let tokens: Vec<&str> = self.tokens.iter().map(|(name, _)| name.as_str()).collect();
+        st.serialize_field("tokens_generated_for", &tokens)?;
+        st.end()
+    }
+}
+
+impl fmt::Display for ApplyReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for change in &self.applied {
+            writeln!(f, "  done     {change}")?;
+        }
+        if let Some((change, err)) = &self.failed {
+            writeln!(f, "  FAILED   {change}\n           {err}")?;
+        }
+        for change in &self.not_applied {
+            writeln!(f, "  not done {change}")?;
+        }
+        match &self.failed {
+            None => write!(f, "Applied {} change(s).", self.applied.len()),
+            Some(_) => write!(
+                f,
+                "Applied {} of {} change(s); run again to finish (the next plan starts from what is live).",
+                self.applied.len(),
+                self.applied.len() + 1 + self.not_applied.len()
+            ),
+        }
+    }
+}
+
+async fn assign(
+    client: &Client,
+    asset: &AssetRef,
+    user: &SystemUserId,
+    tasks: &[String],
+) -> Result<()> {
+    use crate::models::tasks::*;
+    match asset {
+        AssetRef::AdAccount(id) => {
+            client
+                .ad_account(id.clone())
+                .assign(user, tasks.iter().map(|t| AdAccountTask::from(t.as_str())))
+                .send()
+                .await
+        }
+        AssetRef::Page(id) => {
+            client
+                .page(id.clone())
+                .assign(user, tasks.iter().map(|t| PageTask::from(t.as_str())))
+                .send()
+                .await
+        }
+        AssetRef::Catalog(id) => {
+            client
+                .catalog(id.clone())
+                .assign(user, tasks.iter().map(|t| CatalogTask::from(t.as_str())))
+                .send()
+                .await
+        }
+        AssetRef::Pixel(id) => {
+            client
+                .pixel(id.clone())
+                .assign(user, tasks.iter().map(|t| PixelTask::from(t.as_str())))
+                .send()
+                .await
+        }
+        AssetRef::Instagram(id) => {
+            client
+                .instagram_asset(id.clone())
+                .assign(user, tasks.iter().map(|t| InstagramTask::from(t.as_str())))
+                .send()
+                .await
+        }
+        AssetRef::WhatsApp(id) => {
+            client
+                .whatsapp_business_account(id.clone())
+                .assign(user, tasks.iter().map(|t| WhatsAppTask::from(t.as_str())))
+                .send()
+                .await
+        }
+    }
+}
+
+/// Removes a system user from an asset, whatever its kind.
+pub(crate) async fn unassign(client: &Client, asset: &AssetRef, user: &SystemUserId) -> Result<()> {
+    match asset {
+        AssetRef::AdAccount(id) => client.ad_account(id.clone()).unassign(user).send().await,
+        AssetRef::Page(id) => client.page(id.clone()).unassign(user).send().await,
+        AssetRef::Catalog(id) => client.catalog(id.clone()).unassign(user).send().await,
+        AssetRef::Pixel(id) => client.pixel(id.clone()).unassign(user).send().await,
+        AssetRef::Instagram(id) => {
+            client
+                .instagram_asset(id.clone())
+                .unassign(user)
+                .send()
+                .await
+        }
+        AssetRef::WhatsApp(id) => {
+            client
+                .whatsapp_business_account(id.clone())
+                .unassign(user)
+                .send()
+                .await
+        }
+    }
+}
+
+impl Plan {
+    /// Makes the changes in order, stopping at the first failure. Applying a plan and then
+    /// planning again yields an empty plan; after a failure, plan and apply again to finish.
+    pub async fn apply(&self, client: &Client) -> ApplyReport {
+        let mut ids = self.ids.clone();
+        let mut report = ApplyReport {
+            applied: Vec::new(),
+            failed: None,
+            not_applied: Vec::new(),
+            tokens: Vec::new(),
+        };
+        let mut changes = self.changes.iter();
+        for change in changes.by_ref() {
+            match self
+                .apply_one(client, change, &mut ids, &mut report.tokens)
+                .await
+            {
+                Ok(()) => report.applied.push(change.clone()),
+                Err(err) => {
+                    tracing::warn!(%change, error = %err, "provisioning change failed; stopping");
+                    report.failed = Some((change.clone(), err));
+                    break;
+                }
+            }
+        }
+        report.not_applied = changes.cloned().collect();
+        report
+    }
+
+    async fn apply_one(
+        &self,
+        client: &Client,
+        change: &Change,
+        ids: &mut std::collections::BTreeMap<String, SystemUserId>,
+        tokens: &mut Vec<(String, SystemUserToken)>,
+    ) -> Result<()> {
+        let id_of = |ids: &std::collections::BTreeMap<String, SystemUserId>, name: &str| {
+            ids.get(name).cloned().ok_or_else(|| {
+                Error::invalid_input(
+                    "plan",
+                    format!("system user {name:?} does not exist (was its creation applied?)"),
+                )
+            })
+        };
+        match change {
+            Change::CreateSystemUser { name, role } => {
+                let su = client
+                    .business(self.business.clone())
+                    .system_users()
+                    .create(name.as_str())
+                    .role(role.clone())
+                    .quota_policy(self.policy)
+                    .send()
+                    .await?;
+                ids.insert(name.clone(), su.id);
+            }
+            Change::InstallApp { system_user, app } => {
+                client
+                    .system_user(id_of(ids, system_user)?)
+                    .install_app(app.clone())
+                    .send()
+                    .await?;
+            }
+            Change::Assign {
+                system_user,
+                asset,
+                tasks,
+            }
+            | Change::ChangeTasks {
+                system_user,
+                asset,
+                to: tasks,
+                ..
+            } => {
+                assign(client, asset, &id_of(ids, system_user)?, tasks).await?;
+            }
+            Change::Unassign {
+                system_user, asset, ..
+            } => unassign(client, asset, &id_of(ids, system_user)?).await?,
+            Change::GenerateToken {
+                system_user,
+                app,
+                scopes,
+                expires_in_60_days,
+                ..
+            } => {
+                let token = client
+                    .system_user(id_of(ids, system_user)?)
+                    .generate_token(app.clone())
+                    .scopes(scopes.iter().cloned())
+                    .expires_in_60_days(*expires_in_60_days)
+                    .send()
+                    .await?;
+                tokens.push((system_user.clone(), token));
+            }
+        }
+        Ok(())
+    }
+}

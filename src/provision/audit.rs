@@ -1,0 +1,400 @@
+//! Auditing a business for the mistakes Meta's guidance warns about.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::time::Duration;
+
+use secrecy::SecretString;
+use serde::Serialize;
+
+use super::live::{self, Owned};
+use crate::client::Client;
+use crate::config::SystemUserKind;
+use crate::error::Result;
+use crate::ids::{AppId, BusinessId};
+use crate::models::token::TokenInfo;
+
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing.
+    Info,
+    /// Should be fixed.
+    Warning,
+    /// Fix it now.
+    Critical,
+}
+
+/// What was found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum FindingKind {
+    /// A name that does not say what the integration is ("test", "user1").
+    VagueName,
+    /// More than one admin system user.
+    SeveralAdmins,
+    /// An admin system user holding asset assignments (admins should only administer).
+    AdminWithAssets,
+    /// A system user with access to every owned asset of a kind (not least privilege).
+    EveryOwnedAsset,
+    /// A (regular) system user with no assets: unused, or provisioned half-way.
+    NoAssets,
+    /// A token that never expires.
+    TokenNeverExpires,
+    /// A token that expires soon.
+    TokenExpiresSoon,
+    /// A token that is no longer valid.
+    TokenInvalid,
+}
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Finding {
+    /// What.
+    pub kind: FindingKind,
+    /// How serious.
+    pub severity: Severity,
+    /// The system user (or token label) concerned.
+    pub subject: String,
+    /// What was seen.
+    pub message: String,
+    /// What to do.
+    pub remedy: String,
+}
+
+/// A system user as the audit saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct AuditedUser {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Admin or regular.
+    pub kind: SystemUserKind,
+    /// Assets it is assigned to.
+    pub assets: usize,
+}
+
+/// The audit of a business.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct AuditReport {
+    /// The business.
+    pub business: BusinessId,
+    /// Its system users.
+    pub system_users: Vec<AuditedUser>,
+    /// The findings, most serious first.
+    pub findings: Vec<Finding>,
+}
+
+impl AuditReport {
+    /// Whether something at least this serious was found.
+    pub fn has(&self, severity: Severity) -> bool {
+        self.findings.iter().any(|f| f.severity >= severity)
+    }
+}
+
+impl fmt::Display for AuditReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "Audit of business {}: {} system user(s), {} finding(s)",
+            self.business,
+            self.system_users.len(),
+            self.findings.len()
+        )?;
+        for u in &self.system_users {
+            writeln!(
+                f,
+                "  {:<18} {:<8} {:>3} asset(s)  {}",
+                u.id, u.kind, u.assets, u.name
+            )?;
+        }
+        for finding in &self.findings {
+            let level = match finding.severity {
+                Severity::Critical => "CRITICAL",
+                Severity::Warning => "warning ",
+                Severity::Info => "info    ",
+            };
+            writeln!(
+                f,
+                "  {level} {}: {}\n           → {}",
+                finding.subject, finding.message, finding.remedy
+            )?;
+        }
+        if self.findings.is_empty() {
+            writeln!(f, "  no findings")?;
+        }
+        Ok(())
+    }
+}
+
+/// Options for [`audit`].
+#[derive(Clone, Default)]
+#[non_exhaustive]
+pub struct AuditOptions {
+    /// Tokens to inspect, by label (from the caller's secret store).
+    pub tokens: BTreeMap<String, SecretString>,
+    /// The app to call `debug_token` as (needs the client's app secret); without it the
+    /// client's own token is used.
+    pub app: Option<AppId>,
+    /// A token expiring within this window is reported (default 14 days).
+    pub expiry_window: Option<Duration>,
+}
+
+impl fmt::Debug for AuditOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuditOptions")
+            .field("tokens", &self.tokens.keys().collect::<Vec<_>>())
+            .field("app", &self.app)
+            .field("expiry_window", &self.expiry_window)
+            .finish()
+    }
+}
+
+impl AuditOptions {
+    /// Adds a token to inspect, under a label.
+    pub fn token(mut self, label: impl Into<String>, token: impl Into<SecretString>) -> Self {
+        self.tokens.insert(label.into(), token.into());
+        self
+    }
+
+    /// Calls `debug_token` as this app.
+    pub fn app(mut self, app: impl Into<AppId>) -> Self {
+        self.app = Some(app.into());
+        self
+    }
+
+    /// Reports tokens expiring within this window.
+    pub fn expiry_window(mut self, window: Duration) -> Self {
+        self.expiry_window = Some(window);
+        self
+    }
+}
+
+const GENERIC_NAMES: &[&str] = &[
+    "test",
+    "testing",
+    "user",
+    "system user",
+    "systemuser",
+    "system",
+    "su",
+    "bot",
+    "api",
+    "admin",
+    "temp",
+    "tmp",
+    "new",
+    "default",
+    "app",
+    "server",
+    "integration",
+    "account",
+    "demo",
+    "foo",
+    "bar",
+    "my system user",
+];
+
+/// Why a name does not say what the integration is, if it does not.
+pub(crate) fn vague_name(name: &str) -> Option<&'static str> {
+    let lower = name.trim().to_lowercase();
+    let stem = lower.trim_end_matches(|c: char| c.is_ascii_digit() || matches!(c, ' ' | '-' | '_'));
+    if stem.is_empty() || GENERIC_NAMES.contains(&stem) {
+        Some("a generic name")
+    } else if lower.chars().count() < 4 {
+        Some("too short to describe an integration")
+    } else {
+        None
+    }
+}
+
+fn finding(
+    kind: FindingKind,
+    severity: Severity,
+    subject: &str,
+    message: String,
+    remedy: &str,
+) -> Finding {
+    Finding {
+        kind,
+        severity,
+        subject: subject.to_owned(),
+        message,
+        remedy: remedy.to_owned(),
+    }
+}
+
+/// Audits a business: its system users, their assignments, and the tokens given.
+///
+/// # Errors
+/// Any request error (a token that cannot be inspected is a finding, not an error).
+pub async fn audit(
+    client: &Client,
+    business: impl Into<BusinessId>,
+    options: &AuditOptions,
+) -> Result<AuditReport> {
+    let business = business.into();
+    business.validate()?;
+    let users = live::system_users(client, &business).await?;
+    let owned = Owned::read(client, &business).await?;
+    let scanned: BTreeSet<_> = owned
+        .pixels
+        .iter()
+        .chain(&owned.instagram)
+        .cloned()
+        .collect();
+    let ids: Vec<String> = users.iter().map(|u| u.id.as_str().to_owned()).collect();
+    let assignments = live::assignments(client, &business, &ids, &scanned).await?;
+
+    let mut findings = Vec::new();
+    let mut audited = Vec::new();
+    let admins: Vec<&str> = users
+        .iter()
+        .filter(|u| u.kind() == SystemUserKind::Admin)
+        .filter_map(|u| u.name.as_deref())
+        .collect();
+    if admins.len() > 1 {
+        findings.push(finding(
+            FindingKind::SeveralAdmins,
+            Severity::Warning,
+            &admins.join(", "),
+            format!("{} admin system users", admins.len()),
+            "keep one admin system user, for administration only, and guard its token",
+        ));
+    }
+    for user in &users {
+        let name = user.name.clone().unwrap_or_default();
+        let subject = format!("{name} ({})", user.id);
+        let held = assignments
+            .get(user.id.as_str())
+            .cloned()
+            .unwrap_or_default();
+        audited.push(AuditedUser {
+            id: user.id.to_string(),
+            name: name.clone(),
+            kind: user.kind(),
+            assets: held.len(),
+        });
+        if let Some(why) = vague_name(&name) {
+            findings.push(finding(
+                FindingKind::VagueName,
+                Severity::Warning,
+                &subject,
+                format!("{name:?} is {why}"),
+                "rename it after the integration it serves (e.g. \"crm-sync-eu\")",
+            ));
+        }
+        if user.kind() == SystemUserKind::Admin {
+            if !held.is_empty() {
+                findings.push(finding(
+                    FindingKind::AdminWithAssets,
+                    Severity::Warning,
+                    &subject,
+                    format!(
+                        "the admin system user holds {} asset assignment(s)",
+                        held.len()
+                    ),
+                    "give assets to regular system users; use the admin only to administer",
+                ));
+            }
+            continue;
+        }
+        if held.is_empty() {
+            findings.push(finding(
+                FindingKind::NoAssets,
+                Severity::Info,
+                &subject,
+                "has no assets".to_owned(),
+                "assign what the integration needs, or offboard the system user if it is unused",
+            ));
+        }
+        for (kind, all) in owned.by_kind() {
+            if all.len() >= 2 && all.iter().all(|a| held.contains_key(a)) {
+                findings.push(finding(
+                    FindingKind::EveryOwnedAsset,
+                    Severity::Warning,
+                    &subject,
+                    format!("has every one of the business's {} {kind}s", all.len()),
+                    "least privilege: assign only the assets this integration uses",
+                ));
+            }
+        }
+    }
+
+    let window = options
+        .expiry_window
+        .unwrap_or(Duration::from_secs(14 * 86_400));
+    let inspector = match &options.app {
+        Some(app) => client.as_app(app.clone())?,
+        None => client.clone(),
+    };
+    for (label, token) in &options.tokens {
+        let info: TokenInfo = inspector.debug_token(token.clone()).send().await?;
+        if info.is_valid != Some(true) {
+            findings.push(finding(
+                FindingKind::TokenInvalid,
+                Severity::Critical,
+                label,
+                "the token is not valid (revoked, invalidated or expired)".into(),
+                "generate a new token and replace it where it is used",
+            ));
+        } else if info.never_expires() {
+            findings.push(finding(
+                FindingKind::TokenNeverExpires,
+                Severity::Warning,
+                label,
+                "the token never expires".into(),
+                "prefer 60-day tokens (set_token_expires_in_60_days) and rotate them",
+            ));
+        } else if info.expires_within(window) {
+            findings.push(finding(
+                FindingKind::TokenExpiresSoon,
+                Severity::Critical,
+                label,
+                format!("the token expires within {} days", window.as_secs() / 86_400),
+                "refresh it now (GET /oauth/access_token), deploy the new one, then revoke the old one",
+            ));
+        }
+    }
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    Ok(AuditReport {
+        business,
+        system_users: audited,
+        findings,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::vague_name;
+
+    #[test]
+    fn vague_names() {
+        for name in [
+            "test",
+            "Test 2",
+            "user1",
+            "SU",
+            "system user",
+            "api",
+            "bot-3",
+            "x",
+            "abc",
+        ] {
+            assert!(vague_name(name).is_some(), "{name}");
+        }
+        for name in [
+            "crm-sync-eu",
+            "ads-reporting-server",
+            "catalog feed uploader",
+        ] {
+            assert!(vague_name(name).is_none(), "{name}");
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! Provisioning as desired state: describe the system users a business should have, then
+//! [`plan`] the changes, [`Plan::apply`] them idempotently, [`audit`] a business, or
+//! [`offboard`] a system user.
+//!
+//! ```no_run
+//! use meta_business::provision::{self, PlanOptions, Spec};
+//! # async fn run(client: meta_business::Client) -> meta_business::Result<()> {
+//! let spec = Spec::from_path("examples/provision.toml")?;
+//! let plan = provision::plan(&client, &spec, &PlanOptions::default()).await?;
+//! print!("{plan}");                         // like a Terraform plan
+//! let report = plan.apply(&client).await;   // safe order, stops at the first failure
+//! println!("{report}");
+//! # Ok(()) }
+//! ```
+
+mod apply;
+mod audit;
+mod live;
+mod offboard;
+mod plan;
+mod spec;
+
+pub use apply::ApplyReport;
+pub use audit::{AuditOptions, AuditReport, AuditedUser, Finding, FindingKind, Severity, audit};
+pub use offboard::{DECOMMISSIONED, OffboardOptions, OffboardReport, offboard};
+pub use plan::{Change, Plan, PlanOptions, plan};
+pub use spec::{AssetSpec, Spec, SystemUserSpec, TokenSpec};

@@ -1,0 +1,159 @@
+//! Offboarding a system user: the Graph API cannot delete one, so revoke what it holds.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use super::live::{self, Owned};
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::ids::{BusinessId, SystemUserId};
+use crate::models::assets::AssetRef;
+
+/// The prefix a decommissioned system user's name gets.
+pub const DECOMMISSIONED: &str = "[decommissioned";
+
+/// Options for [`offboard`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct OffboardOptions {
+    /// Rename it `[decommissioned YYYY-MM-DD] <name>` (default `true`), since it cannot be
+    /// deleted.
+    pub mark_decommissioned: bool,
+}
+
+impl Default for OffboardOptions {
+    fn default() -> Self {
+        OffboardOptions {
+            mark_decommissioned: true,
+        }
+    }
+}
+
+/// What offboarding did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct OffboardReport {
+    /// The system user.
+    pub system_user: SystemUserId,
+    /// Its name before.
+    pub name: String,
+    /// Every token of it was invalidated.
+    pub tokens_invalidated: bool,
+    /// The assets it was removed from.
+    pub removed: Vec<AssetRef>,
+    /// Assets it keeps, with why (pixels: the Graph API has no removal).
+    pub left: Vec<(AssetRef, String)>,
+    /// Its new name, when renamed now.
+    pub renamed_to: Option<String>,
+}
+
+impl fmt::Display for OffboardReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "Offboarded system user {} ({}):",
+            self.system_user, self.name
+        )?;
+        writeln!(
+            f,
+            "  tokens invalidated: {}",
+            if self.tokens_invalidated { "yes" } else { "no" }
+        )?;
+        if self.removed.is_empty() {
+            writeln!(f, "  no asset assignment to remove")?;
+        }
+        for asset in &self.removed {
+            writeln!(f, "  removed from {} {}", asset.kind_name(), asset.id())?;
+        }
+        for (asset, why) in &self.left {
+            writeln!(f, "  still on {} {}: {why}", asset.kind_name(), asset.id())?;
+        }
+        match &self.renamed_to {
+            Some(name) => writeln!(f, "  renamed to {name:?}"),
+            None => writeln!(f, "  name unchanged"),
+        }
+    }
+}
+
+/// Invalidates every token of a system user, removes every asset assignment it has, and (by
+/// default) renames it to mark it decommissioned. Running it again is harmless.
+///
+/// # Errors
+/// [`Error::InvalidInput`] when the id is malformed or not a system user of the business;
+/// any request error (what was done before it is not undone; run again to finish).
+pub async fn offboard(
+    client: &Client,
+    business: impl Into<BusinessId>,
+    system_user: impl Into<SystemUserId>,
+    options: &OffboardOptions,
+) -> Result<OffboardReport> {
+    let business = business.into();
+    let id = system_user.into();
+    business.validate()?;
+    id.validate()?;
+    let users = live::system_users(client, &business).await?;
+    let Some(user) = users.iter().find(|u| u.id == id) else {
+        return Err(Error::invalid_input(
+            "system_user_id",
+            format!("{id} is not a system user of business {business}"),
+        ));
+    };
+    let name = user.name.clone().unwrap_or_default();
+
+    client
+        .system_user(id.clone())
+        .invalidate_tokens()
+        .send()
+        .await?;
+
+    let owned = Owned::read(client, &business).await?;
+    let scanned = owned
+        .pixels
+        .iter()
+        .chain(&owned.instagram)
+        .cloned()
+        .collect();
+    let held = live::assignments(client, &business, &[id.to_string()], &scanned)
+        .await?
+        .remove(id.as_str())
+        .unwrap_or_default();
+    let mut removed = Vec::new();
+    let mut left = Vec::new();
+    for asset in held.into_keys() {
+        if matches!(asset, AssetRef::Pixel(_)) {
+            left.push((
+                asset,
+                "the Graph API cannot remove pixel assignments: remove it in Business Settings"
+                    .to_owned(),
+            ));
+            continue;
+        }
+        super::apply::unassign(client, &asset, &id).await?;
+        removed.push(asset);
+    }
+
+    let renamed_to = if options.mark_decommissioned && !name.starts_with(DECOMMISSIONED) {
+        let new_name = format!(
+            "{DECOMMISSIONED} {}] {name}",
+            crate::time::date(crate::time::unix_now())
+        );
+        client
+            .business(business.clone())
+            .system_users()
+            .rename(id.clone(), new_name.as_str())
+            .send()
+            .await?;
+        Some(new_name)
+    } else {
+        None
+    };
+    Ok(OffboardReport {
+        system_user: id,
+        name,
+        tokens_invalidated: true,
+        removed,
+        left,
+        renamed_to,
+    })
+}

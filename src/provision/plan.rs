@@ -1,0 +1,549 @@
+//! Diffing the desired state against the live business: an ordered list of changes, checked
+//! against the quota as a whole before anything is written.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::time::Duration;
+
+use secrecy::SecretString;
+use serde::Serialize;
+
+use super::live::{self, Owned};
+use super::spec::Spec;
+use crate::client::{Client, QuotaPolicy};
+use crate::config::SystemUserKind;
+use crate::error::{Error, Result};
+use crate::ids::{AppId, BusinessId, SystemUserId};
+use crate::models::assets::AssetRef;
+use crate::models::permissions::Permission;
+use crate::models::system_user::SystemUserRole;
+use crate::quota::QuotaUsage;
+
+/// One change a plan makes. System users are named as in the desired-state file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Change {
+    /// Create a system user.
+    CreateSystemUser {
+        /// Its name.
+        name: String,
+        /// Its role.
+        role: SystemUserRole,
+    },
+    /// Install an app for a system user.
+    InstallApp {
+        /// The system user.
+        system_user: String,
+        /// The app.
+        app: AppId,
+    },
+    /// Give a system user tasks on an asset it has no access to.
+    Assign {
+        /// The system user.
+        system_user: String,
+        /// The asset.
+        asset: AssetRef,
+        /// The tasks.
+        tasks: Vec<String>,
+    },
+    /// Replace a system user's tasks on an asset.
+    ChangeTasks {
+        /// The system user.
+        system_user: String,
+        /// The asset.
+        asset: AssetRef,
+        /// The tasks it has.
+        from: Vec<String>,
+        /// The tasks it will have.
+        to: Vec<String>,
+    },
+    /// Remove a system user from an asset not in the file (with `prune`).
+    Unassign {
+        /// The system user.
+        system_user: String,
+        /// The asset.
+        asset: AssetRef,
+        /// The tasks it had.
+        tasks: Vec<String>,
+    },
+    /// Generate a token.
+    GenerateToken {
+        /// The system user.
+        system_user: String,
+        /// The app.
+        app: AppId,
+        /// Its permissions.
+        scopes: Vec<Permission>,
+        /// Whether it expires after 60 days.
+        expires_in_60_days: bool,
+        /// Why a token is needed.
+        reason: String,
+    },
+}
+
+impl Change {
+    /// Whether the change writes (every change does; kept for symmetry with reports).
+    pub fn system_user(&self) -> &str {
+        match self {
+            Change::CreateSystemUser { name, .. } => name,
+            Change::InstallApp { system_user, .. }
+            | Change::Assign { system_user, .. }
+            | Change::ChangeTasks { system_user, .. }
+            | Change::Unassign { system_user, .. }
+            | Change::GenerateToken { system_user, .. } => system_user,
+        }
+    }
+
+    fn order(&self) -> u8 {
+        // Grant before revoke, and tokens last: access is never lost half-way.
+        match self {
+            Change::CreateSystemUser { .. } => 0,
+            Change::InstallApp { .. } => 1,
+            Change::Assign { .. } => 2,
+            Change::ChangeTasks { .. } => 3,
+            Change::Unassign { .. } => 4,
+            Change::GenerateToken { .. } => 5,
+        }
+    }
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Change::CreateSystemUser { name, role } => {
+                write!(f, "+ create system user {name:?} ({role})")
+            }
+            Change::InstallApp { system_user, app } => {
+                write!(f, "+ install app {app} for {system_user:?}")
+            }
+            Change::Assign {
+                system_user,
+                asset,
+                tasks,
+            } => {
+                write!(
+                    f,
+                    "+ assign {} {} to {system_user:?}: {}",
+                    asset.kind_name(),
+                    asset.id(),
+                    tasks.join(",")
+                )
+            }
+            Change::ChangeTasks {
+                system_user,
+                asset,
+                from,
+                to,
+            } => write!(
+                f,
+                "~ change tasks of {system_user:?} on {} {}: {} → {}",
+                asset.kind_name(),
+                asset.id(),
+                from.join(","),
+                to.join(",")
+            ),
+            Change::Unassign {
+                system_user,
+                asset,
+                tasks,
+            } => write!(
+                f,
+                "- remove {system_user:?} from {} {} (had {})",
+                asset.kind_name(),
+                asset.id(),
+                tasks.join(",")
+            ),
+            Change::GenerateToken {
+                system_user,
+                app,
+                scopes,
+                expires_in_60_days,
+                reason,
+            } => {
+                let scopes: Vec<&str> = scopes.iter().map(Permission::as_str).collect();
+                let expiry = if *expires_in_60_days {
+                    "expires in 60 days"
+                } else {
+                    "does not expire"
+                };
+                write!(
+                    f,
+                    "+ generate token for {system_user:?} (app {app}; {}; {expiry}): {reason}",
+                    scopes.join(",")
+                )
+            }
+        }
+    }
+}
+
+/// Options for [`plan`].
+#[derive(Clone, Default)]
+#[non_exhaustive]
+pub struct PlanOptions {
+    /// The tokens the caller already holds, by system-user name (from its secret store). A
+    /// token is generated only when the system user has none here, or it is invalid, lacks a
+    /// scope, or expires within [`PlanOptions::renew_within`].
+    pub tokens: BTreeMap<String, SecretString>,
+    /// Renew a stored token that expires within this window (default 7 days).
+    pub renew_within: Option<Duration>,
+}
+
+impl fmt::Debug for PlanOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PlanOptions")
+            .field("tokens", &self.tokens.keys().collect::<Vec<_>>())
+            .field("renew_within", &self.renew_within)
+            .finish()
+    }
+}
+
+impl PlanOptions {
+    /// Options with a token store.
+    pub fn with_tokens(tokens: BTreeMap<String, SecretString>) -> Self {
+        PlanOptions {
+            tokens,
+            renew_within: None,
+        }
+    }
+
+    /// Adds a stored token for a system user (by name).
+    pub fn token(mut self, system_user: impl Into<String>, token: impl Into<SecretString>) -> Self {
+        self.tokens.insert(system_user.into(), token.into());
+        self
+    }
+
+    /// Renews stored tokens expiring within this window.
+    pub fn renew_within(mut self, window: Duration) -> Self {
+        self.renew_within = Some(window);
+        self
+    }
+}
+
+/// What applying a desired state would change, in the order it would be done.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct Plan {
+    /// The business.
+    pub business: BusinessId,
+    /// The quota policy the plan was checked against.
+    #[serde(skip)]
+    pub policy: QuotaPolicy,
+    /// System users now, against the quota.
+    pub quota: QuotaUsage,
+    /// Admin and regular system users after the plan is applied.
+    pub after: (u32, u32),
+    /// The changes, in a safe order.
+    pub changes: Vec<Change>,
+    /// Things the plan cannot change and a person should know.
+    pub notes: Vec<String>,
+    /// Ids of the system users that exist, by name.
+    #[serde(skip)]
+    pub(crate) ids: BTreeMap<String, SystemUserId>,
+}
+
+impl Plan {
+    /// Whether the business already matches the desired state.
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+}
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let tier = match self.policy {
+            QuotaPolicy::Tier(tier) => format!("{tier} access tier"),
+            QuotaPolicy::Custom(_) => "custom quota".to_owned(),
+            _ => "quota not checked".to_owned(),
+        };
+        if self.changes.is_empty() {
+            writeln!(
+                f,
+                "Plan for business {} ({tier}): no changes; the business matches the desired state.",
+                self.business
+            )?;
+        } else {
+            let n = self.changes.len();
+            writeln!(
+                f,
+                "Plan for business {} ({tier}): {n} change{}",
+                self.business,
+                if n == 1 { "" } else { "s" }
+            )?;
+            for change in &self.changes {
+                writeln!(f, "  {change}")?;
+            }
+        }
+        match self.quota.quota {
+            Some(q) => writeln!(
+                f,
+                "System users after apply: {}/{} admin, {}/{} regular",
+                self.after.0, q.admin, self.after.1, q.regular
+            )?,
+            None => writeln!(
+                f,
+                "System users after apply: {} admin, {} regular",
+                self.after.0, self.after.1
+            )?,
+        }
+        for note in &self.notes {
+            writeln!(f, "Note: {note}")?;
+        }
+        Ok(())
+    }
+}
+
+fn same(a: &[String], b: &[String]) -> bool {
+    a.iter().collect::<BTreeSet<_>>() == b.iter().collect::<BTreeSet<_>>()
+}
+
+/// Reads the live business and computes the changes that bring it to `spec`.
+///
+/// # Errors
+/// [`Error::PlanExceedsQuota`] naming the system users that do not fit;
+/// [`Error::InvalidSpec`] when two live system users share a name the file uses;
+/// [`Error::InvalidInput`] when tokens are wanted but the client has no app secret; any request
+/// error.
+pub async fn plan(client: &Client, spec: &Spec, options: &PlanOptions) -> Result<Plan> {
+    let business = &spec.business;
+    let policy = spec
+        .access_tier
+        .map_or_else(|| client.quota_policy(), QuotaPolicy::Tier);
+    if spec.system_users.iter().any(|s| s.token.is_some()) && !client.has_app_secret() {
+        return Err(Error::invalid_input(
+            "app_secret",
+            "the desired state asks for tokens; generating them needs the app secret (appsecret_proof)",
+        ));
+    }
+    let users = live::system_users(client, business).await?;
+    let mut ids: BTreeMap<String, SystemUserId> = BTreeMap::new();
+    let mut notes = Vec::new();
+    for (i, wanted) in spec.system_users.iter().enumerate() {
+        let matches: Vec<_> = users
+            .iter()
+            .filter(|u| u.name.as_deref() == Some(wanted.name.as_str()))
+            .collect();
+        if matches.len() > 1 {
+            return Err(Error::InvalidSpec {
+                location: format!("system_users[{i}].name"),
+                message: format!(
+                    "{} system users of business {business} are named {:?}; rename all but one",
+                    matches.len(),
+                    wanted.name
+                ),
+            });
+        }
+        if let Some(found) = matches.first() {
+            ids.insert(wanted.name.clone(), found.id.clone());
+            if found.role.as_ref().is_some_and(|r| {
+                SystemUserRole::kind_of(Some(r)) != SystemUserRole::kind_of(Some(&wanted.role))
+            }) {
+                notes.push(format!(
+                    "{:?} exists as {} but the file says {}; the Graph API cannot change a system user's role",
+                    wanted.name,
+                    found.role.as_ref().map_or("-", |r| r.as_str()),
+                    wanted.role
+                ));
+            }
+        }
+    }
+
+    // Pixels and Instagram assets have no per-user edge: read their assigned users instead.
+    let owned = if spec.prune {
+        Some(Owned::read(client, business).await?)
+    } else {
+        None
+    };
+    let mut scanned: BTreeSet<AssetRef> = spec
+        .system_users
+        .iter()
+        .flat_map(|s| s.assets.iter().map(|a| a.asset.clone()))
+        .filter(|a| matches!(a, AssetRef::Pixel(_) | AssetRef::Instagram(_)))
+        .collect();
+    if let Some(owned) = &owned {
+        scanned.extend(owned.pixels.iter().cloned());
+        scanned.extend(owned.instagram.iter().cloned());
+    }
+    let existing: Vec<String> = ids.values().map(|id| id.as_str().to_owned()).collect();
+    let live_assignments = live::assignments(client, business, &existing, &scanned).await?;
+
+    let mut changes = Vec::new();
+    for wanted in &spec.system_users {
+        let name = wanted.name.clone();
+        let Some(id) = ids.get(&name) else {
+            changes.push(Change::CreateSystemUser {
+                name: name.clone(),
+                role: wanted.role.clone(),
+            });
+            changes.extend(wanted.apps.iter().map(|app| Change::InstallApp {
+                system_user: name.clone(),
+                app: app.clone(),
+            }));
+            changes.extend(wanted.assets.iter().map(|a| Change::Assign {
+                system_user: name.clone(),
+                asset: a.asset.clone(),
+                tasks: a.tasks.clone(),
+            }));
+            if let Some(token) = &wanted.token {
+                changes.push(Change::GenerateToken {
+                    system_user: name.clone(),
+                    app: token.app.clone(),
+                    scopes: token.scopes.clone(),
+                    expires_in_60_days: token.expires_in_60_days,
+                    reason: "new system user".into(),
+                });
+            }
+            continue;
+        };
+
+        let installed = live::installed_apps(client, id.as_str()).await?;
+        if installed.is_none() && !wanted.apps.is_empty() {
+            notes.push(format!("the installed apps of {name:?} cannot be read; installs are sent again (they are idempotent)"));
+        }
+        for app in &wanted.apps {
+            if installed.as_ref().is_none_or(|set| !set.contains(app)) {
+                changes.push(Change::InstallApp {
+                    system_user: name.clone(),
+                    app: app.clone(),
+                });
+            }
+        }
+
+        let current = live_assignments
+            .get(id.as_str())
+            .cloned()
+            .unwrap_or_default();
+        for a in &wanted.assets {
+            match current.get(&a.asset) {
+                None => changes.push(Change::Assign {
+                    system_user: name.clone(),
+                    asset: a.asset.clone(),
+                    tasks: a.tasks.clone(),
+                }),
+                Some(have) if !same(have, &a.tasks) => changes.push(Change::ChangeTasks {
+                    system_user: name.clone(),
+                    asset: a.asset.clone(),
+                    from: have.clone(),
+                    to: a.tasks.clone(),
+                }),
+                Some(_) => {}
+            }
+        }
+        for (asset, tasks) in &current {
+            if wanted.assets.iter().any(|a| &a.asset == asset) {
+                continue;
+            }
+            if !spec.prune {
+                continue;
+            }
+            if matches!(asset, AssetRef::Pixel(_)) {
+                notes.push(format!(
+                    "{name:?} has pixel {} ({}) which is not in the file; the Graph API cannot remove pixel assignments: remove it in Business Settings",
+                    asset.id(),
+                    tasks.join(",")
+                ));
+            } else {
+                changes.push(Change::Unassign {
+                    system_user: name.clone(),
+                    asset: asset.clone(),
+                    tasks: tasks.clone(),
+                });
+            }
+        }
+
+        if let Some(token) = &wanted.token {
+            let reason = token_reason(client, options, &name, id, token).await?;
+            if let Some(reason) = reason {
+                changes.push(Change::GenerateToken {
+                    system_user: name.clone(),
+                    app: token.app.clone(),
+                    scopes: token.scopes.clone(),
+                    expires_in_60_days: token.expires_in_60_days,
+                    reason,
+                });
+            }
+        }
+    }
+    changes.sort_by_key(Change::order);
+
+    let quota = QuotaUsage::count(business.clone(), policy, &users);
+    let mut after = (quota.admins, quota.regular);
+    let mut over = Vec::new();
+    for change in &changes {
+        if let Change::CreateSystemUser { name, role } = change {
+            let kind = SystemUserRole::kind_of(Some(role));
+            let slot = if kind == SystemUserKind::Admin {
+                &mut after.0
+            } else {
+                &mut after.1
+            };
+            *slot += 1;
+            if quota.limit(kind).is_some_and(|limit| *slot > limit) {
+                over.push(name.clone());
+            }
+        }
+    }
+    if !over.is_empty() {
+        let q = quota
+            .quota
+            .unwrap_or(crate::config::SystemUserQuota::new(0, 0));
+        return Err(Error::PlanExceedsQuota {
+            business: business.clone(),
+            system_users: over,
+            detail: format!(
+                "{} admin and {} regular system users after the plan, limits {} and {}{}",
+                after.0,
+                after.1,
+                q.admin,
+                q.regular,
+                policy
+                    .tier()
+                    .map(|t| format!(" for the {t} access tier"))
+                    .unwrap_or_default()
+            ),
+        });
+    }
+    Ok(Plan {
+        business: business.clone(),
+        policy,
+        quota,
+        after,
+        changes,
+        notes,
+        ids,
+    })
+}
+
+async fn token_reason(
+    client: &Client,
+    options: &PlanOptions,
+    name: &str,
+    id: &SystemUserId,
+    token: &super::spec::TokenSpec,
+) -> Result<Option<String>> {
+    let Some(stored) = options.tokens.get(name) else {
+        return Ok(Some("no token in the store".into()));
+    };
+    let info = client
+        .as_app(token.app.clone())?
+        .debug_token(stored.clone())
+        .send()
+        .await?;
+    let renew = options
+        .renew_within
+        .unwrap_or(Duration::from_secs(7 * 86_400));
+    Ok(if info.is_valid != Some(true) {
+        Some("the stored token is not valid".into())
+    } else if info.user_id.as_deref() != Some(id.as_str()) {
+        Some("the stored token belongs to another user".into())
+    } else if let Some(missing) = token.scopes.iter().find(|s| !info.has_scope(s)) {
+        Some(format!("the stored token lacks {missing}"))
+    } else if info.expires_within(renew) {
+        Some(format!(
+            "the stored token expires within {} days",
+            renew.as_secs() / 86_400
+        ))
+    } else {
+        None
+    })
+}

@@ -1,0 +1,525 @@
+//! The desired-state file: which system users a business should have, their assets and tasks,
+//! their apps and their tokens. JSON or TOML; unknown keys and invalid values are errors that
+//! name where they are.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::AccessTier;
+use crate::error::{Error, Result};
+use crate::ids::{
+    AdAccountId, AppId, BusinessId, CatalogId, InstagramAssetId, PageId, PixelId,
+    WhatsAppBusinessAccountId,
+};
+use crate::models::assets::AssetRef;
+use crate::models::permissions::Permission;
+use crate::models::system_user::SystemUserRole;
+
+/// What a business should look like.
+///
+/// ```
+/// use meta_business::provision::Spec;
+/// let spec = Spec::from_toml_str(r#"
+/// business = "1000000000001"
+/// access_tier = "limited"
+///
+/// [[system_users]]
+/// name = "ads-reporting-server"
+/// apps = ["2000000000001"]
+/// assets = [{ ad_account = "act_3000000000001", tasks = ["ANALYZE"] }]
+/// token = { app = "2000000000001", scopes = ["ads_read"] }
+/// "#)?;
+/// assert_eq!(spec.system_users[0].assets.len(), 1);
+/// # Ok::<(), meta_business::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct Spec {
+    /// The business.
+    pub business: BusinessId,
+    /// Its access tier (sets the quota the plan is checked against; default: the client's).
+    pub access_tier: Option<AccessTier>,
+    /// Whether assignments not in the file are removed (default `false`: they are reported by
+    /// the audit but left alone).
+    pub prune: bool,
+    /// The system users.
+    pub system_users: Vec<SystemUserSpec>,
+}
+
+/// One system user as it should be.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct SystemUserSpec {
+    /// Its name (also how it is found: names are unique within a spec).
+    pub name: String,
+    /// `ADMIN` or `EMPLOYEE` (default).
+    pub role: SystemUserRole,
+    /// Its assets, each with its tasks.
+    pub assets: Vec<AssetSpec>,
+    /// Apps installed for it.
+    pub apps: Vec<AppId>,
+    /// The token it should have.
+    pub token: Option<TokenSpec>,
+}
+
+/// An asset and the tasks the system user should have on it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct AssetSpec {
+    /// The asset.
+    pub asset: AssetRef,
+    /// Its tasks, as the Graph API spells them (checked against the kind's task list).
+    pub tasks: Vec<String>,
+}
+
+/// The token a system user should have.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct TokenSpec {
+    /// The app it is for (one of the system user's apps).
+    pub app: AppId,
+    /// Its permissions.
+    pub scopes: Vec<Permission>,
+    /// Whether it expires after 60 days (default `true`: expiring tokens limit the damage of a
+    /// leak).
+    pub expires_in_60_days: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSpec {
+    business: String,
+    #[serde(default)]
+    access_tier: Option<String>,
+    #[serde(default)]
+    prune: bool,
+    #[serde(default)]
+    system_users: Vec<RawSystemUser>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSystemUser {
+    name: String,
+    #[serde(default)]
+    role: Option<String>,
+    #[serde(default)]
+    assets: Vec<RawAsset>,
+    #[serde(default)]
+    apps: Vec<String>,
+    #[serde(default)]
+    token: Option<RawToken>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAsset {
+    #[serde(default)]
+    ad_account: Option<String>,
+    #[serde(default)]
+    page: Option<String>,
+    #[serde(default)]
+    catalog: Option<String>,
+    #[serde(default)]
+    pixel: Option<String>,
+    #[serde(default)]
+    instagram: Option<String>,
+    #[serde(default)]
+    whatsapp: Option<String>,
+    #[serde(default)]
+    tasks: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawToken {
+    app: String,
+    scopes: Vec<String>,
+    #[serde(default = "yes")]
+    expires_in_60_days: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn at(location: impl Into<String>, message: impl Into<String>) -> Error {
+    Error::InvalidSpec {
+        location: location.into(),
+        message: message.into(),
+    }
+}
+
+/// Re-labels an id error with the spec path.
+fn id_at<T>(path: &str, parsed: Result<T>) -> Result<T> {
+    parsed.map_err(|e| match e {
+        Error::InvalidInput { reason, .. } => at(path, reason),
+        other => other,
+    })
+}
+
+impl Spec {
+    /// Parses a JSON desired state.
+    ///
+    /// # Errors
+    /// [`Error::InvalidSpec`] naming the key path (and line) of the first problem.
+    pub fn from_json_str(text: &str) -> Result<Self> {
+        let de = &mut serde_json::Deserializer::from_str(text);
+        let raw: RawSpec = serde_path_to_error::deserialize(de).map_err(|e| {
+            let inner = e.inner();
+            at(
+                format!(
+                    "{} (line {}, column {})",
+                    display_path(&e.path().to_string()),
+                    inner.line(),
+                    inner.column()
+                ),
+                inner.to_string(),
+            )
+        })?;
+        raw.validate()
+    }
+
+    /// Parses a TOML desired state.
+    ///
+    /// # Errors
+    /// [`Error::InvalidSpec`] naming the line and key of the first problem.
+    pub fn from_toml_str(text: &str) -> Result<Self> {
+        let raw: RawSpec = toml::from_str(text).map_err(|e| {
+            let location = match e.span() {
+                Some(span) => {
+                    let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+                    format!("line {line}")
+                }
+                None => "the document".to_owned(),
+            };
+            at(location, e.message().to_owned())
+        })?;
+        raw.validate()
+    }
+
+    /// Reads a `.json` or `.toml` file.
+    ///
+    /// # Errors
+    /// [`Error::InvalidSpec`] for an unreadable file, an unknown extension or invalid content.
+    pub fn from_path(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| at(path.display().to_string(), e.to_string()))?;
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("json") => Self::from_json_str(&text),
+            Some("toml") => Self::from_toml_str(&text),
+            _ => Err(at(
+                path.display().to_string(),
+                "the file must end in .json or .toml",
+            )),
+        }
+    }
+
+    /// The system user of this name.
+    pub fn system_user(&self, name: &str) -> Option<&SystemUserSpec> {
+        self.system_users.iter().find(|s| s.name == name)
+    }
+}
+
+fn display_path(path: &str) -> String {
+    if path == "." {
+        "the document".to_owned()
+    } else {
+        path.to_owned()
+    }
+}
+
+impl RawSpec {
+    fn validate(self) -> Result<Spec> {
+        let business = id_at("business", self.business.parse::<BusinessId>())?;
+        let access_tier = match &self.access_tier {
+            Some(raw) => Some(raw.parse::<AccessTier>().map_err(|_| {
+                at(
+                    "access_tier",
+                    format!("{raw:?} is not a tier (limited/standard or full/advanced)"),
+                )
+            })?),
+            None => None,
+        };
+        let mut names = BTreeSet::new();
+        let mut system_users = Vec::with_capacity(self.system_users.len());
+        for (i, raw) in self.system_users.into_iter().enumerate() {
+            let path = format!("system_users[{i}]");
+            let name = raw.name.trim().to_owned();
+            crate::models::check_name("name", &name)
+                .map_err(|e| at(format!("{path}.name"), reason(e)))?;
+            if !names.insert(name.clone()) {
+                return Err(at(
+                    format!("{path}.name"),
+                    format!("{name:?} appears twice; names identify system users"),
+                ));
+            }
+            system_users.push(raw.validate(&path, name)?);
+        }
+        Ok(Spec {
+            business,
+            access_tier,
+            prune: self.prune,
+            system_users,
+        })
+    }
+}
+
+fn reason(e: Error) -> String {
+    match e {
+        Error::InvalidInput { reason, .. } => reason,
+        other => other.to_string(),
+    }
+}
+
+impl RawSystemUser {
+    fn validate(self, path: &str, name: String) -> Result<SystemUserSpec> {
+        let role = match self.role.as_deref().map(str::to_ascii_uppercase).as_deref() {
+            None | Some("EMPLOYEE") => SystemUserRole::Employee,
+            Some("ADMIN") => SystemUserRole::Admin,
+            Some(other) => {
+                return Err(at(
+                    format!("{path}.role"),
+                    format!("{other:?} is not a system-user role (ADMIN or EMPLOYEE)"),
+                ));
+            }
+        };
+        let mut apps = Vec::new();
+        for (j, raw) in self.apps.iter().enumerate() {
+            let app = id_at(&format!("{path}.apps[{j}]"), raw.parse::<AppId>())?;
+            if !apps.contains(&app) {
+                apps.push(app);
+            }
+        }
+        let mut assets: Vec<AssetSpec> = Vec::new();
+        for (j, raw) in self.assets.into_iter().enumerate() {
+            let asset_path = format!("{path}.assets[{j}]");
+            let spec = raw.validate(&asset_path)?;
+            if assets.iter().any(|a| a.asset == spec.asset) {
+                return Err(at(
+                    asset_path,
+                    format!("{} {} appears twice", spec.asset.kind(), spec.asset.id()),
+                ));
+            }
+            assets.push(spec);
+        }
+        let token = match self.token {
+            None => None,
+            Some(raw) => {
+                let app = id_at(&format!("{path}.token.app"), raw.app.parse::<AppId>())?;
+                if !apps.contains(&app) {
+                    return Err(at(
+                        format!("{path}.token.app"),
+                        format!(
+                            "app {app} is not in this system user's apps; a token needs the app installed"
+                        ),
+                    ));
+                }
+                if raw.scopes.is_empty() {
+                    return Err(at(
+                        format!("{path}.token.scopes"),
+                        "name at least one permission",
+                    ));
+                }
+                let mut scopes = Vec::new();
+                for (k, s) in raw.scopes.iter().enumerate() {
+                    let p = Permission::from(s.as_str());
+                    p.check()
+                        .map_err(|e| at(format!("{path}.token.scopes[{k}]"), reason(e)))?;
+                    if p.is_unlisted() {
+                        return Err(at(
+                            format!("{path}.token.scopes[{k}]"),
+                            format!("{s:?} is not a system-user permission"),
+                        ));
+                    }
+                    scopes.push(p);
+                }
+                Some(TokenSpec {
+                    app,
+                    scopes,
+                    expires_in_60_days: raw.expires_in_60_days,
+                })
+            }
+        };
+        if role == SystemUserRole::Admin && !assets.is_empty() {
+            tracing::debug!(system_user = %name, "an admin system user with assets; the audit will flag it");
+        }
+        Ok(SystemUserSpec {
+            name,
+            role,
+            assets,
+            apps,
+            token,
+        })
+    }
+}
+
+impl RawAsset {
+    fn validate(self, path: &str) -> Result<AssetSpec> {
+        let given: Vec<(&str, String)> = [
+            ("ad_account", self.ad_account),
+            ("page", self.page),
+            ("catalog", self.catalog),
+            ("pixel", self.pixel),
+            ("instagram", self.instagram),
+            ("whatsapp", self.whatsapp),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k, v)))
+        .collect();
+        let [(kind, id)] = given.as_slice() else {
+            return Err(at(
+                path,
+                "name exactly one asset: ad_account, page, catalog, pixel, instagram or whatsapp",
+            ));
+        };
+        let id_path = format!("{path}.{kind}");
+        let asset = match *kind {
+            "ad_account" => AssetRef::AdAccount(id_at(&id_path, id.parse::<AdAccountId>())?),
+            "page" => AssetRef::Page(id_at(&id_path, id.parse::<PageId>())?),
+            "catalog" => AssetRef::Catalog(id_at(&id_path, id.parse::<CatalogId>())?),
+            "pixel" => AssetRef::Pixel(id_at(&id_path, id.parse::<PixelId>())?),
+            "instagram" => AssetRef::Instagram(id_at(&id_path, id.parse::<InstagramAssetId>())?),
+            _ => AssetRef::WhatsApp(id_at(&id_path, id.parse::<WhatsAppBusinessAccountId>())?),
+        };
+        let allowed = asset_tasks(&asset);
+        let mut tasks: Vec<String> = Vec::new();
+        for (k, task) in self.tasks.iter().enumerate() {
+            let task = task.trim().to_ascii_uppercase();
+            if !allowed.contains(&task.as_str()) {
+                return Err(at(
+                    format!("{path}.tasks[{k}]"),
+                    format!(
+                        "{task:?} is not a task of a {} (one of {})",
+                        kind.replace('_', " "),
+                        allowed.join(", ")
+                    ),
+                ));
+            }
+            if !tasks.contains(&task) {
+                tasks.push(task);
+            }
+        }
+        if tasks.is_empty() {
+            return Err(at(
+                format!("{path}.tasks"),
+                "name at least one task (least privilege: only what is needed)",
+            ));
+        }
+        Ok(AssetSpec { asset, tasks })
+    }
+}
+
+/// The task values the Graph API accepts for this asset's kind.
+pub(crate) fn asset_tasks(asset: &AssetRef) -> Vec<&'static str> {
+    use crate::models::tasks::*;
+    fn names<T: Task>(known: &'static [T]) -> Vec<&'static str> {
+        known.iter().map(|t| t.as_str()).collect()
+    }
+    match asset {
+        AssetRef::AdAccount(_) => names(AdAccountTask::KNOWN),
+        AssetRef::Page(_) => names(PageTask::KNOWN),
+        AssetRef::Catalog(_) => names(CatalogTask::KNOWN),
+        AssetRef::Pixel(_) => names(PixelTask::KNOWN),
+        AssetRef::Instagram(_) => names(InstagramTask::KNOWN),
+        AssetRef::WhatsApp(_) => names(WhatsAppTask::KNOWN),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"{
+        "business": "1000000000001",
+        "access_tier": "Advanced",
+        "system_users": [{
+            "name": "ads-reporting-server",
+            "apps": ["2000000000001"],
+            "assets": [{"ad_account": "3000000000001", "tasks": ["analyze"]}, {"page": "4000000000001", "tasks": ["ANALYZE", "ADVERTISE"]}],
+            "token": {"app": "2000000000001", "scopes": ["ads_read"]}
+        }]
+    }"#;
+
+    #[test]
+    fn parses_and_normalizes() {
+        let spec = Spec::from_json_str(GOOD).unwrap();
+        assert_eq!(spec.access_tier, Some(AccessTier::Full));
+        let su = &spec.system_users[0];
+        assert_eq!(su.role, SystemUserRole::Employee);
+        assert_eq!(
+            su.assets[0].asset,
+            AssetRef::AdAccount("act_3000000000001".into())
+        );
+        assert_eq!(su.assets[0].tasks, ["ANALYZE"]);
+        assert!(su.token.as_ref().unwrap().expires_in_60_days);
+    }
+
+    fn err_of(json: &str) -> String {
+        Spec::from_json_str(json).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn errors_name_their_path() {
+        let cases = [
+            (r#"{"business": "1", "extra": 1}"#, "unknown field `extra`"),
+            (
+                r#"{"business": "1", "system_users": [{"name": "a", "colour": "red"}]}"#,
+                "system_users[0]",
+            ),
+            (r#"{"business": "x"}"#, "at business:"),
+            (
+                r#"{"business": "1", "access_tier": "gold"}"#,
+                "at access_tier:",
+            ),
+            (
+                r#"{"business": "1", "system_users": [{"name": "a"}, {"name": "a"}]}"#,
+                "system_users[1].name",
+            ),
+            (
+                r#"{"business": "1", "system_users": [{"name": "a", "role": "OWNER"}]}"#,
+                "system_users[0].role",
+            ),
+            (
+                r#"{"business": "1", "system_users": [{"name": "a", "assets": [{"catalog": "5", "tasks": ["EDIT"]}]}]}"#,
+                "system_users[0].assets[0].tasks[0]",
+            ),
+            (
+                r#"{"business": "1", "system_users": [{"name": "a", "assets": [{"page": "5", "pixel": "6", "tasks": ["ANALYZE"]}]}]}"#,
+                "system_users[0].assets[0]:",
+            ),
+            (
+                r#"{"business": "1", "system_users": [{"name": "a", "assets": [{"page": "p5", "tasks": ["ANALYZE"]}]}]}"#,
+                "system_users[0].assets[0].page",
+            ),
+            (
+                r#"{"business": "1", "system_users": [{"name": "a", "assets": [{"page": "5"}]}]}"#,
+                "system_users[0].assets[0].tasks",
+            ),
+            (
+                r#"{"business": "1", "system_users": [{"name": "a", "token": {"app": "2", "scopes": ["ads_read"]}}]}"#,
+                "system_users[0].token.app",
+            ),
+            (
+                r#"{"business": "1", "system_users": [{"name": "a", "apps": ["2"], "token": {"app": "2", "scopes": ["ads_reed"]}}]}"#,
+                "system_users[0].token.scopes[0]",
+            ),
+            ("{\"business\": \"1\",\n \"system_users\": [}", "line 2"),
+        ];
+        for (json, needle) in cases {
+            let err = err_of(json);
+            assert!(err.contains(needle), "{json}\n  → {err}");
+        }
+    }
+
+    #[test]
+    fn toml_errors_name_the_line() {
+        let err = Spec::from_toml_str("business = \"1\"\n\n[[system_users]]\nname = \"a\"\nrole = \"EMPLOYEE\"\nfavourite = 3\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 6") && err.contains("favourite"), "{err}");
+    }
+}
