@@ -154,6 +154,16 @@ pub struct BatchResponse {
 }
 
 impl BatchResponse {
+    /// The item's method.
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+
+    /// The item's path, with the version and without the query.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
     /// Decodes the body into a type.
     ///
     /// # Errors

@@ -99,6 +99,8 @@ pub(crate) struct Shared {
     pub(crate) retry: RetryPolicy,
     pub(crate) pacing: Option<Pacing>,
     pub(crate) usage: Mutex<UsageSeen>,
+    /// HTTP requests sent (each attempt counts), for measuring bulk work.
+    pub(crate) requests: std::sync::atomic::AtomicU64,
     create_locks: Mutex<HashMap<BusinessId, Arc<tokio::sync::Mutex<()>>>>,
 }
 
@@ -224,6 +226,14 @@ impl Client {
     /// The usage headers of the latest response that carried any.
     pub fn last_usage(&self) -> Option<Usage> {
         lock(&self.shared.usage).last.clone()
+    }
+
+    /// HTTP requests this client and its clones have sent (every attempt counts; a batch of 50
+    /// is one).
+    pub fn requests_sent(&self) -> u64 {
+        self.shared
+            .requests
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The retry policy.
@@ -489,6 +499,7 @@ impl ClientBuilder {
                 retry: self.retry.unwrap_or_default(),
                 pacing: self.pacing,
                 usage: Mutex::new(UsageSeen::default()),
+                requests: std::sync::atomic::AtomicU64::new(0),
                 create_locks: Mutex::new(HashMap::new()),
             }),
             token: Arc::new(token),

@@ -418,6 +418,9 @@ impl Client {
             path: path.to_owned(),
             source: e.without_url(),
         };
+        self.shared
+            .requests
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut response = builder.send().await.map_err(transport)?;
         let status = response.status().as_u16();
         let headers = std::mem::take(response.headers_mut());

@@ -73,6 +73,7 @@ mod macros;
 pub mod api;
 mod auth;
 mod batch;
+mod bulk;
 mod client;
 mod config;
 mod error;
@@ -101,6 +102,7 @@ pub use api::tokens::{
 };
 pub use auth::{appsecret_proof, appsecret_proof_at};
 pub use batch::{BatchItem, BatchRequest, BatchResponse, MAX_BATCH};
+pub use bulk::{BulkMode, BulkOp, BulkRequest, DEFAULT_CONCURRENCY};
 pub use client::{Client, ClientBuilder, DEFAULT_GRAPH_URL, Pacing, QuotaPolicy, USER_AGENT};
 pub use config::{
     AccessTier, ApiVersion, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, ProofMode, SystemUserKind,

@@ -318,7 +318,11 @@ impl<K: AssetKind> Assign<K> {
         Ok(BatchItem::from_request(&self.request()?))
     }
 
-    fn request(&self) -> Result<Request> {
+    pub(crate) fn label(&self) -> String {
+        format!("{} {}", K::NAME, self.asset.wire())
+    }
+
+    pub(crate) fn request(&self) -> Result<Request> {
         self.asset.check()?;
         self.user.validate()?;
         if let Some(business) = &self.business {
@@ -382,7 +386,11 @@ impl<K: AssetKind> Unassign<K> {
         Ok(BatchItem::from_request(&self.request()?))
     }
 
-    fn request(&self) -> Result<Request> {
+    pub(crate) fn label(&self) -> String {
+        format!("{} {}", K::NAME, self.asset.wire())
+    }
+
+    pub(crate) fn request(&self) -> Result<Request> {
         if !K::CAN_UNASSIGN {
             return Err(Error::Unsupported {
                 operation: "removing a pixel assignment",

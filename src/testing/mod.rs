@@ -68,6 +68,8 @@ pub struct Recorded {
     pub proof_timed: bool,
     /// HTTP status answered.
     pub status: u16,
+    /// When it arrived, counted from the emulator's start.
+    pub at: std::time::Duration,
 }
 
 /// A system user as the emulator holds it.
@@ -85,6 +87,8 @@ pub struct EmulatedSystemUser {
 }
 
 pub(crate) struct Shared {
+    pub(crate) started: std::time::Instant,
+    pub(crate) latency: std::time::Duration,
     pub(crate) state: Mutex<State>,
     pub(crate) journal: Mutex<Vec<Recorded>>,
     pub(crate) faults: Mutex<Vec<FaultRule>>,
@@ -171,6 +175,7 @@ impl GraphEmulator {
     pub fn builder() -> EmulatorBuilder {
         EmulatorBuilder {
             require_app_secret: false,
+            latency: std::time::Duration::ZERO,
             businesses: Vec::new(),
         }
     }
@@ -258,6 +263,23 @@ impl GraphEmulator {
         lock(&self.shared.journal).clear();
     }
 
+    /// The most requests that were being answered at the same time, given the configured
+    /// latency (each answer takes at least that long).
+    pub fn max_in_flight(&self) -> usize {
+        let latency = self.shared.latency;
+        let mut starts: Vec<std::time::Duration> = self.requests().iter().map(|r| r.at).collect();
+        starts.sort();
+        let mut max = 0;
+        for (i, start) in starts.iter().enumerate() {
+            let overlapping = starts[i..]
+                .iter()
+                .take_while(|s| **s < *start + latency)
+                .count();
+            max = max.max(overlapping);
+        }
+        max
+    }
+
     /// The system users of a business.
     pub fn system_users(&self, business: &str) -> Vec<EmulatedSystemUser> {
         let state = self.shared.state();
@@ -307,6 +329,7 @@ impl GraphEmulator {
 #[derive(Debug)]
 pub struct EmulatorBuilder {
     require_app_secret: bool,
+    latency: std::time::Duration,
     businesses: Vec<BusinessSeed>,
 }
 
@@ -315,6 +338,12 @@ impl EmulatorBuilder {
     /// Token generation always requires it.
     pub fn require_app_secret(mut self, required: bool) -> Self {
         self.require_app_secret = required;
+        self
+    }
+
+    /// Adds this delay to every answer, to simulate the round trip to Meta.
+    pub fn latency(mut self, latency: std::time::Duration) -> Self {
+        self.latency = latency;
         self
     }
 
@@ -333,6 +362,8 @@ impl EmulatorBuilder {
         let server = MockServer::start().await;
         state.base_url = server.uri();
         let shared = Arc::new(Shared {
+            started: std::time::Instant::now(),
+            latency: self.latency,
             state: Mutex::new(state),
             journal: Mutex::new(Vec::new()),
             faults: Mutex::new(Vec::new()),
@@ -386,6 +417,15 @@ impl BusinessSeed {
 
     fn asset(mut self, id: &str, kind: Kind, name: &str) -> Self {
         self.assets.push((id.to_owned(), kind, name.to_owned()));
+        self
+    }
+
+    /// `n` ad accounts with ids `first`, `first + 1`, … (for bulk tests).
+    pub fn ad_accounts(mut self, first: u64, n: u64) -> Self {
+        for i in 0..n {
+            let id = format!("act_{}", first + i);
+            self = self.asset(&id, Kind::AdAccount, &format!("Ad account {}", i + 1));
+        }
         self
     }
 

@@ -224,3 +224,92 @@ async fn a_failed_chunk_fails_each_of_its_items() {
         ));
     }
 }
+
+#[tokio::test]
+async fn bulk_modes_respect_their_concurrency_and_validate_first() {
+    use meta_business::testing::BusinessSeed;
+    use meta_business::{AdAccountId, BulkMode, CatalogTask};
+    use std::time::Duration;
+
+    let emulator = GraphEmulator::builder()
+        .latency(Duration::from_millis(30))
+        .business(
+            BusinessSeed::new("11", "Bulk")
+                .app("21", "App", "secret-0123456789")
+                .admin("EAAE-admin")
+                .catalog("51", "C")
+                .ad_accounts(300, 300),
+        )
+        .start()
+        .await;
+    let client = emulator.client("EAAE-admin").unwrap();
+    let su = client
+        .business("11")
+        .system_users()
+        .create("bulk-sync")
+        .send()
+        .await
+        .unwrap();
+    let ops = |n: u64| {
+        (0..n).map(|i| {
+            client
+                .ad_account(AdAccountId::from(300 + i))
+                .assign(&su.id, [AdAccountTask::Analyze])
+        })
+    };
+
+    // An invalid operation stops everything before anything is sent.
+    emulator.clear_requests();
+    let mut mixed: Vec<meta_business::BulkOp> = ops(3).map(Into::into).collect();
+    mixed.push(
+        client
+            .catalog("51")
+            .assign(&su.id, Vec::<CatalogTask>::new())
+            .into(),
+    );
+    let err = client.bulk(mixed).send().await.unwrap_err();
+    assert!(err.to_string().contains("ops[3].tasks"), "{err}");
+    assert!(emulator.requests().is_empty());
+
+    let results = client
+        .bulk(ops(300))
+        .mode(BulkMode::Batch)
+        .concurrency(2)
+        .send()
+        .await
+        .unwrap();
+    assert!(results.iter().all(Result::is_ok));
+    assert_eq!(
+        emulator.requests().len(),
+        6,
+        "300 operations, 6 batches of 50"
+    );
+    assert!(
+        emulator.max_in_flight() <= 2,
+        "{}",
+        emulator.max_in_flight()
+    );
+
+    emulator.clear_requests();
+    let removals = (0..30u64).map(|i| {
+        client
+            .ad_account(AdAccountId::from(300 + i))
+            .unassign(&su.id)
+    });
+    let results = client
+        .bulk(removals)
+        .mode(BulkMode::Concurrent)
+        .concurrency(3)
+        .send()
+        .await
+        .unwrap();
+    assert!(results.iter().all(Result::is_ok));
+    assert_eq!(emulator.requests().len(), 30);
+    assert!(
+        emulator.max_in_flight() <= 3,
+        "{}",
+        emulator.max_in_flight()
+    );
+    assert!(!emulator.assignments("act_300").contains_key(su.id.as_str()));
+    assert!(emulator.assignments("act_599").contains_key(su.id.as_str()));
+}

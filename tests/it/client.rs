@@ -303,3 +303,51 @@ async fn connection_refused_is_a_transient_connect_error() {
         "{text}"
     );
 }
+
+/// A loopback TCP proxy in front of `upstream` that counts the connections it accepts.
+async fn counting_proxy(
+    upstream: String,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = std::sync::Arc::clone(&count);
+    let upstream = upstream.trim_start_matches("http://").to_owned();
+    tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let target = upstream.clone();
+            tokio::spawn(async move {
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    });
+    (format!("http://{addr}"), count)
+}
+
+#[tokio::test]
+async fn one_connection_is_reused_across_calls_and_clones() {
+    let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    let (proxy, connections) = counting_proxy(emulator.uri()).await;
+    let client = Client::builder()
+        .access_token(demo.admin_token)
+        .app_secret(demo.app_secret)
+        .base_url(proxy)
+        .build()
+        .unwrap();
+    for i in 0..30 {
+        let c = if i % 2 == 0 {
+            client.clone()
+        } else {
+            client.with_token(demo.admin_token)
+        };
+        c.business(demo.business_id).get().send().await.unwrap();
+    }
+    assert_eq!(
+        connections.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "30 sequential calls, one pooled connection"
+    );
+}

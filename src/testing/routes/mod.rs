@@ -300,6 +300,9 @@ pub(crate) fn handle(shared: &Shared, request: &Request) -> ResponseTemplate {
     if let Some(Fault::Delay(d)) = fault {
         reply.delay = Some(d);
     }
+    if !shared.latency.is_zero() {
+        reply.delay = Some(reply.delay.unwrap_or_default() + shared.latency);
+    }
     lock(&shared.journal).push(Recorded {
         method: inc.method.clone(),
         path: inc.path.clone(),
@@ -309,6 +312,7 @@ pub(crate) fn handle(shared: &Shared, request: &Request) -> ResponseTemplate {
         proof: inc.proof.is_some(),
         proof_timed: inc.proof_time.is_some(),
         status: reply.status,
+        at: shared.started.elapsed(),
     });
     let calls = shared.state().calls;
     let business = business_of(&shared.state(), &inc);

@@ -1,0 +1,208 @@
+//! Bulk assignment: many assign / unassign calls in one, over the transport you choose.
+//!
+//! Every operation is checked before anything is sent; results come back one per operation, in
+//! the order given.
+
+use std::fmt;
+
+use futures_util::stream::{self, StreamExt};
+
+use crate::api::assignments::{AssetKind, Assign, Unassign};
+use crate::api::send_ack;
+use crate::batch::BatchItem;
+use crate::client::Client;
+use crate::error::{Error, Result, UnexpectedResponse};
+use crate::http::Request;
+
+/// How bulk operations travel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum BulkMode {
+    /// One request at a time.
+    Sequential,
+    /// One request per operation, several in flight (up to the concurrency limit).
+    Concurrent,
+    /// Batch requests of 50, several in flight (up to the concurrency limit): the fewest
+    /// round trips. The default.
+    #[default]
+    Batch,
+}
+
+impl std::str::FromStr for BulkMode {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "sequential" => Ok(BulkMode::Sequential),
+            "concurrent" => Ok(BulkMode::Concurrent),
+            "batch" => Ok(BulkMode::Batch),
+            _ => Err(Error::invalid_input(
+                "mode",
+                format!("{s:?}: expected sequential, concurrent or batch"),
+            )),
+        }
+    }
+}
+
+/// One operation of a bulk call: an [`Assign`] or an [`Unassign`], converted with `into()`.
+pub struct BulkOp {
+    label: String,
+    request: Result<Request>,
+}
+
+impl fmt::Debug for BulkOp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BulkOp")
+            .field("label", &self.label)
+            .field("valid", &self.request.is_ok())
+            .finish()
+    }
+}
+
+impl BulkOp {
+    /// What the operation is about (`ad account act_42`).
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+}
+
+impl<K: AssetKind> From<Assign<K>> for BulkOp {
+    fn from(op: Assign<K>) -> Self {
+        BulkOp {
+            label: op.label(),
+            request: op.request(),
+        }
+    }
+}
+
+impl<K: AssetKind> From<Unassign<K>> for BulkOp {
+    fn from(op: Unassign<K>) -> Self {
+        BulkOp {
+            label: op.label(),
+            request: op.request(),
+        }
+    }
+}
+
+/// A bulk call; see [`Client::bulk`].
+#[must_use = "a request does nothing until `.send().await`"]
+pub struct BulkRequest {
+    client: Client,
+    ops: Vec<BulkOp>,
+    mode: BulkMode,
+    concurrency: usize,
+}
+
+impl fmt::Debug for BulkRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BulkRequest")
+            .field("ops", &self.ops.len())
+            .field("mode", &self.mode)
+            .field("concurrency", &self.concurrency)
+            .finish()
+    }
+}
+
+/// Default requests in flight for concurrent and batch modes.
+pub const DEFAULT_CONCURRENCY: usize = 4;
+
+impl BulkRequest {
+    /// The transport (default [`BulkMode::Batch`]).
+    pub fn mode(mut self, mode: BulkMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// Requests in flight at once in concurrent and batch modes (default 4; at least 1).
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// Checks every operation, then sends them all; one result per operation, in order.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming the first invalid operation (`ops[3].tasks`, …): nothing
+    /// is sent then. Otherwise the outer result is `Ok` and each operation has its own result.
+    pub async fn send(self) -> Result<Vec<Result<()>>> {
+        let mut requests = Vec::with_capacity(self.ops.len());
+        for (i, op) in self.ops.into_iter().enumerate() {
+            match op.request {
+                Ok(req) => requests.push(req),
+                Err(Error::InvalidInput { field, reason }) => {
+                    return Err(Error::invalid_input(
+                        format!("ops[{i}].{field}"),
+                        format!("{} ({})", reason, op.label),
+                    ));
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        let client = &self.client;
+        Ok(match self.mode {
+            BulkMode::Sequential => {
+                let mut out = Vec::with_capacity(requests.len());
+                for req in requests {
+                    out.push(send_ack(client, req).await);
+                }
+                out
+            }
+            BulkMode::Concurrent => {
+                stream::iter(requests.into_iter().map(|req| send_ack(client, req)))
+                    .buffered(self.concurrency)
+                    .collect()
+                    .await
+            }
+            BulkMode::Batch => {
+                let items: Vec<BatchItem> = requests.iter().map(BatchItem::from_request).collect();
+                client
+                    .batch(items)
+                    .concurrency(self.concurrency)
+                    .send()
+                    .await
+                    .into_iter()
+                    .map(|answer| {
+                        let answer = answer?;
+                        match answer.json::<crate::models::Ack>()? {
+                            crate::models::Ack(true) => Ok(()),
+                            crate::models::Ack(false) => {
+                                Err(Error::UnexpectedResponse(Box::new(UnexpectedResponse {
+                                    method: answer.method().clone(),
+                                    path: answer.path().to_owned(),
+                                    status: answer.status,
+                                    reason: "the server answered success: false".into(),
+                                    content_type: None,
+                                    snippet: String::new(),
+                                    headers: answer.headers.clone(),
+                                })))
+                            }
+                        }
+                    })
+                    .collect()
+            }
+        })
+    }
+}
+
+impl Client {
+    /// Many assign / unassign operations in one call. Each is checked before anything is sent;
+    /// the mode chooses the transport (batches of 50 by default, 4 in flight).
+    ///
+    /// ```no_run
+    /// use meta_business::{AdAccountTask, BulkMode};
+    /// # async fn run(client: meta_business::Client) -> meta_business::Result<()> {
+    /// let su = "100000008899900";
+    /// let ops = (1..=500).map(|n| client.ad_account(n as u64).assign(su, [AdAccountTask::Analyze]));
+    /// let results = client.bulk(ops).mode(BulkMode::Batch).concurrency(4).send().await?;
+    /// let failed = results.iter().filter(|r| r.is_err()).count();
+    /// println!("{} assigned, {failed} failed", results.len() - failed);
+    /// # Ok(()) }
+    /// ```
+    pub fn bulk(&self, ops: impl IntoIterator<Item = impl Into<BulkOp>>) -> BulkRequest {
+        BulkRequest {
+            client: self.clone(),
+            ops: ops.into_iter().map(Into::into).collect(),
+            mode: BulkMode::default(),
+            concurrency: DEFAULT_CONCURRENCY,
+        }
+    }
+}
