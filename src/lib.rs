@@ -80,7 +80,9 @@ mod error;
 mod http;
 mod ids;
 pub mod models;
+mod obo;
 mod pagination;
+mod preflight;
 pub mod provision;
 mod quota;
 mod retry;
@@ -130,7 +132,12 @@ pub use models::tasks::{
 pub use models::token::{
     Expiry, GranularScope, RefreshedToken, SystemUserToken, TokenError, TokenInfo, TokenType,
 };
+pub use obo::{
+    ClientAdminToken, ClientPage, ClientSystemUserToken, ClientTokenRequest, ManagedBusiness,
+    OnBehalfOf, PageAccessToken, PartnerAdminToken,
+};
 pub use pagination::{Cursors, ListRequest, Page, Paging, Summary};
+pub use preflight::{Check, CheckKind, CheckStatus, PreflightReport, PreflightRequest};
 pub use quota::QuotaUsage;
 pub use retry::{RetryDecision, RetryPolicy};
 pub use secrecy::{ExposeSecret, SecretString};

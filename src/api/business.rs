@@ -98,6 +98,12 @@ impl BusinessHandler {
         self.owned("owned_whatsapp_business_accounts", NAMED_FIELDS)
     }
 
+    /// `GET /{business}/client_apps`: apps of other businesses shared with this one (a
+    /// partner's app appears here after Business On Behalf Of).
+    pub fn client_apps(&self) -> ListRequest<App> {
+        self.owned("client_apps", NAMED_FIELDS)
+    }
+
     /// `POST /{business}/owned_apps` with `app_id`: claims an app, which system users of
     /// this business can then install.
     pub fn claim_app(&self, app: impl Into<AppId>) -> Call<ClaimResult> {

@@ -70,6 +70,9 @@ pub struct Recorded {
     pub status: u16,
     /// When it arrived, counted from the emulator's start.
     pub at: std::time::Duration,
+    /// The last 6 characters of the token it carried: enough to tell which token a step used,
+    /// too little to use it.
+    pub token_suffix: Option<String>,
 }
 
 /// A system user as the emulator holds it.
@@ -170,7 +173,74 @@ pub const DEMO: Demo = Demo {
     whatsapp: "8000000000001",
 };
 
+/// The ids and credentials of the Business On Behalf Of demo ([`GraphEmulator::obo_demo`]).
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct OboDemo {
+    /// The partner business, which owns the app.
+    pub partner: &'static str,
+    /// The partner's app.
+    pub app_id: &'static str,
+    /// The app's secret.
+    pub app_secret: &'static str,
+    /// The token of the partner's admin system user (with `business_management`,
+    /// `ads_management`, `pages_read_engagement`, `pages_show_list`).
+    pub partner_admin_token: &'static str,
+    /// The client business.
+    pub client: &'static str,
+    /// The client business's name.
+    pub client_name: &'static str,
+    /// A token of a person who administers the client business.
+    pub client_admin_token: &'static str,
+    /// A Page of the client business.
+    pub client_page: &'static str,
+}
+
+/// The Business On Behalf Of demo's ids and credentials.
+pub const OBO_DEMO: OboDemo = OboDemo {
+    partner: "1100000000001",
+    app_id: "2100000000001",
+    app_secret: "partner-app-secret-7c2e9a",
+    partner_admin_token: "EAAEpartnerAdminSystemUser0f1e2d3c4b5a69788",
+    client: "1200000000001",
+    client_name: "Client Shop",
+    client_admin_token: "EAAEclientAdminPerson9a8b7c6d5e4f30211",
+    client_page: "4200000000001",
+};
+
 impl GraphEmulator {
+    /// An emulator with two businesses for Business On Behalf Of ([`OBO_DEMO`]): a partner
+    /// with its app and admin system user, and a client with a person admin and a Page.
+    pub async fn obo_demo() -> (GraphEmulator, OboDemo) {
+        let d = OBO_DEMO;
+        let emulator = GraphEmulator::builder()
+            .business(
+                BusinessSeed::new(d.partner, "Agency Partner")
+                    .tier(AccessTier::Full)
+                    .app(d.app_id, "Agency Platform", d.app_secret)
+                    .system_user("6100000000009", "agency-admin", "ADMIN")
+                    .system_user_token(
+                        "6100000000009",
+                        d.partner_admin_token,
+                        &[
+                            "business_management",
+                            "ads_management",
+                            "pages_read_engagement",
+                            "pages_show_list",
+                        ],
+                    ),
+            )
+            .business(
+                BusinessSeed::new(d.client, d.client_name)
+                    .admin_via_app(d.client_admin_token, d.app_id)
+                    .page(d.client_page, "Client Shop Page")
+                    .catalog("5200000000001", "Client products"),
+            )
+            .start()
+            .await;
+        (emulator, d)
+    }
+
     /// Starts configuring an emulator.
     pub fn builder() -> EmulatorBuilder {
         EmulatorBuilder {
@@ -384,8 +454,10 @@ pub struct BusinessSeed {
     tier: AccessTier,
     apps: Vec<(String, String, String)>,
     assets: Vec<(String, Kind, String)>,
-    admins: Vec<String>,
+    admins: Vec<(String, Option<String>)>,
     system_users: Vec<(String, String, String)>,
+    system_user_tokens: Vec<(String, String, Vec<String>)>,
+    tos_refused: Vec<String>,
 }
 
 impl BusinessSeed {
@@ -399,6 +471,8 @@ impl BusinessSeed {
             assets: Vec::new(),
             admins: Vec::new(),
             system_users: Vec::new(),
+            system_user_tokens: Vec::new(),
+            tos_refused: Vec::new(),
         }
     }
 
@@ -462,7 +536,29 @@ impl BusinessSeed {
 
     /// The token of a human admin of the business, issued through the business's first app.
     pub fn admin(mut self, token: &str) -> Self {
-        self.admins.push(token.to_owned());
+        self.admins.push((token.to_owned(), None));
+        self
+    }
+
+    /// The token of a human admin of the business, issued through another business's app (as
+    /// when a client's admin logs in to a partner's app for Business On Behalf Of).
+    pub fn admin_via_app(mut self, token: &str, app: &str) -> Self {
+        self.admins.push((token.to_owned(), Some(app.to_owned())));
+        self
+    }
+
+    /// A token of a seeded system user, through the business's first app, with these scopes.
+    pub fn system_user_token(mut self, system_user: &str, token: &str, scopes: &[&str]) -> Self {
+        let scopes = scopes.iter().map(|s| (*s).to_owned()).collect();
+        self.system_user_tokens
+            .push((system_user.to_owned(), token.to_owned(), scopes));
+        self
+    }
+
+    /// Marks an ad account whose Custom Audience terms were not accepted (all are by default).
+    pub fn custom_audience_tos_not_accepted(mut self, ad_account: &str) -> Self {
+        self.tos_refused
+            .push(crate::ids::AdAccountId::new(ad_account).as_str().to_owned());
         self
     }
 
@@ -486,6 +582,7 @@ impl BusinessSeed {
             assets: Vec::new(),
             system_users: Vec::new(),
             admins: Vec::new(),
+            shared_apps: Vec::new(),
         };
         for (id, name, secret) in self.apps {
             // The app access token, `{app_id}|{app_secret}`, as `debug_token` callers use it.
@@ -505,23 +602,25 @@ impl BusinessSeed {
             business.apps.push(id);
         }
         for (id, kind, name) in self.assets {
+            let tos_accepted = !self.tos_refused.contains(&id);
             state.assets.insert(
                 id.clone(),
                 Asset {
                     kind,
                     name,
                     business: self.id.clone(),
+                    tos_accepted,
                 },
             );
             business.assets.push(id);
         }
-        for (i, token) in self.admins.into_iter().enumerate() {
+        for (i, (token, via)) in self.admins.into_iter().enumerate() {
             let user_id = format!("90000000{:05}", state.businesses.len() * 100 + i + 1);
             business.admins.push(user_id.clone());
             let principal = Principal::Admin {
                 user_id,
                 name: format!("Admin {}", i + 1),
-                app: first_app.clone(),
+                app: via.unwrap_or_else(|| first_app.clone()),
             };
             state.tokens.insert(
                 token,
@@ -543,6 +642,22 @@ impl BusinessSeed {
                 },
             );
             business.system_users.push(id);
+        }
+        for (su, token, scopes) in self.system_user_tokens {
+            let principal = Principal::SystemUser {
+                id: su,
+                app: first_app.clone(),
+                scopes,
+                expires_at: 0,
+                issued_at: state::now(),
+            };
+            state.tokens.insert(
+                token,
+                state::TokenRec {
+                    principal,
+                    valid: true,
+                },
+            );
         }
         state.businesses.insert(self.id, business);
     }

@@ -96,7 +96,14 @@ impl Kind {
     /// The fields a list of this kind may ask for.
     pub(crate) fn fields(self) -> &'static [&'static str] {
         match self {
-            Kind::AdAccount => &["id", "account_id", "name", "account_status", "currency"],
+            Kind::AdAccount => &[
+                "id",
+                "account_id",
+                "name",
+                "account_status",
+                "currency",
+                "tos_accepted",
+            ],
             Kind::Instagram => &["id", "ig_user_id", "ig_username"],
             _ => &["id", "name"],
         }
@@ -108,6 +115,8 @@ pub(crate) struct Asset {
     pub(crate) kind: Kind,
     pub(crate) name: String,
     pub(crate) business: String,
+    /// Ad accounts: whether the Custom Audience terms were accepted.
+    pub(crate) tos_accepted: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -128,6 +137,8 @@ pub(crate) struct Business {
     pub(crate) assets: Vec<String>,
     pub(crate) system_users: Vec<String>,
     pub(crate) admins: Vec<String>,
+    /// Apps of partner businesses shared with this one (Business On Behalf Of).
+    pub(crate) shared_apps: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -158,6 +169,12 @@ pub(crate) enum Principal {
     },
     /// The app itself (`{app_id}|{app_secret}`).
     App { app: String },
+    /// A Page, through a system user (from `/me/accounts`).
+    Page {
+        page: String,
+        user: String,
+        app: String,
+    },
 }
 
 impl Principal {
@@ -165,7 +182,8 @@ impl Principal {
         match self {
             Principal::Admin { app, .. }
             | Principal::SystemUser { app, .. }
-            | Principal::App { app } => app,
+            | Principal::App { app }
+            | Principal::Page { app, .. } => app,
         }
     }
 
@@ -173,6 +191,7 @@ impl Principal {
         match self {
             Principal::Admin { user_id, .. } => Some(user_id),
             Principal::SystemUser { id, .. } => Some(id),
+            Principal::Page { page, .. } => Some(page),
             Principal::App { .. } => None,
         }
     }
@@ -196,6 +215,8 @@ pub(crate) struct State {
     /// asset id → user id → tasks.
     pub(crate) assignments: BTreeMap<String, BTreeMap<String, Vec<String>>>,
     pub(crate) tokens: HashMap<String, TokenRec>,
+    /// Business On Behalf Of relationships: (partner, client) → the client system user.
+    pub(crate) managed: BTreeMap<(String, String), Option<String>>,
     pub(crate) next_id: u64,
     pub(crate) calls: u64,
 }
@@ -227,6 +248,7 @@ impl State {
             system_users: BTreeMap::new(),
             assignments: BTreeMap::new(),
             tokens: HashMap::new(),
+            managed: BTreeMap::new(),
             next_id: 1,
             calls: 0,
         }
@@ -269,7 +291,7 @@ impl State {
                 .system_users
                 .get(id)
                 .is_some_and(|su| su.business == business && su.role == "ADMIN"),
-            Principal::App { .. } => false,
+            Principal::App { .. } | Principal::Page { .. } => false,
         }
     }
 

@@ -205,7 +205,7 @@ pub(super) fn system_user_assigned(
         let Some(asset) = state.assets.get(asset_id).filter(|a| a.kind == kind) else {
             continue;
         };
-        let mut node = asset_node(asset_id, kind, &asset.name);
+        let mut node = asset_node(asset_id, asset);
         node.insert("tasks".into(), json!(tasks));
         node.insert("permitted_tasks".into(), json!(kind.tasks()));
         match select(node, ctx.inc, &allowed, &["id", "tasks"], kind.node_type()) {

@@ -6,7 +6,7 @@ use super::{
     Ctx, Reply, error, invalid, no_such_object, ok, page, permission_denied, select, unknown_path,
 };
 use crate::config::SystemUserKind;
-use crate::testing::state::{self, Business, Kind, Principal, State, SystemUser};
+use crate::testing::state::{self, Asset, Business, Kind, Principal, State, SystemUser};
 
 const BUSINESS_FIELDS: &[&str] = &[
     "id",
@@ -107,6 +107,14 @@ pub(super) fn me(state: &State, ctx: &Ctx<'_>) -> Reply {
                 .unwrap_or_default();
             ok(json!({"id": id, "name": name}))
         }
+        Principal::Page { page, .. } => {
+            let name = state
+                .assets
+                .get(page)
+                .map(|a| a.name.clone())
+                .unwrap_or_default();
+            ok(json!({"id": page, "name": name}))
+        }
         Principal::App { .. } => error(
             400,
             2500,
@@ -182,6 +190,7 @@ fn create_business(state: &mut State, ctx: &Ctx<'_>) -> Reply {
             assets: Vec::new(),
             system_users: Vec::new(),
             admins: vec![user_id.clone()],
+            shared_apps: Vec::new(),
         },
     );
     ok(json!({ "id": id }))
@@ -220,7 +229,7 @@ pub(super) fn node(state: &State, ctx: &Ctx<'_>, id: &str) -> Reply {
         )
     } else if let Some(asset) = state.assets.get(id) {
         select(
-            asset_node(id, asset.kind, &asset.name),
+            asset_node(id, asset),
             ctx.inc,
             asset.kind.fields(),
             &["id", "name"],
@@ -240,10 +249,12 @@ pub(super) fn node(state: &State, ctx: &Ctx<'_>, id: &str) -> Reply {
     selected.map_or_else(|e| e, ok)
 }
 
-pub(crate) fn asset_node(id: &str, kind: Kind, name: &str) -> Map<String, Value> {
+pub(crate) fn asset_node(id: &str, asset: &Asset) -> Map<String, Value> {
+    let (kind, name) = (asset.kind, asset.name.as_str());
     obj(match kind {
         Kind::AdAccount => json!({
-            "id": id, "account_id": id.trim_start_matches("act_"), "name": name, "account_status": 1, "currency": "EUR"
+            "id": id, "account_id": id.trim_start_matches("act_"), "name": name, "account_status": 1, "currency": "EUR",
+            "tos_accepted": {"custom_audience_tos": u8::from(asset.tos_accepted), "web_custom_audience_tos": 1}
         }),
         Kind::Instagram => {
             json!({"id": id, "ig_user_id": format!("1784{}", id.len()), "ig_username": name})
@@ -265,6 +276,14 @@ fn owned_kind(edge: &str) -> Option<Kind> {
 }
 
 pub(super) fn edge(state: &mut State, ctx: &Ctx<'_>, biz: &str, edge: &str) -> Reply {
+    // Business On Behalf Of: these are called with the client's or the partner's token.
+    match (ctx.inc.method.as_str(), edge) {
+        ("POST" | "DELETE", "managed_businesses") => {
+            return super::obo::managed_businesses(state, ctx, biz);
+        }
+        ("POST", "access_token") => return super::obo::client_system_user_token(state, ctx, biz),
+        _ => {}
+    }
     if !state.is_admin(&ctx.principal, biz) {
         return permission_denied(
             "an admin of the business (person or admin system user) is required",
@@ -311,7 +330,7 @@ pub(super) fn edge(state: &mut State, ctx: &Ctx<'_>, biz: &str, edge: &str) -> R
                     continue;
                 };
                 match select(
-                    asset_node(&id, kind, &asset.name),
+                    asset_node(&id, asset),
                     ctx.inc,
                     kind.fields(),
                     &["id", "name"],
@@ -356,6 +375,65 @@ pub(super) fn edge(state: &mut State, ctx: &Ctx<'_>, biz: &str, edge: &str) -> R
                     ok(json!({"access_status": "CONFIRMED"}))
                 }
             }
+        }
+        ("GET", "business_users") => {
+            let admins = state
+                .businesses
+                .get(biz)
+                .map(|b| b.admins.clone())
+                .unwrap_or_default();
+            let mut items = Vec::new();
+            for (i, user) in admins.iter().enumerate() {
+                let node = obj(
+                    json!({"id": format!("5{user}"), "name": format!("Admin {}", i + 1), "role": "ADMIN",
+                    "email": format!("admin{}@example.com", i + 1)}),
+                );
+                match select(
+                    node,
+                    ctx.inc,
+                    &[
+                        "id",
+                        "name",
+                        "role",
+                        "email",
+                        "business",
+                        "first_name",
+                        "last_name",
+                    ],
+                    &["id", "name"],
+                    "BusinessUser",
+                ) {
+                    Ok(v) => items.push(v),
+                    Err(e) => return e,
+                }
+            }
+            page(state, ctx.inc, items)
+        }
+        ("GET", "client_apps") => {
+            let ids = state
+                .businesses
+                .get(biz)
+                .map(|b| b.shared_apps.clone())
+                .unwrap_or_default();
+            let mut items = Vec::new();
+            for id in ids {
+                let name = state
+                    .apps
+                    .get(&id)
+                    .map(|a| a.name.clone())
+                    .unwrap_or_default();
+                match select(
+                    obj(json!({"id": id, "name": name})),
+                    ctx.inc,
+                    &["id", "name"],
+                    &["id", "name"],
+                    "Application",
+                ) {
+                    Ok(v) => items.push(v),
+                    Err(e) => return e,
+                }
+            }
+            page(state, ctx.inc, items)
         }
         ("GET", "system_users") => {
             let ids = state

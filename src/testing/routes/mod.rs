@@ -3,6 +3,7 @@
 mod assets;
 mod batch;
 mod business;
+mod obo;
 mod tokens;
 
 use std::collections::BTreeMap;
@@ -313,6 +314,15 @@ pub(crate) fn handle(shared: &Shared, request: &Request) -> ResponseTemplate {
         proof_timed: inc.proof_time.is_some(),
         status: reply.status,
         at: shared.started.elapsed(),
+        token_suffix: inc.token.as_deref().map(|t| {
+            t.chars()
+                .rev()
+                .take(6)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect()
+        }),
     });
     let calls = shared.state().calls;
     let business = business_of(&shared.state(), &inc);
@@ -548,6 +558,7 @@ pub(crate) fn dispatch(state: &mut State, inc: &Incoming) -> Reply {
         ["me"] => business::me(state, &ctx),
         ["debug_token"] => tokens::debug_token(state, &ctx),
         [user, "businesses"] => business::user_businesses(state, &ctx, user),
+        ["me", "accounts"] => obo::my_pages(state, &ctx),
         [id] => business::node(state, &ctx, id),
         [id, edge] => {
             if state.businesses.contains_key(*id) {

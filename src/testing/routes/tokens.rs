@@ -53,7 +53,12 @@ const SCOPES: &[&str] = &[
 ];
 
 /// Scopes a person's admin token carries in the emulator.
-const ADMIN_SCOPES: &[&str] = &["business_management", "ads_management", "pages_show_list"];
+const ADMIN_SCOPES: &[&str] = &[
+    "business_management",
+    "ads_management",
+    "ads_read",
+    "pages_show_list",
+];
 
 fn scopes(inc: &Incoming) -> Result<Vec<String>, Reply> {
     let Some(raw) = inc.param("scope") else {
@@ -260,6 +265,10 @@ pub(super) fn debug_token(state: &State, ctx: &Ctx<'_>) -> Reply {
             "app_id": app, "type": "USER", "application": application,
             "data_access_expires_at": state::now() + 90 * 86_400, "expires_at": state::now() + SIXTY_DAYS,
             "is_valid": rec.valid, "scopes": ADMIN_SCOPES, "user_id": user_id,
+        }),
+        Principal::Page { page, user, .. } => json!({
+            "app_id": app, "type": "PAGE", "application": application, "expires_at": 0,
+            "is_valid": rec.valid, "scopes": ["pages_show_list"], "user_id": user, "profile_id": page,
         }),
         Principal::App { .. } => json!({
             "app_id": app, "type": "APP", "application": application, "expires_at": 0, "is_valid": rec.valid, "scopes": [],

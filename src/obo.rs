@@ -1,0 +1,337 @@
+//! Business On Behalf Of: a partner business (which owns the app) acting for a client
+//! business through a system user created in the client business.
+//!
+//! Each step needs a particular token, and each token has its own type, so a client token
+//! cannot be passed where the partner's admin token is required:
+//!
+//! | step | call | token |
+//! |---|---|---|
+//! | link | `POST /{partner}/managed_businesses` | [`ClientAdminToken`] (a person administering the client) |
+//! | client system-user token | `POST /{client}/access_token` | [`PartnerAdminToken`] (the partner's admin system user) |
+//! | who am I | `GET /me` | [`ClientSystemUserToken`] |
+//! | assign client assets | `POST /{asset}/assigned_users` | [`ClientAdminToken`] |
+//! | Pages and their tokens | `GET /me/accounts` | [`ClientSystemUserToken`] |
+//! | unlink | `DELETE /{partner}/managed_businesses` | [`ClientAdminToken`] |
+
+use std::fmt;
+use std::time::Duration;
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use crate::api::send_ack;
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::http::Request;
+use crate::ids::{AppId, BusinessId, PageId, SystemUserId};
+use crate::models::NodeRef;
+use crate::models::permissions::{Permission, scope_param};
+use crate::pagination::ListRequest;
+
+macro_rules! token_type {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Clone)]
+        pub struct $name(SecretString);
+
+        impl $name {
+            /// Wraps a token.
+            pub fn new(token: impl Into<SecretString>) -> Self {
+                Self(token.into())
+            }
+
+            /// The token itself.
+            pub fn secret(&self) -> &SecretString {
+                &self.0
+            }
+
+            /// A form safe to print.
+            pub fn masked(&self) -> String {
+                crate::auth::mask(&self.0)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(concat!(stringify!($name), "([redacted])"))
+            }
+        }
+    };
+}
+
+token_type!(
+    /// The token of a person who administers the client business (`USERS_ACCESS_TOKEN` in
+    /// Meta's guide), obtained through Facebook Login on the partner's app.
+    ClientAdminToken
+);
+token_type!(
+    /// The token of the partner business's admin system user, for the partner's app.
+    PartnerAdminToken
+);
+token_type!(
+    /// The token of the system user created in the client business.
+    ClientSystemUserToken
+);
+token_type!(
+    /// A Page token, from the client system user's Pages.
+    PageAccessToken
+);
+
+/// The relationship between a partner and a client business. Get one with
+/// [`Client::on_behalf_of`].
+#[derive(Debug, Clone)]
+pub struct OnBehalfOf {
+    client: Client,
+    partner: BusinessId,
+    client_business: BusinessId,
+}
+
+/// The answer to linking the businesses.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct ManagedBusiness {
+    /// The client business, as the Graph API returns it.
+    #[serde(default)]
+    pub id: Option<BusinessId>,
+    /// Its name.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// A Page of the client system user, with its Page token.
+#[derive(Clone, Deserialize)]
+#[non_exhaustive]
+pub struct ClientPage {
+    /// The Page.
+    pub id: PageId,
+    /// Its name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Its category.
+    #[serde(default)]
+    pub category: Option<String>,
+    /// The system user's tasks on it.
+    #[serde(default)]
+    pub tasks: Vec<String>,
+    #[serde(rename = "access_token")]
+    token: Option<SecretString>,
+}
+
+impl ClientPage {
+    /// The Page token, when the Graph API returned one.
+    pub fn access_token(&self) -> Option<PageAccessToken> {
+        self.token.clone().map(PageAccessToken)
+    }
+}
+
+impl fmt::Debug for ClientPage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientPage")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("category", &self.category)
+            .field("tasks", &self.tasks)
+            .field("access_token", &self.token.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
+}
+
+impl Client {
+    /// Business On Behalf Of between a partner business (which owns the app) and a client
+    /// business. The client's own token is not used by these calls; each step takes the
+    /// token it needs.
+    pub fn on_behalf_of(
+        &self,
+        partner: impl Into<BusinessId>,
+        client_business: impl Into<BusinessId>,
+    ) -> OnBehalfOf {
+        OnBehalfOf {
+            client: self.clone(),
+            partner: partner.into(),
+            client_business: client_business.into(),
+        }
+    }
+}
+
+impl OnBehalfOf {
+    fn check_ids(&self) -> Result<()> {
+        self.partner
+            .validate()
+            .map_err(|e| relabel(e, "partner_business_id"))?;
+        self.client_business
+            .validate()
+            .map_err(|e| relabel(e, "client_business_id"))?;
+        if self.partner == self.client_business {
+            return Err(Error::invalid_input(
+                "client_business_id",
+                "must be another business than the partner",
+            ));
+        }
+        Ok(())
+    }
+
+    fn managed_request(&self, method: reqwest::Method) -> Request {
+        Request::new(method, [self.partner.as_str(), "managed_businesses"])
+            .param("existing_client_business_id", self.client_business.as_str())
+    }
+
+    /// Step 1, `POST /{partner}/managed_businesses` with `existing_client_business_id`: a
+    /// person who administers the client business links it to the partner.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] (nothing sent) for bad or equal business ids; any request error.
+    pub async fn link(&self, token: &ClientAdminToken) -> Result<ManagedBusiness> {
+        self.check_ids()?;
+        let req = self.managed_request(reqwest::Method::POST).idempotent();
+        self.client.with_token(token.0.clone()).execute(req).await
+    }
+
+    /// Step 2, `POST /{client}/access_token` with `app_id` and `scope`: the partner's admin
+    /// system user gets the token of a system user in the client business (created the first
+    /// time, named "{client name} SYSTEM USER" by default). `appsecret_proof` is required, so
+    /// the client needs the partner app's secret.
+    pub fn client_system_user_token(
+        &self,
+        token: &PartnerAdminToken,
+        app: impl Into<AppId>,
+    ) -> ClientTokenRequest {
+        ClientTokenRequest {
+            obo: self.clone(),
+            token: token.clone(),
+            app: app.into(),
+            scopes: Vec::new(),
+            system_user_name: None,
+            timeout: None,
+        }
+    }
+
+    /// Step 3, `GET /me` with the client system user's token: its id and name.
+    ///
+    /// # Errors
+    /// Any request error.
+    pub async fn client_system_user(&self, token: &ClientSystemUserToken) -> Result<NodeRef> {
+        self.client
+            .with_token(token.0.clone())
+            .execute(Request::get(["me"]).param("fields", "id,name"))
+            .await
+    }
+
+    /// Step 4: a client of the API acting as the client business's admin person, to assign
+    /// client assets to the client system user with the usual typed calls.
+    pub fn as_client_admin(&self, token: &ClientAdminToken) -> Client {
+        self.client.with_token(token.0.clone())
+    }
+
+    /// Step 5, `GET /me/accounts` with the client system user's token: its Pages, each with a
+    /// Page token.
+    pub fn pages(&self, token: &ClientSystemUserToken) -> ListRequest<ClientPage> {
+        let req = Request::get(["me", "accounts"])
+            .param("fields", "id,name,category,tasks,access_token")
+            .sensitive();
+        ListRequest::new(self.client.with_token(token.0.clone()), req, None)
+    }
+
+    /// Step 6, `DELETE /{partner}/managed_businesses?existing_client_business_id=`: removes the
+    /// relationship, and with it the partner's system user in the client business.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] (nothing sent) for bad or equal business ids; any request error.
+    pub async fn unlink(&self, token: &ClientAdminToken) -> Result<()> {
+        self.check_ids()?;
+        let req = self.managed_request(reqwest::Method::DELETE);
+        send_ack(&self.client.with_token(token.0.clone()), req).await
+    }
+}
+
+fn relabel(err: Error, field: &'static str) -> Error {
+    match err {
+        Error::InvalidInput { reason, .. } => Error::invalid_input(field, reason),
+        other => other,
+    }
+}
+
+/// Builder for [`OnBehalfOf::client_system_user_token`].
+#[derive(Debug)]
+#[must_use = "a request does nothing until `.send().await`"]
+pub struct ClientTokenRequest {
+    obo: OnBehalfOf,
+    token: PartnerAdminToken,
+    app: AppId,
+    scopes: Vec<Permission>,
+    system_user_name: Option<String>,
+    timeout: Option<Duration>,
+}
+
+impl ClientTokenRequest {
+    /// Every permission the client system user will need (sent as a comma-separated string,
+    /// the only form this edge accepts).
+    pub fn scopes(mut self, scopes: impl IntoIterator<Item = Permission>) -> Self {
+        self.scopes.extend(scopes);
+        self
+    }
+
+    /// The client system user's name, instead of "{client name} SYSTEM USER".
+    pub fn system_user_name(mut self, name: impl Into<String>) -> Self {
+        self.system_user_name = Some(name.into());
+        self
+    }
+
+    /// Per-request timeout, overriding the client's.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Gets the token.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] (nothing sent) for bad or equal business ids, a bad app id, no
+    /// scope, an empty name, or no app secret; any request error.
+    pub async fn send(self) -> Result<ClientSystemUserToken> {
+        self.obo.check_ids()?;
+        self.app.validate()?;
+        let scope = scope_param(&self.scopes)?;
+        if let Some(name) = &self.system_user_name {
+            crate::models::check_name("system_user_name", name)?;
+        }
+        if !self.obo.client.has_app_secret() {
+            return Err(Error::invalid_input(
+                "app_secret",
+                "the client system user's token needs appsecret_proof: configure the partner app's secret",
+            ));
+        }
+        let mut req = Request::post([self.obo.client_business.as_str(), "access_token"])
+            .param("app_id", self.app.as_str())
+            .param("scope", scope)
+            .with_timeout(self.timeout)
+            .sensitive();
+        if let Some(name) = &self.system_user_name {
+            req = req.param("system_user_name", name.trim());
+        }
+        #[derive(Deserialize)]
+        struct Answer {
+            access_token: SecretString,
+        }
+        let Answer { access_token } = self
+            .obo
+            .client
+            .with_token(self.token.0.clone())
+            .execute(req)
+            .await?;
+        Ok(ClientSystemUserToken(access_token))
+    }
+}
+
+impl ClientSystemUserToken {
+    /// The client system user's id, from its token (`GET /me`).
+    ///
+    /// # Errors
+    /// Any request error.
+    pub async fn system_user_id(&self, client: &Client) -> Result<SystemUserId> {
+        let me: NodeRef = client
+            .with_token(self.0.clone())
+            .execute(Request::get(["me"]).param("fields", "id"))
+            .await?;
+        Ok(SystemUserId::new(me.id))
+    }
+}

@@ -1,0 +1,489 @@
+//! Preflight ("doctor"): read-only checks of what must hold before system users work, each
+//! with a one-line remedy. A failed check never stops the others.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::api::business::BusinessHandler;
+use crate::config::SystemUserKind;
+use crate::error::Error;
+use crate::ids::{AdAccountId, AppId};
+use crate::models::permissions::Permission;
+use crate::models::token::TokenInfo;
+
+/// The outcome of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckStatus {
+    /// It holds.
+    Pass,
+    /// It does not; see the remedy.
+    Fail,
+    /// It could not be checked; see the detail.
+    Unknown,
+}
+
+/// What a check is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum CheckKind {
+    /// The client's token is valid (and of which type).
+    TokenValid,
+    /// The token has `business_management`.
+    BusinessManagementScope,
+    /// The token has every permission the system-user tokens will ask for.
+    RequestedScopes,
+    /// The business owns the app (a system user can only get a role on its own business's app).
+    AppOwned,
+    /// A person administers the business.
+    HumanAdmin,
+    /// The caller can administer system users (an admin person or admin system user).
+    CallerIsAdmin,
+    /// Room for another admin system user.
+    AdminQuota,
+    /// Room for another regular system user.
+    RegularQuota,
+    /// An app secret is configured (token generation needs `appsecret_proof`).
+    AppSecret,
+    /// The ad account's Custom Audience terms were accepted by a person.
+    CustomAudienceTerms {
+        /// The ad account.
+        ad_account: AdAccountId,
+    },
+}
+
+impl fmt::Display for CheckKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CheckKind::TokenValid => f.write_str("token valid"),
+            CheckKind::BusinessManagementScope => f.write_str("business_management scope"),
+            CheckKind::RequestedScopes => f.write_str("requested scopes"),
+            CheckKind::AppOwned => f.write_str("app owned by the business"),
+            CheckKind::HumanAdmin => f.write_str("a person is admin"),
+            CheckKind::CallerIsAdmin => f.write_str("caller is admin"),
+            CheckKind::AdminQuota => f.write_str("admin system-user quota"),
+            CheckKind::RegularQuota => f.write_str("system-user quota"),
+            CheckKind::AppSecret => f.write_str("app secret configured"),
+            CheckKind::CustomAudienceTerms { ad_account } => {
+                write!(f, "custom audience terms ({ad_account})")
+            }
+        }
+    }
+}
+
+/// One check's result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Check {
+    /// What was checked.
+    pub kind: CheckKind,
+    /// The outcome.
+    pub status: CheckStatus,
+    /// What was seen.
+    pub detail: String,
+    /// What to do when it does not pass.
+    pub remedy: Option<String>,
+}
+
+/// All checks, in order.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct PreflightReport {
+    /// The business.
+    pub business: crate::ids::BusinessId,
+    /// The checks.
+    pub checks: Vec<Check>,
+}
+
+impl PreflightReport {
+    /// Whether no check failed (unknown ones do not count as failures).
+    pub fn passed(&self) -> bool {
+        self.checks.iter().all(|c| c.status != CheckStatus::Fail)
+    }
+
+    /// The checks that failed.
+    pub fn failures(&self) -> impl Iterator<Item = &Check> {
+        self.checks.iter().filter(|c| c.status == CheckStatus::Fail)
+    }
+
+    /// The check of this kind.
+    pub fn check(&self, kind: &CheckKind) -> Option<&Check> {
+        self.checks.iter().find(|c| &c.kind == kind)
+    }
+}
+
+impl fmt::Display for PreflightReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "Preflight of business {}:", self.business)?;
+        for c in &self.checks {
+            let mark = match c.status {
+                CheckStatus::Pass => "pass   ",
+                CheckStatus::Fail => "FAIL   ",
+                CheckStatus::Unknown => "unknown",
+            };
+            writeln!(f, "  {mark} {:<38} {}", c.kind.to_string(), c.detail)?;
+            if let (Some(remedy), CheckStatus::Fail | CheckStatus::Unknown) = (&c.remedy, c.status)
+            {
+                writeln!(f, "          → {remedy}")?;
+            }
+        }
+        let failed = self.failures().count();
+        if failed == 0 {
+            writeln!(f, "All checks passed or could not be run.")
+        } else {
+            writeln!(f, "{failed} check(s) failed.")
+        }
+    }
+}
+
+fn check(
+    kind: CheckKind,
+    status: CheckStatus,
+    detail: impl Into<String>,
+    remedy: Option<&str>,
+) -> Check {
+    Check {
+        kind,
+        status,
+        detail: detail.into(),
+        remedy: remedy.map(str::to_owned),
+    }
+}
+
+fn unknown(kind: CheckKind, err: &Error, remedy: &str) -> Check {
+    check(
+        kind,
+        CheckStatus::Unknown,
+        format!("could not check: {err}"),
+        Some(remedy),
+    )
+}
+
+/// Builder for [`BusinessHandler::preflight`].
+#[derive(Debug)]
+#[must_use = "a request does nothing until `.send().await`"]
+pub struct PreflightRequest {
+    business: BusinessHandler,
+    app: Option<AppId>,
+    scopes: Vec<Permission>,
+    ad_accounts: Vec<AdAccountId>,
+}
+
+impl BusinessHandler {
+    /// Read-only checks of the prerequisites of system users: the token, its scopes, the app's
+    /// ownership, a human admin, the caller's admin rights, the quota, the app secret, and the
+    /// Custom Audience terms of given ad accounts.
+    ///
+    /// ```no_run
+    /// use meta_business::Permission;
+    /// # async fn run(client: meta_business::Client) -> meta_business::Result<()> {
+    /// let report = client
+    ///     .business("1234567890")
+    ///     .preflight()
+    ///     .app("1122334455")
+    ///     .scopes([Permission::AdsRead])
+    ///     .ad_accounts(["act_42"])
+    ///     .send()
+    ///     .await;
+    /// print!("{report}");
+    /// # Ok(()) }
+    /// ```
+    pub fn preflight(&self) -> PreflightRequest {
+        PreflightRequest {
+            business: self.clone(),
+            app: None,
+            scopes: Vec::new(),
+            ad_accounts: Vec::new(),
+        }
+    }
+}
+
+impl PreflightRequest {
+    /// The app the system users will use (checks the business owns it; calls `debug_token`
+    /// as this app when the client has its secret).
+    pub fn app(mut self, app: impl Into<AppId>) -> Self {
+        self.app = Some(app.into());
+        self
+    }
+
+    /// The permissions the system-user tokens will ask for (the caller's token must have them).
+    pub fn scopes(mut self, scopes: impl IntoIterator<Item = Permission>) -> Self {
+        self.scopes.extend(scopes);
+        self
+    }
+
+    /// Ad accounts whose Custom Audience terms to check.
+    pub fn ad_accounts(
+        mut self,
+        accounts: impl IntoIterator<Item = impl Into<AdAccountId>>,
+    ) -> Self {
+        self.ad_accounts
+            .extend(accounts.into_iter().map(Into::into));
+        self
+    }
+
+    /// Runs every check. It never fails as a whole: a check that cannot run is `Unknown`.
+    pub async fn send(self) -> PreflightReport {
+        let client = self.business.client().clone();
+        let business = self.business.id().clone();
+        let mut checks = Vec::new();
+        if let Err(err) = business.validate() {
+            checks.push(unknown(
+                CheckKind::TokenValid,
+                &err,
+                "pass a numeric business id",
+            ));
+            return PreflightReport { business, checks };
+        }
+
+        // The token, as the Graph API sees it: asked as the app when possible (the secret may
+        // belong to another app than the one given, so fall back to the token itself).
+        let own_token = (*client.token).clone();
+        let mut info: Result<TokenInfo, Error> = match (&self.app, client.has_app_secret()) {
+            (Some(app), true) => match client.as_app(app.clone()) {
+                Ok(as_app) => as_app.debug_token(own_token.clone()).send().await,
+                Err(err) => Err(err),
+            },
+            _ => client.debug_token(own_token.clone()).send().await,
+        };
+        if info.as_ref().is_err_and(Error::is_auth) && self.app.is_some() {
+            info = client.debug_token(own_token).send().await;
+        }
+        let scope_kinds = [
+            CheckKind::BusinessManagementScope,
+            CheckKind::RequestedScopes,
+        ];
+        match &info {
+            Ok(info) if info.is_valid == Some(true) => {
+                let kind = info
+                    .token_type
+                    .as_ref()
+                    .map_or("unknown", |t| t.as_str())
+                    .to_owned();
+                let app = info
+                    .application
+                    .clone()
+                    .or_else(|| info.app_id.as_ref().map(ToString::to_string))
+                    .unwrap_or_default();
+                checks.push(check(
+                    CheckKind::TokenValid,
+                    CheckStatus::Pass,
+                    format!("a valid {kind} token of app {app}"),
+                    None,
+                ));
+                let bm = info.has_scope(&Permission::BusinessManagement);
+                checks.push(check(
+                    CheckKind::BusinessManagementScope,
+                    if bm { CheckStatus::Pass } else { CheckStatus::Fail },
+                    if bm { "present".to_owned() } else { format!("missing; the token has: {}", scope_list(info)) },
+                    Some("generate the admin token with business_management (the app needs it approved)"),
+                ));
+                if self.scopes.is_empty() {
+                    checks.push(check(
+                        CheckKind::RequestedScopes,
+                        CheckStatus::Unknown,
+                        "no scopes given",
+                        Some("pass .scopes(..)"),
+                    ));
+                } else {
+                    let missing: Vec<&str> = self
+                        .scopes
+                        .iter()
+                        .filter(|s| !info.has_scope(s))
+                        .map(Permission::as_str)
+                        .collect();
+                    checks.push(check(
+                        CheckKind::RequestedScopes,
+                        if missing.is_empty() { CheckStatus::Pass } else { CheckStatus::Fail },
+                        if missing.is_empty() { "all present".to_owned() } else { format!("missing {}", missing.join(", ")) },
+                        Some("the app must have these permissions (App Review / access level) and the admin token must carry them"),
+                    ));
+                }
+            }
+            Ok(info) => {
+                let why = info
+                    .error
+                    .as_ref()
+                    .and_then(|e| e.message.clone())
+                    .unwrap_or_else(|| "not valid".into());
+                checks.push(check(
+                    CheckKind::TokenValid,
+                    CheckStatus::Fail,
+                    why,
+                    Some("generate a new admin token"),
+                ));
+                for kind in scope_kinds {
+                    checks.push(check(
+                        kind,
+                        CheckStatus::Unknown,
+                        "the token is not valid",
+                        Some("generate a new admin token"),
+                    ));
+                }
+            }
+            Err(err) => {
+                let remedy = "debug_token needs an app token (configure the app secret and pass .app(..)) or a developer of the app";
+                checks.push(unknown(CheckKind::TokenValid, err, remedy));
+                for kind in scope_kinds {
+                    checks.push(check(
+                        kind,
+                        CheckStatus::Unknown,
+                        "the token could not be inspected",
+                        Some(remedy),
+                    ));
+                }
+            }
+        }
+
+        let biz = client.business(business.clone());
+        match &self.app {
+            None => checks.push(check(CheckKind::AppOwned, CheckStatus::Unknown, "no app given", Some("pass .app(app_id)"))),
+            Some(app) => match biz.owned_apps().collect(10_000).await {
+                Ok(apps) if apps.iter().any(|a| &a.id == app) => {
+                    checks.push(check(CheckKind::AppOwned, CheckStatus::Pass, format!("app {app} is owned by business {business}"), None))
+                }
+                Ok(apps) => checks.push(check(
+                    CheckKind::AppOwned,
+                    CheckStatus::Fail,
+                    format!("app {app} is not among the {} app(s) business {business} owns", apps.len()),
+                    Some("claim the app for the business (POST /{business}/owned_apps), or use Business On Behalf Of for another business's app"),
+                )),
+                Err(err) => checks.push(unknown(CheckKind::AppOwned, &err, "the caller must be an admin of the business")),
+            },
+        }
+
+        #[derive(serde::Deserialize)]
+        struct Person {
+            #[serde(default)]
+            role: Option<String>,
+        }
+        let people: Result<crate::pagination::Page<Person>, Error> = client
+            .get(
+                &format!("{business}/business_users"),
+                &[("fields", "id,name,role")],
+            )
+            .await;
+        match people {
+            Ok(page) => {
+                let admins = page
+                    .data
+                    .iter()
+                    .filter(|p| p.role.as_deref() == Some("ADMIN"))
+                    .count();
+                checks.push(check(
+                    CheckKind::HumanAdmin,
+                    if admins > 0 { CheckStatus::Pass } else { CheckStatus::Fail },
+                    format!("{admins} person(s) with the ADMIN role"),
+                    Some("a real person must be an admin of the business portfolio before system users can be used"),
+                ));
+            }
+            Err(err) => checks.push(unknown(
+                CheckKind::HumanAdmin,
+                &err,
+                "the caller must be an admin of the business",
+            )),
+        }
+
+        match biz.system_user_quota().send().await {
+            Ok(usage) => {
+                checks.push(check(
+                    CheckKind::CallerIsAdmin,
+                    CheckStatus::Pass,
+                    "the token can administer system users",
+                    None,
+                ));
+                for (kind, which) in [
+                    (CheckKind::AdminQuota, SystemUserKind::Admin),
+                    (CheckKind::RegularQuota, SystemUserKind::Regular),
+                ] {
+                    let room = usage.can_create(which);
+                    let detail = match usage.limit(which) {
+                        Some(limit) => format!(
+                            "{}/{limit} {which} system user(s){}",
+                            usage.existing(which),
+                            usage
+                                .tier
+                                .map(|t| format!(" ({t} access tier)"))
+                                .unwrap_or_default()
+                        ),
+                        None => format!(
+                            "{} {which} system user(s); quota not checked",
+                            usage.existing(which)
+                        ),
+                    };
+                    checks.push(check(
+                        kind,
+                        if room { CheckStatus::Pass } else { CheckStatus::Fail },
+                        detail,
+                        Some("offboard an unused system user, or reach the Full access tier (10 + 1)"),
+                    ));
+                }
+            }
+            Err(err) => {
+                if err.is_permission() || err.is_auth() {
+                    checks.push(check(
+                        CheckKind::CallerIsAdmin,
+                        CheckStatus::Fail,
+                        format!("cannot read the business's system users: {err}"),
+                        Some("use the token of an admin person or of the admin system user"),
+                    ));
+                } else {
+                    checks.push(unknown(CheckKind::CallerIsAdmin, &err, "retry later"));
+                }
+                for kind in [CheckKind::AdminQuota, CheckKind::RegularQuota] {
+                    checks.push(check(
+                        kind,
+                        CheckStatus::Unknown,
+                        "the system users could not be read",
+                        Some("fix the caller check first"),
+                    ));
+                }
+            }
+        }
+
+        checks.push(check(
+            CheckKind::AppSecret,
+            if client.has_app_secret() { CheckStatus::Pass } else { CheckStatus::Fail },
+            if client.has_app_secret() { "configured" } else { "not configured" },
+            Some("configure ClientBuilder::app_secret: generating system-user tokens requires appsecret_proof"),
+        ));
+
+        for account in &self.ad_accounts {
+            let kind = CheckKind::CustomAudienceTerms {
+                ad_account: account.clone(),
+            };
+            if let Err(err) = account.validate() {
+                checks.push(unknown(kind, &err, "pass act_<digits>"));
+                continue;
+            }
+            let node: Result<serde_json::Value, Error> = client
+                .get(account.as_str(), &[("fields", "tos_accepted")])
+                .await;
+            match node {
+                Ok(node) => match node.get("tos_accepted").map(|t| t.get("custom_audience_tos")) {
+                    None => checks.push(check(kind, CheckStatus::Unknown, "tos_accepted was not returned", Some("check in Ads Manager"))),
+                    Some(Some(v)) if crate::models::truthy(v) => checks.push(check(kind, CheckStatus::Pass, "accepted", None)),
+                    Some(_) => checks.push(check(
+                        kind,
+                        CheckStatus::Fail,
+                        "not accepted",
+                        Some("a person must accept the Custom Audience terms for this ad account before a system user can use customer-file audiences"),
+                    )),
+                },
+                Err(err) => checks.push(unknown(kind, &err, "the caller must have access to the ad account")),
+            }
+        }
+        PreflightReport { business, checks }
+    }
+}
+
+fn scope_list(info: &TokenInfo) -> String {
+    let scopes: Vec<&str> = info.scopes.iter().map(Permission::as_str).collect();
+    if scopes.is_empty() {
+        "none".into()
+    } else {
+        scopes.join(", ")
+    }
+}
