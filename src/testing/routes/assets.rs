@@ -1,10 +1,10 @@
 //! `assigned_users` on assets, and a system user's `assigned_*` lists.
 
-use serde_json::{Map, Value, json};
+use serde_json::json;
 
 use super::business::asset_node;
 use super::{
-    Ctx, Reply, error, invalid, ok, page, parse_list, permission_denied, select, unknown_path,
+    Ctx, Reply, error, invalid, list, obj, ok, page, parse_list, permission_denied, unknown_path,
 };
 use crate::testing::state::{Kind, Principal, State};
 
@@ -39,31 +39,27 @@ pub(super) fn asset_edge(state: &mut State, ctx: &Ctx<'_>, asset_id: &str, edge:
                 ));
             }
             let users = state.assignments.get(asset_id).cloned().unwrap_or_default();
-            let mut items = Vec::new();
-            for (user, tasks) in users {
-                let (name, user_type) = match state.system_users.get(&user) {
-                    Some(su) => (su.name.clone(), "SYSTEM_USER"),
-                    None => (format!("User {user}"), "BUSINESS_USER"),
-                };
-                let node: Map<String, Value> = match json!({
-                    "id": user, "name": name, "user_type": user_type, "business": {"id": asset.business},
-                    "tasks": tasks, "permitted_tasks": asset.kind.tasks(),
-                }) {
-                    Value::Object(m) => m,
-                    _ => Map::new(),
-                };
-                match select(
-                    node,
-                    ctx.inc,
-                    ASSIGNED_USER_FIELDS,
-                    &["id", "name", "tasks"],
-                    "AssignedUser",
-                ) {
-                    Ok(v) => items.push(v),
-                    Err(e) => return e,
-                }
-            }
-            page(state, ctx.inc, items)
+            let nodes = users
+                .into_iter()
+                .map(|(user, tasks)| {
+                    let (name, user_type) = match state.system_users.get(&user) {
+                        Some(su) => (su.name.clone(), "SYSTEM_USER"),
+                        None => (format!("User {user}"), "BUSINESS_USER"),
+                    };
+                    obj(json!({
+                        "id": user, "name": name, "user_type": user_type, "business": {"id": asset.business},
+                        "tasks": tasks, "permitted_tasks": asset.kind.tasks(),
+                    }))
+                })
+                .collect();
+            list(
+                state,
+                ctx.inc,
+                nodes,
+                ASSIGNED_USER_FIELDS,
+                &["id", "name", "tasks"],
+                "AssignedUser",
+            )
         }
         "POST" => {
             let Some(user) = ctx.inc.param("user") else {
@@ -158,29 +154,18 @@ pub(super) fn system_user_assigned(
             .get(su)
             .map(|s| s.installed_apps.clone())
             .unwrap_or_default();
-        let mut items = Vec::new();
-        for app in installed {
-            let name = state
-                .apps
-                .get(&app)
-                .map(|a| a.name.clone())
-                .unwrap_or_default();
-            let node = match json!({"id": app, "name": name}) {
-                Value::Object(m) => m,
-                _ => Map::new(),
-            };
-            match select(
-                node,
-                ctx.inc,
-                &["id", "name"],
-                &["id", "name"],
-                "Application",
-            ) {
-                Ok(v) => items.push(v),
-                Err(e) => return Some(e),
-            }
-        }
-        return Some(page(state, ctx.inc, items));
+        let nodes = installed
+            .iter()
+            .map(|app| obj(json!({"id": app, "name": state.apps.get(app).map(|a| a.name.clone()).unwrap_or_default()})))
+            .collect();
+        return Some(list(
+            state,
+            ctx.inc,
+            nodes,
+            &["id", "name"],
+            &["id", "name"],
+            "Application",
+        ));
     }
     let kind = assigned_kind(edge)?;
     if ctx.inc.method != "GET" {
@@ -199,19 +184,24 @@ pub(super) fn system_user_assigned(
     }
     let mut allowed = kind.fields().to_vec();
     allowed.extend(["tasks", "permitted_tasks"]);
-    let mut items = Vec::new();
-    for (asset_id, users) in &state.assignments {
-        let Some(tasks) = users.get(su) else { continue };
-        let Some(asset) = state.assets.get(asset_id).filter(|a| a.kind == kind) else {
-            continue;
-        };
-        let mut node = asset_node(asset_id, asset);
-        node.insert("tasks".into(), json!(tasks));
-        node.insert("permitted_tasks".into(), json!(kind.tasks()));
-        match select(node, ctx.inc, &allowed, &["id", "tasks"], kind.node_type()) {
-            Ok(v) => items.push(v),
-            Err(e) => return Some(e),
-        }
-    }
-    Some(page(state, ctx.inc, items))
+    let nodes = state
+        .assignments
+        .iter()
+        .filter_map(|(asset_id, users)| {
+            let tasks = users.get(su)?;
+            let asset = state.assets.get(asset_id).filter(|a| a.kind == kind)?;
+            let mut node = asset_node(asset_id, asset);
+            node.insert("tasks".into(), json!(tasks));
+            node.insert("permitted_tasks".into(), json!(kind.tasks()));
+            Some(node)
+        })
+        .collect();
+    Some(list(
+        state,
+        ctx.inc,
+        nodes,
+        &allowed,
+        &["id", "tasks"],
+        kind.node_type(),
+    ))
 }

@@ -3,7 +3,8 @@
 use serde_json::{Map, Value, json};
 
 use super::{
-    Ctx, Reply, error, invalid, no_such_object, ok, page, permission_denied, select, unknown_path,
+    Ctx, Reply, error, invalid, list, no_such_object, obj, ok, permission_denied, select,
+    unknown_path,
 };
 use crate::config::SystemUserKind;
 use crate::testing::state::{self, Asset, Business, Kind, Principal, State, SystemUser};
@@ -81,13 +82,6 @@ const ROLES: &[&str] = &[
     "PARTNER_CENTER_OPERATIONS",
 ];
 
-fn obj(v: Value) -> Map<String, Value> {
-    match v {
-        Value::Object(m) => m,
-        _ => Map::new(),
-    }
-}
-
 fn business_node(id: &str, b: &Business) -> Map<String, Value> {
     obj(json!({
         "id": id, "name": b.name, "vertical": b.vertical, "verification_status": b.verification_status,
@@ -133,23 +127,19 @@ pub(super) fn user_businesses(state: &mut State, ctx: &Ctx<'_>, user: &str) -> R
     }
     match ctx.inc.method.as_str() {
         "GET" => {
-            let mut items = Vec::new();
-            for id in state.admin_businesses(&ctx.principal) {
-                let Some(b) = state.businesses.get(&id) else {
-                    continue;
-                };
-                match select(
-                    business_node(&id, b),
-                    ctx.inc,
-                    BUSINESS_FIELDS,
-                    &["id", "name"],
-                    "Business",
-                ) {
-                    Ok(v) => items.push(v),
-                    Err(e) => return e,
-                }
-            }
-            page(state, ctx.inc, items)
+            let nodes = state
+                .admin_businesses(&ctx.principal)
+                .iter()
+                .filter_map(|id| state.businesses.get(id).map(|b| business_node(id, b)))
+                .collect();
+            list(
+                state,
+                ctx.inc,
+                nodes,
+                BUSINESS_FIELDS,
+                &["id", "name"],
+                "Business",
+            )
         }
         "POST" => create_business(state, ctx),
         _ => unknown_path(&ctx.inc.path),
@@ -263,6 +253,12 @@ pub(crate) fn asset_node(id: &str, asset: &Asset) -> Map<String, Value> {
     })
 }
 
+fn app_nodes(state: &State, ids: &[String]) -> Vec<Map<String, Value>> {
+    ids.iter()
+        .map(|id| obj(json!({"id": id, "name": state.apps.get(id).map(|a| a.name.clone()).unwrap_or_default()})))
+        .collect()
+}
+
 fn owned_kind(edge: &str) -> Option<Kind> {
     Some(match edge {
         "owned_ad_accounts" => Kind::AdAccount,
@@ -297,25 +293,14 @@ pub(super) fn edge(state: &mut State, ctx: &Ctx<'_>, biz: &str, edge: &str) -> R
                 .get(biz)
                 .map(|b| b.apps.clone())
                 .unwrap_or_default();
-            let mut items = Vec::new();
-            for id in ids {
-                let name = state
-                    .apps
-                    .get(&id)
-                    .map(|a| a.name.clone())
-                    .unwrap_or_default();
-                match select(
-                    obj(json!({"id": id, "name": name})),
-                    ctx.inc,
-                    &["id", "name"],
-                    &["id", "name"],
-                    "Application",
-                ) {
-                    Ok(v) => items.push(v),
-                    Err(e) => return e,
-                }
-            }
-            page(state, ctx.inc, items)
+            list(
+                state,
+                ctx.inc,
+                app_nodes(state, &ids),
+                &["id", "name"],
+                &["id", "name"],
+                "Application",
+            )
         }
         ("GET", e) if owned_kind(e).is_some() => {
             let kind = owned_kind(e).unwrap_or(Kind::Page);
@@ -324,23 +309,24 @@ pub(super) fn edge(state: &mut State, ctx: &Ctx<'_>, biz: &str, edge: &str) -> R
                 .get(biz)
                 .map(|b| b.assets.clone())
                 .unwrap_or_default();
-            let mut items = Vec::new();
-            for id in ids {
-                let Some(asset) = state.assets.get(&id).filter(|a| a.kind == kind) else {
-                    continue;
-                };
-                match select(
-                    asset_node(&id, asset),
-                    ctx.inc,
-                    kind.fields(),
-                    &["id", "name"],
-                    kind.node_type(),
-                ) {
-                    Ok(v) => items.push(v),
-                    Err(e) => return e,
-                }
-            }
-            page(state, ctx.inc, items)
+            let nodes = ids
+                .iter()
+                .filter_map(|id| {
+                    state
+                        .assets
+                        .get(id)
+                        .filter(|a| a.kind == kind)
+                        .map(|a| asset_node(id, a))
+                })
+                .collect();
+            list(
+                state,
+                ctx.inc,
+                nodes,
+                kind.fields(),
+                &["id", "name"],
+                kind.node_type(),
+            )
         }
         ("POST", "owned_ad_accounts") => {
             let Some(raw) = ctx.inc.param("adaccount_id") else {
@@ -382,32 +368,31 @@ pub(super) fn edge(state: &mut State, ctx: &Ctx<'_>, biz: &str, edge: &str) -> R
                 .get(biz)
                 .map(|b| b.admins.clone())
                 .unwrap_or_default();
-            let mut items = Vec::new();
-            for (i, user) in admins.iter().enumerate() {
-                let node = obj(
-                    json!({"id": format!("5{user}"), "name": format!("Admin {}", i + 1), "role": "ADMIN",
-                    "email": format!("admin{}@example.com", i + 1)}),
-                );
-                match select(
-                    node,
-                    ctx.inc,
-                    &[
-                        "id",
-                        "name",
-                        "role",
-                        "email",
-                        "business",
-                        "first_name",
-                        "last_name",
-                    ],
-                    &["id", "name"],
-                    "BusinessUser",
-                ) {
-                    Ok(v) => items.push(v),
-                    Err(e) => return e,
-                }
-            }
-            page(state, ctx.inc, items)
+            let nodes = admins
+                .iter()
+                .enumerate()
+                .map(|(i, user)| {
+                    obj(json!({"id": format!("5{user}"), "name": format!("Admin {}", i + 1), "role": "ADMIN",
+                        "email": format!("admin{}@example.com", i + 1)}))
+                })
+                .collect();
+            let allowed = [
+                "id",
+                "name",
+                "role",
+                "email",
+                "business",
+                "first_name",
+                "last_name",
+            ];
+            list(
+                state,
+                ctx.inc,
+                nodes,
+                &allowed,
+                &["id", "name"],
+                "BusinessUser",
+            )
         }
         ("GET", "client_apps") => {
             let ids = state
@@ -415,25 +400,14 @@ pub(super) fn edge(state: &mut State, ctx: &Ctx<'_>, biz: &str, edge: &str) -> R
                 .get(biz)
                 .map(|b| b.shared_apps.clone())
                 .unwrap_or_default();
-            let mut items = Vec::new();
-            for id in ids {
-                let name = state
-                    .apps
-                    .get(&id)
-                    .map(|a| a.name.clone())
-                    .unwrap_or_default();
-                match select(
-                    obj(json!({"id": id, "name": name})),
-                    ctx.inc,
-                    &["id", "name"],
-                    &["id", "name"],
-                    "Application",
-                ) {
-                    Ok(v) => items.push(v),
-                    Err(e) => return e,
-                }
-            }
-            page(state, ctx.inc, items)
+            list(
+                state,
+                ctx.inc,
+                app_nodes(state, &ids),
+                &["id", "name"],
+                &["id", "name"],
+                "Application",
+            )
         }
         ("GET", "system_users") => {
             let ids = state
@@ -441,28 +415,23 @@ pub(super) fn edge(state: &mut State, ctx: &Ctx<'_>, biz: &str, edge: &str) -> R
                 .get(biz)
                 .map(|b| b.system_users.clone())
                 .unwrap_or_default();
-            let mut items = Vec::new();
-            for id in ids {
-                let Some(su) = state.system_users.get(&id) else {
-                    continue;
-                };
-                let node = obj(
-                    json!({"id": id, "name": su.name, "role": su.role, "created_time": su.created_time}),
-                );
-                let mut allowed = SYSTEM_USER_FIELDS.to_vec();
-                allowed.push("role");
-                match select(
-                    node,
-                    ctx.inc,
-                    &allowed,
-                    &["id", "name", "role"],
-                    "SystemUser",
-                ) {
-                    Ok(v) => items.push(v),
-                    Err(e) => return e,
-                }
-            }
-            page(state, ctx.inc, items)
+            let nodes = ids
+                .iter()
+                .filter_map(|id| {
+                    let su = state.system_users.get(id)?;
+                    Some(obj(json!({"id": id, "name": su.name, "role": su.role, "created_time": su.created_time})))
+                })
+                .collect();
+            let mut allowed = SYSTEM_USER_FIELDS.to_vec();
+            allowed.push("role");
+            list(
+                state,
+                ctx.inc,
+                nodes,
+                &allowed,
+                &["id", "name", "role"],
+                "SystemUser",
+            )
         }
         ("POST", "system_users") => create_or_rename(state, ctx, biz),
         ("POST", "system_user_access_tokens") => super::tokens::business_token(state, ctx, biz),

@@ -191,6 +191,33 @@ pub(crate) fn select(
     Ok(Value::Object(out))
 }
 
+/// A JSON object as a map (an empty map for anything else).
+pub(crate) fn obj(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+/// Selects the requested `fields` on each node and answers one page of them.
+pub(crate) fn list(
+    state: &State,
+    inc: &Incoming,
+    nodes: Vec<Map<String, Value>>,
+    allowed: &[&str],
+    default: &[&str],
+    node_type: &str,
+) -> Reply {
+    let mut items = Vec::with_capacity(nodes.len());
+    for node in nodes {
+        match select(node, inc, allowed, default, node_type) {
+            Ok(v) => items.push(v),
+            Err(e) => return e,
+        }
+    }
+    page(state, inc, items)
+}
+
 const CURSOR_PREFIX: &str = "QVFI";
 
 /// One page of a list, with cursors and a `next` URL when more remain.
