@@ -287,11 +287,18 @@ pub(super) fn edge(state: &mut State, ctx: &Ctx<'_>, biz: &str, edge: &str) -> R
     }
     let method = ctx.inc.method.as_str();
     match (method, edge) {
-        ("GET", "owned_apps") => {
+        ("GET", "owned_apps" | "client_apps") => {
+            // Owned apps, or (client_apps) partners' apps shared with this business.
             let ids = state
                 .businesses
                 .get(biz)
-                .map(|b| b.apps.clone())
+                .map(|b| {
+                    if edge == "owned_apps" {
+                        b.apps.clone()
+                    } else {
+                        b.shared_apps.clone()
+                    }
+                })
                 .unwrap_or_default();
             list(
                 state,
@@ -392,21 +399,6 @@ pub(super) fn edge(state: &mut State, ctx: &Ctx<'_>, biz: &str, edge: &str) -> R
                 &allowed,
                 &["id", "name"],
                 "BusinessUser",
-            )
-        }
-        ("GET", "client_apps") => {
-            let ids = state
-                .businesses
-                .get(biz)
-                .map(|b| b.shared_apps.clone())
-                .unwrap_or_default();
-            list(
-                state,
-                ctx.inc,
-                app_nodes(state, &ids),
-                &["id", "name"],
-                &["id", "name"],
-                "Application",
             )
         }
         ("GET", "system_users") => {
