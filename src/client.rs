@@ -86,6 +86,9 @@ impl QuotaPolicy {
 pub struct Client {
     pub(crate) shared: Arc<Shared>,
     pub(crate) token: Arc<SecretString>,
+    /// The classic `appsecret_proof` of this token, computed on first use: it depends only on
+    /// the token and the app secret, and an HMAC per request is measurable.
+    pub(crate) classic_proof: Arc<std::sync::OnceLock<SecretString>>,
 }
 
 pub(crate) struct Shared {
@@ -190,6 +193,7 @@ impl Client {
         Client {
             shared: Arc::clone(&self.shared),
             token: Arc::new(token.into()),
+            classic_proof: Arc::default(),
         }
     }
 
@@ -503,6 +507,7 @@ impl ClientBuilder {
                 create_locks: Mutex::new(HashMap::new()),
             }),
             token: Arc::new(token),
+            classic_proof: Arc::default(),
         })
     }
 }

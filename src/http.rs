@@ -479,7 +479,12 @@ impl Client {
     fn proof(&self) -> Option<(SecretString, Option<u64>)> {
         let secret = self.shared.app_secret.as_ref()?;
         Some(match self.shared.proof_mode {
-            ProofMode::Classic => (crate::auth::appsecret_proof(secret, &self.token), None),
+            ProofMode::Classic => {
+                let proof = self
+                    .classic_proof
+                    .get_or_init(|| crate::auth::appsecret_proof(secret, &self.token));
+                (proof.clone(), None)
+            }
             ProofMode::TimeStamped => {
                 let now = SystemTime::now()
                     .duration_since(UNIX_EPOCH)
@@ -530,7 +535,7 @@ fn decode<T: DeserializeOwned>(
     }
 
     // The envelope can come with any status, 200 included; only look when the key is there.
-    if contains(trimmed, b"\"error\"")
+    if memchr::memmem::find(trimmed, b"\"error\"").is_some()
         && let Ok(ErrorProbe { error: Some(raw) }) = serde_json::from_slice::<ErrorProbe>(trimmed)
     {
         let mut graph = match raw {
@@ -586,6 +591,10 @@ fn decode<T: DeserializeOwned>(
         return Err(unexpected("a body that is not JSON".into()));
     }
 
+    // The fast path; path tracking only runs again when decoding failed, for the message.
+    if let Ok(value) = serde_json::from_slice::<T>(trimmed) {
+        return Ok(value);
+    }
     let mut de = serde_json::Deserializer::from_slice(trimmed);
     let decoded = serde_path_to_error::deserialize::<_, T>(&mut de)
         .map_err(|err| (err.path().to_string(), err.into_inner()))
@@ -621,10 +630,6 @@ fn decode<T: DeserializeOwned>(
             source,
         }
     })
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 #[cfg(test)]

@@ -1,0 +1,101 @@
+//! Per-call cost in CPU instructions, which do not depend on how busy the machine is: reading a
+//! system user through the crate versus a bare reqwest GET of the same URL, counted by
+//! callgrind (valgrind) in child processes of this binary.
+//!
+//! Run: `cargo bench --bench instructions` (needs `valgrind`; about a minute). Each side runs
+//! 100 and 600 calls; the difference divided by 500 is the cost of one call, setup excluded.
+//! The local server's work is in both counts alike.
+
+use std::process::Command;
+
+use meta_business::{Client, RetryPolicy};
+use serde_json::json;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const SU: &str = "100000008899900";
+
+async fn child(mode: &str, n: usize) {
+    let server = MockServer::builder()
+        .disable_request_recording()
+        .start()
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v26.0/{SU}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": SU, "name": "ads-reporting-server", "created_time": "2026-11-22T06:08:00+0000",
+            "finance_permission": "Analyst", "ip_permission": "Reviewer"
+        })))
+        .mount(&server)
+        .await;
+    let client = Client::builder()
+        .access_token("EAAB-bench-token-0123456789")
+        .app_secret("bench-app-secret-0123")
+        .base_url(server.uri())
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .expect("client");
+    let raw = reqwest::Client::new();
+    let url = format!(
+        "{}/v26.0/{SU}?fields=id%2Cname%2Ccreated_time%2Cfinance_permission%2Cip_permission&appsecret_proof=00",
+        server.uri()
+    );
+    for _ in 0..n {
+        if mode == "sdk" {
+            std::hint::black_box(client.system_user(SU).get().send().await.expect("get"));
+        } else {
+            let resp = raw
+                .get(&url)
+                .bearer_auth("EAAB-bench-token-0123456789")
+                .send()
+                .await
+                .expect("send");
+            std::hint::black_box(resp.bytes().await.expect("body"));
+        }
+    }
+}
+
+fn instructions(mode: &str, n: usize) -> Option<u64> {
+    let out = Command::new("valgrind")
+        .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
+        .arg(std::env::current_exe().ok()?)
+        .args(["--child", mode, &n.to_string()])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stderr);
+    text.lines()
+        .find_map(|l| l.split("Collected : ").nth(1))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(pos) = args.iter().position(|a| a == "--child") {
+        let n = args[pos + 2].parse().expect("count");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(child(&args[pos + 1], n));
+        return;
+    }
+    if !args.iter().any(|a| a == "--bench") {
+        println!("instructions: run with `cargo bench --bench instructions`");
+        return;
+    }
+    let per_call = |mode: &str| -> Option<f64> {
+        let (small, large) = (instructions(mode, 100)?, instructions(mode, 600)?);
+        Some(large.saturating_sub(small) as f64 / 500.0)
+    };
+    match (per_call("bare"), per_call("sdk")) {
+        (Some(bare), Some(sdk)) => {
+            println!("instructions/bare_reqwest_get     {bare:>10.0} per call");
+            println!("instructions/sdk_get_system_user  {sdk:>10.0} per call");
+            println!(
+                "ratio sdk / bare: {:.2}x (user-space instructions; syscalls and waiting, the same for both, are not counted)",
+                sdk / bare
+            );
+        }
+        _ => println!("instructions: valgrind is not available (apt-get install valgrind)"),
+    }
+}
