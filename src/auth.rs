@@ -1,7 +1,8 @@
 //! `appsecret_proof`: the HMAC that proves a call comes from a holder of the app secret.
 //!
-//! The proof is computed per request from the token that request carries, so it stays correct
-//! across pagination, batches and [`Client::with_token`](crate::Client::with_token).
+//! The proof is derived from the token each request carries (the classic form once per token,
+//! the time-stamped form afresh each time), so it stays correct across pagination, retries,
+//! batches and [`Client::with_token`](crate::Client::with_token).
 
 use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretString};

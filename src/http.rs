@@ -1,8 +1,8 @@
 //! The one private send path: URL, auth, proof, timeouts, decoding and error mapping.
 //!
 //! Every request of the crate goes through [`Client::execute`]. The token travels only in
-//! `Authorization: Bearer`; `appsecret_proof` is computed here, per request, from the token
-//! that request carries; and every error built here is scrubbed of the token, the app secret
+//! `Authorization: Bearer`; `appsecret_proof` is attached here to every request, derived from the
+//! token that request carries (the classic form cached per token, the time-stamped one fresh); and every error built here is scrubbed of the token, the app secret
 //! and the proof.
 
 use std::borrow::Cow;

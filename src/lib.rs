@@ -50,7 +50,7 @@
 //! - **Bad input never reaches the network.** Ids, names and enum escapes are checked first and
 //!   fail with [`Error::InvalidInput`] naming the field.
 //! - **Secrets stay secret.** The token travels only in `Authorization: Bearer`;
-//!   `appsecret_proof` is computed per request; no `Debug`, `Display`, error or log line holds
+//!   `appsecret_proof` goes with every request, derived from that request's own token; no `Debug`, `Display`, error or log line holds
 //!   the token, the app secret or the proof.
 //! - **Lists are paged safely.** Every list is a [`ListRequest`]: one [`Page`], a bounded
 //!   collect, or a stream, rebuilt from the `after` cursor (never from `paging.next`).
