@@ -7,21 +7,19 @@
 //! ```
 //!
 //! Reads the `META_*` variables: `META_ACCESS_TOKEN` (unset → the embedded emulator's demo
-//! business), `META_BUSINESS_ID`, `META_APP_SECRET`, `META_GRAPH_URL`, `META_API_VERSION`,
+//! business), `META_BUSINESS_ID` (required with a token), `META_APP_SECRET`, `META_GRAPH_URL`, `META_API_VERSION`,
 //! `META_ACCESS_TIER` (`limited` or `full`).
 
 use std::process::ExitCode;
 
 use clap::Parser;
-use meta_business::testing::GraphEmulator;
-use meta_business::{Client, SystemUserRole};
+use meta_business::SystemUserRole;
+
+mod common;
 
 #[derive(Parser)]
 #[command(about = "List a business's system users and its quota; optionally create one")]
 struct Args {
-    /// The business to act on (required with META_ACCESS_TOKEN).
-    #[arg(long, env = "META_BUSINESS_ID")]
-    business: Option<String>,
     /// Create a system user with this (descriptive) name.
     #[arg(long)]
     create: Option<String>,
@@ -42,25 +40,10 @@ async fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> Result<(), String> {
-    let (client, business, _emulator) = if std::env::var_os("META_ACCESS_TOKEN").is_none() {
-        let (emulator, demo) = GraphEmulator::demo().await;
-        let client = emulator
-            .client(demo.admin_token)
-            .map_err(|e| e.to_string())?;
-        println!("(embedded Graph emulator; set META_ACCESS_TOKEN for the real API)");
-        (client, demo.business_id.to_owned(), Some(emulator))
-    } else {
-        let client = Client::builder()
-            .from_env()
-            .and_then(|b| b.build())
-            .map_err(|e| e.to_string())?;
-        let business = args
-            .business
-            .clone()
-            .ok_or("META_BUSINESS_ID (or --business) is required")?;
-        (client, business, None)
-    };
-    let business = client.business(business.as_str());
+    let target = common::target().await?;
+    eprintln!("target: {}", target.description);
+    let client = target.client.clone();
+    let business = client.business(target.business.clone());
 
     if let Some(name) = args.create {
         let role = if args.admin {
