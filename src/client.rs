@@ -13,11 +13,13 @@ use crate::api::business::BusinessHandler;
 use crate::api::businesses::BusinessesHandler;
 use crate::api::system_users::SystemUserHandler;
 use crate::config::{
-    AccessTier, ApiVersion, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, ProofMode, SystemUserQuota,
+    AccessTier, ApiVersion, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_EMPTY_PAGES, DEFAULT_MAX_PAGES,
+    DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, ProofMode, SystemUserQuota,
 };
 use crate::error::{Error, Result};
 use crate::http::Request;
 use crate::ids::{BusinessId, SystemUserId};
+use crate::lock::{CreateGuard, CreateLock, InProcessLock};
 use crate::retry::RetryPolicy;
 use crate::usage::Usage;
 
@@ -104,7 +106,16 @@ pub(crate) struct Shared {
     pub(crate) usage: Mutex<UsageSeen>,
     /// HTTP requests sent (each attempt counts), for measuring bulk work.
     pub(crate) requests: std::sync::atomic::AtomicU64,
-    create_locks: Mutex<HashMap<BusinessId, Arc<tokio::sync::Mutex<()>>>>,
+    pub(crate) create_lock: Arc<dyn CreateLock>,
+    pub(crate) limits: Limits,
+}
+
+/// Bounds on what one response or one list may cost.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    pub(crate) max_response_bytes: usize,
+    pub(crate) max_pages: u32,
+    pub(crate) max_empty_pages: u32,
 }
 
 /// The latest usage the client has seen, overall and per business object.
@@ -155,6 +166,11 @@ pub struct Pacing {
 impl Pacing {
     /// Paces above `threshold` percent (clamped to 1–99), waiting at most 60 s by default.
     pub fn new(threshold: f64) -> Self {
+        let threshold = if threshold.is_finite() {
+            threshold
+        } else {
+            80.0
+        };
         Pacing {
             threshold: threshold.clamp(1.0, 99.0),
             max_wait: Duration::from_secs(60),
@@ -168,12 +184,17 @@ impl Pacing {
     }
 
     pub(crate) fn wait_for(&self, seen: SeenUsage) -> Duration {
-        if seen.pct < self.threshold {
+        // A reading that is not a number says nothing: no wait (and no NaN in the arithmetic).
+        if !seen.pct.is_finite() || seen.pct < self.threshold {
             return Duration::ZERO;
         }
         let wanted = if seen.regain.is_zero() {
             let share = ((seen.pct - self.threshold) / (100.0 - self.threshold)).clamp(0.0, 1.0);
-            self.max_wait.mul_f64(share)
+            if share.is_finite() {
+                self.max_wait.mul_f64(share)
+            } else {
+                self.max_wait
+            }
         } else {
             seen.regain
         };
@@ -292,11 +313,9 @@ impl Client {
         self.execute(req).await
     }
 
-    /// The lock that serializes system-user creation for one business within this client
-    /// and its clones.
-    pub(crate) fn create_lock(&self, business: &BusinessId) -> Arc<tokio::sync::Mutex<()>> {
-        let mut locks = lock(&self.shared.create_locks);
-        Arc::clone(locks.entry(business.clone()).or_default())
+    /// Takes the lock that serializes system-user creation for one business.
+    pub(crate) async fn lock_creates(&self, business: &BusinessId) -> Result<CreateGuard> {
+        self.shared.create_lock.acquire(business).await
     }
 }
 
@@ -336,6 +355,10 @@ pub struct ClientBuilder {
     retry: Option<RetryPolicy>,
     pacing: Option<Pacing>,
     http_client: Option<reqwest::Client>,
+    create_lock: Option<Arc<dyn CreateLock>>,
+    max_response_bytes: Option<usize>,
+    max_pages: Option<u32>,
+    max_empty_pages: Option<u32>,
 }
 
 impl ClientBuilder {
@@ -418,8 +441,41 @@ impl ClientBuilder {
         self
     }
 
+    /// How system-user creates are serialized per business (default: [`InProcessLock`], which
+    /// covers this client and its clones only). Give one shared by every process that creates
+    /// system users in the same businesses, or the quota check can be overrun.
+    pub fn create_lock(mut self, lock: impl CreateLock) -> Self {
+        self.create_lock = Some(Arc::new(lock));
+        self
+    }
+
+    /// The largest response body read, in bytes (default [`DEFAULT_MAX_RESPONSE_BYTES`]); a
+    /// larger one fails with [`Error::ResponseTooLarge`] without being read further.
+    pub fn max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = Some(bytes);
+        self
+    }
+
+    /// The most pages one list call reads (default [`DEFAULT_MAX_PAGES`]); past it the list
+    /// fails with [`Error::Pagination`]. [`ListRequest::max_pages`](crate::ListRequest::max_pages)
+    /// overrides it per call.
+    pub fn max_pages(mut self, pages: u32) -> Self {
+        self.max_pages = Some(pages);
+        self
+    }
+
+    /// How many empty pages in a row that still offer a next cursor a list accepts before it
+    /// stops with [`Error::Pagination`] (default [`DEFAULT_MAX_EMPTY_PAGES`]).
+    pub fn max_empty_pages(mut self, pages: u32) -> Self {
+        self.max_empty_pages = Some(pages);
+        self
+    }
+
     /// A preconfigured `reqwest::Client` (proxies, custom TLS). Its own timeouts and pool
-    /// apply; the client still sets `User-Agent` and the per-request timeout.
+    /// apply; the client still sets `User-Agent` and the per-request timeout. Build it with
+    /// `redirect(reqwest::redirect::Policy::none())` and `referer(false)` as this crate's own
+    /// client is: a client that follows redirects sends the request's parameters (the proof,
+    /// credential parameters) wherever a server points it.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
         self
@@ -488,6 +544,10 @@ impl ClientBuilder {
                 .user_agent(USER_AGENT)
                 .connect_timeout(connect_timeout)
                 .timeout(timeout)
+                // A redirect would carry the query (proof, credential parameters) and the form
+                // body to another host: a 3xx is an error instead.
+                .redirect(reqwest::redirect::Policy::none())
+                .referer(false)
                 .build()
                 .map_err(|e| Error::Setup(e.without_url()))?,
         };
@@ -504,7 +564,16 @@ impl ClientBuilder {
                 pacing: self.pacing,
                 usage: Mutex::new(UsageSeen::default()),
                 requests: std::sync::atomic::AtomicU64::new(0),
-                create_locks: Mutex::new(HashMap::new()),
+                create_lock: self
+                    .create_lock
+                    .unwrap_or_else(|| Arc::new(InProcessLock::default())),
+                limits: Limits {
+                    max_response_bytes: self
+                        .max_response_bytes
+                        .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
+                    max_pages: self.max_pages.unwrap_or(DEFAULT_MAX_PAGES),
+                    max_empty_pages: self.max_empty_pages.unwrap_or(DEFAULT_MAX_EMPTY_PAGES),
+                },
             }),
             token: Arc::new(token),
             classic_proof: Arc::default(),

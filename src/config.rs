@@ -224,6 +224,14 @@ pub enum ProofMode {
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default timeout for establishing a connection.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default cap on one response body: a larger one fails with
+/// [`Error::ResponseTooLarge`](crate::Error::ResponseTooLarge) and the rest is not read.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
+/// Default cap on the pages one list call reads (a million items at 25 per page fit).
+pub const DEFAULT_MAX_PAGES: u32 = 100_000;
+/// Default run of empty pages that still offer a next cursor after which a list stops with
+/// [`Error::Pagination`](crate::Error::Pagination).
+pub const DEFAULT_MAX_EMPTY_PAGES: u32 = 10;
 
 #[cfg(test)]
 mod tests {

@@ -149,6 +149,55 @@ pub enum Error {
     #[error("could not set up the HTTP client: {0}")]
     Setup(#[source] reqwest::Error),
 
+    /// The server answered with a redirect. The client never follows one: the request's
+    /// parameters (`appsecret_proof`, credential parameters) would go to wherever it points.
+    #[error(
+        "the server answered {method} {path} with a redirect (HTTP {status}){}; redirects are not followed",
+        target_host.as_deref().map(|h| format!(" to host {h}")).unwrap_or_default()
+    )]
+    Redirect {
+        /// HTTP method.
+        method: Method,
+        /// Request path without the query.
+        path: String,
+        /// The 3xx status.
+        status: u16,
+        /// The host of the `Location` header, when it names one (never its path or query).
+        target_host: Option<String>,
+    },
+
+    /// The response body was larger than the client's cap
+    /// ([`ClientBuilder::max_response_bytes`](crate::ClientBuilder::max_response_bytes)); the
+    /// rest was not read.
+    #[error(
+        "the response to {method} {path} (HTTP {status}) is larger than the {limit}-byte cap; the rest was not read"
+    )]
+    ResponseTooLarge {
+        /// HTTP method.
+        method: Method,
+        /// Request path without the query.
+        path: String,
+        /// HTTP status.
+        status: u16,
+        /// The cap, in bytes.
+        limit: usize,
+    },
+
+    /// A write was sent and failed in a way that leaves its outcome unknown, and reading the
+    /// state back to find out failed too. Check before trying again: it may have happened.
+    #[error(
+        "{operation}: the outcome is unknown ({source}); re-reading to find out failed: {reread}"
+    )]
+    OutcomeUnknown {
+        /// What was attempted, e.g. `creating system user "reporting"`.
+        operation: String,
+        /// The error of the write.
+        #[source]
+        source: Box<Error>,
+        /// The error of the read that should have settled it.
+        reread: Box<Error>,
+    },
+
     /// A bounded collect found more items than its bound.
     #[error("{path} has more than {max} items; raise the bound or read it page by page")]
     TooManyItems {
@@ -189,6 +238,9 @@ impl Error {
             Error::Api(api) => Some(api.status),
             Error::Decode { status, .. } => Some(*status),
             Error::UnexpectedResponse(r) => Some(r.status),
+            Error::Redirect { status, .. } | Error::ResponseTooLarge { status, .. } => {
+                Some(*status)
+            }
             Error::Transport { source, .. } => source.status().map(|s| s.as_u16()),
             _ => None,
         }
@@ -243,6 +295,25 @@ impl Error {
     /// A typed diagnosis of a known failure, with its remedy.
     pub fn hint(&self) -> Option<ErrorHint> {
         self.api_error().and_then(ApiError::hint)
+    }
+
+    /// Whether a write that failed this way may still have happened on the server: the request
+    /// was sent and no definite refusal came back (a timeout or reset after sending, a 5xx or
+    /// transient Graph error, a success status whose body does not decode, a non-Graph answer).
+    /// A connection that never opened, bad input and a Graph error such as a permission
+    /// refusal are definite.
+    pub fn outcome_unknown(&self) -> bool {
+        match self {
+            Error::Transport { source, .. } => !source.is_connect(),
+            Error::Api(api) => api.is_transient() || api.status >= 500,
+            Error::Decode { .. }
+            | Error::UnexpectedResponse(_)
+            | Error::Redirect { .. }
+            | Error::ResponseTooLarge { .. }
+            | Error::OutcomeUnknown { .. } => true,
+            Error::BatchFailed { .. } => true,
+            _ => false,
+        }
     }
 
     /// Whether the request timed out.
@@ -481,6 +552,20 @@ pub struct GraphError {
     /// a JSON string.
     #[serde(default, deserialize_with = "error_data")]
     pub error_data: Option<serde_json::Value>,
+}
+
+impl GraphError {
+    /// Removes the request's secrets from every string the server sent.
+    pub(crate) fn scrub(&mut self, scrub: &crate::redact::Scrubber<'_>) {
+        scrub.string(&mut self.message);
+        scrub.opt(&mut self.error_type);
+        scrub.opt(&mut self.error_user_title);
+        scrub.opt(&mut self.error_user_msg);
+        scrub.opt(&mut self.fbtrace_id);
+        if let Some(data) = self.error_data.as_mut() {
+            scrub.value(data);
+        }
+    }
 }
 
 fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {

@@ -79,12 +79,14 @@ mod config;
 mod error;
 mod http;
 mod ids;
+mod lock;
 pub mod models;
 mod obo;
 mod pagination;
 mod preflight;
 pub mod provision;
 mod quota;
+mod redact;
 mod retry;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
@@ -107,14 +109,15 @@ pub use batch::{BatchItem, BatchRequest, BatchResponse, MAX_BATCH};
 pub use bulk::{BulkMode, BulkOp, BulkRequest, DEFAULT_CONCURRENCY};
 pub use client::{Client, ClientBuilder, DEFAULT_GRAPH_URL, Pacing, QuotaPolicy, USER_AGENT};
 pub use config::{
-    AccessTier, ApiVersion, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, ProofMode, SystemUserKind,
-    SystemUserQuota,
+    AccessTier, ApiVersion, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_EMPTY_PAGES, DEFAULT_MAX_PAGES,
+    DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, ProofMode, SystemUserKind, SystemUserQuota,
 };
 pub use error::{ApiError, Error, ErrorHint, GraphError, Result, UnexpectedResponse};
 pub use ids::{
     AdAccountId, AppId, BusinessId, CatalogId, InstagramAssetId, PageId, PixelId, SystemUserId,
     UserId, WhatsAppBusinessAccountId,
 };
+pub use lock::{CreateGuard, CreateLock, InProcessLock, LockFuture};
 pub use models::NodeRef;
 pub use models::assets::{
     AccessStatus, AdAccount, App, AssetRef, ClaimResult, FacebookPage, InstagramAsset, Pixel,

@@ -5,8 +5,9 @@
 //! drop `appsecret_proof`) and are not even kept: a [`Paging`] only records whether there was
 //! one.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::fmt;
+use std::hash::{BuildHasher, RandomState};
 use std::marker::PhantomData;
 use std::time::Duration;
 
@@ -114,23 +115,67 @@ pub struct Summary {
     pub other: serde_json::Map<String, serde_json::Value>,
 }
 
-/// Keeps paging honest: stops at the last page, refuses a cursor seen before.
+/// How many cursors the repeat guard remembers; a longer cycle is ended by the page budget.
+const REMEMBERED_CURSORS: usize = 4096;
+
+/// Keeps paging honest: stops at the last page, refuses a cursor seen recently, and ends a list
+/// that exceeds its page budget or keeps sending empty pages with new cursors.
 struct CursorTrail {
-    seen: HashSet<String>,
+    /// Hashes of recent cursors (keyed per process, so a server cannot aim for collisions),
+    /// oldest first in `order`: memory stays bounded however long the list.
+    seen: HashSet<u64>,
+    order: VecDeque<u64>,
+    hasher: RandomState,
     path: String,
+    pages: u32,
+    empty_run: u32,
+    max_pages: u32,
+    max_empty: u32,
 }
 
 impl CursorTrail {
-    fn new(path: String, start: Option<&str>) -> Self {
-        let mut seen = HashSet::new();
+    fn new(path: String, start: Option<&str>, max_pages: u32, max_empty: u32) -> Self {
+        let mut trail = CursorTrail {
+            seen: HashSet::new(),
+            order: VecDeque::new(),
+            hasher: RandomState::new(),
+            path,
+            pages: 0,
+            empty_run: 0,
+            max_pages: max_pages.max(1),
+            max_empty: max_empty.max(1),
+        };
         if let Some(start) = start {
-            seen.insert(start.to_owned());
+            trail.remember(start);
         }
-        CursorTrail { seen, path }
+        trail
+    }
+
+    /// Records a cursor; `false` when it was seen recently.
+    fn remember(&mut self, cursor: &str) -> bool {
+        let hash = self.hasher.hash_one(cursor);
+        if !self.seen.insert(hash) {
+            return false;
+        }
+        self.order.push_back(hash);
+        if self.order.len() > REMEMBERED_CURSORS
+            && let Some(old) = self.order.pop_front()
+        {
+            self.seen.remove(&old);
+        }
+        true
+    }
+
+    fn stop(&self, reason: String) -> Error {
+        Error::Pagination {
+            path: self.path.clone(),
+            reason,
+        }
     }
 
     /// The cursor to fetch next, `None` at the end.
     fn next<T>(&mut self, page: &Page<T>) -> Result<Option<String>> {
+        self.pages = self.pages.saturating_add(1);
         if !page.has_next() {
             return Ok(None);
         }
@@ -138,20 +183,35 @@ impl CursorTrail {
             .paging
             .as_ref()
             .and_then(|p| p.cursors.as_ref())
-            .and_then(|c| c.after.clone())
+            .and_then(|c| c.after.as_deref())
         else {
-            return Err(Error::Pagination {
-                path: self.path.clone(),
-                reason: "the server announced a next page without an `after` cursor".into(),
-            });
+            return Err(
+                self.stop("the server announced a next page without an `after` cursor".into())
+            );
         };
-        if !self.seen.insert(after.clone()) {
-            return Err(Error::Pagination {
-                path: self.path.clone(),
-                reason: "the server repeated an `after` cursor; stopping instead of looping".into(),
-            });
+        if !self.remember(after) {
+            return Err(self.stop(
+                "the server repeated an `after` cursor; stopping instead of looping".into(),
+            ));
         }
-        Ok(Some(after))
+        if page.data.is_empty() {
+            self.empty_run += 1;
+            if self.empty_run >= self.max_empty {
+                return Err(self.stop(format!(
+                    "{} empty pages in a row still offered a next cursor; stopping instead of paging forever",
+                    self.empty_run
+                )));
+            }
+        } else {
+            self.empty_run = 0;
+        }
+        if self.pages >= self.max_pages {
+            return Err(self.stop(format!(
+                "the list has more than {} pages, the page budget; raise it with `max_pages`",
+                self.max_pages
+            )));
+        }
+        Ok(Some(after.to_owned()))
     }
 }
 
@@ -164,6 +224,7 @@ pub struct ListRequest<T> {
     client: Client,
     request: Request,
     invalid: Option<Error>,
+    max_pages: Option<u32>,
     _item: PhantomData<fn() -> T>,
 }
 
@@ -182,6 +243,7 @@ impl<T: DeserializeOwned + Send + 'static> ListRequest<T> {
             client,
             request,
             invalid,
+            max_pages: None,
             _item: PhantomData,
         }
     }
@@ -225,6 +287,20 @@ impl<T: DeserializeOwned + Send + 'static> ListRequest<T> {
     /// Asks for the edge's `summary` (e.g. `total_count`) in each page.
     pub fn with_summary(mut self) -> Self {
         self.request.set_param("summary", "total_count");
+        self
+    }
+
+    /// The most pages [`collect`](Self::collect), [`pages`](Self::pages) and
+    /// [`into_stream`](Self::into_stream) read before failing with [`Error::Pagination`],
+    /// overriding the client's budget
+    /// ([`ClientBuilder::max_pages`](crate::ClientBuilder::max_pages)).
+    pub fn max_pages(mut self, pages: u32) -> Self {
+        if pages == 0 {
+            self.invalid
+                .get_or_insert(Error::invalid_input("max_pages", "must be at least 1"));
+        } else {
+            self.max_pages = Some(pages);
+        }
         self
     }
 
@@ -276,7 +352,13 @@ impl<T: DeserializeOwned + Send + 'static> ListRequest<T> {
             .iter()
             .find(|(k, _)| k == "after")
             .map(|(_, v)| v.clone());
-        let trail = CursorTrail::new(path, start.as_deref());
+        let limits = self.client.shared.limits;
+        let trail = CursorTrail::new(
+            path,
+            start.as_deref(),
+            self.max_pages.unwrap_or(limits.max_pages),
+            limits.max_empty_pages,
+        );
         let state = Some((self.client, self.request, trail));
         stream::try_unfold(state, |state| async move {
             let Some((client, request, mut trail)) = state else {
@@ -336,7 +418,7 @@ mod tests {
 
     #[test]
     fn trail_refuses_repeats() {
-        let mut trail = CursorTrail::new("/x".into(), None);
+        let mut trail = CursorTrail::new("/x".into(), None, 100, 100);
         let page: Page<u32> =
             serde_json::from_str(r#"{"data":[],"paging":{"cursors":{"after":"A"},"next":"n"}}"#)
                 .unwrap();
@@ -348,5 +430,48 @@ mod tests {
             trail.next(&no_cursor),
             Err(Error::Pagination { .. })
         ));
+    }
+
+    fn page_with(items: usize, after: &str) -> Page<u32> {
+        serde_json::from_value(serde_json::json!({
+            "data": vec![1; items],
+            "paging": {"cursors": {"after": after}, "next": "n"}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn empty_runs_and_the_page_budget_stop_a_list() {
+        let mut trail = CursorTrail::new("/x".into(), None, 1000, 3);
+        assert!(trail.next(&page_with(0, "a")).unwrap().is_some());
+        assert!(trail.next(&page_with(0, "b")).unwrap().is_some());
+        assert!(trail.next(&page_with(1, "c")).unwrap().is_some());
+        assert!(trail.next(&page_with(0, "d")).unwrap().is_some());
+        assert!(trail.next(&page_with(0, "e")).unwrap().is_some());
+        let err = trail.next(&page_with(0, "f")).unwrap_err();
+        assert!(err.to_string().contains("empty pages"), "{err}");
+
+        let mut trail = CursorTrail::new("/x".into(), None, 5, 3);
+        for n in 0..4 {
+            assert!(trail.next(&page_with(2, &n.to_string())).unwrap().is_some());
+        }
+        let err = trail.next(&page_with(2, "z")).unwrap_err();
+        assert!(err.to_string().contains("page budget"), "{err}");
+    }
+
+    #[test]
+    fn the_repeat_guard_stays_bounded() {
+        let mut trail = CursorTrail::new("/x".into(), None, u32::MAX, 10);
+        for n in 0..(REMEMBERED_CURSORS * 3) {
+            assert!(
+                trail
+                    .next(&page_with(1, &format!("c{n}")))
+                    .unwrap()
+                    .is_some()
+            );
+        }
+        assert!(trail.seen.len() <= REMEMBERED_CURSORS && trail.order.len() <= REMEMBERED_CURSORS);
+        let last = format!("c{}", REMEMBERED_CURSORS * 3 - 1);
+        assert!(trail.next(&page_with(1, &last)).is_err());
     }
 }

@@ -118,7 +118,12 @@ impl RetryPolicy {
                     1u32.checked_shl(attempt.saturating_sub(1))
                         .unwrap_or(u32::MAX),
                 );
-                exp.min(self.cap).mul_f64(jitter.clamp(0.0, 1.0))
+                let jitter = if jitter.is_finite() {
+                    jitter.clamp(0.0, 1.0)
+                } else {
+                    1.0
+                };
+                exp.min(self.cap).mul_f64(jitter)
             }
         };
         match self.deadline {
@@ -128,9 +133,17 @@ impl RetryPolicy {
     }
 }
 
+/// The longest wait a server hint can ask for; a policy without a deadline would otherwise
+/// sleep for as long as a hostile header says.
+const MAX_SERVER_WAIT: Duration = Duration::from_secs(3600);
+
 /// The wait the server asked for: `Retry-After` (seconds), or on a rate limit the longest
-/// `estimated_time_to_regain_access`.
+/// `estimated_time_to_regain_access`; at most an hour.
 pub(crate) fn server_hint(error: &Error) -> Option<Duration> {
+    raw_server_hint(error).map(|d| d.min(MAX_SERVER_WAIT))
+}
+
+fn raw_server_hint(error: &Error) -> Option<Duration> {
     let api = error.api_error()?;
     if let Some(secs) = api
         .headers

@@ -112,8 +112,9 @@ impl Usage {
             let raw = headers.get(name)?.to_str().ok()?;
             match serde_json::from_str(raw) {
                 Ok(v) => Some(v),
-                Err(err) => {
-                    tracing::debug!(header = name, %err, "malformed usage header skipped");
+                // The parser's message quotes the value, which the server chose: name only.
+                Err(_) => {
+                    tracing::debug!(header = name, "malformed usage header skipped");
                     None
                 }
             }
@@ -153,11 +154,21 @@ impl Usage {
     }
 }
 
+/// The highest percentage kept: Meta reports more than 100 when over the limit, and nothing
+/// needs more than this to decide.
+const MAX_PCT: f64 = 10_000.0;
+
+/// A percentage, finite and within 0..=[`MAX_PCT`] whatever was sent (`"NaN"`, `"inf"`, `-5`).
 fn pct<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-    Ok(match serde_json::Value::deserialize(d)? {
+    let raw = match serde_json::Value::deserialize(d)? {
         serde_json::Value::Number(n) => n.as_f64().unwrap_or(0.0),
         serde_json::Value::String(s) => s.trim().parse().unwrap_or(0.0),
         _ => 0.0,
+    };
+    Ok(if raw.is_finite() {
+        raw.clamp(0.0, MAX_PCT)
+    } else {
+        0.0
     })
 }
 
@@ -212,6 +223,50 @@ mod tests {
         assert_eq!(u.object_pct("act_112233"), Some(95.0));
         assert_eq!(u.business_use_case["112233"][1].call_count, 10.0);
         assert_eq!(u.regain_access_in(), Some(Duration::from_secs(180)));
+    }
+
+    #[test]
+    fn numbers_are_finite_and_in_range() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-app-usage",
+            r#"{"call_count":"NaN","total_time":"inf","total_cputime":-4}"#
+                .parse()
+                .unwrap(),
+        );
+        h.insert(
+            "x-business-use-case-usage",
+            r#"{"1":[{"type":"x","call_count":1e308,"estimated_time_to_regain_access":1e300}]}"#
+                .parse()
+                .unwrap(),
+        );
+        let u = Usage::from_headers(&h);
+        assert_eq!(u.app.as_ref().unwrap().max_pct(), 0.0);
+        assert_eq!(u.object_pct("1"), Some(MAX_PCT));
+        assert!(u.regain_access_in().is_some());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_header_value_parses_without_panic_into_finite_numbers(raw in "\\PC{0,200}", json in r#"\{("(call_count|total_time|estimated_time_to_regain_access|type|[0-9]{1,3})":("NaN"|"-1"|1e999|-1e999|\[|\{|null|"x"|[0-9.e+-]{1,8}),?){0,6}\}?\]?"#) {
+            for value in [raw.as_str(), json.as_str()] {
+                let Ok(value) = reqwest::header::HeaderValue::from_str(value) else { continue };
+                let mut h = HeaderMap::new();
+                for name in ["x-app-usage", "x-ad-account-usage", "x-business-use-case-usage"] {
+                    h.insert(name, value.clone());
+                }
+                let u = Usage::from_headers(&h);
+                if let Some(app) = &u.app {
+                    proptest::prop_assert!(app.max_pct().is_finite());
+                }
+                for entries in u.business_use_case.values() {
+                    for e in entries {
+                        proptest::prop_assert!(e.max_pct().is_finite());
+                        let _ = e.regain_access_in();
+                    }
+                }
+            }
+        }
     }
 
     #[test]

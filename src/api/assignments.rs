@@ -87,7 +87,8 @@ pub trait AssetKind: sealed::Sealed + Send + Sync + 'static {
     type Task: Task;
     /// Its name, for messages.
     const NAME: &'static str;
-    /// Whether an assignment must name at least one task.
+    /// Whether the Graph API itself requires at least one task. This crate requires one for
+    /// every kind: least privilege is stated, never left to a server default.
     const TASKS_REQUIRED: bool;
     /// Whether the Graph API can remove an assignment (`DELETE …/assigned_users`).
     const CAN_UNASSIGN: bool;
@@ -114,11 +115,11 @@ pub mod kinds {
     use super::*;
 
     asset_kind!(
-        /// An ad account (`act_<digits>`); tasks are optional.
+        /// An ad account (`act_<digits>`); the Graph API accepts an assignment without tasks (this crate does not).
         AdAccount, AdAccountId, AdAccountTask, "ad account", required: false, unassign: true
     );
     asset_kind!(
-        /// A Facebook Page; tasks are optional.
+        /// A Facebook Page; the Graph API accepts an assignment without tasks (this crate does not).
         Page, PageId, PageTask, "Page", required: false, unassign: true
     );
     asset_kind!(
@@ -131,7 +132,7 @@ pub mod kinds {
         Pixel, PixelId, PixelTask, "pixel", required: true, unassign: false
     );
     asset_kind!(
-        /// An Instagram business asset; tasks are optional.
+        /// An Instagram business asset; the Graph API accepts an assignment without tasks (this crate does not).
         Instagram, InstagramAssetId, InstagramTask, "Instagram asset", required: false, unassign: true
     );
     asset_kind!(
@@ -244,11 +245,17 @@ impl<K: AssetKind> AssetHandler<K> {
     }
 }
 
-fn check_tasks<T: Task>(tasks: &[T], required: bool, kind: &str) -> Result<String> {
-    if required && tasks.is_empty() {
+/// The tasks as the JSON array the Graph API takes. At least one task is required for every
+/// kind, whatever the API would accept (least privilege is stated, never defaulted), and a
+/// task named twice is refused rather than merged: it usually means a mistake upstream.
+fn check_tasks<T: Task>(tasks: &[T], kind: &str) -> Result<String> {
+    if tasks.is_empty() {
         return Err(Error::invalid_input(
             "tasks",
-            format!("a {kind} assignment needs at least one task"),
+            format!(
+                "{} {kind} assignment needs at least one task",
+                crate::models::article(kind)
+            ),
         ));
     }
     let mut wire: Vec<&str> = Vec::with_capacity(tasks.len());
@@ -256,9 +263,13 @@ fn check_tasks<T: Task>(tasks: &[T], required: bool, kind: &str) -> Result<Strin
         if task.is_unlisted() {
             crate::models::check_enum_escape("tasks", task.as_str())?;
         }
-        if !wire.contains(&task.as_str()) {
-            wire.push(task.as_str());
+        if wire.contains(&task.as_str()) {
+            return Err(Error::invalid_input(
+                "tasks",
+                format!("{} is listed twice", task.as_str()),
+            ));
         }
+        wire.push(task.as_str());
     }
     serde_json::to_string(&wire).map_err(|e| Error::invalid_input("tasks", e.to_string()))
 }
@@ -328,7 +339,7 @@ impl<K: AssetKind> Assign<K> {
         if let Some(business) = &self.business {
             business.validate()?;
         }
-        let tasks = check_tasks(&self.tasks, K::TASKS_REQUIRED, K::NAME)?;
+        let tasks = check_tasks(&self.tasks, K::NAME)?;
         let mut req = Request::post([self.asset.wire(), "assigned_users"])
             .param("user", self.user.as_str())
             .idempotent();
@@ -495,22 +506,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tasks_encode_as_a_compact_json_array_without_duplicates() {
-        let wire = check_tasks(
+    fn tasks_encode_as_a_compact_json_array_and_duplicates_are_refused() {
+        let wire = check_tasks(&[AdAccountTask::Manage, AdAccountTask::Analyze], "x").unwrap();
+        assert_eq!(wire, r#"["MANAGE","ANALYZE"]"#);
+        let dup = check_tasks(
             &[
                 AdAccountTask::Manage,
                 AdAccountTask::Analyze,
                 AdAccountTask::Manage,
             ],
-            false,
-            "x",
+            "ad account",
         )
-        .unwrap();
-        assert_eq!(wire, r#"["MANAGE","ANALYZE"]"#);
-        assert!(check_tasks::<CatalogTask>(&[], true, "catalog").is_err());
-        assert!(check_tasks(&[PageTask::Other("bad task".into())], false, "Page").is_err());
+        .unwrap_err();
+        assert!(dup.to_string().contains("MANAGE is listed twice"), "{dup}");
+        assert!(check_tasks::<CatalogTask>(&[], "catalog").is_err());
+        let empty = check_tasks::<AdAccountTask>(&[], "ad account").unwrap_err();
+        assert!(
+            empty.to_string().contains("an ad account assignment"),
+            "{empty}"
+        );
+        assert!(check_tasks(&[PageTask::Other("bad task".into())], "Page").is_err());
         assert_eq!(
-            check_tasks(&[PageTask::Other("NEW_TASK".into())], false, "Page").unwrap(),
+            check_tasks(&[PageTask::Other("NEW_TASK".into())], "Page").unwrap(),
             r#"["NEW_TASK"]"#
         );
     }

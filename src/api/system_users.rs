@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::api::{Call, send_ack};
 use crate::client::{Client, QuotaPolicy};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::http::Request;
 use crate::ids::{BusinessId, SystemUserId};
 use crate::models::system_user::{SystemUser, SystemUserRole};
@@ -140,14 +140,20 @@ impl CreateSystemUser {
 
     /// Checks the input and the quota, then creates the system user.
     ///
-    /// When the client enforces a quota, this first reads every system user of the business
-    /// and returns [`Error::QuotaExceeded`](crate::Error::QuotaExceeded) without sending the
-    /// create if the new one would not fit. Creates for one business are serialized within the
-    /// client (and its clones), so concurrent creates cannot both slip under the limit.
+    /// This first reads every system user of the business; when the client enforces a quota it
+    /// returns [`Error::QuotaExceeded`](crate::Error::QuotaExceeded) without sending the
+    /// create if the new one would not fit. Creates for one business are serialized by the
+    /// client's [`CreateLock`](crate::CreateLock) (by default within the client and its clones
+    /// only), so concurrent creates cannot both slip under the limit.
     ///
-    /// The create is never re-sent blindly: when it fails after being sent (a timeout, a 5xx),
-    /// the business's system users are read again; if the new one is there it is returned, and
-    /// only if it is verifiably absent is the create tried again (within the retry policy).
+    /// The create is never re-sent blindly: when its outcome is unknown after it was sent (a
+    /// timeout, a reset, a 5xx, a success that does not decode, an answer that is not the
+    /// Graph API's; see [`Error::outcome_unknown`](crate::Error::outcome_unknown)) the
+    /// business's system users are read again. A user of this name that was not there before
+    /// is returned as created; only if none is there is the create tried again (within the
+    /// retry policy). If that read fails too, the error is
+    /// [`Error::OutcomeUnknown`](crate::Error::OutcomeUnknown). A user of the same name that
+    /// existed before is never reported as created.
     ///
     /// # Errors
     /// [`Error::InvalidInput`](crate::Error::InvalidInput) for a bad business id, name or role; [`Error::QuotaExceeded`](crate::Error::QuotaExceeded);
@@ -164,17 +170,16 @@ impl CreateSystemUser {
         let handler = SystemUsersHandler::new(self.client.clone(), self.business.clone());
         // One create at a time per business: the quota check and the after-failure check both
         // need a list nobody else is changing.
-        let _serialized = self.client.create_lock(&self.business).lock_owned().await;
+        let _serialized = self.client.lock_creates(&self.business).await?;
         let policy = self.policy.unwrap_or_else(|| self.client.quota_policy());
-        let before = if policy.quota().is_some() {
-            let users = handler.read_all(self.timeout).await?;
-            let usage = QuotaUsage::count(self.business.clone(), policy, &users);
+        // Read even without a quota to check: after an ambiguous failure, only the users that
+        // were not there before can be the one this call created.
+        let before = handler.read_all(self.timeout).await?;
+        if policy.quota().is_some() {
+            let usage = QuotaUsage::count(self.business.clone(), policy, &before);
             usage.check(kind)?;
             tracing::debug!(business = %self.business, %kind, %usage, "system-user quota has room");
-            Some(users)
-        } else {
-            None
-        };
+        }
 
         let mut req = Request::post([self.business.as_str(), "system_users"])
             .param("name", name.clone())
@@ -191,14 +196,27 @@ impl CreateSystemUser {
         loop {
             let err = match self.client.execute::<Created>(req.clone()).await {
                 Ok(created) => return Ok(SystemUser::created(created.id, name, self.role)),
-                // Not sent (connection refused) or refused by the server: nothing to find out.
-                Err(err) if !err.is_transient() || err.is_connect() => return Err(err),
+                // Not sent, or definitely refused: nothing to find out.
+                Err(err) if !err.outcome_unknown() => return Err(err),
                 Err(err) => err,
             };
-            // A timeout or a 5xx after sending: the create may have happened. Look, never guess.
+            // Sent, and no clear answer: the create may have happened. Look, never guess.
             tracing::warn!(error = %err, "creating a system user failed ambiguously; re-reading to find out whether it happened");
-            let after = handler.read_all(self.timeout).await?;
-            if let Some(found) = find_created(&after, before.as_deref(), &name) {
+            let after = match handler.read_all(self.timeout).await {
+                Ok(after) => after,
+                Err(reread) => {
+                    return Err(Error::OutcomeUnknown {
+                        operation: format!(
+                            "creating system user {:?} in business {}",
+                            crate::error::clip(&name, 60),
+                            self.business
+                        ),
+                        source: Box::new(err),
+                        reread: Box::new(reread),
+                    });
+                }
+            };
+            if let Some(found) = find_created(&after, &before, &name) {
                 tracing::info!(id = %found.id, "the system user was created despite the error");
                 return Ok(SystemUser::created(found.id.clone(), name, self.role));
             }
@@ -220,17 +238,15 @@ impl CreateSystemUser {
     }
 }
 
-/// The system user of this name that was not there before the create (or, without a "before"
-/// list, the one of this name).
+/// The system user of this name that was not there before the create.
 fn find_created<'a>(
     after: &'a [SystemUser],
-    before: Option<&[SystemUser]>,
+    before: &[SystemUser],
     name: &str,
 ) -> Option<&'a SystemUser> {
-    after.iter().find(|u| {
-        u.name.as_deref() == Some(name)
-            && before.is_none_or(|before| before.iter().all(|b| b.id != u.id))
-    })
+    after
+        .iter()
+        .find(|u| u.name.as_deref() == Some(name) && before.iter().all(|b| b.id != u.id))
 }
 
 /// Builder for [`SystemUsersHandler::rename`].

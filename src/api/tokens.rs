@@ -399,7 +399,11 @@ impl DebugToken {
         let req = Request::get(["debug_token"])
             .secret_param("input_token", self.token)
             .with_timeout(self.timeout);
-        let Envelope { data } = self.client.execute(req).await?;
+        // The answer is about a token the server may quote back (in `error.message`, say).
+        let Envelope { data } = self
+            .client
+            .execute_scrubbed(req, |env: &mut Envelope, scrub| env.data.scrub(scrub))
+            .await?;
         Ok(data)
     }
 }

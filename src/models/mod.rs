@@ -90,6 +90,41 @@ pub(crate) fn lenient_opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option
 }
 
 /// Rejects an empty or control-character name, the mistakes a typed API can catch.
+/// The longest name accepted for a system user or business, in characters. Meta documents no
+/// limit [INFER]; names longer than this are not useful in any UI and are refused before
+/// sending.
+pub const MAX_NAME_CHARS: usize = 256;
+
+/// Characters that reorder text (bidi embeddings, overrides, isolates and marks): in a name
+/// they make what a person reads differ from what is stored.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Characters that show nothing: zero-width spaces and joiners, the word joiner, the byte
+/// order mark, soft hyphen, invisible operators, Hangul and braille blanks.
+fn is_invisible(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{034F}'
+                | '\u{115F}'
+                | '\u{1160}'
+                | '\u{17B4}'
+                | '\u{17B5}'
+                | '\u{180E}'
+                | '\u{200B}'..='\u{200D}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2800}'
+                | '\u{3164}'
+                | '\u{FEFF}'
+                | '\u{FFA0}'
+        )
+}
+
+/// Checks a display name: not empty or invisible, no control or bidi characters, at most
+/// [`MAX_NAME_CHARS`] characters.
 pub(crate) fn check_name(field: &'static str, name: &str) -> Result<()> {
     if name.trim().is_empty() {
         return Err(Error::invalid_input(field, "must not be empty"));
@@ -100,13 +135,33 @@ pub(crate) fn check_name(field: &'static str, name: &str) -> Result<()> {
             "must not contain control characters",
         ));
     }
-    if name.chars().count() > 256 {
+    if name.chars().any(is_bidi_control) {
         return Err(Error::invalid_input(
             field,
-            "must be at most 256 characters",
+            "must not contain bidirectional control characters (they make the name read differently than it is stored)",
+        ));
+    }
+    if name.chars().all(|c| is_invisible(c) || is_bidi_control(c)) {
+        return Err(Error::invalid_input(
+            field,
+            "must contain a visible character (it holds only spaces or zero-width characters)",
+        ));
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(Error::invalid_input(
+            field,
+            format!("must be at most {MAX_NAME_CHARS} characters"),
         ));
     }
     Ok(())
+}
+
+/// "a" or "an" before a word, by its first letter (good enough for the crate's own labels).
+pub(crate) fn article(word: &str) -> &'static str {
+    match word.chars().next().map(|c| c.to_ascii_lowercase()) {
+        Some('a' | 'e' | 'i' | 'o' | 'u') => "an",
+        _ => "a",
+    }
 }
 
 /// Checks a caller-supplied escape value of a request enum (`SystemUserRole::Other("X")`).
@@ -128,6 +183,33 @@ pub(crate) fn check_enum_escape(field: &'static str, raw: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_that_read_wrong_are_refused() {
+        for bad in [
+            "",
+            "   ",
+            "\u{200B}\u{200B}",
+            "\u{FEFF}",
+            " \u{2060} ",
+            "admin\u{202E}resu",
+            "a\u{2066}b",
+            "line\nbreak",
+        ] {
+            assert!(check_name("name", bad).is_err(), "{bad:?}");
+        }
+        assert!(check_name("name", &"x".repeat(MAX_NAME_CHARS + 1)).is_err());
+        for good in [
+            "reporting-server",
+            "Système d'écriture",
+            "日本語",
+            &"x".repeat(MAX_NAME_CHARS),
+        ] {
+            assert!(check_name("name", good).is_ok(), "{good:?}");
+        }
+        assert_eq!(article("ad account"), "an");
+        assert_eq!(article("Page"), "a");
+    }
 
     #[test]
     fn ack_shapes() {

@@ -255,6 +255,21 @@ pub struct GranularScope {
     pub target_ids: Vec<String>,
 }
 
+impl TokenInfo {
+    /// Removes the request's secrets from the strings the server sent.
+    pub(crate) fn scrub(&mut self, scrub: &crate::redact::Scrubber<'_>) {
+        scrub.opt(&mut self.application);
+        scrub.opt(&mut self.user_id);
+        scrub.opt(&mut self.profile_id);
+        if let Some(err) = self.error.as_mut() {
+            scrub.opt(&mut err.message);
+        }
+        if let Some(meta) = self.metadata.as_mut() {
+            scrub.value(meta);
+        }
+    }
+}
+
 /// Why `debug_token` considers a token invalid.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]

@@ -118,17 +118,50 @@ async fn change_tasks_and_business_param() {
 }
 
 #[tokio::test]
-async fn optional_tasks_may_be_omitted_where_the_api_allows() {
+async fn an_empty_task_list_is_refused_for_every_kind_before_sending() {
     let (server, client) = setup().await;
-    ok_on(
-        &server,
-        "POST",
-        "/v26.0/43/assigned_users",
-        json!({"success": true}),
-    )
-    .await;
-    client.page("43").assign(SU, []).send().await.unwrap();
-    assert_eq!(params(&received(&server).await[0]), map(&[("user", SU)]));
+    let errs = [
+        client
+            .ad_account("42")
+            .assign(SU, [])
+            .send()
+            .await
+            .unwrap_err(),
+        client.page("43").assign(SU, []).send().await.unwrap_err(),
+        client
+            .catalog("44")
+            .assign(SU, [])
+            .send()
+            .await
+            .unwrap_err(),
+        client.pixel("45").assign(SU, []).send().await.unwrap_err(),
+        client
+            .instagram_asset("46")
+            .assign(SU, [])
+            .send()
+            .await
+            .unwrap_err(),
+        client
+            .whatsapp_business_account("47")
+            .assign(SU, [])
+            .send()
+            .await
+            .unwrap_err(),
+    ];
+    for err in errs {
+        assert!(
+            matches!(&err, meta_business::Error::InvalidInput { field, .. } if field == "tasks"),
+            "{err}"
+        );
+    }
+    let dup = client
+        .page("43")
+        .assign(SU, [PageTask::Analyze, PageTask::Analyze])
+        .send()
+        .await
+        .unwrap_err();
+    assert!(dup.to_string().contains("ANALYZE is listed twice"), "{dup}");
+    assert!(received(&server).await.is_empty());
 }
 
 #[tokio::test]

@@ -35,6 +35,8 @@ pub(super) fn run(state: &mut State, inc: &Incoming) -> Reply {
         .find(|s| !s.is_empty())
         .unwrap_or("v26.0")
         .to_owned();
+    // Meta: with include_headers=false the items carry no `headers` key.
+    let include_headers = inc.param("include_headers") != Some("false");
     let mut answers = Vec::with_capacity(items.len());
     for item in items {
         let relative = item.relative_url.trim_start_matches('/');
@@ -66,16 +68,26 @@ pub(super) fn run(state: &mut State, inc: &Incoming) -> Reply {
             proof: inc.proof.clone(),
             proof_time: inc.proof_time.clone(),
         };
-        let reply = dispatch(state, &sub);
+        // A batch item cannot itself be a batch. [INFER] the message: Meta documents the rule,
+        // not the answer.
+        let nested = sub.method == "POST"
+            && sub.params.contains_key("batch")
+            && sub.path.trim_end_matches('/') == format!("/{version}");
+        let reply = if nested {
+            invalid("A batch request cannot contain another batch request")
+        } else {
+            dispatch(state, &sub)
+        };
         let body = match reply.body {
             Body::Json(v) => v.to_string(),
             Body::Raw(s, _) => s,
         };
-        answers.push(json!({
-            "code": reply.status,
-            "headers": [{"name": "Content-Type", "value": "text/javascript; charset=UTF-8"}],
-            "body": body,
-        }));
+        let mut answer = json!({"code": reply.status, "body": body});
+        if include_headers {
+            answer["headers"] =
+                json!([{"name": "Content-Type", "value": "text/javascript; charset=UTF-8"}]);
+        }
+        answers.push(answer);
     }
     ok(Value::Array(answers))
 }

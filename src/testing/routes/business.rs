@@ -153,6 +153,9 @@ fn create_business(state: &mut State, ctx: &Ctx<'_>) -> Reply {
     let Some(name) = ctx.inc.param("name") else {
         return invalid("The parameter name is required");
     };
+    if let Some(refusal) = super::check_name_param(name) {
+        return refusal;
+    }
     let Some(vertical) = ctx.inc.param("vertical") else {
         return invalid("The parameter vertical is required");
     };
@@ -443,6 +446,9 @@ fn create_or_rename(state: &mut State, ctx: &Ctx<'_>, biz: &str) -> Reply {
     let Some(name) = ctx.inc.param("name") else {
         return invalid("The parameter name is required");
     };
+    if let Some(refusal) = super::check_name_param(name) {
+        return refusal;
+    }
     if let Some(id) = ctx.inc.param("system_user_id") {
         return match state.system_users.get_mut(id) {
             Some(su) if su.business == biz => {

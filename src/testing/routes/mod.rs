@@ -88,6 +88,22 @@ pub(crate) fn error(
 }
 
 /// `(#100) …`, the Graph API's invalid-parameter error.
+/// Refuses an empty or over-long `name`. [INFER] Meta documents no limit and no message; the
+/// emulator refuses what the crate refuses ([`MAX_NAME_CHARS`](crate::models::MAX_NAME_CHARS))
+/// so a caller that skips the crate's checks still meets a refusal.
+pub(crate) fn check_name_param(name: &str) -> Option<Reply> {
+    if name.trim().is_empty() {
+        return Some(invalid("Param name must be a non-empty string"));
+    }
+    if name.chars().count() > crate::models::MAX_NAME_CHARS {
+        return Some(invalid(format!(
+            "Param name must be at most {} characters",
+            crate::models::MAX_NAME_CHARS
+        )));
+    }
+    None
+}
+
 pub(crate) fn invalid(message: impl AsRef<str>) -> Reply {
     error(
         400,
