@@ -98,3 +98,10 @@ impl CreateLock for InProcessLock {
         Box::pin(async move { Ok(CreateGuard::new(lock.lock_owned().await)) })
     }
 }
+
+/// A lock shared by several separately built clients (each builder gets a clone of the `Arc`).
+impl<T: CreateLock> CreateLock for Arc<T> {
+    fn acquire<'a>(&'a self, business: &'a BusinessId) -> LockFuture<'a> {
+        T::acquire(self, business)
+    }
+}

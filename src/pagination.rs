@@ -359,19 +359,29 @@ impl<T: DeserializeOwned + Send + 'static> ListRequest<T> {
             self.max_pages.unwrap_or(limits.max_pages),
             limits.max_empty_pages,
         );
-        let state = Some((self.client, self.request, trail));
+        // After a page that ends the paging in error, the page is still delivered and the
+        // error comes next.
+        enum Next {
+            Fetch(Client, Request, CursorTrail),
+            Fail(Error),
+            Done,
+        }
+        let state = Next::Fetch(self.client, self.request, trail);
         stream::try_unfold(state, |state| async move {
-            let Some((client, request, mut trail)) = state else {
-                return Ok(None);
+            let (client, request, mut trail) = match state {
+                Next::Fetch(client, request, trail) => (client, request, trail),
+                Next::Fail(err) => return Err(err),
+                Next::Done => return Ok(None),
             };
             let page: Page<T> = client.execute(request.clone()).await?;
-            let next = match trail.next(&page)? {
-                Some(after) => {
+            let next = match trail.next(&page) {
+                Ok(Some(after)) => {
                     let mut request = request;
                     request.set_param("after", after);
-                    Some((client, request, trail))
+                    Next::Fetch(client, request, trail)
                 }
-                None => None,
+                Ok(None) => Next::Done,
+                Err(err) => Next::Fail(err),
             };
             Ok(Some((page, next)))
         })

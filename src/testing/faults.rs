@@ -31,6 +31,18 @@ pub enum Fault {
     Delay(Duration),
     /// A truncated JSON body with status 200.
     Malformed,
+    /// This status and body, as sent (`application/json`): a 400 without a Graph envelope, a
+    /// 200 of HTML…
+    Raw {
+        /// HTTP status.
+        status: u16,
+        /// The body.
+        body: String,
+    },
+    /// The request is carried out (the system user is created, the task assigned), then the
+    /// answer is this fault instead: a server that fails after doing the work. With
+    /// [`Fault::Delay`] inside, the normal answer comes late (a timeout after the write).
+    AfterWork(Box<Fault>),
 }
 
 impl Fault {
@@ -40,6 +52,11 @@ impl Fault {
             code,
             subcode: None,
         }
+    }
+
+    /// The request is carried out, then answered with `fault`.
+    pub fn after_work(fault: Fault) -> Self {
+        Fault::AfterWork(Box::new(fault))
     }
 
     /// A rate limit with this code, access back in 5 minutes.

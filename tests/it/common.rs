@@ -261,6 +261,8 @@ pub fn captured_logs() -> &'static Sink {
             .with_writer(move || writer.clone())
             .finish();
         tracing::subscriber::set_global_default(subscriber).expect("no other global subscriber");
+        // reqwest logs through `log`: bring those records into the same capture.
+        let _ = tracing_log::LogTracer::init();
         sink
     })
 }

@@ -8,6 +8,7 @@ mod common;
 mod emulator;
 mod errors;
 mod faults;
+mod hostile;
 mod obo;
 mod pagination;
 mod preflight;

@@ -333,16 +333,22 @@ pub(crate) fn handle(shared: &Shared, request: &Request) -> ResponseTemplate {
     let fault = lock(&shared.faults)
         .iter_mut()
         .find_map(|rule| rule.hit(&inc.method, &inc.path));
-    let mut reply = match &fault {
-        Some(Fault::Delay(_)) | None => {
-            let mut state = shared.state();
-            state.calls += 1;
-            dispatch(&mut state, &inc)
-        }
-        Some(other) => fault_reply(other),
+    let (work, answer) = match fault {
+        None => (true, None),
+        Some(Fault::AfterWork(inner)) => (true, Some(*inner)),
+        Some(other) => (matches!(other, Fault::Delay(_)), Some(other)),
     };
-    if let Some(Fault::Delay(d)) = fault {
-        reply.delay = Some(d);
+    let mut reply = if work {
+        let mut state = shared.state();
+        state.calls += 1;
+        dispatch(&mut state, &inc)
+    } else {
+        ok(json!({}))
+    };
+    match answer {
+        Some(Fault::Delay(d)) => reply.delay = Some(d),
+        Some(other) => reply = fault_reply(&other),
+        None => {}
     }
     if !shared.latency.is_zero() {
         reply.delay = Some(reply.delay.unwrap_or_default() + shared.latency);
@@ -415,7 +421,14 @@ fn fault_reply(fault: &Fault) -> Reply {
             throttled: None,
             delay: None,
         },
-        Fault::Delay(_) => ok(json!({})),
+        Fault::Raw { status, body } => Reply {
+            status: *status,
+            body: Body::Raw(body.clone(), "application/json"),
+            throttled: None,
+            delay: None,
+        },
+        // Handled by the caller; kept total for safety.
+        Fault::Delay(_) | Fault::AfterWork(_) => ok(json!({})),
     }
 }
 
