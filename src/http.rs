@@ -857,6 +857,44 @@ mod tests {
         }
 
         #[test]
+        fn a_secret_anywhere_in_a_body_is_never_shown(
+            prefix in "\\PC{0,400}",
+            suffix in "\\PC{0,100}",
+            status in 100u16..600,
+            envelope in proptest::bool::ANY,
+        ) {
+            const SECRET: &str = "EAAB/Prop+Secret=Token/7";
+            let form: String = url::form_urlencoded::byte_serialize(SECRET.as_bytes()).collect();
+            for shown in [SECRET.to_owned(), form, SECRET.replace('/', "\\/")] {
+                let body = if envelope {
+                    format!(r#"{{"error":{{"message":"{prefix}{shown}{suffix}","type":"{shown}","fbtrace_id":"{shown}"}}}}"#)
+                } else {
+                    format!("{prefix}{shown}{suffix}")
+                };
+                let mut h = HeaderMap::new();
+                if let Ok(v) = HeaderValue::from_str(&shown) {
+                    h.insert(CONTENT_TYPE, v.clone());
+                    h.insert("x-fb-debug", v);
+                }
+                let scrub = Scrubber::new([SECRET]);
+                for err in [
+                    decode::<serde_json::Value>(&ctx(status, &h), body.as_bytes(), &scrub).err(),
+                    decode::<crate::pagination::Page<crate::models::system_user::SystemUser>>(&ctx(status, &h), body.as_bytes(), &scrub).err(),
+                ].into_iter().flatten() {
+                    let mut text = format!("{err} {err:?}");
+                    let mut source = std::error::Error::source(&err);
+                    while let Some(s) = source {
+                        text.push_str(&format!("{s} {s:?}"));
+                        source = s.source();
+                    }
+                    for needle in [&shown[..10], SECRET] {
+                        proptest::prop_assert!(!text.contains(needle), "{} in {}", needle, text);
+                    }
+                }
+            }
+        }
+
+        #[test]
         fn decoding_json_shaped_noise_never_panics(body in r#"\{("(error|data|paging|id|code)":(\{|\[|"x"|1|null|true),?){0,6}"#) {
             let h = HeaderMap::new();
             let scrub = Scrubber::new([]);
@@ -874,5 +912,57 @@ mod tests {
         }
         let err = Request::raw(Method::GET, "me", &[("access_token", "x")]).unwrap_err();
         assert!(err.to_string().contains("access_token"));
+    }
+}
+
+/// Entry points for `cargo fuzz` (built only with `--cfg fuzzing`, which cargo-fuzz sets).
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing {
+    use super::*;
+
+    /// A secret the fuzzed body may quote; no error may show it.
+    pub const SECRET: &str = "EAAB/Fuzz+Secret=Token/42";
+
+    /// Decodes `body` as every shape the crate reads, and checks that no error shows the
+    /// secret in any form the scrubber knows.
+    pub fn decode_response(status: u16, content_type: Option<&str>, body: &[u8]) {
+        let mut headers = HeaderMap::new();
+        if let Some(ct) = content_type.and_then(|c| HeaderValue::from_str(c).ok()) {
+            headers.insert(CONTENT_TYPE, ct);
+        }
+        if let Ok(v) = HeaderValue::from_bytes(body) {
+            headers.insert("x-fb-trace-id", v);
+        }
+        let ctx = ResponseContext {
+            method: &Method::GET,
+            path: "/v26.0/fuzz",
+            status,
+            headers: &headers,
+            sensitive: false,
+        };
+        let scrub = Scrubber::new([SECRET]);
+        let check = |err: Error| {
+            let mut text = format!("{err} {err:?}");
+            let mut source = std::error::Error::source(&err);
+            while let Some(s) = source {
+                text.push_str(&format!("{s} {s:?}"));
+                source = s.source();
+            }
+            assert!(!text.contains(SECRET), "secret shown: {text}");
+        };
+        if let Err(e) = decode::<serde_json::Value>(&ctx, body, &scrub) {
+            check(e);
+        }
+        type Users = crate::pagination::Page<crate::models::system_user::SystemUser>;
+        if let Err(e) = decode::<Users>(&ctx, body, &scrub) {
+            check(e);
+        }
+        if let Err(e) = decode::<crate::models::token::TokenInfo>(&ctx, body, &scrub) {
+            check(e);
+        }
+        if let Err(e) = decode::<std::collections::HashMap<String, u64>>(&ctx, body, &scrub) {
+            check(e);
+        }
     }
 }

@@ -113,6 +113,9 @@ pub use config::{
     DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, ProofMode, SystemUserKind, SystemUserQuota,
 };
 pub use error::{ApiError, Error, ErrorHint, GraphError, Result, UnexpectedResponse};
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub use http::fuzzing;
 pub use ids::{
     AdAccountId, AppId, BusinessId, CatalogId, InstagramAssetId, PageId, PixelId, SystemUserId,
     UserId, WhatsAppBusinessAccountId,

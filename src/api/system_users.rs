@@ -141,22 +141,22 @@ impl CreateSystemUser {
     /// Checks the input and the quota, then creates the system user.
     ///
     /// This first reads every system user of the business; when the client enforces a quota it
-    /// returns [`Error::QuotaExceeded`](crate::Error::QuotaExceeded) without sending the
+    /// returns [`Error::QuotaExceeded`] without sending the
     /// create if the new one would not fit. Creates for one business are serialized by the
     /// client's [`CreateLock`](crate::CreateLock) (by default within the client and its clones
     /// only), so concurrent creates cannot both slip under the limit.
     ///
     /// The create is never re-sent blindly: when its outcome is unknown after it was sent (a
     /// timeout, a reset, a 5xx, a success that does not decode, an answer that is not the
-    /// Graph API's; see [`Error::outcome_unknown`](crate::Error::outcome_unknown)) the
+    /// Graph API's; see [`Error::outcome_unknown`]) the
     /// business's system users are read again. A user of this name that was not there before
     /// is returned as created; only if none is there is the create tried again (within the
     /// retry policy). If that read fails too, the error is
-    /// [`Error::OutcomeUnknown`](crate::Error::OutcomeUnknown). A user of the same name that
+    /// [`Error::OutcomeUnknown`]. A user of the same name that
     /// existed before is never reported as created.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`](crate::Error::InvalidInput) for a bad business id, name or role; [`Error::QuotaExceeded`](crate::Error::QuotaExceeded);
+    /// [`Error::InvalidInput`] for a bad business id, name or role; [`Error::QuotaExceeded`];
     /// any request error.
     pub async fn send(self) -> Result<SystemUser> {
         self.business.validate()?;
@@ -270,7 +270,7 @@ impl RenameSystemUser {
     /// Renames the system user; returns it with its new name.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`](crate::Error::InvalidInput) for a bad id or name; [`Error::UnexpectedResponse`](crate::Error::UnexpectedResponse) when the
+    /// [`Error::InvalidInput`] for a bad id or name; [`Error::UnexpectedResponse`] when the
     /// server answers `success: false`; any request error.
     pub async fn send(self) -> Result<SystemUser> {
         self.business.validate()?;
@@ -305,7 +305,7 @@ impl QuotaRequest {
     /// Reads every system user of the business and counts admins and regular ones.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`](crate::Error::InvalidInput) for a bad business id; any request error.
+    /// [`Error::InvalidInput`] for a bad business id; any request error.
     pub async fn send(self) -> Result<QuotaUsage> {
         self.handler.usage(self.timeout).await
     }

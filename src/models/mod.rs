@@ -91,7 +91,7 @@ pub(crate) fn lenient_opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option
 
 /// Rejects an empty or control-character name, the mistakes a typed API can catch.
 /// The longest name accepted for a system user or business, in characters. Meta documents no
-/// limit [INFER]; names longer than this are not useful in any UI and are refused before
+/// limit (\[INFER\]); names longer than this are not useful in any UI and are refused before
 /// sending.
 pub const MAX_NAME_CHARS: usize = 256;
 
