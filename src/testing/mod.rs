@@ -30,6 +30,7 @@
 //! # let _ = su; Ok(()) }
 //! ```
 
+pub mod contract;
 mod faults;
 mod routes;
 mod state;
@@ -73,6 +74,11 @@ pub struct Recorded {
     /// The last 6 characters of the token it carried: enough to tell which token a step used,
     /// too little to use it.
     pub token_suffix: Option<String>,
+    /// The node type of the path's object as Meta's description names it (`Business`,
+    /// `SystemUser`, `AdAccount`…), when the emulator knows the object.
+    pub node_type: Option<String>,
+    /// Whether this was an item of a batch request (journaled after the batch itself).
+    pub in_batch: bool,
 }
 
 /// A system user as the emulator holds it.
@@ -323,8 +329,18 @@ impl GraphEmulator {
         lock(&self.shared.faults).clear();
     }
 
-    /// Every request received so far, in order.
+    /// Every HTTP request received so far, in order (a batch request counts once).
     pub fn requests(&self) -> Vec<Recorded> {
+        lock(&self.shared.journal)
+            .iter()
+            .filter(|r| !r.in_batch)
+            .cloned()
+            .collect()
+    }
+
+    /// Every call received so far, in order, batch items included (each right after its
+    /// batch request, with [`Recorded::in_batch`] set).
+    pub fn calls(&self) -> Vec<Recorded> {
         lock(&self.shared.journal).clone()
     }
 

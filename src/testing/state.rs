@@ -219,6 +219,13 @@ pub(crate) struct State {
     pub(crate) managed: BTreeMap<(String, String), Option<String>>,
     pub(crate) next_id: u64,
     pub(crate) calls: u64,
+    /// Whether `POST /{system_user}/access_tokens` is open to apps. Meta closed it to apps that
+    /// have not called it within 90 days: closed by default, as for a fresh app.
+    pub(crate) legacy_token_edge: bool,
+    /// The node type of the last request dispatched, for the journal.
+    pub(crate) last_node_type: Option<&'static str>,
+    /// Batch items dispatched during the current request, for the journal.
+    pub(crate) batch_journal: Vec<super::Recorded>,
 }
 
 pub(crate) fn now() -> u64 {
@@ -251,6 +258,9 @@ impl State {
             managed: BTreeMap::new(),
             next_id: 1,
             calls: 0,
+            legacy_token_edge: false,
+            last_node_type: None,
+            batch_journal: Vec::new(),
         }
     }
 
@@ -302,6 +312,13 @@ impl State {
             .filter(|b| self.is_admin(principal, b))
             .cloned()
             .collect()
+    }
+
+    /// Whether this id is a person (a human admin) of some business.
+    pub(crate) fn is_person(&self, id: &str) -> bool {
+        self.businesses
+            .values()
+            .any(|b| b.admins.iter().any(|a| a == id))
     }
 
     /// A token's state, after expiry.

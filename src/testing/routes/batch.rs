@@ -78,6 +78,15 @@ pub(super) fn run(state: &mut State, inc: &Incoming) -> Reply {
         } else {
             dispatch(state, &sub)
         };
+        let mut entry = super::recorded(
+            &sub,
+            reply.status,
+            state.last_node_type.take(),
+            std::time::Duration::ZERO,
+        );
+        entry.bearer = true;
+        entry.in_batch = true;
+        state.batch_journal.push(entry);
         let body = match reply.body {
             Body::Json(v) => v.to_string(),
             Body::Raw(s, _) => s,

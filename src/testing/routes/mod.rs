@@ -13,6 +13,7 @@ use secrecy::SecretString;
 use serde_json::{Map, Value, json};
 use wiremock::{Request, ResponseTemplate};
 
+use super::contract::{Contract, Violation};
 use super::state::{self, Principal, State};
 use super::{Fault, Recorded, Shared, lock};
 
@@ -88,6 +89,63 @@ pub(crate) fn error(
 }
 
 /// `(#100) …`, the Graph API's invalid-parameter error.
+/// Code 104, what Meta answers a request without an access token (outside `/me`).
+pub(crate) fn token_required() -> Reply {
+    error(
+        400,
+        104,
+        None,
+        "OAuthException",
+        "An access token is required to request this resource.",
+    )
+}
+
+/// A request that departs from Meta's description, answered as Meta answers it.
+fn contract_refusal(v: &Violation, id: &str) -> Reply {
+    match v {
+        Violation::UnknownCall { node, call } => {
+            let edge = call.split_once(' ').map_or("", |(_, e)| e);
+            if !Contract::get().has_edge(node, edge) {
+                return unknown_path(&format!("/{edge}"));
+            }
+            let method = call.split(' ').next().unwrap_or("get").to_lowercase();
+            error(
+                400,
+                100,
+                Some(33),
+                "GraphMethodException",
+                format!(
+                    "Unsupported {method} request. Object with ID '{id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation"
+                ),
+            )
+        }
+        other => error(400, 100, None, "OAuthException", other.message()),
+    }
+}
+
+/// The node type of an id the emulator holds, as Meta's description names it.
+fn node_type(state: &State, id: &str) -> Option<&'static str> {
+    if id == "me" {
+        return Some("User");
+    }
+    if state.businesses.contains_key(id) {
+        return Some("Business");
+    }
+    if state.system_users.contains_key(id) {
+        return Some("SystemUser");
+    }
+    if state.apps.contains_key(id) {
+        return Some("Application");
+    }
+    if let Some(asset) = state.assets.get(id) {
+        return Some(asset.kind.node_type());
+    }
+    if state.is_person(id) {
+        return Some("User");
+    }
+    None
+}
+
 /// Refuses an empty or over-long `name`. [INFER] Meta documents no limit and no message; the
 /// emulator refuses what the crate refuses ([`MAX_NAME_CHARS`](crate::models::MAX_NAME_CHARS))
 /// so a caller that skips the crate's checks still meets a refusal.
@@ -353,16 +411,43 @@ pub(crate) fn handle(shared: &Shared, request: &Request) -> ResponseTemplate {
     if !shared.latency.is_zero() {
         reply.delay = Some(reply.delay.unwrap_or_default() + shared.latency);
     }
-    lock(&shared.journal).push(Recorded {
+    let (node_type, items) = {
+        let mut state = shared.state();
+        (
+            state.last_node_type.take(),
+            std::mem::take(&mut state.batch_journal),
+        )
+    };
+    let mut entry = recorded(&inc, reply.status, node_type, shared.started.elapsed());
+    entry.bearer = bearer;
+    entry.access_token_in_url = access_token_in_url;
+    {
+        let mut journal = lock(&shared.journal);
+        journal.push(entry);
+        journal.extend(items);
+    }
+    let calls = shared.state().calls;
+    let business = business_of(&shared.state(), &inc);
+    template(reply, calls, business)
+}
+
+/// A journal entry for a request (the caller sets how its token came).
+pub(crate) fn recorded(
+    inc: &Incoming,
+    status: u16,
+    node_type: Option<&'static str>,
+    at: Duration,
+) -> Recorded {
+    Recorded {
         method: inc.method.clone(),
         path: inc.path.clone(),
         params: inc.params.clone(),
-        bearer,
-        access_token_in_url,
+        bearer: false,
+        access_token_in_url: false,
         proof: inc.proof.is_some(),
         proof_timed: inc.proof_time.is_some(),
-        status: reply.status,
-        at: shared.started.elapsed(),
+        status,
+        at,
         token_suffix: inc.token.as_deref().map(|t| {
             t.chars()
                 .rev()
@@ -372,10 +457,9 @@ pub(crate) fn handle(shared: &Shared, request: &Request) -> ResponseTemplate {
                 .rev()
                 .collect()
         }),
-    });
-    let calls = shared.state().calls;
-    let business = business_of(&shared.state(), &inc);
-    template(reply, calls, business)
+        node_type: node_type.map(str::to_owned),
+        in_batch: false,
+    }
 }
 
 fn fault_reply(fault: &Fault) -> Reply {
@@ -501,8 +585,9 @@ fn check_proof(
             )
         });
     };
+    let bad_proof = |message: &str| error(400, 100, None, "GraphMethodException", message);
     let Some(app) = state.apps.get(principal.app()) else {
-        return Some(invalid(
+        return Some(bad_proof(
             "Invalid appsecret_proof provided in the API argument",
         ));
     };
@@ -512,12 +597,13 @@ fn check_proof(
         None => crate::auth::appsecret_proof(&secret, &token),
         Some(raw) => {
             let Ok(time) = raw.parse::<u64>() else {
-                return Some(invalid(
+                return Some(bad_proof(
                     "Invalid appsecret_time provided in the API argument",
                 ));
             };
+            // [INFER] the message: Meta documents the five minutes, not the error.
             if time.abs_diff(state::now()) > 300 {
-                return Some(invalid(
+                return Some(bad_proof(
                     "The appsecret_proof has expired (appsecret_time is more than 5 minutes old)",
                 ));
             }
@@ -526,7 +612,7 @@ fn check_proof(
     };
     use secrecy::ExposeSecret;
     (expected.expose_secret() != proof)
-        .then(|| invalid("Invalid appsecret_proof provided in the API argument"))
+        .then(|| bad_proof("Invalid appsecret_proof provided in the API argument"))
 }
 
 /// Routes a request within the world (also used for batch items).
@@ -560,15 +646,18 @@ pub(crate) fn dispatch(state: &mut State, inc: &Incoming) -> Reply {
         return tokens::oauth(state, inc, &segs);
     }
 
-    // Every other call needs a valid token.
+    // Every other call needs a valid token. Meta's 2500 is for `/me` only; elsewhere 104.
     let Some(token) = inc.token.clone() else {
-        return error(
-            400,
-            2500,
-            None,
-            "OAuthException",
-            "An active access token must be used to query information about the current user.",
-        );
+        if segs.first() == Some(&"me") {
+            return error(
+                400,
+                2500,
+                None,
+                "OAuthException",
+                "An active access token must be used to query information about the current user.",
+            );
+        }
+        return token_required();
     };
     let principal = match state.token(&token) {
         None => {
@@ -600,10 +689,35 @@ pub(crate) fn dispatch(state: &mut State, inc: &Incoming) -> Reply {
         }
         Some(rec) => rec.principal.clone(),
     };
-    let needs_proof =
-        state.require_proof || (inc.method == "POST" && segs.get(1) == Some(&"access_tokens"));
+    // Minting a token always needs the proof: the legacy edge, the business-level edge and
+    // On Behalf Of's `access_token`.
+    let mints = inc.method == "POST"
+        && matches!(
+            segs.get(1),
+            Some(&"access_tokens" | &"system_user_access_tokens" | &"access_token")
+        );
+    let needs_proof = state.require_proof || mints;
     if let Some(rejection) = check_proof(state, inc, &token, &principal, needs_proof) {
         return rejection;
+    }
+    state.last_node_type = None;
+    let checked = match segs.as_slice() {
+        ["debug_token"] => Some(
+            Contract::get()
+                .check_special(&format!("{} debug_token", inc.method), &inc.params)
+                .map_err(|v| contract_refusal(&v, "debug_token")),
+        ),
+        [id] | [id, _] => node_type(state, id).map(|node| {
+            state.last_node_type = Some(node);
+            let edge = segs.get(1).copied().unwrap_or("");
+            Contract::get()
+                .check(node, &inc.method, edge, &inc.params)
+                .map_err(|v| contract_refusal(&v, id))
+        }),
+        _ => None,
+    };
+    if let Some(Err(refusal)) = checked {
+        return refusal;
     }
     let ctx = Ctx {
         inc,

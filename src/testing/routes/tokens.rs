@@ -331,13 +331,29 @@ pub(super) fn oauth(state: &mut State, inc: &Incoming, segs: &[&str]) -> Reply {
             if rec.principal.app() != app {
                 return invalid("The token to exchange does not belong to this app");
             }
+            // [INFER] Meta documents the exchange with set_token_expires_in_60_days=true; without
+            // it the emulator hands out a token that does not expire, as generation does.
+            let sixty = match flag(inc, "set_token_expires_in_60_days") {
+                Ok(f) => f,
+                Err(e) => return e,
+            };
             let token = match rec.principal {
-                Principal::SystemUser { id, scopes, .. } => mint(state, &id, &app, scopes, true),
+                Principal::SystemUser { id, scopes, .. } => mint(state, &id, &app, scopes, sixty),
                 other => state.new_token(other),
             };
-            ok(json!({ "access_token": token, "token_type": "bearer", "expires_in": SIXTY_DAYS }))
+            let mut answer = json!({ "access_token": token, "token_type": "bearer" });
+            if sixty {
+                answer["expires_in"] = json!(SIXTY_DAYS);
+            }
+            ok(answer)
         }
         ("GET", ["oauth", "revoke"]) => {
+            // The caller's token is required (Meta documents it as `access_token`; the crate
+            // sends it as Bearer, read the same way here) and must be of the same app.
+            let caller = inc.token.as_deref().and_then(|t| state.token(t)).cloned();
+            let Some(caller) = caller.filter(|r| r.valid && !state::expired(&r.principal)) else {
+                return super::token_required();
+            };
             let app = match client_app(state, inc) {
                 Ok(app) => app,
                 Err(e) => return e,
@@ -345,6 +361,9 @@ pub(super) fn oauth(state: &mut State, inc: &Incoming, segs: &[&str]) -> Reply {
             let Some(target) = inc.param("revoke_token") else {
                 return invalid("The parameter revoke_token is required");
             };
+            if caller.principal.app() != app {
+                return invalid("The access token does not belong to this app");
+            }
             match state.tokens.get_mut(target) {
                 Some(rec) if rec.principal.app() == app => {
                     rec.valid = false;
