@@ -164,6 +164,9 @@ async fn run(args: Args) -> Result<(), String> {
     println!("app:           {app} installed");
     let token = user
         .generate_token(app.clone())
+        // With the business, a token for the client's own app (META_APP_ID) is minted through
+        // the business-level edge, which Meta keeps open to new apps.
+        .business(t.business.clone())
         .scopes([Permission::AdsRead, Permission::ReadInsights])
         .expires_in_60_days(!args.non_expiring)
         .send()

@@ -71,6 +71,7 @@ async fn run(args: Args) -> Result<(), String> {
             let token = client
                 .system_user(&su.id)
                 .generate_token(app.clone())
+                .business(target.business.clone())
                 .scopes([Permission::AdsRead])
                 .expires_in_60_days(true)
                 .send()

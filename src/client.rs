@@ -18,7 +18,7 @@ use crate::config::{
 };
 use crate::error::{Error, Result};
 use crate::http::Request;
-use crate::ids::{BusinessId, SystemUserId};
+use crate::ids::{AppId, BusinessId, SystemUserId};
 use crate::lock::{CreateGuard, CreateLock, InProcessLock};
 use crate::retry::RetryPolicy;
 use crate::usage::Usage;
@@ -98,6 +98,7 @@ pub(crate) struct Shared {
     pub(crate) base_url: Url,
     pub(crate) version: ApiVersion,
     pub(crate) app_secret: Option<SecretString>,
+    pub(crate) app_id: Option<AppId>,
     pub(crate) proof_mode: ProofMode,
     pub(crate) timeout: Duration,
     pub(crate) quota: QuotaPolicy,
@@ -266,6 +267,12 @@ impl Client {
         self.shared.retry
     }
 
+    /// The app of the token and app secret, when configured
+    /// ([`ClientBuilder::app_id`]).
+    pub fn app_id(&self) -> Option<&AppId> {
+        self.shared.app_id.as_ref()
+    }
+
     /// Whether an app secret is configured (and `appsecret_proof` sent).
     pub fn has_app_secret(&self) -> bool {
         self.shared.app_secret.is_some()
@@ -329,6 +336,7 @@ impl fmt::Debug for Client {
                 "app_secret",
                 &self.shared.app_secret.as_ref().map(|_| "[redacted]"),
             )
+            .field("app_id", &self.shared.app_id)
             .field("proof_mode", &self.shared.proof_mode)
             .field("timeout", &self.shared.timeout)
             .field("quota", &self.shared.quota)
@@ -346,6 +354,7 @@ impl fmt::Debug for Client {
 pub struct ClientBuilder {
     access_token: Option<SecretString>,
     app_secret: Option<SecretString>,
+    app_id: Option<AppId>,
     proof_mode: ProofMode,
     api_version: Option<String>,
     base_url: Option<String>,
@@ -373,6 +382,14 @@ impl ClientBuilder {
     /// generation requires and which "Require App Secret" apps require everywhere.
     pub fn app_secret(mut self, secret: impl Into<SecretString>) -> Self {
         self.app_secret = Some(secret.into());
+        self
+    }
+
+    /// The app of the access token and the app secret. Token generation uses it to mint tokens
+    /// for this app through the business-level edge, which Meta keeps open to new apps (see
+    /// [`SystemUserHandler::generate_token`](crate::api::system_users::SystemUserHandler::generate_token)).
+    pub fn app_id(mut self, app: impl Into<AppId>) -> Self {
+        self.app_id = Some(app.into());
         self
     }
 
@@ -482,7 +499,7 @@ impl ClientBuilder {
     }
 
     /// Reads the examples' environment contract: `META_ACCESS_TOKEN`, `META_APP_SECRET`,
-    /// `META_GRAPH_URL`, `META_API_VERSION`, `META_ACCESS_TIER`. Unset variables leave the
+    /// `META_APP_ID`, `META_GRAPH_URL`, `META_API_VERSION`, `META_ACCESS_TIER`. Unset variables leave the
     /// builder as it was; an invalid value fails at [`ClientBuilder::build`] (or here, for
     /// the tier).
     ///
@@ -495,6 +512,9 @@ impl ClientBuilder {
         }
         if let Some(secret) = var("META_APP_SECRET") {
             self = self.app_secret(secret);
+        }
+        if let Some(app) = var("META_APP_ID") {
+            self = self.app_id(app.trim());
         }
         if let Some(url) = var("META_GRAPH_URL") {
             self = self.base_url(url);
@@ -521,6 +541,9 @@ impl ClientBuilder {
         crate::http::check_token(&token)?;
         if let Some(secret) = &self.app_secret {
             crate::http::check_app_secret(secret)?;
+        }
+        if let Some(app) = &self.app_id {
+            app.validate()?;
         }
         let version = match &self.api_version {
             Some(raw) => ApiVersion::new(raw.trim())?,
@@ -557,6 +580,7 @@ impl ClientBuilder {
                 base_url,
                 version,
                 app_secret: self.app_secret,
+                app_id: self.app_id,
                 proof_mode: self.proof_mode,
                 timeout,
                 quota: self.quota.unwrap_or(QuotaPolicy::Tier(AccessTier::Limited)),
@@ -612,6 +636,7 @@ impl fmt::Debug for ClientBuilder {
                 "app_secret",
                 &self.app_secret.as_ref().map(|_| "[redacted]"),
             )
+            .field("app_id", &self.app_id)
             .field("proof_mode", &self.proof_mode)
             .field("api_version", &self.api_version)
             .field("base_url", &self.base_url)

@@ -427,8 +427,14 @@ pub enum ErrorHint {
     AppNotInstalled,
     /// Code 190 otherwise, or 102: the token is invalid.
     InvalidToken,
-    /// Code 104: the request's signature (`appsecret_proof`) is wrong or missing.
+    /// Code 100 (`GraphMethodException`) about `appsecret_proof`: the proof is wrong, missing
+    /// or (time-stamped) expired.
     BadSignature,
+    /// Code 104: no access token reached the API.
+    TokenRequired,
+    /// `POST /{system_user}/access_tokens` refused the app: Meta keeps that edge only for apps
+    /// that called it within the last 90 days.
+    LegacyTokenEdgeClosed,
     /// Code 10 or 200–299: the token lacks a permission or role.
     PermissionDenied,
     /// A rate limit was hit.
@@ -450,7 +456,13 @@ impl ErrorHint {
             }
             ErrorHint::InvalidToken => "the token is invalid or revoked: generate a new one",
             ErrorHint::BadSignature => {
-                "appsecret_proof is missing or wrong: configure the app secret of the app that issued the token"
+                "appsecret_proof is missing, wrong or expired: configure the app secret of the app that issued the token (ClientBuilder::app_secret); with the time-stamped proof, check the machine's clock"
+            }
+            ErrorHint::TokenRequired => {
+                "no access token reached the API: configure one (ClientBuilder::access_token), and check that no proxy strips the Authorization header"
+            }
+            ErrorHint::LegacyTokenEdgeClosed => {
+                "POST /{system_user}/access_tokens is open only to apps that called it within the last 90 days: mint through POST /{business}/system_user_access_tokens instead (GenerateToken::business, with ClientBuilder::app_id set to the app of the caller's token); that edge mints only for the caller's own app, so call it with a token of the app you need"
             }
             ErrorHint::PermissionDenied => {
                 "the token lacks a permission or role: use an admin (system) user token with business_management, and check the system user's tasks on the asset"
@@ -472,12 +484,26 @@ impl ApiError {
     /// A typed diagnosis of a known failure.
     pub fn hint(&self) -> Option<ErrorHint> {
         let (code, sub) = (self.graph.code, self.graph.error_subcode);
+        let message = self.graph.message.to_ascii_lowercase();
+        let legacy_edge =
+            self.method == reqwest::Method::POST && self.path.ends_with("/access_tokens");
         Some(match (code, sub) {
             (Some(415), Some(2859009)) => ErrorHint::TwoFactorRequired,
             (_, Some(463)) => ErrorHint::TokenExpired,
             (_, Some(458)) => ErrorHint::AppNotInstalled,
             (Some(190 | 102), _) => ErrorHint::InvalidToken,
-            (Some(104), _) => ErrorHint::BadSignature,
+            (Some(104), _) => ErrorHint::TokenRequired,
+            (Some(100), _)
+                if message.contains("appsecret_proof") || message.contains("appsecret_time") =>
+            {
+                ErrorHint::BadSignature
+            }
+            // [INFER] Meta does not document the refusal's shape: the generic capability error
+            // (code 3), or a permission error that names the 90 days.
+            (Some(3), _) if legacy_edge => ErrorHint::LegacyTokenEdgeClosed,
+            _ if legacy_edge && self.is_permission() && message.contains("90 days") => {
+                ErrorHint::LegacyTokenEdgeClosed
+            }
             _ if self.is_permission() => ErrorHint::PermissionDenied,
             _ if self.is_rate_limited() => ErrorHint::RateLimited,
             _ => return None,
@@ -709,6 +735,27 @@ mod tests {
             Some(ErrorHint::PermissionDenied)
         );
         assert_eq!(api(80004, None, 400).hint(), Some(ErrorHint::RateLimited));
+        assert_eq!(api(104, None, 400).hint(), Some(ErrorHint::TokenRequired));
+        let mut proof = api(100, None, 400);
+        proof.graph.message = "Invalid appsecret_proof provided in the API argument".into();
+        assert_eq!(proof.hint(), Some(ErrorHint::BadSignature));
+        proof.graph.message =
+            "API calls from the server require an appsecret_proof argument".into();
+        assert_eq!(proof.hint(), Some(ErrorHint::BadSignature));
+        let mut legacy = api(3, None, 400);
+        assert_eq!(
+            legacy.hint(),
+            None,
+            "code 3 elsewhere is not about the token edge"
+        );
+        legacy.method = Method::POST;
+        legacy.path = "/v26.0/61000000000001/access_tokens".into();
+        assert_eq!(legacy.hint(), Some(ErrorHint::LegacyTokenEdgeClosed));
+        assert!(
+            Error::Api(Box::new(legacy))
+                .to_string()
+                .contains("system_user_access_tokens")
+        );
         assert_eq!(api(100, None, 400).hint(), None);
         assert!(
             Error::Api(Box::new(api(415, Some(2859009), 400)))

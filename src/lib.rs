@@ -103,6 +103,7 @@ pub use api::system_users::{
 };
 pub use api::tokens::{
     Acknowledged, BusinessSystemUserToken, DebugToken, GenerateToken, RefreshToken, RevokeToken,
+    TokenEdge,
 };
 pub use auth::{appsecret_proof, appsecret_proof_at};
 pub use batch::{BatchItem, BatchRequest, BatchResponse, MAX_BATCH};

@@ -7,10 +7,15 @@ use serde::Serialize;
 
 use crate::api::business::BusinessHandler;
 use crate::config::SystemUserKind;
+use futures_util::TryStreamExt;
+
+use crate::client::Client;
 use crate::error::Error;
-use crate::ids::{AdAccountId, AppId};
+use crate::http::Request;
+use crate::ids::{AdAccountId, AppId, BusinessId};
 use crate::models::permissions::Permission;
 use crate::models::token::TokenInfo;
+use crate::pagination::ListRequest;
 
 /// The outcome of one check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -22,6 +27,8 @@ pub enum CheckStatus {
     Fail,
     /// It could not be checked; see the detail.
     Unknown,
+    /// It holds, with a caveat worth reading; see the detail.
+    Warn,
 }
 
 /// What a check is about.
@@ -122,6 +129,7 @@ impl fmt::Display for PreflightReport {
                 CheckStatus::Pass => "pass   ",
                 CheckStatus::Fail => "FAIL   ",
                 CheckStatus::Unknown => "unknown",
+                CheckStatus::Warn => "warn   ",
             };
             writeln!(f, "  {mark} {:<38} {}", c.kind.to_string(), c.detail)?;
             if let (Some(remedy), CheckStatus::Fail | CheckStatus::Unknown) = (&c.remedy, c.status)
@@ -201,14 +209,17 @@ impl BusinessHandler {
 }
 
 impl PreflightRequest {
-    /// The app the system users will use (checks the business owns it; calls `debug_token`
-    /// as this app when the client has its secret).
+    /// The app the system users will use (checks the business owns it and can grant the
+    /// scopes; calls `debug_token` as this app when the client has its secret).
     pub fn app(mut self, app: impl Into<AppId>) -> Self {
         self.app = Some(app.into());
         self
     }
 
-    /// The permissions the system-user tokens will ask for (the caller's token must have them).
+    /// The permissions the system-user tokens will ask for. The check reads what the app may
+    /// grant (`GET /{app}/permissions`, as the app, which needs its secret); that the caller's
+    /// own token lacks one is only a warning, since a system user's token can carry what the
+    /// app has.
     pub fn scopes(mut self, scopes: impl IntoIterator<Item = Permission>) -> Self {
         self.scopes.extend(scopes);
         self
@@ -248,13 +259,11 @@ impl PreflightRequest {
             },
             _ => client.debug_token(own_token.clone()).send().await,
         };
-        if info.as_ref().is_err_and(Error::is_auth) && self.app.is_some() {
+        // As the app failed (another app's secret, or none): the token inspects itself.
+        if info.is_err() && self.app.is_some() {
             info = client.debug_token(own_token).send().await;
         }
-        let scope_kinds = [
-            CheckKind::BusinessManagementScope,
-            CheckKind::RequestedScopes,
-        ];
+        let scope_kinds = [CheckKind::BusinessManagementScope];
         match &info {
             Ok(info) if info.is_valid == Some(true) => {
                 let kind = info
@@ -280,27 +289,9 @@ impl PreflightRequest {
                     if bm { "present".to_owned() } else { format!("missing; the token has: {}", scope_list(info)) },
                     Some("generate the admin token with business_management (the app needs it approved)"),
                 ));
-                if self.scopes.is_empty() {
-                    checks.push(check(
-                        CheckKind::RequestedScopes,
-                        CheckStatus::Unknown,
-                        "no scopes given",
-                        Some("pass .scopes(..)"),
-                    ));
-                } else {
-                    let missing: Vec<&str> = self
-                        .scopes
-                        .iter()
-                        .filter(|s| !info.has_scope(s))
-                        .map(Permission::as_str)
-                        .collect();
-                    checks.push(check(
-                        CheckKind::RequestedScopes,
-                        if missing.is_empty() { CheckStatus::Pass } else { CheckStatus::Fail },
-                        if missing.is_empty() { "all present".to_owned() } else { format!("missing {}", missing.join(", ")) },
-                        Some("the app must have these permissions (App Review / access level) and the admin token must carry them"),
-                    ));
-                }
+                checks.push(
+                    requested_scopes(&client, self.app.as_ref(), &self.scopes, Some(info)).await,
+                );
             }
             Ok(info) => {
                 let why = info
@@ -322,6 +313,7 @@ impl PreflightRequest {
                         Some("generate a new admin token"),
                     ));
                 }
+                checks.push(requested_scopes(&client, self.app.as_ref(), &self.scopes, None).await);
             }
             Err(err) => {
                 let remedy = "debug_token needs an app token (configure the app secret and pass .app(..)) or a developer of the app";
@@ -334,6 +326,7 @@ impl PreflightRequest {
                         Some(remedy),
                     ));
                 }
+                checks.push(requested_scopes(&client, self.app.as_ref(), &self.scopes, None).await);
             }
         }
 
@@ -354,37 +347,7 @@ impl PreflightRequest {
             },
         }
 
-        #[derive(serde::Deserialize)]
-        struct Person {
-            #[serde(default)]
-            role: Option<String>,
-        }
-        let people: Result<crate::pagination::Page<Person>, Error> = client
-            .get(
-                &format!("{business}/business_users"),
-                &[("fields", "id,name,role")],
-            )
-            .await;
-        match people {
-            Ok(page) => {
-                let admins = page
-                    .data
-                    .iter()
-                    .filter(|p| p.role.as_deref() == Some("ADMIN"))
-                    .count();
-                checks.push(check(
-                    CheckKind::HumanAdmin,
-                    if admins > 0 { CheckStatus::Pass } else { CheckStatus::Fail },
-                    format!("{admins} person(s) with the ADMIN role"),
-                    Some("a real person must be an admin of the business portfolio before system users can be used"),
-                ));
-            }
-            Err(err) => checks.push(unknown(
-                CheckKind::HumanAdmin,
-                &err,
-                "the caller must be an admin of the business",
-            )),
-        }
+        checks.push(human_admin(&client, &business).await);
 
         match biz.system_user_quota().send().await {
             Ok(usage) => {
@@ -476,6 +439,164 @@ impl PreflightRequest {
             }
         }
         PreflightReport { business, checks }
+    }
+}
+
+/// Whether a person has the ADMIN role, reading `business_users` page by page until one is
+/// found (graph-api.md 9: the first page can miss the admin).
+async fn human_admin(client: &Client, business: &BusinessId) -> Check {
+    #[derive(serde::Deserialize)]
+    struct Person {
+        #[serde(default)]
+        role: Option<String>,
+    }
+    let req = Request::get([business.as_str(), "business_users"]).param("fields", "id,name,role");
+    let mut pages = ListRequest::<Person>::new(client.clone(), req, None).pages();
+    let mut people = 0usize;
+    loop {
+        match pages.try_next().await {
+            Ok(Some(page)) => {
+                people += page.data.len();
+                if page.data.iter().any(|p| p.role.as_deref() == Some("ADMIN")) {
+                    return check(
+                        CheckKind::HumanAdmin,
+                        CheckStatus::Pass,
+                        "a person has the ADMIN role",
+                        None,
+                    );
+                }
+            }
+            Ok(None) => {
+                return check(
+                    CheckKind::HumanAdmin,
+                    CheckStatus::Fail,
+                    format!("none of the {people} person(s) of the business has the ADMIN role"),
+                    Some(
+                        "a real person must be an admin of the business portfolio before system users can be used",
+                    ),
+                );
+            }
+            Err(err) => {
+                return unknown(
+                    CheckKind::HumanAdmin,
+                    &err,
+                    "the caller must be an admin of the business",
+                );
+            }
+        }
+    }
+}
+
+/// One permission of `GET /{app}/permissions`. [INFER] the shape: Meta's page describes the
+/// edge ("permissions that have been approved via Login Review") and the spec gives its
+/// `status` values (`live`, `unapproved`), not a sample answer; both members are read
+/// leniently.
+#[derive(serde::Deserialize)]
+struct AppPermission {
+    #[serde(default)]
+    permission: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+}
+
+/// Whether the app may grant the requested scopes, read as the app from
+/// `GET /{app}/permissions`. A system user's token can carry what the app has even when the
+/// caller's own token lacks it, so the caller's scopes give at most a warning; where the app's
+/// permissions cannot be read the check is Unknown, never a failure.
+async fn requested_scopes(
+    client: &Client,
+    app: Option<&AppId>,
+    wanted: &[Permission],
+    caller: Option<&TokenInfo>,
+) -> Check {
+    let kind = CheckKind::RequestedScopes;
+    if wanted.is_empty() {
+        return check(
+            kind,
+            CheckStatus::Unknown,
+            "no scopes given",
+            Some("pass .scopes(..)"),
+        );
+    }
+    let Some(app) = app else {
+        return check(
+            kind,
+            CheckStatus::Unknown,
+            "no app given",
+            Some("pass .app(app_id)"),
+        );
+    };
+    let as_app = match client.as_app(app.clone()) {
+        Ok(c) => c,
+        Err(err) => {
+            return unknown(
+                kind,
+                &err,
+                "configure the app secret of this app to read its permissions",
+            );
+        }
+    };
+    let req = Request::get([app.as_str(), "permissions"]);
+    let granted = match ListRequest::<AppPermission>::new(as_app, req, None)
+        .collect(10_000)
+        .await
+    {
+        Ok(list) => list,
+        Err(err) => {
+            return unknown(
+                kind,
+                &err,
+                "the app's permissions are read with its app token: configure the secret of this app",
+            );
+        }
+    };
+    let live = |p: &Permission| {
+        granted.iter().any(|g| {
+            g.permission.as_deref() == Some(p.as_str())
+                && g.status
+                    .as_deref()
+                    .is_none_or(|s| s.eq_ignore_ascii_case("live"))
+        })
+    };
+    let missing: Vec<&str> = wanted
+        .iter()
+        .filter(|p| !live(p))
+        .map(Permission::as_str)
+        .collect();
+    if !missing.is_empty() {
+        return check(
+            kind,
+            CheckStatus::Fail,
+            format!("app {app} cannot grant {}", missing.join(", ")),
+            Some("the app must have these permissions approved (App Review / access level)"),
+        );
+    }
+    let caller_lacks: Vec<&str> = caller
+        .map(|info| {
+            wanted
+                .iter()
+                .filter(|p| !info.has_scope(p))
+                .map(Permission::as_str)
+                .collect()
+        })
+        .unwrap_or_default();
+    if caller_lacks.is_empty() {
+        check(
+            kind,
+            CheckStatus::Pass,
+            format!("app {app} can grant them all"),
+            None,
+        )
+    } else {
+        check(
+            kind,
+            CheckStatus::Warn,
+            format!(
+                "app {app} can grant them all; the caller's own token lacks {} (system-user tokens can still carry them)",
+                caller_lacks.join(", ")
+            ),
+            None,
+        )
     }
 }
 

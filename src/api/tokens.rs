@@ -17,7 +17,7 @@ use crate::api::{Call, first_error, send_ack};
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::http::Request;
-use crate::ids::{AppId, SystemUserId};
+use crate::ids::{AppId, BusinessId, SystemUserId};
 use crate::models::Ack;
 use crate::models::permissions::{Permission, scope_param};
 use crate::models::token::{RefreshedToken, SystemUserToken, TokenInfo};
@@ -56,8 +56,17 @@ impl SystemUserHandler {
         )
     }
 
-    /// `POST /{system_user}/access_tokens`: generates a token for an installed app. The call
-    /// requires `appsecret_proof`, so the client must have the app secret.
+    /// Generates a token of the system user for an installed app. The call requires
+    /// `appsecret_proof`, so the client must have the app secret.
+    ///
+    /// Which edge mints it: Meta has closed `POST /{system_user}/access_tokens` to apps that
+    /// have not called it within the last 90 days, so a new app cannot use it. With
+    /// [`GenerateToken::business`] set and `app` being the client's own app
+    /// ([`ClientBuilder::app_id`](crate::ClientBuilder::app_id): the app of the token and app
+    /// secret), the token is minted through `POST /{business}/system_user_access_tokens`,
+    /// which mints for the caller's app and stays open. Otherwise (another app) the legacy
+    /// edge is the only way; when Meta refuses it the error's hint is
+    /// [`ErrorHint::LegacyTokenEdgeClosed`](crate::ErrorHint::LegacyTokenEdgeClosed).
     ///
     /// ```no_run
     /// use meta_business::Permission;
@@ -65,6 +74,7 @@ impl SystemUserHandler {
     /// let token = client
     ///     .system_user("100000008899900")
     ///     .generate_token("1234567")
+    ///     .business("1234567890")
     ///     .scopes([Permission::AdsRead, Permission::BusinessManagement])
     ///     .expires_in_60_days(true)
     ///     .send()
@@ -77,6 +87,7 @@ impl SystemUserHandler {
             client: self.client.clone(),
             system_user: self.id.clone(),
             app: app.into(),
+            business: None,
             scopes: Vec::new(),
             expires_in_60_days: None,
             timeout: None,
@@ -136,12 +147,41 @@ pub struct GenerateToken {
     client: Client,
     system_user: SystemUserId,
     app: AppId,
+    business: Option<BusinessId>,
     scopes: Vec<Permission>,
     expires_in_60_days: Option<bool>,
     timeout: Option<Duration>,
 }
 
+/// Which edge mints a system-user token; see [`SystemUserHandler::generate_token`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TokenEdge {
+    /// `POST /{business}/system_user_access_tokens`: mints for the app of the caller's token,
+    /// open to every app.
+    Business,
+    /// `POST /{system_user}/access_tokens` with `business_app`: any app of the business, but
+    /// closed to apps that have not called it within the last 90 days.
+    Legacy,
+}
+
 impl GenerateToken {
+    /// The system user's business. With it, a token for the client's own app is minted through
+    /// the business-level edge, which new apps can use (see
+    /// [`SystemUserHandler::generate_token`]).
+    pub fn business(mut self, business: impl Into<BusinessId>) -> Self {
+        self.business = Some(business.into());
+        self
+    }
+
+    /// The edge this request will use, decided before anything is sent.
+    pub fn edge(&self) -> TokenEdge {
+        match &self.business {
+            Some(_) if self.client.app_id() == Some(&self.app) => TokenEdge::Business,
+            _ => TokenEdge::Legacy,
+        }
+    }
+
     /// The permissions of the token (at least one; only what the integration needs).
     pub fn scopes(mut self, scopes: impl IntoIterator<Item = Permission>) -> Self {
         self.scopes.extend(scopes);
@@ -176,11 +216,20 @@ impl GenerateToken {
                 "generating a system-user token (appsecret_proof is mandatory)",
             ));
         }
-        let mut req = Request::post([self.system_user.as_str(), "access_tokens"])
-            .param("business_app", self.app.as_str())
-            .param("scope", scope)
-            .with_timeout(self.timeout)
-            .sensitive();
+        if let Some(business) = &self.business {
+            business.validate()?;
+        }
+        let mut req = match (self.edge(), &self.business) {
+            (TokenEdge::Business, Some(business)) => {
+                Request::post([business.as_str(), "system_user_access_tokens"])
+                    .param("system_user_id", self.system_user.as_str())
+            }
+            _ => Request::post([self.system_user.as_str(), "access_tokens"])
+                .param("business_app", self.app.as_str()),
+        }
+        .param("scope", scope)
+        .with_timeout(self.timeout)
+        .sensitive();
         if let Some(expires) = self.expires_in_60_days {
             req = req.param("set_token_expires_in_60_days", expires.to_string());
         }

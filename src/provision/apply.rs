@@ -238,6 +238,7 @@ impl Plan {
                 let token = client
                     .system_user(id_of(ids, system_user)?)
                     .generate_token(app.clone())
+                    .business(self.business.clone())
                     .scopes(scopes.iter().cloned())
                     .expires_in_60_days(*expires_in_60_days)
                     .send()

@@ -227,7 +227,7 @@ impl Contract {
                     vec![value.clone()]
                 };
                 for item in items {
-                    if !allowed.iter().any(|a| *a == item) {
+                    if !allowed.contains(&item) {
                         return Err(Violation::BadEnum {
                             param: name.clone(),
                             allowed: allowed.clone(),

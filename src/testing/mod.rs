@@ -165,6 +165,21 @@ pub struct Demo {
     pub whatsapp: &'static str,
 }
 
+/// The permissions a seeded app may grant unless
+/// [`BusinessSeed::app_permissions`] says otherwise.
+pub const DEFAULT_APP_PERMISSIONS: &[&str] = &[
+    "ads_management",
+    "ads_read",
+    "business_management",
+    "catalog_management",
+    "leads_retrieval",
+    "pages_manage_ads",
+    "pages_read_engagement",
+    "pages_show_list",
+    "read_insights",
+    "whatsapp_business_management",
+];
+
 /// The demo world's ids and credentials.
 pub const DEMO: Demo = Demo {
     business_id: "1000000000001",
@@ -251,6 +266,7 @@ impl GraphEmulator {
     pub fn builder() -> EmulatorBuilder {
         EmulatorBuilder {
             require_app_secret: false,
+            legacy_token_edge: false,
             latency: std::time::Duration::ZERO,
             businesses: Vec::new(),
         }
@@ -290,15 +306,20 @@ impl GraphEmulator {
         Client::builder().access_token(token).base_url(self.uri())
     }
 
-    /// A client for this token, with the app secret of the token's app (so `appsecret_proof`
-    /// is sent) and the tier of the token's business.
+    /// A client for this token, with the id and secret of the token's app (so `appsecret_proof`
+    /// is sent and tokens are minted for that app through the business-level edge) and the
+    /// tier of the token's business.
     ///
     /// # Errors
     /// As [`ClientBuilder::build`].
     pub fn client(&self, token: &str) -> Result<Client> {
-        let (secret, tier) = {
+        let (app, secret, tier) = {
             let state = self.shared.state();
             let principal = state.token(token).map(|t| t.principal.clone());
+            let app = principal
+                .as_ref()
+                .filter(|p| state.apps.contains_key(p.app()))
+                .map(|p| p.app().to_owned());
             let secret = principal
                 .as_ref()
                 .and_then(|p| state.apps.get(p.app()))
@@ -307,11 +328,14 @@ impl GraphEmulator {
                 .as_ref()
                 .and_then(|p| state.admin_businesses(p).first().cloned())
                 .and_then(|b| state.businesses.get(&b).map(|b| b.tier));
-            (secret, tier)
+            (app, secret, tier)
         };
         let mut builder = self.client_builder(token);
         if let Some(secret) = secret {
             builder = builder.app_secret(secret);
+        }
+        if let Some(app) = app {
+            builder = builder.app_id(app);
         }
         if let Some(tier) = tier {
             builder = builder.access_tier(tier);
@@ -342,6 +366,12 @@ impl GraphEmulator {
     /// batch request, with [`Recorded::in_batch`] set).
     pub fn calls(&self) -> Vec<Recorded> {
         lock(&self.shared.journal).clone()
+    }
+
+    /// Opens or closes `POST /{system_user}/access_tokens` (see
+    /// [`EmulatorBuilder::legacy_token_edge`]).
+    pub fn set_legacy_token_edge(&self, open: bool) {
+        self.shared.state().legacy_token_edge = open;
     }
 
     /// Forgets the requests received so far.
@@ -415,6 +445,7 @@ impl GraphEmulator {
 #[derive(Debug)]
 pub struct EmulatorBuilder {
     require_app_secret: bool,
+    legacy_token_edge: bool,
     latency: std::time::Duration,
     businesses: Vec<BusinessSeed>,
 }
@@ -424,6 +455,14 @@ impl EmulatorBuilder {
     /// Token generation always requires it.
     pub fn require_app_secret(mut self, required: bool) -> Self {
         self.require_app_secret = required;
+        self
+    }
+
+    /// Opens `POST /{system_user}/access_tokens` (closed by default). Meta has closed that edge
+    /// to apps that have not called it within the last 90 days, so a fresh app cannot mint
+    /// through it; open it to model an app that still can.
+    pub fn legacy_token_edge(mut self, open: bool) -> Self {
+        self.legacy_token_edge = open;
         self
     }
 
@@ -442,6 +481,7 @@ impl EmulatorBuilder {
     /// Starts the emulator on 127.0.0.1 on a free port.
     pub async fn start(self) -> GraphEmulator {
         let mut state = State::new(self.require_app_secret);
+        state.legacy_token_edge = self.legacy_token_edge;
         for seed in self.businesses {
             seed.plant(&mut state);
         }
@@ -474,6 +514,8 @@ pub struct BusinessSeed {
     system_users: Vec<(String, String, String)>,
     system_user_tokens: Vec<(String, String, Vec<String>)>,
     tos_refused: Vec<String>,
+    app_permissions: Vec<(String, Vec<String>)>,
+    employees: usize,
 }
 
 impl BusinessSeed {
@@ -489,6 +531,8 @@ impl BusinessSeed {
             system_users: Vec::new(),
             system_user_tokens: Vec::new(),
             tos_refused: Vec::new(),
+            app_permissions: Vec::new(),
+            employees: 0,
         }
     }
 
@@ -556,10 +600,27 @@ impl BusinessSeed {
         self
     }
 
+    /// `n` people of the business without the ADMIN role (they have no token); they come first
+    /// in `business_users`, so with more than a page of them an admin is on a later page.
+    pub fn employees(mut self, n: usize) -> Self {
+        self.employees = n;
+        self
+    }
+
     /// The token of a human admin of the business, issued through another business's app (as
     /// when a client's admin logs in to a partner's app for Business On Behalf Of).
     pub fn admin_via_app(mut self, token: &str, app: &str) -> Self {
         self.admins.push((token.to_owned(), Some(app.to_owned())));
+        self
+    }
+
+    /// The permissions an app may grant (`GET /{app}/permissions`, status `live`). Without
+    /// this an app has [`DEFAULT_APP_PERMISSIONS`].
+    pub fn app_permissions(mut self, app: &str, permissions: &[&str]) -> Self {
+        self.app_permissions.push((
+            app.to_owned(),
+            permissions.iter().map(|p| (*p).to_owned()).collect(),
+        ));
         self
     }
 
@@ -599,6 +660,9 @@ impl BusinessSeed {
             system_users: Vec::new(),
             admins: Vec::new(),
             shared_apps: Vec::new(),
+            employees: (0..self.employees)
+                .map(|i| format!("7{}{i:04}", self.id))
+                .collect(),
         };
         for (id, name, secret) in self.apps {
             // The app access token, `{app_id}|{app_secret}`, as `debug_token` callers use it.
@@ -607,12 +671,24 @@ impl BusinessSeed {
                 valid: true,
             };
             state.tokens.insert(format!("{id}|{secret}"), app_token);
+            let permissions = self
+                .app_permissions
+                .iter()
+                .find(|(app, _)| *app == id)
+                .map(|(_, p)| p.clone())
+                .unwrap_or_else(|| {
+                    DEFAULT_APP_PERMISSIONS
+                        .iter()
+                        .map(|p| (*p).to_owned())
+                        .collect()
+                });
             state.apps.insert(
                 id.clone(),
                 state::App {
                     name,
                     secret,
                     business: Some(self.id.clone()),
+                    permissions,
                 },
             );
             business.apps.push(id);

@@ -124,6 +124,8 @@ pub(crate) struct App {
     pub(crate) name: String,
     pub(crate) secret: String,
     pub(crate) business: Option<String>,
+    /// What the app may grant (`GET /{app}/permissions`).
+    pub(crate) permissions: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -139,6 +141,8 @@ pub(crate) struct Business {
     pub(crate) admins: Vec<String>,
     /// Apps of partner businesses shared with this one (Business On Behalf Of).
     pub(crate) shared_apps: Vec<String>,
+    /// People of the business without the ADMIN role (listed by `business_users`).
+    pub(crate) employees: Vec<String>,
 }
 
 #[derive(Debug, Clone)]

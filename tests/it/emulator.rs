@@ -349,6 +349,7 @@ async fn token_lifecycle_on_the_emulator() {
     let user = client.system_user(&su.id);
     let err = user
         .generate_token(DEMO.app_id)
+        .business(DEMO.business_id)
         .scopes([Permission::AdsRead])
         .send()
         .await
@@ -373,17 +374,28 @@ async fn token_lifecycle_on_the_emulator() {
 
     let forever = user
         .generate_token(DEMO.app_id)
+        .business(DEMO.business_id)
         .scopes([Permission::AdsRead])
         .send()
         .await
         .unwrap();
-    let sixty = user
-        .generate_token(DEMO.app_id)
-        .scopes([Permission::AdsRead, Permission::ReadInsights])
-        .expires_in_60_days(true)
-        .send()
-        .await
-        .unwrap();
+    // Without the business the legacy edge is the only way, and it is closed to a fresh app.
+    let legacy = || {
+        user.generate_token(DEMO.app_id)
+            .scopes([Permission::AdsRead, Permission::ReadInsights])
+            .expires_in_60_days(true)
+    };
+    assert_eq!(legacy().edge(), meta_business::TokenEdge::Legacy);
+    let closed = legacy().send().await.unwrap_err();
+    assert_eq!(closed.hint(), Some(ErrorHint::LegacyTokenEdgeClosed));
+    assert!(
+        closed.to_string().contains("system_user_access_tokens"),
+        "{closed}"
+    );
+    // An app that still has the legacy edge can use it.
+    emulator.set_legacy_token_edge(true);
+    let sixty = legacy().send().await.unwrap();
+    emulator.set_legacy_token_edge(false);
     let app = client.as_app(DEMO.app_id).unwrap();
     let info = app
         .debug_token(forever.secret().expose_secret())
@@ -806,6 +818,7 @@ async fn four_resources_end_to_end() {
     let token = client
         .system_user(&su.id)
         .generate_token(DEMO.app_id)
+        .business(DEMO.business_id)
         .scopes([Permission::AdsRead])
         .send()
         .await

@@ -75,9 +75,11 @@ async fn failing_checks_each_say_what_to_do_and_do_not_stop_the_others() {
         status(&report, &CheckKind::BusinessManagementScope),
         CheckStatus::Fail
     );
+    // App 22's permissions are read with app 22's token; the client has app 21's secret.
     assert_eq!(
         status(&report, &CheckKind::RequestedScopes),
-        CheckStatus::Pass
+        CheckStatus::Unknown,
+        "unreadable is never a failure"
     );
     assert_eq!(
         status(&report, &CheckKind::AppOwned),
@@ -193,4 +195,134 @@ async fn no_app_secret_and_a_regular_caller() {
         CheckStatus::Unknown
     );
     let _ = DEMO;
+}
+
+#[tokio::test]
+async fn people_and_app_permissions_over_several_pages() {
+    let emulator = GraphEmulator::builder()
+        .business(
+            BusinessSeed::new("11", "Big")
+                .tier(AccessTier::Full)
+                .app("21", "App", "secret-0123456789")
+                // 60 people without the ADMIN role come first: the admin is on page 3.
+                .employees(60)
+                .admin("EAAE-person")
+                .system_user("611", "ops-admin", "ADMIN")
+                .system_user_token("611", "EAAE-admin-su-bm-only", &["business_management"])
+                .app_permissions(
+                    "21",
+                    &[
+                        "pages_show_list",
+                        "read_insights",
+                        "leads_retrieval",
+                        "catalog_management",
+                        "pages_read_engagement",
+                        "pages_manage_ads",
+                        "ads_management",
+                        "whatsapp_business_management",
+                        "instagram_basic",
+                        "attribution_read",
+                        "page_events",
+                        "publish_video",
+                        "read_page_mailboxes",
+                        "pages_messaging",
+                        "pages_manage_posts",
+                        "pages_manage_metadata",
+                        "pages_manage_engagement",
+                        "pages_manage_cta",
+                        "pages_read_user_content",
+                        "instagram_manage_insights",
+                        "instagram_content_publish",
+                        "instagram_manage_comments",
+                        "instagram_manage_messages",
+                        "commerce_account_read_orders",
+                        "commerce_account_read_settings",
+                        // Past the first page of 25.
+                        "ads_read",
+                        "business_management",
+                    ],
+                ),
+        )
+        .start()
+        .await;
+    let client = emulator.client("EAAE-admin-su-bm-only").unwrap();
+    let report = client
+        .business("11")
+        .preflight()
+        .app("21")
+        .scopes([Permission::AdsRead, Permission::BusinessManagement])
+        .send()
+        .await;
+    assert_eq!(
+        status(&report, &CheckKind::HumanAdmin),
+        CheckStatus::Pass,
+        "{report}"
+    );
+    let scopes = report.check(&CheckKind::RequestedScopes).unwrap();
+    assert_eq!(
+        scopes.status,
+        CheckStatus::Warn,
+        "the app has both; the caller's own token lacks ads_read: {report}"
+    );
+    assert!(scopes.detail.contains("lacks ads_read"), "{report}");
+    assert_eq!(
+        status(&report, &CheckKind::AdminQuota),
+        CheckStatus::Fail,
+        "{report}"
+    );
+    assert_eq!(
+        report.failures().count(),
+        1,
+        "the warning is not a failure: {report}"
+    );
+    let people_pages = emulator
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/business_users"))
+        .count();
+    assert_eq!(people_pages, 3, "paged until the admin was found");
+    let permission_reads: Vec<_> = emulator
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/21/permissions"))
+        .collect();
+    assert_eq!(permission_reads.len(), 2, "two pages of permissions");
+    assert!(
+        permission_reads
+            .iter()
+            .all(|r| r.token_suffix.as_deref() == Some("456789")),
+        "read as the app"
+    );
+
+    // A scope the app cannot grant fails, naming it.
+    let report = client
+        .business("11")
+        .preflight()
+        .app("21")
+        .scopes([Permission::AdsRead, Permission::PrivateComputationAccess])
+        .send()
+        .await;
+    let scopes = report.check(&CheckKind::RequestedScopes).unwrap();
+    assert_eq!(scopes.status, CheckStatus::Fail, "{report}");
+    assert!(
+        scopes.detail.contains("private_computation_access"),
+        "{report}"
+    );
+
+    // No one with the ADMIN role among 60 people: a failure, after reading every page.
+    let emulator = GraphEmulator::builder()
+        .business(
+            BusinessSeed::new("11", "Big")
+                .app("21", "App", "secret-0123456789")
+                .employees(60)
+                .system_user("611", "ops-admin", "ADMIN")
+                .system_user_token("611", "EAAE-admin-su", &["ads_read", "business_management"]),
+        )
+        .start()
+        .await;
+    let client = emulator.client("EAAE-admin-su").unwrap();
+    let report = client.business("11").preflight().app("21").send().await;
+    let admin = report.check(&CheckKind::HumanAdmin).unwrap();
+    assert_eq!(admin.status, CheckStatus::Fail, "{report}");
+    assert!(admin.detail.contains("60 person(s)"), "{report}");
 }

@@ -370,12 +370,14 @@ async fn audit_reports_each_finding() {
     su.install_app("21").send().await.unwrap();
     let forever = su
         .generate_token("21")
+        .business("11")
         .scopes([Permission::AdsRead])
         .send()
         .await
         .unwrap();
     let sixty = su
         .generate_token("21")
+        .business("11")
         .scopes([Permission::AdsRead])
         .expires_in_60_days(true)
         .send()
@@ -383,6 +385,7 @@ async fn audit_reports_each_finding() {
         .unwrap();
     let revoked = su
         .generate_token("21")
+        .business("11")
         .scopes([Permission::AdsRead])
         .send()
         .await
@@ -481,6 +484,7 @@ async fn offboarding_twice_is_harmless() {
     let token = client
         .system_user(&su.id)
         .generate_token(DEMO.app_id)
+        .business(DEMO.business_id)
         .scopes([Permission::AdsRead])
         .send()
         .await

@@ -65,10 +65,16 @@ pub(super) fn asset_edge(state: &mut State, ctx: &Ctx<'_>, asset_id: &str, edge:
             let Some(user) = ctx.inc.param("user") else {
                 return invalid("The parameter user is required");
             };
+            // A system user of the business, or a person of it (graph-api.md 9: business users
+            // can be assigned too).
             let is_member = state
                 .system_users
                 .get(user)
-                .is_some_and(|su| su.business == asset.business);
+                .is_some_and(|su| su.business == asset.business)
+                || state
+                    .businesses
+                    .get(&asset.business)
+                    .is_some_and(|b| b.admins.iter().any(|a| a == user));
             if !is_member {
                 return invalid(
                     "Param user must be a system user or person of the business that owns the asset",

@@ -184,6 +184,7 @@ fn create_business(state: &mut State, ctx: &Ctx<'_>) -> Reply {
             system_users: Vec::new(),
             admins: vec![user_id.clone()],
             shared_apps: Vec::new(),
+            employees: Vec::new(),
         },
     );
     ok(json!({ "id": id }))
@@ -373,18 +374,23 @@ pub(super) fn edge(state: &mut State, ctx: &Ctx<'_>, biz: &str, edge: &str) -> R
             }
         }
         ("GET", "business_users") => {
-            let admins = state
+            let (employees, admins) = state
                 .businesses
                 .get(biz)
-                .map(|b| b.admins.clone())
+                .map(|b| (b.employees.clone(), b.admins.clone()))
                 .unwrap_or_default();
-            let nodes = admins
+            // People without the ADMIN role first: an admin can sit on a later page.
+            let nodes = employees
                 .iter()
                 .enumerate()
-                .map(|(i, user)| {
+                .map(|(i, id)| {
+                    obj(json!({"id": id, "name": format!("Employee {}", i + 1), "role": "EMPLOYEE",
+                        "email": format!("employee{}@example.com", i + 1)}))
+                })
+                .chain(admins.iter().enumerate().map(|(i, user)| {
                     obj(json!({"id": format!("5{user}"), "name": format!("Admin {}", i + 1), "role": "ADMIN",
                         "email": format!("admin{}@example.com", i + 1)}))
-                })
+                }))
                 .collect();
             let allowed = [
                 "id",
@@ -481,8 +487,10 @@ fn create_or_rename(state: &mut State, ctx: &Ctx<'_>, biz: &str) -> Reply {
         .filter(|su| (su.role == "ADMIN") == (kind == SystemUserKind::Admin))
         .count();
     if existing as u32 >= limit {
+        // [INFER] Meta documents the limits, not the refusal: this shape is the emulator's own
+        // and says so, so nothing comes to depend on it.
         let mut reply = invalid(format!(
-            "The business has reached its limit of {limit} {kind} system user(s) for its Marketing API access tier ({})",
+            "The business has reached its limit of {limit} {kind} system user(s) for its Marketing API access tier ({}) [emulated: Meta's exact error is not documented]",
             business.tier
         ));
         if let super::Body::Json(body) = &mut reply.body {

@@ -742,6 +742,8 @@ pub(crate) fn dispatch(state: &mut State, inc: &Incoming) -> Reply {
                 tokens::system_user_edge(state, &ctx, &id, edge)
             } else if state.assets.contains_key(*id) {
                 assets::asset_edge(state, &ctx, id, edge)
+            } else if state.apps.contains_key(*id) {
+                tokens::app_edge(state, &ctx, id, edge)
             } else {
                 no_such_object(id)
             }

@@ -147,6 +147,17 @@ pub(super) fn system_user_edge(state: &mut State, ctx: &Ctx<'_>, su: &str, edge:
             if !admin && !same_business {
                 return permission_denied("an admin or a system user of the business is required");
             }
+            // Meta: "temporarily only available to apps that have queried it within the last
+            // 90 days". [INFER] the refusal: the generic capability error.
+            if !state.legacy_token_edge {
+                return error(
+                    400,
+                    3,
+                    None,
+                    "OAuthException",
+                    "(#3) Application does not have the capability to make this API call.",
+                );
+            }
             let Some(app) = ctx.inc.param("business_app") else {
                 return invalid("The parameter business_app is required");
             };
@@ -188,8 +199,11 @@ pub(super) fn system_user_edge(state: &mut State, ctx: &Ctx<'_>, su: &str, edge:
     }
 }
 
-/// `POST /{business}/system_user_access_tokens`.
+/// `POST /{business}/system_user_access_tokens`: mints for the app of the caller's token.
 pub(super) fn business_token(state: &mut State, ctx: &Ctx<'_>, biz: &str) -> Reply {
+    if !state.is_admin(&ctx.principal, biz) {
+        return permission_denied("an admin of the business is required");
+    }
     let Some(su) = ctx.inc.param("system_user_id") else {
         return invalid("The parameter system_user_id is required");
     };
@@ -216,6 +230,16 @@ pub(super) fn business_token(state: &mut State, ctx: &Ctx<'_>, biz: &str) -> Rep
         (Err(e), _) | (_, Err(e)) => return e,
     };
     let app = ctx.principal.app().to_owned();
+    // [INFER] as on the legacy edge: the system user must have the app installed.
+    if !user.installed_apps.contains(&app) {
+        return error(
+            400,
+            190,
+            Some(458),
+            "OAuthException",
+            "Error validating access token: The system user has not installed the app",
+        );
+    }
     if fetch_only {
         let existing = state.tokens.iter().find(|(_, rec)| {
             rec.valid && matches!(&rec.principal, Principal::SystemUser { id, app: a, .. } if id == su && *a == app)
@@ -227,6 +251,28 @@ pub(super) fn business_token(state: &mut State, ctx: &Ctx<'_>, biz: &str) -> Rep
     }
     let token = mint(state, su, &app, scopes, sixty);
     ok(json!({ "access_token": token }))
+}
+
+/// `/{app}/{edge}`: `GET permissions`, as the app itself.
+pub(super) fn app_edge(state: &State, ctx: &Ctx<'_>, app: &str, edge: &str) -> Reply {
+    match (ctx.inc.method.as_str(), edge) {
+        ("GET", "permissions") => {
+            // [INFER] the refusal: Meta documents that the app token reads this edge.
+            if !matches!(&ctx.principal, Principal::App { app: a } if a == app) {
+                return super::permission_denied("an app access token of this app is required");
+            }
+            let items: Vec<_> = state
+                .apps
+                .get(app)
+                .map(|a| a.permissions.clone())
+                .unwrap_or_default()
+                .into_iter()
+                .map(|p| json!({"permission": p, "status": "live"}))
+                .collect();
+            super::page(state, ctx.inc, items)
+        }
+        _ => unknown_path(&format!("/{edge}")),
+    }
 }
 
 /// `GET /debug_token?input_token=`.
@@ -241,6 +287,16 @@ pub(super) fn debug_token(state: &State, ctx: &Ctx<'_>) -> Reply {
         }}));
     };
     let app = rec.principal.app().to_owned();
+    // The caller: the app itself, or a developer (here: a person using the same app).
+    // [INFER] a token may also inspect itself.
+    let allowed = ctx.token == input
+        || match &ctx.principal {
+            Principal::App { app: caller } | Principal::Admin { app: caller, .. } => *caller == app,
+            _ => false,
+        };
+    if !allowed {
+        return invalid("The App_id in the input_token did not match the Viewing App");
+    }
     let application = state
         .apps
         .get(&app)
