@@ -74,6 +74,7 @@ FIELD_SOURCES = {
     "InstagramBusinessAsset": "InstagramBusinessAsset.json",
     "WhatsAppBusinessAccount": "WhatsAppBusinessAccount.json",
     "AssignedUser": "AssignedUser.json", "BusinessUser": "BusinessUser.json",
+    "BusinessAssetGroup": "BusinessAssetGroup.json",
 }
 
 # What graph-api.md documents outside the spec.
@@ -90,6 +91,12 @@ EXTRAS = {
         {"node": "User", "method": "GET", "edge": "accounts",
          "fields": ["tasks", "access_token"],
          "source": "graph-api.md 8 (On Behalf Of): /me/accounts returns each Page's tasks and Page token"},
+    ],
+    # Parameters Meta's docs use that the spec does not list; merged into the call.
+    "extra_params": [
+        {"node": "AdAccount", "method": "POST", "edge": "assigned_users",
+         "params": {"business": {"type": "string", "required": False}},
+         "source": "graph-api.md 8: Meta's system-user permissions guide adds `business` for ad accounts"},
     ],
     "specials": {
         "GET debug_token": {
@@ -161,9 +168,14 @@ def main():
                 missing.append(f"{node}: {key}")
                 continue
             fname, api = found
+            params = {p["name"]: param(p) for p in api.get("params", [])}
+            for extra in EXTRAS["extra_params"]:
+                if (extra["node"], extra["method"], extra["edge"]) == (node, method, edge):
+                    for name, p in extra["params"].items():
+                        params[name] = dict(p, source=extra["source"])
             edges[key] = {
                 "return": api.get("return"),
-                "params": {p["name"]: param(p) for p in api.get("params", [])},
+                "params": params,
                 "spec": fname,
             }
         nodes[node] = {"fields": fields.get(node, []), "edges": edges}
@@ -222,7 +234,7 @@ def main():
             lines.append("")
     lines.append("## Other field lists")
     lines.append("")
-    for node in ("AssignedUser", "BusinessUser"):
+    for node in ("AssignedUser", "BusinessUser", "BusinessAssetGroup"):
         lines.append(f"Fields of {node}: " + ", ".join(f"`{f}`" for f in fields[node]))
         lines.append("")
     lines.append("## Documented outside the spec (graph-api.md)")
@@ -230,6 +242,9 @@ def main():
     for ef in EXTRAS["edge_fields"]:
         lines.append(f"- Edge fields {', '.join(ef['fields'])} on {ef['method']} "
                      f"/{{{ef['node']}}}/{ef['edge']}: {ef['source']}")
+    for extra in EXTRAS["extra_params"]:
+        lines.append(f"- Parameter {', '.join(extra['params'])} on {extra['method']} "
+                     f"/{{{extra['node']}}}/{extra['edge']}: {extra['source']}")
     for key, sp in EXTRAS["specials"].items():
         ps = ", ".join(f"`{n}`{'*' if p['required'] else ''}" for n, p in sp["params"].items())
         lines.append(f"- `{key}`: {ps}; {sp['source']}")

@@ -81,6 +81,30 @@ pub struct Recorded {
     pub in_batch: bool,
 }
 
+impl Recorded {
+    /// An entry built by hand (a request that was not sent), for checking a request shape the
+    /// way the journal's entries are checked. Flags are false, status 0.
+    pub fn new(method: &str, path: &str, params: &[(&str, &str)], node_type: Option<&str>) -> Self {
+        Recorded {
+            method: method.to_owned(),
+            path: path.to_owned(),
+            params: params
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            bearer: false,
+            access_token_in_url: false,
+            proof: false,
+            proof_timed: false,
+            status: 0,
+            at: std::time::Duration::ZERO,
+            token_suffix: None,
+            node_type: node_type.map(str::to_owned),
+            in_batch: false,
+        }
+    }
+}
+
 /// A system user as the emulator holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
