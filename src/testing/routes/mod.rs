@@ -109,15 +109,7 @@ fn contract_refusal(v: &Violation, id: &str) -> Reply {
                 return unknown_path(&format!("/{edge}"));
             }
             let method = call.split(' ').next().unwrap_or("get").to_lowercase();
-            error(
-                400,
-                100,
-                Some(33),
-                "GraphMethodException",
-                format!(
-                    "Unsupported {method} request. Object with ID '{id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation"
-                ),
-            )
+            unsupported(&format!("{method} "), id)
         }
         other => error(400, 100, None, "OAuthException", other.message()),
     }
@@ -193,13 +185,18 @@ pub(crate) fn unknown_path(path: &str) -> Reply {
 }
 
 pub(crate) fn no_such_object(id: &str) -> Reply {
+    unsupported("", id)
+}
+
+/// Meta's 100/33: `method` is `"get "`, `"delete "`… or empty.
+fn unsupported(method: &str, id: &str) -> Reply {
     error(
         400,
         100,
         Some(33),
         "GraphMethodException",
         format!(
-            "Unsupported request. Object with ID '{id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation"
+            "Unsupported {method}request. Object with ID '{id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation"
         ),
     )
 }

@@ -106,6 +106,17 @@ fn mint(state: &mut State, su: &str, app: &str, scopes: Vec<String>, sixty_days:
     })
 }
 
+/// 190/458, what Meta answers when the system user has not installed the app.
+fn app_not_installed() -> Reply {
+    error(
+        400,
+        190,
+        Some(458),
+        "OAuthException",
+        "Error validating access token: The system user has not installed the app",
+    )
+}
+
 /// `/{system_user}/{edge}`.
 pub(super) fn system_user_edge(state: &mut State, ctx: &Ctx<'_>, su: &str, edge: &str) -> Reply {
     if let Some(reply) = super::assets::system_user_assigned(state, ctx, su, edge) {
@@ -165,13 +176,7 @@ pub(super) fn system_user_edge(state: &mut State, ctx: &Ctx<'_>, su: &str, edge:
                 return super::no_such_object(app);
             }
             if !user.installed_apps.contains(app) {
-                return error(
-                    400,
-                    190,
-                    Some(458),
-                    "OAuthException",
-                    "Error validating access token: The system user has not installed the app",
-                );
+                return app_not_installed();
             }
             let scopes = match scopes(ctx.inc) {
                 Ok(s) => s,
@@ -232,13 +237,7 @@ pub(super) fn business_token(state: &mut State, ctx: &Ctx<'_>, biz: &str) -> Rep
     let app = ctx.principal.app().to_owned();
     // [INFER] as on the legacy edge: the system user must have the app installed.
     if !user.installed_apps.contains(&app) {
-        return error(
-            400,
-            190,
-            Some(458),
-            "OAuthException",
-            "Error validating access token: The system user has not installed the app",
-        );
+        return app_not_installed();
     }
     if fetch_only {
         let existing = state.tokens.iter().find(|(_, rec)| {
