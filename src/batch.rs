@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::http::Request;
+use crate::request::Request;
 
 /// The Graph API's limit of calls in one batch request.
 pub const MAX_BATCH: usize = 50;

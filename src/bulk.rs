@@ -12,7 +12,7 @@ use crate::api::send_ack;
 use crate::batch::BatchItem;
 use crate::client::Client;
 use crate::error::{Error, Result, UnexpectedResponse};
-use crate::http::Request;
+use crate::request::Request;
 
 /// How bulk operations travel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

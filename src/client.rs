@@ -17,9 +17,9 @@ use crate::config::{
     DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, ProofMode, SystemUserQuota,
 };
 use crate::error::{Error, Result};
-use crate::http::Request;
 use crate::ids::{AppId, BusinessId, SystemUserId};
 use crate::lock::{CreateGuard, CreateLock, InProcessLock};
+use crate::request::Request;
 use crate::retry::RetryPolicy;
 use crate::usage::Usage;
 
@@ -538,9 +538,9 @@ impl ClientBuilder {
         let token = self
             .access_token
             .ok_or_else(|| Error::invalid_input("access_token", "is required"))?;
-        crate::http::check_token(&token)?;
+        crate::request::check_token(&token)?;
         if let Some(secret) = &self.app_secret {
-            crate::http::check_app_secret(secret)?;
+            crate::request::check_app_secret(secret)?;
         }
         if let Some(app) = &self.app_id {
             app.validate()?;

@@ -87,6 +87,8 @@ mod preflight;
 pub mod provision;
 mod quota;
 mod redact;
+mod request;
+mod response;
 mod retry;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
@@ -114,9 +116,6 @@ pub use config::{
     DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, ProofMode, SystemUserKind, SystemUserQuota,
 };
 pub use error::{ApiError, Error, ErrorHint, GraphError, Result, UnexpectedResponse};
-#[cfg(fuzzing)]
-#[doc(hidden)]
-pub use http::fuzzing;
 pub use ids::{
     AdAccountId, AppId, BusinessId, CatalogId, InstagramAssetId, PageId, PixelId, SystemUserId,
     UserId, WhatsAppBusinessAccountId,
@@ -146,6 +145,9 @@ pub use obo::{
 pub use pagination::{Cursors, ListRequest, Page, Paging, Summary};
 pub use preflight::{Check, CheckKind, CheckStatus, PreflightReport, PreflightRequest};
 pub use quota::QuotaUsage;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub use response::fuzzing;
 pub use retry::{RetryDecision, RetryPolicy};
 pub use secrecy::{ExposeSecret, SecretString};
 pub use usage::Usage;

@@ -22,11 +22,11 @@ use serde::Deserialize;
 use crate::api::send_ack;
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::http::Request;
 use crate::ids::{AppId, BusinessId, PageId, SystemUserId};
 use crate::models::NodeRef;
 use crate::models::permissions::{Permission, scope_param};
 use crate::pagination::ListRequest;
+use crate::request::Request;
 
 macro_rules! token_type {
     ($(#[$meta:meta])* $name:ident) => {

@@ -17,7 +17,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::http::Request;
+use crate::request::Request;
 
 /// One page of a Graph API list.
 #[derive(Debug, Clone, Serialize, Deserialize)]

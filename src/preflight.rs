@@ -11,11 +11,11 @@ use futures_util::TryStreamExt;
 
 use crate::client::Client;
 use crate::error::Error;
-use crate::http::Request;
 use crate::ids::{AdAccountId, AppId, BusinessId};
 use crate::models::permissions::Permission;
 use crate::models::token::TokenInfo;
 use crate::pagination::ListRequest;
+use crate::request::Request;
 
 /// The outcome of one check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

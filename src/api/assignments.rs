@@ -30,7 +30,6 @@ use crate::api::{first_error, send_ack};
 use crate::batch::BatchItem;
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::http::Request;
 use crate::ids::{
     AdAccountId, BusinessId, CatalogId, InstagramAssetId, PageId, PixelId, SystemUserId,
     WhatsAppBusinessAccountId,
@@ -41,6 +40,7 @@ use crate::models::tasks::{
     AdAccountTask, CatalogTask, InstagramTask, PageTask, PixelTask, Task, WhatsAppTask,
 };
 use crate::pagination::ListRequest;
+use crate::request::Request;
 
 /// Fields of the `assigned_users` edge: the AssignedUser node's and the edge's task lists.
 const ASSIGNED_USER_FIELDS: &str = "id,name,user_type,tasks,permitted_tasks";

@@ -3,7 +3,6 @@
 use crate::api::system_users::{QuotaRequest, SystemUsersHandler};
 use crate::api::{Call, first_error};
 use crate::client::Client;
-use crate::http::Request;
 use crate::ids::{AdAccountId, AppId, BusinessId, PageId};
 use crate::models::assets::{
     AD_ACCOUNT_FIELDS, AdAccount, App, ClaimResult, FacebookPage, INSTAGRAM_FIELDS, InstagramAsset,
@@ -11,6 +10,7 @@ use crate::models::assets::{
 };
 use crate::models::business::{Business, BusinessField};
 use crate::pagination::ListRequest;
+use crate::request::Request;
 
 /// Fields read by default: the documented fields that describe the business itself.
 pub(crate) const BUSINESS_FIELDS: &str =

@@ -5,11 +5,11 @@ use std::time::Duration;
 use crate::api::business::BUSINESS_FIELDS;
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::http::Request;
 use crate::ids::{BusinessId, PageId, UserId};
 use crate::models::business::{Business, BusinessVertical};
 use crate::models::{check_enum_escape, check_name};
 use crate::pagination::ListRequest;
+use crate::request::Request;
 
 /// Highest `timezone_id` the Graph API accepts.
 const MAX_TIMEZONE_ID: u32 = 592;

@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::http::Request;
+use crate::request::Request;
 
 /// A single Graph API call with no options of its own beyond a timeout (and `fields` where
 /// the answer is a node). Ends in [`Call::send`].

@@ -8,12 +8,12 @@ use std::time::{Duration, Instant};
 use crate::api::{Call, send_ack};
 use crate::client::{Client, QuotaPolicy};
 use crate::error::{Error, Result};
-use crate::http::Request;
 use crate::ids::{BusinessId, SystemUserId};
 use crate::models::system_user::{SystemUser, SystemUserRole};
 use crate::models::{check_enum_escape, check_name};
 use crate::pagination::ListRequest;
 use crate::quota::QuotaUsage;
+use crate::request::Request;
 use crate::retry::RetryDecision;
 
 /// Fields of the `system_users` list; `role` is an edge field, only available here.

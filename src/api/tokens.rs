@@ -16,11 +16,11 @@ use crate::api::system_users::SystemUserHandler;
 use crate::api::{Call, first_error, send_ack};
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::http::Request;
 use crate::ids::{AppId, BusinessId, SystemUserId};
 use crate::models::Ack;
 use crate::models::permissions::{Permission, scope_param};
 use crate::models::token::{RefreshedToken, SystemUserToken, TokenInfo};
+use crate::request::Request;
 
 #[derive(Deserialize)]
 struct TokenResponse {
@@ -35,7 +35,7 @@ fn no_secret(call: &str) -> Error {
 }
 
 fn check_token_arg(field: &'static str, token: &SecretString) -> Result<()> {
-    crate::http::check_token(token).map_err(|e| match e {
+    crate::request::check_token(token).map_err(|e| match e {
         Error::InvalidInput { reason, .. } => Error::invalid_input(field, reason),
         other => other,
     })

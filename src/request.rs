@@ -1,0 +1,208 @@
+//! One Graph API call before auth is added, and the checks on what a caller may put in it.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use reqwest::Method;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::error::{Error, Result};
+
+/// Parameters the client owns; callers may not set them.
+const RESERVED_PARAMS: &[&str] = &[
+    "access_token",
+    "appsecret_proof",
+    "appsecret_time",
+    "input_token",
+    "client_secret",
+    "fb_exchange_token",
+    "revoke_token",
+];
+
+/// One Graph API call, before auth is added.
+#[derive(Debug, Clone)]
+pub(crate) struct Request {
+    pub(crate) method: Method,
+    pub(crate) segments: Vec<String>,
+    pub(crate) params: Vec<(Cow<'static, str>, String)>,
+    /// Parameters that are credentials (`input_token`, `client_secret`, …): never in `Debug`,
+    /// scrubbed from errors.
+    pub(crate) secret_params: Vec<(&'static str, SecretString)>,
+    pub(crate) timeout: Option<Duration>,
+    /// The response carries a credential: keep no body excerpt in errors.
+    pub(crate) sensitive_response: bool,
+    /// Re-sending it is safe (GET, DELETE, and POSTs that set a state rather than create).
+    pub(crate) idempotent: bool,
+}
+
+impl Request {
+    pub(crate) fn new(
+        method: Method,
+        segments: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        Request {
+            idempotent: method != Method::POST,
+            method,
+            segments: segments.into_iter().map(Into::into).collect(),
+            params: Vec::new(),
+            secret_params: Vec::new(),
+            timeout: None,
+            sensitive_response: false,
+        }
+    }
+
+    pub(crate) fn get(segments: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        Self::new(Method::GET, segments)
+    }
+
+    pub(crate) fn post(segments: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        Self::new(Method::POST, segments)
+    }
+
+    /// Adds a parameter: in the query for GET and DELETE, in the form body for POST.
+    pub(crate) fn param(mut self, key: &'static str, value: impl Into<String>) -> Self {
+        self.params.push((Cow::Borrowed(key), value.into()));
+        self
+    }
+
+    /// Adds a parameter that is a credential.
+    pub(crate) fn secret_param(mut self, key: &'static str, value: SecretString) -> Self {
+        self.secret_params.push((key, value));
+        self
+    }
+
+    pub(crate) fn delete(segments: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        Self::new(Method::DELETE, segments)
+    }
+
+    /// Marks a POST safe to re-send (it sets a state; it does not create anything).
+    pub(crate) fn idempotent(mut self) -> Self {
+        self.idempotent = true;
+        self
+    }
+
+    pub(crate) fn sensitive(mut self) -> Self {
+        self.sensitive_response = true;
+        self
+    }
+
+    pub(crate) fn set_param(&mut self, key: &'static str, value: impl Into<String>) {
+        let value = value.into();
+        match self.params.iter_mut().find(|(k, _)| k == key) {
+            Some(slot) => slot.1 = value,
+            None => self.params.push((Cow::Borrowed(key), value)),
+        }
+    }
+
+    pub(crate) fn with_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// A request from the raw escape hatch, its path and parameter names checked.
+    pub(crate) fn raw(method: Method, path: &str, params: &[(&str, &str)]) -> Result<Self> {
+        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        if segments.is_empty() {
+            return Err(Error::invalid_input("path", "must name a node or edge"));
+        }
+        for seg in &segments {
+            let ok = seg
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+                && *seg != "."
+                && *seg != "..";
+            if !ok {
+                return Err(Error::invalid_input(
+                    "path",
+                    format!(
+                        "segment {:?} may hold only letters, digits, `_`, `-` and `.`; pass parameters separately",
+                        crate::error::clip(seg, 40)
+                    ),
+                ));
+            }
+        }
+        let mut req = Request::new(method, segments);
+        for (key, value) in params {
+            if key.is_empty() {
+                return Err(Error::invalid_input("params", "a parameter name is empty"));
+            }
+            if let Some(reserved) = reserved_param(key) {
+                return Err(Error::invalid_input(
+                    "params",
+                    format!(
+                        "`{reserved}` is a credential the client sets itself (the token travels in the Authorization header; use the typed token calls)"
+                    ),
+                ));
+            }
+            if !key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'[' | b']'))
+            {
+                return Err(Error::invalid_input(
+                    "params",
+                    format!(
+                        "parameter name {:?} may hold only letters, digits, `_`, `-`, `.` and brackets",
+                        crate::error::clip(key, 40)
+                    ),
+                ));
+            }
+            req.params
+                .push((Cow::Owned((*key).to_owned()), (*value).to_owned()));
+        }
+        Ok(req)
+    }
+}
+
+/// The reserved parameter a caller-supplied name stands for, if any: compared without case,
+/// surrounding space or a bracket suffix (`ACCESS_TOKEN`, `access_token `, `access_token[]`
+/// all reach a server as `access_token` somewhere).
+fn reserved_param(key: &str) -> Option<&'static str> {
+    let base = key.trim();
+    let base = base.split('[').next().unwrap_or(base).trim();
+    RESERVED_PARAMS
+        .iter()
+        .copied()
+        .find(|r| r.eq_ignore_ascii_case(base))
+}
+
+/// Rejects a token that cannot travel in an HTTP header.
+pub(crate) fn check_token(token: &SecretString) -> Result<()> {
+    let raw = token.expose_secret();
+    if raw.trim().is_empty() {
+        return Err(Error::invalid_input("access_token", "must not be empty"));
+    }
+    if !raw.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(Error::invalid_input(
+            "access_token",
+            "must be printable ASCII without spaces (check for a stray newline)",
+        ));
+    }
+    Ok(())
+}
+
+/// Rejects an empty app secret, which would yield a proof Meta rejects.
+pub(crate) fn check_app_secret(secret: &SecretString) -> Result<()> {
+    if secret.expose_secret().trim().is_empty() {
+        return Err(Error::invalid_input(
+            "app_secret",
+            "must not be empty when set",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_paths_are_checked() {
+        assert!(Request::raw(Method::GET, "me/businesses", &[]).is_ok());
+        assert!(Request::raw(Method::GET, "/act_1/assigned_users/", &[("business", "1")]).is_ok());
+        for bad in ["", "/", "me?access_token=x", "a/../b", "a b", "me#x", "%2e"] {
+            assert!(Request::raw(Method::GET, bad, &[]).is_err(), "{bad}");
+        }
+        let err = Request::raw(Method::GET, "me", &[("access_token", "x")]).unwrap_err();
+        assert!(err.to_string().contains("access_token"));
+    }
+}
