@@ -387,7 +387,7 @@ impl Client {
         BatchRequest {
             client: self.clone(),
             items: items.into_iter().collect(),
-            concurrency: 4,
+            concurrency: crate::bulk::DEFAULT_CONCURRENCY,
             include_headers: false,
             timeout: None,
         }

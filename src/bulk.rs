@@ -164,17 +164,12 @@ impl BulkRequest {
                         let answer = answer?;
                         match answer.json::<crate::models::Ack>()? {
                             crate::models::Ack(true) => Ok(()),
-                            crate::models::Ack(false) => {
-                                Err(Error::UnexpectedResponse(Box::new(UnexpectedResponse {
-                                    method: answer.method().clone(),
-                                    path: answer.path().to_owned(),
-                                    status: answer.status,
-                                    reason: "the server answered success: false".into(),
-                                    content_type: None,
-                                    snippet: String::new(),
-                                    headers: answer.headers.clone(),
-                                })))
-                            }
+                            crate::models::Ack(false) => Err(UnexpectedResponse::not_acknowledged(
+                                answer.method().clone(),
+                                answer.path().to_owned(),
+                                answer.status,
+                                answer.headers.clone(),
+                            )),
                         }
                     })
                     .collect()

@@ -219,6 +219,14 @@ impl Error {
         }
     }
 
+    /// The same error naming another field, for a check reused on several inputs.
+    pub(crate) fn relabel(self, field: &'static str) -> Self {
+        match self {
+            Error::InvalidInput { reason, .. } => Error::invalid_input(field, reason),
+            other => other,
+        }
+    }
+
     /// The Graph error, when the server sent one.
     pub fn api_error(&self) -> Option<&ApiError> {
         match self {
@@ -348,6 +356,26 @@ pub struct UnexpectedResponse {
     pub snippet: String,
     /// The response headers.
     pub headers: HeaderMap,
+}
+
+impl UnexpectedResponse {
+    /// A write the server answered with `success: false` (or `false`).
+    pub(crate) fn not_acknowledged(
+        method: Method,
+        path: String,
+        status: u16,
+        headers: HeaderMap,
+    ) -> Error {
+        Error::UnexpectedResponse(Box::new(UnexpectedResponse {
+            method,
+            path,
+            status,
+            reason: "the server answered success: false".into(),
+            content_type: None,
+            snippet: String::new(),
+            headers,
+        }))
+    }
 }
 
 /// A Graph API error: the envelope the server sent, with the HTTP context.
@@ -571,7 +599,7 @@ pub struct GraphError {
     #[serde(default, deserialize_with = "lenient_opt_string")]
     pub fbtrace_id: Option<String>,
     /// Whether Meta says retrying may succeed.
-    #[serde(default, deserialize_with = "lenient_opt_bool")]
+    #[serde(default, deserialize_with = "crate::models::lenient_opt_bool")]
     pub is_transient: Option<bool>,
     /// Extra detail such as `blame_field_specs`. Meta sends it either as an object or as a
     /// JSON-encoded string; a string that holds JSON is decoded, any other string is kept as
@@ -610,19 +638,6 @@ fn lenient_opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Er
     Ok(match serde_json::Value::deserialize(d)? {
         serde_json::Value::Number(n) => n.as_i64(),
         serde_json::Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    })
-}
-
-fn lenient_opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
-    Ok(match serde_json::Value::deserialize(d)? {
-        serde_json::Value::Bool(b) => Some(b),
-        serde_json::Value::String(s) => match s.as_str() {
-            "true" | "1" => Some(true),
-            "false" | "0" => Some(false),
-            _ => None,
-        },
-        serde_json::Value::Number(n) => n.as_i64().map(|n| n != 0),
         _ => None,
     })
 }

@@ -157,10 +157,10 @@ impl OnBehalfOf {
     fn check_ids(&self) -> Result<()> {
         self.partner
             .validate()
-            .map_err(|e| relabel(e, "partner_business_id"))?;
+            .map_err(|e| e.relabel("partner_business_id"))?;
         self.client_business
             .validate()
-            .map_err(|e| relabel(e, "client_business_id"))?;
+            .map_err(|e| e.relabel("client_business_id"))?;
         if self.partner == self.client_business {
             return Err(Error::invalid_input(
                 "client_business_id",
@@ -240,13 +240,6 @@ impl OnBehalfOf {
         self.check_ids()?;
         let req = self.managed_request(reqwest::Method::DELETE);
         send_ack(&self.client.with_token(token.0.clone()), req).await
-    }
-}
-
-fn relabel(err: Error, field: &'static str) -> Error {
-    match err {
-        Error::InvalidInput { reason, .. } => Error::invalid_input(field, reason),
-        other => other,
     }
 }
 

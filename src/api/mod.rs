@@ -85,17 +85,12 @@ pub(crate) async fn send_ack(client: &Client, request: Request) -> Result<()> {
     if ok {
         return Ok(());
     }
-    Err(Error::UnexpectedResponse(Box::new(
-        crate::error::UnexpectedResponse {
-            method,
-            path,
-            status: 200,
-            reason: "the server answered success: false".into(),
-            content_type: None,
-            snippet: String::new(),
-            headers: Default::default(),
-        },
-    )))
+    Err(crate::error::UnexpectedResponse::not_acknowledged(
+        method,
+        path,
+        200,
+        Default::default(),
+    ))
 }
 
 /// The first validation error among several checks.

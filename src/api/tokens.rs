@@ -35,10 +35,7 @@ fn no_secret(call: &str) -> Error {
 }
 
 fn check_token_arg(field: &'static str, token: &SecretString) -> Result<()> {
-    crate::request::check_token(token).map_err(|e| match e {
-        Error::InvalidInput { reason, .. } => Error::invalid_input(field, reason),
-        other => other,
-    })
+    crate::request::check_token(token).map_err(|e| e.relabel(field))
 }
 
 impl SystemUserHandler {

@@ -89,7 +89,6 @@ pub(crate) fn lenient_opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option
     Ok(Option::<serde_json::Value>::deserialize(d)?.map(|v| truthy(&v)))
 }
 
-/// Rejects an empty or control-character name, the mistakes a typed API can catch.
 /// The longest name accepted for a system user or business, in characters. Meta documents no
 /// limit (\[INFER\]); names longer than this are not useful in any UI and are refused before
 /// sending.
@@ -123,8 +122,8 @@ fn is_invisible(c: char) -> bool {
         )
 }
 
-/// Checks a display name: not empty or invisible, no control or bidi characters, at most
-/// [`MAX_NAME_CHARS`] characters.
+/// Rejects the name mistakes a typed API can catch: empty or invisible, control or bidi
+/// characters, more than [`MAX_NAME_CHARS`] characters.
 pub(crate) fn check_name(field: &'static str, name: &str) -> Result<()> {
     if name.trim().is_empty() {
         return Err(Error::invalid_input(field, "must not be empty"));
