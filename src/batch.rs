@@ -266,10 +266,12 @@ impl BatchRequest {
                     Err(err) => {
                         let transient = err.is_transient();
                         let message = err.to_string();
+                        let source = std::sync::Arc::new(err);
                         for i in chunk {
                             results[i] = Some(Err(Error::BatchFailed {
                                 message: message.clone(),
                                 transient,
+                                source: Some(std::sync::Arc::clone(&source)),
                             }));
                         }
                     }
@@ -298,6 +300,7 @@ impl BatchRequest {
             results[i] = Some(Err(Error::BatchFailed {
                 message: format!("the server did not execute this item in {rounds} rounds"),
                 transient: true,
+                source: None,
             }));
         }
         results
@@ -307,6 +310,7 @@ impl BatchRequest {
                     Err(Error::BatchFailed {
                         message: "no answer".into(),
                         transient: true,
+                        source: None,
                     })
                 })
             })

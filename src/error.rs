@@ -136,13 +136,19 @@ pub enum Error {
         detail: String,
     },
 
-    /// The batch request that carried this item failed as a whole; the item may not have run.
+    /// The batch request that carried this item failed as a whole, or the server never ran the
+    /// item; the item may not have run.
     #[error("the batch request carrying this item failed: {message}")]
     BatchFailed {
-        /// The batch request's error, as text.
+        /// What happened, in words.
         message: String,
-        /// Whether that error was transient.
+        /// Whether trying again later may succeed.
         transient: bool,
+        /// The batch request's own error, shared by every item it carried (`None` when the
+        /// server answered but did not run the item). As `source()` it downcasts to
+        /// `Arc<Error>`.
+        #[source]
+        source: Option<std::sync::Arc<Error>>,
     },
 
     /// The HTTP client could not be built (the TLS backend failed to initialize).

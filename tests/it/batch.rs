@@ -222,6 +222,13 @@ async fn a_failed_chunk_fails_each_of_its_items() {
                 ..
             })
         ));
+        // The batch request's own error is kept as the source, typed.
+        let err = result.unwrap_err();
+        let source = std::error::Error::source(&err).expect("a source");
+        let shared = source
+            .downcast_ref::<std::sync::Arc<Error>>()
+            .unwrap_or_else(|| panic!("{source:?}"));
+        assert_eq!(shared.code(), Some(100));
     }
 }
 
