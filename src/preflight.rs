@@ -239,206 +239,275 @@ impl PreflightRequest {
     pub async fn send(self) -> PreflightReport {
         let client = self.business.client().clone();
         let business = self.business.id().clone();
-        let mut checks = Vec::new();
         if let Err(err) = business.validate() {
-            checks.push(unknown(
+            let checks = vec![unknown(
                 CheckKind::TokenValid,
                 &err,
                 "pass a numeric business id",
-            ));
+            )];
             return PreflightReport { business, checks };
         }
-
-        // The token, as the Graph API sees it: asked as the app when possible (the secret may
-        // belong to another app than the one given, so fall back to the token itself).
-        let own_token = (*client.token).clone();
-        let mut info: Result<TokenInfo, Error> = match (&self.app, client.has_app_secret()) {
-            (Some(app), true) => match client.as_app(app.clone()) {
-                Ok(as_app) => as_app.debug_token(own_token.clone()).send().await,
-                Err(err) => Err(err),
-            },
-            _ => client.debug_token(own_token.clone()).send().await,
-        };
-        // As the app failed (another app's secret, or none): the token inspects itself.
-        if info.is_err() && self.app.is_some() {
-            info = client.debug_token(own_token).send().await;
+        let info = inspect_own_token(&client, self.app.as_ref()).await;
+        let mut checks = token_checks(&info);
+        let caller = info.as_ref().ok().filter(|i| i.is_valid == Some(true));
+        checks.push(requested_scopes(&client, self.app.as_ref(), &self.scopes, caller).await);
+        checks.push(app_owned(&client, &business, self.app.as_ref()).await);
+        checks.push(human_admin(&client, &business).await);
+        checks.extend(caller_and_quota(&client, &business).await);
+        checks.push(app_secret(&client));
+        for account in &self.ad_accounts {
+            checks.push(custom_audience_terms(&client, account).await);
         }
-        let scope_kinds = [CheckKind::BusinessManagementScope];
-        match &info {
-            Ok(info) if info.is_valid == Some(true) => {
-                let kind = info
-                    .token_type
-                    .as_ref()
-                    .map_or("unknown", |t| t.as_str())
-                    .to_owned();
-                let app = info
-                    .application
-                    .clone()
-                    .or_else(|| info.app_id.as_ref().map(ToString::to_string))
-                    .unwrap_or_default();
-                checks.push(check(
+        PreflightReport { business, checks }
+    }
+}
+
+/// The client's token as the Graph API sees it: asked as the app when possible, else (the
+/// secret may belong to another app than the one given) the token inspects itself.
+async fn inspect_own_token(client: &Client, app: Option<&AppId>) -> Result<TokenInfo, Error> {
+    let own_token = (*client.token).clone();
+    let as_app = match (app, client.has_app_secret()) {
+        (Some(app), true) => match client.as_app(app.clone()) {
+            Ok(as_app) => as_app.debug_token(own_token.clone()).send().await,
+            Err(err) => Err(err),
+        },
+        _ => return client.debug_token(own_token).send().await,
+    };
+    match as_app {
+        Ok(info) => Ok(info),
+        Err(_) => client.debug_token(own_token).send().await,
+    }
+}
+
+/// "token valid" and "business_management scope".
+fn token_checks(info: &Result<TokenInfo, Error>) -> Vec<Check> {
+    match info {
+        Ok(info) if info.is_valid == Some(true) => {
+            let kind = info.token_type.as_ref().map_or("unknown", |t| t.as_str());
+            let app = info
+                .application
+                .clone()
+                .or_else(|| info.app_id.as_ref().map(ToString::to_string))
+                .unwrap_or_default();
+            let bm = info.has_scope(&Permission::BusinessManagement);
+            vec![
+                check(
                     CheckKind::TokenValid,
                     CheckStatus::Pass,
                     format!("a valid {kind} token of app {app}"),
                     None,
-                ));
-                let bm = info.has_scope(&Permission::BusinessManagement);
-                checks.push(check(
+                ),
+                check(
                     CheckKind::BusinessManagementScope,
-                    if bm { CheckStatus::Pass } else { CheckStatus::Fail },
-                    if bm { "present".to_owned() } else { format!("missing; the token has: {}", scope_list(info)) },
-                    Some("generate the admin token with business_management (the app needs it approved)"),
-                ));
-                checks.push(
-                    requested_scopes(&client, self.app.as_ref(), &self.scopes, Some(info)).await,
-                );
-            }
-            Ok(info) => {
-                let why = info
-                    .error
-                    .as_ref()
-                    .and_then(|e| e.message.clone())
-                    .unwrap_or_else(|| "not valid".into());
-                checks.push(check(
-                    CheckKind::TokenValid,
-                    CheckStatus::Fail,
-                    why,
-                    Some("generate a new admin token"),
-                ));
-                for kind in scope_kinds {
-                    checks.push(check(
-                        kind,
-                        CheckStatus::Unknown,
-                        "the token is not valid",
-                        Some("generate a new admin token"),
-                    ));
-                }
-                checks.push(requested_scopes(&client, self.app.as_ref(), &self.scopes, None).await);
-            }
-            Err(err) => {
-                let remedy = "debug_token needs an app token (configure the app secret and pass .app(..)) or a developer of the app";
-                checks.push(unknown(CheckKind::TokenValid, err, remedy));
-                for kind in scope_kinds {
-                    checks.push(check(
-                        kind,
-                        CheckStatus::Unknown,
-                        "the token could not be inspected",
-                        Some(remedy),
-                    ));
-                }
-                checks.push(requested_scopes(&client, self.app.as_ref(), &self.scopes, None).await);
-            }
+                    if bm {
+                        CheckStatus::Pass
+                    } else {
+                        CheckStatus::Fail
+                    },
+                    if bm {
+                        "present".to_owned()
+                    } else {
+                        format!("missing; the token has: {}", scope_list(info))
+                    },
+                    Some(
+                        "generate the admin token with business_management (the app needs it approved)",
+                    ),
+                ),
+            ]
         }
-
-        let biz = client.business(business.clone());
-        match &self.app {
-            None => checks.push(check(CheckKind::AppOwned, CheckStatus::Unknown, "no app given", Some("pass .app(app_id)"))),
-            Some(app) => match biz.owned_apps().collect(10_000).await {
-                Ok(apps) if apps.iter().any(|a| &a.id == app) => {
-                    checks.push(check(CheckKind::AppOwned, CheckStatus::Pass, format!("app {app} is owned by business {business}"), None))
-                }
-                Ok(apps) => checks.push(check(
-                    CheckKind::AppOwned,
-                    CheckStatus::Fail,
-                    format!("app {app} is not among the {} app(s) business {business} owns", apps.len()),
-                    Some("claim the app for the business (POST /{business}/owned_apps), or use Business On Behalf Of for another business's app"),
-                )),
-                Err(err) => checks.push(unknown(CheckKind::AppOwned, &err, "the caller must be an admin of the business")),
-            },
+        Ok(info) => {
+            let why = info
+                .error
+                .as_ref()
+                .and_then(|e| e.message.clone())
+                .unwrap_or_else(|| "not valid".into());
+            let remedy = Some("generate a new admin token");
+            vec![
+                check(CheckKind::TokenValid, CheckStatus::Fail, why, remedy),
+                check(
+                    CheckKind::BusinessManagementScope,
+                    CheckStatus::Unknown,
+                    "the token is not valid",
+                    remedy,
+                ),
+            ]
         }
+        Err(err) => {
+            let remedy = "debug_token needs an app token (configure the app secret and pass .app(..)) or a developer of the app";
+            vec![
+                unknown(CheckKind::TokenValid, err, remedy),
+                check(
+                    CheckKind::BusinessManagementScope,
+                    CheckStatus::Unknown,
+                    "the token could not be inspected",
+                    Some(remedy),
+                ),
+            ]
+        }
+    }
+}
 
-        checks.push(human_admin(&client, &business).await);
+/// "app owned by the business".
+async fn app_owned(client: &Client, business: &BusinessId, app: Option<&AppId>) -> Check {
+    let kind = CheckKind::AppOwned;
+    let Some(app) = app else {
+        return check(
+            kind,
+            CheckStatus::Unknown,
+            "no app given",
+            Some("pass .app(app_id)"),
+        );
+    };
+    match client
+        .business(business.clone())
+        .owned_apps()
+        .collect(10_000)
+        .await
+    {
+        Ok(apps) if apps.iter().any(|a| &a.id == app) => check(
+            kind,
+            CheckStatus::Pass,
+            format!("app {app} is owned by business {business}"),
+            None,
+        ),
+        Ok(apps) => check(
+            kind,
+            CheckStatus::Fail,
+            format!(
+                "app {app} is not among the {} app(s) business {business} owns",
+                apps.len()
+            ),
+            Some(
+                "claim the app for the business (POST /{business}/owned_apps), or use Business On Behalf Of for another business's app",
+            ),
+        ),
+        Err(err) => unknown(kind, &err, "the caller must be an admin of the business"),
+    }
+}
 
-        match biz.system_user_quota().send().await {
-            Ok(usage) => {
-                checks.push(check(
+/// "caller is admin", and the admin and regular quota, from one read of the system users.
+async fn caller_and_quota(client: &Client, business: &BusinessId) -> Vec<Check> {
+    let kinds = [
+        (CheckKind::AdminQuota, SystemUserKind::Admin),
+        (CheckKind::RegularQuota, SystemUserKind::Regular),
+    ];
+    let usage = match client
+        .business(business.clone())
+        .system_user_quota()
+        .send()
+        .await
+    {
+        Ok(usage) => usage,
+        Err(err) => {
+            let caller = if err.is_permission() || err.is_auth() {
+                check(
                     CheckKind::CallerIsAdmin,
-                    CheckStatus::Pass,
-                    "the token can administer system users",
-                    None,
-                ));
-                for (kind, which) in [
-                    (CheckKind::AdminQuota, SystemUserKind::Admin),
-                    (CheckKind::RegularQuota, SystemUserKind::Regular),
-                ] {
-                    let room = usage.can_create(which);
-                    let detail = match usage.limit(which) {
-                        Some(limit) => format!(
-                            "{}/{limit} {which} system user(s){}",
-                            usage.existing(which),
-                            usage
-                                .tier
-                                .map(|t| format!(" ({t} access tier)"))
-                                .unwrap_or_default()
-                        ),
-                        None => format!(
-                            "{} {which} system user(s); quota not checked",
-                            usage.existing(which)
-                        ),
-                    };
-                    checks.push(check(
-                        kind,
-                        if room { CheckStatus::Pass } else { CheckStatus::Fail },
-                        detail,
-                        Some("offboard an unused system user, or reach the Full access tier (10 + 1)"),
-                    ));
-                }
-            }
-            Err(err) => {
-                if err.is_permission() || err.is_auth() {
-                    checks.push(check(
-                        CheckKind::CallerIsAdmin,
-                        CheckStatus::Fail,
-                        format!("cannot read the business's system users: {err}"),
-                        Some("use the token of an admin person or of the admin system user"),
-                    ));
-                } else {
-                    checks.push(unknown(CheckKind::CallerIsAdmin, &err, "retry later"));
-                }
-                for kind in [CheckKind::AdminQuota, CheckKind::RegularQuota] {
-                    checks.push(check(
-                        kind,
-                        CheckStatus::Unknown,
-                        "the system users could not be read",
-                        Some("fix the caller check first"),
-                    ));
-                }
-            }
-        }
-
-        checks.push(check(
-            CheckKind::AppSecret,
-            if client.has_app_secret() { CheckStatus::Pass } else { CheckStatus::Fail },
-            if client.has_app_secret() { "configured" } else { "not configured" },
-            Some("configure ClientBuilder::app_secret: generating system-user tokens requires appsecret_proof"),
-        ));
-
-        for account in &self.ad_accounts {
-            let kind = CheckKind::CustomAudienceTerms {
-                ad_account: account.clone(),
+                    CheckStatus::Fail,
+                    format!("cannot read the business's system users: {err}"),
+                    Some("use the token of an admin person or of the admin system user"),
+                )
+            } else {
+                unknown(CheckKind::CallerIsAdmin, &err, "retry later")
             };
-            if let Err(err) = account.validate() {
-                checks.push(unknown(kind, &err, "pass act_<digits>"));
-                continue;
+            let mut checks = vec![caller];
+            for (kind, _) in kinds {
+                checks.push(check(
+                    kind,
+                    CheckStatus::Unknown,
+                    "the system users could not be read",
+                    Some("fix the caller check first"),
+                ));
             }
-            let node: Result<serde_json::Value, Error> = client
-                .get(account.as_str(), &[("fields", "tos_accepted")])
-                .await;
-            match node {
-                Ok(node) => match node.get("tos_accepted").map(|t| t.get("custom_audience_tos")) {
-                    None => checks.push(check(kind, CheckStatus::Unknown, "tos_accepted was not returned", Some("check in Ads Manager"))),
-                    Some(Some(v)) if crate::models::truthy(v) => checks.push(check(kind, CheckStatus::Pass, "accepted", None)),
-                    Some(_) => checks.push(check(
-                        kind,
-                        CheckStatus::Fail,
-                        "not accepted",
-                        Some("a person must accept the Custom Audience terms for this ad account before a system user can use customer-file audiences"),
-                    )),
-                },
-                Err(err) => checks.push(unknown(kind, &err, "the caller must have access to the ad account")),
-            }
+            return checks;
         }
-        PreflightReport { business, checks }
+    };
+    let mut checks = vec![check(
+        CheckKind::CallerIsAdmin,
+        CheckStatus::Pass,
+        "the token can administer system users",
+        None,
+    )];
+    for (kind, which) in kinds {
+        let detail = match usage.limit(which) {
+            Some(limit) => format!(
+                "{}/{limit} {which} system user(s){}",
+                usage.existing(which),
+                usage
+                    .tier
+                    .map(|t| format!(" ({t} access tier)"))
+                    .unwrap_or_default()
+            ),
+            None => format!(
+                "{} {which} system user(s); quota not checked",
+                usage.existing(which)
+            ),
+        };
+        checks.push(check(
+            kind,
+            if usage.can_create(which) {
+                CheckStatus::Pass
+            } else {
+                CheckStatus::Fail
+            },
+            detail,
+            Some("offboard an unused system user, or reach the Full access tier (10 + 1)"),
+        ));
+    }
+    checks
+}
+
+/// "app secret configured".
+fn app_secret(client: &Client) -> Check {
+    let ok = client.has_app_secret();
+    check(
+        CheckKind::AppSecret,
+        if ok {
+            CheckStatus::Pass
+        } else {
+            CheckStatus::Fail
+        },
+        if ok { "configured" } else { "not configured" },
+        Some(
+            "configure ClientBuilder::app_secret: generating system-user tokens requires appsecret_proof",
+        ),
+    )
+}
+
+/// "Custom Audience terms" of one ad account.
+async fn custom_audience_terms(client: &Client, account: &AdAccountId) -> Check {
+    let kind = CheckKind::CustomAudienceTerms {
+        ad_account: account.clone(),
+    };
+    if let Err(err) = account.validate() {
+        return unknown(kind, &err, "pass act_<digits>");
+    }
+    let node: Result<serde_json::Value, Error> = client
+        .get(account.as_str(), &[("fields", "tos_accepted")])
+        .await;
+    match node {
+        Ok(node) => match node
+            .get("tos_accepted")
+            .map(|t| t.get("custom_audience_tos"))
+        {
+            None => check(
+                kind,
+                CheckStatus::Unknown,
+                "tos_accepted was not returned",
+                Some("check in Ads Manager"),
+            ),
+            Some(Some(v)) if crate::models::truthy(v) => {
+                check(kind, CheckStatus::Pass, "accepted", None)
+            }
+            Some(_) => check(
+                kind,
+                CheckStatus::Fail,
+                "not accepted",
+                Some(
+                    "a person must accept the Custom Audience terms for this ad account before a system user can use customer-file audiences",
+                ),
+            ),
+        },
+        Err(err) => unknown(kind, &err, "the caller must have access to the ad account"),
     }
 }
 
