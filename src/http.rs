@@ -181,60 +181,8 @@ impl Client {
         path: &str,
         post: Option<PostProcess<T>>,
     ) -> Result<T> {
-        check_token(&self.token)?;
-        let mut url = self.shared.base_url.clone();
-        {
-            let mut segs = url
-                .path_segments_mut()
-                .map_err(|()| Error::invalid_input("base_url", "cannot be a base"))?;
-            segs.pop_if_empty().push(self.shared.version.as_str());
-            for seg in &req.segments {
-                segs.push(seg);
-            }
-        }
-
         let proof = self.proof();
-        let mut auth = HeaderValue::try_from(format!("Bearer {}", self.token.expose_secret()))
-            .map_err(|_| Error::invalid_input("access_token", "cannot travel in an HTTP header"))?;
-        auth.set_sensitive(true);
-
-        let is_form = req.method == Method::POST;
-        // The serializer is not `Send`; keep it out of the awaits below.
-        let encoded = {
-            let mut pairs = url::form_urlencoded::Serializer::new(String::new());
-            for (key, value) in &req.params {
-                pairs.append_pair(key, value);
-            }
-            for (key, value) in &req.secret_params {
-                pairs.append_pair(key, value.expose_secret());
-            }
-            if let Some((proof, time)) = &proof {
-                pairs.append_pair("appsecret_proof", proof.expose_secret());
-                if let Some(time) = time {
-                    pairs.append_pair("appsecret_time", &time.to_string());
-                }
-            }
-            pairs.finish()
-        };
-
-        let mut builder;
-        if is_form {
-            builder = self
-                .shared
-                .http
-                .request(req.method.clone(), url)
-                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(encoded);
-        } else {
-            if !encoded.is_empty() {
-                url.set_query(Some(&encoded));
-            }
-            builder = self.shared.http.request(req.method.clone(), url);
-        }
-        builder = builder
-            .header(AUTHORIZATION, auth)
-            .header(USER_AGENT, crate::client::USER_AGENT)
-            .timeout(req.timeout.unwrap_or(self.shared.timeout));
+        let builder = self.http_request(req, proof.as_ref())?;
 
         let transport = |e: reqwest::Error| Error::Transport {
             method: req.method.clone(),
@@ -248,11 +196,13 @@ impl Client {
         let status = response.status().as_u16();
         let headers = std::mem::take(response.headers_mut());
 
-        let mut secrets = vec![self.token.expose_secret()];
-        secrets.extend(self.shared.app_secret.as_ref().map(|s| s.expose_secret()));
-        secrets.extend(proof.as_ref().map(|(p, _)| p.expose_secret()));
-        secrets.extend(req.secret_params.iter().map(|(_, v)| v.expose_secret()));
-        let scrubber = Scrubber::new(secrets);
+        let scrubber = Scrubber::new(
+            [self.token.expose_secret()]
+                .into_iter()
+                .chain(self.shared.app_secret.as_ref().map(|s| s.expose_secret()))
+                .chain(proof.as_ref().map(|(p, _)| p.expose_secret()))
+                .chain(req.secret_params.iter().map(|(_, v)| v.expose_secret())),
+        );
 
         self.record_usage(&headers);
         let span = tracing::Span::current();
@@ -303,6 +253,61 @@ impl Client {
                 Err(err)
             }
         }
+    }
+
+    /// The HTTP request for one attempt: the versioned URL, the parameters in the query (GET,
+    /// DELETE) or the form body (POST) with the proof, the Bearer header, the timeout.
+    fn http_request(
+        &self,
+        req: &Request,
+        proof: Option<&(SecretString, Option<u64>)>,
+    ) -> Result<reqwest::RequestBuilder> {
+        check_token(&self.token)?;
+        let mut url = self.shared.base_url.clone();
+        {
+            let mut segs = url
+                .path_segments_mut()
+                .map_err(|()| Error::invalid_input("base_url", "cannot be a base"))?;
+            segs.pop_if_empty().push(self.shared.version.as_str());
+            for seg in &req.segments {
+                segs.push(seg);
+            }
+        }
+        let mut auth = HeaderValue::try_from(format!("Bearer {}", self.token.expose_secret()))
+            .map_err(|_| Error::invalid_input("access_token", "cannot travel in an HTTP header"))?;
+        auth.set_sensitive(true);
+
+        let mut pairs = url::form_urlencoded::Serializer::new(String::new());
+        for (key, value) in &req.params {
+            pairs.append_pair(key, value);
+        }
+        for (key, value) in &req.secret_params {
+            pairs.append_pair(key, value.expose_secret());
+        }
+        if let Some((proof, time)) = proof {
+            pairs.append_pair("appsecret_proof", proof.expose_secret());
+            if let Some(time) = time {
+                pairs.append_pair("appsecret_time", &time.to_string());
+            }
+        }
+        let encoded = pairs.finish();
+
+        let builder = if req.method == Method::POST {
+            self.shared
+                .http
+                .request(req.method.clone(), url)
+                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(encoded)
+        } else {
+            if !encoded.is_empty() {
+                url.set_query(Some(&encoded));
+            }
+            self.shared.http.request(req.method.clone(), url)
+        };
+        Ok(builder
+            .header(AUTHORIZATION, auth)
+            .header(USER_AGENT, crate::client::USER_AGENT)
+            .timeout(req.timeout.unwrap_or(self.shared.timeout)))
     }
 
     /// Decodes a response that did not come through [`Client::execute`] (a batch item), with

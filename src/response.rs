@@ -91,6 +91,70 @@ pub(crate) async fn read_capped(
     Ok(body.into())
 }
 
+/// The Graph error envelope, every string the server sent scrubbed.
+fn graph_error(ctx: &ResponseContext<'_>, raw: serde_json::Value, scrub: &Scrubber<'_>) -> Error {
+    let mut graph = match raw {
+        serde_json::Value::Object(_) => {
+            serde_json::from_value::<GraphError>(raw).unwrap_or_default()
+        }
+        serde_json::Value::String(message) => GraphError {
+            message,
+            ..Default::default()
+        },
+        other => GraphError {
+            message: other.to_string(),
+            ..Default::default()
+        },
+    };
+    graph.scrub(scrub);
+    Error::Api(Box::new(ApiError {
+        graph,
+        status: ctx.status,
+        method: ctx.method.clone(),
+        path: ctx.path.to_owned(),
+        headers: scrub.headers(ctx.headers),
+    }))
+}
+
+/// A body that is JSON-like but not the expected shape: where decoding failed, and the
+/// decoder's message scrubbed (serde quotes the offending value, which may be a credential).
+fn decode_failure(
+    ctx: &ResponseContext<'_>,
+    trimmed: &[u8],
+    scrub: &Scrubber<'_>,
+    json_path: String,
+    inner: serde_json::Error,
+) -> Error {
+    // serde's message quotes the offending value, which may be a credential.
+    let source = if ctx.sensitive {
+        <serde_json::Error as serde::de::Error>::custom(format!(
+            "{:?} error at line {} column {}",
+            inner.classify(),
+            inner.line(),
+            inner.column()
+        ))
+    } else {
+        let message = inner.to_string();
+        match scrub.text(&message) {
+            Cow::Borrowed(_) => inner,
+            Cow::Owned(scrubbed) => <serde_json::Error as serde::de::Error>::custom(scrubbed),
+        }
+    };
+    Error::Decode {
+        method: ctx.method.clone(),
+        path: ctx.path.to_owned(),
+        status: ctx.status,
+        // Object keys come from the server too.
+        json_path: scrub.text(&json_path).into_owned(),
+        snippet: if ctx.sensitive {
+            String::new()
+        } else {
+            scrub.excerpt(trimmed, SNIPPET_CHARS)
+        },
+        source,
+    }
+}
+
 /// The top-level `error` member, when the body is a JSON object that has one.
 #[derive(Deserialize)]
 struct ErrorProbe {
@@ -130,27 +194,7 @@ pub(crate) fn decode<T: DeserializeOwned>(
     if memchr::memmem::find(trimmed, b"\"error\"").is_some()
         && let Ok(ErrorProbe { error: Some(raw) }) = serde_json::from_slice::<ErrorProbe>(trimmed)
     {
-        let mut graph = match raw {
-            serde_json::Value::Object(_) => {
-                serde_json::from_value::<GraphError>(raw).unwrap_or_default()
-            }
-            serde_json::Value::String(message) => GraphError {
-                message,
-                ..Default::default()
-            },
-            other => GraphError {
-                message: other.to_string(),
-                ..Default::default()
-            },
-        };
-        graph.scrub(scrub);
-        return Err(Error::Api(Box::new(ApiError {
-            graph,
-            status: ctx.status,
-            method: ctx.method.clone(),
-            path: ctx.path.to_owned(),
-            headers: scrub.headers(ctx.headers),
-        })));
+        return Err(graph_error(ctx, raw, scrub));
     }
 
     let looks_like_html = trimmed.first() == Some(&b'<')
@@ -186,36 +230,7 @@ pub(crate) fn decode<T: DeserializeOwned>(
     let decoded = serde_path_to_error::deserialize::<_, T>(&mut de)
         .map_err(|err| (err.path().to_string(), err.into_inner()))
         .and_then(|v| de.end().map(|()| v).map_err(|e| (".".to_owned(), e)));
-    decoded.map_err(|(json_path, inner)| {
-        // serde's message quotes the offending value, which may be a credential.
-        let source = if ctx.sensitive {
-            <serde_json::Error as serde::de::Error>::custom(format!(
-                "{:?} error at line {} column {}",
-                inner.classify(),
-                inner.line(),
-                inner.column()
-            ))
-        } else {
-            let message = inner.to_string();
-            match scrub.text(&message) {
-                Cow::Borrowed(_) => inner,
-                Cow::Owned(scrubbed) => <serde_json::Error as serde::de::Error>::custom(scrubbed),
-            }
-        };
-        Error::Decode {
-            method: ctx.method.clone(),
-            path: ctx.path.to_owned(),
-            status: ctx.status,
-            // Object keys come from the server too.
-            json_path: scrub.text(&json_path).into_owned(),
-            snippet: if ctx.sensitive {
-                String::new()
-            } else {
-                scrub.excerpt(trimmed, SNIPPET_CHARS)
-            },
-            source,
-        }
-    })
+    decoded.map_err(|(json_path, inner)| decode_failure(ctx, trimmed, scrub, json_path, inner))
 }
 
 #[cfg(test)]

@@ -612,6 +612,90 @@ fn check_proof(
         .then(|| bad_proof("Invalid appsecret_proof provided in the API argument"))
 }
 
+/// Who is calling: a known, valid, unexpired token with the proof its call needs.
+fn authenticate(
+    state: &State,
+    inc: &Incoming,
+    segs: &[&str],
+) -> Result<(String, Principal), Reply> {
+    // Every other call needs a valid token. Meta's 2500 is for `/me` only; elsewhere 104.
+    let Some(token) = inc.token.clone() else {
+        if segs.first() == Some(&"me") {
+            return Err(error(
+                400,
+                2500,
+                None,
+                "OAuthException",
+                "An active access token must be used to query information about the current user.",
+            ));
+        }
+        return Err(token_required());
+    };
+    let principal = match state.token(&token) {
+        None => {
+            return Err(error(
+                400,
+                190,
+                None,
+                "OAuthException",
+                "Invalid OAuth access token - Cannot parse access token",
+            ));
+        }
+        Some(rec) if !rec.valid => {
+            return Err(error(
+                400,
+                190,
+                Some(460),
+                "OAuthException",
+                "Error validating access token: The session has been invalidated.",
+            ));
+        }
+        Some(rec) if state::expired(&rec.principal) => {
+            return Err(error(
+                400,
+                190,
+                Some(463),
+                "OAuthException",
+                "Error validating access token: Session has expired.",
+            ));
+        }
+        Some(rec) => rec.principal.clone(),
+    };
+    // Minting a token always needs the proof: the legacy edge, the business-level edge and
+    // On Behalf Of's `access_token`.
+    let mints = inc.method == "POST"
+        && matches!(
+            segs.get(1),
+            Some(&"access_tokens" | &"system_user_access_tokens" | &"access_token")
+        );
+    let needs_proof = state.require_proof || mints;
+    if let Some(rejection) = check_proof(state, inc, &token, &principal, needs_proof) {
+        return Err(rejection);
+    }
+    Ok((token, principal))
+}
+
+/// A request outside Meta's description, answered as Meta answers it; records the node type.
+fn check_contract(state: &mut State, inc: &Incoming, segs: &[&str]) -> Option<Reply> {
+    state.last_node_type = None;
+    let checked = match segs {
+        ["debug_token"] => Some(
+            Contract::get()
+                .check_special(&format!("{} debug_token", inc.method), &inc.params)
+                .map_err(|v| contract_refusal(&v, "debug_token")),
+        ),
+        [id] | [id, _] => node_type(state, id).map(|node| {
+            state.last_node_type = Some(node);
+            let edge = segs.get(1).copied().unwrap_or("");
+            Contract::get()
+                .check(node, &inc.method, edge, &inc.params)
+                .map_err(|v| contract_refusal(&v, id))
+        }),
+        _ => None,
+    };
+    checked.and_then(Result::err)
+}
+
 /// Routes a request within the world (also used for batch items).
 pub(crate) fn dispatch(state: &mut State, inc: &Incoming) -> Reply {
     let segs: Vec<String> = inc
@@ -643,77 +727,11 @@ pub(crate) fn dispatch(state: &mut State, inc: &Incoming) -> Reply {
         return tokens::oauth(state, inc, &segs);
     }
 
-    // Every other call needs a valid token. Meta's 2500 is for `/me` only; elsewhere 104.
-    let Some(token) = inc.token.clone() else {
-        if segs.first() == Some(&"me") {
-            return error(
-                400,
-                2500,
-                None,
-                "OAuthException",
-                "An active access token must be used to query information about the current user.",
-            );
-        }
-        return token_required();
+    let (token, principal) = match authenticate(state, inc, &segs) {
+        Ok(who) => who,
+        Err(refusal) => return refusal,
     };
-    let principal = match state.token(&token) {
-        None => {
-            return error(
-                400,
-                190,
-                None,
-                "OAuthException",
-                "Invalid OAuth access token - Cannot parse access token",
-            );
-        }
-        Some(rec) if !rec.valid => {
-            return error(
-                400,
-                190,
-                Some(460),
-                "OAuthException",
-                "Error validating access token: The session has been invalidated.",
-            );
-        }
-        Some(rec) if state::expired(&rec.principal) => {
-            return error(
-                400,
-                190,
-                Some(463),
-                "OAuthException",
-                "Error validating access token: Session has expired.",
-            );
-        }
-        Some(rec) => rec.principal.clone(),
-    };
-    // Minting a token always needs the proof: the legacy edge, the business-level edge and
-    // On Behalf Of's `access_token`.
-    let mints = inc.method == "POST"
-        && matches!(
-            segs.get(1),
-            Some(&"access_tokens" | &"system_user_access_tokens" | &"access_token")
-        );
-    let needs_proof = state.require_proof || mints;
-    if let Some(rejection) = check_proof(state, inc, &token, &principal, needs_proof) {
-        return rejection;
-    }
-    state.last_node_type = None;
-    let checked = match segs.as_slice() {
-        ["debug_token"] => Some(
-            Contract::get()
-                .check_special(&format!("{} debug_token", inc.method), &inc.params)
-                .map_err(|v| contract_refusal(&v, "debug_token")),
-        ),
-        [id] | [id, _] => node_type(state, id).map(|node| {
-            state.last_node_type = Some(node);
-            let edge = segs.get(1).copied().unwrap_or("");
-            Contract::get()
-                .check(node, &inc.method, edge, &inc.params)
-                .map_err(|v| contract_refusal(&v, id))
-        }),
-        _ => None,
-    };
-    if let Some(Err(refusal)) = checked {
+    if let Some(refusal) = check_contract(state, inc, &segs) {
         return refusal;
     }
     let ctx = Ctx {
