@@ -73,6 +73,7 @@ mod macros;
 pub mod api;
 mod auth;
 mod batch;
+mod builder;
 mod bulk;
 mod client;
 mod config;
@@ -82,6 +83,7 @@ mod ids;
 mod lock;
 pub mod models;
 mod obo;
+mod pacing;
 mod pagination;
 mod preflight;
 pub mod provision;
@@ -109,8 +111,9 @@ pub use api::tokens::{
 };
 pub use auth::{appsecret_proof, appsecret_proof_at};
 pub use batch::{BatchItem, BatchRequest, BatchResponse, MAX_BATCH};
+pub use builder::ClientBuilder;
 pub use bulk::{BulkMode, BulkOp, BulkRequest, DEFAULT_CONCURRENCY};
-pub use client::{Client, ClientBuilder, DEFAULT_GRAPH_URL, Pacing, QuotaPolicy, USER_AGENT};
+pub use client::{Client, DEFAULT_GRAPH_URL, QuotaPolicy, USER_AGENT};
 pub use config::{
     AccessTier, ApiVersion, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_EMPTY_PAGES, DEFAULT_MAX_PAGES,
     DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, ProofMode, SystemUserKind, SystemUserQuota,
@@ -142,6 +145,7 @@ pub use obo::{
     ClientAdminToken, ClientPage, ClientSystemUserToken, ClientTokenRequest, ManagedBusiness,
     OnBehalfOf, PageAccessToken, PartnerAdminToken,
 };
+pub use pacing::Pacing;
 pub use pagination::{Cursors, ListRequest, Page, Paging, Summary};
 pub use preflight::{Check, CheckKind, CheckStatus, PreflightReport, PreflightRequest};
 pub use quota::QuotaUsage;

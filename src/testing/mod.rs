@@ -43,7 +43,8 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 pub use faults::{Fault, FaultRule};
 
-use crate::client::{Client, ClientBuilder};
+use crate::builder::ClientBuilder;
+use crate::client::Client;
 use crate::config::AccessTier;
 use crate::error::Result;
 use state::{Asset, Kind, Principal, State};

@@ -1,0 +1,345 @@
+//! [`ClientBuilder`]: every setting of a [`Client`], checked when it is built.
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use secrecy::SecretString;
+use url::Url;
+
+use crate::client::{
+    Client, DEFAULT_GRAPH_URL, Limits, QuotaPolicy, Shared, USER_AGENT, UsageSeen,
+};
+use crate::config::{
+    AccessTier, ApiVersion, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_EMPTY_PAGES, DEFAULT_MAX_PAGES,
+    DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, ProofMode, SystemUserQuota,
+};
+use crate::error::{Error, Result};
+use crate::ids::AppId;
+use crate::lock::{CreateLock, InProcessLock};
+use crate::pacing::Pacing;
+use crate::retry::RetryPolicy;
+
+/// Configures a [`Client`]. Only the access token is required.
+///
+/// Setters never fail; [`ClientBuilder::build`] checks everything and names the field at
+/// fault.
+#[derive(Default)]
+pub struct ClientBuilder {
+    access_token: Option<SecretString>,
+    app_secret: Option<SecretString>,
+    app_id: Option<AppId>,
+    proof_mode: ProofMode,
+    api_version: Option<String>,
+    base_url: Option<String>,
+    timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
+    quota: Option<QuotaPolicy>,
+    retry: Option<RetryPolicy>,
+    pacing: Option<Pacing>,
+    http_client: Option<reqwest::Client>,
+    create_lock: Option<Arc<dyn CreateLock>>,
+    max_response_bytes: Option<usize>,
+    max_pages: Option<u32>,
+    max_empty_pages: Option<u32>,
+}
+
+impl ClientBuilder {
+    /// The access token of an admin user or admin system user (required). It is sent only as
+    /// `Authorization: Bearer`, never in a URL.
+    pub fn access_token(mut self, token: impl Into<SecretString>) -> Self {
+        self.access_token = Some(token.into());
+        self
+    }
+
+    /// The app secret. With it, every request carries `appsecret_proof`, which token
+    /// generation requires and which "Require App Secret" apps require everywhere.
+    pub fn app_secret(mut self, secret: impl Into<SecretString>) -> Self {
+        self.app_secret = Some(secret.into());
+        self
+    }
+
+    /// The app of the access token and the app secret. Token generation uses it to mint tokens
+    /// for this app through the business-level edge, which Meta keeps open to new apps (see
+    /// [`SystemUserHandler::generate_token`](crate::api::system_users::SystemUserHandler::generate_token)).
+    pub fn app_id(mut self, app: impl Into<AppId>) -> Self {
+        self.app_id = Some(app.into());
+        self
+    }
+
+    /// The form of `appsecret_proof` (classic by default).
+    pub fn proof_mode(mut self, mode: ProofMode) -> Self {
+        self.proof_mode = mode;
+        self
+    }
+
+    /// The Graph API version, `vN.N` (default [`ApiVersion::DEFAULT`]).
+    pub fn api_version(mut self, version: impl Into<String>) -> Self {
+        self.api_version = Some(version.into());
+        self
+    }
+
+    /// Another base URL than `https://graph.facebook.com`: a proxy, or a test server.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// Total time allowed for one HTTP request (default 30 s); builders can override it per
+    /// call with `.timeout(..)`.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Time allowed to establish a connection (default 10 s). Ignored with
+    /// [`ClientBuilder::http_client`], which brings its own.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// The app's Marketing API access tier, which sets the system-user quota enforced before
+    /// creating a system user. Without this call the client assumes [`AccessTier::Limited`],
+    /// the tier new apps start at.
+    pub fn access_tier(mut self, tier: AccessTier) -> Self {
+        self.quota = Some(QuotaPolicy::Tier(tier));
+        self
+    }
+
+    /// A custom system-user quota, replacing the tier's.
+    pub fn system_user_quota(mut self, quota: SystemUserQuota) -> Self {
+        self.quota = Some(QuotaPolicy::Custom(quota));
+        self
+    }
+
+    /// Turns the client-side quota check off; the server alone decides.
+    pub fn disable_quota_check(mut self) -> Self {
+        self.quota = Some(QuotaPolicy::Disabled);
+        self
+    }
+
+    /// The retry policy (default [`RetryPolicy::default`]: 3 attempts for requests that are safe
+    /// to repeat; [`RetryPolicy::none`] turns retries off).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// Waits before calls when usage headers approach the limit (off by default).
+    pub fn pacing(mut self, pacing: Pacing) -> Self {
+        self.pacing = Some(pacing);
+        self
+    }
+
+    /// How system-user creates are serialized per business (default: [`InProcessLock`], which
+    /// covers this client and its clones only). Give one shared by every process that creates
+    /// system users in the same businesses, or the quota check can be overrun.
+    pub fn create_lock(mut self, lock: impl CreateLock) -> Self {
+        self.create_lock = Some(Arc::new(lock));
+        self
+    }
+
+    /// The largest response body read, in bytes (default [`DEFAULT_MAX_RESPONSE_BYTES`]); a
+    /// larger one fails with [`Error::ResponseTooLarge`] without being read further.
+    pub fn max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = Some(bytes);
+        self
+    }
+
+    /// The most pages one list call reads (default [`DEFAULT_MAX_PAGES`]); past it the list
+    /// fails with [`Error::Pagination`]. [`ListRequest::max_pages`](crate::ListRequest::max_pages)
+    /// overrides it per call.
+    pub fn max_pages(mut self, pages: u32) -> Self {
+        self.max_pages = Some(pages);
+        self
+    }
+
+    /// How many empty pages in a row that still offer a next cursor a list accepts before it
+    /// stops with [`Error::Pagination`] (default [`DEFAULT_MAX_EMPTY_PAGES`]).
+    pub fn max_empty_pages(mut self, pages: u32) -> Self {
+        self.max_empty_pages = Some(pages);
+        self
+    }
+
+    /// A preconfigured `reqwest::Client` (proxies, custom TLS). Its own timeouts and pool
+    /// apply; the client still sets `User-Agent` and the per-request timeout. Build it with
+    /// `redirect(reqwest::redirect::Policy::none())` and `referer(false)` as this crate's own
+    /// client is: a client that follows redirects sends the request's parameters (the proof,
+    /// credential parameters) wherever a server points it.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
+    /// Reads the examples' environment contract: `META_ACCESS_TOKEN`, `META_APP_SECRET`,
+    /// `META_APP_ID`, `META_GRAPH_URL`, `META_API_VERSION`, `META_ACCESS_TIER`. Unset variables leave the
+    /// builder as it was; an invalid value fails at [`ClientBuilder::build`] (or here, for
+    /// the tier).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming `access_tier` for an unknown `META_ACCESS_TIER`.
+    pub fn from_env(mut self) -> Result<Self> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        if let Some(token) = var("META_ACCESS_TOKEN") {
+            self = self.access_token(token);
+        }
+        if let Some(secret) = var("META_APP_SECRET") {
+            self = self.app_secret(secret);
+        }
+        if let Some(app) = var("META_APP_ID") {
+            self = self.app_id(app.trim());
+        }
+        if let Some(url) = var("META_GRAPH_URL") {
+            self = self.base_url(url);
+        }
+        if let Some(version) = var("META_API_VERSION") {
+            self = self.api_version(version);
+        }
+        if let Some(tier) = var("META_ACCESS_TIER") {
+            self = self.access_tier(tier.parse()?);
+        }
+        Ok(self)
+    }
+
+    /// Checks the configuration and builds the client.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming `access_token`, `app_secret`, `api_version`,
+    /// `base_url`, `timeout` or `connect_timeout`; [`Error::Setup`] if the TLS backend fails
+    /// to initialize.
+    pub fn build(self) -> Result<Client> {
+        let token = self
+            .access_token
+            .ok_or_else(|| Error::invalid_input("access_token", "is required"))?;
+        crate::request::check_token(&token)?;
+        if let Some(secret) = &self.app_secret {
+            crate::request::check_app_secret(secret)?;
+        }
+        if let Some(app) = &self.app_id {
+            app.validate()?;
+        }
+        let version = match &self.api_version {
+            Some(raw) => ApiVersion::new(raw.trim())?,
+            None => ApiVersion::default(),
+        };
+        let base_url = parse_base_url(self.base_url.as_deref().unwrap_or(DEFAULT_GRAPH_URL))?;
+        let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
+        if timeout.is_zero() {
+            return Err(Error::invalid_input("timeout", "must be greater than zero"));
+        }
+        let connect_timeout = self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+        if connect_timeout.is_zero() {
+            return Err(Error::invalid_input(
+                "connect_timeout",
+                "must be greater than zero",
+            ));
+        }
+        let http = match self.http_client {
+            Some(http) => http,
+            None => reqwest::Client::builder()
+                .user_agent(USER_AGENT)
+                .connect_timeout(connect_timeout)
+                .timeout(timeout)
+                // A redirect would carry the query (proof, credential parameters) and the form
+                // body to another host: a 3xx is an error instead.
+                .redirect(reqwest::redirect::Policy::none())
+                .referer(false)
+                .build()
+                .map_err(|e| Error::Setup(e.without_url()))?,
+        };
+        Ok(Client {
+            shared: Arc::new(Shared {
+                http,
+                base_url,
+                version,
+                app_secret: self.app_secret,
+                app_id: self.app_id,
+                proof_mode: self.proof_mode,
+                timeout,
+                quota: self.quota.unwrap_or(QuotaPolicy::Tier(AccessTier::Limited)),
+                retry: self.retry.unwrap_or_default(),
+                pacing: self.pacing,
+                usage: Mutex::new(UsageSeen::default()),
+                requests: std::sync::atomic::AtomicU64::new(0),
+                create_lock: self
+                    .create_lock
+                    .unwrap_or_else(|| Arc::new(InProcessLock::default())),
+                limits: Limits {
+                    max_response_bytes: self
+                        .max_response_bytes
+                        .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
+                    max_pages: self.max_pages.unwrap_or(DEFAULT_MAX_PAGES),
+                    max_empty_pages: self.max_empty_pages.unwrap_or(DEFAULT_MAX_EMPTY_PAGES),
+                },
+            }),
+            token: Arc::new(token),
+            classic_proof: Arc::default(),
+        })
+    }
+}
+
+fn parse_base_url(raw: &str) -> Result<Url> {
+    let bad = |why: &str| Error::invalid_input("base_url", why.to_owned());
+    let url = Url::parse(raw.trim()).map_err(|e| bad(&format!("is not a URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(bad("must be http or https"));
+    }
+    if url.cannot_be_a_base() || url.host().is_none() {
+        return Err(bad("must have a host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad(
+            "must not have a query or fragment (the access token never goes in a URL)",
+        ));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad("must not carry credentials"));
+    }
+    Ok(url)
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field(
+                "access_token",
+                &self.access_token.as_ref().map(|_| "[redacted]"),
+            )
+            .field(
+                "app_secret",
+                &self.app_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .field("app_id", &self.app_id)
+            .field("proof_mode", &self.proof_mode)
+            .field("api_version", &self.api_version)
+            .field("base_url", &self.base_url)
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("quota", &self.quota)
+            .field("retry", &self.retry)
+            .field("pacing", &self.pacing)
+            .field("http_client", &self.http_client.as_ref().map(|_| "custom"))
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_rules() {
+        assert!(parse_base_url("http://127.0.0.1:8080").is_ok());
+        assert!(parse_base_url("https://proxy.example/graph/").is_ok());
+        for bad in [
+            "ftp://x",
+            "not a url",
+            "https://x/?access_token=1",
+            "https://u:p@x",
+            "https://x/#f",
+        ] {
+            assert!(parse_base_url(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! Typed diagnoses of known failures, each with its remedy.
+
+use std::fmt;
+
+use super::ApiError;
+
+/// A known failure, recognized from its Graph error code and subcode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorHint {
+    /// Code 415 / subcode 2859009: two-factor authentication is required (typically when
+    /// generating an admin system user's token).
+    TwoFactorRequired,
+    /// Code 190 / subcode 463: the token has expired.
+    TokenExpired,
+    /// Code 190 / subcode 458: the app is not installed for the system user.
+    AppNotInstalled,
+    /// Code 190 otherwise, or 102: the token is invalid.
+    InvalidToken,
+    /// Code 100 (`GraphMethodException`) about `appsecret_proof`: the proof is wrong, missing
+    /// or (time-stamped) expired.
+    BadSignature,
+    /// Code 104: no access token reached the API.
+    TokenRequired,
+    /// `POST /{system_user}/access_tokens` refused the app: Meta keeps that edge only for apps
+    /// that called it within the last 90 days.
+    LegacyTokenEdgeClosed,
+    /// Code 10 or 200–299: the token lacks a permission or role.
+    PermissionDenied,
+    /// A rate limit was hit.
+    RateLimited,
+}
+
+impl ErrorHint {
+    /// What to do about it, in one line.
+    pub fn remedy(self) -> &'static str {
+        match self {
+            ErrorHint::TwoFactorRequired => {
+                "the business requires two-factor authentication: the admin generating this token must have 2FA enabled (or use an admin system user token)"
+            }
+            ErrorHint::TokenExpired => {
+                "the token has expired: refresh it within its 60 days or generate a new one"
+            }
+            ErrorHint::AppNotInstalled => {
+                "install the app for the system user first (POST /{system_user}/applications), then generate the token"
+            }
+            ErrorHint::InvalidToken => "the token is invalid or revoked: generate a new one",
+            ErrorHint::BadSignature => {
+                "appsecret_proof is missing, wrong or expired: configure the app secret of the app that issued the token (ClientBuilder::app_secret); with the time-stamped proof, check the machine's clock"
+            }
+            ErrorHint::TokenRequired => {
+                "no access token reached the API: configure one (ClientBuilder::access_token), and check that no proxy strips the Authorization header"
+            }
+            ErrorHint::LegacyTokenEdgeClosed => {
+                "POST /{system_user}/access_tokens is open only to apps that called it within the last 90 days: mint through POST /{business}/system_user_access_tokens instead (GenerateToken::business, with ClientBuilder::app_id set to the app of the caller's token); that edge mints only for the caller's own app, so call it with a token of the app you need"
+            }
+            ErrorHint::PermissionDenied => {
+                "the token lacks a permission or role: use an admin (system) user token with business_management, and check the system user's tasks on the asset"
+            }
+            ErrorHint::RateLimited => {
+                "rate limited: wait before retrying and check the usage headers"
+            }
+        }
+    }
+}
+
+impl fmt::Display for ErrorHint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.remedy())
+    }
+}
+
+impl ApiError {
+    /// A typed diagnosis of a known failure.
+    pub fn hint(&self) -> Option<ErrorHint> {
+        let (code, sub) = (self.graph.code, self.graph.error_subcode);
+        let message = self.graph.message.to_ascii_lowercase();
+        let legacy_edge =
+            self.method == reqwest::Method::POST && self.path.ends_with("/access_tokens");
+        Some(match (code, sub) {
+            (Some(415), Some(2859009)) => ErrorHint::TwoFactorRequired,
+            (_, Some(463)) => ErrorHint::TokenExpired,
+            (_, Some(458)) => ErrorHint::AppNotInstalled,
+            (Some(190 | 102), _) => ErrorHint::InvalidToken,
+            (Some(104), _) => ErrorHint::TokenRequired,
+            (Some(100), _)
+                if message.contains("appsecret_proof") || message.contains("appsecret_time") =>
+            {
+                ErrorHint::BadSignature
+            }
+            // [INFER] Meta does not document the refusal's shape: the generic capability error
+            // (code 3), or a permission error that names the 90 days.
+            (Some(3), _) if legacy_edge => ErrorHint::LegacyTokenEdgeClosed,
+            _ if legacy_edge && self.is_permission() && message.contains("90 days") => {
+                ErrorHint::LegacyTokenEdgeClosed
+            }
+            _ if self.is_permission() => ErrorHint::PermissionDenied,
+            _ if self.is_rate_limited() => ErrorHint::RateLimited,
+            _ => return None,
+        })
+    }
+}
