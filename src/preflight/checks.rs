@@ -1,15 +1,10 @@
-//! Preflight ("doctor"): read-only checks of what must hold before system users work, each
-//! with a one-line remedy. A failed check never stops the others.
+//! The checks of a preflight, one function each.
 
-use std::fmt;
-
-use serde::Serialize;
-
-use crate::api::business::BusinessHandler;
-use crate::config::SystemUserKind;
 use futures_util::TryStreamExt;
 
+use super::{Check, CheckKind, CheckStatus, check, unknown};
 use crate::client::Client;
+use crate::config::SystemUserKind;
 use crate::error::Error;
 use crate::ids::{AdAccountId, AppId, BusinessId};
 use crate::models::permissions::Permission;
@@ -17,254 +12,12 @@ use crate::models::token::TokenInfo;
 use crate::pagination::ListRequest;
 use crate::request::Request;
 
-/// The outcome of one check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CheckStatus {
-    /// It holds.
-    Pass,
-    /// It does not; see the remedy.
-    Fail,
-    /// It could not be checked; see the detail.
-    Unknown,
-    /// It holds, with a caveat worth reading; see the detail.
-    Warn,
-}
-
-/// What a check is about.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum CheckKind {
-    /// The client's token is valid (and of which type).
-    TokenValid,
-    /// The token has `business_management`.
-    BusinessManagementScope,
-    /// The token has every permission the system-user tokens will ask for.
-    RequestedScopes,
-    /// The business owns the app (a system user can only get a role on its own business's app).
-    AppOwned,
-    /// A person administers the business.
-    HumanAdmin,
-    /// The caller can administer system users (an admin person or admin system user).
-    CallerIsAdmin,
-    /// Room for another admin system user.
-    AdminQuota,
-    /// Room for another regular system user.
-    RegularQuota,
-    /// An app secret is configured (token generation needs `appsecret_proof`).
-    AppSecret,
-    /// The ad account's Custom Audience terms were accepted by a person.
-    CustomAudienceTerms {
-        /// The ad account.
-        ad_account: AdAccountId,
-    },
-}
-
-impl fmt::Display for CheckKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CheckKind::TokenValid => f.write_str("token valid"),
-            CheckKind::BusinessManagementScope => f.write_str("business_management scope"),
-            CheckKind::RequestedScopes => f.write_str("requested scopes"),
-            CheckKind::AppOwned => f.write_str("app owned by the business"),
-            CheckKind::HumanAdmin => f.write_str("a person is admin"),
-            CheckKind::CallerIsAdmin => f.write_str("caller is admin"),
-            CheckKind::AdminQuota => f.write_str("admin system-user quota"),
-            CheckKind::RegularQuota => f.write_str("system-user quota"),
-            CheckKind::AppSecret => f.write_str("app secret configured"),
-            CheckKind::CustomAudienceTerms { ad_account } => {
-                write!(f, "custom audience terms ({ad_account})")
-            }
-        }
-    }
-}
-
-/// One check's result.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[non_exhaustive]
-pub struct Check {
-    /// What was checked.
-    pub kind: CheckKind,
-    /// The outcome.
-    pub status: CheckStatus,
-    /// What was seen.
-    pub detail: String,
-    /// What to do when it does not pass.
-    pub remedy: Option<String>,
-}
-
-/// All checks, in order.
-#[derive(Debug, Clone, Serialize)]
-#[non_exhaustive]
-pub struct PreflightReport {
-    /// The business.
-    pub business: crate::ids::BusinessId,
-    /// The checks.
-    pub checks: Vec<Check>,
-}
-
-impl PreflightReport {
-    /// Whether no check failed (unknown ones do not count as failures).
-    pub fn passed(&self) -> bool {
-        self.checks.iter().all(|c| c.status != CheckStatus::Fail)
-    }
-
-    /// The checks that failed.
-    pub fn failures(&self) -> impl Iterator<Item = &Check> {
-        self.checks.iter().filter(|c| c.status == CheckStatus::Fail)
-    }
-
-    /// The check of this kind.
-    pub fn check(&self, kind: &CheckKind) -> Option<&Check> {
-        self.checks.iter().find(|c| &c.kind == kind)
-    }
-}
-
-impl fmt::Display for PreflightReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "Preflight of business {}:", self.business)?;
-        for c in &self.checks {
-            let mark = match c.status {
-                CheckStatus::Pass => "pass   ",
-                CheckStatus::Fail => "FAIL   ",
-                CheckStatus::Unknown => "unknown",
-                CheckStatus::Warn => "warn   ",
-            };
-            writeln!(f, "  {mark} {:<38} {}", c.kind.to_string(), c.detail)?;
-            if let (Some(remedy), CheckStatus::Fail | CheckStatus::Unknown) = (&c.remedy, c.status)
-            {
-                writeln!(f, "          → {remedy}")?;
-            }
-        }
-        let failed = self.failures().count();
-        if failed == 0 {
-            writeln!(f, "All checks passed or could not be run.")
-        } else {
-            writeln!(f, "{failed} check(s) failed.")
-        }
-    }
-}
-
-fn check(
-    kind: CheckKind,
-    status: CheckStatus,
-    detail: impl Into<String>,
-    remedy: Option<&str>,
-) -> Check {
-    Check {
-        kind,
-        status,
-        detail: detail.into(),
-        remedy: remedy.map(str::to_owned),
-    }
-}
-
-fn unknown(kind: CheckKind, err: &Error, remedy: &str) -> Check {
-    check(
-        kind,
-        CheckStatus::Unknown,
-        format!("could not check: {err}"),
-        Some(remedy),
-    )
-}
-
-/// Builder for [`BusinessHandler::preflight`].
-#[derive(Debug)]
-#[must_use = "a request does nothing until `.send().await`"]
-pub struct PreflightRequest {
-    business: BusinessHandler,
-    app: Option<AppId>,
-    scopes: Vec<Permission>,
-    ad_accounts: Vec<AdAccountId>,
-}
-
-impl BusinessHandler {
-    /// Read-only checks of the prerequisites of system users: the token, its scopes, the app's
-    /// ownership, a human admin, the caller's admin rights, the quota, the app secret, and the
-    /// Custom Audience terms of given ad accounts.
-    ///
-    /// ```no_run
-    /// use meta_business::Permission;
-    /// # async fn run(client: meta_business::Client) -> meta_business::Result<()> {
-    /// let report = client
-    ///     .business("1234567890")
-    ///     .preflight()
-    ///     .app("1122334455")
-    ///     .scopes([Permission::AdsRead])
-    ///     .ad_accounts(["act_42"])
-    ///     .send()
-    ///     .await;
-    /// print!("{report}");
-    /// # Ok(()) }
-    /// ```
-    pub fn preflight(&self) -> PreflightRequest {
-        PreflightRequest {
-            business: self.clone(),
-            app: None,
-            scopes: Vec::new(),
-            ad_accounts: Vec::new(),
-        }
-    }
-}
-
-impl PreflightRequest {
-    /// The app the system users will use (checks the business owns it and can grant the
-    /// scopes; calls `debug_token` as this app when the client has its secret).
-    pub fn app(mut self, app: impl Into<AppId>) -> Self {
-        self.app = Some(app.into());
-        self
-    }
-
-    /// The permissions the system-user tokens will ask for. The check reads what the app may
-    /// grant (`GET /{app}/permissions`, as the app, which needs its secret); that the caller's
-    /// own token lacks one is only a warning, since a system user's token can carry what the
-    /// app has.
-    pub fn scopes(mut self, scopes: impl IntoIterator<Item = Permission>) -> Self {
-        self.scopes.extend(scopes);
-        self
-    }
-
-    /// Ad accounts whose Custom Audience terms to check.
-    pub fn ad_accounts(
-        mut self,
-        accounts: impl IntoIterator<Item = impl Into<AdAccountId>>,
-    ) -> Self {
-        self.ad_accounts
-            .extend(accounts.into_iter().map(Into::into));
-        self
-    }
-
-    /// Runs every check. It never fails as a whole: a check that cannot run is `Unknown`.
-    pub async fn send(self) -> PreflightReport {
-        let client = self.business.client().clone();
-        let business = self.business.id().clone();
-        if let Err(err) = business.validate() {
-            let checks = vec![unknown(
-                CheckKind::TokenValid,
-                &err,
-                "pass a numeric business id",
-            )];
-            return PreflightReport { business, checks };
-        }
-        let info = inspect_own_token(&client, self.app.as_ref()).await;
-        let mut checks = token_checks(&info);
-        let caller = info.as_ref().ok().filter(|i| i.is_valid == Some(true));
-        checks.push(requested_scopes(&client, self.app.as_ref(), &self.scopes, caller).await);
-        checks.push(app_owned(&client, &business, self.app.as_ref()).await);
-        checks.push(human_admin(&client, &business).await);
-        checks.extend(caller_and_quota(&client, &business).await);
-        checks.push(app_secret(&client));
-        for account in &self.ad_accounts {
-            checks.push(custom_audience_terms(&client, account).await);
-        }
-        PreflightReport { business, checks }
-    }
-}
-
 /// The client's token as the Graph API sees it: asked as the app when possible, else (the
 /// secret may belong to another app than the one given) the token inspects itself.
-async fn inspect_own_token(client: &Client, app: Option<&AppId>) -> Result<TokenInfo, Error> {
+pub(super) async fn inspect_own_token(
+    client: &Client,
+    app: Option<&AppId>,
+) -> Result<TokenInfo, Error> {
     let own_token = (*client.token).clone();
     let as_app = match (app, client.has_app_secret()) {
         (Some(app), true) => match client.as_app(app.clone()) {
@@ -280,7 +33,7 @@ async fn inspect_own_token(client: &Client, app: Option<&AppId>) -> Result<Token
 }
 
 /// "token valid" and "business_management scope".
-fn token_checks(info: &Result<TokenInfo, Error>) -> Vec<Check> {
+pub(super) fn token_checks(info: &Result<TokenInfo, Error>) -> Vec<Check> {
     match info {
         Ok(info) if info.is_valid == Some(true) => {
             let kind = info.token_type.as_ref().map_or("unknown", |t| t.as_str());
@@ -348,7 +101,11 @@ fn token_checks(info: &Result<TokenInfo, Error>) -> Vec<Check> {
 }
 
 /// "app owned by the business".
-async fn app_owned(client: &Client, business: &BusinessId, app: Option<&AppId>) -> Check {
+pub(super) async fn app_owned(
+    client: &Client,
+    business: &BusinessId,
+    app: Option<&AppId>,
+) -> Check {
     let kind = CheckKind::AppOwned;
     let Some(app) = app else {
         return check(
@@ -386,7 +143,7 @@ async fn app_owned(client: &Client, business: &BusinessId, app: Option<&AppId>) 
 }
 
 /// "caller is admin", and the admin and regular quota, from one read of the system users.
-async fn caller_and_quota(client: &Client, business: &BusinessId) -> Vec<Check> {
+pub(super) async fn caller_and_quota(client: &Client, business: &BusinessId) -> Vec<Check> {
     let kinds = [
         (CheckKind::AdminQuota, SystemUserKind::Admin),
         (CheckKind::RegularQuota, SystemUserKind::Regular),
@@ -457,7 +214,7 @@ async fn caller_and_quota(client: &Client, business: &BusinessId) -> Vec<Check> 
 }
 
 /// "app secret configured".
-fn app_secret(client: &Client) -> Check {
+pub(super) fn app_secret(client: &Client) -> Check {
     let ok = client.has_app_secret();
     check(
         CheckKind::AppSecret,
@@ -474,7 +231,7 @@ fn app_secret(client: &Client) -> Check {
 }
 
 /// "Custom Audience terms" of one ad account.
-async fn custom_audience_terms(client: &Client, account: &AdAccountId) -> Check {
+pub(super) async fn custom_audience_terms(client: &Client, account: &AdAccountId) -> Check {
     let kind = CheckKind::CustomAudienceTerms {
         ad_account: account.clone(),
     };
@@ -513,7 +270,7 @@ async fn custom_audience_terms(client: &Client, account: &AdAccountId) -> Check 
 
 /// Whether a person has the ADMIN role, reading `business_users` page by page until one is
 /// found (graph-api.md 9: the first page can miss the admin).
-async fn human_admin(client: &Client, business: &BusinessId) -> Check {
+pub(super) async fn human_admin(client: &Client, business: &BusinessId) -> Check {
     #[derive(serde::Deserialize)]
     struct Person {
         #[serde(default)]
@@ -572,7 +329,7 @@ struct AppPermission {
 /// `GET /{app}/permissions`. A system user's token can carry what the app has even when the
 /// caller's own token lacks it, so the caller's scopes give at most a warning; where the app's
 /// permissions cannot be read the check is Unknown, never a failure.
-async fn requested_scopes(
+pub(super) async fn requested_scopes(
     client: &Client,
     app: Option<&AppId>,
     wanted: &[Permission],

@@ -1,0 +1,263 @@
+//! Preflight ("doctor"): read-only checks of what must hold before system users work, each
+//! with a one-line remedy. A failed check never stops the others.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::api::business::BusinessHandler;
+use crate::error::Error;
+use crate::ids::{AdAccountId, AppId};
+use crate::models::permissions::Permission;
+
+mod checks;
+
+use checks::{
+    app_owned, app_secret, caller_and_quota, custom_audience_terms, human_admin, inspect_own_token,
+    requested_scopes, token_checks,
+};
+
+/// The outcome of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckStatus {
+    /// It holds.
+    Pass,
+    /// It does not; see the remedy.
+    Fail,
+    /// It could not be checked; see the detail.
+    Unknown,
+    /// It holds, with a caveat worth reading; see the detail.
+    Warn,
+}
+
+/// What a check is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum CheckKind {
+    /// The client's token is valid (and of which type).
+    TokenValid,
+    /// The token has `business_management`.
+    BusinessManagementScope,
+    /// The token has every permission the system-user tokens will ask for.
+    RequestedScopes,
+    /// The business owns the app (a system user can only get a role on its own business's app).
+    AppOwned,
+    /// A person administers the business.
+    HumanAdmin,
+    /// The caller can administer system users (an admin person or admin system user).
+    CallerIsAdmin,
+    /// Room for another admin system user.
+    AdminQuota,
+    /// Room for another regular system user.
+    RegularQuota,
+    /// An app secret is configured (token generation needs `appsecret_proof`).
+    AppSecret,
+    /// The ad account's Custom Audience terms were accepted by a person.
+    CustomAudienceTerms {
+        /// The ad account.
+        ad_account: AdAccountId,
+    },
+}
+
+impl fmt::Display for CheckKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CheckKind::TokenValid => f.write_str("token valid"),
+            CheckKind::BusinessManagementScope => f.write_str("business_management scope"),
+            CheckKind::RequestedScopes => f.write_str("requested scopes"),
+            CheckKind::AppOwned => f.write_str("app owned by the business"),
+            CheckKind::HumanAdmin => f.write_str("a person is admin"),
+            CheckKind::CallerIsAdmin => f.write_str("caller is admin"),
+            CheckKind::AdminQuota => f.write_str("admin system-user quota"),
+            CheckKind::RegularQuota => f.write_str("system-user quota"),
+            CheckKind::AppSecret => f.write_str("app secret configured"),
+            CheckKind::CustomAudienceTerms { ad_account } => {
+                write!(f, "custom audience terms ({ad_account})")
+            }
+        }
+    }
+}
+
+/// One check's result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Check {
+    /// What was checked.
+    pub kind: CheckKind,
+    /// The outcome.
+    pub status: CheckStatus,
+    /// What was seen.
+    pub detail: String,
+    /// What to do when it does not pass.
+    pub remedy: Option<String>,
+}
+
+/// All checks, in order.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct PreflightReport {
+    /// The business.
+    pub business: crate::ids::BusinessId,
+    /// The checks.
+    pub checks: Vec<Check>,
+}
+
+impl PreflightReport {
+    /// Whether no check failed (unknown ones do not count as failures).
+    pub fn passed(&self) -> bool {
+        self.checks.iter().all(|c| c.status != CheckStatus::Fail)
+    }
+
+    /// The checks that failed.
+    pub fn failures(&self) -> impl Iterator<Item = &Check> {
+        self.checks.iter().filter(|c| c.status == CheckStatus::Fail)
+    }
+
+    /// The check of this kind.
+    pub fn check(&self, kind: &CheckKind) -> Option<&Check> {
+        self.checks.iter().find(|c| &c.kind == kind)
+    }
+}
+
+impl fmt::Display for PreflightReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "Preflight of business {}:", self.business)?;
+        for c in &self.checks {
+            let mark = match c.status {
+                CheckStatus::Pass => "pass   ",
+                CheckStatus::Fail => "FAIL   ",
+                CheckStatus::Unknown => "unknown",
+                CheckStatus::Warn => "warn   ",
+            };
+            writeln!(f, "  {mark} {:<38} {}", c.kind.to_string(), c.detail)?;
+            if let (Some(remedy), CheckStatus::Fail | CheckStatus::Unknown) = (&c.remedy, c.status)
+            {
+                writeln!(f, "          → {remedy}")?;
+            }
+        }
+        let failed = self.failures().count();
+        if failed == 0 {
+            writeln!(f, "All checks passed or could not be run.")
+        } else {
+            writeln!(f, "{failed} check(s) failed.")
+        }
+    }
+}
+
+fn check(
+    kind: CheckKind,
+    status: CheckStatus,
+    detail: impl Into<String>,
+    remedy: Option<&str>,
+) -> Check {
+    Check {
+        kind,
+        status,
+        detail: detail.into(),
+        remedy: remedy.map(str::to_owned),
+    }
+}
+
+fn unknown(kind: CheckKind, err: &Error, remedy: &str) -> Check {
+    check(
+        kind,
+        CheckStatus::Unknown,
+        format!("could not check: {err}"),
+        Some(remedy),
+    )
+}
+
+/// Builder for [`BusinessHandler::preflight`].
+#[derive(Debug)]
+#[must_use = "a request does nothing until `.send().await`"]
+pub struct PreflightRequest {
+    business: BusinessHandler,
+    app: Option<AppId>,
+    scopes: Vec<Permission>,
+    ad_accounts: Vec<AdAccountId>,
+}
+
+impl BusinessHandler {
+    /// Read-only checks of the prerequisites of system users: the token, its scopes, the app's
+    /// ownership, a human admin, the caller's admin rights, the quota, the app secret, and the
+    /// Custom Audience terms of given ad accounts.
+    ///
+    /// ```no_run
+    /// use meta_business::Permission;
+    /// # async fn run(client: meta_business::Client) -> meta_business::Result<()> {
+    /// let report = client
+    ///     .business("1234567890")
+    ///     .preflight()
+    ///     .app("1122334455")
+    ///     .scopes([Permission::AdsRead])
+    ///     .ad_accounts(["act_42"])
+    ///     .send()
+    ///     .await;
+    /// print!("{report}");
+    /// # Ok(()) }
+    /// ```
+    pub fn preflight(&self) -> PreflightRequest {
+        PreflightRequest {
+            business: self.clone(),
+            app: None,
+            scopes: Vec::new(),
+            ad_accounts: Vec::new(),
+        }
+    }
+}
+
+impl PreflightRequest {
+    /// The app the system users will use (checks the business owns it and can grant the
+    /// scopes; calls `debug_token` as this app when the client has its secret).
+    pub fn app(mut self, app: impl Into<AppId>) -> Self {
+        self.app = Some(app.into());
+        self
+    }
+
+    /// The permissions the system-user tokens will ask for. The check reads what the app may
+    /// grant (`GET /{app}/permissions`, as the app, which needs its secret); that the caller's
+    /// own token lacks one is only a warning, since a system user's token can carry what the
+    /// app has.
+    pub fn scopes(mut self, scopes: impl IntoIterator<Item = Permission>) -> Self {
+        self.scopes.extend(scopes);
+        self
+    }
+
+    /// Ad accounts whose Custom Audience terms to check.
+    pub fn ad_accounts(
+        mut self,
+        accounts: impl IntoIterator<Item = impl Into<AdAccountId>>,
+    ) -> Self {
+        self.ad_accounts
+            .extend(accounts.into_iter().map(Into::into));
+        self
+    }
+
+    /// Runs every check. It never fails as a whole: a check that cannot run is `Unknown`.
+    pub async fn send(self) -> PreflightReport {
+        let client = self.business.client().clone();
+        let business = self.business.id().clone();
+        if let Err(err) = business.validate() {
+            let checks = vec![unknown(
+                CheckKind::TokenValid,
+                &err,
+                "pass a numeric business id",
+            )];
+            return PreflightReport { business, checks };
+        }
+        let info = inspect_own_token(&client, self.app.as_ref()).await;
+        let mut checks = token_checks(&info);
+        let caller = info.as_ref().ok().filter(|i| i.is_valid == Some(true));
+        checks.push(requested_scopes(&client, self.app.as_ref(), &self.scopes, caller).await);
+        checks.push(app_owned(&client, &business, self.app.as_ref()).await);
+        checks.push(human_admin(&client, &business).await);
+        checks.extend(caller_and_quota(&client, &business).await);
+        checks.push(app_secret(&client));
+        for account in &self.ad_accounts {
+            checks.push(custom_audience_terms(&client, account).await);
+        }
+        PreflightReport { business, checks }
+    }
+}
