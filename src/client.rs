@@ -231,7 +231,7 @@ impl Client {
     /// ```
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] for a bad path or a reserved parameter, before sending;
+    /// [`Error::InvalidInput`](crate::Error::InvalidInput) for a bad path or a reserved parameter, before sending;
     /// otherwise as any request.
     pub async fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, &str)]) -> Result<T> {
         let req = Request::raw(reqwest::Method::GET, path, query)?;
