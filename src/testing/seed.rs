@@ -260,32 +260,12 @@ impl BusinessSeed {
                 .collect(),
         };
         for (id, name, secret) in self.apps {
-            // The app access token, `{app_id}|{app_secret}`, as `debug_token` callers use it.
-            let app_token = state::TokenRec {
-                principal: Principal::App { app: id.clone() },
-                valid: true,
-            };
-            state.tokens.insert(format!("{id}|{secret}"), app_token);
             let permissions = self
                 .app_permissions
                 .iter()
                 .find(|(app, _)| *app == id)
-                .map(|(_, p)| p.clone())
-                .unwrap_or_else(|| {
-                    DEFAULT_APP_PERMISSIONS
-                        .iter()
-                        .map(|p| (*p).to_owned())
-                        .collect()
-                });
-            state.apps.insert(
-                id.clone(),
-                state::App {
-                    name,
-                    secret,
-                    business: Some(self.id.clone()),
-                    permissions,
-                },
-            );
+                .map(|(_, p)| p.clone());
+            plant_app(state, &self.id, &id, name, secret, permissions);
             business.apps.push(id);
         }
         for (id, kind, name) in self.assets {
@@ -348,4 +328,36 @@ impl BusinessSeed {
         }
         state.businesses.insert(self.id, business);
     }
+}
+
+/// An app of a business, with its app access token (`{app_id}|{app_secret}`, as `debug_token`
+/// callers use it) and what it may grant.
+fn plant_app(
+    state: &mut State,
+    business: &str,
+    id: &str,
+    name: String,
+    secret: String,
+    permissions: Option<Vec<String>>,
+) {
+    let app_token = state::TokenRec {
+        principal: Principal::App { app: id.to_owned() },
+        valid: true,
+    };
+    state.tokens.insert(format!("{id}|{secret}"), app_token);
+    let permissions = permissions.unwrap_or_else(|| {
+        DEFAULT_APP_PERMISSIONS
+            .iter()
+            .map(|p| (*p).to_owned())
+            .collect()
+    });
+    state.apps.insert(
+        id.to_owned(),
+        state::App {
+            name,
+            secret,
+            business: Some(business.to_owned()),
+            permissions,
+        },
+    );
 }

@@ -6,7 +6,7 @@ use super::business::asset_node;
 use super::{
     Ctx, Reply, error, invalid, list, obj, ok, page, parse_list, permission_denied, unknown_path,
 };
-use crate::testing::state::{Kind, Principal, State};
+use crate::testing::state::{Asset, Kind, Principal, State};
 
 const ASSIGNED_USER_FIELDS: &[&str] = &[
     "id",
@@ -28,102 +28,9 @@ pub(super) fn asset_edge(state: &mut State, ctx: &Ctx<'_>, asset_id: &str, edge:
         return permission_denied("an admin of the business that owns the asset is required");
     }
     match ctx.inc.method.as_str() {
-        "GET" => {
-            let Some(business) = ctx.inc.param("business") else {
-                return invalid("The parameter business is required");
-            };
-            if business != asset.business {
-                return invalid(format!(
-                    "Param business must be the business that owns the {}",
-                    asset.kind.node_type()
-                ));
-            }
-            let users = state.assignments.get(asset_id).cloned().unwrap_or_default();
-            let nodes = users
-                .into_iter()
-                .map(|(user, tasks)| {
-                    let (name, user_type) = match state.system_users.get(&user) {
-                        Some(su) => (su.name.clone(), "SYSTEM_USER"),
-                        None => (format!("User {user}"), "BUSINESS_USER"),
-                    };
-                    obj(json!({
-                        "id": user, "name": name, "user_type": user_type, "business": {"id": asset.business},
-                        "tasks": tasks, "permitted_tasks": asset.kind.tasks(),
-                    }))
-                })
-                .collect();
-            list(
-                state,
-                ctx.inc,
-                nodes,
-                ASSIGNED_USER_FIELDS,
-                &["id", "name", "tasks"],
-                "AssignedUser",
-            )
-        }
-        "POST" => {
-            let Some(user) = ctx.inc.param("user") else {
-                return invalid("The parameter user is required");
-            };
-            // A system user of the business, or a person of it (graph-api.md 9: business users
-            // can be assigned too).
-            let is_member = state
-                .system_users
-                .get(user)
-                .is_some_and(|su| su.business == asset.business)
-                || state
-                    .businesses
-                    .get(&asset.business)
-                    .is_some_and(|b| b.admins.iter().any(|a| a == user));
-            if !is_member {
-                return invalid(
-                    "Param user must be a system user or person of the business that owns the asset",
-                );
-            }
-            let tasks = match ctx.inc.param("tasks").map(parse_list) {
-                None => Vec::new(),
-                Some(Some(tasks)) => tasks,
-                Some(None) => return invalid("Param tasks must be an array of strings"),
-            };
-            if tasks.is_empty() && asset.kind.tasks_required() {
-                return invalid("The parameter tasks is required");
-            }
-            let allowed = asset.kind.tasks();
-            for (i, task) in tasks.iter().enumerate() {
-                if !allowed.contains(&task.as_str()) {
-                    return invalid(format!(
-                        "Param tasks[{i}] must be one of {{{}}}",
-                        allowed.join(", ")
-                    ));
-                }
-            }
-            state
-                .assignments
-                .entry(asset_id.to_owned())
-                .or_default()
-                .insert(user.to_owned(), tasks);
-            ok(json!({"success": true}))
-        }
-        "DELETE" => {
-            if asset.kind == Kind::Pixel {
-                return error(
-                    400,
-                    100,
-                    Some(33),
-                    "GraphMethodException",
-                    format!(
-                        "Unsupported delete request. Object with ID '{asset_id}' does not support this operation"
-                    ),
-                );
-            }
-            let Some(user) = ctx.inc.param("user") else {
-                return invalid("The parameter user is required");
-            };
-            if let Some(users) = state.assignments.get_mut(asset_id) {
-                users.remove(user);
-            }
-            ok(json!({"success": true}))
-        }
+        "GET" => list_assigned(state, ctx, asset_id, &asset),
+        "POST" => assign(state, ctx, asset_id, &asset),
+        "DELETE" => unassign(state, ctx, asset_id, &asset),
         other => error(
             400,
             100,
@@ -132,6 +39,108 @@ pub(super) fn asset_edge(state: &mut State, ctx: &Ctx<'_>, asset_id: &str, edge:
             format!("Unsupported {} request", other.to_lowercase()),
         ),
     }
+}
+
+/// `GET /{asset}/assigned_users?business=`.
+fn list_assigned(state: &State, ctx: &Ctx<'_>, asset_id: &str, asset: &Asset) -> Reply {
+    let Some(business) = ctx.inc.param("business") else {
+        return invalid("The parameter business is required");
+    };
+    if business != asset.business {
+        return invalid(format!(
+            "Param business must be the business that owns the {}",
+            asset.kind.node_type()
+        ));
+    }
+    let users = state.assignments.get(asset_id).cloned().unwrap_or_default();
+    let nodes = users
+        .into_iter()
+        .map(|(user, tasks)| {
+            let (name, user_type) = match state.system_users.get(&user) {
+                Some(su) => (su.name.clone(), "SYSTEM_USER"),
+                None => (format!("User {user}"), "BUSINESS_USER"),
+            };
+            obj(json!({
+                "id": user, "name": name, "user_type": user_type, "business": {"id": asset.business},
+                "tasks": tasks, "permitted_tasks": asset.kind.tasks(),
+            }))
+        })
+        .collect();
+    list(
+        state,
+        ctx.inc,
+        nodes,
+        ASSIGNED_USER_FIELDS,
+        &["id", "name", "tasks"],
+        "AssignedUser",
+    )
+}
+
+/// `POST /{asset}/assigned_users` with `user` and `tasks`.
+fn assign(state: &mut State, ctx: &Ctx<'_>, asset_id: &str, asset: &Asset) -> Reply {
+    let Some(user) = ctx.inc.param("user") else {
+        return invalid("The parameter user is required");
+    };
+    // A system user of the business, or a person of it (graph-api.md 9: business users
+    // can be assigned too).
+    let is_member = state
+        .system_users
+        .get(user)
+        .is_some_and(|su| su.business == asset.business)
+        || state
+            .businesses
+            .get(&asset.business)
+            .is_some_and(|b| b.admins.iter().any(|a| a == user));
+    if !is_member {
+        return invalid(
+            "Param user must be a system user or person of the business that owns the asset",
+        );
+    }
+    let tasks = match ctx.inc.param("tasks").map(parse_list) {
+        None => Vec::new(),
+        Some(Some(tasks)) => tasks,
+        Some(None) => return invalid("Param tasks must be an array of strings"),
+    };
+    if tasks.is_empty() && asset.kind.tasks_required() {
+        return invalid("The parameter tasks is required");
+    }
+    let allowed = asset.kind.tasks();
+    for (i, task) in tasks.iter().enumerate() {
+        if !allowed.contains(&task.as_str()) {
+            return invalid(format!(
+                "Param tasks[{i}] must be one of {{{}}}",
+                allowed.join(", ")
+            ));
+        }
+    }
+    state
+        .assignments
+        .entry(asset_id.to_owned())
+        .or_default()
+        .insert(user.to_owned(), tasks);
+    ok(json!({"success": true}))
+}
+
+/// `DELETE /{asset}/assigned_users?user=`.
+fn unassign(state: &mut State, ctx: &Ctx<'_>, asset_id: &str, asset: &Asset) -> Reply {
+    if asset.kind == Kind::Pixel {
+        return error(
+            400,
+            100,
+            Some(33),
+            "GraphMethodException",
+            format!(
+                "Unsupported delete request. Object with ID '{asset_id}' does not support this operation"
+            ),
+        );
+    }
+    let Some(user) = ctx.inc.param("user") else {
+        return invalid("The parameter user is required");
+    };
+    if let Some(users) = state.assignments.get_mut(asset_id) {
+        users.remove(user);
+    }
+    ok(json!({"success": true}))
 }
 
 fn assigned_kind(edge: &str) -> Option<Kind> {

@@ -291,53 +291,9 @@ pub(super) fn edge(state: &mut State, ctx: &Ctx<'_>, biz: &str, edge: &str) -> R
     }
     let method = ctx.inc.method.as_str();
     match (method, edge) {
-        ("GET", "owned_apps" | "client_apps") => {
-            // Owned apps, or (client_apps) partners' apps shared with this business.
-            let ids = state
-                .businesses
-                .get(biz)
-                .map(|b| {
-                    if edge == "owned_apps" {
-                        b.apps.clone()
-                    } else {
-                        b.shared_apps.clone()
-                    }
-                })
-                .unwrap_or_default();
-            list(
-                state,
-                ctx.inc,
-                app_nodes(state, &ids),
-                &["id", "name"],
-                &["id", "name"],
-                "Application",
-            )
-        }
+        ("GET", "owned_apps" | "client_apps") => list_apps(state, ctx, biz, edge),
         ("GET", e) if owned_kind(e).is_some() => {
-            let kind = owned_kind(e).unwrap_or(Kind::Page);
-            let ids = state
-                .businesses
-                .get(biz)
-                .map(|b| b.assets.clone())
-                .unwrap_or_default();
-            let nodes = ids
-                .iter()
-                .filter_map(|id| {
-                    state
-                        .assets
-                        .get(id)
-                        .filter(|a| a.kind == kind)
-                        .map(|a| asset_node(id, a))
-                })
-                .collect();
-            list(
-                state,
-                ctx.inc,
-                nodes,
-                kind.fields(),
-                &["id", "name"],
-                kind.node_type(),
-            )
+            list_owned(state, ctx, biz, owned_kind(e).unwrap_or(Kind::Page))
         }
         ("POST", "owned_ad_accounts") => {
             let Some(raw) = ctx.inc.param("adaccount_id") else {
@@ -373,71 +329,128 @@ pub(super) fn edge(state: &mut State, ctx: &Ctx<'_>, biz: &str, edge: &str) -> R
                 }
             }
         }
-        ("GET", "business_users") => {
-            let (employees, admins) = state
-                .businesses
-                .get(biz)
-                .map(|b| (b.employees.clone(), b.admins.clone()))
-                .unwrap_or_default();
-            // People without the ADMIN role first: an admin can sit on a later page.
-            let nodes = employees
-                .iter()
-                .enumerate()
-                .map(|(i, id)| {
-                    obj(json!({"id": id, "name": format!("Employee {}", i + 1), "role": "EMPLOYEE",
-                        "email": format!("employee{}@example.com", i + 1)}))
-                })
-                .chain(admins.iter().enumerate().map(|(i, user)| {
-                    obj(json!({"id": format!("5{user}"), "name": format!("Admin {}", i + 1), "role": "ADMIN",
-                        "email": format!("admin{}@example.com", i + 1)}))
-                }))
-                .collect();
-            let allowed = [
-                "id",
-                "name",
-                "role",
-                "email",
-                "business",
-                "first_name",
-                "last_name",
-            ];
-            list(
-                state,
-                ctx.inc,
-                nodes,
-                &allowed,
-                &["id", "name"],
-                "BusinessUser",
-            )
-        }
-        ("GET", "system_users") => {
-            let ids = state
-                .businesses
-                .get(biz)
-                .map(|b| b.system_users.clone())
-                .unwrap_or_default();
-            let nodes = ids
-                .iter()
-                .filter_map(|id| {
-                    let su = state.system_users.get(id)?;
-                    Some(obj(json!({"id": id, "name": su.name, "role": su.role, "created_time": su.created_time})))
-                })
-                .collect();
-            let mut allowed = SYSTEM_USER_FIELDS.to_vec();
-            allowed.push("role");
-            list(
-                state,
-                ctx.inc,
-                nodes,
-                &allowed,
-                &["id", "name", "role"],
-                "SystemUser",
-            )
-        }
+        ("GET", "business_users") => list_people(state, ctx, biz),
+        ("GET", "system_users") => list_system_users(state, ctx, biz),
         ("POST", "system_users") => create_or_rename(state, ctx, biz),
         ("POST", "system_user_access_tokens") => super::tokens::business_token(state, ctx, biz),
         _ => unknown_path(&format!("/{edge}")),
     }
+}
+
+/// `GET /{business}/owned_apps` or `client_apps` (partners' apps shared with it).
+fn list_apps(state: &State, ctx: &Ctx<'_>, biz: &str, edge: &str) -> Reply {
+    // Owned apps, or (client_apps) partners' apps shared with this business.
+    let ids = state
+        .businesses
+        .get(biz)
+        .map(|b| {
+            if edge == "owned_apps" {
+                b.apps.clone()
+            } else {
+                b.shared_apps.clone()
+            }
+        })
+        .unwrap_or_default();
+    list(
+        state,
+        ctx.inc,
+        app_nodes(state, &ids),
+        &["id", "name"],
+        &["id", "name"],
+        "Application",
+    )
+}
+
+/// `GET /{business}/owned_*` for one asset kind.
+fn list_owned(state: &State, ctx: &Ctx<'_>, biz: &str, kind: Kind) -> Reply {
+    let ids = state
+        .businesses
+        .get(biz)
+        .map(|b| b.assets.clone())
+        .unwrap_or_default();
+    let nodes = ids
+        .iter()
+        .filter_map(|id| {
+            state
+                .assets
+                .get(id)
+                .filter(|a| a.kind == kind)
+                .map(|a| asset_node(id, a))
+        })
+        .collect();
+    list(
+        state,
+        ctx.inc,
+        nodes,
+        kind.fields(),
+        &["id", "name"],
+        kind.node_type(),
+    )
+}
+
+/// `GET /{business}/business_users`: the people of the business, with their role.
+fn list_people(state: &State, ctx: &Ctx<'_>, biz: &str) -> Reply {
+    let (employees, admins) = state
+        .businesses
+        .get(biz)
+        .map(|b| (b.employees.clone(), b.admins.clone()))
+        .unwrap_or_default();
+    // People without the ADMIN role first: an admin can sit on a later page.
+    let nodes = employees
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            obj(json!({"id": id, "name": format!("Employee {}", i + 1), "role": "EMPLOYEE",
+                "email": format!("employee{}@example.com", i + 1)}))
+        })
+        .chain(admins.iter().enumerate().map(|(i, user)| {
+            obj(json!({"id": format!("5{user}"), "name": format!("Admin {}", i + 1), "role": "ADMIN",
+                "email": format!("admin{}@example.com", i + 1)}))
+        }))
+        .collect();
+    let allowed = [
+        "id",
+        "name",
+        "role",
+        "email",
+        "business",
+        "first_name",
+        "last_name",
+    ];
+    list(
+        state,
+        ctx.inc,
+        nodes,
+        &allowed,
+        &["id", "name"],
+        "BusinessUser",
+    )
+}
+
+/// `GET /{business}/system_users`, each with its `role` edge field.
+fn list_system_users(state: &State, ctx: &Ctx<'_>, biz: &str) -> Reply {
+    let ids = state
+        .businesses
+        .get(biz)
+        .map(|b| b.system_users.clone())
+        .unwrap_or_default();
+    let nodes = ids
+        .iter()
+        .filter_map(|id| {
+            let su = state.system_users.get(id)?;
+            Some(obj(json!({"id": id, "name": su.name, "role": su.role, "created_time": su.created_time})))
+        })
+        .collect();
+    let mut allowed = SYSTEM_USER_FIELDS.to_vec();
+    allowed.push("role");
+    list(
+        state,
+        ctx.inc,
+        nodes,
+        &allowed,
+        &["id", "name", "role"],
+        "SystemUser",
+    )
 }
 
 fn claim_asset(state: &mut State, biz: &str, id: &str) -> Reply {
