@@ -9,14 +9,14 @@ use secrecy::SecretString;
 use serde::Serialize;
 
 use super::live::{self, Owned};
-use super::spec::Spec;
+use super::spec::{Spec, SystemUserSpec};
 use crate::client::{Client, QuotaPolicy};
 use crate::config::SystemUserKind;
 use crate::error::{Error, Result};
 use crate::ids::{AppId, BusinessId, SystemUserId};
 use crate::models::assets::AssetRef;
 use crate::models::permissions::Permission;
-use crate::models::system_user::SystemUserRole;
+use crate::models::system_user::{SystemUser, SystemUserRole};
 use crate::quota::QuotaUsage;
 
 /// One change a plan makes. System users are named as in the desired-state file.
@@ -316,6 +316,64 @@ pub async fn plan(client: &Client, spec: &Spec, options: &PlanOptions) -> Result
         ));
     }
     let users = live::system_users(client, business).await?;
+    let (ids, mut notes) = match_existing(spec, &users)?;
+
+    // Pixels and Instagram assets have no per-user edge: read their assigned users instead.
+    let owned = if spec.prune {
+        Some(Owned::read(client, business).await?)
+    } else {
+        None
+    };
+    let scanned = scanned_assets(spec, owned.as_ref());
+    let existing: Vec<String> = ids.values().map(|id| id.as_str().to_owned()).collect();
+    let live_assignments = live::assignments(client, business, &existing, &scanned).await?;
+
+    let mut changes = Vec::new();
+    for wanted in &spec.system_users {
+        let Some(id) = ids.get(&wanted.name) else {
+            changes.extend(new_user_changes(wanted));
+            continue;
+        };
+        changes.extend(app_changes(client, wanted, id, &mut notes).await?);
+        let current = live_assignments
+            .get(id.as_str())
+            .cloned()
+            .unwrap_or_default();
+        changes.extend(assignment_changes(spec.prune, wanted, &current, &mut notes));
+        if let Some(token) = &wanted.token
+            && let Some(reason) = token_reason(client, options, &wanted.name, id, token).await?
+        {
+            changes.push(Change::GenerateToken {
+                system_user: wanted.name.clone(),
+                app: token.app.clone(),
+                scopes: token.scopes.clone(),
+                expires_in_60_days: token.expires_in_60_days,
+                reason,
+            });
+        }
+    }
+    changes.sort_by_key(Change::order);
+
+    let quota = QuotaUsage::count(business.clone(), policy, &users);
+    let after = fit_quota(business, policy, &quota, &changes)?;
+    Ok(Plan {
+        business: business.clone(),
+        policy,
+        quota,
+        after,
+        changes,
+        notes,
+        ids,
+    })
+}
+
+/// The wanted system users that exist already, by name (two of one name is an error the file
+/// cannot resolve), and a note for each whose role differs.
+fn match_existing(
+    spec: &Spec,
+    users: &[SystemUser],
+) -> Result<(BTreeMap<String, SystemUserId>, Vec<String>)> {
+    let business = &spec.business;
     let mut ids: BTreeMap<String, SystemUserId> = BTreeMap::new();
     let mut notes = Vec::new();
     for (i, wanted) in spec.system_users.iter().enumerate() {
@@ -347,129 +405,137 @@ pub async fn plan(client: &Client, spec: &Spec, options: &PlanOptions) -> Result
             }
         }
     }
+    Ok((ids, notes))
+}
 
-    // Pixels and Instagram assets have no per-user edge: read their assigned users instead.
-    let owned = if spec.prune {
-        Some(Owned::read(client, business).await?)
-    } else {
-        None
-    };
+/// The pixels and Instagram assets whose assigned users must be read (they have no per-user
+/// edge): those in the file, and with prune every one the business owns.
+fn scanned_assets(spec: &Spec, owned: Option<&Owned>) -> BTreeSet<AssetRef> {
     let mut scanned: BTreeSet<AssetRef> = spec
         .system_users
         .iter()
         .flat_map(|s| s.assets.iter().map(|a| a.asset.clone()))
         .filter(|a| matches!(a, AssetRef::Pixel(_) | AssetRef::Instagram(_)))
         .collect();
-    if let Some(owned) = &owned {
+    if let Some(owned) = owned {
         scanned.extend(owned.pixels.iter().cloned());
         scanned.extend(owned.instagram.iter().cloned());
     }
-    let existing: Vec<String> = ids.values().map(|id| id.as_str().to_owned()).collect();
-    let live_assignments = live::assignments(client, business, &existing, &scanned).await?;
+    scanned
+}
 
+/// Everything a system user that does not exist yet needs.
+fn new_user_changes(wanted: &SystemUserSpec) -> Vec<Change> {
+    let name = &wanted.name;
+    let mut changes = vec![Change::CreateSystemUser {
+        name: name.clone(),
+        role: wanted.role.clone(),
+    }];
+    changes.extend(wanted.apps.iter().map(|app| Change::InstallApp {
+        system_user: name.clone(),
+        app: app.clone(),
+    }));
+    changes.extend(wanted.assets.iter().map(|a| Change::Assign {
+        system_user: name.clone(),
+        asset: a.asset.clone(),
+        tasks: a.tasks.clone(),
+    }));
+    if let Some(token) = &wanted.token {
+        changes.push(Change::GenerateToken {
+            system_user: name.clone(),
+            app: token.app.clone(),
+            scopes: token.scopes.clone(),
+            expires_in_60_days: token.expires_in_60_days,
+            reason: "new system user".into(),
+        });
+    }
+    changes
+}
+
+/// The app installs an existing system user lacks (all of them when its apps cannot be read:
+/// installing is idempotent).
+async fn app_changes(
+    client: &Client,
+    wanted: &SystemUserSpec,
+    id: &SystemUserId,
+    notes: &mut Vec<String>,
+) -> Result<Vec<Change>> {
+    let name = &wanted.name;
+    let installed = live::installed_apps(client, id.as_str()).await?;
+    if installed.is_none() && !wanted.apps.is_empty() {
+        notes.push(format!("the installed apps of {name:?} cannot be read; installs are sent again (they are idempotent)"));
+    }
+    Ok(wanted
+        .apps
+        .iter()
+        .filter(|app| installed.as_ref().is_none_or(|set| !set.contains(*app)))
+        .map(|app| Change::InstallApp {
+            system_user: name.clone(),
+            app: app.clone(),
+        })
+        .collect())
+}
+
+/// Assignments to make, change and (with prune) remove for an existing system user. A pixel
+/// assignment cannot be removed through the API: a note says so instead.
+fn assignment_changes(
+    prune: bool,
+    wanted: &SystemUserSpec,
+    current: &live::Assignments,
+    notes: &mut Vec<String>,
+) -> Vec<Change> {
+    let name = &wanted.name;
     let mut changes = Vec::new();
-    for wanted in &spec.system_users {
-        let name = wanted.name.clone();
-        let Some(id) = ids.get(&name) else {
-            changes.push(Change::CreateSystemUser {
-                name: name.clone(),
-                role: wanted.role.clone(),
-            });
-            changes.extend(wanted.apps.iter().map(|app| Change::InstallApp {
-                system_user: name.clone(),
-                app: app.clone(),
-            }));
-            changes.extend(wanted.assets.iter().map(|a| Change::Assign {
+    for a in &wanted.assets {
+        match current.get(&a.asset) {
+            None => changes.push(Change::Assign {
                 system_user: name.clone(),
                 asset: a.asset.clone(),
                 tasks: a.tasks.clone(),
-            }));
-            if let Some(token) = &wanted.token {
-                changes.push(Change::GenerateToken {
-                    system_user: name.clone(),
-                    app: token.app.clone(),
-                    scopes: token.scopes.clone(),
-                    expires_in_60_days: token.expires_in_60_days,
-                    reason: "new system user".into(),
-                });
-            }
-            continue;
-        };
-
-        let installed = live::installed_apps(client, id.as_str()).await?;
-        if installed.is_none() && !wanted.apps.is_empty() {
-            notes.push(format!("the installed apps of {name:?} cannot be read; installs are sent again (they are idempotent)"));
-        }
-        for app in &wanted.apps {
-            if installed.as_ref().is_none_or(|set| !set.contains(app)) {
-                changes.push(Change::InstallApp {
-                    system_user: name.clone(),
-                    app: app.clone(),
-                });
-            }
-        }
-
-        let current = live_assignments
-            .get(id.as_str())
-            .cloned()
-            .unwrap_or_default();
-        for a in &wanted.assets {
-            match current.get(&a.asset) {
-                None => changes.push(Change::Assign {
-                    system_user: name.clone(),
-                    asset: a.asset.clone(),
-                    tasks: a.tasks.clone(),
-                }),
-                Some(have) if !same(have, &a.tasks) => changes.push(Change::ChangeTasks {
-                    system_user: name.clone(),
-                    asset: a.asset.clone(),
-                    from: have.clone(),
-                    to: a.tasks.clone(),
-                }),
-                Some(_) => {}
-            }
-        }
-        for (asset, tasks) in &current {
-            if wanted.assets.iter().any(|a| &a.asset == asset) {
-                continue;
-            }
-            if !spec.prune {
-                continue;
-            }
-            if matches!(asset, AssetRef::Pixel(_)) {
-                notes.push(format!(
-                    "{name:?} has pixel {} ({}) which is not in the file; the Graph API cannot remove pixel assignments: remove it in Business Settings",
-                    asset.id(),
-                    tasks.join(",")
-                ));
-            } else {
-                changes.push(Change::Unassign {
-                    system_user: name.clone(),
-                    asset: asset.clone(),
-                    tasks: tasks.clone(),
-                });
-            }
-        }
-
-        if let Some(token) = &wanted.token {
-            let reason = token_reason(client, options, &name, id, token).await?;
-            if let Some(reason) = reason {
-                changes.push(Change::GenerateToken {
-                    system_user: name.clone(),
-                    app: token.app.clone(),
-                    scopes: token.scopes.clone(),
-                    expires_in_60_days: token.expires_in_60_days,
-                    reason,
-                });
-            }
+            }),
+            Some(have) if !same(have, &a.tasks) => changes.push(Change::ChangeTasks {
+                system_user: name.clone(),
+                asset: a.asset.clone(),
+                from: have.clone(),
+                to: a.tasks.clone(),
+            }),
+            Some(_) => {}
         }
     }
-    changes.sort_by_key(Change::order);
+    if !prune {
+        return changes;
+    }
+    for (asset, tasks) in current {
+        if wanted.assets.iter().any(|a| &a.asset == asset) {
+            continue;
+        }
+        if matches!(asset, AssetRef::Pixel(_)) {
+            notes.push(format!(
+                "{name:?} has pixel {} ({}) which is not in the file; the Graph API cannot remove pixel assignments: remove it in Business Settings",
+                asset.id(),
+                tasks.join(",")
+            ));
+        } else {
+            changes.push(Change::Unassign {
+                system_user: name.clone(),
+                asset: asset.clone(),
+                tasks: tasks.clone(),
+            });
+        }
+    }
+    changes
+}
 
-    let quota = QuotaUsage::count(business.clone(), policy, &users);
+/// The admin and regular counts after the plan, or the error naming who does not fit.
+fn fit_quota(
+    business: &BusinessId,
+    policy: QuotaPolicy,
+    quota: &QuotaUsage,
+    changes: &[Change],
+) -> Result<(u32, u32)> {
     let mut after = (quota.admins, quota.regular);
     let mut over = Vec::new();
-    for change in &changes {
+    for change in changes {
         if let Change::CreateSystemUser { name, role } = change {
             let kind = SystemUserRole::kind_of(Some(role));
             let slot = if kind == SystemUserKind::Admin {
@@ -483,34 +549,26 @@ pub async fn plan(client: &Client, spec: &Spec, options: &PlanOptions) -> Result
             }
         }
     }
-    if !over.is_empty() {
-        let q = quota
-            .quota
-            .unwrap_or(crate::config::SystemUserQuota::new(0, 0));
-        return Err(Error::PlanExceedsQuota {
-            business: business.clone(),
-            system_users: over,
-            detail: format!(
-                "{} admin and {} regular system users after the plan, limits {} and {}{}",
-                after.0,
-                after.1,
-                q.admin,
-                q.regular,
-                policy
-                    .tier()
-                    .map(|t| format!(" for the {t} access tier"))
-                    .unwrap_or_default()
-            ),
-        });
+    if over.is_empty() {
+        return Ok(after);
     }
-    Ok(Plan {
+    let q = quota
+        .quota
+        .unwrap_or(crate::config::SystemUserQuota::new(0, 0));
+    Err(Error::PlanExceedsQuota {
         business: business.clone(),
-        policy,
-        quota,
-        after,
-        changes,
-        notes,
-        ids,
+        system_users: over,
+        detail: format!(
+            "{} admin and {} regular system users after the plan, limits {} and {}{}",
+            after.0,
+            after.1,
+            q.admin,
+            q.regular,
+            policy
+                .tier()
+                .map(|t| format!(" for the {t} access tier"))
+                .unwrap_or_default()
+        ),
     })
 }
 
