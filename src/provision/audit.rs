@@ -12,6 +12,7 @@ use crate::client::Client;
 use crate::config::SystemUserKind;
 use crate::error::Result;
 use crate::ids::{AppId, BusinessId};
+use crate::models::system_user::SystemUser;
 use crate::models::token::TokenInfo;
 
 /// How serious a finding is.
@@ -252,81 +253,105 @@ pub async fn audit(
     let ids: Vec<String> = users.iter().map(|u| u.id.as_str().to_owned()).collect();
     let assignments = live::assignments(client, &business, &ids, &scanned).await?;
 
-    let mut findings = Vec::new();
+    let mut findings = several_admins(&users);
     let mut audited = Vec::new();
+    for user in &users {
+        let held = assignments
+            .get(user.id.as_str())
+            .cloned()
+            .unwrap_or_default();
+        let name = user.name.clone().unwrap_or_default();
+        audited.push(AuditedUser {
+            id: user.id.to_string(),
+            name,
+            kind: user.kind(),
+            assets: held.len(),
+        });
+        findings.extend(user_findings(user, &held, &owned));
+    }
+    findings.extend(token_findings(client, options).await?);
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    Ok(AuditReport {
+        business,
+        system_users: audited,
+        findings,
+    })
+}
+
+/// More than one admin system user.
+fn several_admins(users: &[SystemUser]) -> Vec<Finding> {
     let admins: Vec<&str> = users
         .iter()
         .filter(|u| u.kind() == SystemUserKind::Admin)
         .filter_map(|u| u.name.as_deref())
         .collect();
-    if admins.len() > 1 {
+    if admins.len() < 2 {
+        return Vec::new();
+    }
+    vec![finding(
+        FindingKind::SeveralAdmins,
+        Severity::Warning,
+        &admins.join(", "),
+        format!("{} admin system users", admins.len()),
+        "keep one admin system user, for administration only, and guard its token",
+    )]
+}
+
+/// One system user's findings: its name, an admin holding assets, no assets, every owned
+/// asset of a kind.
+fn user_findings(user: &SystemUser, held: &live::Assignments, owned: &Owned) -> Vec<Finding> {
+    let name = user.name.clone().unwrap_or_default();
+    let subject = format!("{name} ({})", user.id);
+    let mut findings = Vec::new();
+    if let Some(why) = vague_name(&name) {
         findings.push(finding(
-            FindingKind::SeveralAdmins,
+            FindingKind::VagueName,
             Severity::Warning,
-            &admins.join(", "),
-            format!("{} admin system users", admins.len()),
-            "keep one admin system user, for administration only, and guard its token",
+            &subject,
+            format!("{name:?} is {why}"),
+            "rename it after the integration it serves (e.g. \"crm-sync-eu\")",
         ));
     }
-    for user in &users {
-        let name = user.name.clone().unwrap_or_default();
-        let subject = format!("{name} ({})", user.id);
-        let held = assignments
-            .get(user.id.as_str())
-            .cloned()
-            .unwrap_or_default();
-        audited.push(AuditedUser {
-            id: user.id.to_string(),
-            name: name.clone(),
-            kind: user.kind(),
-            assets: held.len(),
-        });
-        if let Some(why) = vague_name(&name) {
+    if user.kind() == SystemUserKind::Admin {
+        if !held.is_empty() {
             findings.push(finding(
-                FindingKind::VagueName,
+                FindingKind::AdminWithAssets,
                 Severity::Warning,
                 &subject,
-                format!("{name:?} is {why}"),
-                "rename it after the integration it serves (e.g. \"crm-sync-eu\")",
+                format!(
+                    "the admin system user holds {} asset assignment(s)",
+                    held.len()
+                ),
+                "give assets to regular system users; use the admin only to administer",
             ));
         }
-        if user.kind() == SystemUserKind::Admin {
-            if !held.is_empty() {
-                findings.push(finding(
-                    FindingKind::AdminWithAssets,
-                    Severity::Warning,
-                    &subject,
-                    format!(
-                        "the admin system user holds {} asset assignment(s)",
-                        held.len()
-                    ),
-                    "give assets to regular system users; use the admin only to administer",
-                ));
-            }
-            continue;
-        }
-        if held.is_empty() {
+        return findings;
+    }
+    if held.is_empty() {
+        findings.push(finding(
+            FindingKind::NoAssets,
+            Severity::Info,
+            &subject,
+            "has no assets".to_owned(),
+            "assign what the integration needs, or offboard the system user if it is unused",
+        ));
+    }
+    for (kind, all) in owned.by_kind() {
+        if all.len() >= 2 && all.iter().all(|a| held.contains_key(a)) {
             findings.push(finding(
-                FindingKind::NoAssets,
-                Severity::Info,
+                FindingKind::EveryOwnedAsset,
+                Severity::Warning,
                 &subject,
-                "has no assets".to_owned(),
-                "assign what the integration needs, or offboard the system user if it is unused",
+                format!("has every one of the business's {} {kind}s", all.len()),
+                "least privilege: assign only the assets this integration uses",
             ));
-        }
-        for (kind, all) in owned.by_kind() {
-            if all.len() >= 2 && all.iter().all(|a| held.contains_key(a)) {
-                findings.push(finding(
-                    FindingKind::EveryOwnedAsset,
-                    Severity::Warning,
-                    &subject,
-                    format!("has every one of the business's {} {kind}s", all.len()),
-                    "least privilege: assign only the assets this integration uses",
-                ));
-            }
         }
     }
+    findings
+}
 
+/// The findings about the tokens the caller passed: invalid, never expiring, expiring soon.
+async fn token_findings(client: &Client, options: &AuditOptions) -> Result<Vec<Finding>> {
     let window = options
         .expiry_window
         .unwrap_or(Duration::from_secs(14 * 86_400));
@@ -334,6 +359,7 @@ pub async fn audit(
         Some(app) => client.as_app(app.clone())?,
         None => client.clone(),
     };
+    let mut findings = Vec::new();
     for (label, token) in &options.tokens {
         let info: TokenInfo = inspector.debug_token(token.clone()).send().await?;
         if info.is_valid != Some(true) {
@@ -362,12 +388,7 @@ pub async fn audit(
             ));
         }
     }
-    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
-    Ok(AuditReport {
-        business,
-        system_users: audited,
-        findings,
-    })
+    Ok(findings)
 }
 
 #[cfg(test)]
