@@ -67,7 +67,11 @@ async fn seed_demo(target: &common::Target) -> Result<(), String> {
     let plan = provision::plan(client, &spec, &PlanOptions::default())
         .await
         .map_err(|e| e.to_string())?;
-    plan.apply(client).await;
+    let _provisioned = plan
+        .apply(client)
+        .await
+        .into_result()
+        .map_err(|e| e.to_string())?;
     let biz = client.business(target.business.clone());
     let vague = biz
         .system_users()

@@ -49,11 +49,13 @@ async fn run(args: Args) -> Result<(), String> {
             "/examples/provision.toml"
         ))
         .map_err(|e| e.to_string())?;
-        provision::plan(client, &spec, &PlanOptions::default())
+        let _provisioned = provision::plan(client, &spec, &PlanOptions::default())
             .await
             .map_err(|e| e.to_string())?
             .apply(client)
-            .await;
+            .await
+            .into_result()
+            .map_err(|e| e.to_string())?;
         name.get_or_insert_with(|| "ads-reporting-server".to_owned());
         eprintln!("(demo business provisioned from examples/provision.toml)");
     }

@@ -203,17 +203,39 @@ async fn run(args: Args) -> Result<(), String> {
         scopes.join(",")
     );
 
-    if let Some(path) = args.token_file {
-        common::write_secret(&path, token.secret())
-            .map_err(|e| format!("writing {}: {e}", path.display()))?;
-        println!("token file:    {} (mode 0600)", path.display());
+    match args.token_file {
+        Some(path) => {
+            common::write_secret(&path, token.secret())
+                .map_err(|e| format!("writing {}: {e}", path.display()))?;
+            println!("token file:    {} (mode 0600)", path.display());
+        }
+        None => println!(
+            "token file:    not written: pass --token-file PATH to keep the token (mode 0600)"
+        ),
     }
     println!(
         "done:          system user {} can read ad account {ad_account} and Page {page}",
         su.id
     );
+    if t.emulator.is_some() {
+        print!("{NEXT_STEPS}");
+    }
     Ok(())
 }
+
+/// What to do after a run on the embedded emulator.
+const NEXT_STEPS: &str = "
+Next, on a real business (all four variables; the secret and app are the app's, from its settings):
+  export META_ACCESS_TOKEN=<an admin's or admin system user's token>
+  export META_APP_SECRET=<the app secret>  META_APP_ID=<the app id>  META_BUSINESS_ID=<the business id>
+  cargo run --example doctor                                  # read-only checks first
+  cargo run --example quickstart -- --token-file ./system-user.token
+
+Words used here:
+  system user  a non-human account of a Business Manager, for servers and integrations
+  access tier  the app's Marketing API level: Limited allows 1 system user + 1 admin, Full 10 + 1
+  ANALYZE      a task on an asset: read-only (reports and insights), the least privilege
+";
 
 fn first<T>(items: Vec<T>, what: &str) -> Result<T, String> {
     items

@@ -11,9 +11,12 @@ use crate::ids::SystemUserId;
 use crate::models::assets::AssetRef;
 use crate::models::token::SystemUserToken;
 
-/// What applying a plan did.
+/// What applying a plan did. A failure is inside it, not an `Err`: keep the report (it holds
+/// the tokens generated before the failure), or turn it into a `Result` with
+/// [`ApplyReport::into_result`].
 #[derive(Debug)]
 #[non_exhaustive]
+#[must_use = "a failed change is inside the report; check `failed` or call `into_result()`"]
 pub struct ApplyReport {
     /// The changes made, in order.
     pub applied: Vec<Change>,
@@ -29,6 +32,54 @@ impl ApplyReport {
     /// Whether every change was made.
     pub fn is_complete(&self) -> bool {
         self.failed.is_none()
+    }
+
+    /// `Ok(self)` when every change was made, else the report inside an error (so the tokens
+    /// generated before the failure are not lost).
+    ///
+    /// ```no_run
+    /// # async fn run(client: meta_business::Client, plan: meta_business::provision::Plan) -> Result<(), Box<dyn std::error::Error>> {
+    /// let report = plan.apply(&client).await.into_result()?;
+    /// for (name, token) in &report.tokens {
+    ///     println!("{name}: {}", token.masked());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`IncompleteApply`] when a change failed.
+    pub fn into_result(self) -> std::result::Result<ApplyReport, IncompleteApply> {
+        if self.failed.is_some() {
+            Err(IncompleteApply(Box::new(self)))
+        } else {
+            Ok(self)
+        }
+    }
+}
+
+/// A plan whose application stopped at a failed change; the report is inside, with the changes
+/// made and the tokens generated before it.
+#[derive(Debug)]
+pub struct IncompleteApply(pub Box<ApplyReport>);
+
+impl fmt::Display for IncompleteApply {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let r = &self.0;
+        match &r.failed {
+            Some((change, err)) => write!(
+                f,
+                "applying the plan stopped at \"{change}\" ({} change(s) made, {} not attempted): {err}",
+                r.applied.len(),
+                r.not_applied.len()
+            ),
+            None => f.write_str("applying the plan did not stop"),
+        }
+    }
+}
+
+impl std::error::Error for IncompleteApply {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.failed.as_ref().map(|(_, e)| e as _)
     }
 }
 

@@ -20,7 +20,7 @@ mod offboard;
 mod plan;
 mod spec;
 
-pub use apply::ApplyReport;
+pub use apply::{ApplyReport, IncompleteApply};
 pub use audit::{AuditOptions, AuditReport, AuditedUser, Finding, FindingKind, Severity, audit};
 pub use offboard::{DECOMMISSIONED, OffboardOptions, OffboardReport, offboard};
 pub use plan::{Change, Plan, PlanOptions, plan};

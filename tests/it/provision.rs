@@ -265,6 +265,16 @@ async fn a_failure_part_way_is_reported_and_a_second_run_finishes() {
     assert_eq!(report.applied.len(), 4);
     assert_eq!(report.not_applied.len(), 1);
     assert!(report.to_string().contains("run again"), "{report}");
+    // As a Result: the error names the change and keeps its cause and the whole report.
+    let incomplete = report.into_result().unwrap_err();
+    let shown = incomplete.to_string();
+    assert!(
+        shown.contains("stopped at") && shown.contains("4 change(s) made, 1 not attempted"),
+        "{shown}"
+    );
+    let cause = std::error::Error::source(&incomplete).unwrap();
+    assert!(cause.downcast_ref::<Error>().is_some_and(Error::is_permission));
+    assert_eq!(incomplete.0.applied.len(), 4);
 
     let rest = provision::plan(&client, &spec(false), &PlanOptions::default())
         .await
@@ -276,8 +286,7 @@ async fn a_failure_part_way_is_reported_and_a_second_run_finishes() {
         ),
         "{rest}"
     );
-    let done = rest.apply(&client).await;
-    assert!(done.is_complete());
+    let done = rest.apply(&client).await.into_result().unwrap();
     let tokens = store(&done);
     assert!(
         provision::plan(&client, &spec(false), &PlanOptions::with_tokens(tokens))
