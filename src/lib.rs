@@ -103,7 +103,8 @@ pub use api::assignments::{AssetHandler, AssetKind, Assign, Unassign, kinds as a
 pub use api::business::BusinessHandler;
 pub use api::businesses::{BusinessesHandler, CreateBusiness};
 pub use api::system_users::{
-    CreateSystemUser, QuotaRequest, RenameSystemUser, SystemUserHandler, SystemUsersHandler,
+    CreateSystemUser, GetOrCreateSystemUser, GetOrCreated, QuotaRequest, RenameSystemUser,
+    SystemUserHandler, SystemUsersHandler,
 };
 pub use api::tokens::{
     Acknowledged, BusinessSystemUserToken, DebugToken, GenerateToken, RefreshToken, RevokeToken,

@@ -51,6 +51,25 @@ impl SystemUsersHandler {
         }
     }
 
+    /// The system user of this name, created (within the quota) when there is none. The lookup
+    /// and the create run under the client's [`CreateLock`](crate::CreateLock), so concurrent
+    /// callers on one `Client` (and its clones) get one user and all succeed; across processes
+    /// this holds as far as the lock given to
+    /// [`ClientBuilder::create_lock`](crate::ClientBuilder::create_lock) reaches. An existing
+    /// user is returned whatever its role (the Graph API cannot change a role).
+    ///
+    /// ```no_run
+    /// # async fn run(client: meta_business::Client) -> meta_business::Result<()> {
+    /// let got = client.business("1234567890").system_users().get_or_create("crm-sync").send().await?;
+    /// println!("{} ({})", got.user.id, if got.created { "created" } else { "existing" });
+    /// # Ok(()) }
+    /// ```
+    pub fn get_or_create(&self, name: impl Into<String>) -> GetOrCreateSystemUser {
+        GetOrCreateSystemUser {
+            inner: self.create(name),
+        }
+    }
+
     /// `GET /{business}/system_users`: the business's system users, each with its role.
     pub fn list(&self) -> ListRequest<SystemUser> {
         ListRequest::new(
@@ -159,6 +178,12 @@ impl CreateSystemUser {
     /// [`Error::InvalidInput`] for a bad business id, name or role; [`Error::QuotaExceeded`];
     /// any request error.
     pub async fn send(self) -> Result<SystemUser> {
+        self.run(false).await.map(|got| got.user)
+    }
+
+    /// The create, or (with `reuse`) the user of this name when one exists, decided under the
+    /// create lock.
+    async fn run(self, reuse: bool) -> Result<GetOrCreated> {
         self.business.validate()?;
         check_name("name", &self.name)?;
         if let Some(SystemUserRole::Other(raw)) = &self.role {
@@ -168,19 +193,57 @@ impl CreateSystemUser {
         let kind = SystemUserRole::kind_of(self.role.as_ref());
 
         let handler = SystemUsersHandler::new(self.client.clone(), self.business.clone());
-        // One create at a time per business: the quota check and the after-failure check both
-        // need a list nobody else is changing.
+        // One create at a time per business: the lookup, the quota check and the after-failure
+        // check all need a list nobody else is changing.
         let _serialized = self.client.lock_creates(&self.business).await?;
         let policy = self.policy.unwrap_or_else(|| self.client.quota_policy());
         // Read even without a quota to check: after an ambiguous failure, only the users that
         // were not there before can be the one this call created.
         let before = handler.read_all(self.timeout).await?;
+        if reuse {
+            let same: Vec<&SystemUser> = before
+                .iter()
+                .filter(|u| u.name.as_deref() == Some(name.as_str()))
+                .collect();
+            match same.as_slice() {
+                [] => {}
+                [one] => {
+                    return Ok(GetOrCreated {
+                        user: (*one).clone(),
+                        created: false,
+                    });
+                }
+                many => {
+                    return Err(Error::invalid_input(
+                        "name",
+                        format!(
+                            "{} system users of business {} are named {name:?}; rename all but one",
+                            many.len(),
+                            self.business
+                        ),
+                    ));
+                }
+            }
+        }
         if policy.quota().is_some() {
             let usage = QuotaUsage::count(self.business.clone(), policy, &before);
             usage.check(kind)?;
             tracing::debug!(business = %self.business, %kind, %usage, "system-user quota has room");
         }
+        let user = self.post_and_settle(&handler, name, &before).await?;
+        Ok(GetOrCreated {
+            user,
+            created: true,
+        })
+    }
 
+    /// Sends the create; when its outcome is unknown, settles it against `before`.
+    async fn post_and_settle(
+        &self,
+        handler: &SystemUsersHandler,
+        name: String,
+        before: &[SystemUser],
+    ) -> Result<SystemUser> {
         let mut req = Request::post([self.business.as_str(), "system_users"])
             .param("name", name.clone())
             .with_timeout(self.timeout);
@@ -195,7 +258,7 @@ impl CreateSystemUser {
         let mut attempt = 1u32;
         loop {
             let err = match self.client.execute::<Created>(req.clone()).await {
-                Ok(created) => return Ok(SystemUser::created(created.id, name, self.role)),
+                Ok(created) => return Ok(SystemUser::created(created.id, name, self.role.clone())),
                 // Not sent, or definitely refused: nothing to find out.
                 Err(err) if !err.outcome_unknown() => return Err(err),
                 Err(err) => err,
@@ -216,9 +279,13 @@ impl CreateSystemUser {
                     });
                 }
             };
-            if let Some(found) = find_created(&after, &before, &name) {
+            if let Some(found) = find_created(&after, before, &name) {
                 tracing::info!(id = %found.id, "the system user was created despite the error");
-                return Ok(SystemUser::created(found.id.clone(), name, self.role));
+                return Ok(SystemUser::created(
+                    found.id.clone(),
+                    name,
+                    self.role.clone(),
+                ));
             }
             // Verified absent: sending it again is no longer blind.
             match self.client.retry_policy().decide(
@@ -236,6 +303,46 @@ impl CreateSystemUser {
             }
         }
     }
+}
+
+/// Builder for [`SystemUsersHandler::get_or_create`].
+#[derive(Debug)]
+#[must_use = "a request does nothing until `.send().await`"]
+pub struct GetOrCreateSystemUser {
+    inner: CreateSystemUser,
+}
+
+impl GetOrCreateSystemUser {
+    /// The role given when the user is created.
+    pub fn role(mut self, role: SystemUserRole) -> Self {
+        self.inner = self.inner.role(role);
+        self
+    }
+
+    /// Per-request timeout, overriding the client's.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.inner = self.inner.timeout(timeout);
+        self
+    }
+
+    /// Finds the system user of this name, or creates it.
+    ///
+    /// # Errors
+    /// As [`CreateSystemUser::send`], and [`Error::InvalidInput`] when several system users
+    /// already have this name.
+    pub async fn send(self) -> Result<GetOrCreated> {
+        self.inner.run(true).await
+    }
+}
+
+/// What [`SystemUsersHandler::get_or_create`] found or made.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct GetOrCreated {
+    /// The system user.
+    pub user: SystemUser,
+    /// Whether this call created it.
+    pub created: bool,
 }
 
 /// The system user of this name that was not there before the create.

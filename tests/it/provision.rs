@@ -273,7 +273,11 @@ async fn a_failure_part_way_is_reported_and_a_second_run_finishes() {
         "{shown}"
     );
     let cause = std::error::Error::source(&incomplete).unwrap();
-    assert!(cause.downcast_ref::<Error>().is_some_and(Error::is_permission));
+    assert!(
+        cause
+            .downcast_ref::<Error>()
+            .is_some_and(Error::is_permission)
+    );
     assert_eq!(incomplete.0.applied.len(), 4);
 
     let rest = provision::plan(&client, &spec(false), &PlanOptions::default())

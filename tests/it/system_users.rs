@@ -1,6 +1,6 @@
 //! System users: create, list every page, read, rename, bad input.
 
-use meta_business::{AccessTier, Client, Error, SystemUserKind, SystemUserRole};
+use meta_business::{AccessTier, Client, Error, ExposeSecret, SystemUserKind, SystemUserRole};
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
@@ -262,4 +262,67 @@ async fn a_failed_quota_read_sends_no_create() {
         count(&server, "POST", &format!("/v26.0/{BIZ}/system_users")).await,
         0
     );
+}
+
+#[tokio::test]
+async fn get_or_create_under_twenty_concurrent_callers_makes_one_user() {
+    use meta_business::testing::GraphEmulator;
+    let (emulator, demo) = GraphEmulator::demo().await;
+    let client = emulator.client(demo.admin_token).unwrap();
+    let calls = (0..20).map(|_| {
+        client
+            .business(demo.business_id)
+            .system_users()
+            .get_or_create("onboarding-bot")
+            .send()
+    });
+    let results = futures_util::future::join_all(calls).await;
+    let got: Vec<_> = results.into_iter().map(Result::unwrap).collect();
+    assert_eq!(got.iter().filter(|g| g.created).count(), 1);
+    assert!(got.iter().all(|g| g.user.id == got[0].user.id));
+    let posts = emulator
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/system_users"))
+        .count();
+    assert_eq!(posts, 1);
+    assert_eq!(emulator.system_users(demo.business_id).len(), 1);
+
+    // Existing: found, nothing posted, and the quota (Limited: full now) is not in the way.
+    emulator.clear_requests();
+    let again = client
+        .business(demo.business_id)
+        .system_users()
+        .get_or_create("onboarding-bot")
+        .send()
+        .await
+        .unwrap();
+    assert!(!again.created);
+    assert!(emulator.requests().iter().all(|r| r.method == "GET"));
+
+    // Two of the name: refused rather than guessed.
+    emulator.set_access_tier(demo.business_id, meta_business::AccessTier::Full);
+    let raw = reqwest::Client::new();
+    let proof = meta_business::appsecret_proof(&demo.app_secret.into(), &demo.admin_token.into());
+    raw.post(format!(
+        "{}/v26.0/{}/system_users",
+        emulator.uri(),
+        demo.business_id
+    ))
+    .bearer_auth(demo.admin_token)
+    .form(&[
+        ("name", "onboarding-bot"),
+        ("appsecret_proof", proof.expose_secret()),
+    ])
+    .send()
+    .await
+    .unwrap();
+    let err = client
+        .business(demo.business_id)
+        .system_users()
+        .get_or_create("onboarding-bot")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("2 system users"), "{err}");
 }
