@@ -187,6 +187,7 @@ impl Client {
         let transport = |e: reqwest::Error| Error::Transport {
             method: req.method.clone(),
             path: path.to_owned(),
+            host: self.host(),
             source: e.without_url(),
         };
         self.shared
@@ -252,6 +253,16 @@ impl Client {
                 }
                 Err(err)
             }
+        }
+    }
+
+    /// `host:port` of the base URL, for messages.
+    fn host(&self) -> String {
+        let url = &self.shared.base_url;
+        match (url.host_str(), url.port_or_known_default()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (Some(h), None) => h.to_owned(),
+            _ => String::new(),
         }
     }
 

@@ -31,12 +31,14 @@ pub enum Error {
 
     /// The request could not be sent or its response could not be read: DNS, connect, TLS,
     /// timeout, reset connection.
-    #[error("transport error on {method} {path}: {source}")]
+    #[error("{method} {path} to {host} failed: {}", transport_cause(source))]
     Transport {
         /// HTTP method.
         method: Method,
         /// Request path without the query.
         path: String,
+        /// The server's host and port (`graph.facebook.com:443`).
+        host: String,
         /// The underlying error, with its URL removed.
         #[source]
         source: reqwest::Error,
@@ -80,8 +82,9 @@ pub enum Error {
     /// Creating the system user would exceed the business's system-user quota; nothing was
     /// sent.
     #[error(
-        "system-user quota exceeded for business {business}: {existing} {role} system user(s) exist and the limit is {limit}{}",
-        tier.map(|t| format!(" for the {t} access tier")).unwrap_or_else(|| " (custom quota)".to_owned())
+        "system-user quota exceeded for business {business}: {existing} {role} system user(s) exist and the limit is {limit}{}; nothing was sent. {}",
+        tier.map(|t| format!(" for the {t} access tier")).unwrap_or_else(|| " (custom quota)".to_owned()),
+        quota_remedy(*tier)
     )]
     QuotaExceeded {
         /// The business.
@@ -215,6 +218,55 @@ pub enum Error {
         /// The bound that was passed.
         max: usize,
     },
+}
+
+/// What to do when the quota is full.
+fn quota_remedy(tier: Option<AccessTier>) -> &'static str {
+    match tier {
+        Some(AccessTier::Limited) => {
+            "Reuse an existing system user (get_or_create), offboard an unused one, or reach the Full access tier (10 + 1)"
+        }
+        _ => "Reuse an existing system user (get_or_create) or offboard an unused one",
+    }
+}
+
+/// The root cause of a transport failure in a few words: what a person needs to act on, which
+/// reqwest's own message ("error sending request") does not say. The details stay in
+/// `source()`.
+fn transport_cause(err: &reqwest::Error) -> String {
+    use std::io::ErrorKind as K;
+    let mut deepest: &dyn std::error::Error = err;
+    let mut io_kind = None;
+    let mut chain = String::new();
+    let mut next: Option<&dyn std::error::Error> = Some(err);
+    while let Some(e) = next {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            io_kind = Some(io.kind());
+        }
+        chain.push_str(&e.to_string().to_ascii_lowercase());
+        chain.push('\n');
+        deepest = e;
+        next = e.source();
+    }
+    let what = if err.is_timeout() {
+        "timed out"
+    } else if io_kind == Some(K::ConnectionRefused) {
+        "connection refused (nothing listens there)"
+    } else if chain.contains("dns error") || chain.contains("resolve") {
+        "the host name could not be resolved (DNS)"
+    } else if chain.contains("certificate") || chain.contains("tls") || chain.contains("ssl") {
+        "the TLS handshake failed"
+    } else if matches!(
+        io_kind,
+        Some(K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe)
+    ) || chain.contains("connection closed")
+        || chain.contains("incomplete message")
+    {
+        "the connection was closed before the answer was complete"
+    } else {
+        return deepest.to_string();
+    };
+    what.to_owned()
 }
 
 impl Error {

@@ -206,3 +206,34 @@ async fn unknown_route_answers_a_graph_error_naming_it() {
         .unwrap_err();
     assert!(err.to_string().contains("/v26.0/nothing/here"), "{err}");
 }
+
+#[tokio::test]
+async fn a_refused_connection_names_the_host_and_the_cause_once() {
+    // A port nothing listens on: bind one, then let it go.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let client = meta_business::Client::builder()
+        .access_token(TOKEN)
+        .base_url(format!("http://127.0.0.1:{port}"))
+        .retry_policy(meta_business::RetryPolicy::none())
+        .build()
+        .unwrap();
+    let err = client
+        .get::<serde_json::Value>("me", &[])
+        .await
+        .unwrap_err();
+    let shown = err.to_string();
+    assert_eq!(
+        shown,
+        format!(
+            "GET /v26.0/me to 127.0.0.1:{port} failed: connection refused (nothing listens there)"
+        )
+    );
+    assert!(err.is_connect());
+    // The details are in the chain, and the first cause does not repeat the message.
+    let first = std::error::Error::source(&err).unwrap().to_string();
+    assert!(!shown.contains(&first), "{shown} / {first}");
+}

@@ -41,6 +41,11 @@ async fn limited_with_one_regular_refuses_another_without_posting() {
         other => panic!("{other:?}"),
     }
     assert!(err.to_string().contains("limited access tier"), "{err}");
+    // The remedy comes with the refusal.
+    assert!(
+        err.to_string().contains("get_or_create") && err.to_string().contains("Full access tier"),
+        "{err}"
+    );
     assert_eq!(count(&server, "POST", &posts_path()).await, 0);
     // The admin slot is still free.
     client
