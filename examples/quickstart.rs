@@ -19,8 +19,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use meta_business::{
-    AdAccountId, AdAccountTask, Error, ExposeSecret, PageId, PageTask, Permission, SystemUser,
-    SystemUserKind, SystemUserRole,
+    AdAccountId, AdAccountTask, Error, ExposeSecret, PageId, PageTask, Permission, SystemUserRole,
 };
 
 mod common;
@@ -65,53 +64,17 @@ async fn run(args: Args) -> Result<(), String> {
     let (client, biz) = (&t.client, t.client.business(t.business.clone()));
     println!("target:        {}", t.description);
 
-    // 1. The quota, before anything is written.
-    let usage = biz
-        .system_user_quota()
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
-    println!("quota:         {usage}");
-
-    // 2. Find the system user by name, or create it.
-    let existing: Vec<SystemUser> = biz
-        .system_users()
-        .list()
-        .collect(1_000)
-        .await
-        .map_err(|e| e.to_string())?;
-    let su = match existing
-        .into_iter()
-        .find(|u| u.name.as_deref() == Some(args.name.as_str()))
-    {
-        Some(su) => {
-            println!(
-                "system user:   {} ({}) already exists, reused",
-                su.id, args.name
-            );
-            su
-        }
-        None => {
-            if !usage.can_create(SystemUserKind::Regular) {
-                return Err(format!(
-                    "no room for another regular system user ({usage}); raise the access tier or offboard one"
-                ));
-            }
-            let su = biz
-                .system_users()
-                .create(args.name.as_str())
-                .role(SystemUserRole::Employee)
-                .send()
-                .await
-                .map_err(|e| e.to_string())?;
-            println!("system user:   {} ({}) created", su.id, args.name);
-            su
-        }
-    };
-
-    // 3. Least privilege: analyze-only tasks on one ad account and one Page.
+    // Every input first: nothing is written until all of them hold.
+    if !client.has_app_secret() {
+        return Err(
+            "generating the token needs the app secret: set META_APP_SECRET (the secret of META_APP_ID)"
+                .into(),
+        );
+    }
     let ad_account: AdAccountId = match args.ad_account {
-        Some(raw) => raw.parse().map_err(|e: Error| e.to_string())?,
+        Some(raw) => raw
+            .parse()
+            .map_err(|e: Error| format!("--ad-account: {e}"))?,
         None => {
             first(
                 biz.owned_ad_accounts()
@@ -126,7 +89,7 @@ async fn run(args: Args) -> Result<(), String> {
         }
     };
     let page: PageId = match args.page {
-        Some(raw) => raw.parse().map_err(|e: Error| e.to_string())?,
+        Some(raw) => raw.parse().map_err(|e: Error| format!("--page: {e}"))?,
         None => {
             first(
                 biz.owned_pages()
@@ -140,6 +103,32 @@ async fn run(args: Args) -> Result<(), String> {
             .id
         }
     };
+
+    // 1. The quota, before anything is written.
+    let usage = biz
+        .system_user_quota()
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("quota:         {usage}");
+
+    // 2. Find the system user by name, or create it (one lookup-and-create, under the lock).
+    let got = biz
+        .system_users()
+        .get_or_create(args.name.as_str())
+        .role(SystemUserRole::Employee)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let su = got.user;
+    let how = if got.created {
+        "created"
+    } else {
+        "already exists, reused"
+    };
+    println!("system user:   {} ({}) {how}", su.id, args.name);
+
+    // 3. Least privilege: analyze-only tasks on one ad account and one Page.
     client
         .ad_account(ad_account.clone())
         .assign(&su.id, [AdAccountTask::Analyze])

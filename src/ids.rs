@@ -257,7 +257,15 @@ impl AdAccountId {
     /// [`Error::InvalidInput`] naming `ad_account_id` when the value is not an ad account id.
     pub fn validate(&self) -> Result<(), Error> {
         match self.0.strip_prefix("act_") {
-            Some(digits) => check_digits("ad_account_id", digits, &self.0),
+            Some(digits) => check_digits("ad_account_id", digits, &self.0).map_err(|_| {
+                Error::invalid_input(
+                    "ad_account_id",
+                    format!(
+                        "must be `act_` followed by digits (or the digits alone), got {:?}",
+                        crate::error::clip(&self.0, 40)
+                    ),
+                )
+            }),
             None => Err(Error::invalid_input(
                 "ad_account_id",
                 format!(
