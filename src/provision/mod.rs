@@ -15,6 +15,7 @@
 
 mod apply;
 mod audit;
+mod build;
 mod live;
 mod offboard;
 mod plan;
@@ -22,6 +23,7 @@ mod spec;
 
 pub use apply::{ApplyReport, IncompleteApply};
 pub use audit::{AuditOptions, AuditReport, AuditedUser, Finding, FindingKind, Severity, audit};
+pub use build::{SpecBuilder, SystemUserBuilder};
 pub use offboard::{DECOMMISSIONED, OffboardOptions, OffboardReport, offboard};
 pub use plan::{Change, Plan, PlanOptions, plan};
 pub use spec::{AssetSpec, Spec, SystemUserSpec, TokenSpec};

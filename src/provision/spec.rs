@@ -87,58 +87,58 @@ pub struct TokenSpec {
     pub expires_in_60_days: bool,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-struct RawSpec {
-    business: String,
+pub(super) struct RawSpec {
+    pub(super) business: String,
     #[serde(default)]
-    access_tier: Option<String>,
+    pub(super) access_tier: Option<String>,
     #[serde(default)]
-    prune: bool,
+    pub(super) prune: bool,
     #[serde(default)]
-    system_users: Vec<RawSystemUser>,
+    pub(super) system_users: Vec<RawSystemUser>,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-struct RawSystemUser {
-    name: String,
+pub(super) struct RawSystemUser {
+    pub(super) name: String,
     #[serde(default)]
-    role: Option<String>,
+    pub(super) role: Option<String>,
     #[serde(default)]
-    assets: Vec<RawAsset>,
+    pub(super) assets: Vec<RawAsset>,
     #[serde(default)]
-    apps: Vec<String>,
+    pub(super) apps: Vec<String>,
     #[serde(default)]
-    token: Option<RawToken>,
+    pub(super) token: Option<RawToken>,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-struct RawAsset {
+pub(super) struct RawAsset {
     #[serde(default)]
-    ad_account: Option<String>,
+    pub(super) ad_account: Option<String>,
     #[serde(default)]
-    page: Option<String>,
+    pub(super) page: Option<String>,
     #[serde(default)]
-    catalog: Option<String>,
+    pub(super) catalog: Option<String>,
     #[serde(default)]
-    pixel: Option<String>,
+    pub(super) pixel: Option<String>,
     #[serde(default)]
-    instagram: Option<String>,
+    pub(super) instagram: Option<String>,
     #[serde(default)]
-    whatsapp: Option<String>,
+    pub(super) whatsapp: Option<String>,
     #[serde(default)]
-    tasks: Vec<String>,
+    pub(super) tasks: Vec<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-struct RawToken {
-    app: String,
-    scopes: Vec<String>,
+pub(super) struct RawToken {
+    pub(super) app: String,
+    pub(super) scopes: Vec<String>,
     #[serde(default = "yes")]
-    expires_in_60_days: bool,
+    pub(super) expires_in_60_days: bool,
 }
 
 fn yes() -> bool {
@@ -233,7 +233,7 @@ fn display_path(path: &str) -> String {
 }
 
 impl RawSpec {
-    fn validate(self) -> Result<Spec> {
+    pub(super) fn validate(self) -> Result<Spec> {
         let business = id_at("business", self.business.parse::<BusinessId>())?;
         let access_tier = match &self.access_tier {
             Some(raw) => Some(raw.parse::<AccessTier>().map_err(|_| {

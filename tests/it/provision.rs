@@ -573,3 +573,94 @@ fn the_example_file_parses_and_bad_files_are_named() {
     let err = Spec::from_path("missing.toml").unwrap_err().to_string();
     assert!(err.contains("missing.toml"), "{err}");
 }
+
+#[test]
+fn a_spec_built_in_code_equals_the_same_spec_from_toml_and_json() {
+    use meta_business::provision::SystemUserBuilder;
+    use meta_business::{CatalogTask, InstagramTask, WhatsAppTask};
+    let built = Spec::builder("1000000000001")
+        .access_tier(AccessTier::Full)
+        .prune(true)
+        .system_user(
+            SystemUserBuilder::new("ads-reporting-server")
+                .app("2000000000001")
+                .ad_account("act_3000000000001", [AdAccountTask::Analyze])
+                .page("4000000000001", [PageTask::Analyze, PageTask::Advertise])
+                .catalog("5000000000001", [CatalogTask::Manage])
+                .pixel("6000000000001", [PixelTask::Analyze])
+                .instagram("7000000000001", [InstagramTask::Analyze])
+                .whatsapp("8000000000001", [WhatsAppTask::Manage])
+                .token(
+                    "2000000000001",
+                    [Permission::AdsRead, Permission::ReadInsights],
+                ),
+        )
+        .system_user(
+            SystemUserBuilder::new("provisioning-admin")
+                .role(SystemUserRole::Admin)
+                .app("2000000000001")
+                .token("2000000000001", [Permission::BusinessManagement])
+                .token_never_expires(),
+        )
+        .build()
+        .unwrap();
+    let toml = Spec::from_toml_str(
+        r#"
+business = "1000000000001"
+access_tier = "full"
+prune = true
+
+[[system_users]]
+name = "ads-reporting-server"
+apps = ["2000000000001"]
+assets = [
+  { ad_account = "act_3000000000001", tasks = ["ANALYZE"] },
+  { page = "4000000000001", tasks = ["ANALYZE", "ADVERTISE"] },
+  { catalog = "5000000000001", tasks = ["MANAGE"] },
+  { pixel = "6000000000001", tasks = ["ANALYZE"] },
+  { instagram = "7000000000001", tasks = ["ANALYZE"] },
+  { whatsapp = "8000000000001", tasks = ["MANAGE"] },
+]
+token = { app = "2000000000001", scopes = ["ads_read", "read_insights"] }
+
+[[system_users]]
+name = "provisioning-admin"
+role = "ADMIN"
+apps = ["2000000000001"]
+token = { app = "2000000000001", scopes = ["business_management"], expires_in_60_days = false }
+"#,
+    )
+    .unwrap();
+    let json = Spec::from_json_str(
+        r#"{"business": "1000000000001", "access_tier": "full", "prune": true, "system_users": [
+          {"name": "ads-reporting-server", "apps": ["2000000000001"], "assets": [
+            {"ad_account": "act_3000000000001", "tasks": ["ANALYZE"]},
+            {"page": "4000000000001", "tasks": ["ANALYZE", "ADVERTISE"]},
+            {"catalog": "5000000000001", "tasks": ["MANAGE"]},
+            {"pixel": "6000000000001", "tasks": ["ANALYZE"]},
+            {"instagram": "7000000000001", "tasks": ["ANALYZE"]},
+            {"whatsapp": "8000000000001", "tasks": ["MANAGE"]}],
+           "token": {"app": "2000000000001", "scopes": ["ads_read", "read_insights"]}},
+          {"name": "provisioning-admin", "role": "ADMIN", "apps": ["2000000000001"],
+           "token": {"app": "2000000000001", "scopes": ["business_management"], "expires_in_60_days": false}}]}"#,
+    )
+    .unwrap();
+    assert_eq!(built, toml);
+    assert_eq!(built, json);
+
+    // Built specs are checked as files are, with the same error and place.
+    let err = Spec::builder("1000000000001")
+        .system_user(SystemUserBuilder::new("a"))
+        .system_user(SystemUserBuilder::new("a"))
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidSpec { location, .. } if location == "system_users[1].name"),
+        "{err}"
+    );
+    let err = Spec::builder("1000000000001")
+        .system_user(SystemUserBuilder::new("x").ad_account("act_3000000000001", []))
+        .build()
+        .unwrap_err();
+    assert!(matches!(&err, Error::InvalidSpec { .. }), "{err}");
+}

@@ -1,0 +1,209 @@
+//! Building a desired state in code (for a service that keeps it in its own database), checked
+//! exactly as a file is: the builders fill the file's form and `build` runs the same checks.
+
+use super::spec::{RawAsset, RawSpec, RawSystemUser, RawToken, Spec};
+use crate::config::AccessTier;
+use crate::error::Result;
+use crate::ids::{
+    AdAccountId, AppId, CatalogId, InstagramAssetId, PageId, PixelId, WhatsAppBusinessAccountId,
+};
+use crate::models::permissions::Permission;
+use crate::models::system_user::SystemUserRole;
+use crate::models::tasks::{
+    AdAccountTask, CatalogTask, InstagramTask, PageTask, PixelTask, Task, WhatsAppTask,
+};
+
+/// Builds a [`Spec`] in code; [`SpecBuilder::build`] checks it as [`Spec::from_toml_str`]
+/// checks a file, with the same errors.
+///
+/// ```
+/// use meta_business::provision::{Spec, SystemUserBuilder};
+/// use meta_business::{AccessTier, AdAccountTask, PageTask, Permission};
+///
+/// let spec = Spec::builder("1000000000001")
+///     .access_tier(AccessTier::Limited)
+///     .system_user(
+///         SystemUserBuilder::new("ads-reporting-server")
+///             .app("2000000000001")
+///             .ad_account("act_3000000000001", [AdAccountTask::Analyze])
+///             .page("4000000000001", [PageTask::Analyze])
+///             .token("2000000000001", [Permission::AdsRead]),
+///     )
+///     .build()?;
+/// assert_eq!(spec.system_users[0].assets.len(), 2);
+/// # Ok::<(), meta_business::Error>(())
+/// ```
+#[derive(Default)]
+#[must_use = "a builder does nothing until `.build()`"]
+pub struct SpecBuilder {
+    raw: RawSpec,
+}
+
+impl std::fmt::Debug for SpecBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SpecBuilder")
+            .field("business", &self.raw.business)
+            .field("system_users", &self.raw.system_users.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Spec {
+    /// A desired state for this business, built in code.
+    pub fn builder(business: impl Into<String>) -> SpecBuilder {
+        SpecBuilder {
+            raw: RawSpec {
+                business: business.into(),
+                ..RawSpec::default()
+            },
+        }
+    }
+}
+
+impl SpecBuilder {
+    /// The business's access tier (sets the quota the plan is checked against).
+    pub fn access_tier(mut self, tier: AccessTier) -> Self {
+        self.raw.access_tier = Some(tier.as_str().to_owned());
+        self
+    }
+
+    /// Removes assignments the spec does not list.
+    pub fn prune(mut self, prune: bool) -> Self {
+        self.raw.prune = prune;
+        self
+    }
+
+    /// Adds a system user.
+    pub fn system_user(mut self, user: SystemUserBuilder) -> Self {
+        self.raw.system_users.push(user.raw);
+        self
+    }
+
+    /// Checks everything and returns the spec.
+    ///
+    /// # Errors
+    /// [`Error::InvalidSpec`](crate::Error::InvalidSpec) naming the place, as for a file.
+    pub fn build(self) -> Result<Spec> {
+        self.raw.validate()
+    }
+}
+
+/// One system user of a [`SpecBuilder`].
+#[derive(Debug)]
+#[must_use = "add it with `SpecBuilder::system_user`"]
+pub struct SystemUserBuilder {
+    raw: RawSystemUser,
+}
+
+impl SystemUserBuilder {
+    /// A system user with this name (names identify system users).
+    pub fn new(name: impl Into<String>) -> Self {
+        SystemUserBuilder {
+            raw: RawSystemUser {
+                name: name.into(),
+                ..RawSystemUser::default()
+            },
+        }
+    }
+
+    /// Its role (default: a regular system user).
+    pub fn role(mut self, role: SystemUserRole) -> Self {
+        self.raw.role = Some(role.as_str().to_owned());
+        self
+    }
+
+    /// An app to install for it.
+    pub fn app(mut self, app: impl Into<AppId>) -> Self {
+        self.raw.apps.push(app.into().as_str().to_owned());
+        self
+    }
+
+    fn asset<T: Task>(
+        mut self,
+        set: impl FnOnce(&mut RawAsset),
+        tasks: impl IntoIterator<Item = T>,
+    ) -> Self {
+        let mut raw = RawAsset {
+            tasks: tasks.into_iter().map(|t| t.as_str().to_owned()).collect(),
+            ..RawAsset::default()
+        };
+        set(&mut raw);
+        self.raw.assets.push(raw);
+        self
+    }
+
+    /// An ad account with these tasks.
+    pub fn ad_account(
+        self,
+        id: impl Into<AdAccountId>,
+        tasks: impl IntoIterator<Item = AdAccountTask>,
+    ) -> Self {
+        let id = id.into().as_str().to_owned();
+        self.asset(|a| a.ad_account = Some(id), tasks)
+    }
+
+    /// A Page with these tasks.
+    pub fn page(self, id: impl Into<PageId>, tasks: impl IntoIterator<Item = PageTask>) -> Self {
+        let id = id.into().as_str().to_owned();
+        self.asset(|a| a.page = Some(id), tasks)
+    }
+
+    /// A product catalog with these tasks.
+    pub fn catalog(
+        self,
+        id: impl Into<CatalogId>,
+        tasks: impl IntoIterator<Item = CatalogTask>,
+    ) -> Self {
+        let id = id.into().as_str().to_owned();
+        self.asset(|a| a.catalog = Some(id), tasks)
+    }
+
+    /// A pixel with these tasks.
+    pub fn pixel(self, id: impl Into<PixelId>, tasks: impl IntoIterator<Item = PixelTask>) -> Self {
+        let id = id.into().as_str().to_owned();
+        self.asset(|a| a.pixel = Some(id), tasks)
+    }
+
+    /// An Instagram business asset with these tasks.
+    pub fn instagram(
+        self,
+        id: impl Into<InstagramAssetId>,
+        tasks: impl IntoIterator<Item = InstagramTask>,
+    ) -> Self {
+        let id = id.into().as_str().to_owned();
+        self.asset(|a| a.instagram = Some(id), tasks)
+    }
+
+    /// A WhatsApp Business Account with these tasks.
+    pub fn whatsapp(
+        self,
+        id: impl Into<WhatsAppBusinessAccountId>,
+        tasks: impl IntoIterator<Item = WhatsAppTask>,
+    ) -> Self {
+        let id = id.into().as_str().to_owned();
+        self.asset(|a| a.whatsapp = Some(id), tasks)
+    }
+
+    /// The token it should have, for one of its apps (expiring after 60 days unless
+    /// [`SystemUserBuilder::token_never_expires`]).
+    pub fn token(
+        mut self,
+        app: impl Into<AppId>,
+        scopes: impl IntoIterator<Item = Permission>,
+    ) -> Self {
+        self.raw.token = Some(RawToken {
+            app: app.into().as_str().to_owned(),
+            scopes: scopes.into_iter().map(|s| s.as_str().to_owned()).collect(),
+            expires_in_60_days: true,
+        });
+        self
+    }
+
+    /// Makes its token one that does not expire (not recommended; see the audit).
+    pub fn token_never_expires(mut self) -> Self {
+        if let Some(token) = self.raw.token.as_mut() {
+            token.expires_in_60_days = false;
+        }
+        self
+    }
+}
