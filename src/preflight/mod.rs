@@ -137,12 +137,26 @@ impl fmt::Display for PreflightReport {
                 writeln!(f, "          → {remedy}")?;
             }
         }
-        let failed = self.failures().count();
-        if failed == 0 {
-            writeln!(f, "All checks passed or could not be run.")
+        let count = |status| self.checks.iter().filter(|c| c.status == status).count();
+        let (failed, unknown, warned) = (
+            count(CheckStatus::Fail),
+            count(CheckStatus::Unknown),
+            count(CheckStatus::Warn),
+        );
+        let mut summary = if failed > 0 {
+            format!("{failed} check(s) failed")
+        } else if unknown == 0 && warned == 0 {
+            "All checks passed".to_owned()
         } else {
-            writeln!(f, "{failed} check(s) failed.")
+            "No check failed".to_owned()
+        };
+        if unknown > 0 {
+            summary.push_str(&format!("; {unknown} could not be run"));
         }
+        if warned > 0 {
+            summary.push_str(&format!("; {warned} passed with a warning"));
+        }
+        writeln!(f, "{summary}.")
     }
 }
 

@@ -141,6 +141,18 @@ pub(super) struct RawToken {
     pub(super) expires_in_60_days: bool,
 }
 
+/// The 1-based line and column (in characters) of a byte offset.
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let mut at = offset.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    let before = &text[..at];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
 fn yes() -> bool {
     true
 }
@@ -190,8 +202,8 @@ impl Spec {
         let raw: RawSpec = toml::from_str(text).map_err(|e| {
             let location = match e.span() {
                 Some(span) => {
-                    let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
-                    format!("line {line}")
+                    let (line, column) = line_and_column(text, span.start);
+                    format!("line {line}, column {column}")
                 }
                 None => "the document".to_owned(),
             };
@@ -208,14 +220,24 @@ impl Spec {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path)
             .map_err(|e| at(path.display().to_string(), e.to_string()))?;
-        match path.extension().and_then(|e| e.to_str()) {
+        let parsed = match path.extension().and_then(|e| e.to_str()) {
             Some("json") => Self::from_json_str(&text),
             Some("toml") => Self::from_toml_str(&text),
-            _ => Err(at(
-                path.display().to_string(),
-                "the file must end in .json or .toml",
-            )),
-        }
+            _ => {
+                return Err(at(
+                    path.display().to_string(),
+                    "the file must end in .json or .toml",
+                ));
+            }
+        };
+        // Name the file in front of the place inside it.
+        parsed.map_err(|e| match e {
+            Error::InvalidSpec { location, message } => Error::InvalidSpec {
+                location: format!("{}: {location}", path.display()),
+                message,
+            },
+            other => other,
+        })
     }
 
     /// The system user of this name.
@@ -520,6 +542,26 @@ mod tests {
         let err = Spec::from_toml_str("business = \"1\"\n\n[[system_users]]\nname = \"a\"\nrole = \"EMPLOYEE\"\nfavourite = 3\n")
             .unwrap_err()
             .to_string();
-        assert!(err.contains("line 6") && err.contains("favourite"), "{err}");
+        assert!(
+            err.contains("line 6, column 1") && err.contains("favourite"),
+            "{err}"
+        );
+        let err = Spec::from_toml_str("business = \"1\"\nprune = \"yes\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 2, column 9"), "{err}");
+    }
+
+    #[test]
+    fn file_errors_name_the_file() {
+        let path =
+            std::env::temp_dir().join(format!("meta-business-spec-{}.toml", std::process::id()));
+        std::fs::write(&path, "business = \"1\"\nprune = \"yes\"\n").unwrap();
+        let err = Spec::from_path(&path).unwrap_err().to_string();
+        let _ = std::fs::remove_file(&path);
+        assert!(
+            err.contains(&format!("{}: line 2, column 9", path.display())),
+            "{err}"
+        );
     }
 }

@@ -38,6 +38,10 @@ async fn every_check_passes_on_a_well_set_up_business() {
         report.checks.iter().all(|c| c.status == CheckStatus::Pass),
         "{report}"
     );
+    assert!(
+        report.to_string().ends_with("All checks passed.\n"),
+        "{report}"
+    );
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["checks"][0]["kind"], "token_valid");
     assert_eq!(json["checks"][0]["status"], "pass");
@@ -274,6 +278,12 @@ async fn people_and_app_permissions_over_several_pages() {
         report.failures().count(),
         1,
         "the warning is not a failure: {report}"
+    );
+    assert!(
+        report
+            .to_string()
+            .ends_with("1 check(s) failed; 1 passed with a warning.\n"),
+        "{report}"
     );
     let people_pages = emulator
         .requests()
