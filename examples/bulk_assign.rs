@@ -106,23 +106,18 @@ async fn setup(
             .map_err(|e: meta_business::Error| e.to_string())?,
         None => {
             let name = "bulk-assign-example-reporting";
-            let users = biz
+            let got = biz
                 .system_users()
-                .list()
-                .collect(10_000)
+                .get_or_create(name)
+                .send()
                 .await
-                .map_err(|e| e.to_string())?;
-            match users.into_iter().find(|u| u.name.as_deref() == Some(name)) {
-                Some(u) => u.id,
-                None => {
-                    biz.system_users()
-                        .create(name)
-                        .send()
-                        .await
-                        .map_err(|e| e.to_string())?
-                        .id
-                }
-            }
+                .map_err(|e| match e {
+                    meta_business::Error::QuotaExceeded { .. } => format!(
+                        "{e}\nPass an existing system user instead: --system-user <id> (list them with `cargo run --example system_users`)"
+                    ),
+                    other => other.to_string(),
+                })?;
+            got.user.id
         }
     };
     Ok((target.client, su, accounts, None))

@@ -362,6 +362,21 @@ impl Error {
     }
 
     /// A typed diagnosis of a known failure, with its remedy.
+    ///
+    /// ```no_run
+    /// use meta_business::ErrorHint;
+    /// # async fn run(client: meta_business::Client) {
+    /// match client.business("1234567890").system_users().list().send().await {
+    ///     Ok(page) => println!("{} system users", page.data.len()),
+    ///     Err(err) => match err.hint() {
+    ///         Some(ErrorHint::BadSignature) => eprintln!("wrong app secret: {err}"),
+    ///         Some(hint) => eprintln!("{err}\nto fix: {}", hint.remedy()),
+    ///         None if err.is_transient() => eprintln!("try again later: {err}"),
+    ///         None => eprintln!("{err}"),
+    ///     },
+    /// }
+    /// # }
+    /// ```
     pub fn hint(&self) -> Option<ErrorHint> {
         self.api_error().and_then(ApiError::hint)
     }

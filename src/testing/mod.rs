@@ -291,6 +291,28 @@ impl GraphEmulator {
     }
 
     /// Every HTTP request received so far, in order (a batch request counts once).
+    ///
+    /// Assert on what your own code sent:
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// use meta_business::testing::GraphEmulator;
+    ///
+    /// let (emulator, demo) = GraphEmulator::demo().await;
+    /// let client = emulator.client(demo.admin_token)?;
+    /// client.business(demo.business_id).system_users().create("svc").send().await?;
+    ///
+    /// let journal = emulator.requests();
+    /// let create = journal
+    ///     .iter()
+    ///     .find(|r| r.method == "POST" && r.path.ends_with("/system_users"))
+    ///     .expect("the create was sent");
+    /// assert_eq!(create.params["name"], "svc");
+    /// assert!(create.bearer && create.proof, "token in the header, proof attached");
+    /// assert!(journal.iter().all(|r| !r.access_token_in_url));
+    /// # Ok(()) }
+    /// ```
     pub fn requests(&self) -> Vec<Recorded> {
         lock(&self.shared.journal)
             .iter()
