@@ -7,7 +7,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use meta_business::{Client, Page, RetryPolicy, SecretString, SystemUser};
+use meta_business::{Client, ListPage, RetryPolicy, SecretString, SystemUser};
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -93,7 +93,7 @@ fn local_costs(c: &mut Criterion) {
     )
     .expect("json");
     c.bench_function("decode_page_1000_system_users", |b| {
-        b.iter(|| black_box(serde_json::from_slice::<Page<SystemUser>>(&body).expect("page")))
+        b.iter(|| black_box(serde_json::from_slice::<ListPage<SystemUser>>(&body).expect("page")))
     });
 
     let client = Client::builder()

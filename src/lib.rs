@@ -52,7 +52,7 @@
 //! - **Secrets stay secret.** The token travels only in `Authorization: Bearer`;
 //!   `appsecret_proof` goes with every request, derived from that request's own token; no `Debug`, `Display`, error or log line holds
 //!   the token, the app secret or the proof.
-//! - **Lists are paged safely.** Every list is a [`ListRequest`]: one [`Page`], a bounded
+//! - **Lists are paged safely.** Every list is a [`ListRequest`]: one [`ListPage`], a bounded
 //!   collect, or a stream, rebuilt from the `after` cursor (never from `paging.next`).
 //!
 //! System users cannot be deleted through the Graph API; see [`SystemUserHandler`].
@@ -147,7 +147,7 @@ pub use obo::{
     OnBehalfOf, PageAccessToken, PartnerAdminToken,
 };
 pub use pacing::Pacing;
-pub use pagination::{Cursors, ListRequest, Page, Paging, Summary};
+pub use pagination::{Cursors, ListPage, ListRequest, ListSummary, Paging};
 pub use preflight::{Check, CheckKind, CheckStatus, PreflightReport, PreflightRequest};
 pub use quota::QuotaUsage;
 #[cfg(fuzzing)]

@@ -23,7 +23,7 @@ use crate::request::Request;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[non_exhaustive]
 #[serde(bound(deserialize = "T: Deserialize<'de>"))]
-pub struct Page<T> {
+pub struct ListPage<T> {
     /// The items of this page.
     pub data: Vec<T>,
     /// Cursors and whether more pages exist.
@@ -31,10 +31,10 @@ pub struct Page<T> {
     pub paging: Option<Paging>,
     /// The `summary` object, when the edge sends one (e.g. `total_count`).
     #[serde(default)]
-    pub summary: Option<Summary>,
+    pub summary: Option<ListSummary>,
 }
 
-impl<T> Page<T> {
+impl<T> ListPage<T> {
     /// The cursor of the next page, when the server says there is one.
     pub fn next_cursor(&self) -> Option<&str> {
         let paging = self.paging.as_ref()?;
@@ -51,7 +51,7 @@ impl<T> Page<T> {
     }
 }
 
-impl<T> IntoIterator for Page<T> {
+impl<T> IntoIterator for ListPage<T> {
     type Item = T;
     type IntoIter = std::vec::IntoIter<T>;
     fn into_iter(self) -> Self::IntoIter {
@@ -106,7 +106,7 @@ pub struct Cursors {
 /// The `summary` object of a list.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
-pub struct Summary {
+pub struct ListSummary {
     /// Total number of items, when requested and sent.
     #[serde(default)]
     pub total_count: Option<u64>,
@@ -174,7 +174,7 @@ impl CursorTrail {
     }
 
     /// The cursor to fetch next, `None` at the end.
-    fn next<T>(&mut self, page: &Page<T>) -> Result<Option<String>> {
+    fn next<T>(&mut self, page: &ListPage<T>) -> Result<Option<String>> {
         self.pages = self.pages.saturating_add(1);
         if !page.has_next() {
             return Ok(None);
@@ -259,7 +259,7 @@ impl<T: DeserializeOwned + Send + 'static> ListRequest<T> {
         self
     }
 
-    /// Starts after this cursor (from [`Page::next_cursor`]).
+    /// Starts after this cursor (from [`ListPage::next_cursor`]).
     pub fn after(mut self, cursor: impl Into<String>) -> Self {
         let cursor = cursor.into();
         if cursor.is_empty() {
@@ -314,7 +314,7 @@ impl<T: DeserializeOwned + Send + 'static> ListRequest<T> {
     ///
     /// # Errors
     /// [`Error::InvalidInput`] before sending when an argument was bad; any request error.
-    pub async fn send(self) -> Result<Page<T>> {
+    pub async fn send(self) -> Result<ListPage<T>> {
         if let Some(err) = self.invalid {
             return Err(err);
         }
@@ -341,7 +341,7 @@ impl<T: DeserializeOwned + Send + 'static> ListRequest<T> {
 
     /// Every page, in order, as a stream. The stream ends after the last page or the first
     /// error.
-    pub fn pages(self) -> BoxStream<'static, Result<Page<T>>> {
+    pub fn pages(self) -> BoxStream<'static, Result<ListPage<T>>> {
         if let Some(err) = self.invalid {
             return stream::once(async move { Err(err) }).boxed();
         }
@@ -373,7 +373,7 @@ impl<T: DeserializeOwned + Send + 'static> ListRequest<T> {
                 Next::Fail(err) => return Err(err),
                 Next::Done => return Ok(None),
             };
-            let page: Page<T> = client.execute(request.clone()).await?;
+            let page: ListPage<T> = client.execute(request.clone()).await?;
             let next = match trail.next(&page) {
                 Ok(Some(after)) => {
                     let mut request = request;
@@ -413,14 +413,14 @@ mod tests {
 
     #[test]
     fn paging_drops_urls_and_keeps_cursors() {
-        let page: Page<u32> = serde_json::from_str(
+        let page: ListPage<u32> = serde_json::from_str(
             r#"{"data":[1,2],"paging":{"cursors":{"before":"B","after":"A"},
                 "next":"https://graph.facebook.com/v26.0/x?access_token=SECRET&after=A"}}"#,
         )
         .unwrap();
         assert_eq!(page.next_cursor(), Some("A"));
         assert!(!format!("{page:?}").contains("SECRET"));
-        let last: Page<u32> =
+        let last: ListPage<u32> =
             serde_json::from_str(r#"{"data":[3],"paging":{"cursors":{"before":"B","after":"C"}}}"#)
                 .unwrap();
         assert_eq!(last.next_cursor(), None);
@@ -429,12 +429,12 @@ mod tests {
     #[test]
     fn trail_refuses_repeats() {
         let mut trail = CursorTrail::new("/x".into(), None, 100, 100);
-        let page: Page<u32> =
+        let page: ListPage<u32> =
             serde_json::from_str(r#"{"data":[],"paging":{"cursors":{"after":"A"},"next":"n"}}"#)
                 .unwrap();
         assert_eq!(trail.next(&page).unwrap().as_deref(), Some("A"));
         assert!(matches!(trail.next(&page), Err(Error::Pagination { .. })));
-        let no_cursor: Page<u32> =
+        let no_cursor: ListPage<u32> =
             serde_json::from_str(r#"{"data":[],"paging":{"next":"n"}}"#).unwrap();
         assert!(matches!(
             trail.next(&no_cursor),
@@ -442,7 +442,7 @@ mod tests {
         ));
     }
 
-    fn page_with(items: usize, after: &str) -> Page<u32> {
+    fn page_with(items: usize, after: &str) -> ListPage<u32> {
         serde_json::from_value(serde_json::json!({
             "data": vec![1; items],
             "paging": {"cursors": {"after": after}, "next": "n"}

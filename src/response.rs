@@ -328,7 +328,7 @@ mod tests {
             }
             let scrub = Scrubber::new(["secret-token-123"]);
             let _ = decode::<serde_json::Value>(&ctx(status, &h), &body, &scrub);
-            let _ = decode::<crate::pagination::Page<crate::models::system_user::SystemUser>>(&ctx(status, &h), &body, &scrub);
+            let _ = decode::<crate::pagination::ListPage<crate::models::system_user::SystemUser>>(&ctx(status, &h), &body, &scrub);
             let _ = decode::<crate::models::token::TokenInfo>(&ctx(status, &h), &body, &scrub);
         }
 
@@ -355,7 +355,7 @@ mod tests {
                 let scrub = Scrubber::new([SECRET]);
                 for err in [
                     decode::<serde_json::Value>(&ctx(status, &h), body.as_bytes(), &scrub).err(),
-                    decode::<crate::pagination::Page<crate::models::system_user::SystemUser>>(&ctx(status, &h), body.as_bytes(), &scrub).err(),
+                    decode::<crate::pagination::ListPage<crate::models::system_user::SystemUser>>(&ctx(status, &h), body.as_bytes(), &scrub).err(),
                 ].into_iter().flatten() {
                     let mut text = format!("{err} {err:?}");
                     let mut source = std::error::Error::source(&err);
@@ -374,7 +374,7 @@ mod tests {
         fn decoding_json_shaped_noise_never_panics(body in r#"\{("(error|data|paging|id|code)":(\{|\[|"x"|1|null|true),?){0,6}"#) {
             let h = HeaderMap::new();
             let scrub = Scrubber::new([]);
-            let _ = decode::<crate::pagination::Page<crate::models::business::Business>>(&ctx(200, &h), body.as_bytes(), &scrub);
+            let _ = decode::<crate::pagination::ListPage<crate::models::business::Business>>(&ctx(200, &h), body.as_bytes(), &scrub);
             let _ = decode::<serde_json::Value>(&ctx(400, &h), body.as_bytes(), &scrub);
         }
     }
@@ -421,7 +421,7 @@ pub mod fuzzing {
         if let Err(e) = decode::<serde_json::Value>(&ctx, body, &scrub) {
             check(e);
         }
-        type Users = crate::pagination::Page<crate::models::system_user::SystemUser>;
+        type Users = crate::pagination::ListPage<crate::models::system_user::SystemUser>;
         if let Err(e) = decode::<Users>(&ctx, body, &scrub) {
             check(e);
         }
