@@ -332,11 +332,17 @@ impl Client {
         headers: &HeaderMap,
         body: &[u8],
     ) -> Result<T> {
-        let proofs = self.recent_proofs();
-        let mut secrets = vec![self.token.expose_secret()];
-        secrets.extend(self.shared.app_secret.as_ref().map(|s| s.expose_secret()));
-        secrets.extend(proofs.iter().map(|p| p.expose_secret()));
-        let scrubber = Scrubber::new(secrets);
+        let scrubber = Scrubber::new(
+            [self.token.expose_secret()]
+                .into_iter()
+                .chain(self.shared.app_secret.as_ref().map(|s| s.expose_secret())),
+        )
+        .with_derived(|| {
+            self.recent_proofs()
+                .iter()
+                .map(|p| p.expose_secret().to_owned())
+                .collect()
+        });
         let ctx = ResponseContext {
             method,
             path,
@@ -353,7 +359,10 @@ impl Client {
         let Some(secret) = self.shared.app_secret.as_ref() else {
             return Vec::new();
         };
-        let mut out = vec![crate::auth::appsecret_proof(secret, &self.token)];
+        let classic = self
+            .classic_proof
+            .get_or_init(|| crate::auth::appsecret_proof(secret, &self.token));
+        let mut out = vec![classic.clone()];
         if self.shared.proof_mode == ProofMode::TimeStamped {
             let now = unix_now();
             let window = self.shared.timeout.as_secs().saturating_add(10).min(600);

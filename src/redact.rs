@@ -39,6 +39,8 @@ pub(crate) const KEPT_HEADERS: &[&str] = &[
 /// successful responses never need them).
 pub(crate) struct Scrubber<'a> {
     secrets: Vec<&'a str>,
+    /// Secrets that cost something to derive, derived only when text is scrubbed.
+    derived: Option<Box<dyn Fn() -> Vec<String> + Send + 'a>>,
     needles: OnceCell<Vec<String>>,
 }
 
@@ -46,14 +48,27 @@ impl<'a> Scrubber<'a> {
     pub(crate) fn new(secrets: impl IntoIterator<Item = &'a str>) -> Self {
         Scrubber {
             secrets: secrets.into_iter().collect(),
+            derived: None,
             needles: OnceCell::new(),
         }
     }
 
+    /// Adds secrets computed on first use (a success never computes them).
+    pub(crate) fn with_derived(mut self, derive: impl Fn() -> Vec<String> + Send + 'a) -> Self {
+        self.derived = Some(Box::new(derive));
+        self
+    }
+
     fn needles(&self) -> &[String] {
         self.needles.get_or_init(|| {
+            let derived = self.derived.as_ref().map(|f| f()).unwrap_or_default();
             let mut out: Vec<String> = Vec::new();
-            for secret in &self.secrets {
+            for secret in self
+                .secrets
+                .iter()
+                .copied()
+                .chain(derived.iter().map(String::as_str))
+            {
                 if secret.len() < MIN_SECRET_LEN {
                     continue;
                 }

@@ -76,17 +76,14 @@ pub(crate) async fn read_capped(
         return Ok(first);
     };
     let mut body = Vec::with_capacity(first.len().saturating_add(second.len()));
-    for chunk in [first, second] {
+    body.extend_from_slice(&first);
+    let mut next = Some(second);
+    while let Some(chunk) = next {
         if body.len().saturating_add(chunk.len()) > limit {
             return Err(ReadError::TooLarge(limit));
         }
         body.extend_from_slice(&chunk);
-    }
-    while let Some(chunk) = response.chunk().await.map_err(ReadError::Transport)? {
-        if body.len().saturating_add(chunk.len()) > limit {
-            return Err(ReadError::TooLarge(limit));
-        }
-        body.extend_from_slice(&chunk);
+        next = response.chunk().await.map_err(ReadError::Transport)?;
     }
     Ok(body.into())
 }

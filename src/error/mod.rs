@@ -394,8 +394,8 @@ impl Error {
             | Error::UnexpectedResponse(_)
             | Error::Redirect { .. }
             | Error::ResponseTooLarge { .. }
-            | Error::OutcomeUnknown { .. } => true,
-            Error::BatchFailed { .. } => true,
+            | Error::OutcomeUnknown { .. }
+            | Error::BatchFailed { .. } => true,
             _ => false,
         }
     }

@@ -108,12 +108,7 @@ pub(super) async fn app_owned(
 ) -> Check {
     let kind = CheckKind::AppOwned;
     let Some(app) = app else {
-        return check(
-            kind,
-            CheckStatus::Unknown,
-            "no app given",
-            Some("pass .app(app_id)"),
-        );
+        return no_app(kind);
     };
     match client
         .business(business.clone())
@@ -345,12 +340,7 @@ pub(super) async fn requested_scopes(
         );
     }
     let Some(app) = app else {
-        return check(
-            kind,
-            CheckStatus::Unknown,
-            "no app given",
-            Some("pass .app(app_id)"),
-        );
+        return no_app(kind);
     };
     let as_app = match client.as_app(app.clone()) {
         Ok(c) => c,
@@ -433,4 +423,14 @@ fn scope_list(info: &TokenInfo) -> String {
     } else {
         scopes.join(", ")
     }
+}
+
+/// A check that needs the app, when none was given.
+fn no_app(kind: CheckKind) -> Check {
+    check(
+        kind,
+        CheckStatus::Unknown,
+        "no app given",
+        Some("pass .app(app_id)"),
+    )
 }

@@ -136,28 +136,18 @@ pub(crate) fn recorded(
     node_type: Option<&'static str>,
     at: Duration,
 ) -> Recorded {
-    Recorded {
-        method: inc.method.clone(),
-        path: inc.path.clone(),
-        params: inc.params.clone(),
-        bearer: false,
-        access_token_in_url: false,
-        proof: inc.proof.is_some(),
-        proof_timed: inc.proof_time.is_some(),
-        status,
-        at,
-        token_suffix: inc.token.as_deref().map(|t| {
-            t.chars()
-                .rev()
-                .take(6)
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-                .collect()
-        }),
-        node_type: node_type.map(str::to_owned),
-        in_batch: false,
-    }
+    let mut entry = Recorded::new(&inc.method, &inc.path, &[], node_type);
+    entry.params = inc.params.clone();
+    entry.proof = inc.proof.is_some();
+    entry.proof_timed = inc.proof_time.is_some();
+    entry.status = status;
+    entry.at = at;
+    // The last 6 characters: enough to tell which token a step used, too little to use it.
+    entry.token_suffix = inc.token.as_deref().map(|t| {
+        let start = t.char_indices().rev().nth(5).map_or(0, |(i, _)| i);
+        t[start..].to_owned()
+    });
+    entry
 }
 
 fn fault_reply(fault: &Fault) -> Reply {
