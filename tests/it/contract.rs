@@ -225,6 +225,15 @@ async fn drive_everything(emu: &GraphEmulator) {
         .await
         .unwrap();
     users.list().limit(1).collect(10).await.unwrap();
+    let first = users.list().limit(1).send().await.unwrap();
+    if let Some(cursor) = first.next_cursor() {
+        users.list().limit(1).after(cursor).send().await.unwrap();
+    }
+    users
+        .get_or_create("contract-employee")
+        .send()
+        .await
+        .unwrap();
     users
         .rename(&su.id, "contract-renamed")
         .send()
@@ -469,6 +478,18 @@ async fn drive_everything(emu: &GraphEmulator) {
 
     // The raw escape hatch, and paging options.
     let _: Value = client.get("me", &[("fields", "id,name")]).await.unwrap();
+    let page_users = format!("{}/assigned_users", d.pages[0]);
+    let _: Value = client
+        .post(
+            &page_users,
+            &[("user", su.id.as_str()), ("tasks", r#"["ANALYZE"]"#)],
+        )
+        .await
+        .unwrap();
+    let _: Value = client
+        .delete(&page_users, &[("user", su.id.as_str())])
+        .await
+        .unwrap();
     let mut pages = users.list().limit(1).pages();
     while pages.try_next().await.unwrap().is_some() {}
     users
@@ -500,6 +521,7 @@ async fn drive_on_behalf_of(emu: &GraphEmulator) {
         .await
         .unwrap();
     let me = obo.client_system_user(&token).await.unwrap();
+    token.system_user_id(&client).await.unwrap();
     obo.as_client_admin(&client_admin)
         .page(d.client_page)
         .assign(me.id.as_str(), [PageTask::Analyze])

@@ -941,3 +941,56 @@ async fn the_emulator_survives_malformed_requests() {
     assert_eq!(status.as_u16(), 400);
     assert!(emu.system_users(demo.business_id).is_empty());
 }
+
+#[tokio::test]
+async fn an_unknown_create_outcome_and_a_dropped_connection_show_no_secret() {
+    let _ = captured_logs();
+    // The create fails ambiguously and every re-read fails, each answer quoting the request.
+    let server = MockServer::start().await;
+    for mode in [ProofMode::Classic, ProofMode::TimeStamped] {
+        server.reset().await;
+        Mock::given(wiremock::matchers::method("GET"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": []})))
+            .up_to_n_times(1)
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        Mock::given(wiremock::matchers::any())
+            .respond_with(|req: &Request| {
+                ResponseTemplate::new(502)
+                    .insert_header("x-fb-debug", echo(req).replace(['\r', '\n'], " ").as_str())
+                    .set_body_raw(format!("<html>{}</html>", echo(req)), "text/html")
+            })
+            .mount(&server)
+            .await;
+        let client = hostile_client(&server.uri(), mode);
+        let err = client
+            .business("1234")
+            .system_users()
+            .create("bot")
+            .send()
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::OutcomeUnknown { .. }), "{err}");
+        assert_no_secret("outcome unknown", &error_text(&err));
+    }
+
+    // A server that reads the whole request (secrets and all) and hangs up without answering.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let mut buf = [0u8; 8192];
+            let _ = sock.read(&mut buf).await;
+            drop(sock);
+        }
+    });
+    let client = hostile_client(&format!("http://{addr}"), ProofMode::Classic);
+    for call in 0..CALLS {
+        let err = run_call(call, &client).await.unwrap_err();
+        assert!(matches!(err, Error::Transport { .. }), "{err}");
+        assert!(err.to_string().contains(&addr.to_string()), "{err}");
+        assert_no_secret("dropped connection", &error_text(&err));
+    }
+    assert_no_secret("logs", &logs_text());
+}
