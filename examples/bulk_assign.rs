@@ -25,13 +25,13 @@ use meta_business::{AdAccountId, AdAccountTask, BulkMode, Client, SystemUserId};
 #[command(about = "Assign a system user to N ad accounts and report requests and time as JSON")]
 struct Args {
     /// How many ad accounts.
-    #[arg(long, default_value_t = 500)]
-    n: usize,
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    n: u64,
     /// sequential, concurrent or batch.
     #[arg(long, default_value = "batch")]
     mode: BulkMode,
     /// Requests in flight at once (concurrent and batch modes).
-    #[arg(long, default_value_t = meta_business::DEFAULT_CONCURRENCY)]
+    #[arg(long, default_value_t = meta_business::DEFAULT_CONCURRENCY, value_parser = at_least_one)]
     concurrency: usize,
     /// Simulated round trip of the embedded emulator, in milliseconds.
     #[arg(long, default_value_t = 20)]
@@ -39,6 +39,14 @@ struct Args {
     /// The system user (real business only).
     #[arg(long)]
     system_user: Option<String>,
+}
+
+fn at_least_one(raw: &str) -> Result<usize, String> {
+    match raw.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 #[tokio::main]
@@ -70,7 +78,7 @@ async fn setup(
                 BusinessSeed::new("1000000000001", "Bulk Demo")
                     .app("2000000000001", "Bulk App", "bulk-app-secret-0123")
                     .admin("EAAE-bulk-admin-token")
-                    .ad_accounts(3_000_000_000_001, args.n as u64),
+                    .ad_accounts(3_000_000_000_001, args.n),
             )
             .start()
             .await;
@@ -84,12 +92,21 @@ async fn setup(
             .send()
             .await
             .map_err(|e| e.to_string())?;
-        let accounts = (0..args.n as u64)
+        let accounts = (0..args.n)
             .map(|i| AdAccountId::from(3_000_000_000_001 + i))
             .collect();
         return Ok((client, su.id, accounts, Some(emulator)));
     }
     let target = common::target().await?;
+    // Inputs before anything is sent: the system user's id, when given.
+    let given: Option<SystemUserId> = args
+        .system_user
+        .as_deref()
+        .map(|id| {
+            id.parse()
+                .map_err(|e: meta_business::Error| format!("--system-user: {e}"))
+        })
+        .transpose()?;
     let biz = target.client.business(target.business.clone());
     let accounts: Vec<AdAccountId> = biz
         .owned_ad_accounts()
@@ -97,13 +114,14 @@ async fn setup(
         .await
         .map_err(|e| e.to_string())?
         .into_iter()
-        .take(args.n)
+        .take(usize::try_from(args.n).unwrap_or(usize::MAX))
         .map(|a| a.id)
         .collect();
-    let su = match &args.system_user {
-        Some(id) => id
-            .parse()
-            .map_err(|e: meta_business::Error| e.to_string())?,
+    if accounts.is_empty() {
+        return Err("the business owns no ad account to assign".into());
+    }
+    let su = match given {
+        Some(id) => id,
         None => {
             let name = "bulk-assign-example-reporting";
             let got = biz

@@ -47,7 +47,7 @@ async fn run(args: Args) -> Result<bool, String> {
     for raw in &args.ad_accounts {
         ad_accounts.push(
             raw.parse()
-                .map_err(|e: meta_business::Error| e.to_string())?,
+                .map_err(|e: meta_business::Error| format!("--ad-account: {e}"))?,
         );
     }
     if ad_accounts.is_empty() && target.emulator.is_some() {

@@ -12,6 +12,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use meta_business::provision::{self, OffboardOptions, PlanOptions, Spec};
+use meta_business::{Error, SystemUserId};
 
 #[derive(Parser)]
 #[command(about = "Offboard a system user")]
@@ -41,6 +42,19 @@ async fn main() -> ExitCode {
 async fn run(args: Args) -> Result<(), String> {
     let target = common::target().await?;
     eprintln!("target: {}", target.description);
+    // Inputs before anything is sent.
+    let given: Option<SystemUserId> = args
+        .id
+        .as_deref()
+        .map(|id| id.parse().map_err(|e: Error| format!("--id: {e}")))
+        .transpose()?;
+    match (&given, &args.name) {
+        (None, None) if target.emulator.is_none() => {
+            return Err("pass the system user to offboard: --id <id> or --name <name> (list them with `cargo run --example system_users`)".into());
+        }
+        (_, Some(name)) => common::check_name("--name", name)?,
+        _ => {}
+    }
     let client = &target.client;
     let mut name = args.name.clone();
     if target.emulator.is_some() {
@@ -59,7 +73,7 @@ async fn run(args: Args) -> Result<(), String> {
         name.get_or_insert_with(|| "ads-reporting-server".to_owned());
         eprintln!("(demo business provisioned from examples/provision.toml)");
     }
-    let id = match (args.id, name) {
+    let id = match (given, name) {
         (Some(id), _) => id,
         (None, Some(name)) => {
             let users = client
@@ -81,7 +95,7 @@ async fn run(args: Args) -> Result<(), String> {
                 })
                 .collect();
             match found.as_slice() {
-                [one] => one.id.to_string(),
+                [one] => one.id.clone(),
                 [] => return Err(format!("no system user is named {name:?}")),
                 _ => {
                     return Err(format!(
@@ -94,7 +108,7 @@ async fn run(args: Args) -> Result<(), String> {
     };
     let mut options = OffboardOptions::default();
     options.mark_decommissioned = !args.keep_name;
-    let report = provision::offboard(client, target.business.clone(), id.as_str(), &options)
+    let report = provision::offboard(client, target.business.clone(), id, &options)
         .await
         .map_err(|e| e.to_string())?;
     print!("{report}");

@@ -6,17 +6,21 @@
 //! cargo run --example on_behalf_of                 # two businesses on the embedded emulator
 //! ```
 //!
-//! On a real pair of businesses set `META_GRAPH_URL` (optional), `META_APP_ID`,
-//! `META_APP_SECRET`, and `META_PARTNER_BUSINESS_ID`, `META_CLIENT_BUSINESS_ID`,
-//! `META_PARTNER_ADMIN_TOKEN`, `META_CLIENT_ADMIN_TOKEN`, `META_CLIENT_PAGE_ID`; the flow then
-//! keeps the relationship unless `--unlink` is given.
+//! On a real pair of businesses it reads the `META_*` variables every example reads, the
+//! partner being the business they name (`META_ACCESS_TOKEN`, `META_BUSINESS_ID`,
+//! `META_APP_ID`, `META_APP_SECRET`, optional `META_GRAPH_URL`, `META_API_VERSION`), plus the
+//! client business: `META_CLIENT_BUSINESS_ID`, `META_CLIENT_ADMIN_TOKEN`, `META_CLIENT_PAGE_ID`.
+//! `META_PARTNER_ADMIN_TOKEN` and `META_PARTNER_BUSINESS_ID` override the first two. Every
+//! missing or malformed variable is reported at once, before anything is sent; the flow keeps
+//! the relationship unless `--unlink` is given.
 
 use std::process::ExitCode;
 
 use clap::Parser;
 use meta_business::testing::GraphEmulator;
 use meta_business::{
-    Client, ClientAdminToken, ExposeSecret, PageTask, PartnerAdminToken, Permission,
+    AppId, BusinessId, Client, ClientAdminToken, Error, ExposeSecret, PageId, PageTask,
+    PartnerAdminToken, Permission,
 };
 
 #[derive(Parser)]
@@ -38,27 +42,46 @@ async fn main() -> ExitCode {
     }
 }
 
-fn env(name: &str) -> Result<String, String> {
-    std::env::var(name)
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// The first of `names` that is set, else a line for the list of what is missing.
+fn one_of(names: &[&str], meaning: &str, missing: &mut Vec<String>) -> String {
+    names.iter().find_map(|n| env(n)).unwrap_or_else(|| {
+        missing.push(format!("{} is not set: {meaning}", names.join(" or ")));
+        String::new()
+    })
+}
+
+/// A typed id from a variable, or a line for the list of what is wrong.
+fn id<T: std::str::FromStr<Err = Error>>(
+    raw: &str,
+    name: &str,
+    problems: &mut Vec<String>,
+) -> Option<T> {
+    if raw.is_empty() {
+        return None;
+    }
+    raw.parse()
+        .map_err(|e: Error| problems.push(format!("{name}: {e}")))
         .ok()
-        .filter(|v| !v.trim().is_empty())
-        .ok_or_else(|| format!("{name} is not set"))
 }
 
 struct Setup {
     client: Client,
-    partner: String,
-    client_business: String,
-    app: String,
+    partner: BusinessId,
+    client_business: BusinessId,
+    app: AppId,
     partner_admin: PartnerAdminToken,
     client_admin: ClientAdminToken,
-    page: String,
+    page: PageId,
     unlink: bool,
     _emulator: Option<GraphEmulator>,
 }
 
 async fn setup(args: &Args) -> Result<Setup, String> {
-    if std::env::var_os("META_PARTNER_ADMIN_TOKEN").is_none() {
+    if env("META_PARTNER_ADMIN_TOKEN").is_none() && env("META_ACCESS_TOKEN").is_none() {
         let (emulator, d) = GraphEmulator::obo_demo().await;
         println!(
             "target:           embedded Graph emulator at {} (partner {}, client {})",
@@ -84,23 +107,77 @@ async fn setup(args: &Args) -> Result<Setup, String> {
             _emulator: Some(emulator),
         });
     }
-    let mut builder = Client::builder()
-        .access_token(env("META_PARTNER_ADMIN_TOKEN")?)
-        .app_secret(env("META_APP_SECRET")?);
-    if let Ok(url) = env("META_GRAPH_URL") {
-        builder = builder.base_url(url);
+    // Every variable is read and checked before anything is sent; all problems at once.
+    let mut problems = Vec::new();
+    let partner_token = one_of(
+        &["META_PARTNER_ADMIN_TOKEN", "META_ACCESS_TOKEN"],
+        "an admin token of the partner business (yours)",
+        &mut problems,
+    );
+    let partner = one_of(
+        &["META_PARTNER_BUSINESS_ID", "META_BUSINESS_ID"],
+        "the id of the partner business (yours)",
+        &mut problems,
+    );
+    let app = one_of(
+        &["META_APP_ID"],
+        "the partner's app the client system user's token is for",
+        &mut problems,
+    );
+    if env("META_APP_SECRET").is_none() {
+        problems.push("META_APP_SECRET is not set: the secret of META_APP_ID".to_owned());
     }
-    if let Ok(version) = env("META_API_VERSION") {
-        builder = builder.api_version(version);
-    }
+    let client_business = one_of(
+        &["META_CLIENT_BUSINESS_ID"],
+        "the id of the client business to act for",
+        &mut problems,
+    );
+    let client_token = one_of(
+        &["META_CLIENT_ADMIN_TOKEN"],
+        "an admin token of the client business (it approves the relationship)",
+        &mut problems,
+    );
+    let page = one_of(
+        &["META_CLIENT_PAGE_ID"],
+        "a Page of the client business to assign to its system user",
+        &mut problems,
+    );
+    let partner: Option<BusinessId> = id(&partner, "META_PARTNER_BUSINESS_ID", &mut problems);
+    let client_business: Option<BusinessId> =
+        id(&client_business, "META_CLIENT_BUSINESS_ID", &mut problems);
+    let app: Option<AppId> = id(&app, "META_APP_ID", &mut problems);
+    let page: Option<PageId> = id(&page, "META_CLIENT_PAGE_ID", &mut problems);
+    // META_GRAPH_URL, META_API_VERSION, META_APP_SECRET and META_ACCESS_TIER as every example
+    // reads them; the partner's token signs in.
+    let client = Client::builder()
+        .from_env()
+        .map(|b| b.access_token(partner_token.clone()))
+        .and_then(|b| b.build())
+        .map_err(|e| problems.push(e.to_string()))
+        .ok();
+    let (Some(client), Some(partner), Some(client_business), Some(app), Some(page), true) = (
+        client,
+        partner,
+        client_business,
+        app,
+        page,
+        problems.is_empty(),
+    ) else {
+        return Err(problems.join("\n"));
+    };
+    println!(
+        "target:           {} ({}), partner {partner}, client {client_business}",
+        client.base_url(),
+        client.api_version()
+    );
     Ok(Setup {
-        client: builder.build().map_err(|e| e.to_string())?,
-        partner: env("META_PARTNER_BUSINESS_ID")?,
-        client_business: env("META_CLIENT_BUSINESS_ID")?,
-        app: env("META_APP_ID")?,
-        partner_admin: PartnerAdminToken::new(env("META_PARTNER_ADMIN_TOKEN")?),
-        client_admin: ClientAdminToken::new(env("META_CLIENT_ADMIN_TOKEN")?),
-        page: env("META_CLIENT_PAGE_ID")?,
+        client,
+        partner,
+        client_business,
+        app,
+        partner_admin: PartnerAdminToken::new(partner_token),
+        client_admin: ClientAdminToken::new(client_token),
+        page,
         unlink: args.unlink,
         _emulator: None,
     })
@@ -110,7 +187,7 @@ async fn run(args: Args) -> Result<(), String> {
     let s = setup(&args).await?;
     let obo = s
         .client
-        .on_behalf_of(s.partner.as_str(), s.client_business.as_str());
+        .on_behalf_of(s.partner.clone(), s.client_business.clone());
 
     let linked = obo
         .link(&s.client_admin)
@@ -118,11 +195,11 @@ async fn run(args: Args) -> Result<(), String> {
         .map_err(|e| format!("step 1 (link): {e}"))?;
     println!(
         "1 linked:         client business {}",
-        linked.name.as_deref().unwrap_or(&s.client_business)
+        linked.name.as_deref().unwrap_or(s.client_business.as_str())
     );
 
     let su_token = obo
-        .client_system_user_token(&s.partner_admin, s.app.as_str())
+        .client_system_user_token(&s.partner_admin, s.app.clone())
         .scopes([Permission::AdsManagement, Permission::PagesReadEngagement])
         .send()
         .await
@@ -143,7 +220,7 @@ async fn run(args: Args) -> Result<(), String> {
     );
 
     obo.as_client_admin(&s.client_admin)
-        .page(s.page.as_str())
+        .page(s.page.clone())
         .assign(me.id.as_str(), [PageTask::Analyze, PageTask::Advertise])
         .send()
         .await

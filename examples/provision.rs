@@ -51,13 +51,14 @@ async fn main() -> ExitCode {
 
 async fn spec_for(args: &Args, target: &common::Target) -> Result<Spec, String> {
     if let Some(file) = &args.file {
-        return Spec::from_path(file).map_err(|e| e.to_string());
+        return Spec::from_path(file).map_err(|e| format!("--file: {e}"));
     }
     if target.emulator.is_some() {
         let file = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/provision.toml");
         return Spec::from_path(file).map_err(|e| e.to_string());
     }
     // The real API without a file: a small desired state from the META_* variables.
+    target.require(&[common::Need::App, common::Need::AppSecret])?;
     let biz = target.client.business(target.business.clone());
     let ad = biz
         .owned_ad_accounts()
@@ -102,6 +103,20 @@ async fn run(args: Args) -> Result<ExitCode, String> {
     let target = common::target().await?;
     eprintln!("target: {}", target.description);
     let spec = spec_for(&args, &target).await?;
+    // Every input before the first write: a token needs the app secret, and a token directory
+    // must be usable before a token is minted into it.
+    if spec.system_users.iter().any(|s| s.token.is_some()) {
+        target.require(&[common::Need::AppSecret])?;
+    }
+    if let Some(dir) = &args.token_dir {
+        if dir.exists() && !dir.is_dir() {
+            return Err(format!("--token-dir: {} is not a directory", dir.display()));
+        }
+        if !args.dry_run {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("--token-dir: creating {}: {e}", dir.display()))?;
+        }
+    }
 
     let mut tokens = BTreeMap::new();
     if let Some(dir) = &args.token_dir {
@@ -140,7 +155,6 @@ async fn run(args: Args) -> Result<ExitCode, String> {
     for (name, token) in &report.tokens {
         match &args.token_dir {
             Some(dir) => {
-                std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
                 let path = dir.join(format!("{name}.token"));
                 common::write_secret(&path, token.secret())
                     .map_err(|e| format!("writing {}: {e}", path.display()))?;

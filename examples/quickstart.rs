@@ -60,21 +60,27 @@ async fn main() -> ExitCode {
 
 async fn run(args: Args) -> Result<(), String> {
     let t = common::target().await?;
-    let app = t.app()?;
-    let (client, biz) = (&t.client, t.client.business(t.business.clone()));
     println!("target:        {}", t.description);
 
-    // Every input first: nothing is written until all of them hold.
-    if !client.has_app_secret() {
-        return Err(
-            "generating the token needs the app secret: set META_APP_SECRET (the secret of META_APP_ID)"
-                .into(),
-        );
+    // Every input first: nothing is sent until all of them hold.
+    t.require(&[common::Need::App, common::Need::AppSecret])?;
+    let app = t.app()?;
+    common::check_name("--name", &args.name)?;
+    let ad_account: Option<AdAccountId> = args
+        .ad_account
+        .map(|raw| raw.parse().map_err(|e: Error| format!("--ad-account: {e}")))
+        .transpose()?;
+    let page: Option<PageId> = args
+        .page
+        .map(|raw| raw.parse().map_err(|e: Error| format!("--page: {e}")))
+        .transpose()?;
+    if let Some(path) = &args.token_file {
+        common::check_writable("--token-file", path)?;
     }
-    let ad_account: AdAccountId = match args.ad_account {
-        Some(raw) => raw
-            .parse()
-            .map_err(|e: Error| format!("--ad-account: {e}"))?,
+
+    let (client, biz) = (&t.client, t.client.business(t.business.clone()));
+    let ad_account = match ad_account {
+        Some(id) => id,
         None => {
             first(
                 biz.owned_ad_accounts()
@@ -84,12 +90,13 @@ async fn run(args: Args) -> Result<(), String> {
                     .map_err(|e| e.to_string())?
                     .data,
                 "ad account",
+                "--ad-account",
             )?
             .id
         }
     };
-    let page: PageId = match args.page {
-        Some(raw) => raw.parse().map_err(|e: Error| format!("--page: {e}"))?,
+    let page = match page {
+        Some(id) => id,
         None => {
             first(
                 biz.owned_pages()
@@ -99,6 +106,7 @@ async fn run(args: Args) -> Result<(), String> {
                     .map_err(|e| e.to_string())?
                     .data,
                 "Page",
+                "--page",
             )?
             .id
         }
@@ -226,9 +234,9 @@ Words used here:
   ANALYZE      a task on an asset: read-only (reports and insights), the least privilege
 ";
 
-fn first<T>(items: Vec<T>, what: &str) -> Result<T, String> {
+fn first<T>(items: Vec<T>, what: &str, flag: &str) -> Result<T, String> {
     items
         .into_iter()
         .next()
-        .ok_or_else(|| format!("the business owns no {what}; pass one explicitly"))
+        .ok_or_else(|| format!("the business owns no {what}; pass one with {flag}"))
 }

@@ -48,7 +48,20 @@ async fn run(args: Args) -> Result<(), String> {
     let target = common::target().await?;
     eprintln!("target: {}", target.description);
     let client = &target.client;
+    // Inputs before anything is sent: inspecting and refreshing need the app and its secret.
+    target.require(&[common::Need::App, common::Need::AppSecret])?;
     let app = target.app()?;
+    if target.emulator.is_none() && args.token_file.is_none() {
+        return Err("pass the token to rotate: --token-file PATH (a file holding one token, as quickstart --token-file writes it)".into());
+    }
+    if let Some(path) = &args.token_file
+        && !path.is_file()
+    {
+        return Err(format!(
+            "--token-file: {} does not exist or is not a file",
+            path.display()
+        ));
+    }
     let scratch =
         std::env::temp_dir().join(format!("meta-business-rotate-{}.token", std::process::id()));
     let (path, force) = match (&args.token_file, &target.emulator) {

@@ -42,6 +42,9 @@ async fn main() -> ExitCode {
 async fn run(args: Args) -> Result<(), String> {
     let target = common::target().await?;
     eprintln!("target: {}", target.description);
+    if let Some(name) = &args.create {
+        common::check_name("--create", name)?;
+    }
     let client = target.client.clone();
     let business = client.business(target.business.clone());
 

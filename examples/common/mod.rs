@@ -18,21 +18,50 @@ pub struct Target {
     pub description: String,
 }
 
+/// What an example needs besides the business.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// `META_APP_ID`: the app to install and mint tokens for.
+    App,
+    /// `META_APP_SECRET`: for `appsecret_proof` and to mint or inspect tokens.
+    AppSecret,
+}
+
 impl Target {
     /// The app, required for token work.
     pub fn app(&self) -> Result<AppId, String> {
-        self.app
-            .clone()
-            .ok_or_else(|| "META_APP_ID is not set".to_owned())
+        self.app.clone().ok_or_else(|| MISSING_APP.to_owned())
+    }
+
+    /// Every missing variable among `needs`, in one message, so that they are not learnt one
+    /// error at a time.
+    pub fn require(&self, needs: &[Need]) -> Result<(), String> {
+        let mut missing = Vec::new();
+        if needs.contains(&Need::App) && self.app.is_none() {
+            missing.push(MISSING_APP);
+        }
+        if needs.contains(&Need::AppSecret) && !self.client.has_app_secret() {
+            missing.push(MISSING_SECRET);
+        }
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(missing.join("\n"))
+        }
     }
 }
+
+const MISSING_APP: &str =
+    "META_APP_ID is not set: set it to the id of the app to install and mint tokens for";
+const MISSING_SECRET: &str = "META_APP_SECRET is not set: set it to the secret of META_APP_ID (App settings, Basic); it signs requests and mints tokens";
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
 /// The embedded emulator's demo business when `META_ACCESS_TOKEN` is unset, else the business
-/// the `META_*` variables name.
+/// the `META_*` variables name. Every variable is checked before anything is sent, and every
+/// problem is reported at once.
 pub async fn target() -> Result<Target, String> {
     if env("META_ACCESS_TOKEN").is_none() {
         let (emulator, demo) = GraphEmulator::demo().await;
@@ -50,17 +79,32 @@ pub async fn target() -> Result<Target, String> {
             emulator: Some(emulator),
         });
     }
+    let mut problems = Vec::new();
     let client = Client::builder()
         .from_env()
         .and_then(|b| b.build())
-        .map_err(|e| e.to_string())?;
-    let business: BusinessId = env("META_BUSINESS_ID")
-        .ok_or("META_BUSINESS_ID is not set")?
-        .parse()
-        .map_err(|e: Error| e.to_string())?;
-    let app = match env("META_APP_ID") {
-        Some(raw) => Some(raw.parse().map_err(|e: Error| e.to_string())?),
-        None => None,
+        .map_err(|e| problems.push(e.to_string()))
+        .ok();
+    let business: Option<BusinessId> = match env("META_BUSINESS_ID") {
+        None => {
+            problems.push(
+                "META_BUSINESS_ID is not set: set it to the id of the business to act on (Business settings, Business info)"
+                    .to_owned(),
+            );
+            None
+        }
+        Some(raw) => raw
+            .parse()
+            .map_err(|e: Error| problems.push(format!("META_BUSINESS_ID: {e}")))
+            .ok(),
+    };
+    let app = env("META_APP_ID").and_then(|raw| {
+        raw.parse()
+            .map_err(|e: Error| problems.push(format!("META_APP_ID: {e}")))
+            .ok()
+    });
+    let (Some(client), Some(business), true) = (client, business, problems.is_empty()) else {
+        return Err(problems.join("\n"));
     };
     let description = format!("{} ({})", client.base_url(), client.api_version());
     Ok(Target {
@@ -70,6 +114,33 @@ pub async fn target() -> Result<Target, String> {
         emulator: None,
         description,
     })
+}
+
+/// A name given on the command line, checked as a create would check it.
+pub fn check_name(flag: &str, name: &str) -> Result<(), String> {
+    meta_business::models::validate_name(name).map_err(|e| format!("{flag}: {e}"))
+}
+
+/// Refuses a path whose directory does not exist or that names a directory, before any work
+/// whose result would then have nowhere to go.
+pub fn check_writable(flag: &str, path: &Path) -> Result<(), String> {
+    if path.is_dir() {
+        return Err(format!(
+            "{flag}: {} is a directory; name a file",
+            path.display()
+        ));
+    }
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(format!(
+            "{flag}: the directory {} does not exist; create it first",
+            dir.display()
+        ));
+    }
+    Ok(())
 }
 
 /// Writes a secret to a new file readable only by its owner (mode 0600), replacing an older

@@ -155,6 +155,26 @@ pub(crate) fn check_name(field: &'static str, name: &str) -> Result<()> {
     Ok(())
 }
 
+/// Checks a system-user or business name the way a create or rename would, without sending
+/// anything: for inputs that come from a person (a flag, a form) and should fail before a
+/// workflow starts.
+///
+/// ```
+/// use meta_business::models::validate_name;
+///
+/// assert!(validate_name("crm-sync-eu").is_ok());
+/// let err = validate_name("  ").unwrap_err();
+/// assert!(err.to_string().contains("must not be empty"));
+/// assert!(validate_name("pay\u{202E}lol").is_err()); // a bidi override
+/// ```
+///
+/// # Errors
+/// [`Error::InvalidInput`] naming `name`: empty or invisible, control or bidirectional
+/// characters, more than [`MAX_NAME_CHARS`] characters.
+pub fn validate_name(name: &str) -> Result<()> {
+    check_name("name", name)
+}
+
 /// "a" or "an" before a word, by its first letter (good enough for the crate's own labels).
 pub(crate) fn article(word: &str) -> &'static str {
     match word.chars().next().map(|c| c.to_ascii_lowercase()) {

@@ -8,6 +8,7 @@ mod common;
 mod contract;
 mod emulator;
 mod errors;
+mod examples;
 mod faults;
 mod fidelity;
 mod hostile;

@@ -1,0 +1,272 @@
+//! The examples' bad-input paths: each example, pointed at an emulator through the `META_*`
+//! variables as a user would point it at Meta, refuses a wrong input with a message that says
+//! what to pass instead, and sends nothing.
+//!
+//! The example binaries are the ones `cargo test` builds beside this test (it builds every
+//! example); run `cargo build --examples --all-features` first when running this test alone.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use meta_business::testing::{DEMO, GraphEmulator};
+
+/// `target/<profile>/examples/<name>`, beside this test's own `target/<profile>/deps/`.
+fn binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("the test's own path");
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>/deps/<test>");
+    let path = profile_dir
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.is_file(),
+        "{} is not built: run `cargo test --all-features` (it builds the examples) or `cargo build --examples --all-features`",
+        path.display()
+    );
+    path
+}
+
+/// The variables of a real run, aimed at `emulator`, with `overrides` applied (`None` unsets).
+fn env_for(
+    emulator: &GraphEmulator,
+    overrides: &[(&str, Option<&str>)],
+) -> Vec<(String, Option<String>)> {
+    let mut vars: Vec<(String, Option<String>)> = [
+        ("META_ACCESS_TOKEN", Some(DEMO.admin_token.to_owned())),
+        ("META_APP_SECRET", Some(DEMO.app_secret.to_owned())),
+        ("META_APP_ID", Some(DEMO.app_id.to_owned())),
+        ("META_BUSINESS_ID", Some(DEMO.business_id.to_owned())),
+        ("META_GRAPH_URL", Some(emulator.uri())),
+        ("META_API_VERSION", None),
+        ("META_ACCESS_TIER", None),
+        ("META_PARTNER_ADMIN_TOKEN", None),
+        ("META_PARTNER_BUSINESS_ID", None),
+        ("META_CLIENT_BUSINESS_ID", None),
+        ("META_CLIENT_ADMIN_TOKEN", None),
+        ("META_CLIENT_PAGE_ID", None),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    for (name, value) in overrides {
+        let value = value.map(str::to_owned);
+        match vars.iter_mut().find(|(k, _)| k == name) {
+            Some(slot) => slot.1 = value,
+            None => vars.push(((*name).to_owned(), value)),
+        }
+    }
+    vars
+}
+
+async fn run(name: &str, args: &[&str], env: Vec<(String, Option<String>)>) -> Output {
+    let mut command = Command::new(binary(name));
+    command.args(args).env("NO_COLOR", "1");
+    for (k, v) in env {
+        match v {
+            Some(v) => command.env(k, v),
+            None => command.env_remove(k),
+        };
+    }
+    tokio::task::spawn_blocking(move || command.output().expect("the example starts"))
+        .await
+        .expect("join")
+}
+
+/// Runs an example with a bad input and asserts: a failure, `expected` in its message, and not
+/// one request at the emulator.
+async fn refused(name: &str, args: &[&str], overrides: &[(&str, Option<&str>)], expected: &[&str]) {
+    let emulator = GraphEmulator::demo().await.0;
+    let out = run(name, args, env_for(&emulator, overrides)).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "{name} {args:?} succeeded:\n{stderr}"
+    );
+    for text in expected {
+        assert!(
+            stderr.contains(text),
+            "{name} {args:?}: {text:?} not in its message:\n{stderr}"
+        );
+    }
+    assert!(
+        emulator.requests().is_empty(),
+        "{name} {args:?} sent {} request(s) before refusing: {:?}",
+        emulator.requests().len(),
+        emulator.requests()
+    );
+    assert!(
+        !stderr.contains(DEMO.admin_token) && !stderr.contains(DEMO.app_secret),
+        "a secret in the message:\n{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn the_harness_reaches_the_emulator_when_the_input_is_good() {
+    // The control for every test below: the same variables do reach the emulator.
+    let emulator = GraphEmulator::demo().await.0;
+    let out = run("system_users", &[], env_for(&emulator, &[])).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!emulator.requests().is_empty());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("system users"));
+}
+
+#[tokio::test]
+async fn quickstart_refuses_bad_ids_names_files_and_missing_variables() {
+    refused(
+        "quickstart",
+        &["--ad-account", "act_abc"],
+        &[],
+        &["--ad-account", "act_"],
+    )
+    .await;
+    refused("quickstart", &["--page", "my-page"], &[], &["--page"]).await;
+    refused(
+        "quickstart",
+        &["--name", "pay\u{202E}lol"],
+        &[],
+        &["--name", "bidirectional"],
+    )
+    .await;
+    refused(
+        "quickstart",
+        &["--token-file", "/nonexistent-dir/x.token"],
+        &[],
+        &["--token-file", "does not exist"],
+    )
+    .await;
+    // Both missing variables in one message.
+    refused(
+        "quickstart",
+        &[],
+        &[("META_APP_ID", None), ("META_APP_SECRET", None)],
+        &["META_APP_ID is not set", "META_APP_SECRET is not set"],
+    )
+    .await;
+    refused(
+        "quickstart",
+        &[],
+        &[("META_BUSINESS_ID", None), ("META_APP_ID", Some("app-1"))],
+        &["META_BUSINESS_ID is not set", "META_APP_ID:"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn system_users_refuses_a_bad_name() {
+    refused(
+        "system_users",
+        &["--create", "   "],
+        &[],
+        &["--create", "must not be empty"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn bulk_assign_refuses_a_bad_system_user_and_zero_concurrency() {
+    refused(
+        "bulk_assign",
+        &["--system-user", "abc"],
+        &[],
+        &["--system-user"],
+    )
+    .await;
+    refused(
+        "bulk_assign",
+        &["--concurrency", "0"],
+        &[],
+        &["--concurrency", "at least 1"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn provision_refuses_a_missing_file_and_a_token_without_the_secret() {
+    refused(
+        "provision",
+        &["--file", "/nonexistent/provision.toml"],
+        &[],
+        &["--file"],
+    )
+    .await;
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/provision.toml");
+    refused(
+        "provision",
+        &["--file", example],
+        &[("META_APP_SECRET", None)],
+        &["META_APP_SECRET is not set"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn offboard_refuses_a_bad_id_and_no_user() {
+    refused("offboard", &["--id", "12x"], &[], &["--id"]).await;
+    refused("offboard", &[], &[], &["--id <id> or --name <name>"]).await;
+    refused("offboard", &["--name", "\u{200B}"], &[], &["--name"]).await;
+}
+
+#[tokio::test]
+async fn rotate_token_refuses_a_missing_file_and_a_missing_secret() {
+    refused("rotate_token", &[], &[], &["--token-file PATH"]).await;
+    refused(
+        "rotate_token",
+        &["--token-file", "/nonexistent/t.token"],
+        &[],
+        &["does not exist"],
+    )
+    .await;
+    refused(
+        "rotate_token",
+        &["--token-file", "/nonexistent/t.token"],
+        &[("META_APP_SECRET", None)],
+        &["META_APP_SECRET is not set"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn doctor_and_audit_refuse_bad_input() {
+    refused("doctor", &["--ad-account", "12x"], &[], &["--ad-account"]).await;
+    refused(
+        "audit",
+        &["--token-file", "/nonexistent/ci.token"],
+        &[],
+        &["does not exist"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn on_behalf_of_reads_the_common_variables_and_lists_every_missing_one() {
+    // META_ACCESS_TOKEN alone means a real run (not the emulator): every client-side variable
+    // missing is named in one message, and nothing is sent.
+    refused(
+        "on_behalf_of",
+        &[],
+        &[],
+        &[
+            "META_CLIENT_BUSINESS_ID is not set",
+            "META_CLIENT_ADMIN_TOKEN is not set",
+            "META_CLIENT_PAGE_ID is not set",
+        ],
+    )
+    .await;
+    refused(
+        "on_behalf_of",
+        &[],
+        &[
+            ("META_CLIENT_BUSINESS_ID", Some("client-1")),
+            ("META_CLIENT_ADMIN_TOKEN", Some("EAAE-client")),
+            ("META_CLIENT_PAGE_ID", Some("5550000000001")),
+        ],
+        &["META_CLIENT_BUSINESS_ID:"],
+    )
+    .await;
+}
