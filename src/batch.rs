@@ -22,6 +22,21 @@ use crate::request::Request;
 pub const MAX_BATCH: usize = 50;
 
 /// One call inside a batch.
+///
+/// ```
+/// use meta_business::BatchItem;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> meta_business::Result<()> {
+/// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+/// # let client = emulator.client(demo.admin_token)?;
+/// let items = vec![
+///     BatchItem::get(&format!("{}/owned_ad_accounts", demo.business_id), &[("fields", "id")])?,
+///     BatchItem::get(&format!("{}/owned_pages", demo.business_id), &[("fields", "id")])?,
+/// ];
+/// let answers = client.batch(items).send().await;
+/// assert!(answers.iter().all(Result::is_ok));
+/// # Ok(()) }
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct BatchItem {
     method: Method,
@@ -140,6 +155,19 @@ fn encode_segment(seg: &str) -> Cow<'_, str> {
 }
 
 /// The answer to one batch item.
+///
+/// ```
+/// use meta_business::{BatchItem, ListPage, NodeRef};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> meta_business::Result<()> {
+/// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+/// # let client = emulator.client(demo.admin_token)?;
+/// let item = BatchItem::get(&format!("{}/owned_pages", demo.business_id), &[("fields", "id,name")])?;
+/// let answer = client.batch([item]).send().await.remove(0)?;
+/// let pages: ListPage<NodeRef> = answer.json()?;
+/// assert_eq!(pages.data.len(), 2);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct BatchResponse {
@@ -181,6 +209,21 @@ impl BatchResponse {
 }
 
 /// A batch of calls; see [`Client::batch`].
+///
+/// ```
+/// use meta_business::BatchItem;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> meta_business::Result<()> {
+/// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+/// # let client = emulator.client(demo.admin_token)?;
+/// let items = (0..120).map(|_| BatchItem::get(demo.business_id, &[("fields", "id")]));
+/// let items = items.collect::<meta_business::Result<Vec<_>>>()?;
+/// // 120 items go as three batch requests of at most 50, two in flight.
+/// let answers = client.batch(items).concurrency(2).send().await;
+/// assert_eq!(answers.len(), 120);
+/// assert_eq!(emulator.requests().len(), 3);
+/// # Ok(()) }
+/// ```
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct BatchRequest {
     client: Client,

@@ -24,6 +24,22 @@ use crate::retry::RetryPolicy;
 ///
 /// Setters never fail; [`ClientBuilder::build`] checks everything and names the field at
 /// fault.
+///
+/// ```
+/// use std::time::Duration;
+/// use meta_business::{AccessTier, Client, Pacing, RetryPolicy};
+/// let client = Client::builder()
+///     .access_token("EAAB...")             // sent only as `Authorization: Bearer`
+///     .app_secret("app-secret")            // appsecret_proof on every request
+///     .app_id("2000000000001")
+///     .access_tier(AccessTier::Full)       // the quota checked before each create
+///     .retry_policy(RetryPolicy::default().max_attempts(5))
+///     .pacing(Pacing::new(80.0))           // slow down above 80 % of any usage header
+///     .timeout(Duration::from_secs(20))
+///     .build()?;
+/// # let _ = client;
+/// # Ok::<(), meta_business::Error>(())
+/// ```
 #[derive(Default)]
 pub struct ClientBuilder {
     access_token: Option<SecretString>,
@@ -47,6 +63,15 @@ pub struct ClientBuilder {
 impl ClientBuilder {
     /// The access token of an admin user or admin system user (required). It is sent only as
     /// `Authorization: Bearer`, never in a URL.
+    ///
+    /// ```
+    /// use meta_business::{Client, Error};
+    /// // No token, no client.
+    /// assert!(matches!(Client::builder().build(), Err(Error::InvalidInput { .. })));
+    /// let client = Client::builder().access_token("EAAB...").build()?;
+    /// # let _ = client;
+    /// # Ok::<(), Error>(())
+    /// ```
     pub fn access_token(mut self, token: impl Into<SecretString>) -> Self {
         self.access_token = Some(token.into());
         self
@@ -54,6 +79,14 @@ impl ClientBuilder {
 
     /// The app secret. With it, every request carries `appsecret_proof`, which token
     /// generation requires and which "Require App Secret" apps require everywhere.
+    ///
+    /// ```
+    /// use meta_business::Client;
+    /// let client = Client::builder().access_token("EAAB...").app_secret("app-secret").build()?;
+    /// assert!(client.has_app_secret());
+    /// assert!(!format!("{client:?}").contains("app-secret"));
+    /// # Ok::<(), meta_business::Error>(())
+    /// ```
     pub fn app_secret(mut self, secret: impl Into<SecretString>) -> Self {
         self.app_secret = Some(secret.into());
         self
@@ -68,18 +101,44 @@ impl ClientBuilder {
     }
 
     /// The form of `appsecret_proof` (classic by default).
+    ///
+    /// ```
+    /// use meta_business::{Client, ProofMode};
+    /// let client = Client::builder()
+    ///     .access_token("EAAB...")
+    ///     .app_secret("app-secret")
+    ///     .proof_mode(ProofMode::TimeStamped) // appsecret_proof with appsecret_time
+    ///     .build()?;
+    /// # let _ = client;
+    /// # Ok::<(), meta_business::Error>(())
+    /// ```
     pub fn proof_mode(mut self, mode: ProofMode) -> Self {
         self.proof_mode = mode;
         self
     }
 
     /// The Graph API version, `vN.N` (default [`ApiVersion::DEFAULT`]).
+    ///
+    /// ```
+    /// use meta_business::Client;
+    /// let client = Client::builder().access_token("EAAB...").api_version("v25.0").build()?;
+    /// assert_eq!(client.api_version().as_str(), "v25.0");
+    /// assert!(Client::builder().access_token("EAAB...").api_version("25").build().is_err());
+    /// # Ok::<(), meta_business::Error>(())
+    /// ```
     pub fn api_version(mut self, version: impl Into<String>) -> Self {
         self.api_version = Some(version.into());
         self
     }
 
     /// Another base URL than `https://graph.facebook.com`: a proxy, or a test server.
+    ///
+    /// ```
+    /// use meta_business::Client;
+    /// let client = Client::builder().access_token("EAAB...").base_url("http://127.0.0.1:8080").build()?;
+    /// assert_eq!(client.base_url().as_str(), "http://127.0.0.1:8080/");
+    /// # Ok::<(), meta_business::Error>(())
+    /// ```
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = Some(url.into());
         self
@@ -102,18 +161,45 @@ impl ClientBuilder {
     /// The app's Marketing API access tier, which sets the system-user quota enforced before
     /// creating a system user. Without this call the client assumes [`AccessTier::Limited`],
     /// the tier new apps start at.
+    ///
+    /// ```
+    /// use meta_business::{AccessTier, Client, SystemUserKind};
+    /// let client = Client::builder().access_token("EAAB...").access_tier(AccessTier::Limited).build()?;
+    /// let quota = client.quota_policy().quota().expect("a tier sets a quota");
+    /// assert_eq!((quota.admin, quota.regular), (1, 1));
+    /// # let _ = SystemUserKind::Admin;
+    /// # Ok::<(), meta_business::Error>(())
+    /// ```
     pub fn access_tier(mut self, tier: AccessTier) -> Self {
         self.quota = Some(QuotaPolicy::Tier(tier));
         self
     }
 
     /// A custom system-user quota, replacing the tier's.
+    ///
+    /// ```
+    /// use meta_business::{Client, QuotaPolicy, SystemUserQuota};
+    /// // If Meta changes the numbers before this crate does.
+    /// let client = Client::builder()
+    ///     .access_token("EAAB...")
+    ///     .system_user_quota(SystemUserQuota { admin: 1, regular: 20 })
+    ///     .build()?;
+    /// assert!(matches!(client.quota_policy(), QuotaPolicy::Custom(_)));
+    /// # Ok::<(), meta_business::Error>(())
+    /// ```
     pub fn system_user_quota(mut self, quota: SystemUserQuota) -> Self {
         self.quota = Some(QuotaPolicy::Custom(quota));
         self
     }
 
     /// Turns the client-side quota check off; the server alone decides.
+    ///
+    /// ```
+    /// use meta_business::{Client, QuotaPolicy};
+    /// let client = Client::builder().access_token("EAAB...").disable_quota_check().build()?;
+    /// assert_eq!(client.quota_policy(), QuotaPolicy::Disabled);
+    /// # Ok::<(), meta_business::Error>(())
+    /// ```
     pub fn disable_quota_check(mut self) -> Self {
         self.quota = Some(QuotaPolicy::Disabled);
         self
@@ -121,6 +207,17 @@ impl ClientBuilder {
 
     /// The retry policy (default [`RetryPolicy::default`]: 3 attempts for requests that are safe
     /// to repeat; [`RetryPolicy::none`] turns retries off).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use meta_business::{Client, RetryPolicy};
+    /// let client = Client::builder()
+    ///     .access_token("EAAB...")
+    ///     .retry_policy(RetryPolicy::default().max_attempts(6).max_delay(Duration::from_secs(30)))
+    ///     .build()?;
+    /// assert_eq!(client.retry_policy().attempts(), 6);
+    /// # Ok::<(), meta_business::Error>(())
+    /// ```
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.retry = Some(policy);
         self
@@ -142,6 +239,13 @@ impl ClientBuilder {
 
     /// The largest response body read, in bytes (default [`DEFAULT_MAX_RESPONSE_BYTES`]); a
     /// larger one fails with [`Error::ResponseTooLarge`] without being read further.
+    ///
+    /// ```
+    /// use meta_business::Client;
+    /// let client = Client::builder().access_token("EAAB...").max_response_bytes(4 << 20).build()?;
+    /// # let _ = client;
+    /// # Ok::<(), meta_business::Error>(())
+    /// ```
     pub fn max_response_bytes(mut self, bytes: usize) -> Self {
         self.max_response_bytes = Some(bytes);
         self
@@ -150,6 +254,14 @@ impl ClientBuilder {
     /// The most pages one list call reads (default [`DEFAULT_MAX_PAGES`]); past it the list
     /// fails with [`Error::Pagination`]. [`ListRequest::max_pages`](crate::ListRequest::max_pages)
     /// overrides it per call.
+    ///
+    /// ```
+    /// use meta_business::Client;
+    /// // A list never reads more than 1,000 pages, however many a server offers.
+    /// let client = Client::builder().access_token("EAAB...").max_pages(1_000).build()?;
+    /// # let _ = client;
+    /// # Ok::<(), meta_business::Error>(())
+    /// ```
     pub fn max_pages(mut self, pages: u32) -> Self {
         self.max_pages = Some(pages);
         self
@@ -177,6 +289,15 @@ impl ClientBuilder {
     /// builder as it was; an invalid value fails at [`ClientBuilder::build`] (or here, for
     /// the tier).
     ///
+    /// ```no_run
+    /// use meta_business::Client;
+    /// // META_ACCESS_TOKEN, META_APP_SECRET, META_APP_ID, META_GRAPH_URL, META_API_VERSION,
+    /// // META_ACCESS_TIER; setters after it override them.
+    /// let client = Client::builder().from_env()?.build()?;
+    /// # let _ = client;
+    /// # Ok::<(), meta_business::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::InvalidInput`] naming `access_tier` for an unknown `META_ACCESS_TIER`.
     pub fn from_env(mut self) -> Result<Self> {
@@ -203,6 +324,13 @@ impl ClientBuilder {
     }
 
     /// Checks the configuration and builds the client.
+    ///
+    /// ```
+    /// use meta_business::{Client, Error};
+    /// let err = Client::builder().access_token("EAAB...").base_url("not a url").build().unwrap_err();
+    /// assert!(matches!(err, Error::InvalidInput { .. }));
+    /// # Ok::<(), Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::InvalidInput`] naming `access_token`, `app_secret`, `api_version`,

@@ -15,6 +15,19 @@ use crate::error::{Error, Result, UnexpectedResponse};
 use crate::request::Request;
 
 /// How bulk operations travel.
+///
+/// ```
+/// use meta_business::{AdAccountTask, BulkMode};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> meta_business::Result<()> {
+/// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+/// # let client = emulator.client(demo.admin_token)?;
+/// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+/// let ops = demo.ad_accounts.iter().map(|a| client.ad_account(*a).assign(&su.id, [AdAccountTask::Analyze]));
+/// let results = client.bulk(ops).mode(BulkMode::Sequential).send().await?;
+/// assert!(results.iter().all(Result::is_ok));
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum BulkMode {
@@ -44,6 +57,24 @@ impl std::str::FromStr for BulkMode {
 }
 
 /// One operation of a bulk call: an [`Assign`] or an [`Unassign`], converted with `into()`.
+///
+/// ```
+/// use meta_business::{AdAccountTask, BulkOp, PageTask};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> meta_business::Result<()> {
+/// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+/// # let client = emulator.client(demo.admin_token)?;
+/// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+/// // Assignments of different kinds in one bulk.
+/// let ops: Vec<BulkOp> = vec![
+///     client.ad_account(demo.ad_accounts[0]).assign(&su.id, [AdAccountTask::Analyze]).into(),
+///     client.page(demo.pages[0]).assign(&su.id, [PageTask::Analyze]).into(),
+/// ];
+/// assert_eq!(ops[1].label(), format!("Page {}", demo.pages[0])); // names it in errors
+/// let results = client.bulk(ops).send().await?;
+/// assert_eq!(results.len(), 2);
+/// # Ok(()) }
+/// ```
 pub struct BulkOp {
     label: String,
     request: Result<Request>,
@@ -84,6 +115,22 @@ impl<K: AssetKind> From<Unassign<K>> for BulkOp {
 }
 
 /// A bulk call; see [`Client::bulk`].
+///
+/// ```
+/// use meta_business::AdAccountTask;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> meta_business::Result<()> {
+/// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+/// # let client = emulator.client(demo.admin_token)?;
+/// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+/// emulator.clear_requests();
+/// let ops = demo.ad_accounts.iter().map(|a| client.ad_account(*a).assign(&su.id, [AdAccountTask::Analyze]));
+/// let results = client.bulk(ops).concurrency(4).send().await?;
+/// // One result per operation, in order; both went in one batch request.
+/// assert_eq!(results.len(), 2);
+/// assert_eq!(emulator.requests().len(), 1);
+/// # Ok(()) }
+/// ```
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct BulkRequest {
     client: Client,

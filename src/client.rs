@@ -29,6 +29,14 @@ pub const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com";
 pub const USER_AGENT: &str = concat!("meta-business/", env!("CARGO_PKG_VERSION"));
 
 /// How the client checks the system-user quota before creating a system user.
+///
+/// ```
+/// use meta_business::{AccessTier, Client, QuotaPolicy};
+/// let client = Client::builder().access_token("EAAB...").access_tier(AccessTier::Full).build()?;
+/// assert_eq!(client.quota_policy(), QuotaPolicy::Tier(AccessTier::Full));
+/// assert_eq!(client.quota_policy().quota().map(|q| q.regular), Some(10));
+/// # Ok::<(), meta_business::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum QuotaPolicy {
@@ -145,12 +153,36 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Client {
     /// Starts configuring a client.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use meta_business::{AccessTier, Client};
+    /// let client = Client::builder()
+    ///     .access_token("EAAB...")
+    ///     .app_secret("app-secret")
+    ///     .access_tier(AccessTier::Limited)
+    ///     .timeout(Duration::from_secs(20))
+    ///     .build()?;
+    /// # let _ = client;
+    /// # Ok::<(), meta_business::Error>(())
+    /// ```
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
     }
 
     /// A clone of this client that acts as another user (another token), sharing everything
     /// else. The token is checked when a request is sent.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// // The same connection pool and create lock, acting as another user.
+    /// let as_other = client.with_token("EAAE-another-admin");
+    /// assert!(as_other.business(demo.business_id).get().send().await.unwrap_err().is_auth());
+    /// # Ok(()) }
+    /// ```
     pub fn with_token(&self, token: impl Into<SecretString>) -> Client {
         Client {
             shared: Arc::clone(&self.shared),
@@ -160,16 +192,49 @@ impl Client {
     }
 
     /// The business with this id.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// let business = client.business(demo.business_id);
+    /// let quota = business.system_user_quota().send().await?;
+    /// println!("{quota}");
+    /// # Ok(()) }
+    /// ```
     pub fn business(&self, id: impl Into<BusinessId>) -> BusinessHandler {
         BusinessHandler::new(self.clone(), id.into())
     }
 
     /// The businesses of the token's user (`/me/businesses`): list them, create one.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// let mine = client.businesses().list().collect(100).await?;
+    /// assert_eq!(mine.len(), 1);
+    /// # Ok(()) }
+    /// ```
     pub fn businesses(&self) -> BusinessesHandler {
         BusinessesHandler::new(self.clone())
     }
 
     /// The system user with this app-scoped id.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// let handler = client.system_user(&su.id);
+    /// handler.install_app(demo.app_id).send().await?;
+    /// assert_eq!(handler.get().send().await?.name.as_deref(), Some("ads-reporting"));
+    /// # Ok(()) }
+    /// ```
     pub fn system_user(&self, id: impl Into<SystemUserId>) -> SystemUserHandler {
         SystemUserHandler::new(self.clone(), id.into())
     }
@@ -190,12 +255,35 @@ impl Client {
     }
 
     /// The usage headers of the latest response that carried any.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// client.business(demo.business_id).get().send().await?;
+    /// if let Some(usage) = client.last_usage() {
+    ///     println!("app usage: {:?}", usage.app.map(|a| a.max_pct()));
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn last_usage(&self) -> Option<Usage> {
         lock(&self.shared.usage).last.clone()
     }
 
     /// HTTP requests this client and its clones have sent (every attempt counts; a batch of 50
     /// is one).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// let before = client.requests_sent();
+    /// client.business(demo.business_id).owned_ad_accounts().collect(100).await?;
+    /// assert_eq!(client.requests_sent() - before, 1);
+    /// # Ok(()) }
+    /// ```
     pub fn requests_sent(&self) -> u64 {
         self.shared
             .requests
@@ -240,6 +328,15 @@ impl Client {
 
     /// `POST /{path}` with form parameters; see [`Client::get`].
     ///
+    /// ```no_run
+    /// # async fn run(client: meta_business::Client) -> meta_business::Result<()> {
+    /// let answer: serde_json::Value = client
+    ///     .post("1000000000001/system_users", &[("name", "crm-sync-eu"), ("role", "EMPLOYEE")])
+    ///     .await?;
+    /// println!("{answer}");
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// As [`Client::get`].
     pub async fn post<T: DeserializeOwned>(&self, path: &str, form: &[(&str, &str)]) -> Result<T> {
@@ -248,6 +345,15 @@ impl Client {
     }
 
     /// `DELETE /{path}` with query parameters; see [`Client::get`].
+    ///
+    /// ```no_run
+    /// # async fn run(client: meta_business::Client) -> meta_business::Result<()> {
+    /// let answer: serde_json::Value = client
+    ///     .delete("4000000000001/assigned_users", &[("user", "100000008899900")])
+    ///     .await?;
+    /// assert_eq!(answer["success"], true);
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// As [`Client::get`].

@@ -62,6 +62,16 @@ macro_rules! token_type {
 token_type!(
     /// The token of a person who administers the client business (`USERS_ACCESS_TOKEN` in
     /// Meta's guide), obtained through Facebook Login on the partner's app.
+    ///
+    /// Each On Behalf Of step takes the one token type it needs, so they cannot be mixed up;
+    /// none shows its token in `Debug`.
+    ///
+    /// ```
+    /// use meta_business::{ClientAdminToken, ExposeSecret};
+    /// let token = ClientAdminToken::new("EAAB-client-admin-token");
+    /// assert_eq!(format!("{token:?}"), "ClientAdminToken([redacted])");
+    /// assert_eq!(token.secret().expose_secret(), "EAAB-client-admin-token");
+    /// ```
     ClientAdminToken
 );
 token_type!(
@@ -79,6 +89,30 @@ token_type!(
 
 /// The relationship between a partner and a client business. Get one with
 /// [`Client::on_behalf_of`].
+///
+/// ```
+/// use meta_business::{ClientAdminToken, PageTask, PartnerAdminToken, Permission};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> meta_business::Result<()> {
+/// # let (emulator, d) = meta_business::testing::GraphEmulator::obo_demo().await;
+/// # let client = emulator.client(d.partner_admin_token)?;
+/// let obo = client.on_behalf_of(d.partner, d.client);
+/// let client_admin = ClientAdminToken::new(d.client_admin_token);
+/// obo.link(&client_admin).await?;
+/// let su_token = obo
+///     .client_system_user_token(&PartnerAdminToken::new(d.partner_admin_token), d.app_id)
+///     .scopes([Permission::PagesReadEngagement])
+///     .send()
+///     .await?;
+/// let me = obo.client_system_user(&su_token).await?;
+/// obo.as_client_admin(&client_admin)
+///     .page(d.client_page)
+///     .assign(me.id.as_str(), [PageTask::Analyze])
+///     .send()
+///     .await?;
+/// assert_eq!(obo.pages(&su_token).collect(10).await?.len(), 1);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct OnBehalfOf {
     client: Client,

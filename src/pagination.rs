@@ -20,6 +20,19 @@ use crate::error::{Error, Result};
 use crate::request::Request;
 
 /// One page of a Graph API list.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> meta_business::Result<()> {
+/// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+/// # let client = emulator.client(demo.admin_token)?;
+/// let page = client.business(demo.business_id).owned_pages().limit(1).send().await?;
+/// assert_eq!(page.data.len(), 1);
+/// // The next page is built from the cursor with the client's own auth.
+/// let next = client.business(demo.business_id).owned_pages().limit(1).after(page.next_cursor().unwrap()).send().await?;
+/// assert_ne!(page.data[0].id, next.data[0].id);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[non_exhaustive]
 #[serde(bound(deserialize = "T: Deserialize<'de>"))]
@@ -104,6 +117,16 @@ pub struct Cursors {
 }
 
 /// The `summary` object of a list.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> meta_business::Result<()> {
+/// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+/// # let client = emulator.client(demo.admin_token)?;
+/// let page = client.business(demo.business_id).owned_ad_accounts().with_summary().send().await?;
+/// println!("{:?}", page.summary);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ListSummary {
@@ -219,6 +242,20 @@ impl CursorTrail {
 ///
 /// Every page after the first is rebuilt from the previous page's `after` cursor with the same
 /// parameters, token and `appsecret_proof`.
+///
+/// ```
+/// use futures_util::TryStreamExt;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> meta_business::Result<()> {
+/// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+/// # let client = emulator.client(demo.admin_token)?;
+/// // One page, a bounded Vec, or a stream of items: every list offers all three.
+/// let first = client.business(demo.business_id).owned_ad_accounts().limit(1).send().await?;
+/// let all = client.business(demo.business_id).owned_ad_accounts().collect(10_000).await?;
+/// let streamed: Vec<_> = client.business(demo.business_id).owned_ad_accounts().into_stream().try_collect().await?;
+/// assert_eq!((first.data.len(), all.len(), streamed.len()), (1, 2, 2));
+/// # Ok(()) }
+/// ```
 #[must_use = "a request does nothing until it is sent"]
 pub struct ListRequest<T> {
     client: Client,

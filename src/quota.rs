@@ -11,6 +11,20 @@ use crate::ids::BusinessId;
 use crate::models::system_user::SystemUser;
 
 /// How many system users a business has, against the quota the client enforces.
+///
+/// ```
+/// use meta_business::SystemUserKind;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> meta_business::Result<()> {
+/// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+/// # let client = emulator.client(demo.admin_token)?;
+/// let usage = client.business(demo.business_id).system_user_quota().send().await?;
+/// if !usage.can_create(SystemUserKind::Regular) {
+///     eprintln!("no room: {usage}");
+/// }
+/// assert_eq!(usage.remaining(SystemUserKind::Regular), Some(1));
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct QuotaUsage {

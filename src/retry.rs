@@ -43,6 +43,16 @@ impl Default for RetryPolicy {
 }
 
 /// What to do after a failed attempt.
+///
+/// ```
+/// use std::time::Duration;
+/// use meta_business::{Client, RetryPolicy};
+/// // Reads are retried on transient failures; creates never blindly.
+/// let patient = RetryPolicy::default().max_attempts(8).base_delay(Duration::from_millis(500));
+/// let client = Client::builder().access_token("EAAB...").retry_policy(patient).build()?;
+/// assert_eq!(client.retry_policy().attempts(), 8);
+/// # Ok::<(), meta_business::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RetryDecision {
     /// Wait this long, then try again.

@@ -12,6 +12,15 @@ use reqwest::header::HeaderMap;
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// Every usage header of one response.
+///
+/// ```
+/// use reqwest::header::{HeaderMap, HeaderValue};
+/// use meta_business::Usage;
+/// let mut headers = HeaderMap::new();
+/// headers.insert("x-app-usage", HeaderValue::from_static(r#"{"call_count":72,"total_time":10,"total_cputime":8}"#));
+/// let usage = Usage::from_headers(&headers);
+/// assert_eq!(usage.app.map(|a| a.max_pct()), Some(72.0));
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Usage {

@@ -80,6 +80,14 @@ asset_id!(
 
 /// A kind of asset with an `assigned_users` edge. Implemented by the markers of
 /// [`crate::asset`] only.
+///
+/// ```
+/// use meta_business::{AssetKind, asset};
+/// // What each kind allows, known at compile time.
+/// assert!(asset::Catalog::TASKS_REQUIRED);
+/// assert!(!asset::Pixel::CAN_UNASSIGN);
+/// assert_eq!(asset::AdAccount::NAME, "ad account");
+/// ```
 pub trait AssetKind: sealed::Sealed + Send + Sync + 'static {
     /// Its id type.
     type Id: sealed::AssetId;
@@ -142,6 +150,20 @@ pub mod kinds {
 }
 
 /// One asset, by id, of kind `K`.
+///
+/// ```
+/// use meta_business::{AdAccountTask, PageTask};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> meta_business::Result<()> {
+/// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+/// # let client = emulator.client(demo.admin_token)?;
+/// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+/// client.ad_account(demo.ad_accounts[0]).assign(&su.id, [AdAccountTask::Analyze]).send().await?;
+/// client.page(demo.pages[0]).assign(&su.id, [PageTask::Analyze]).send().await?;
+/// // A Page task on an ad account does not compile:
+/// // client.ad_account(demo.ad_accounts[0]).assign(&su.id, [PageTask::Analyze]);
+/// # Ok(()) }
+/// ```
 pub struct AssetHandler<K: AssetKind> {
     client: Client,
     id: K::Id,
@@ -177,6 +199,14 @@ impl<K: AssetKind> AssetHandler<K> {
     }
 
     /// The asset's id.
+    ///
+    /// ```
+    /// use meta_business::Client;
+    /// let client = Client::builder().access_token("EAAB...").build()?;
+    /// // Ad account ids are normalized to `act_<digits>`.
+    /// assert_eq!(client.ad_account("3000000000001").id().as_str(), "act_3000000000001");
+    /// # Ok::<(), meta_business::Error>(())
+    /// ```
     pub fn id(&self) -> &K::Id {
         &self.id
     }
@@ -208,6 +238,20 @@ impl<K: AssetKind> AssetHandler<K> {
 
     /// Replaces the tasks of an existing assignment (the same call as [`AssetHandler::assign`]:
     /// the Graph API sets the user's tasks on the asset to the ones sent).
+    ///
+    /// ```
+    /// use meta_business::AdAccountTask;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// let account = client.ad_account(demo.ad_accounts[0]);
+    /// account.assign(&su.id, [AdAccountTask::Manage]).send().await?;
+    /// // Narrow it down: the tasks given replace the old ones.
+    /// account.change_tasks(&su.id, [AdAccountTask::Analyze]).send().await?;
+    /// # Ok(()) }
+    /// ```
     pub fn change_tasks(
         &self,
         user: impl Into<SystemUserId>,
@@ -218,6 +262,20 @@ impl<K: AssetKind> AssetHandler<K> {
 
     /// `DELETE /{asset}/assigned_users?user=`: removes the user from the asset. For a pixel the
     /// Graph API has no such call: [`Error::Unsupported`], and nothing is sent.
+    ///
+    /// ```
+    /// use meta_business::CatalogTask;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// let catalog = client.catalog(demo.catalog);
+    /// catalog.assign(&su.id, [CatalogTask::Manage]).send().await?;
+    /// catalog.unassign(&su.id).send().await?;
+    /// assert!(catalog.assigned_users(demo.business_id).collect(100).await?.is_empty());
+    /// # Ok(()) }
+    /// ```
     pub fn unassign(&self, user: impl Into<SystemUserId>) -> Unassign<K> {
         Unassign {
             client: self.client.clone(),
@@ -229,6 +287,21 @@ impl<K: AssetKind> AssetHandler<K> {
 
     /// `GET /{asset}/assigned_users?business=`: who is assigned to the asset, with tasks. The
     /// Graph API requires the business, so it is an argument.
+    ///
+    /// ```
+    /// use meta_business::PageTask;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// let page = client.page(demo.pages[0]);
+    /// page.assign(&su.id, [PageTask::Analyze]).send().await?;
+    /// let users = page.assigned_users(demo.business_id).collect(100).await?;
+    /// assert_eq!(users[0].id, su.id.as_str());
+    /// assert_eq!(users[0].tasks, [PageTask::Analyze]);
+    /// # Ok(()) }
+    /// ```
     pub fn assigned_users(
         &self,
         business: impl Into<BusinessId>,
@@ -299,18 +372,65 @@ impl<K: AssetKind> fmt::Debug for Assign<K> {
 
 impl<K: AssetKind> Assign<K> {
     /// Also sends `business` (Meta's guide sends it for ad accounts; the spec does not need it).
+    ///
+    /// ```no_run
+    /// use meta_business::AdAccountTask;
+    /// # async fn run(client: meta_business::Client) -> meta_business::Result<()> {
+    /// client
+    ///     .ad_account("act_3000000000001")
+    ///     .assign("100000008899900", [AdAccountTask::Analyze])
+    ///     .business("1000000000001")
+    ///     .send()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
     pub fn business(mut self, business: impl Into<BusinessId>) -> Self {
         self.business = Some(business.into());
         self
     }
 
     /// Per-request timeout, overriding the client's.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use meta_business::PixelTask;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// client
+    ///     .pixel(demo.pixel)
+    ///     .assign(&su.id, [PixelTask::Analyze])
+    ///     .timeout(Duration::from_secs(5))
+    ///     .send()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
     }
 
     /// Sends the assignment.
+    ///
+    /// ```
+    /// use meta_business::{AdAccountTask, Error};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// // Duplicate tasks are refused before anything is sent.
+    /// let err = client
+    ///     .ad_account(demo.ad_accounts[0])
+    ///     .assign("100000008899900", [AdAccountTask::Analyze, AdAccountTask::Analyze])
+    ///     .send()
+    ///     .await
+    ///     .unwrap_err();
+    /// assert!(matches!(err, Error::InvalidInput { .. }));
+    /// assert!(emulator.requests().is_empty());
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// [`Error::InvalidInput`] (nothing sent) for a bad asset or user id, no task where the
@@ -322,6 +442,24 @@ impl<K: AssetKind> Assign<K> {
 
     /// This assignment as an item of a [batch](crate::Client::batch), checked as `send` checks
     /// it.
+    ///
+    /// ```
+    /// use meta_business::AdAccountTask;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// let items = demo
+    ///     .ad_accounts
+    ///     .iter()
+    ///     .map(|a| client.ad_account(*a).assign(&su.id, [AdAccountTask::Analyze]).batch_item())
+    ///     .collect::<meta_business::Result<Vec<_>>>()?;
+    /// for answer in client.batch(items).send().await {
+    ///     answer?;
+    /// }
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// As [`Assign::send`], before anything is sent.
@@ -430,22 +568,75 @@ impl SystemUserHandler {
     }
 
     /// `GET /{system_user}/assigned_ad_accounts`: its ad accounts, with its tasks on each.
+    ///
+    /// ```
+    /// use meta_business::AdAccountTask;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// client.ad_account(demo.ad_accounts[0]).assign(&su.id, [AdAccountTask::Analyze]).send().await?;
+    /// let assigned = client.system_user(&su.id).assigned_ad_accounts().collect(100).await?;
+    /// assert_eq!(assigned[0].id.as_str(), demo.ad_accounts[0]);
+    /// assert_eq!(assigned[0].tasks, [AdAccountTask::Analyze]);
+    /// # Ok(()) }
+    /// ```
     pub fn assigned_ad_accounts(&self) -> ListRequest<AssignedAsset<AdAccountId, AdAccountTask>> {
         self.assigned("assigned_ad_accounts", ASSIGNED_ASSET_FIELDS)
     }
 
     /// `GET /{system_user}/assigned_pages`: its Pages, with its tasks on each.
+    ///
+    /// ```
+    /// use meta_business::PageTask;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// client.page(demo.pages[1]).assign(&su.id, [PageTask::Analyze]).send().await?;
+    /// let pages = client.system_user(&su.id).assigned_pages().collect(100).await?;
+    /// assert_eq!(pages[0].id.as_str(), demo.pages[1]);
+    /// # Ok(()) }
+    /// ```
     pub fn assigned_pages(&self) -> ListRequest<AssignedAsset<PageId, PageTask>> {
         self.assigned("assigned_pages", ASSIGNED_ASSET_FIELDS)
     }
 
     /// `GET /{system_user}/assigned_product_catalogs`: its catalogs, with its tasks on each.
+    ///
+    /// ```
+    /// use meta_business::CatalogTask;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// client.catalog(demo.catalog).assign(&su.id, [CatalogTask::Manage]).send().await?;
+    /// let catalogs = client.system_user(&su.id).assigned_product_catalogs().collect(100).await?;
+    /// assert_eq!(catalogs[0].tasks, [CatalogTask::Manage]);
+    /// # Ok(()) }
+    /// ```
     pub fn assigned_product_catalogs(&self) -> ListRequest<AssignedAsset<CatalogId, CatalogTask>> {
         self.assigned("assigned_product_catalogs", ASSIGNED_ASSET_FIELDS)
     }
 
     /// `GET /{system_user}/assigned_whatsapp_business_accounts`: its WhatsApp accounts, with its
     /// tasks on each.
+    ///
+    /// ```
+    /// use meta_business::WhatsAppTask;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// client.whatsapp_business_account(demo.whatsapp).assign(&su.id, [WhatsAppTask::Develop]).send().await?;
+    /// let wabas = client.system_user(&su.id).assigned_whatsapp_business_accounts().collect(100).await?;
+    /// assert_eq!(wabas[0].id.as_str(), demo.whatsapp);
+    /// # Ok(()) }
+    /// ```
     pub fn assigned_whatsapp_business_accounts(
         &self,
     ) -> ListRequest<AssignedAsset<WhatsAppBusinessAccountId, WhatsAppTask>> {
@@ -453,11 +644,31 @@ impl SystemUserHandler {
     }
 
     /// `GET /{system_user}/assigned_applications`: the apps installed for it.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// client.system_user(&su.id).install_app(demo.app_id).send().await?;
+    /// let apps = client.system_user(&su.id).assigned_applications().collect(100).await?;
+    /// assert_eq!(apps[0].id.as_str(), demo.app_id);
+    /// # Ok(()) }
+    /// ```
     pub fn assigned_applications(&self) -> ListRequest<App> {
         self.assigned("assigned_applications", "id,name")
     }
 
     /// `GET /{system_user}/assigned_business_asset_groups`: its business asset groups.
+    ///
+    /// ```no_run
+    /// # async fn run(client: meta_business::Client) -> meta_business::Result<()> {
+    /// for group in client.system_user("100000008899900").assigned_business_asset_groups().collect(100).await? {
+    ///     println!("{group:?}");
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn assigned_business_asset_groups(&self) -> ListRequest<AssignedAssetGroup> {
         self.assigned("assigned_business_asset_groups", "id,name")
     }
@@ -465,26 +676,83 @@ impl SystemUserHandler {
 
 impl Client {
     /// The ad account with this id (`act_<digits>` or bare digits).
+    ///
+    /// ```
+    /// use meta_business::AdAccountTask;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// client.ad_account(demo.ad_accounts[0]).assign(&su.id, [AdAccountTask::Analyze]).send().await?;
+    /// # Ok(()) }
+    /// ```
     pub fn ad_account(&self, id: impl Into<AdAccountId>) -> AssetHandler<kinds::AdAccount> {
         AssetHandler::new(self.clone(), id.into())
     }
 
     /// The Page with this id.
+    ///
+    /// ```
+    /// use meta_business::PageTask;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// client.page(demo.pages[0]).assign(&su.id, [PageTask::Analyze, PageTask::Advertise]).send().await?;
+    /// # Ok(()) }
+    /// ```
     pub fn page(&self, id: impl Into<PageId>) -> AssetHandler<kinds::Page> {
         AssetHandler::new(self.clone(), id.into())
     }
 
     /// The product catalog with this id.
+    ///
+    /// ```
+    /// use meta_business::CatalogTask;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// client.catalog(demo.catalog).assign(&su.id, [CatalogTask::Manage]).send().await?;
+    /// # Ok(()) }
+    /// ```
     pub fn catalog(&self, id: impl Into<CatalogId>) -> AssetHandler<kinds::Catalog> {
         AssetHandler::new(self.clone(), id.into())
     }
 
     /// The pixel / dataset with this id.
+    ///
+    /// ```
+    /// use meta_business::PixelTask;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// client.pixel(demo.pixel).assign(&su.id, [PixelTask::Analyze]).send().await?;
+    /// // The Graph API cannot remove a pixel assignment, so there is no `unassign` for pixels:
+    /// // client.pixel(demo.pixel).unassign(&su.id); // does not compile
+    /// # Ok(()) }
+    /// ```
     pub fn pixel(&self, id: impl Into<PixelId>) -> AssetHandler<kinds::Pixel> {
         AssetHandler::new(self.clone(), id.into())
     }
 
     /// The Instagram business asset with this id.
+    ///
+    /// ```
+    /// use meta_business::InstagramTask;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// client.instagram_asset(demo.instagram).assign(&su.id, [InstagramTask::Content]).send().await?;
+    /// # Ok(()) }
+    /// ```
     pub fn instagram_asset(
         &self,
         id: impl Into<InstagramAssetId>,
@@ -493,6 +761,17 @@ impl Client {
     }
 
     /// The WhatsApp Business Account with this id.
+    ///
+    /// ```
+    /// use meta_business::WhatsAppTask;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// client.whatsapp_business_account(demo.whatsapp).assign(&su.id, [WhatsAppTask::Manage]).send().await?;
+    /// # Ok(()) }
+    /// ```
     pub fn whatsapp_business_account(
         &self,
         id: impl Into<WhatsAppBusinessAccountId>,

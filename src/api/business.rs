@@ -29,6 +29,13 @@ impl BusinessHandler {
     }
 
     /// The business id.
+    ///
+    /// ```
+    /// use meta_business::Client;
+    /// let client = Client::builder().access_token("EAAB...").build()?;
+    /// assert_eq!(client.business("1000000000001").id().as_str(), "1000000000001");
+    /// # Ok::<(), meta_business::Error>(())
+    /// ```
     pub fn id(&self) -> &BusinessId {
         &self.id
     }
@@ -39,17 +46,49 @@ impl BusinessHandler {
 
     /// `GET /{business}`: the business, with its descriptive fields (choose others with
     /// [`Call::fields`]).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// let business = client.business(demo.business_id).get().send().await?;
+    /// assert_eq!(business.name.as_deref(), Some("Acme Demo Retail"));
+    /// # Ok(()) }
+    /// ```
     pub fn get(&self) -> Call<Business> {
         let req = Request::get([self.id.as_str()]).param("fields", BUSINESS_FIELDS);
         Call::new(self.client.clone(), req, self.id.validate().err())
     }
 
     /// The business's system users: create, list, rename.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// let users = client.business(demo.business_id).system_users().list().collect(100).await?;
+    /// assert!(users.is_empty()); // the demo business starts without system users
+    /// # Ok(()) }
+    /// ```
     pub fn system_users(&self) -> SystemUsersHandler {
         SystemUsersHandler::new(self.client.clone(), self.id.clone())
     }
 
     /// How many system users of each kind exist, against the client's quota.
+    ///
+    /// ```
+    /// use meta_business::SystemUserKind;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// let usage = client.business(demo.business_id).system_user_quota().send().await?;
+    /// assert!(usage.can_create(SystemUserKind::Regular)); // Limited tier: 1 + 1 admin, none used
+    /// println!("{usage}");
+    /// # Ok(()) }
+    /// ```
     pub fn system_user_quota(&self) -> QuotaRequest {
         self.system_users().quota()
     }
@@ -64,48 +103,134 @@ impl BusinessHandler {
     }
 
     /// `GET /{business}/owned_ad_accounts`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// let accounts = client.business(demo.business_id).owned_ad_accounts().collect(1_000).await?;
+    /// assert_eq!(accounts[0].id.as_str(), "act_3000000000001");
+    /// # Ok(()) }
+    /// ```
     pub fn owned_ad_accounts(&self) -> ListRequest<AdAccount> {
         self.owned("owned_ad_accounts", AD_ACCOUNT_FIELDS)
     }
 
     /// `GET /{business}/owned_pages`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// let first = client.business(demo.business_id).owned_pages().limit(1).send().await?;
+    /// assert_eq!(first.data.len(), 1);
+    /// assert!(first.has_next()); // the demo business has two Pages
+    /// # Ok(()) }
+    /// ```
     pub fn owned_pages(&self) -> ListRequest<FacebookPage> {
         self.owned("owned_pages", NAMED_FIELDS)
     }
 
     /// `GET /{business}/owned_apps`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// let apps = client.business(demo.business_id).owned_apps().collect(100).await?;
+    /// assert_eq!(apps[0].id.as_str(), demo.app_id);
+    /// # Ok(()) }
+    /// ```
     pub fn owned_apps(&self) -> ListRequest<App> {
         self.owned("owned_apps", NAMED_FIELDS)
     }
 
     /// `GET /{business}/owned_product_catalogs`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// let catalogs = client.business(demo.business_id).owned_product_catalogs().collect(100).await?;
+    /// assert_eq!(catalogs[0].id.as_str(), demo.catalog);
+    /// # Ok(()) }
+    /// ```
     pub fn owned_product_catalogs(&self) -> ListRequest<ProductCatalog> {
         self.owned("owned_product_catalogs", NAMED_FIELDS)
     }
 
     /// `GET /{business}/owned_pixels`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// let pixels = client.business(demo.business_id).owned_pixels().collect(100).await?;
+    /// assert_eq!(pixels[0].id.as_str(), demo.pixel);
+    /// # Ok(()) }
+    /// ```
     pub fn owned_pixels(&self) -> ListRequest<Pixel> {
         self.owned("owned_pixels", NAMED_FIELDS)
     }
 
     /// `GET /{business}/owned_instagram_assets`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// let accounts = client.business(demo.business_id).owned_instagram_assets().collect(100).await?;
+    /// assert_eq!(accounts[0].id.as_str(), demo.instagram);
+    /// # Ok(()) }
+    /// ```
     pub fn owned_instagram_assets(&self) -> ListRequest<InstagramAsset> {
         self.owned("owned_instagram_assets", INSTAGRAM_FIELDS)
     }
 
     /// `GET /{business}/owned_whatsapp_business_accounts`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// let wabas = client.business(demo.business_id).owned_whatsapp_business_accounts().collect(100).await?;
+    /// assert_eq!(wabas[0].id.as_str(), demo.whatsapp);
+    /// # Ok(()) }
+    /// ```
     pub fn owned_whatsapp_business_accounts(&self) -> ListRequest<WhatsAppBusinessAccount> {
         self.owned("owned_whatsapp_business_accounts", NAMED_FIELDS)
     }
 
     /// `GET /{business}/client_apps`: apps of other businesses shared with this one (a
     /// partner's app appears here after Business On Behalf Of).
+    ///
+    /// ```no_run
+    /// # async fn run(client: meta_business::Client) -> meta_business::Result<()> {
+    /// for app in client.business("1000000000001").client_apps().collect(100).await? {
+    ///     println!("{} {}", app.id, app.name.as_deref().unwrap_or(""));
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn client_apps(&self) -> ListRequest<App> {
         self.owned("client_apps", NAMED_FIELDS)
     }
 
     /// `POST /{business}/owned_apps` with `app_id`: claims an app, which system users of
     /// this business can then install.
+    ///
+    /// ```no_run
+    /// # async fn run(client: meta_business::Client) -> meta_business::Result<()> {
+    /// let claimed = client.business("1000000000001").claim_app("2000000000001").send().await?;
+    /// println!("{claimed:?}");
+    /// # Ok(()) }
+    /// ```
     pub fn claim_app(&self, app: impl Into<AppId>) -> Call<ClaimResult> {
         let app = app.into();
         let req = Request::post([self.id.as_str(), "owned_apps"]).param("app_id", app.as_str());
@@ -119,6 +244,14 @@ impl BusinessHandler {
     /// `POST /{business}/owned_ad_accounts` with `adaccount_id=act_<id>`. Confirmed at once
     /// when the caller administers the ad account; otherwise an ownership request is sent
     /// and the result is `PENDING`.
+    ///
+    /// ```no_run
+    /// # async fn run(client: meta_business::Client) -> meta_business::Result<()> {
+    /// // `act_` is optional: the id is normalized.
+    /// let claimed = client.business("1000000000001").claim_ad_account("3000000000009").send().await?;
+    /// println!("{claimed:?}");
+    /// # Ok(()) }
+    /// ```
     pub fn claim_ad_account(&self, account: impl Into<AdAccountId>) -> Call<ClaimResult> {
         let account = account.into();
         let req = Request::post([self.id.as_str(), "owned_ad_accounts"])
@@ -131,6 +264,13 @@ impl BusinessHandler {
     }
 
     /// `POST /{business}/owned_pages` with `page_id`.
+    ///
+    /// ```no_run
+    /// # async fn run(client: meta_business::Client) -> meta_business::Result<()> {
+    /// let claimed = client.business("1000000000001").claim_page("4000000000009").send().await?;
+    /// println!("{claimed:?}");
+    /// # Ok(()) }
+    /// ```
     pub fn claim_page(&self, page: impl Into<PageId>) -> Call<ClaimResult> {
         let page = page.into();
         let req = Request::post([self.id.as_str(), "owned_pages"]).param("page_id", page.as_str());
@@ -168,6 +308,17 @@ impl Call<Business> {
 
     /// Reads a raw Graph field list instead of the default set; fields the struct does not
     /// model land in [`Business::extra`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// // A field this crate does not list yet, comma-separated as the Graph API takes it.
+    /// let business = client.business(demo.business_id).get().fields_raw("id,name").send().await?;
+    /// assert_eq!(business.id.as_str(), demo.business_id);
+    /// # Ok(()) }
+    /// ```
     pub fn fields_raw(self, fields: impl Into<String>) -> Self {
         self.set_fields(fields.into())
     }

@@ -28,6 +28,12 @@ impl BusinessesHandler {
     }
 
     /// Acts on this user's businesses instead of the token user's (`/me`).
+    ///
+    /// ```no_run
+    /// # async fn run(client: meta_business::Client) -> meta_business::Result<()> {
+    /// let theirs = client.businesses().for_user("1000000001234").list().collect(100).await?;
+    /// # let _ = theirs; Ok(()) }
+    /// ```
     pub fn for_user(mut self, user: impl Into<UserId>) -> Self {
         self.user = Some(user.into());
         self
@@ -41,6 +47,16 @@ impl BusinessesHandler {
     }
 
     /// `GET /me/businesses`: the businesses the user can act on.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// let businesses = client.businesses().list().collect(100).await?;
+    /// assert_eq!(businesses[0].id.as_str(), demo.business_id);
+    /// # Ok(()) }
+    /// ```
     pub fn list(&self) -> ListRequest<Business> {
         let (user, invalid) = self.user_segment();
         let req = Request::get([user, "businesses".to_owned()]).param("fields", BUSINESS_FIELDS);
@@ -49,6 +65,19 @@ impl BusinessesHandler {
 
     /// `POST /me/businesses`: creates a business. `name` and `vertical` are required by the
     /// Graph API.
+    ///
+    /// ```no_run
+    /// use meta_business::BusinessVertical;
+    /// # async fn run(client: meta_business::Client) -> meta_business::Result<()> {
+    /// let business = client
+    ///     .businesses()
+    ///     .create("Acme Retail EU", BusinessVertical::Retail)
+    ///     .email("ops@example.com")
+    ///     .send()
+    ///     .await?;
+    /// println!("created business {}", business.id);
+    /// # Ok(()) }
+    /// ```
     pub fn create(&self, name: impl Into<String>, vertical: BusinessVertical) -> CreateBusiness {
         let (user, invalid) = self.user_segment();
         CreateBusiness {

@@ -48,12 +48,35 @@ impl<T: DeserializeOwned> Call<T> {
     }
 
     /// Per-request timeout, overriding the client's.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// let business = client.business(demo.business_id).get().timeout(Duration::from_secs(3)).send().await?;
+    /// # let _ = business;
+    /// # Ok(()) }
+    /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.request.timeout = Some(timeout);
         self
     }
 
     /// Sends the request.
+    ///
+    /// ```
+    /// use meta_business::Error;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// let err = client.business("not-an-id").get().send().await.unwrap_err();
+    /// assert!(matches!(err, Error::InvalidInput { .. })); // refused before sending
+    /// assert!(emulator.requests().is_empty());
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// [`Error::InvalidInput`] (and no request) when an argument was bad; otherwise any

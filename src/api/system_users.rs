@@ -40,6 +40,22 @@ impl SystemUsersHandler {
     ///
     /// Without `.role(..)` the Graph API's default applies, which the quota counts as a
     /// regular system user.
+    ///
+    /// ```
+    /// use meta_business::{Error, SystemUserRole};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// let users = client.business(demo.business_id).system_users();
+    /// let su = users.create("crm-sync-eu").role(SystemUserRole::Employee).send().await?;
+    /// assert_eq!(su.name.as_deref(), Some("crm-sync-eu"));
+    /// // The demo business is on the Limited tier: a second regular system user does not fit,
+    /// // and nothing is sent.
+    /// let err = users.create("crm-sync-us").send().await.unwrap_err();
+    /// assert!(matches!(err, Error::QuotaExceeded { .. }));
+    /// # Ok(()) }
+    /// ```
     pub fn create(&self, name: impl Into<String>) -> CreateSystemUser {
         CreateSystemUser {
             client: self.client.clone(),
@@ -71,6 +87,19 @@ impl SystemUsersHandler {
     }
 
     /// `GET /{business}/system_users`: the business's system users, each with its role.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// let users = client.business(demo.business_id).system_users();
+    /// users.create("ads-reporting").send().await?;
+    /// for su in users.list().collect(1_000).await? {
+    ///     println!("{} {} ({})", su.id, su.name.as_deref().unwrap_or(""), su.kind());
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn list(&self) -> ListRequest<SystemUser> {
         ListRequest::new(
             self.client.clone(),
@@ -85,6 +114,18 @@ impl SystemUsersHandler {
 
     /// Renames a system user (`POST /{business}/system_users` with `system_user_id` and the
     /// new `name`).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// let users = client.business(demo.business_id).system_users();
+    /// let su = users.create("crm").send().await?;
+    /// let renamed = users.rename(su.id, "crm-sync-eu-hubspot").send().await?;
+    /// assert_eq!(renamed.name.as_deref(), Some("crm-sync-eu-hubspot"));
+    /// # Ok(()) }
+    /// ```
     pub fn rename(&self, id: impl Into<SystemUserId>, name: impl Into<String>) -> RenameSystemUser {
         RenameSystemUser {
             client: self.client.clone(),
@@ -96,6 +137,17 @@ impl SystemUsersHandler {
     }
 
     /// Reads every system user and counts them against the client's quota.
+    ///
+    /// ```
+    /// use meta_business::SystemUserKind;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// let usage = client.business(demo.business_id).system_users().quota().send().await?;
+    /// assert_eq!(usage.remaining(SystemUserKind::Admin), Some(1));
+    /// # Ok(()) }
+    /// ```
     pub fn quota(&self) -> QuotaRequest {
         QuotaRequest {
             handler: self.clone(),
@@ -146,12 +198,46 @@ impl CreateSystemUser {
 
     /// The role: [`SystemUserRole::Admin`] for an admin system user,
     /// [`SystemUserRole::Employee`] for a regular one.
+    ///
+    /// ```
+    /// use meta_business::{SystemUserKind, SystemUserRole};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// let admin = client
+    ///     .business(demo.business_id)
+    ///     .system_users()
+    ///     .create("platform-admin-automation")
+    ///     .role(SystemUserRole::Admin)
+    ///     .send()
+    ///     .await?;
+    /// assert_eq!(admin.kind(), SystemUserKind::Admin);
+    /// # Ok(()) }
+    /// ```
     pub fn role(mut self, role: SystemUserRole) -> Self {
         self.role = Some(role);
         self
     }
 
     /// Per-request timeout, overriding the client's (applies to each request made).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// let su = client
+    ///     .business(demo.business_id)
+    ///     .system_users()
+    ///     .create("ads-reporting")
+    ///     .timeout(Duration::from_secs(5))
+    ///     .send()
+    ///     .await?;
+    /// # let _ = su;
+    /// # Ok(()) }
+    /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
@@ -173,6 +259,20 @@ impl CreateSystemUser {
     /// retry policy). If that read fails too, the error is
     /// [`Error::OutcomeUnknown`]. A user of the same name that
     /// existed before is never reported as created.
+    ///
+    /// ```
+    /// use meta_business::Error;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// let users = client.business(demo.business_id).system_users();
+    /// // Bad input fails before anything is sent.
+    /// let err = users.create("\u{202E}gnitroper").send().await.unwrap_err();
+    /// assert!(matches!(err, Error::InvalidInput { .. }));
+    /// assert!(emulator.requests().is_empty());
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for a bad business id, name or role; [`Error::QuotaExceeded`];
@@ -327,6 +427,16 @@ impl GetOrCreateSystemUser {
 
     /// Finds the system user of this name, or creates it.
     ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// let got = client.business(demo.business_id).system_users().get_or_create("ads-reporting").send().await?;
+    /// println!("{} {}", got.user.id, if got.created { "created" } else { "reused" });
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// As [`CreateSystemUser::send`], and [`Error::InvalidInput`] when several system users
     /// already have this name.
@@ -411,6 +521,17 @@ impl QuotaRequest {
 
     /// Reads every system user of the business and counts admins and regular ones.
     ///
+    /// ```
+    /// use meta_business::SystemUserKind;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// let usage = client.business(demo.business_id).system_user_quota().send().await?;
+    /// assert_eq!((usage.existing(SystemUserKind::Regular), usage.limit(SystemUserKind::Regular)), (0, Some(1)));
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// [`Error::InvalidInput`] for a bad business id; any request error.
     pub async fn send(self) -> Result<QuotaUsage> {
@@ -434,12 +555,30 @@ impl SystemUserHandler {
     }
 
     /// The system user's id.
+    ///
+    /// ```
+    /// use meta_business::Client;
+    /// let client = Client::builder().access_token("EAAB...").build()?;
+    /// assert_eq!(client.system_user("100000008899900").id().as_str(), "100000008899900");
+    /// # Ok::<(), meta_business::Error>(())
+    /// ```
     pub fn id(&self) -> &SystemUserId {
         &self.id
     }
 
     /// `GET /{system_user}`: the node's fields (`role` is not one of them; read it from the
     /// business's list).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// let created = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// let read = client.system_user(&created.id).get().send().await?;
+    /// assert_eq!(read.name.as_deref(), Some("ads-reporting"));
+    /// # Ok(()) }
+    /// ```
     pub fn get(&self) -> Call<SystemUser> {
         let req = Request::get([self.id.as_str()]).param("fields", NODE_FIELDS);
         Call::new(self.client.clone(), req, self.id.validate().err())
@@ -448,6 +587,17 @@ impl SystemUserHandler {
 
 impl Call<SystemUser> {
     /// Reads a raw Graph field list instead of the default set.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// let created = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// let read = client.system_user(&created.id).get().fields_raw("id,name").send().await?;
+    /// assert_eq!(read.id, created.id);
+    /// # Ok(()) }
+    /// ```
     pub fn fields_raw(self, fields: impl Into<String>) -> Self {
         self.set_fields(fields.into())
     }

@@ -41,6 +41,16 @@ fn check_token_arg(field: &'static str, token: &SecretString) -> Result<()> {
 impl SystemUserHandler {
     /// `POST /{system_user}/applications` with `business_app`: installs an app of the
     /// business for the system user, which token generation requires.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// client.system_user(&su.id).install_app(demo.app_id).send().await?;
+    /// # Ok(()) }
+    /// ```
     pub fn install_app(&self, app: impl Into<AppId>) -> Acknowledged {
         let app = app.into();
         let req = Request::post([self.id.as_str(), "applications"])
@@ -92,6 +102,21 @@ impl SystemUserHandler {
     }
 
     /// `DELETE /{system_user}/access_tokens`: invalidates every token of the system user.
+    ///
+    /// ```
+    /// use meta_business::ExposeSecret;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// # client.system_user(&su.id).install_app(demo.app_id).send().await?;
+    /// # let token = client.system_user(&su.id).generate_token(demo.app_id).business(demo.business_id)
+    /// #     .scopes([meta_business::Permission::AdsRead]).expires_in_60_days(true).send().await?;
+    /// client.system_user(&su.id).invalidate_tokens().send().await?;
+    /// assert!(!emulator.token_is_valid(token.secret().expose_secret()));
+    /// # Ok(()) }
+    /// ```
     pub fn invalidate_tokens(&self) -> Acknowledged {
         let req = Request::delete([self.id.as_str(), "access_tokens"]);
         Acknowledged::new(self.client.clone(), req, self.id.validate().err())
@@ -119,6 +144,17 @@ impl Acknowledged {
     }
 
     /// Sends the request.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// // `Ok(())` only when the server says `{"success": true}`.
+    /// client.system_user(&su.id).install_app(demo.app_id).send().await?;
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// [`Error::InvalidInput`] (nothing sent) for a bad id; [`Error::UnexpectedResponse`] when
@@ -166,12 +202,35 @@ impl GenerateToken {
     /// The system user's business. With it, a token for the client's own app is minted through
     /// the business-level edge, which new apps can use (see
     /// [`SystemUserHandler::generate_token`]).
+    ///
+    /// ```
+    /// use meta_business::{Permission, TokenEdge};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// let request = client.system_user(&su.id).generate_token(demo.app_id).business(demo.business_id);
+    /// assert_eq!(request.edge(), TokenEdge::Business);
+    /// # Ok(()) }
+    /// ```
     pub fn business(mut self, business: impl Into<BusinessId>) -> Self {
         self.business = Some(business.into());
         self
     }
 
     /// The edge this request will use, decided before anything is sent.
+    ///
+    /// ```
+    /// use meta_business::TokenEdge;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// // Without the business, the legacy per-user edge (closed to apps not using it lately).
+    /// assert_eq!(client.system_user("100000008899900").generate_token(demo.app_id).edge(), TokenEdge::Legacy);
+    /// # Ok(()) }
+    /// ```
     pub fn edge(&self) -> TokenEdge {
         match &self.business {
             Some(_) if self.client.app_id() == Some(&self.app) => TokenEdge::Business,
@@ -180,6 +239,28 @@ impl GenerateToken {
     }
 
     /// The permissions of the token (at least one; only what the integration needs).
+    ///
+    /// ```
+    /// use meta_business::{Error, Permission};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// # client.system_user(&su.id).install_app(demo.app_id).send().await?;
+    /// let user = client.system_user(&su.id);
+    /// // No scope at all is refused before sending: least privilege is stated.
+    /// let err = user.generate_token(demo.app_id).business(demo.business_id).send().await.unwrap_err();
+    /// assert!(matches!(err, Error::InvalidInput { .. }));
+    /// let token = user
+    ///     .generate_token(demo.app_id)
+    ///     .business(demo.business_id)
+    ///     .scopes([Permission::AdsRead, Permission::ReadInsights])
+    ///     .send()
+    ///     .await?;
+    /// # let _ = token;
+    /// # Ok(()) }
+    /// ```
     pub fn scopes(mut self, scopes: impl IntoIterator<Item = Permission>) -> Self {
         self.scopes.extend(scopes);
         self
@@ -187,6 +268,26 @@ impl GenerateToken {
 
     /// `set_token_expires_in_60_days`: `true` for a token that expires after 60 days (some
     /// businesses must use expiring tokens). Unset, the token does not expire.
+    ///
+    /// ```
+    /// use meta_business::Permission;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// # client.system_user(&su.id).install_app(demo.app_id).send().await?;
+    /// let token = client
+    ///     .system_user(&su.id)
+    ///     .generate_token(demo.app_id)
+    ///     .business(demo.business_id)
+    ///     .scopes([Permission::AdsRead])
+    ///     .expires_in_60_days(true)
+    ///     .send()
+    ///     .await?;
+    /// assert_eq!(token.expires_in_60_days, Some(true));
+    /// # Ok(()) }
+    /// ```
     pub fn expires_in_60_days(mut self, expires: bool) -> Self {
         self.expires_in_60_days = Some(expires);
         self
@@ -199,6 +300,26 @@ impl GenerateToken {
     }
 
     /// Generates the token.
+    ///
+    /// ```
+    /// use meta_business::{ExposeSecret, Permission};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// client.system_user(&su.id).install_app(demo.app_id).send().await?;
+    /// let token = client
+    ///     .system_user(&su.id)
+    ///     .generate_token(demo.app_id)
+    ///     .business(demo.business_id)
+    ///     .scopes([Permission::AdsRead])
+    ///     .send()
+    ///     .await?;
+    /// println!("minted {}", token.masked()); // never the whole token
+    /// assert!(emulator.token_is_valid(token.secret().expose_secret()));
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// [`Error::InvalidInput`] (nothing sent) without an app secret, for a bad id, no scope or
@@ -244,6 +365,24 @@ impl GenerateToken {
 impl BusinessHandler {
     /// `POST /{business}/system_user_access_tokens`: the business-level way to get a
     /// system user's token.
+    ///
+    /// ```
+    /// use meta_business::Permission;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// client.system_user(&su.id).install_app(demo.app_id).send().await?;
+    /// let token = client
+    ///     .business(demo.business_id)
+    ///     .system_user_access_token(&su.id)
+    ///     .scopes([Permission::AdsRead])
+    ///     .send()
+    ///     .await?;
+    /// # let _ = token;
+    /// # Ok(()) }
+    /// ```
     pub fn system_user_access_token(
         &self,
         system_user: impl Into<SystemUserId>,
@@ -281,12 +420,39 @@ impl BusinessSystemUserToken {
     }
 
     /// Restricts the token to these asset ids (`asset`, a JSON array of numbers).
+    ///
+    /// ```no_run
+    /// use meta_business::Permission;
+    /// # async fn run(client: meta_business::Client) -> meta_business::Result<()> {
+    /// let token = client
+    ///     .business("1000000000001")
+    ///     .system_user_access_token("100000008899900")
+    ///     .scopes([Permission::AdsRead])
+    ///     .assets(["3000000000001"])
+    ///     .send()
+    ///     .await?;
+    /// # let _ = token; Ok(()) }
+    /// ```
     pub fn assets(mut self, assets: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.assets.extend(assets.into_iter().map(Into::into));
         self
     }
 
     /// `fetch_only`: return an existing token instead of creating one.
+    ///
+    /// ```no_run
+    /// use meta_business::Permission;
+    /// # async fn run(client: meta_business::Client) -> meta_business::Result<()> {
+    /// // The token the system user already has for the caller's app, without minting another.
+    /// let existing = client
+    ///     .business("1000000000001")
+    ///     .system_user_access_token("100000008899900")
+    ///     .scopes([Permission::AdsRead])
+    ///     .fetch_only(true)
+    ///     .send()
+    ///     .await?;
+    /// # let _ = existing; Ok(()) }
+    /// ```
     pub fn fetch_only(mut self, fetch_only: bool) -> Self {
         self.fetch_only = Some(fetch_only);
         self
@@ -359,6 +525,17 @@ impl Client {
     /// A clone of this client that calls as the app (`{app_id}|{app_secret}`), the token
     /// `debug_token` expects.
     ///
+    /// ```
+    /// use meta_business::{Client, Error};
+    /// // The app token is `{app id}|{app secret}`: without the secret there is none.
+    /// let no_secret = Client::builder().access_token("EAAB...").build()?;
+    /// assert!(matches!(no_secret.as_app("2000000000001"), Err(Error::InvalidInput { .. })));
+    /// let with_secret = Client::builder().access_token("EAAB...").app_secret("s3cr3t").build()?;
+    /// let as_app = with_secret.as_app("2000000000001")?;
+    /// # let _ = as_app;
+    /// # Ok::<(), Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::InvalidInput`] without an app secret or for a bad app id.
     pub fn as_app(&self, app: impl Into<AppId>) -> Result<Client> {
@@ -375,6 +552,22 @@ impl Client {
     /// `GET /debug_token?input_token=`: what the Graph API says about a token (type, app,
     /// validity, expiry, scopes). Call it as the app ([`Client::as_app`]) or as a developer of
     /// the app.
+    ///
+    /// ```
+    /// use meta_business::{ExposeSecret, Permission};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// # client.system_user(&su.id).install_app(demo.app_id).send().await?;
+    /// # let token = client.system_user(&su.id).generate_token(demo.app_id).business(demo.business_id)
+    /// #     .scopes([meta_business::Permission::AdsRead]).expires_in_60_days(true).send().await?;
+    /// let info = client.as_app(demo.app_id)?.debug_token(token.secret().clone()).send().await?;
+    /// assert_eq!(info.is_valid, Some(true));
+    /// assert!(info.is_system_user() && info.has_scope(&Permission::AdsRead));
+    /// # Ok(()) }
+    /// ```
     pub fn debug_token(&self, token: impl Into<SecretString>) -> DebugToken {
         DebugToken {
             client: self.clone(),
@@ -386,6 +579,20 @@ impl Client {
     /// `GET /oauth/access_token` with `grant_type=fb_exchange_token`: exchanges a 60-day
     /// system-user token for a fresh one (the old one keeps working until it expires). Needs
     /// the app secret (`client_secret`).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// # client.system_user(&su.id).install_app(demo.app_id).send().await?;
+    /// # let token = client.system_user(&su.id).generate_token(demo.app_id).business(demo.business_id)
+    /// #     .scopes([meta_business::Permission::AdsRead]).expires_in_60_days(true).send().await?;
+    /// let fresh = client.refresh_token(demo.app_id, token.secret().clone()).send().await?;
+    /// println!("new token {}, valid for {:?}", fresh.masked(), fresh.expires_in());
+    /// # Ok(()) }
+    /// ```
     pub fn refresh_token(
         &self,
         app: impl Into<AppId>,
@@ -401,6 +608,21 @@ impl Client {
 
     /// `GET /oauth/revoke`: revokes one token at once. The app, the token's app, the caller
     /// token's app and the app secret must all match. Needs the app secret (`client_secret`).
+    ///
+    /// ```
+    /// use meta_business::ExposeSecret;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// # client.system_user(&su.id).install_app(demo.app_id).send().await?;
+    /// # let token = client.system_user(&su.id).generate_token(demo.app_id).business(demo.business_id)
+    /// #     .scopes([meta_business::Permission::AdsRead]).expires_in_60_days(true).send().await?;
+    /// client.revoke_token(demo.app_id, token.secret().clone()).send().await?;
+    /// assert!(!emulator.token_is_valid(token.secret().expose_secret()));
+    /// # Ok(()) }
+    /// ```
     pub fn revoke_token(
         &self,
         app: impl Into<AppId>,
@@ -432,6 +654,24 @@ impl DebugToken {
     }
 
     /// Inspects the token.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// # client.system_user(&su.id).install_app(demo.app_id).send().await?;
+    /// # let token = client.system_user(&su.id).generate_token(demo.app_id).business(demo.business_id)
+    /// #     .scopes([meta_business::Permission::AdsRead]).expires_in_60_days(true).send().await?;
+    /// let info = client.as_app(demo.app_id)?.debug_token(token.secret().clone()).send().await?;
+    /// // A 60-day token: refresh it when it is within two weeks of its end.
+    /// assert!(!info.never_expires());
+    /// let refresh_now = info.expires_within(Duration::from_secs(14 * 86_400));
+    /// assert!(!refresh_now);
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// [`Error::InvalidInput`] (nothing sent) for an empty or malformed token; any request
@@ -472,6 +712,22 @@ impl RefreshToken {
     }
 
     /// Exchanges the token.
+    ///
+    /// ```
+    /// use meta_business::ExposeSecret;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// # client.system_user(&su.id).install_app(demo.app_id).send().await?;
+    /// # let token = client.system_user(&su.id).generate_token(demo.app_id).business(demo.business_id)
+    /// #     .scopes([meta_business::Permission::AdsRead]).expires_in_60_days(true).send().await?;
+    /// let fresh = client.refresh_token(demo.app_id, token.secret().clone()).send().await?;
+    /// // Store the new token, check it, and only then revoke the old one.
+    /// assert!(emulator.token_is_valid(fresh.secret().expose_secret()));
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// [`Error::InvalidInput`] (nothing sent) without an app secret, for a bad app id or

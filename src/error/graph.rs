@@ -52,6 +52,21 @@ impl UnexpectedResponse {
 }
 
 /// A Graph API error: the envelope the server sent, with the HTTP context.
+///
+/// ```
+/// use meta_business::Error;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> meta_business::Result<()> {
+/// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+/// # let client = emulator.client(demo.admin_token)?;
+/// let err = client.with_token("EAAE-unknown").business(demo.business_id).get().send().await.unwrap_err();
+/// if let Error::Api(api) = &err {
+///     assert_eq!(api.status, 400);
+///     assert_eq!(api.graph.code, Some(190));
+///     println!("fbtrace_id for Meta's support: {:?}", api.graph.fbtrace_id);
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ApiError {
@@ -150,6 +165,20 @@ impl fmt::Display for ApiError {
 impl std::error::Error for ApiError {}
 
 /// The `error` object of a Graph API response, every documented key kept.
+///
+/// ```
+/// use meta_business::Error;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> meta_business::Result<()> {
+/// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+/// # let client = emulator.client(demo.admin_token)?;
+/// let err = client.with_token("EAAE-unknown").business(demo.business_id).get().send().await.unwrap_err();
+/// let graph = &err.api_error().expect("a Graph error").graph;
+/// assert_eq!(graph.code, Some(190));
+/// assert!(!graph.message.contains("EAAE-unknown")); // scrubbed of the token
+/// # let _: Option<&Error> = None;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct GraphError {

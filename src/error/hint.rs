@@ -5,6 +5,19 @@ use std::fmt;
 use super::ApiError;
 
 /// A known failure, recognized from its Graph error code and subcode.
+///
+/// ```
+/// use meta_business::ErrorHint;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> meta_business::Result<()> {
+/// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+/// # let client = emulator.client(demo.admin_token)?;
+/// let stale = client.with_token("EAAE-revoked-long-ago");
+/// let err = stale.business(demo.business_id).get().send().await.unwrap_err();
+/// assert_eq!(err.hint(), Some(ErrorHint::InvalidToken));
+/// println!("{err}\nto fix: {}", ErrorHint::InvalidToken.remedy());
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ErrorHint {

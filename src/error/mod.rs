@@ -21,6 +21,27 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// No variant's `Display` or `Debug` contains the access token, the app secret or an
 /// `appsecret_proof`: messages and body snippets are scrubbed of them before the error is
 /// built, and URLs (which may carry a proof) are never kept.
+///
+/// ```
+/// use meta_business::{Error, ErrorHint};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> meta_business::Result<()> {
+/// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+/// # let client = emulator.client(demo.admin_token)?;
+/// let users = client.business(demo.business_id).system_users();
+/// users.create("ads-reporting").send().await?;
+/// match users.create("crm-sync-eu").send().await {
+///     Ok(su) => println!("created {}", su.id),
+///     // Checked before the call: the demo business is on the Limited tier.
+///     Err(Error::QuotaExceeded { limit, existing, .. }) => {
+///         assert_eq!((limit, existing), (1, 1));
+///     }
+///     Err(err) if err.hint() == Some(ErrorHint::RateLimited) => println!("later: {err}"),
+///     Err(err) if err.outcome_unknown() => println!("may have been created; list to see: {err}"),
+///     Err(err) => return Err(err),
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

@@ -168,6 +168,14 @@ mod tests {
 /// A reference to any asset a system user can be assigned to, tagged by kind.
 ///
 /// Serialized as `{"kind": "ad_account", "id": "act_42"}`.
+///
+/// ```
+/// use meta_business::{AdAccountId, AssetRef};
+/// let asset = AssetRef::AdAccount(AdAccountId::from("3000000000001"));
+/// assert_eq!(asset.id(), "act_3000000000001");
+/// assert_eq!(asset.kind_name(), "ad account");
+/// assert!(asset.validate().is_ok());
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
 #[non_exhaustive]

@@ -6,6 +6,20 @@ use super::NodeRef;
 use crate::macros::string_enum;
 
 /// A user (system user or person) assigned to an asset, with its tasks on it.
+///
+/// ```
+/// use meta_business::AdAccountTask;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> meta_business::Result<()> {
+/// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+/// # let client = emulator.client(demo.admin_token)?;
+/// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+/// let account = client.ad_account(demo.ad_accounts[0]);
+/// account.assign(&su.id, [AdAccountTask::Analyze]).send().await?;
+/// let users = account.assigned_users(demo.business_id).collect(100).await?;
+/// assert!(users[0].is_system_user());
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 #[serde(bound(deserialize = "T: Deserialize<'de>"))]
@@ -48,6 +62,20 @@ string_enum! {
 }
 
 /// An asset a system user is assigned to, with its tasks on it.
+///
+/// ```
+/// use meta_business::PageTask;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> meta_business::Result<()> {
+/// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+/// # let client = emulator.client(demo.admin_token)?;
+/// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+/// client.page(demo.pages[0]).assign(&su.id, [PageTask::Analyze]).send().await?;
+/// for page in client.system_user(&su.id).assigned_pages().collect(100).await? {
+///     println!("{} {:?}", page.id, page.tasks);
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 #[serde(bound(deserialize = "I: Deserialize<'de>, T: Deserialize<'de>"))]

@@ -5,6 +5,13 @@ use crate::macros::string_enum;
 string_enum! {
     /// A permission a system-user token may be generated with: the scopes Meta documents for
     /// system users (some are capability-gated for the app).
+    ///
+    /// ```
+    /// use meta_business::Permission;
+    /// assert_eq!(Permission::AdsRead.as_str(), "ads_read");
+    /// let custom = Permission::from("some_new_permission");
+    /// assert!(custom.is_unlisted());
+    /// ```
     pub enum Permission {
         AdsManagement => "ads_management",
         AdsRead => "ads_read",

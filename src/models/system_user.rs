@@ -11,6 +11,24 @@ use crate::macros::string_enum;
 ///
 /// `role` is only sent when the system user is read through a business's `system_users` list;
 /// reading the node itself does not return it.
+///
+/// ```
+/// use meta_business::{SystemUserKind, SystemUserRole};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> meta_business::Result<()> {
+/// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+/// # let client = emulator.client(demo.admin_token)?;
+/// let su = client
+///     .business(demo.business_id)
+///     .system_users()
+///     .create("ads-reporting")
+///     .role(SystemUserRole::Employee)
+///     .send()
+///     .await?;
+/// assert_eq!(su.kind(), SystemUserKind::Regular);
+/// assert_eq!(su.role, Some(SystemUserRole::Employee));
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct SystemUser {
@@ -60,6 +78,15 @@ string_enum! {
     /// A system user's role. Use [`SystemUserRole::Admin`] for an admin system user and
     /// [`SystemUserRole::Employee`] for a regular one; the others are the rest of the documented
     /// role list.
+    ///
+    /// ```
+    /// use meta_business::SystemUserRole;
+    /// assert_eq!(SystemUserRole::Admin.as_str(), "ADMIN");
+    /// // A role this crate does not list is kept, not lost.
+    /// let role: SystemUserRole = serde_json::from_str("\"NEW_ROLE\"")?;
+    /// assert_eq!(role.as_str(), "NEW_ROLE");
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
     pub enum SystemUserRole {
         Admin => "ADMIN",
         AdsRightsReviewer => "ADS_RIGHTS_REVIEWER",

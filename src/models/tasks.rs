@@ -34,6 +34,13 @@ macro_rules! task_impl {
 
 string_enum! {
     /// Tasks on an ad account.
+    ///
+    /// ```
+    /// use meta_business::AdAccountTask;
+    /// // Least privilege: ANALYZE reads reports; MANAGE can change everything.
+    /// let read_only = [AdAccountTask::Analyze];
+    /// assert_eq!(read_only[0].as_str(), "ANALYZE");
+    /// ```
     pub enum AdAccountTask {
         AaAnalyze => "AA_ANALYZE",
         Advertise => "ADVERTISE",
@@ -47,6 +54,12 @@ string_enum! {
 
 string_enum! {
     /// Tasks on a Facebook Page.
+    ///
+    /// ```
+    /// use meta_business::PageTask;
+    /// let tasks = [PageTask::Analyze, PageTask::Advertise];
+    /// assert_eq!(tasks.map(|t| t.as_str().to_owned()), ["ANALYZE", "ADVERTISE"]);
+    /// ```
     pub enum PageTask {
         Advertise => "ADVERTISE",
         Analyze => "ANALYZE",

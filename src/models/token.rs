@@ -12,6 +12,23 @@ use crate::macros::string_enum;
 
 /// A system-user access token, as generated. `Debug` and `Display` never show it; use
 /// [`SystemUserToken::secret`] to use it and [`SystemUserToken::masked`] to show it.
+///
+/// ```
+/// use meta_business::ExposeSecret;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> meta_business::Result<()> {
+/// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+/// # let client = emulator.client(demo.admin_token)?;
+/// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+/// # client.system_user(&su.id).install_app(demo.app_id).send().await?;
+/// # let token = client.system_user(&su.id).generate_token(demo.app_id).business(demo.business_id)
+/// #     .scopes([meta_business::Permission::AdsRead]).expires_in_60_days(true).send().await?;
+/// println!("{}", token.masked());        // "EAAE…a1b2": safe to log
+/// println!("{token:?}");                   // the token is redacted in Debug too
+/// let for_your_vault: &str = token.secret().expose_secret(); // only where it is stored
+/// assert!(!format!("{token:?}").contains(for_your_vault));
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct SystemUserToken {
@@ -79,6 +96,21 @@ impl fmt::Display for SystemUserToken {
 }
 
 /// A token exchanged for a fresh 60-day one.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> meta_business::Result<()> {
+/// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+/// # let client = emulator.client(demo.admin_token)?;
+/// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+/// # client.system_user(&su.id).install_app(demo.app_id).send().await?;
+/// # let token = client.system_user(&su.id).generate_token(demo.app_id).business(demo.business_id)
+/// #     .scopes([meta_business::Permission::AdsRead]).expires_in_60_days(true).send().await?;
+/// let fresh = client.refresh_token(demo.app_id, token.secret().clone()).send().await?;
+/// let days = fresh.expires_in().map(|d| d.as_secs() / 86_400);
+/// println!("{} valid for {days:?} days", fresh.masked());
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct RefreshedToken {
@@ -152,6 +184,23 @@ string_enum! {
 }
 
 /// What `debug_token` says about a token. The token itself is never part of it.
+///
+/// ```
+/// use meta_business::{Expiry, Permission};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> meta_business::Result<()> {
+/// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+/// # let client = emulator.client(demo.admin_token)?;
+/// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+/// # client.system_user(&su.id).install_app(demo.app_id).send().await?;
+/// # let token = client.system_user(&su.id).generate_token(demo.app_id).business(demo.business_id)
+/// #     .scopes([meta_business::Permission::AdsRead]).expires_in_60_days(true).send().await?;
+/// let info = client.as_app(demo.app_id)?.debug_token(token.secret().clone()).send().await?;
+/// assert!(info.is_system_user());
+/// assert_eq!(info.scopes, [Permission::AdsRead]);
+/// assert!(matches!(info.expiry(), Some(Expiry::At(_))));
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct TokenInfo {
@@ -197,6 +246,22 @@ pub struct TokenInfo {
 }
 
 /// When a token expires.
+///
+/// ```
+/// use std::time::SystemTime;
+/// use meta_business::{Expiry, TokenInfo};
+/// fn describe(info: &TokenInfo) -> String {
+///     match info.expiry() {
+///         Some(Expiry::Never) => "never expires: revoke it when offboarding".to_owned(),
+///         Some(Expiry::At(at)) => match at.duration_since(SystemTime::now()) {
+///             Ok(left) => format!("expires in {} days", left.as_secs() / 86_400),
+///             Err(_) => "expired".to_owned(),
+///         },
+///         None => "expiry unknown".to_owned(),
+///     }
+/// }
+/// # let _ = describe;
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Expiry {
     /// It does not expire (`expires_at: 0`).

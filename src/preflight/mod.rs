@@ -95,6 +95,18 @@ pub struct Check {
 }
 
 /// All checks, in order.
+///
+/// ```
+/// use meta_business::{CheckKind, CheckStatus};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> meta_business::Result<()> {
+/// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+/// # let client = emulator.client(demo.admin_token)?;
+/// let report = client.business(demo.business_id).preflight().app(demo.app_id).send().await;
+/// let quota = report.check(&CheckKind::RegularQuota).expect("always checked");
+/// assert_eq!(quota.status, CheckStatus::Pass);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Serialize)]
 #[non_exhaustive]
 pub struct PreflightReport {
@@ -184,6 +196,26 @@ fn unknown(kind: CheckKind, err: &Error, remedy: &str) -> Check {
 }
 
 /// Builder for [`BusinessHandler::preflight`].
+///
+/// ```
+/// use meta_business::Permission;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> meta_business::Result<()> {
+/// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+/// # let client = emulator.client(demo.admin_token)?;
+/// let report = client
+///     .business(demo.business_id)
+///     .preflight()
+///     .app(demo.app_id)
+///     .scopes([Permission::AdsRead])
+///     .send()
+///     .await;
+/// print!("{report}");
+/// for failed in report.failures() {
+///     eprintln!("{:?}: {}", failed.kind, failed.remedy.as_deref().unwrap_or(""));
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct PreflightRequest {

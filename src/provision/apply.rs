@@ -14,6 +14,30 @@ use crate::models::token::SystemUserToken;
 /// What applying a plan did. A failure is inside it, not an `Err`: keep the report (it holds
 /// the tokens generated before the failure), or turn it into a `Result` with
 /// [`ApplyReport::into_result`].
+///
+/// ```
+/// use meta_business::provision::{self, PlanOptions};
+/// use meta_business::testing::{Fault, FaultRule};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> meta_business::Result<()> {
+/// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+/// # let client = emulator.client(demo.admin_token)?;
+/// # use meta_business::provision::{Spec, SystemUserBuilder};
+/// # use meta_business::{AdAccountTask, Permission};
+/// # let spec = Spec::builder(demo.business_id).system_user(
+/// #     SystemUserBuilder::new("ads-reporting-server").app(demo.app_id)
+/// #         .ad_account(demo.ad_accounts[0], [AdAccountTask::Analyze])
+/// #         .token(demo.app_id, [Permission::AdsRead]),
+/// # ).build()?;
+/// let plan = provision::plan(&client, &spec, &PlanOptions::default()).await?;
+/// // The assignment fails: the apply stops there and says what was and was not done.
+/// emulator.inject(FaultRule::new(Fault::graph(200)).on("POST", "/assigned_users"));
+/// let report = plan.apply(&client).await;
+/// assert!(!report.is_complete());
+/// assert!(report.failed.is_some() && !report.applied.is_empty() && !report.not_applied.is_empty());
+/// println!("{report}");
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 #[must_use = "a failed change is inside the report; check `failed` or call `into_result()`"]
@@ -203,6 +227,25 @@ pub(crate) async fn unassign(client: &Client, asset: &AssetRef, user: &SystemUse
 impl Plan {
     /// Makes the changes in order, stopping at the first failure. Applying a plan and then
     /// planning again yields an empty plan; after a failure, plan and apply again to finish.
+    ///
+    /// ```
+    /// use meta_business::provision::{self, PlanOptions};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # use meta_business::provision::{Spec, SystemUserBuilder};
+    /// # use meta_business::{AdAccountTask, Permission};
+    /// # let spec = Spec::builder(demo.business_id).system_user(
+    /// #     SystemUserBuilder::new("ads-reporting-server").app(demo.app_id)
+    /// #         .ad_account(demo.ad_accounts[0], [AdAccountTask::Analyze])
+    /// #         .token(demo.app_id, [Permission::AdsRead]),
+    /// # ).build()?;
+    /// let plan = provision::plan(&client, &spec, &PlanOptions::default()).await?;
+    /// let report = plan.apply(&client).await;
+    /// assert!(report.is_complete());
+    /// # Ok(()) }
+    /// ```
     pub async fn apply(&self, client: &Client) -> ApplyReport {
         let mut ids = self.ids.clone();
         let mut report = ApplyReport {

@@ -81,6 +81,18 @@ pub struct AuditedUser {
 }
 
 /// The audit of a business.
+///
+/// ```no_run
+/// use meta_business::provision::{self, AuditOptions, Severity};
+/// # async fn run(client: meta_business::Client) -> meta_business::Result<()> {
+/// let report = provision::audit(&client, "1000000000001", &AuditOptions::default()).await?;
+/// for finding in report.findings.iter().filter(|f| f.severity >= Severity::Warning) {
+///     println!("{}: {} ({})", finding.subject, finding.message, finding.remedy);
+/// }
+/// // In CI: fail the job on critical findings.
+/// std::process::exit(i32::from(report.has(Severity::Critical)));
+/// # }
+/// ```
 #[derive(Debug, Clone, Serialize)]
 #[non_exhaustive]
 pub struct AuditReport {
@@ -135,6 +147,17 @@ impl fmt::Display for AuditReport {
 }
 
 /// Options for [`audit`].
+///
+/// ```
+/// use std::time::Duration;
+/// use meta_business::SecretString;
+/// use meta_business::provision::AuditOptions;
+/// let options = AuditOptions::default()
+///     .app("2000000000001") // inspect tokens as this app (needs the client's app secret)
+///     .token("ci.token", SecretString::from("EAAE...".to_owned()))
+///     .expiry_window(Duration::from_secs(14 * 86_400));
+/// # let _ = options;
+/// ```
 #[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct AuditOptions {
@@ -232,6 +255,23 @@ fn finding(
 }
 
 /// Audits a business: its system users, their assignments, and the tokens given.
+///
+/// ```
+/// use meta_business::provision::{self, AuditOptions, FindingKind, Severity};
+/// use meta_business::AdAccountTask;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> meta_business::Result<()> {
+/// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+/// # let client = emulator.client(demo.admin_token)?;
+/// let users = client.business(demo.business_id).system_users();
+/// let vague = users.create("test").send().await?;
+/// client.ad_account(demo.ad_accounts[0]).assign(&vague.id, [AdAccountTask::Manage]).send().await?;
+/// let report = provision::audit(&client, demo.business_id, &AuditOptions::default()).await?;
+/// assert!(report.findings.iter().any(|f| f.kind == FindingKind::VagueName));
+/// print!("{report}");
+/// # let _ = report.has(Severity::Critical);
+/// # Ok(()) }
+/// ```
 ///
 /// # Errors
 /// Any request error (a token that cannot be inspected is a finding, not an error).

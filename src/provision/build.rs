@@ -89,6 +89,21 @@ impl SpecBuilder {
 }
 
 /// One system user of a [`SpecBuilder`].
+///
+/// ```
+/// use meta_business::provision::{Spec, SystemUserBuilder};
+/// use meta_business::{CatalogTask, Permission, SystemUserRole, WhatsAppTask};
+/// let feed = SystemUserBuilder::new("catalog-feed-uploader")
+///     .role(SystemUserRole::Employee)
+///     .app("2000000000001")
+///     .catalog("5000000000001", [CatalogTask::Manage])
+///     .whatsapp("8000000000001", [WhatsAppTask::ManageTemplates])
+///     .token("2000000000001", [Permission::CatalogManagement])
+///     .token_never_expires();
+/// let spec = Spec::builder("1000000000001").system_user(feed).build()?;
+/// assert_eq!(spec.system_users[0].assets.len(), 2);
+/// # Ok::<(), meta_business::Error>(())
+/// ```
 #[derive(Debug)]
 #[must_use = "add it with `SpecBuilder::system_user`"]
 pub struct SystemUserBuilder {

@@ -14,6 +14,13 @@ use crate::models::assets::AssetRef;
 pub const DECOMMISSIONED: &str = "[decommissioned";
 
 /// Options for [`offboard`].
+///
+/// ```
+/// use meta_business::provision::OffboardOptions;
+/// let mut options = OffboardOptions::default();
+/// options.mark_decommissioned = false; // keep the name as it is
+/// # let _ = options;
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct OffboardOptions {
@@ -78,6 +85,22 @@ impl fmt::Display for OffboardReport {
 
 /// Invalidates every token of a system user, removes every asset assignment it has, and (by
 /// default) renames it to mark it decommissioned. Running it again is harmless.
+///
+/// ```
+/// use meta_business::provision::{self, OffboardOptions};
+/// use meta_business::PageTask;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> meta_business::Result<()> {
+/// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+/// # let client = emulator.client(demo.admin_token)?;
+/// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+/// client.page(demo.pages[0]).assign(&su.id, [PageTask::Analyze]).send().await?;
+/// let report = provision::offboard(&client, demo.business_id, &su.id, &OffboardOptions::default()).await?;
+/// assert!(report.tokens_invalidated && report.left.is_empty());
+/// assert!(emulator.assignments(demo.pages[0]).is_empty());
+/// print!("{report}");
+/// # Ok(()) }
+/// ```
 ///
 /// # Errors
 /// [`Error::InvalidInput`] when the id is malformed or not a system user of the business;

@@ -20,6 +20,25 @@ use crate::models::system_user::{SystemUser, SystemUserRole};
 use crate::quota::QuotaUsage;
 
 /// One change a plan makes. System users are named as in the desired-state file.
+///
+/// ```
+/// use meta_business::provision::{self, Change, PlanOptions};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> meta_business::Result<()> {
+/// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+/// # let client = emulator.client(demo.admin_token)?;
+/// # use meta_business::provision::{Spec, SystemUserBuilder};
+/// # use meta_business::{AdAccountTask, Permission};
+/// # let spec = Spec::builder(demo.business_id).system_user(
+/// #     SystemUserBuilder::new("ads-reporting-server").app(demo.app_id)
+/// #         .ad_account(demo.ad_accounts[0], [AdAccountTask::Analyze])
+/// #         .token(demo.app_id, [Permission::AdsRead]),
+/// # ).build()?;
+/// let plan = provision::plan(&client, &spec, &PlanOptions::default()).await?;
+/// assert!(matches!(plan.changes[0], Change::CreateSystemUser { .. }));
+/// assert_eq!(plan.changes[0].system_user(), "ads-reporting-server");
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 #[non_exhaustive]
@@ -178,6 +197,17 @@ impl fmt::Display for Change {
 }
 
 /// Options for [`plan`].
+///
+/// ```
+/// use std::time::Duration;
+/// use meta_business::SecretString;
+/// use meta_business::provision::PlanOptions;
+/// let stored = SecretString::from("EAAE...".to_owned()); // from your secrets manager
+/// let options = PlanOptions::default()
+///     .token("ads-reporting-server", stored)
+///     .renew_within(Duration::from_secs(14 * 86_400));
+/// # let _ = options;
+/// ```
 #[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct PlanOptions {
@@ -221,6 +251,30 @@ impl PlanOptions {
 }
 
 /// What applying a desired state would change, in the order it would be done.
+///
+/// ```
+/// use meta_business::provision::{self, PlanOptions};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+/// # let client = emulator.client(demo.admin_token)?;
+/// # use meta_business::provision::{Spec, SystemUserBuilder};
+/// # use meta_business::{AdAccountTask, Permission};
+/// # let spec = Spec::builder(demo.business_id).system_user(
+/// #     SystemUserBuilder::new("ads-reporting-server").app(demo.app_id)
+/// #         .ad_account(demo.ad_accounts[0], [AdAccountTask::Analyze])
+/// #         .token(demo.app_id, [Permission::AdsRead]),
+/// # ).build()?;
+/// let plan = provision::plan(&client, &spec, &PlanOptions::default()).await?;
+/// let report = plan.apply(&client).await.into_result()?;
+/// assert_eq!(report.tokens.len(), 1); // shown once: store it
+/// // Applied, the desired state holds; only the token would be generated again, since it was not
+/// // given to the plan.
+/// let again = provision::plan(&client, &spec, &PlanOptions::default()).await?;
+/// assert_eq!(again.changes.len(), 1);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, Serialize)]
 #[non_exhaustive]
 pub struct Plan {
@@ -244,6 +298,29 @@ pub struct Plan {
 
 impl Plan {
     /// Whether the business already matches the desired state.
+    ///
+    /// ```
+    /// use meta_business::provision::{self, PlanOptions};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # use meta_business::provision::{Spec, SystemUserBuilder};
+    /// # use meta_business::{AdAccountTask, Permission};
+    /// # let spec = Spec::builder(demo.business_id).system_user(
+    /// #     SystemUserBuilder::new("ads-reporting-server").app(demo.app_id)
+    /// #         .ad_account(demo.ad_accounts[0], [AdAccountTask::Analyze])
+    /// #         .token(demo.app_id, [Permission::AdsRead]),
+    /// # ).build()?;
+    /// let plan = provision::plan(&client, &spec, &PlanOptions::default()).await?;
+    /// let report = plan.apply(&client).await.into_result()?;
+    /// // Give the plan the token it made, and nothing is left to do.
+    /// let (name, token) = &report.tokens[0];
+    /// let options = PlanOptions::default().token(name.as_str(), token.secret().clone());
+    /// assert!(provision::plan(&client, &spec, &options).await?.is_empty());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty()
     }
@@ -298,6 +375,27 @@ fn same(a: &[String], b: &[String]) -> bool {
 }
 
 /// Reads the live business and computes the changes that bring it to `spec`.
+///
+/// ```
+/// use meta_business::provision::{self, PlanOptions};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> meta_business::Result<()> {
+/// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+/// # let client = emulator.client(demo.admin_token)?;
+/// # use meta_business::provision::{Spec, SystemUserBuilder};
+/// # use meta_business::{AdAccountTask, Permission};
+/// # let spec = Spec::builder(demo.business_id).system_user(
+/// #     SystemUserBuilder::new("ads-reporting-server").app(demo.app_id)
+/// #         .ad_account(demo.ad_accounts[0], [AdAccountTask::Analyze])
+/// #         .token(demo.app_id, [Permission::AdsRead]),
+/// # ).build()?;
+/// let plan = provision::plan(&client, &spec, &PlanOptions::default()).await?;
+/// print!("{plan}"); // create, install, assign, generate token: in a safe order
+/// assert!(!plan.is_empty());
+/// // Planning only reads.
+/// assert!(emulator.requests().iter().all(|r| r.method == "GET"));
+/// # Ok(()) }
+/// ```
 ///
 /// # Errors
 /// [`Error::PlanExceedsQuota`] naming the system users that do not fit;

@@ -175,6 +175,16 @@ fn id_at<T>(path: &str, parsed: Result<T>) -> Result<T> {
 impl Spec {
     /// Parses a JSON desired state.
     ///
+    /// ```
+    /// use meta_business::provision::Spec;
+    /// let spec = Spec::from_json_str(r#"{
+    ///   "business": "1000000000001",
+    ///   "system_users": [{ "name": "crm-sync-eu", "assets": [{ "page": "4000000000001", "tasks": ["ANALYZE"] }] }]
+    /// }"#)?;
+    /// assert!(spec.system_user("crm-sync-eu").is_some());
+    /// # Ok::<(), meta_business::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::InvalidSpec`] naming the key path (and line) of the first problem.
     pub fn from_json_str(text: &str) -> Result<Self> {
@@ -196,6 +206,26 @@ impl Spec {
 
     /// Parses a TOML desired state.
     ///
+    /// ```
+    /// use meta_business::provision::Spec;
+    /// let spec = Spec::from_toml_str(r#"
+    /// business = "1000000000001"
+    /// [[system_users]]
+    /// name = "ads-reporting-server"
+    /// assets = [{ ad_account = "act_3000000000001", tasks = ["ANALYZE"] }]
+    /// "#)?;
+    /// assert_eq!(spec.system_users[0].name, "ads-reporting-server");
+    /// // A task that does not exist for the kind is refused, with its line and column.
+    /// let err = Spec::from_toml_str(r#"
+    /// business = "1000000000001"
+    /// [[system_users]]
+    /// name = "x"
+    /// assets = [{ page = "4000000000001", tasks = ["DRIVE"] }]
+    /// "#).unwrap_err();
+    /// println!("{err}");
+    /// # Ok::<(), meta_business::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::InvalidSpec`] naming the line and key of the first problem.
     pub fn from_toml_str(text: &str) -> Result<Self> {
@@ -213,6 +243,13 @@ impl Spec {
     }
 
     /// Reads a `.json` or `.toml` file.
+    ///
+    /// ```
+    /// use meta_business::provision::Spec;
+    /// let spec = Spec::from_path(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/provision.toml"))?;
+    /// assert_eq!(spec.business.as_str(), "1000000000001");
+    /// # Ok::<(), meta_business::Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::InvalidSpec`] for an unreadable file, an unknown extension or invalid content.

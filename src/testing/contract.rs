@@ -13,6 +13,16 @@ use serde::Deserialize;
 const TABLE: &str = include_str!("contract.json");
 
 /// The contract table, as generated.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use meta_business::testing::contract::Contract;
+/// let contract = Contract::get();
+/// assert!(contract.has_call("Business", "POST", "system_users"));
+/// let params = BTreeMap::from([("nmae".to_owned(), "x".to_owned())]);
+/// let refused = contract.check("Business", "POST", "system_users", &params).unwrap_err();
+/// println!("{}", refused.message()); // names the unknown parameter
+/// ```
 #[derive(Debug, Deserialize)]
 pub struct Contract {
     fields: BTreeMap<String, BTreeSet<String>>,

@@ -3,6 +3,23 @@
 use std::time::Duration;
 
 /// What goes wrong.
+///
+/// ```
+/// use meta_business::testing::{Fault, FaultRule};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> meta_business::Result<()> {
+/// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+/// # let client = emulator.client(demo.admin_token)?;
+/// // The server creates the system user, then the answer is lost (a 502 from a proxy): the
+/// // create is never re-sent blindly; the client reads the list again and finds it.
+/// emulator.inject(
+///     FaultRule::new(Fault::after_work(Fault::Http { status: 502 })).on("POST", "/system_users").times(1),
+/// );
+/// let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+/// assert_eq!(emulator.system_users(demo.business_id).len(), 1);
+/// # let _ = su;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Fault {
@@ -69,6 +86,20 @@ impl Fault {
 }
 
 /// When a fault applies: which requests, after how many, how many times.
+///
+/// ```
+/// use meta_business::testing::{Fault, FaultRule};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> meta_business::Result<()> {
+/// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+/// # let client = emulator.client(demo.admin_token)?;
+/// // Two transient errors on reads, then the normal answer: the client's retries absorb them.
+/// emulator.inject(FaultRule::new(Fault::graph(2)).on("GET", "/system_users").times(2));
+/// let users = client.business(demo.business_id).system_users().list().collect(10).await?;
+/// assert!(users.is_empty());
+/// assert_eq!(emulator.requests().len(), 3);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct FaultRule {
     pub(crate) method: Option<String>,
@@ -99,6 +130,21 @@ impl FaultRule {
     }
 
     /// Lets the first `n` matching requests through ("throttle after N calls").
+    ///
+    /// ```
+    /// use meta_business::testing::{Fault, FaultRule};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// // Throttle after two calls.
+    /// emulator.inject(FaultRule::new(Fault::throttle(4)).after(2));
+    /// let business = client.business(demo.business_id);
+    /// business.get().send().await?;
+    /// business.get().send().await?;
+    /// assert!(business.get().send().await.unwrap_err().is_rate_limited());
+    /// # Ok(()) }
+    /// ```
     pub fn after(mut self, n: u64) -> Self {
         self.skip = n;
         self

@@ -52,6 +52,18 @@ use crate::error::Result;
 use state::State;
 
 /// One request the emulator received.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> meta_business::Result<()> {
+/// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+/// # let client = emulator.client(demo.admin_token)?;
+/// client.business(demo.business_id).system_users().list().send().await?;
+/// let sent = &emulator.requests()[0];
+/// assert_eq!((sent.method.as_str(), sent.path.as_str()), ("GET", "/v26.0/1000000000001/system_users"));
+/// assert!(sent.bearer && !sent.access_token_in_url && sent.proof);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Recorded {
@@ -87,6 +99,13 @@ pub struct Recorded {
 impl Recorded {
     /// An entry built by hand (a request that was not sent), for checking a request shape the
     /// way the journal's entries are checked. Flags are false, status 0.
+    ///
+    /// ```
+    /// use meta_business::testing::Recorded;
+    /// // An entry built by hand, for a test double of your own that keeps the same journal shape.
+    /// let entry = Recorded::new("GET", "/v26.0/me", &[("fields", "id")], Some("User"));
+    /// assert_eq!(entry.params["fields"], "id");
+    /// ```
     pub fn new(method: &str, path: &str, params: &[(&str, &str)], node_type: Option<&str>) -> Self {
         Recorded {
             method: method.to_owned(),
@@ -109,6 +128,17 @@ impl Recorded {
 }
 
 /// A system user as the emulator holds it.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> meta_business::Result<()> {
+/// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+/// # let client = emulator.client(demo.admin_token)?;
+/// client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+/// let held = emulator.system_users(demo.business_id);
+/// assert_eq!((held[0].name.as_str(), held[0].role.as_str()), ("ads-reporting", "EMPLOYEE"));
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct EmulatedSystemUser {
@@ -153,6 +183,18 @@ impl Respond for Responder {
 }
 
 /// The running emulator. Dropping it stops the server.
+///
+/// ```
+/// use meta_business::testing::GraphEmulator;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> meta_business::Result<()> {
+/// // Your service's code, tested offline against a stateful Graph API.
+/// let (emulator, demo) = GraphEmulator::demo().await;
+/// let client = emulator.client(demo.admin_token)?;
+/// let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+/// assert_eq!(emulator.system_users(demo.business_id)[0].id, su.id.as_str());
+/// # Ok(()) }
+/// ```
 pub struct GraphEmulator {
     server: MockServer,
     shared: Arc<Shared>,
@@ -169,6 +211,20 @@ impl fmt::Debug for GraphEmulator {
 impl GraphEmulator {
     /// An emulator with two businesses for Business On Behalf Of ([`OBO_DEMO`]): a partner
     /// with its app and admin system user, and a client with a person admin and a Page.
+    ///
+    /// ```
+    /// use meta_business::testing::GraphEmulator;
+    /// use meta_business::{ClientAdminToken, PartnerAdminToken};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// let (emulator, d) = GraphEmulator::obo_demo().await;
+    /// let client = emulator.client(d.partner_admin_token)?;
+    /// let obo = client.on_behalf_of(d.partner, d.client);
+    /// let linked = obo.link(&ClientAdminToken::new(d.client_admin_token)).await?;
+    /// assert_eq!(linked.id.as_ref().map(|id| id.as_str()), Some(d.client));
+    /// # let _ = PartnerAdminToken::new(d.partner_admin_token);
+    /// # Ok(()) }
+    /// ```
     pub async fn obo_demo() -> (GraphEmulator, OboDemo) {
         let d = OBO_DEMO;
         let emulator = GraphEmulator::builder()
@@ -200,6 +256,27 @@ impl GraphEmulator {
     }
 
     /// Starts configuring an emulator.
+    ///
+    /// ```
+    /// use meta_business::AccessTier;
+    /// use meta_business::testing::{BusinessSeed, GraphEmulator};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// let emulator = GraphEmulator::builder()
+    ///     .business(
+    ///         BusinessSeed::new("1000000000042", "Shop")
+    ///             .tier(AccessTier::Full)
+    ///             .app("2000000000042", "Shop Sync", "shop-app-secret")
+    ///             .ad_accounts(3_000_000_000_100, 50)
+    ///             .admin("EAAE-shop-admin"),
+    ///     )
+    ///     .start()
+    ///     .await;
+    /// let client = emulator.client("EAAE-shop-admin")?;
+    /// let accounts = client.business("1000000000042").owned_ad_accounts().collect(100).await?;
+    /// assert_eq!(accounts.len(), 50);
+    /// # Ok(()) }
+    /// ```
     pub fn builder() -> EmulatorBuilder {
         EmulatorBuilder {
             require_app_secret: false,
@@ -212,6 +289,17 @@ impl GraphEmulator {
     /// An emulator seeded with the demo business of [`DEMO`]: an app, two ad accounts, two
     /// Pages, a catalog, a pixel, an Instagram and a WhatsApp account, a human admin's token,
     /// the Limited tier.
+    ///
+    /// ```
+    /// use meta_business::testing::GraphEmulator;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// let (emulator, demo) = GraphEmulator::demo().await;
+    /// let client = emulator.client(demo.admin_token)?;
+    /// let business = client.business(demo.business_id).get().send().await?;
+    /// assert_eq!(business.name.as_deref(), Some("Acme Demo Retail"));
+    /// # Ok(()) }
+    /// ```
     pub async fn demo() -> (GraphEmulator, Demo) {
         let d = DEMO;
         let emulator = GraphEmulator::builder()
@@ -234,11 +322,36 @@ impl GraphEmulator {
     }
 
     /// The base URL to give [`ClientBuilder::base_url`].
+    ///
+    /// ```
+    /// use meta_business::Client;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// // Point code that builds its own client (say, from configuration) at the emulator.
+    /// let client = Client::builder().access_token(demo.admin_token).base_url(emulator.uri()).build()?;
+    /// client.business(demo.business_id).get().send().await?;
+    /// # Ok(()) }
+    /// ```
     pub fn uri(&self) -> String {
         self.server.uri()
     }
 
     /// A client builder pointed at the emulator, with this token.
+    ///
+    /// ```
+    /// use meta_business::AccessTier;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// let client = emulator
+    ///     .client_builder(demo.admin_token)
+    ///     .app_secret(demo.app_secret)
+    ///     .access_tier(AccessTier::Limited)
+    ///     .build()?;
+    /// # let _ = client;
+    /// # Ok(()) }
+    /// ```
     pub fn client_builder(&self, token: &str) -> ClientBuilder {
         Client::builder().access_token(token).base_url(self.uri())
     }
@@ -246,6 +359,15 @@ impl GraphEmulator {
     /// A client for this token, with the id and secret of the token's app (so `appsecret_proof`
     /// is sent and tokens are minted for that app through the business-level edge) and the
     /// tier of the token's business.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// assert!(client.has_app_secret()); // the demo app's secret, so appsecret_proof goes along
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// As [`ClientBuilder::build`].
@@ -281,11 +403,39 @@ impl GraphEmulator {
     }
 
     /// Adds a fault rule; rules are checked in the order added.
+    ///
+    /// ```
+    /// use meta_business::testing::{Fault, FaultRule};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// // The first create is throttled (code 80004): nothing is created, the error says so.
+    /// emulator.inject(FaultRule::new(Fault::throttle(80004)).on("POST", "/system_users").times(1));
+    /// let users = client.business(demo.business_id).system_users();
+    /// let err = users.create("ads-reporting").send().await.unwrap_err();
+    /// assert!(err.is_rate_limited());
+    /// assert!(emulator.system_users(demo.business_id).is_empty());
+    /// # Ok(()) }
+    /// ```
     pub fn inject(&self, rule: FaultRule) {
         lock(&self.shared.faults).push(rule);
     }
 
     /// Removes every fault rule.
+    ///
+    /// ```
+    /// use meta_business::testing::{Fault, FaultRule};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// emulator.inject(FaultRule::new(Fault::graph(190)));
+    /// assert!(client.business(demo.business_id).get().send().await.is_err());
+    /// emulator.clear_faults();
+    /// assert!(client.business(demo.business_id).get().send().await.is_ok());
+    /// # Ok(()) }
+    /// ```
     pub fn clear_faults(&self) {
         lock(&self.shared.faults).clear();
     }
@@ -323,23 +473,78 @@ impl GraphEmulator {
 
     /// Every call received so far, in order, batch items included (each right after its
     /// batch request, with [`Recorded::in_batch`] set).
+    ///
+    /// ```
+    /// use meta_business::AdAccountTask;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// emulator.clear_requests();
+    /// let ops = demo.ad_accounts.iter().map(|a| client.ad_account(*a).assign(&su.id, [AdAccountTask::Analyze]));
+    /// client.bulk(ops).send().await?;
+    /// assert_eq!(emulator.requests().len(), 1); // one batch request
+    /// assert_eq!(emulator.calls().iter().filter(|c| c.in_batch).count(), 2); // carrying two calls
+    /// # Ok(()) }
+    /// ```
     pub fn calls(&self) -> Vec<Recorded> {
         lock(&self.shared.journal).clone()
     }
 
     /// Opens or closes `POST /{system_user}/access_tokens` (see
     /// [`EmulatorBuilder::legacy_token_edge`]).
+    ///
+    /// ```
+    /// use meta_business::Permission;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// client.system_user(&su.id).install_app(demo.app_id).send().await?;
+    /// let legacy = || client.system_user(&su.id).generate_token(demo.app_id).scopes([Permission::AdsRead]);
+    /// // Closed by default, as Meta closes it to apps that have not used it lately.
+    /// assert!(legacy().send().await.is_err());
+    /// emulator.set_legacy_token_edge(true);
+    /// assert!(legacy().send().await.is_ok());
+    /// # Ok(()) }
+    /// ```
     pub fn set_legacy_token_edge(&self, open: bool) {
         self.shared.state().legacy_token_edge = open;
     }
 
     /// Forgets the requests received so far.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// client.business(demo.business_id).get().send().await?;
+    /// emulator.clear_requests();
+    /// assert!(emulator.requests().is_empty());
+    /// # Ok(()) }
+    /// ```
     pub fn clear_requests(&self) {
         lock(&self.shared.journal).clear();
     }
 
     /// The most requests that were being answered at the same time, given the configured
     /// latency (each answer takes at least that long).
+    ///
+    /// ```
+    /// use meta_business::{AdAccountTask, BulkMode};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// let ops = demo.ad_accounts.iter().map(|a| client.ad_account(*a).assign(&su.id, [AdAccountTask::Analyze]));
+    /// client.bulk(ops).mode(BulkMode::Concurrent).concurrency(2).send().await?;
+    /// assert!(emulator.max_in_flight() <= 2);
+    /// # Ok(()) }
+    /// ```
     pub fn max_in_flight(&self) -> usize {
         let latency = self.shared.latency;
         let mut starts: Vec<std::time::Duration> = self.requests().iter().map(|r| r.at).collect();
@@ -356,6 +561,16 @@ impl GraphEmulator {
     }
 
     /// The system users of a business.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// assert_eq!(emulator.system_users(demo.business_id).len(), 1);
+    /// # Ok(()) }
+    /// ```
     pub fn system_users(&self, business: &str) -> Vec<EmulatedSystemUser> {
         let state = self.shared.state();
         let Some(biz) = state.businesses.get(business) else {
@@ -375,6 +590,18 @@ impl GraphEmulator {
     }
 
     /// Who is assigned to an asset, with which tasks.
+    ///
+    /// ```
+    /// use meta_business::PageTask;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// client.page(demo.pages[0]).assign(&su.id, [PageTask::Analyze]).send().await?;
+    /// assert_eq!(emulator.assignments(demo.pages[0])[su.id.as_str()], ["ANALYZE"]);
+    /// # Ok(()) }
+    /// ```
     pub fn assignments(&self, asset: &str) -> BTreeMap<String, Vec<String>> {
         self.shared
             .state()
@@ -385,6 +612,16 @@ impl GraphEmulator {
     }
 
     /// Whether a token is known, valid and unexpired.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// assert!(emulator.token_is_valid(demo.admin_token));
+    /// assert!(!emulator.token_is_valid("EAAE-never-issued"));
+    /// # Ok(()) }
+    /// ```
     pub fn token_is_valid(&self, token: &str) -> bool {
         self.shared
             .state()
@@ -393,6 +630,21 @@ impl GraphEmulator {
     }
 
     /// Changes a business's access tier.
+    ///
+    /// ```
+    /// use meta_business::AccessTier;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// emulator.set_access_tier(demo.business_id, AccessTier::Full);
+    /// // A client built now learns the tier from the emulator: 10 regular system users fit.
+    /// let client = emulator.client(demo.admin_token)?;
+    /// let users = client.business(demo.business_id).system_users();
+    /// users.create("ads-reporting").send().await?;
+    /// users.create("crm-sync-eu").send().await?;
+    /// # Ok(()) }
+    /// ```
     pub fn set_access_tier(&self, business: &str, tier: AccessTier) {
         if let Some(b) = self.shared.state().businesses.get_mut(business) {
             b.tier = tier;
@@ -401,6 +653,22 @@ impl GraphEmulator {
 }
 
 /// Configures an emulator.
+///
+/// ```
+/// use std::time::Duration;
+/// use meta_business::testing::{BusinessSeed, GraphEmulator};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// // 20 ms per request, like a real round trip, and appsecret_proof required.
+/// let emulator = GraphEmulator::builder()
+///     .latency(Duration::from_millis(20))
+///     .require_app_secret(true)
+///     .business(BusinessSeed::new("1000000000042", "Shop").admin("EAAE-shop-admin"))
+///     .start()
+///     .await;
+/// # let _ = emulator;
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct EmulatorBuilder {
     require_app_secret: bool,
@@ -412,6 +680,22 @@ pub struct EmulatorBuilder {
 impl EmulatorBuilder {
     /// Makes `appsecret_proof` mandatory on every call (the "Require App Secret" app setting).
     /// Token generation always requires it.
+    ///
+    /// ```
+    /// use meta_business::testing::{BusinessSeed, GraphEmulator};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// let emulator = GraphEmulator::builder()
+    ///     .require_app_secret(true)
+    ///     .business(BusinessSeed::new("1000000000042", "Shop").admin("EAAE-shop-admin"))
+    ///     .start()
+    ///     .await;
+    /// // Without a secret there is no appsecret_proof, and the emulator refuses, as Meta does for
+    /// // apps that require it.
+    /// let bare = emulator.client_builder("EAAE-shop-admin").build()?;
+    /// assert!(bare.business("1000000000042").get().send().await.is_err());
+    /// # Ok(()) }
+    /// ```
     pub fn require_app_secret(mut self, required: bool) -> Self {
         self.require_app_secret = required;
         self
@@ -426,6 +710,23 @@ impl EmulatorBuilder {
     }
 
     /// Adds this delay to every answer, to simulate the round trip to Meta.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use meta_business::testing::{BusinessSeed, GraphEmulator};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// let emulator = GraphEmulator::builder()
+    ///     .latency(Duration::from_millis(20))
+    ///     .business(BusinessSeed::new("1000000000042", "Shop").admin("EAAE-shop-admin"))
+    ///     .start()
+    ///     .await;
+    /// let client = emulator.client("EAAE-shop-admin")?;
+    /// let started = Instant::now();
+    /// client.business("1000000000042").get().send().await?;
+    /// assert!(started.elapsed() >= Duration::from_millis(20));
+    /// # Ok(()) }
+    /// ```
     pub fn latency(mut self, latency: std::time::Duration) -> Self {
         self.latency = latency;
         self

@@ -98,6 +98,26 @@ pub const OBO_DEMO: OboDemo = OboDemo {
 };
 
 /// A business to seed: its apps, assets, admins and existing system users.
+///
+/// ```
+/// use meta_business::testing::{BusinessSeed, GraphEmulator};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> meta_business::Result<()> {
+/// let emulator = GraphEmulator::builder()
+///     .business(
+///         BusinessSeed::new("1000000000042", "Shop")
+///             .app("2000000000042", "Shop Sync", "shop-app-secret")
+///             .page("4000000000042", "Shop")
+///             .system_user("6100000000042", "shop-admin-automation", "ADMIN")
+///             .system_user_token("6100000000042", "EAAE-shop-su", &["business_management"]),
+///     )
+///     .start()
+///     .await;
+/// let client = emulator.client("EAAE-shop-su")?;
+/// let users = client.business("1000000000042").system_users().list().collect(10).await?;
+/// assert_eq!(users[0].name.as_deref(), Some("shop-admin-automation"));
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct BusinessSeed {
     id: String,
