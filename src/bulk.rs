@@ -7,11 +7,12 @@ use std::fmt;
 
 use futures_util::stream::{self, StreamExt};
 
-use crate::api::assignments::{AssetKind, Assign, Unassign};
+use crate::api::assignments::{Assign, Unassign};
 use crate::api::send_ack;
 use crate::batch::BatchItem;
 use crate::client::Client;
 use crate::error::{Error, Result, UnexpectedResponse};
+use crate::kinds::AssetKind;
 use crate::request::Request;
 
 /// How bulk operations travel.

@@ -9,17 +9,24 @@
 //! Ids deserialize from JSON strings and from JSON numbers.
 
 use std::fmt;
-use std::str::FromStr;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::Deserializer;
 
 use crate::error::Error;
+
+// The asset kinds' ids live with their kind; the rest of the crate takes them from here.
+pub(crate) use crate::kinds::ad_account::AdAccountId;
+pub(crate) use crate::kinds::catalog::CatalogId;
+pub(crate) use crate::kinds::instagram::InstagramAssetId;
+pub(crate) use crate::kinds::page::PageId;
+pub(crate) use crate::kinds::pixel::PixelId;
+pub(crate) use crate::kinds::whatsapp::WhatsAppBusinessAccountId;
 
 /// Longest id accepted. Graph ids are 64-bit integers (at most 20 digits); the margin keeps
 /// room for id formats Meta may widen to without accepting unbounded input.
 const MAX_ID_DIGITS: usize = 32;
 
-fn check_digits(field: &'static str, digits: &str, original: &str) -> Result<(), Error> {
+pub(crate) fn check_digits(field: &'static str, digits: &str, original: &str) -> Result<(), Error> {
     if digits.is_empty() {
         return Err(Error::invalid_input(field, "must not be empty"));
     }
@@ -45,7 +52,7 @@ fn check_digits(field: &'static str, digits: &str, original: &str) -> Result<(),
 }
 
 /// Deserializes an id from a JSON string or number.
-fn deserialize_id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+pub(crate) fn deserialize_id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     struct IdVisitor;
     impl serde::de::Visitor<'_> for IdVisitor {
         type Value = String;
@@ -88,20 +95,20 @@ macro_rules! numeric_id {
             /// Checks that this is a numeric Graph id.
             ///
             /// # Errors
-            /// [`Error::InvalidInput`] naming the field when it is empty, too long or not numeric.
-            pub fn validate(&self) -> Result<(), Error> {
-                check_digits($field, &self.0, &self.0)
+            /// [`Error::InvalidInput`](crate::Error::InvalidInput) naming the field when it is empty, too long or not numeric.
+            pub fn validate(&self) -> ::std::result::Result<(), $crate::Error> {
+                $crate::ids::check_digits($field, &self.0, &self.0)
             }
         }
 
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 write!(f, concat!(stringify!($name), "({})"), self.0)
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(&self.0)
             }
         }
@@ -142,28 +149,30 @@ macro_rules! numeric_id {
             }
         }
 
-        impl FromStr for $name {
-            type Err = Error;
-            fn from_str(s: &str) -> Result<Self, Error> {
+        impl ::std::str::FromStr for $name {
+            type Err = $crate::Error;
+            fn from_str(s: &str) -> ::std::result::Result<Self, $crate::Error> {
                 let id = Self::new(s);
                 id.validate()?;
                 Ok(id)
             }
         }
 
-        impl Serialize for $name {
-            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
                 s.serialize_str(&self.0)
             }
         }
 
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                deserialize_id(d).map(Self)
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+                $crate::ids::deserialize_id(d).map(Self)
             }
         }
     };
 }
+
+pub(crate) use numeric_id;
 
 numeric_id!(
     /// A Business Manager (business portfolio) id.
@@ -183,162 +192,10 @@ numeric_id!(
     "app_id"
 );
 numeric_id!(
-    /// A Facebook Page id.
-    PageId,
-    "page_id"
-);
-numeric_id!(
-    /// A product catalog id.
-    CatalogId,
-    "catalog_id"
-);
-numeric_id!(
-    /// A pixel (dataset) id.
-    PixelId,
-    "pixel_id"
-);
-numeric_id!(
-    /// An Instagram business asset id (from `owned_instagram_assets`).
-    InstagramAssetId,
-    "instagram_asset_id"
-);
-numeric_id!(
-    /// A WhatsApp Business Account id.
-    WhatsAppBusinessAccountId,
-    "whatsapp_business_account_id"
-);
-numeric_id!(
     /// A person's (business user's or app-scoped user's) id.
     UserId,
     "user_id"
 );
-
-/// An ad account id in its canonical form, `act_<digits>`.
-///
-/// Bare digits are normalized: `AdAccountId::from("42")` and `AdAccountId::from("act_42")`
-/// are equal and both send `act_42`.
-///
-/// ```
-/// use meta_business::AdAccountId;
-/// let id: AdAccountId = "42".parse()?;
-/// assert_eq!(id.as_str(), "act_42");
-/// assert_eq!(id.account_id(), "42");
-/// # Ok::<(), meta_business::Error>(())
-/// ```
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct AdAccountId(String);
-
-impl AdAccountId {
-    /// Wraps a raw ad account id, adding the `act_` prefix to bare digits; requests validate
-    /// it before sending.
-    pub fn new(raw: impl Into<String>) -> Self {
-        let raw = raw.into();
-        let raw = raw.trim();
-        if !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()) {
-            Self(format!("act_{raw}"))
-        } else {
-            Self(raw.to_owned())
-        }
-    }
-
-    /// The canonical id, `act_<digits>`, as used in paths.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The numeric part, without the `act_` prefix.
-    pub fn account_id(&self) -> &str {
-        self.0.strip_prefix("act_").unwrap_or(&self.0)
-    }
-
-    /// Checks the `act_<digits>` form.
-    ///
-    /// # Errors
-    /// [`Error::InvalidInput`] naming `ad_account_id` when the value is not an ad account id.
-    pub fn validate(&self) -> Result<(), Error> {
-        match self.0.strip_prefix("act_") {
-            Some(digits) => check_digits("ad_account_id", digits, &self.0).map_err(|_| {
-                Error::invalid_input(
-                    "ad_account_id",
-                    format!(
-                        "must be `act_` followed by digits (or the digits alone), got {:?}",
-                        crate::error::clip(&self.0, 40)
-                    ),
-                )
-            }),
-            None => Err(Error::invalid_input(
-                "ad_account_id",
-                format!(
-                    "must be `act_<digits>` or digits, got {:?}",
-                    crate::error::clip(&self.0, 40)
-                ),
-            )),
-        }
-    }
-}
-
-impl fmt::Debug for AdAccountId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "AdAccountId({})", self.0)
-    }
-}
-
-impl fmt::Display for AdAccountId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl AsRef<str> for AdAccountId {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl From<&str> for AdAccountId {
-    fn from(raw: &str) -> Self {
-        Self::new(raw)
-    }
-}
-
-impl From<String> for AdAccountId {
-    fn from(raw: String) -> Self {
-        Self::new(raw)
-    }
-}
-
-impl From<&AdAccountId> for AdAccountId {
-    fn from(id: &AdAccountId) -> Self {
-        id.clone()
-    }
-}
-
-impl From<u64> for AdAccountId {
-    fn from(raw: u64) -> Self {
-        Self(format!("act_{raw}"))
-    }
-}
-
-impl FromStr for AdAccountId {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self, Error> {
-        let id = Self::new(s);
-        id.validate()?;
-        Ok(id)
-    }
-}
-
-impl Serialize for AdAccountId {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for AdAccountId {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        deserialize_id(d).map(Self::new)
-    }
-}
 
 #[cfg(test)]
 mod tests {

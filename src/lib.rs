@@ -70,7 +70,7 @@
 
 mod macros;
 
-pub mod api;
+mod api;
 mod auth;
 mod batch;
 mod builder;
@@ -80,8 +80,9 @@ mod config;
 mod error;
 mod http;
 mod ids;
+mod kinds;
 mod lock;
-pub mod models;
+mod models;
 mod obo;
 mod pacing;
 mod pagination;
@@ -96,10 +97,26 @@ mod retry;
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 mod time;
-pub mod usage;
+mod usage;
 
+/// The asset-kind markers, the type parameter of [`AssetHandler`]: `asset::AdAccount`,
+/// `asset::Page`, … Each fixes the id type, the task enum and the rules of its kind (see
+/// [`AssetKind`]); they live here because their names are those of the asset models
+/// ([`AdAccount`], [`Pixel`]).
+///
+/// ```
+/// use meta_business::{AssetKind, asset};
+/// assert!(asset::Catalog::TASKS_REQUIRED);
+/// assert!(!asset::Pixel::CAN_UNASSIGN);
+/// assert_eq!(asset::Page::SYSTEM_USER_EDGE, Some("assigned_pages"));
+/// ```
+pub mod asset {
+    pub use crate::kinds::{AdAccount, Catalog, Instagram, Page, Pixel, WhatsApp};
+}
+
+// Every other public type is exported here, at the root, and only here.
 pub use api::Call;
-pub use api::assignments::{AssetHandler, AssetKind, Assign, Unassign, kinds as asset};
+pub use api::assignments::{AssetHandler, Assign, Unassign};
 pub use api::business::BusinessHandler;
 pub use api::businesses::{BusinessesHandler, CreateBusiness};
 pub use api::system_users::{
@@ -120,15 +137,18 @@ pub use config::{
     DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, ProofMode, SystemUserKind, SystemUserQuota,
 };
 pub use error::{ApiError, Error, ErrorHint, GraphError, Result, UnexpectedResponse};
-pub use ids::{
-    AdAccountId, AppId, BusinessId, CatalogId, InstagramAssetId, PageId, PixelId, SystemUserId,
-    UserId, WhatsAppBusinessAccountId,
-};
+pub use ids::{AppId, BusinessId, SystemUserId, UserId};
+pub use kinds::ad_account::{AdAccountId, AdAccountTask};
+pub use kinds::catalog::{CatalogId, CatalogTask};
+pub use kinds::instagram::{InstagramAssetId, InstagramTask};
+pub use kinds::page::{PageId, PageTask};
+pub use kinds::pixel::{PixelId, PixelTask};
+pub use kinds::whatsapp::{WhatsAppBusinessAccountId, WhatsAppTask};
+pub use kinds::{AssetKind, AssetRef, KindVisitor, Task};
 pub use lock::{CreateGuard, CreateLock, InProcessLock, LockFuture};
-pub use models::NodeRef;
 pub use models::assets::{
-    AccessStatus, AdAccount, App, AssetRef, ClaimResult, FacebookPage, InstagramAsset, Pixel,
-    ProductCatalog, WhatsAppBusinessAccount,
+    AccessStatus, AdAccount, App, ClaimResult, FacebookPage, InstagramAsset, Pixel, ProductCatalog,
+    WhatsAppBusinessAccount,
 };
 pub use models::assignment::{AssignedAsset, AssignedAssetGroup, AssignedUser, UserType};
 pub use models::business::{
@@ -136,12 +156,10 @@ pub use models::business::{
 };
 pub use models::permissions::Permission;
 pub use models::system_user::{SystemUser, SystemUserRole};
-pub use models::tasks::{
-    AdAccountTask, CatalogTask, InstagramTask, PageTask, PixelTask, Task, WhatsAppTask,
-};
 pub use models::token::{
     Expiry, GranularScope, RefreshedToken, SystemUserToken, TokenError, TokenInfo, TokenType,
 };
+pub use models::{MAX_NAME_CHARS, NodeRef, validate_name};
 pub use obo::{
     ClientAdminToken, ClientPage, ClientSystemUserToken, ClientTokenRequest, ManagedBusiness,
     OnBehalfOf, PageAccessToken, PartnerAdminToken,
@@ -155,7 +173,7 @@ pub use quota::QuotaUsage;
 pub use response::fuzzing;
 pub use retry::{RetryDecision, RetryPolicy};
 pub use secrecy::{ExposeSecret, SecretString};
-pub use usage::Usage;
+pub use usage::{AdAccountUsage, AppUsage, BusinessUseCaseUsage, Usage};
 
 /// Compiles the README's examples as doctests so they cannot drift from the API.
 #[cfg(doctest)]

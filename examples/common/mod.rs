@@ -118,7 +118,7 @@ pub async fn target() -> Result<Target, String> {
 
 /// A name given on the command line, checked as a create would check it.
 pub fn check_name(flag: &str, name: &str) -> Result<(), String> {
-    meta_business::models::validate_name(name).map_err(|e| format!("{flag}: {e}"))
+    meta_business::validate_name(name).map_err(|e| format!("{flag}: {e}"))
 }
 
 /// Refuses a path whose directory does not exist or that names a directory, before any work

@@ -36,118 +36,15 @@ use crate::ids::{
 };
 use crate::models::assets::App;
 use crate::models::assignment::{AssignedAsset, AssignedAssetGroup, AssignedUser};
-use crate::models::tasks::{
-    AdAccountTask, CatalogTask, InstagramTask, PageTask, PixelTask, Task, WhatsAppTask,
-};
+use crate::models::tasks::{AdAccountTask, CatalogTask, PageTask, Task, WhatsAppTask};
 use crate::pagination::ListRequest;
 use crate::request::Request;
 
 /// Fields of the `assigned_users` edge: the AssignedUser node's and the edge's task lists.
 const ASSIGNED_USER_FIELDS: &str = "id,name,user_type,tasks,permitted_tasks";
 
-mod sealed {
-    pub trait Sealed {}
-
-    /// An asset id: its wire form and its check.
-    pub trait AssetId: Clone + std::fmt::Debug + Send + Sync + 'static {
-        fn wire(&self) -> &str;
-        fn check(&self) -> crate::Result<()>;
-    }
-}
-
-use sealed::AssetId;
-
-macro_rules! asset_id {
-    ($($id:ty),+) => {$(
-        impl AssetId for $id {
-            fn wire(&self) -> &str {
-                self.as_str()
-            }
-            fn check(&self) -> Result<()> {
-                self.validate()
-            }
-        }
-    )+};
-}
-asset_id!(
-    AdAccountId,
-    PageId,
-    CatalogId,
-    PixelId,
-    InstagramAssetId,
-    WhatsAppBusinessAccountId
-);
-
-/// A kind of asset with an `assigned_users` edge. Implemented by the markers of
-/// [`crate::asset`] only.
-///
-/// ```
-/// use meta_business::{AssetKind, asset};
-/// // What each kind allows, known at compile time.
-/// assert!(asset::Catalog::TASKS_REQUIRED);
-/// assert!(!asset::Pixel::CAN_UNASSIGN);
-/// assert_eq!(asset::AdAccount::NAME, "ad account");
-/// ```
-pub trait AssetKind: sealed::Sealed + Send + Sync + 'static {
-    /// Its id type.
-    type Id: sealed::AssetId;
-    /// Its task enum.
-    type Task: Task;
-    /// Its name, for messages.
-    const NAME: &'static str;
-    /// Whether the Graph API itself requires at least one task. This crate requires one for
-    /// every kind: least privilege is stated, never left to a server default.
-    const TASKS_REQUIRED: bool;
-    /// Whether the Graph API can remove an assignment (`DELETE …/assigned_users`).
-    const CAN_UNASSIGN: bool;
-}
-
-macro_rules! asset_kind {
-    ($(#[$meta:meta])* $name:ident, $id:ty, $task:ty, $label:literal, required: $req:literal, unassign: $del:literal) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub struct $name;
-        impl sealed::Sealed for $name {}
-        impl AssetKind for $name {
-            type Id = $id;
-            type Task = $task;
-            const NAME: &'static str = $label;
-            const TASKS_REQUIRED: bool = $req;
-            const CAN_UNASSIGN: bool = $del;
-        }
-    };
-}
-
-/// The asset kinds, as type markers for [`AssetHandler`].
-pub mod kinds {
-    use super::*;
-
-    asset_kind!(
-        /// An ad account (`act_<digits>`); the Graph API accepts an assignment without tasks (this crate does not).
-        AdAccount, AdAccountId, AdAccountTask, "ad account", required: false, unassign: true
-    );
-    asset_kind!(
-        /// A Facebook Page; the Graph API accepts an assignment without tasks (this crate does not).
-        Page, PageId, PageTask, "Page", required: false, unassign: true
-    );
-    asset_kind!(
-        /// A product catalog; at least one task is required.
-        Catalog, CatalogId, CatalogTask, "product catalog", required: true, unassign: true
-    );
-    asset_kind!(
-        /// A pixel / dataset; at least one task is required, and the Graph API cannot remove
-        /// an assignment.
-        Pixel, PixelId, PixelTask, "pixel", required: true, unassign: false
-    );
-    asset_kind!(
-        /// An Instagram business asset; the Graph API accepts an assignment without tasks (this crate does not).
-        Instagram, InstagramAssetId, InstagramTask, "Instagram asset", required: false, unassign: true
-    );
-    asset_kind!(
-        /// A WhatsApp Business Account; at least one task is required.
-        WhatsApp, WhatsAppBusinessAccountId, WhatsAppTask, "WhatsApp Business Account", required: true, unassign: true
-    );
-}
+use crate::kinds::AssetKind;
+use crate::kinds::sealed::AssetId;
 
 /// One asset, by id, of kind `K`.
 ///
@@ -558,7 +455,37 @@ impl<K: AssetKind> Unassign<K> {
 const ASSIGNED_ASSET_FIELDS: &str = "id,name,tasks,permitted_tasks";
 
 impl SystemUserHandler {
-    fn assigned<T: serde::de::DeserializeOwned + Send + 'static>(
+    /// `GET /{system_user}/{edge}`: its assets of kind `K`, with its tasks on each, through
+    /// the kind's system-user edge ([`AssetKind::SYSTEM_USER_EDGE`]).
+    ///
+    /// ```
+    /// use meta_business::{CatalogTask, asset};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// client.catalog(demo.catalog).assign(&su.id, [CatalogTask::Manage]).send().await?;
+    /// let held = client.system_user(&su.id).assigned::<asset::Catalog>().collect(100).await?;
+    /// assert_eq!(held[0].tasks, [CatalogTask::Manage]);
+    /// // Pixels have no such edge: refused before sending (read the pixel's assigned users).
+    /// assert!(client.system_user(&su.id).assigned::<asset::Pixel>().send().await.is_err());
+    /// # Ok(()) }
+    /// ```
+    pub fn assigned<K: AssetKind>(&self) -> ListRequest<AssignedAsset<K::Id, K::Task>> {
+        let edge = K::SYSTEM_USER_EDGE.unwrap_or("assigned_users");
+        let req = Request::get([self.id.as_str(), edge]).param("fields", ASSIGNED_ASSET_FIELDS);
+        let invalid = match K::SYSTEM_USER_EDGE {
+            Some(_) => self.id.validate().err(),
+            None => Some(Error::Unsupported {
+                operation: "listing a system user's assets of this kind",
+                reason: "the Graph API has no such edge for pixels and Instagram assets; read each asset's assigned_users instead",
+            }),
+        };
+        ListRequest::new(self.client.clone(), req, invalid)
+    }
+
+    fn assigned_edge<T: serde::de::DeserializeOwned + Send + 'static>(
         &self,
         edge: &str,
         fields: &'static str,
@@ -583,7 +510,7 @@ impl SystemUserHandler {
     /// # Ok(()) }
     /// ```
     pub fn assigned_ad_accounts(&self) -> ListRequest<AssignedAsset<AdAccountId, AdAccountTask>> {
-        self.assigned("assigned_ad_accounts", ASSIGNED_ASSET_FIELDS)
+        self.assigned::<crate::kinds::AdAccount>()
     }
 
     /// `GET /{system_user}/assigned_pages`: its Pages, with its tasks on each.
@@ -601,7 +528,7 @@ impl SystemUserHandler {
     /// # Ok(()) }
     /// ```
     pub fn assigned_pages(&self) -> ListRequest<AssignedAsset<PageId, PageTask>> {
-        self.assigned("assigned_pages", ASSIGNED_ASSET_FIELDS)
+        self.assigned::<crate::kinds::Page>()
     }
 
     /// `GET /{system_user}/assigned_product_catalogs`: its catalogs, with its tasks on each.
@@ -619,7 +546,7 @@ impl SystemUserHandler {
     /// # Ok(()) }
     /// ```
     pub fn assigned_product_catalogs(&self) -> ListRequest<AssignedAsset<CatalogId, CatalogTask>> {
-        self.assigned("assigned_product_catalogs", ASSIGNED_ASSET_FIELDS)
+        self.assigned::<crate::kinds::Catalog>()
     }
 
     /// `GET /{system_user}/assigned_whatsapp_business_accounts`: its WhatsApp accounts, with its
@@ -640,7 +567,7 @@ impl SystemUserHandler {
     pub fn assigned_whatsapp_business_accounts(
         &self,
     ) -> ListRequest<AssignedAsset<WhatsAppBusinessAccountId, WhatsAppTask>> {
-        self.assigned("assigned_whatsapp_business_accounts", ASSIGNED_ASSET_FIELDS)
+        self.assigned::<crate::kinds::WhatsApp>()
     }
 
     /// `GET /{system_user}/assigned_applications`: the apps installed for it.
@@ -657,7 +584,7 @@ impl SystemUserHandler {
     /// # Ok(()) }
     /// ```
     pub fn assigned_applications(&self) -> ListRequest<App> {
-        self.assigned("assigned_applications", "id,name")
+        self.assigned_edge("assigned_applications", "id,name")
     }
 
     /// `GET /{system_user}/assigned_business_asset_groups`: its business asset groups.
@@ -670,11 +597,28 @@ impl SystemUserHandler {
     /// # Ok(()) }
     /// ```
     pub fn assigned_business_asset_groups(&self) -> ListRequest<AssignedAssetGroup> {
-        self.assigned("assigned_business_asset_groups", "id,name")
+        self.assigned_edge("assigned_business_asset_groups", "id,name")
     }
 }
 
 impl Client {
+    /// The asset of kind `K` with this id; [`Client::ad_account`], [`Client::page`] and the
+    /// others are this for one kind each.
+    ///
+    /// ```
+    /// use meta_business::{PixelTask, asset};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// client.asset::<asset::Pixel>(demo.pixel).assign(&su.id, [PixelTask::Analyze]).send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn asset<K: AssetKind>(&self, id: impl Into<K::Id>) -> AssetHandler<K> {
+        AssetHandler::new(self.clone(), id.into())
+    }
+
     /// The ad account with this id (`act_<digits>` or bare digits).
     ///
     /// ```
@@ -687,8 +631,8 @@ impl Client {
     /// client.ad_account(demo.ad_accounts[0]).assign(&su.id, [AdAccountTask::Analyze]).send().await?;
     /// # Ok(()) }
     /// ```
-    pub fn ad_account(&self, id: impl Into<AdAccountId>) -> AssetHandler<kinds::AdAccount> {
-        AssetHandler::new(self.clone(), id.into())
+    pub fn ad_account(&self, id: impl Into<AdAccountId>) -> AssetHandler<crate::kinds::AdAccount> {
+        self.asset(id)
     }
 
     /// The Page with this id.
@@ -703,8 +647,8 @@ impl Client {
     /// client.page(demo.pages[0]).assign(&su.id, [PageTask::Analyze, PageTask::Advertise]).send().await?;
     /// # Ok(()) }
     /// ```
-    pub fn page(&self, id: impl Into<PageId>) -> AssetHandler<kinds::Page> {
-        AssetHandler::new(self.clone(), id.into())
+    pub fn page(&self, id: impl Into<PageId>) -> AssetHandler<crate::kinds::Page> {
+        self.asset(id)
     }
 
     /// The product catalog with this id.
@@ -719,8 +663,8 @@ impl Client {
     /// client.catalog(demo.catalog).assign(&su.id, [CatalogTask::Manage]).send().await?;
     /// # Ok(()) }
     /// ```
-    pub fn catalog(&self, id: impl Into<CatalogId>) -> AssetHandler<kinds::Catalog> {
-        AssetHandler::new(self.clone(), id.into())
+    pub fn catalog(&self, id: impl Into<CatalogId>) -> AssetHandler<crate::kinds::Catalog> {
+        self.asset(id)
     }
 
     /// The pixel / dataset with this id.
@@ -733,12 +677,13 @@ impl Client {
     /// # let client = emulator.client(demo.admin_token)?;
     /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
     /// client.pixel(demo.pixel).assign(&su.id, [PixelTask::Analyze]).send().await?;
-    /// // The Graph API cannot remove a pixel assignment, so there is no `unassign` for pixels:
-    /// // client.pixel(demo.pixel).unassign(&su.id); // does not compile
+    /// // The Graph API cannot remove a pixel assignment: refused before anything is sent.
+    /// let err = client.pixel(demo.pixel).unassign(&su.id).send().await.unwrap_err();
+    /// assert!(matches!(err, meta_business::Error::Unsupported { .. }));
     /// # Ok(()) }
     /// ```
-    pub fn pixel(&self, id: impl Into<PixelId>) -> AssetHandler<kinds::Pixel> {
-        AssetHandler::new(self.clone(), id.into())
+    pub fn pixel(&self, id: impl Into<PixelId>) -> AssetHandler<crate::kinds::Pixel> {
+        self.asset(id)
     }
 
     /// The Instagram business asset with this id.
@@ -756,8 +701,8 @@ impl Client {
     pub fn instagram_asset(
         &self,
         id: impl Into<InstagramAssetId>,
-    ) -> AssetHandler<kinds::Instagram> {
-        AssetHandler::new(self.clone(), id.into())
+    ) -> AssetHandler<crate::kinds::Instagram> {
+        self.asset(id)
     }
 
     /// The WhatsApp Business Account with this id.
@@ -775,8 +720,8 @@ impl Client {
     pub fn whatsapp_business_account(
         &self,
         id: impl Into<WhatsAppBusinessAccountId>,
-    ) -> AssetHandler<kinds::WhatsApp> {
-        AssetHandler::new(self.clone(), id.into())
+    ) -> AssetHandler<crate::kinds::WhatsApp> {
+        self.asset(id)
     }
 }
 

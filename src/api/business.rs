@@ -5,8 +5,8 @@ use crate::api::{Call, first_error};
 use crate::client::Client;
 use crate::ids::{AdAccountId, AppId, BusinessId, PageId};
 use crate::models::assets::{
-    AD_ACCOUNT_FIELDS, AdAccount, App, ClaimResult, FacebookPage, INSTAGRAM_FIELDS, InstagramAsset,
-    NAMED_FIELDS, Pixel, ProductCatalog, WhatsAppBusinessAccount,
+    AdAccount, App, ClaimResult, FacebookPage, InstagramAsset, NAMED_FIELDS, Pixel, ProductCatalog,
+    WhatsAppBusinessAccount,
 };
 use crate::models::business::{Business, BusinessField};
 use crate::pagination::ListRequest;
@@ -102,6 +102,24 @@ impl BusinessHandler {
         ListRequest::new(self.client.clone(), req, self.id.validate().err())
     }
 
+    /// `GET /{business}/{edge}`: the assets of kind `K` the business owns, through the kind's
+    /// owned edge ([`AssetKind::OWNED_EDGE`](crate::AssetKind::OWNED_EDGE)) with its default
+    /// fields; `owned_ad_accounts()` and the others are this for one kind each.
+    ///
+    /// ```
+    /// use meta_business::asset;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// let pixels = client.business(demo.business_id).owned_assets::<asset::Pixel>().collect(100).await?;
+    /// assert_eq!(pixels[0].id.as_str(), demo.pixel);
+    /// # Ok(()) }
+    /// ```
+    pub fn owned_assets<K: crate::kinds::AssetKind>(&self) -> ListRequest<K::Owned> {
+        self.owned(K::OWNED_EDGE, K::OWNED_FIELDS)
+    }
+
     /// `GET /{business}/owned_ad_accounts`.
     ///
     /// ```
@@ -114,7 +132,7 @@ impl BusinessHandler {
     /// # Ok(()) }
     /// ```
     pub fn owned_ad_accounts(&self) -> ListRequest<AdAccount> {
-        self.owned("owned_ad_accounts", AD_ACCOUNT_FIELDS)
+        self.owned_assets::<crate::kinds::AdAccount>()
     }
 
     /// `GET /{business}/owned_pages`.
@@ -130,7 +148,7 @@ impl BusinessHandler {
     /// # Ok(()) }
     /// ```
     pub fn owned_pages(&self) -> ListRequest<FacebookPage> {
-        self.owned("owned_pages", NAMED_FIELDS)
+        self.owned_assets::<crate::kinds::Page>()
     }
 
     /// `GET /{business}/owned_apps`.
@@ -160,7 +178,7 @@ impl BusinessHandler {
     /// # Ok(()) }
     /// ```
     pub fn owned_product_catalogs(&self) -> ListRequest<ProductCatalog> {
-        self.owned("owned_product_catalogs", NAMED_FIELDS)
+        self.owned_assets::<crate::kinds::Catalog>()
     }
 
     /// `GET /{business}/owned_pixels`.
@@ -175,7 +193,7 @@ impl BusinessHandler {
     /// # Ok(()) }
     /// ```
     pub fn owned_pixels(&self) -> ListRequest<Pixel> {
-        self.owned("owned_pixels", NAMED_FIELDS)
+        self.owned_assets::<crate::kinds::Pixel>()
     }
 
     /// `GET /{business}/owned_instagram_assets`.
@@ -190,7 +208,7 @@ impl BusinessHandler {
     /// # Ok(()) }
     /// ```
     pub fn owned_instagram_assets(&self) -> ListRequest<InstagramAsset> {
-        self.owned("owned_instagram_assets", INSTAGRAM_FIELDS)
+        self.owned_assets::<crate::kinds::Instagram>()
     }
 
     /// `GET /{business}/owned_whatsapp_business_accounts`.
@@ -205,7 +223,7 @@ impl BusinessHandler {
     /// # Ok(()) }
     /// ```
     pub fn owned_whatsapp_business_accounts(&self) -> ListRequest<WhatsAppBusinessAccount> {
-        self.owned("owned_whatsapp_business_accounts", NAMED_FIELDS)
+        self.owned_assets::<crate::kinds::WhatsApp>()
     }
 
     /// `GET /{business}/client_apps`: apps of other businesses shared with this one (a

@@ -160,7 +160,7 @@ pub(crate) fn check_name(field: &'static str, name: &str) -> Result<()> {
 /// workflow starts.
 ///
 /// ```
-/// use meta_business::models::validate_name;
+/// use meta_business::validate_name;
 ///
 /// assert!(validate_name("crm-sync-eu").is_ok());
 /// let err = validate_name("  ").unwrap_err();

@@ -8,7 +8,7 @@ use super::plan::{Change, Plan};
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::ids::SystemUserId;
-use crate::models::assets::AssetRef;
+use crate::kinds::{AssetRef, AssignTasks, UnassignUser};
 use crate::models::token::SystemUserToken;
 
 /// What applying a plan did. A failure is inside it, not an `Err`: keep the report (it holds
@@ -147,81 +147,20 @@ impl fmt::Display for ApplyReport {
     }
 }
 
+/// Gives a system user these tasks on an asset, whatever its kind, through the kind's typed
+/// handler.
 async fn assign(
     client: &Client,
     asset: &AssetRef,
     user: &SystemUserId,
     tasks: &[String],
 ) -> Result<()> {
-    use crate::models::tasks::*;
-    match asset {
-        AssetRef::AdAccount(id) => {
-            client
-                .ad_account(id.clone())
-                .assign(user, tasks.iter().map(|t| AdAccountTask::from(t.as_str())))
-                .send()
-                .await
-        }
-        AssetRef::Page(id) => {
-            client
-                .page(id.clone())
-                .assign(user, tasks.iter().map(|t| PageTask::from(t.as_str())))
-                .send()
-                .await
-        }
-        AssetRef::Catalog(id) => {
-            client
-                .catalog(id.clone())
-                .assign(user, tasks.iter().map(|t| CatalogTask::from(t.as_str())))
-                .send()
-                .await
-        }
-        AssetRef::Pixel(id) => {
-            client
-                .pixel(id.clone())
-                .assign(user, tasks.iter().map(|t| PixelTask::from(t.as_str())))
-                .send()
-                .await
-        }
-        AssetRef::Instagram(id) => {
-            client
-                .instagram_asset(id.clone())
-                .assign(user, tasks.iter().map(|t| InstagramTask::from(t.as_str())))
-                .send()
-                .await
-        }
-        AssetRef::WhatsApp(id) => {
-            client
-                .whatsapp_business_account(id.clone())
-                .assign(user, tasks.iter().map(|t| WhatsAppTask::from(t.as_str())))
-                .send()
-                .await
-        }
-    }
+    asset.visit(client, AssignTasks { user, tasks }).await
 }
 
 /// Removes a system user from an asset, whatever its kind.
 pub(crate) async fn unassign(client: &Client, asset: &AssetRef, user: &SystemUserId) -> Result<()> {
-    match asset {
-        AssetRef::AdAccount(id) => client.ad_account(id.clone()).unassign(user).send().await,
-        AssetRef::Page(id) => client.page(id.clone()).unassign(user).send().await,
-        AssetRef::Catalog(id) => client.catalog(id.clone()).unassign(user).send().await,
-        AssetRef::Pixel(id) => client.pixel(id.clone()).unassign(user).send().await,
-        AssetRef::Instagram(id) => {
-            client
-                .instagram_asset(id.clone())
-                .unassign(user)
-                .send()
-                .await
-        }
-        AssetRef::WhatsApp(id) => {
-            client
-                .whatsapp_business_account(id.clone())
-                .unassign(user)
-                .send()
-                .await
-        }
-    }
+    asset.visit(client, UnassignUser(user)).await
 }
 
 impl Plan {

@@ -284,12 +284,7 @@ pub async fn audit(
     business.validate()?;
     let users = live::system_users(client, &business).await?;
     let owned = Owned::read(client, &business).await?;
-    let scanned: BTreeSet<_> = owned
-        .pixels
-        .iter()
-        .chain(&owned.instagram)
-        .cloned()
-        .collect();
+    let scanned: BTreeSet<_> = owned.unlisted().cloned().collect();
     let ids: Vec<String> = users.iter().map(|u| u.id.as_str().to_owned()).collect();
     let assignments = live::assignments(client, &business, &ids, &scanned).await?;
 

@@ -1,12 +1,15 @@
 //! Building a desired state in code (for a service that keeps it in its own database), checked
 //! exactly as a file is: the builders fill the file's form and `build` runs the same checks.
 
+use std::collections::BTreeMap;
+
 use super::spec::{RawAsset, RawSpec, RawSystemUser, RawToken, Spec};
 use crate::config::AccessTier;
 use crate::error::Result;
 use crate::ids::{
     AdAccountId, AppId, CatalogId, InstagramAssetId, PageId, PixelId, WhatsAppBusinessAccountId,
 };
+use crate::kinds::{self as asset, AssetKind};
 use crate::models::permissions::Permission;
 use crate::models::system_user::SystemUserRole;
 use crate::models::tasks::{
@@ -133,17 +136,28 @@ impl SystemUserBuilder {
         self
     }
 
-    fn asset<T: Task>(
+    /// An asset of kind `K` with these tasks; [`SystemUserBuilder::ad_account`] and the others
+    /// are this for one kind each.
+    ///
+    /// ```
+    /// use meta_business::provision::{Spec, SystemUserBuilder};
+    /// use meta_business::{PixelTask, asset};
+    /// let user = SystemUserBuilder::new("conversions-uploader")
+    ///     .asset::<asset::Pixel>("6000000000001", [PixelTask::Upload]);
+    /// let spec = Spec::builder("1000000000001").system_user(user).build()?;
+    /// assert_eq!(spec.system_users[0].assets[0].asset.kind(), "pixel");
+    /// # Ok::<(), meta_business::Error>(())
+    /// ```
+    pub fn asset<K: AssetKind>(
         mut self,
-        set: impl FnOnce(&mut RawAsset),
-        tasks: impl IntoIterator<Item = T>,
+        id: impl Into<K::Id>,
+        tasks: impl IntoIterator<Item = K::Task>,
     ) -> Self {
-        let mut raw = RawAsset {
+        let id = K::asset_ref(id.into()).id().to_owned();
+        self.raw.assets.push(RawAsset {
             tasks: tasks.into_iter().map(|t| t.as_str().to_owned()).collect(),
-            ..RawAsset::default()
-        };
-        set(&mut raw);
-        self.raw.assets.push(raw);
+            ids: BTreeMap::from([(K::KEY.to_owned(), id)]),
+        });
         self
     }
 
@@ -153,14 +167,12 @@ impl SystemUserBuilder {
         id: impl Into<AdAccountId>,
         tasks: impl IntoIterator<Item = AdAccountTask>,
     ) -> Self {
-        let id = id.into().as_str().to_owned();
-        self.asset(|a| a.ad_account = Some(id), tasks)
+        self.asset::<asset::AdAccount>(id, tasks)
     }
 
     /// A Page with these tasks.
     pub fn page(self, id: impl Into<PageId>, tasks: impl IntoIterator<Item = PageTask>) -> Self {
-        let id = id.into().as_str().to_owned();
-        self.asset(|a| a.page = Some(id), tasks)
+        self.asset::<asset::Page>(id, tasks)
     }
 
     /// A product catalog with these tasks.
@@ -169,14 +181,12 @@ impl SystemUserBuilder {
         id: impl Into<CatalogId>,
         tasks: impl IntoIterator<Item = CatalogTask>,
     ) -> Self {
-        let id = id.into().as_str().to_owned();
-        self.asset(|a| a.catalog = Some(id), tasks)
+        self.asset::<asset::Catalog>(id, tasks)
     }
 
     /// A pixel with these tasks.
     pub fn pixel(self, id: impl Into<PixelId>, tasks: impl IntoIterator<Item = PixelTask>) -> Self {
-        let id = id.into().as_str().to_owned();
-        self.asset(|a| a.pixel = Some(id), tasks)
+        self.asset::<asset::Pixel>(id, tasks)
     }
 
     /// An Instagram business asset with these tasks.
@@ -185,8 +195,7 @@ impl SystemUserBuilder {
         id: impl Into<InstagramAssetId>,
         tasks: impl IntoIterator<Item = InstagramTask>,
     ) -> Self {
-        let id = id.into().as_str().to_owned();
-        self.asset(|a| a.instagram = Some(id), tasks)
+        self.asset::<asset::Instagram>(id, tasks)
     }
 
     /// A WhatsApp Business Account with these tasks.
@@ -195,8 +204,7 @@ impl SystemUserBuilder {
         id: impl Into<WhatsAppBusinessAccountId>,
         tasks: impl IntoIterator<Item = WhatsAppTask>,
     ) -> Self {
-        let id = id.into().as_str().to_owned();
-        self.asset(|a| a.whatsapp = Some(id), tasks)
+        self.asset::<asset::WhatsApp>(id, tasks)
     }
 
     /// The token it should have, for one of its apps (expiring after 60 days unless

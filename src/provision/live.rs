@@ -6,96 +6,53 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use crate::client::Client;
 use crate::error::Result;
 use crate::ids::{AppId, BusinessId};
-use crate::models::assets::AssetRef;
+use crate::kinds::{AssetRef, HeldBy, KINDS, KindInfo, MAX_ITEMS};
 use crate::models::system_user::SystemUser;
-use crate::models::tasks::Task;
-
-/// The most items read from any one list.
-const MAX_ITEMS: usize = 10_000;
 
 /// Tasks per asset, for one system user.
 pub(crate) type Assignments = BTreeMap<AssetRef, Vec<String>>;
 
-/// The assets a business owns, by kind.
+/// The assets a business owns, kind by kind in the table's order.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Owned {
-    pub(crate) ad_accounts: Vec<AssetRef>,
-    pub(crate) pages: Vec<AssetRef>,
-    pub(crate) catalogs: Vec<AssetRef>,
-    pub(crate) pixels: Vec<AssetRef>,
-    pub(crate) instagram: Vec<AssetRef>,
-    pub(crate) whatsapp: Vec<AssetRef>,
+    kinds: Vec<(&'static KindInfo, Vec<AssetRef>)>,
 }
 
 impl Owned {
     pub(crate) async fn read(client: &Client, business: &BusinessId) -> Result<Owned> {
-        let biz = client.business(business.clone());
-        Ok(Owned {
-            ad_accounts: biz
-                .owned_ad_accounts()
-                .collect(MAX_ITEMS)
-                .await?
-                .into_iter()
-                .map(|a| AssetRef::AdAccount(a.id))
-                .collect(),
-            pages: biz
-                .owned_pages()
-                .collect(MAX_ITEMS)
-                .await?
-                .into_iter()
-                .map(|a| AssetRef::Page(a.id))
-                .collect(),
-            catalogs: biz
-                .owned_product_catalogs()
-                .collect(MAX_ITEMS)
-                .await?
-                .into_iter()
-                .map(|a| AssetRef::Catalog(a.id))
-                .collect(),
-            pixels: biz
-                .owned_pixels()
-                .collect(MAX_ITEMS)
-                .await?
-                .into_iter()
-                .map(|a| AssetRef::Pixel(a.id))
-                .collect(),
-            instagram: biz
-                .owned_instagram_assets()
-                .collect(MAX_ITEMS)
-                .await?
-                .into_iter()
-                .map(|a| AssetRef::Instagram(a.id))
-                .collect(),
-            whatsapp: biz
-                .owned_whatsapp_business_accounts()
-                .collect(MAX_ITEMS)
-                .await?
-                .into_iter()
-                .map(|a| AssetRef::WhatsApp(a.id))
-                .collect(),
-        })
+        let mut kinds = Vec::with_capacity(KINDS.len());
+        for info in KINDS {
+            let assets = (info.owned)(client.business(business.clone())).await?;
+            kinds.push((info, assets));
+        }
+        Ok(Owned { kinds })
     }
 
     /// Each kind's name and owned assets.
-    pub(crate) fn by_kind(&self) -> [(&'static str, &[AssetRef]); 6] {
-        [
-            ("ad account", &self.ad_accounts),
-            ("Page", &self.pages),
-            ("product catalog", &self.catalogs),
-            ("pixel", &self.pixels),
-            ("Instagram asset", &self.instagram),
-            ("WhatsApp Business Account", &self.whatsapp),
-        ]
+    pub(crate) fn by_kind(&self) -> impl Iterator<Item = (&'static str, &[AssetRef])> {
+        self.kinds
+            .iter()
+            .map(|(info, assets)| (info.name, assets.as_slice()))
+    }
+
+    /// The owned assets of the kinds no system-user edge lists (pixels, Instagram assets):
+    /// who holds them is read asset by asset.
+    pub(crate) fn unlisted(&self) -> impl Iterator<Item = &AssetRef> {
+        self.kinds
+            .iter()
+            .filter(|(info, _)| info.system_user_edge.is_none())
+            .flat_map(|(_, assets)| assets)
     }
 }
 
-fn names<T: Task>(tasks: &[T]) -> Vec<String> {
-    tasks.iter().map(|t| t.as_str().to_owned()).collect()
+/// Whether who holds this asset is read on the asset itself (no system-user edge lists it).
+pub(crate) fn read_on_the_asset(asset: &AssetRef) -> bool {
+    asset.info().system_user_edge.is_none()
 }
 
-/// Reads the assignments of system users: the edges a system user has (ad accounts, Pages,
-/// catalogs, WhatsApp accounts), and for pixels and Instagram assets (which have no such
-/// edge) each asset's `assigned_users`, read once per asset.
+/// Reads the assignments of system users: each kind's system-user edge, and for the kinds
+/// without one (pixels, Instagram assets) each scanned asset's `assigned_users`, read once
+/// per asset.
 pub(crate) async fn assignments(
     client: &Client,
     business: &BusinessId,
@@ -104,46 +61,15 @@ pub(crate) async fn assignments(
 ) -> Result<HashMap<String, Assignments>> {
     let mut out: HashMap<String, Assignments> = HashMap::new();
     for id in users {
-        let su = client.system_user(id.as_str());
         let map = out.entry(id.clone()).or_default();
-        for a in su.assigned_ad_accounts().collect(MAX_ITEMS).await? {
-            map.insert(AssetRef::AdAccount(a.id), names(&a.tasks));
-        }
-        for a in su.assigned_pages().collect(MAX_ITEMS).await? {
-            map.insert(AssetRef::Page(a.id), names(&a.tasks));
-        }
-        for a in su.assigned_product_catalogs().collect(MAX_ITEMS).await? {
-            map.insert(AssetRef::Catalog(a.id), names(&a.tasks));
-        }
-        for a in su
-            .assigned_whatsapp_business_accounts()
-            .collect(MAX_ITEMS)
-            .await?
-        {
-            map.insert(AssetRef::WhatsApp(a.id), names(&a.tasks));
+        for info in KINDS {
+            if let Some(read) = (info.held_by)(client.system_user(id.as_str())) {
+                map.extend(read.await?);
+            }
         }
     }
-    for asset in scanned {
-        let assigned: Vec<(String, Vec<String>)> = match asset {
-            AssetRef::Pixel(id) => client
-                .pixel(id.clone())
-                .assigned_users(business.clone())
-                .collect(MAX_ITEMS)
-                .await?
-                .into_iter()
-                .map(|u| (u.id, names(&u.tasks)))
-                .collect(),
-            AssetRef::Instagram(id) => client
-                .instagram_asset(id.clone())
-                .assigned_users(business.clone())
-                .collect(MAX_ITEMS)
-                .await?
-                .into_iter()
-                .map(|u| (u.id, names(&u.tasks)))
-                .collect(),
-            _ => continue,
-        };
-        for (user, tasks) in assigned {
+    for asset in scanned.iter().filter(|a| read_on_the_asset(a)) {
+        for (user, tasks) in asset.visit(client, HeldBy(business.clone())).await? {
             if let Some(map) = out.get_mut(&user) {
                 map.insert(asset.clone(), tasks);
             }

@@ -8,7 +8,7 @@ use super::live::{self, Owned};
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::ids::{BusinessId, SystemUserId};
-use crate::models::assets::AssetRef;
+use crate::kinds::AssetRef;
 
 /// The prefix a decommissioned system user's name gets.
 pub const DECOMMISSIONED: &str = "[decommissioned";
@@ -131,12 +131,7 @@ pub async fn offboard(
         .await?;
 
     let owned = Owned::read(client, &business).await?;
-    let scanned = owned
-        .pixels
-        .iter()
-        .chain(&owned.instagram)
-        .cloned()
-        .collect();
+    let scanned = owned.unlisted().cloned().collect();
     let held = live::assignments(client, &business, &[id.to_string()], &scanned)
         .await?
         .remove(id.as_str())
@@ -144,12 +139,12 @@ pub async fn offboard(
     let mut removed = Vec::new();
     let mut left = Vec::new();
     for asset in held.into_keys() {
-        if matches!(asset, AssetRef::Pixel(_)) {
-            left.push((
-                asset,
-                "the Graph API cannot remove pixel assignments: remove it in Business Settings"
-                    .to_owned(),
-            ));
+        if !asset.info().can_unassign {
+            let why = format!(
+                "the Graph API cannot remove {} assignments: remove it in Business Settings",
+                asset.kind_name()
+            );
+            left.push((asset, why));
             continue;
         }
         super::apply::unassign(client, &asset, &id).await?;

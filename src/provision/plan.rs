@@ -14,7 +14,7 @@ use crate::client::{Client, QuotaPolicy};
 use crate::config::SystemUserKind;
 use crate::error::{Error, Result};
 use crate::ids::{AppId, BusinessId, SystemUserId};
-use crate::models::assets::AssetRef;
+use crate::kinds::AssetRef;
 use crate::models::permissions::Permission;
 use crate::models::system_user::{SystemUser, SystemUserRole};
 use crate::quota::QuotaUsage;
@@ -506,18 +506,17 @@ fn match_existing(
     Ok((ids, notes))
 }
 
-/// The pixels and Instagram assets whose assigned users must be read (they have no per-user
-/// edge): those in the file, and with prune every one the business owns.
+/// The assets whose assigned users must be read on the asset (their kind has no system-user
+/// edge: pixels, Instagram assets): those in the file, and with prune every one the business owns.
 fn scanned_assets(spec: &Spec, owned: Option<&Owned>) -> BTreeSet<AssetRef> {
     let mut scanned: BTreeSet<AssetRef> = spec
         .system_users
         .iter()
         .flat_map(|s| s.assets.iter().map(|a| a.asset.clone()))
-        .filter(|a| matches!(a, AssetRef::Pixel(_) | AssetRef::Instagram(_)))
+        .filter(live::read_on_the_asset)
         .collect();
     if let Some(owned) = owned {
-        scanned.extend(owned.pixels.iter().cloned());
-        scanned.extend(owned.instagram.iter().cloned());
+        scanned.extend(owned.unlisted().cloned());
     }
     scanned
 }
@@ -607,11 +606,12 @@ fn assignment_changes(
         if wanted.assets.iter().any(|a| &a.asset == asset) {
             continue;
         }
-        if matches!(asset, AssetRef::Pixel(_)) {
+        if !asset.info().can_unassign {
             notes.push(format!(
-                "{name:?} has pixel {} ({}) which is not in the file; the Graph API cannot remove pixel assignments: remove it in Business Settings",
+                "{name:?} has {kind} {} ({}) which is not in the file; the Graph API cannot remove {kind} assignments: remove it in Business Settings",
                 asset.id(),
-                tasks.join(",")
+                tasks.join(","),
+                kind = asset.kind_name()
             ));
         } else {
             changes.push(Change::Unassign {

@@ -2,18 +2,15 @@
 //! their apps and their tokens. JSON or TOML; unknown keys and invalid values are errors that
 //! name where they are.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use crate::config::AccessTier;
 use crate::error::{Error, Result};
-use crate::ids::{
-    AdAccountId, AppId, BusinessId, CatalogId, InstagramAssetId, PageId, PixelId,
-    WhatsAppBusinessAccountId,
-};
-use crate::models::assets::AssetRef;
+use crate::ids::{AppId, BusinessId};
+use crate::kinds::{AssetRef, KINDS, kind_keys};
 use crate::models::permissions::Permission;
 use crate::models::system_user::SystemUserRole;
 
@@ -113,23 +110,15 @@ pub(super) struct RawSystemUser {
     pub(super) token: Option<RawToken>,
 }
 
+/// One asset of a system user: its kind's key (`ad_account`, `page`, …) with the id, and the
+/// tasks. The kinds are the table's (`crate::kinds`), so the form has no field per kind.
 #[derive(Debug, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
 pub(super) struct RawAsset {
     #[serde(default)]
-    pub(super) ad_account: Option<String>,
-    #[serde(default)]
-    pub(super) page: Option<String>,
-    #[serde(default)]
-    pub(super) catalog: Option<String>,
-    #[serde(default)]
-    pub(super) pixel: Option<String>,
-    #[serde(default)]
-    pub(super) instagram: Option<String>,
-    #[serde(default)]
-    pub(super) whatsapp: Option<String>,
-    #[serde(default)]
     pub(super) tasks: Vec<String>,
+    /// Every other key: the kind and its id (anything else is refused when checked).
+    #[serde(flatten)]
+    pub(super) ids: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -418,33 +407,25 @@ impl RawSystemUser {
 
 impl RawAsset {
     fn validate(self, path: &str) -> Result<AssetSpec> {
-        let given: Vec<(&str, String)> = [
-            ("ad_account", self.ad_account),
-            ("page", self.page),
-            ("catalog", self.catalog),
-            ("pixel", self.pixel),
-            ("instagram", self.instagram),
-            ("whatsapp", self.whatsapp),
-        ]
-        .into_iter()
-        .filter_map(|(k, v)| v.map(|v| (k, v)))
-        .collect();
-        let [(kind, id)] = given.as_slice() else {
+        let mut given = self.ids.into_iter();
+        let (Some((kind, id)), None) = (given.next(), given.next()) else {
             return Err(at(
                 path,
-                "name exactly one asset: ad_account, page, catalog, pixel, instagram or whatsapp",
+                format!("name exactly one asset: one of {}", kind_keys()),
             ));
         };
         let id_path = format!("{path}.{kind}");
-        let asset = match *kind {
-            "ad_account" => AssetRef::AdAccount(id_at(&id_path, id.parse::<AdAccountId>())?),
-            "page" => AssetRef::Page(id_at(&id_path, id.parse::<PageId>())?),
-            "catalog" => AssetRef::Catalog(id_at(&id_path, id.parse::<CatalogId>())?),
-            "pixel" => AssetRef::Pixel(id_at(&id_path, id.parse::<PixelId>())?),
-            "instagram" => AssetRef::Instagram(id_at(&id_path, id.parse::<InstagramAssetId>())?),
-            _ => AssetRef::WhatsApp(id_at(&id_path, id.parse::<WhatsAppBusinessAccountId>())?),
+        let asset = match AssetRef::parse(&kind, &id) {
+            Ok(asset) => asset,
+            Err(_) if !KINDS.iter().any(|k| k.key == kind) => {
+                return Err(at(
+                    &id_path,
+                    format!("{kind:?} is not an asset kind: one of {}", kind_keys()),
+                ));
+            }
+            Err(err) => return id_at(&id_path, Err(err)),
         };
-        let allowed = asset_tasks(&asset);
+        let allowed = asset.known_tasks();
         let mut tasks: Vec<String> = Vec::new();
         for (k, task) in self.tasks.iter().enumerate() {
             let task = task.trim().to_ascii_uppercase();
@@ -452,8 +433,9 @@ impl RawAsset {
                 return Err(at(
                     format!("{path}.tasks[{k}]"),
                     format!(
-                        "{task:?} is not a task of a {} (one of {})",
-                        kind.replace('_', " "),
+                        "{task:?} is not a task of {} {} (one of {})",
+                        crate::models::article(asset.kind_name()),
+                        asset.kind_name(),
                         allowed.join(", ")
                     ),
                 ));
@@ -469,22 +451,6 @@ impl RawAsset {
             ));
         }
         Ok(AssetSpec { asset, tasks })
-    }
-}
-
-/// The task values the Graph API accepts for this asset's kind.
-pub(crate) fn asset_tasks(asset: &AssetRef) -> Vec<&'static str> {
-    use crate::models::tasks::*;
-    fn names<T: Task>(known: &'static [T]) -> Vec<&'static str> {
-        known.iter().map(|t| t.as_str()).collect()
-    }
-    match asset {
-        AssetRef::AdAccount(_) => names(AdAccountTask::KNOWN),
-        AssetRef::Page(_) => names(PageTask::KNOWN),
-        AssetRef::Catalog(_) => names(CatalogTask::KNOWN),
-        AssetRef::Pixel(_) => names(PixelTask::KNOWN),
-        AssetRef::Instagram(_) => names(InstagramTask::KNOWN),
-        AssetRef::WhatsApp(_) => names(WhatsAppTask::KNOWN),
     }
 }
 

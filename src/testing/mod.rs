@@ -32,6 +32,7 @@
 
 pub mod contract;
 mod faults;
+mod kinds;
 mod routes;
 mod seed;
 mod state;

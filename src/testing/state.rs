@@ -4,112 +4,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use sha2::{Digest, Sha256};
 
+pub(crate) use super::kinds::Kind;
 use crate::config::AccessTier;
 
 /// Seconds in the 60 days an expiring token lives.
 pub(crate) const SIXTY_DAYS: u64 = 60 * 86_400;
 
 /// The kinds of asset the emulator knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
-    AdAccount,
-    Page,
-    Catalog,
-    Pixel,
-    Instagram,
-    WhatsApp,
-}
-
-impl Kind {
-    /// The exact task values the Graph API accepts on the kind's `assigned_users` edge.
-    pub(crate) fn tasks(self) -> &'static [&'static str] {
-        match self {
-            Kind::AdAccount => &["AA_ANALYZE", "ADVERTISE", "ANALYZE", "DRAFT", "MANAGE"],
-            Kind::Page => &[
-                "ADVERTISE",
-                "ANALYZE",
-                "CASHIER_ROLE",
-                "CREATE_CONTENT",
-                "GLOBAL_STRUCTURE_MANAGEMENT",
-                "MANAGE",
-                "MANAGE_JOBS",
-                "MANAGE_LEADS",
-                "MESSAGING",
-                "MODERATE",
-                "MODERATE_COMMUNITY",
-                "PAGES_MESSAGING",
-                "PAGES_MESSAGING_SUBSCRIPTIONS",
-                "PROFILE_PLUS_ADVERTISE",
-                "PROFILE_PLUS_ANALYZE",
-                "PROFILE_PLUS_CREATE_CONTENT",
-                "PROFILE_PLUS_FACEBOOK_ACCESS",
-                "PROFILE_PLUS_FULL_CONTROL",
-                "PROFILE_PLUS_GLOBAL_STRUCTURE_MANAGEMENT",
-                "PROFILE_PLUS_MANAGE",
-                "PROFILE_PLUS_MANAGE_LEADS",
-                "PROFILE_PLUS_MESSAGING",
-                "PROFILE_PLUS_MODERATE",
-                "PROFILE_PLUS_MODERATE_DELEGATE_COMMUNITY",
-                "PROFILE_PLUS_REVENUE",
-                "READ_PAGE_MAILBOXES",
-                "VIEW_MONETIZATION_INSIGHTS",
-            ],
-            Kind::Catalog => &["AA_ANALYZE", "ADVERTISE", "MANAGE", "MANAGE_AR"],
-            Kind::Pixel => &["AA_ANALYZE", "ADVERTISE", "ANALYZE", "EDIT", "UPLOAD"],
-            Kind::Instagram => &[
-                "ADVERTISE",
-                "ANALYZE",
-                "COMMUNITY_ACTIVITY",
-                "CONTENT",
-                "MESSAGES",
-            ],
-            Kind::WhatsApp => &[
-                "DEVELOP",
-                "MANAGE",
-                "MANAGE_EXTENSIONS",
-                "MANAGE_PHONE",
-                "MANAGE_PHONE_ASSETS",
-                "MANAGE_TEMPLATES",
-                "MESSAGING",
-                "VIEW_COST",
-                "VIEW_PHONE_ASSETS",
-                "VIEW_TEMPLATES",
-            ],
-        }
-    }
-
-    pub(crate) fn tasks_required(self) -> bool {
-        matches!(self, Kind::Catalog | Kind::Pixel | Kind::WhatsApp)
-    }
-
-    pub(crate) fn node_type(self) -> &'static str {
-        match self {
-            Kind::AdAccount => "AdAccount",
-            Kind::Page => "Page",
-            Kind::Catalog => "ProductCatalog",
-            Kind::Pixel => "AdsPixel",
-            Kind::Instagram => "InstagramBusinessAsset",
-            Kind::WhatsApp => "WhatsAppBusinessAccount",
-        }
-    }
-
-    /// The fields a list of this kind may ask for.
-    pub(crate) fn fields(self) -> &'static [&'static str] {
-        match self {
-            Kind::AdAccount => &[
-                "id",
-                "account_id",
-                "name",
-                "account_status",
-                "currency",
-                "tos_accepted",
-            ],
-            Kind::Instagram => &["id", "ig_user_id", "ig_username"],
-            _ => &["id", "name"],
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
 pub(crate) struct Asset {
     pub(crate) kind: Kind,

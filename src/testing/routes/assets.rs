@@ -123,7 +123,7 @@ fn assign(state: &mut State, ctx: &Ctx<'_>, asset_id: &str, asset: &Asset) -> Re
 
 /// `DELETE /{asset}/assigned_users?user=`.
 fn unassign(state: &mut State, ctx: &Ctx<'_>, asset_id: &str, asset: &Asset) -> Reply {
-    if asset.kind == Kind::Pixel {
+    if !asset.kind.can_unassign() {
         return error(
             400,
             100,
@@ -141,16 +141,6 @@ fn unassign(state: &mut State, ctx: &Ctx<'_>, asset_id: &str, asset: &Asset) -> 
         users.remove(user);
     }
     ok(json!({"success": true}))
-}
-
-fn assigned_kind(edge: &str) -> Option<Kind> {
-    Some(match edge {
-        "assigned_ad_accounts" => Kind::AdAccount,
-        "assigned_pages" => Kind::Page,
-        "assigned_product_catalogs" => Kind::Catalog,
-        "assigned_whatsapp_business_accounts" => Kind::WhatsApp,
-        _ => return None,
-    })
 }
 
 /// `GET /{system_user}/assigned_*`.
@@ -182,7 +172,7 @@ pub(super) fn system_user_assigned(
             "Application",
         ));
     }
-    let kind = assigned_kind(edge)?;
+    let kind = Kind::by_system_user_edge(edge)?;
     if ctx.inc.method != "GET" {
         return Some(unknown_path(&format!("/{edge}")));
     }

@@ -263,18 +263,6 @@ fn app_nodes(state: &State, ids: &[String]) -> Vec<Map<String, Value>> {
         .collect()
 }
 
-fn owned_kind(edge: &str) -> Option<Kind> {
-    Some(match edge {
-        "owned_ad_accounts" => Kind::AdAccount,
-        "owned_pages" => Kind::Page,
-        "owned_product_catalogs" => Kind::Catalog,
-        "owned_pixels" => Kind::Pixel,
-        "owned_instagram_assets" => Kind::Instagram,
-        "owned_whatsapp_business_accounts" => Kind::WhatsApp,
-        _ => return None,
-    })
-}
-
 pub(super) fn edge(state: &mut State, ctx: &Ctx<'_>, biz: &str, edge: &str) -> Reply {
     // Business On Behalf Of: these are called with the client's or the partner's token.
     match (ctx.inc.method.as_str(), edge) {
@@ -292,9 +280,12 @@ pub(super) fn edge(state: &mut State, ctx: &Ctx<'_>, biz: &str, edge: &str) -> R
     let method = ctx.inc.method.as_str();
     match (method, edge) {
         ("GET", "owned_apps" | "client_apps") => list_apps(state, ctx, biz, edge),
-        ("GET", e) if owned_kind(e).is_some() => {
-            list_owned(state, ctx, biz, owned_kind(e).unwrap_or(Kind::Page))
-        }
+        ("GET", e) if Kind::by_owned_edge(e).is_some() => list_owned(
+            state,
+            ctx,
+            biz,
+            Kind::by_owned_edge(e).unwrap_or(Kind::Page),
+        ),
         ("POST", "owned_ad_accounts") => {
             let Some(raw) = ctx.inc.param("adaccount_id") else {
                 return invalid("The parameter adaccount_id is required");
