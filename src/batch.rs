@@ -226,11 +226,11 @@ impl BatchResponse {
 /// ```
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct BatchRequest {
-    client: Client,
-    items: Vec<BatchItem>,
-    concurrency: usize,
-    include_headers: bool,
-    timeout: Option<Duration>,
+    pub(crate) client: Client,
+    pub(crate) items: Vec<BatchItem>,
+    pub(crate) concurrency: usize,
+    pub(crate) include_headers: bool,
+    pub(crate) timeout: Option<Duration>,
 }
 
 impl fmt::Debug for BatchRequest {
@@ -409,34 +409,5 @@ impl BatchRequest {
             path,
             method: item.method.clone(),
         })
-    }
-}
-
-impl Client {
-    /// Sends many calls in batch requests of at most 50 (several in flight at once).
-    ///
-    /// ```no_run
-    /// use meta_business::BatchItem;
-    /// # async fn run(client: meta_business::Client) -> meta_business::Result<()> {
-    /// let items = vec![
-    ///     BatchItem::get("1234/system_users", &[("fields", "id,name")])?,
-    ///     BatchItem::get("1234/owned_pages", &[("fields", "id,name")])?,
-    /// ];
-    /// for result in client.batch(items).send().await {
-    ///     match result {
-    ///         Ok(answer) => println!("{} {}", answer.status, answer.body),
-    ///         Err(err) => eprintln!("{err}"),
-    ///     }
-    /// }
-    /// # Ok(()) }
-    /// ```
-    pub fn batch(&self, items: impl IntoIterator<Item = BatchItem>) -> BatchRequest {
-        BatchRequest {
-            client: self.clone(),
-            items: items.into_iter().collect(),
-            concurrency: crate::bulk::DEFAULT_CONCURRENCY,
-            include_headers: false,
-            timeout: None,
-        }
     }
 }

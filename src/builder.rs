@@ -94,7 +94,7 @@ impl ClientBuilder {
 
     /// The app of the access token and the app secret. Token generation uses it to mint tokens
     /// for this app through the business-level edge, which Meta keeps open to new apps (see
-    /// [`SystemUserHandler::generate_token`](crate::api::system_users::SystemUserHandler::generate_token)).
+    /// [`SystemUserHandler::generate_token`](crate::SystemUserHandler::generate_token)).
     pub fn app_id(mut self, app: impl Into<AppId>) -> Self {
         self.app_id = Some(app.into());
         self

@@ -134,10 +134,10 @@ impl<K: AssetKind> From<Unassign<K>> for BulkOp {
 /// ```
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct BulkRequest {
-    client: Client,
-    ops: Vec<BulkOp>,
-    mode: BulkMode,
-    concurrency: usize,
+    pub(crate) client: Client,
+    pub(crate) ops: Vec<BulkOp>,
+    pub(crate) mode: BulkMode,
+    pub(crate) concurrency: usize,
 }
 
 impl fmt::Debug for BulkRequest {
@@ -223,29 +223,5 @@ impl BulkRequest {
                     .collect()
             }
         })
-    }
-}
-
-impl Client {
-    /// Many assign / unassign operations in one call. Each is checked before anything is sent;
-    /// the mode chooses the transport (batches of 50 by default, 4 in flight).
-    ///
-    /// ```no_run
-    /// use meta_business::{AdAccountTask, BulkMode};
-    /// # async fn run(client: meta_business::Client) -> meta_business::Result<()> {
-    /// let su = "100000008899900";
-    /// let ops = (1..=500).map(|n| client.ad_account(n as u64).assign(su, [AdAccountTask::Analyze]));
-    /// let results = client.bulk(ops).mode(BulkMode::Batch).concurrency(4).send().await?;
-    /// let failed = results.iter().filter(|r| r.is_err()).count();
-    /// println!("{} assigned, {failed} failed", results.len() - failed);
-    /// # Ok(()) }
-    /// ```
-    pub fn bulk(&self, ops: impl IntoIterator<Item = impl Into<BulkOp>>) -> BulkRequest {
-        BulkRequest {
-            client: self.clone(),
-            ops: ops.into_iter().map(Into::into).collect(),
-            mode: BulkMode::default(),
-            concurrency: DEFAULT_CONCURRENCY,
-        }
     }
 }

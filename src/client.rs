@@ -6,19 +6,14 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use secrecy::SecretString;
-use serde::de::DeserializeOwned;
 use url::Url;
 
-use crate::api::business::BusinessHandler;
-use crate::api::businesses::BusinessesHandler;
-use crate::api::system_users::SystemUserHandler;
 use crate::builder::ClientBuilder;
 use crate::config::{AccessTier, ApiVersion, ProofMode, SystemUserQuota};
 use crate::error::Result;
-use crate::ids::{AppId, BusinessId, SystemUserId};
+use crate::ids::{AppId, BusinessId};
 use crate::lock::{CreateGuard, CreateLock};
 use crate::pacing::Pacing;
-use crate::request::Request;
 use crate::retry::RetryPolicy;
 use crate::usage::Usage;
 
@@ -191,54 +186,6 @@ impl Client {
         }
     }
 
-    /// The business with this id.
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> meta_business::Result<()> {
-    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
-    /// # let client = emulator.client(demo.admin_token)?;
-    /// let business = client.business(demo.business_id);
-    /// let quota = business.system_user_quota().send().await?;
-    /// println!("{quota}");
-    /// # Ok(()) }
-    /// ```
-    pub fn business(&self, id: impl Into<BusinessId>) -> BusinessHandler {
-        BusinessHandler::new(self.clone(), id.into())
-    }
-
-    /// The businesses of the token's user (`/me/businesses`): list them, create one.
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> meta_business::Result<()> {
-    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
-    /// # let client = emulator.client(demo.admin_token)?;
-    /// let mine = client.businesses().list().collect(100).await?;
-    /// assert_eq!(mine.len(), 1);
-    /// # Ok(()) }
-    /// ```
-    pub fn businesses(&self) -> BusinessesHandler {
-        BusinessesHandler::new(self.clone())
-    }
-
-    /// The system user with this app-scoped id.
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> meta_business::Result<()> {
-    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
-    /// # let client = emulator.client(demo.admin_token)?;
-    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
-    /// let handler = client.system_user(&su.id);
-    /// handler.install_app(demo.app_id).send().await?;
-    /// assert_eq!(handler.get().send().await?.name.as_deref(), Some("ads-reporting"));
-    /// # Ok(()) }
-    /// ```
-    pub fn system_user(&self, id: impl Into<SystemUserId>) -> SystemUserHandler {
-        SystemUserHandler::new(self.clone(), id.into())
-    }
-
     /// The API version requests use.
     pub fn api_version(&self) -> &ApiVersion {
         &self.shared.version
@@ -304,66 +251,6 @@ impl Client {
     /// Whether an app secret is configured (and `appsecret_proof` sent).
     pub fn has_app_secret(&self) -> bool {
         self.shared.app_secret.is_some()
-    }
-
-    /// `GET /{path}` with the client's auth, proof and error mapping, decoded into any type:
-    /// the escape hatch for edges this crate does not wrap.
-    ///
-    /// `path` is relative to the version (`"me/businesses"`); `access_token`,
-    /// `appsecret_proof` and `appsecret_time` are added by the client and rejected here.
-    ///
-    /// ```no_run
-    /// # async fn run(client: meta_business::Client) -> meta_business::Result<()> {
-    /// let me: serde_json::Value = client.get("me", &[("fields", "id,name")]).await?;
-    /// # Ok(()) }
-    /// ```
-    ///
-    /// # Errors
-    /// [`Error::InvalidInput`](crate::Error::InvalidInput) for a bad path or a reserved parameter, before sending;
-    /// otherwise as any request.
-    pub async fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, &str)]) -> Result<T> {
-        let req = Request::raw(reqwest::Method::GET, path, query)?;
-        self.execute(req).await
-    }
-
-    /// `POST /{path}` with form parameters; see [`Client::get`].
-    ///
-    /// ```no_run
-    /// # async fn run(client: meta_business::Client) -> meta_business::Result<()> {
-    /// let answer: serde_json::Value = client
-    ///     .post("1000000000001/system_users", &[("name", "crm-sync-eu"), ("role", "EMPLOYEE")])
-    ///     .await?;
-    /// println!("{answer}");
-    /// # Ok(()) }
-    /// ```
-    ///
-    /// # Errors
-    /// As [`Client::get`].
-    pub async fn post<T: DeserializeOwned>(&self, path: &str, form: &[(&str, &str)]) -> Result<T> {
-        let req = Request::raw(reqwest::Method::POST, path, form)?;
-        self.execute(req).await
-    }
-
-    /// `DELETE /{path}` with query parameters; see [`Client::get`].
-    ///
-    /// ```no_run
-    /// # async fn run(client: meta_business::Client) -> meta_business::Result<()> {
-    /// let answer: serde_json::Value = client
-    ///     .delete("4000000000001/assigned_users", &[("user", "100000008899900")])
-    ///     .await?;
-    /// assert_eq!(answer["success"], true);
-    /// # Ok(()) }
-    /// ```
-    ///
-    /// # Errors
-    /// As [`Client::get`].
-    pub async fn delete<T: DeserializeOwned>(
-        &self,
-        path: &str,
-        query: &[(&str, &str)],
-    ) -> Result<T> {
-        let req = Request::raw(reqwest::Method::DELETE, path, query)?;
-        self.execute(req).await
     }
 
     /// Takes the lock that serializes system-user creation for one business.

@@ -77,6 +77,7 @@ mod builder;
 mod bulk;
 mod client;
 mod config;
+mod entry;
 mod error;
 mod http;
 mod ids;
@@ -119,9 +120,10 @@ pub use api::Call;
 pub use api::assignments::{AssetHandler, Assign, Unassign};
 pub use api::business::BusinessHandler;
 pub use api::businesses::{BusinessesHandler, CreateBusiness};
+pub use api::system_user::SystemUserHandler;
 pub use api::system_users::{
     CreateSystemUser, GetOrCreateSystemUser, GetOrCreated, QuotaRequest, RenameSystemUser,
-    SystemUserHandler, SystemUsersHandler,
+    SystemUsersHandler,
 };
 pub use api::tokens::{
     Acknowledged, BusinessSystemUserToken, DebugToken, GenerateToken, RefreshToken, RevokeToken,

@@ -115,9 +115,9 @@ token_type!(
 /// ```
 #[derive(Debug, Clone)]
 pub struct OnBehalfOf {
-    client: Client,
-    partner: BusinessId,
-    client_business: BusinessId,
+    pub(crate) client: Client,
+    pub(crate) partner: BusinessId,
+    pub(crate) client_business: BusinessId,
 }
 
 /// The answer to linking the businesses.
@@ -167,23 +167,6 @@ impl fmt::Debug for ClientPage {
             .field("tasks", &self.tasks)
             .field("access_token", &self.token.as_ref().map(|_| "[redacted]"))
             .finish()
-    }
-}
-
-impl Client {
-    /// Business On Behalf Of between a partner business (which owns the app) and a client
-    /// business. The client's own token is not used by these calls; each step takes the
-    /// token it needs.
-    pub fn on_behalf_of(
-        &self,
-        partner: impl Into<BusinessId>,
-        client_business: impl Into<BusinessId>,
-    ) -> OnBehalfOf {
-        OnBehalfOf {
-            client: self.clone(),
-            partner: partner.into(),
-            client_business: client_business.into(),
-        }
     }
 }
 

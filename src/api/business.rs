@@ -1,15 +1,17 @@
 //! A business: read it, list and claim its assets, reach its system users.
 
 use crate::api::system_users::{QuotaRequest, SystemUsersHandler};
+use crate::api::tokens::BusinessSystemUserToken;
 use crate::api::{Call, first_error};
 use crate::client::Client;
-use crate::ids::{AdAccountId, AppId, BusinessId, PageId};
+use crate::ids::{AdAccountId, AppId, BusinessId, PageId, SystemUserId};
 use crate::models::assets::{
     AdAccount, App, ClaimResult, FacebookPage, InstagramAsset, NAMED_FIELDS, Pixel, ProductCatalog,
     WhatsAppBusinessAccount,
 };
 use crate::models::business::{Business, BusinessField};
 use crate::pagination::ListRequest;
+use crate::preflight::PreflightRequest;
 use crate::request::Request;
 
 /// Fields read by default: the documented fields that describe the business itself.
@@ -297,6 +299,70 @@ impl BusinessHandler {
             req,
             first_error([self.id.validate(), page.validate()]),
         )
+    }
+
+    // Tokens.
+    /// `POST /{business}/system_user_access_tokens`: the business-level way to get a
+    /// system user's token.
+    ///
+    /// ```
+    /// use meta_business::Permission;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// client.system_user(&su.id).install_app(demo.app_id).send().await?;
+    /// let token = client
+    ///     .business(demo.business_id)
+    ///     .system_user_access_token(&su.id)
+    ///     .scopes([Permission::AdsRead])
+    ///     .send()
+    ///     .await?;
+    /// # let _ = token;
+    /// # Ok(()) }
+    /// ```
+    pub fn system_user_access_token(
+        &self,
+        system_user: impl Into<SystemUserId>,
+    ) -> BusinessSystemUserToken {
+        BusinessSystemUserToken {
+            handler: self.clone(),
+            system_user: system_user.into(),
+            scopes: Vec::new(),
+            assets: Vec::new(),
+            fetch_only: None,
+            expires_in_60_days: None,
+            timeout: None,
+        }
+    }
+
+    // Workflows.
+    /// Read-only checks of the prerequisites of system users: the token, its scopes, the app's
+    /// ownership, a human admin, the caller's admin rights, the quota, the app secret, and the
+    /// Custom Audience terms of given ad accounts.
+    ///
+    /// ```no_run
+    /// use meta_business::Permission;
+    /// # async fn run(client: meta_business::Client) -> meta_business::Result<()> {
+    /// let report = client
+    ///     .business("1234567890")
+    ///     .preflight()
+    ///     .app("1122334455")
+    ///     .scopes([Permission::AdsRead])
+    ///     .ad_accounts(["act_42"])
+    ///     .send()
+    ///     .await;
+    /// print!("{report}");
+    /// # Ok(()) }
+    /// ```
+    pub fn preflight(&self) -> PreflightRequest {
+        PreflightRequest {
+            business: self.clone(),
+            app: None,
+            scopes: Vec::new(),
+            ad_accounts: Vec::new(),
+        }
     }
 }
 

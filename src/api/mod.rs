@@ -4,6 +4,7 @@
 pub mod assignments;
 pub mod business;
 pub mod businesses;
+pub mod system_user;
 pub mod system_users;
 pub mod tokens;
 

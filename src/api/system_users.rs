@@ -19,7 +19,7 @@ use crate::retry::RetryDecision;
 /// Fields of the `system_users` list; `role` is an edge field, only available here.
 const LIST_FIELDS: &str = "id,name,role";
 /// Fields of the SystemUser node (it has no `role`).
-const NODE_FIELDS: &str = "id,name,created_time,finance_permission,ip_permission";
+pub(crate) const NODE_FIELDS: &str = "id,name,created_time,finance_permission,ip_permission";
 /// Most system users the quota check will read; far above any tier's quota.
 const MAX_SCAN: usize = 10_000;
 
@@ -536,52 +536,6 @@ impl QuotaRequest {
     /// [`Error::InvalidInput`] for a bad business id; any request error.
     pub async fn send(self) -> Result<QuotaUsage> {
         self.handler.usage(self.timeout).await
-    }
-}
-
-/// One system user, by its app-scoped id. Get one with [`Client::system_user`].
-///
-/// There is no delete: the Graph API cannot delete system users. Invalidate its tokens and
-/// remove its assignments instead.
-#[derive(Debug, Clone)]
-pub struct SystemUserHandler {
-    pub(crate) client: Client,
-    pub(crate) id: SystemUserId,
-}
-
-impl SystemUserHandler {
-    pub(crate) fn new(client: Client, id: SystemUserId) -> Self {
-        SystemUserHandler { client, id }
-    }
-
-    /// The system user's id.
-    ///
-    /// ```
-    /// use meta_business::Client;
-    /// let client = Client::builder().access_token("EAAB...").build()?;
-    /// assert_eq!(client.system_user("100000008899900").id().as_str(), "100000008899900");
-    /// # Ok::<(), meta_business::Error>(())
-    /// ```
-    pub fn id(&self) -> &SystemUserId {
-        &self.id
-    }
-
-    /// `GET /{system_user}`: the node's fields (`role` is not one of them; read it from the
-    /// business's list).
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> meta_business::Result<()> {
-    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
-    /// # let client = emulator.client(demo.admin_token)?;
-    /// let created = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
-    /// let read = client.system_user(&created.id).get().send().await?;
-    /// assert_eq!(read.name.as_deref(), Some("ads-reporting"));
-    /// # Ok(()) }
-    /// ```
-    pub fn get(&self) -> Call<SystemUser> {
-        let req = Request::get([self.id.as_str()]).param("fields", NODE_FIELDS);
-        Call::new(self.client.clone(), req, self.id.validate().err())
     }
 }
 

@@ -12,8 +12,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::api::business::BusinessHandler;
-use crate::api::system_users::SystemUserHandler;
-use crate::api::{Call, first_error, send_ack};
+use crate::api::{Call, send_ack};
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::ids::{AppId, BusinessId, SystemUserId};
@@ -27,7 +26,7 @@ struct TokenResponse {
     access_token: SecretString,
 }
 
-fn no_secret(call: &str) -> Error {
+pub(crate) fn no_secret(call: &str) -> Error {
     Error::invalid_input(
         "app_secret",
         format!("{call} needs the app secret; configure it with ClientBuilder::app_secret"),
@@ -38,91 +37,6 @@ fn check_token_arg(field: &'static str, token: &SecretString) -> Result<()> {
     crate::request::check_token(token).map_err(|e| e.relabel(field))
 }
 
-impl SystemUserHandler {
-    /// `POST /{system_user}/applications` with `business_app`: installs an app of the
-    /// business for the system user, which token generation requires.
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> meta_business::Result<()> {
-    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
-    /// # let client = emulator.client(demo.admin_token)?;
-    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
-    /// client.system_user(&su.id).install_app(demo.app_id).send().await?;
-    /// # Ok(()) }
-    /// ```
-    pub fn install_app(&self, app: impl Into<AppId>) -> Acknowledged {
-        let app = app.into();
-        let req = Request::post([self.id.as_str(), "applications"])
-            .param("business_app", app.as_str())
-            .idempotent();
-        Acknowledged::new(
-            self.client.clone(),
-            req,
-            first_error([self.id.validate(), app.validate()]),
-        )
-    }
-
-    /// Generates a token of the system user for an installed app. The call requires
-    /// `appsecret_proof`, so the client must have the app secret.
-    ///
-    /// Which edge mints it: Meta has closed `POST /{system_user}/access_tokens` to apps that
-    /// have not called it within the last 90 days, so a new app cannot use it. With
-    /// [`GenerateToken::business`] set and `app` being the client's own app
-    /// ([`ClientBuilder::app_id`](crate::ClientBuilder::app_id): the app of the token and app
-    /// secret), the token is minted through `POST /{business}/system_user_access_tokens`,
-    /// which mints for the caller's app and stays open. Otherwise (another app) the legacy
-    /// edge is the only way; when Meta refuses it the error's hint is
-    /// [`ErrorHint::LegacyTokenEdgeClosed`](crate::ErrorHint::LegacyTokenEdgeClosed).
-    ///
-    /// ```no_run
-    /// use meta_business::Permission;
-    /// # async fn run(client: meta_business::Client) -> meta_business::Result<()> {
-    /// let token = client
-    ///     .system_user("100000008899900")
-    ///     .generate_token("1234567")
-    ///     .business("1234567890")
-    ///     .scopes([Permission::AdsRead, Permission::BusinessManagement])
-    ///     .expires_in_60_days(true)
-    ///     .send()
-    ///     .await?;
-    /// println!("token {}", token.masked());
-    /// # Ok(()) }
-    /// ```
-    pub fn generate_token(&self, app: impl Into<AppId>) -> GenerateToken {
-        GenerateToken {
-            client: self.client.clone(),
-            system_user: self.id.clone(),
-            app: app.into(),
-            business: None,
-            scopes: Vec::new(),
-            expires_in_60_days: None,
-            timeout: None,
-        }
-    }
-
-    /// `DELETE /{system_user}/access_tokens`: invalidates every token of the system user.
-    ///
-    /// ```
-    /// use meta_business::ExposeSecret;
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> meta_business::Result<()> {
-    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
-    /// # let client = emulator.client(demo.admin_token)?;
-    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
-    /// # client.system_user(&su.id).install_app(demo.app_id).send().await?;
-    /// # let token = client.system_user(&su.id).generate_token(demo.app_id).business(demo.business_id)
-    /// #     .scopes([meta_business::Permission::AdsRead]).expires_in_60_days(true).send().await?;
-    /// client.system_user(&su.id).invalidate_tokens().send().await?;
-    /// assert!(!emulator.token_is_valid(token.secret().expose_secret()));
-    /// # Ok(()) }
-    /// ```
-    pub fn invalidate_tokens(&self) -> Acknowledged {
-        let req = Request::delete([self.id.as_str(), "access_tokens"]);
-        Acknowledged::new(self.client.clone(), req, self.id.validate().err())
-    }
-}
-
 /// A write whose answer is only a success flag. Ends in [`Acknowledged::send`].
 #[derive(Debug)]
 #[must_use = "a request does nothing until `.send().await`"]
@@ -131,7 +45,7 @@ pub struct Acknowledged {
 }
 
 impl Acknowledged {
-    fn new(client: Client, request: Request, invalid: Option<Error>) -> Self {
+    pub(crate) fn new(client: Client, request: Request, invalid: Option<Error>) -> Self {
         Acknowledged {
             call: Call::new(client, request, invalid),
         }
@@ -173,20 +87,20 @@ impl Acknowledged {
     }
 }
 
-/// Builder for [`SystemUserHandler::generate_token`].
+/// Builder for [`SystemUserHandler::generate_token`](crate::SystemUserHandler::generate_token).
 #[derive(Debug)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct GenerateToken {
-    client: Client,
-    system_user: SystemUserId,
-    app: AppId,
-    business: Option<BusinessId>,
-    scopes: Vec<Permission>,
-    expires_in_60_days: Option<bool>,
-    timeout: Option<Duration>,
+    pub(crate) client: Client,
+    pub(crate) system_user: SystemUserId,
+    pub(crate) app: AppId,
+    pub(crate) business: Option<BusinessId>,
+    pub(crate) scopes: Vec<Permission>,
+    pub(crate) expires_in_60_days: Option<bool>,
+    pub(crate) timeout: Option<Duration>,
 }
 
-/// Which edge mints a system-user token; see [`SystemUserHandler::generate_token`].
+/// Which edge mints a system-user token; see [`SystemUserHandler::generate_token`](crate::SystemUserHandler::generate_token).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TokenEdge {
@@ -201,7 +115,7 @@ pub enum TokenEdge {
 impl GenerateToken {
     /// The system user's business. With it, a token for the client's own app is minted through
     /// the business-level edge, which new apps can use (see
-    /// [`SystemUserHandler::generate_token`]).
+    /// [`SystemUserHandler::generate_token`](crate::SystemUserHandler::generate_token)).
     ///
     /// ```
     /// use meta_business::{Permission, TokenEdge};
@@ -362,54 +276,17 @@ impl GenerateToken {
     }
 }
 
-impl BusinessHandler {
-    /// `POST /{business}/system_user_access_tokens`: the business-level way to get a
-    /// system user's token.
-    ///
-    /// ```
-    /// use meta_business::Permission;
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> meta_business::Result<()> {
-    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
-    /// # let client = emulator.client(demo.admin_token)?;
-    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
-    /// client.system_user(&su.id).install_app(demo.app_id).send().await?;
-    /// let token = client
-    ///     .business(demo.business_id)
-    ///     .system_user_access_token(&su.id)
-    ///     .scopes([Permission::AdsRead])
-    ///     .send()
-    ///     .await?;
-    /// # let _ = token;
-    /// # Ok(()) }
-    /// ```
-    pub fn system_user_access_token(
-        &self,
-        system_user: impl Into<SystemUserId>,
-    ) -> BusinessSystemUserToken {
-        BusinessSystemUserToken {
-            handler: self.clone(),
-            system_user: system_user.into(),
-            scopes: Vec::new(),
-            assets: Vec::new(),
-            fetch_only: None,
-            expires_in_60_days: None,
-            timeout: None,
-        }
-    }
-}
-
 /// Builder for [`BusinessHandler::system_user_access_token`].
 #[derive(Debug)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct BusinessSystemUserToken {
-    handler: BusinessHandler,
-    system_user: SystemUserId,
-    scopes: Vec<Permission>,
-    assets: Vec<String>,
-    fetch_only: Option<bool>,
-    expires_in_60_days: Option<bool>,
-    timeout: Option<Duration>,
+    pub(crate) handler: BusinessHandler,
+    pub(crate) system_user: SystemUserId,
+    pub(crate) scopes: Vec<Permission>,
+    pub(crate) assets: Vec<String>,
+    pub(crate) fetch_only: Option<bool>,
+    pub(crate) expires_in_60_days: Option<bool>,
+    pub(crate) timeout: Option<Duration>,
 }
 
 impl BusinessSystemUserToken {
@@ -521,129 +398,13 @@ impl BusinessSystemUserToken {
     }
 }
 
-impl Client {
-    /// A clone of this client that calls as the app (`{app_id}|{app_secret}`), the token
-    /// `debug_token` expects.
-    ///
-    /// ```
-    /// use meta_business::{Client, Error};
-    /// // The app token is `{app id}|{app secret}`: without the secret there is none.
-    /// let no_secret = Client::builder().access_token("EAAB...").build()?;
-    /// assert!(matches!(no_secret.as_app("2000000000001"), Err(Error::InvalidInput { .. })));
-    /// let with_secret = Client::builder().access_token("EAAB...").app_secret("s3cr3t").build()?;
-    /// let as_app = with_secret.as_app("2000000000001")?;
-    /// # let _ = as_app;
-    /// # Ok::<(), Error>(())
-    /// ```
-    ///
-    /// # Errors
-    /// [`Error::InvalidInput`] without an app secret or for a bad app id.
-    pub fn as_app(&self, app: impl Into<AppId>) -> Result<Client> {
-        let app = app.into();
-        app.validate()?;
-        let secret = self
-            .shared
-            .app_secret
-            .as_ref()
-            .ok_or_else(|| no_secret("an app access token"))?;
-        Ok(self.with_token(crate::auth::app_access_token(app.as_str(), secret)))
-    }
-
-    /// `GET /debug_token?input_token=`: what the Graph API says about a token (type, app,
-    /// validity, expiry, scopes). Call it as the app ([`Client::as_app`]) or as a developer of
-    /// the app.
-    ///
-    /// ```
-    /// use meta_business::{ExposeSecret, Permission};
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> meta_business::Result<()> {
-    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
-    /// # let client = emulator.client(demo.admin_token)?;
-    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
-    /// # client.system_user(&su.id).install_app(demo.app_id).send().await?;
-    /// # let token = client.system_user(&su.id).generate_token(demo.app_id).business(demo.business_id)
-    /// #     .scopes([meta_business::Permission::AdsRead]).expires_in_60_days(true).send().await?;
-    /// let info = client.as_app(demo.app_id)?.debug_token(token.secret().clone()).send().await?;
-    /// assert_eq!(info.is_valid, Some(true));
-    /// assert!(info.is_system_user() && info.has_scope(&Permission::AdsRead));
-    /// # Ok(()) }
-    /// ```
-    pub fn debug_token(&self, token: impl Into<SecretString>) -> DebugToken {
-        DebugToken {
-            client: self.clone(),
-            token: token.into(),
-            timeout: None,
-        }
-    }
-
-    /// `GET /oauth/access_token` with `grant_type=fb_exchange_token`: exchanges a 60-day
-    /// system-user token for a fresh one (the old one keeps working until it expires). Needs
-    /// the app secret (`client_secret`).
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> meta_business::Result<()> {
-    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
-    /// # let client = emulator.client(demo.admin_token)?;
-    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
-    /// # client.system_user(&su.id).install_app(demo.app_id).send().await?;
-    /// # let token = client.system_user(&su.id).generate_token(demo.app_id).business(demo.business_id)
-    /// #     .scopes([meta_business::Permission::AdsRead]).expires_in_60_days(true).send().await?;
-    /// let fresh = client.refresh_token(demo.app_id, token.secret().clone()).send().await?;
-    /// println!("new token {}, valid for {:?}", fresh.masked(), fresh.expires_in());
-    /// # Ok(()) }
-    /// ```
-    pub fn refresh_token(
-        &self,
-        app: impl Into<AppId>,
-        token: impl Into<SecretString>,
-    ) -> RefreshToken {
-        RefreshToken {
-            client: self.clone(),
-            app: app.into(),
-            token: token.into(),
-            timeout: None,
-        }
-    }
-
-    /// `GET /oauth/revoke`: revokes one token at once. The app, the token's app, the caller
-    /// token's app and the app secret must all match. Needs the app secret (`client_secret`).
-    ///
-    /// ```
-    /// use meta_business::ExposeSecret;
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> meta_business::Result<()> {
-    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
-    /// # let client = emulator.client(demo.admin_token)?;
-    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
-    /// # client.system_user(&su.id).install_app(demo.app_id).send().await?;
-    /// # let token = client.system_user(&su.id).generate_token(demo.app_id).business(demo.business_id)
-    /// #     .scopes([meta_business::Permission::AdsRead]).expires_in_60_days(true).send().await?;
-    /// client.revoke_token(demo.app_id, token.secret().clone()).send().await?;
-    /// assert!(!emulator.token_is_valid(token.secret().expose_secret()));
-    /// # Ok(()) }
-    /// ```
-    pub fn revoke_token(
-        &self,
-        app: impl Into<AppId>,
-        token: impl Into<SecretString>,
-    ) -> RevokeToken {
-        RevokeToken {
-            client: self.clone(),
-            app: app.into(),
-            token: token.into(),
-            timeout: None,
-        }
-    }
-}
-
 /// Builder for [`Client::debug_token`].
 #[derive(Debug)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct DebugToken {
-    client: Client,
-    token: SecretString,
-    timeout: Option<Duration>,
+    pub(crate) client: Client,
+    pub(crate) token: SecretString,
+    pub(crate) timeout: Option<Duration>,
 }
 
 impl DebugToken {
@@ -698,10 +459,10 @@ impl DebugToken {
 #[derive(Debug)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct RefreshToken {
-    client: Client,
-    app: AppId,
-    token: SecretString,
-    timeout: Option<Duration>,
+    pub(crate) client: Client,
+    pub(crate) app: AppId,
+    pub(crate) token: SecretString,
+    pub(crate) timeout: Option<Duration>,
 }
 
 impl RefreshToken {
@@ -770,10 +531,10 @@ impl RefreshToken {
 #[derive(Debug)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct RevokeToken {
-    client: Client,
-    app: AppId,
-    token: SecretString,
-    timeout: Option<Duration>,
+    pub(crate) client: Client,
+    pub(crate) app: AppId,
+    pub(crate) token: SecretString,
+    pub(crate) timeout: Option<Duration>,
 }
 
 impl RevokeToken {

@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::assignments::AssetHandler;
 use crate::api::business::BusinessHandler;
-use crate::api::system_users::SystemUserHandler;
+use crate::api::system_user::SystemUserHandler;
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::ids::{BusinessId, SystemUserId};

@@ -219,39 +219,10 @@ fn unknown(kind: CheckKind, err: &Error, remedy: &str) -> Check {
 #[derive(Debug)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct PreflightRequest {
-    business: BusinessHandler,
-    app: Option<AppId>,
-    scopes: Vec<Permission>,
-    ad_accounts: Vec<AdAccountId>,
-}
-
-impl BusinessHandler {
-    /// Read-only checks of the prerequisites of system users: the token, its scopes, the app's
-    /// ownership, a human admin, the caller's admin rights, the quota, the app secret, and the
-    /// Custom Audience terms of given ad accounts.
-    ///
-    /// ```no_run
-    /// use meta_business::Permission;
-    /// # async fn run(client: meta_business::Client) -> meta_business::Result<()> {
-    /// let report = client
-    ///     .business("1234567890")
-    ///     .preflight()
-    ///     .app("1122334455")
-    ///     .scopes([Permission::AdsRead])
-    ///     .ad_accounts(["act_42"])
-    ///     .send()
-    ///     .await;
-    /// print!("{report}");
-    /// # Ok(()) }
-    /// ```
-    pub fn preflight(&self) -> PreflightRequest {
-        PreflightRequest {
-            business: self.clone(),
-            app: None,
-            scopes: Vec::new(),
-            ad_accounts: Vec::new(),
-        }
-    }
+    pub(crate) business: BusinessHandler,
+    pub(crate) app: Option<AppId>,
+    pub(crate) scopes: Vec<Permission>,
+    pub(crate) ad_accounts: Vec<AdAccountId>,
 }
 
 impl PreflightRequest {
