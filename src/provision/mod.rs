@@ -16,6 +16,7 @@
 mod apply;
 mod audit;
 mod build;
+mod change;
 mod live;
 mod offboard;
 mod plan;

@@ -30,8 +30,10 @@
 //! # let _ = su; Ok(()) }
 //! ```
 
+mod builder;
 pub mod contract;
 mod faults;
+mod journal;
 mod kinds;
 mod routes;
 mod seed;
@@ -41,9 +43,11 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{MockServer, Request, Respond, ResponseTemplate};
 
+pub use builder::EmulatorBuilder;
 pub use faults::{Fault, FaultRule};
+pub use journal::{EmulatedSystemUser, Recorded};
 pub use seed::{BusinessSeed, DEFAULT_APP_PERMISSIONS, DEMO, Demo, OBO_DEMO, OboDemo};
 
 use crate::builder::ClientBuilder;
@@ -51,107 +55,6 @@ use crate::client::Client;
 use crate::config::AccessTier;
 use crate::error::Result;
 use state::State;
-
-/// One request the emulator received.
-///
-/// ```
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> meta_business::Result<()> {
-/// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
-/// # let client = emulator.client(demo.admin_token)?;
-/// client.business(demo.business_id).system_users().list().send().await?;
-/// let sent = &emulator.requests()[0];
-/// assert_eq!((sent.method.as_str(), sent.path.as_str()), ("GET", "/v26.0/1000000000001/system_users"));
-/// assert!(sent.bearer && !sent.access_token_in_url && sent.proof);
-/// # Ok(()) }
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Recorded {
-    /// HTTP method.
-    pub method: String,
-    /// Path, with the version.
-    pub path: String,
-    /// Query and form parameters, without `access_token`, `appsecret_proof` and
-    /// `appsecret_time` (see the flags).
-    pub params: BTreeMap<String, String>,
-    /// Whether the token came in `Authorization: Bearer`.
-    pub bearer: bool,
-    /// Whether an `access_token` parameter was in the URL.
-    pub access_token_in_url: bool,
-    /// Whether an `appsecret_proof` came.
-    pub proof: bool,
-    /// Whether it came with `appsecret_time` (time-stamped form).
-    pub proof_timed: bool,
-    /// HTTP status answered.
-    pub status: u16,
-    /// When it arrived, counted from the emulator's start.
-    pub at: std::time::Duration,
-    /// The last 6 characters of the token it carried: enough to tell which token a step used,
-    /// too little to use it.
-    pub token_suffix: Option<String>,
-    /// The node type of the path's object as Meta's description names it (`Business`,
-    /// `SystemUser`, `AdAccount`…), when the emulator knows the object.
-    pub node_type: Option<String>,
-    /// Whether this was an item of a batch request (journaled after the batch itself).
-    pub in_batch: bool,
-}
-
-impl Recorded {
-    /// An entry built by hand (a request that was not sent), for checking a request shape the
-    /// way the journal's entries are checked. Flags are false, status 0.
-    ///
-    /// ```
-    /// use meta_business::testing::Recorded;
-    /// // An entry built by hand, for a test double of your own that keeps the same journal shape.
-    /// let entry = Recorded::new("GET", "/v26.0/me", &[("fields", "id")], Some("User"));
-    /// assert_eq!(entry.params["fields"], "id");
-    /// ```
-    pub fn new(method: &str, path: &str, params: &[(&str, &str)], node_type: Option<&str>) -> Self {
-        Recorded {
-            method: method.to_owned(),
-            path: path.to_owned(),
-            params: params
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-            bearer: false,
-            access_token_in_url: false,
-            proof: false,
-            proof_timed: false,
-            status: 0,
-            at: std::time::Duration::ZERO,
-            token_suffix: None,
-            node_type: node_type.map(str::to_owned),
-            in_batch: false,
-        }
-    }
-}
-
-/// A system user as the emulator holds it.
-///
-/// ```
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> meta_business::Result<()> {
-/// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
-/// # let client = emulator.client(demo.admin_token)?;
-/// client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
-/// let held = emulator.system_users(demo.business_id);
-/// assert_eq!((held[0].name.as_str(), held[0].role.as_str()), ("ads-reporting", "EMPLOYEE"));
-/// # Ok(()) }
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct EmulatedSystemUser {
-    /// Its app-scoped id.
-    pub id: String,
-    /// Its name.
-    pub name: String,
-    /// Its role (`ADMIN`, `EMPLOYEE`…).
-    pub role: String,
-    /// Apps installed for it.
-    pub installed_apps: Vec<String>,
-}
 
 pub(crate) struct Shared {
     pub(crate) started: std::time::Instant,
@@ -279,12 +182,7 @@ impl GraphEmulator {
     /// # Ok(()) }
     /// ```
     pub fn builder() -> EmulatorBuilder {
-        EmulatorBuilder {
-            require_app_secret: false,
-            legacy_token_edge: false,
-            latency: std::time::Duration::ZERO,
-            businesses: Vec::new(),
-        }
+        EmulatorBuilder::new()
     }
 
     /// An emulator seeded with the demo business of [`DEMO`]: an app, two ad accounts, two
@@ -650,115 +548,5 @@ impl GraphEmulator {
         if let Some(b) = self.shared.state().businesses.get_mut(business) {
             b.tier = tier;
         }
-    }
-}
-
-/// Configures an emulator.
-///
-/// ```
-/// use std::time::Duration;
-/// use meta_business::testing::{BusinessSeed, GraphEmulator};
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() {
-/// // 20 ms per request, like a real round trip, and appsecret_proof required.
-/// let emulator = GraphEmulator::builder()
-///     .latency(Duration::from_millis(20))
-///     .require_app_secret(true)
-///     .business(BusinessSeed::new("1000000000042", "Shop").admin("EAAE-shop-admin"))
-///     .start()
-///     .await;
-/// # let _ = emulator;
-/// # }
-/// ```
-#[derive(Debug)]
-pub struct EmulatorBuilder {
-    require_app_secret: bool,
-    legacy_token_edge: bool,
-    latency: std::time::Duration,
-    businesses: Vec<BusinessSeed>,
-}
-
-impl EmulatorBuilder {
-    /// Makes `appsecret_proof` mandatory on every call (the "Require App Secret" app setting).
-    /// Token generation always requires it.
-    ///
-    /// ```
-    /// use meta_business::testing::{BusinessSeed, GraphEmulator};
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> meta_business::Result<()> {
-    /// let emulator = GraphEmulator::builder()
-    ///     .require_app_secret(true)
-    ///     .business(BusinessSeed::new("1000000000042", "Shop").admin("EAAE-shop-admin"))
-    ///     .start()
-    ///     .await;
-    /// // Without a secret there is no appsecret_proof, and the emulator refuses, as Meta does for
-    /// // apps that require it.
-    /// let bare = emulator.client_builder("EAAE-shop-admin").build()?;
-    /// assert!(bare.business("1000000000042").get().send().await.is_err());
-    /// # Ok(()) }
-    /// ```
-    pub fn require_app_secret(mut self, required: bool) -> Self {
-        self.require_app_secret = required;
-        self
-    }
-
-    /// Opens `POST /{system_user}/access_tokens` (closed by default). Meta has closed that edge
-    /// to apps that have not called it within the last 90 days, so a fresh app cannot mint
-    /// through it; open it to model an app that still can.
-    pub fn legacy_token_edge(mut self, open: bool) -> Self {
-        self.legacy_token_edge = open;
-        self
-    }
-
-    /// Adds this delay to every answer, to simulate the round trip to Meta.
-    ///
-    /// ```
-    /// use std::time::{Duration, Instant};
-    /// use meta_business::testing::{BusinessSeed, GraphEmulator};
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> meta_business::Result<()> {
-    /// let emulator = GraphEmulator::builder()
-    ///     .latency(Duration::from_millis(20))
-    ///     .business(BusinessSeed::new("1000000000042", "Shop").admin("EAAE-shop-admin"))
-    ///     .start()
-    ///     .await;
-    /// let client = emulator.client("EAAE-shop-admin")?;
-    /// let started = Instant::now();
-    /// client.business("1000000000042").get().send().await?;
-    /// assert!(started.elapsed() >= Duration::from_millis(20));
-    /// # Ok(()) }
-    /// ```
-    pub fn latency(mut self, latency: std::time::Duration) -> Self {
-        self.latency = latency;
-        self
-    }
-
-    /// Adds a business.
-    pub fn business(mut self, seed: BusinessSeed) -> Self {
-        self.businesses.push(seed);
-        self
-    }
-
-    /// Starts the emulator on 127.0.0.1 on a free port.
-    pub async fn start(self) -> GraphEmulator {
-        let mut state = State::new(self.require_app_secret);
-        state.legacy_token_edge = self.legacy_token_edge;
-        for seed in self.businesses {
-            seed.plant(&mut state);
-        }
-        let server = MockServer::start().await;
-        state.base_url = server.uri();
-        let shared = Arc::new(Shared {
-            started: std::time::Instant::now(),
-            latency: self.latency,
-            state: Mutex::new(state),
-            journal: Mutex::new(Vec::new()),
-            faults: Mutex::new(Vec::new()),
-        });
-        Mock::given(wiremock::matchers::any())
-            .respond_with(Responder(Arc::clone(&shared)))
-            .mount(&server)
-            .await;
-        GraphEmulator { server, shared }
     }
 }

@@ -1,0 +1,187 @@
+//! One change of a plan, and how it reads.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::ids::AppId;
+use crate::kinds::AssetRef;
+use crate::models::permissions::Permission;
+use crate::models::system_user::SystemUserRole;
+
+/// One change a plan makes. System users are named as in the desired-state file.
+///
+/// ```
+/// use meta_business::provision::{self, Change, PlanOptions};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> meta_business::Result<()> {
+/// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+/// # let client = emulator.client(demo.admin_token)?;
+/// # use meta_business::provision::{Spec, SystemUserBuilder};
+/// # use meta_business::{AdAccountTask, Permission};
+/// # let spec = Spec::builder(demo.business_id).system_user(
+/// #     SystemUserBuilder::new("ads-reporting-server").app(demo.app_id)
+/// #         .ad_account(demo.ad_accounts[0], [AdAccountTask::Analyze])
+/// #         .token(demo.app_id, [Permission::AdsRead]),
+/// # ).build()?;
+/// let plan = provision::plan(&client, &spec, &PlanOptions::default()).await?;
+/// assert!(matches!(plan.changes[0], Change::CreateSystemUser { .. }));
+/// assert_eq!(plan.changes[0].system_user(), "ads-reporting-server");
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Change {
+    /// Create a system user.
+    CreateSystemUser {
+        /// Its name.
+        name: String,
+        /// Its role.
+        role: SystemUserRole,
+    },
+    /// Install an app for a system user.
+    InstallApp {
+        /// The system user.
+        system_user: String,
+        /// The app.
+        app: AppId,
+    },
+    /// Give a system user tasks on an asset it has no access to.
+    Assign {
+        /// The system user.
+        system_user: String,
+        /// The asset.
+        asset: AssetRef,
+        /// The tasks.
+        tasks: Vec<String>,
+    },
+    /// Replace a system user's tasks on an asset.
+    ChangeTasks {
+        /// The system user.
+        system_user: String,
+        /// The asset.
+        asset: AssetRef,
+        /// The tasks it has.
+        from: Vec<String>,
+        /// The tasks it will have.
+        to: Vec<String>,
+    },
+    /// Remove a system user from an asset not in the file (with `prune`).
+    Unassign {
+        /// The system user.
+        system_user: String,
+        /// The asset.
+        asset: AssetRef,
+        /// The tasks it had.
+        tasks: Vec<String>,
+    },
+    /// Generate a token.
+    GenerateToken {
+        /// The system user.
+        system_user: String,
+        /// The app.
+        app: AppId,
+        /// Its permissions.
+        scopes: Vec<Permission>,
+        /// Whether it expires after 60 days.
+        expires_in_60_days: bool,
+        /// Why a token is needed.
+        reason: String,
+    },
+}
+
+impl Change {
+    /// Whether the change writes (every change does; kept for symmetry with reports).
+    pub fn system_user(&self) -> &str {
+        match self {
+            Change::CreateSystemUser { name, .. } => name,
+            Change::InstallApp { system_user, .. }
+            | Change::Assign { system_user, .. }
+            | Change::ChangeTasks { system_user, .. }
+            | Change::Unassign { system_user, .. }
+            | Change::GenerateToken { system_user, .. } => system_user,
+        }
+    }
+
+    pub(crate) fn order(&self) -> u8 {
+        // Grant before revoke, and tokens last: access is never lost half-way.
+        match self {
+            Change::CreateSystemUser { .. } => 0,
+            Change::InstallApp { .. } => 1,
+            Change::Assign { .. } => 2,
+            Change::ChangeTasks { .. } => 3,
+            Change::Unassign { .. } => 4,
+            Change::GenerateToken { .. } => 5,
+        }
+    }
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Change::CreateSystemUser { name, role } => {
+                write!(f, "+ create system user {name:?} ({role})")
+            }
+            Change::InstallApp { system_user, app } => {
+                write!(f, "+ install app {app} for {system_user:?}")
+            }
+            Change::Assign {
+                system_user,
+                asset,
+                tasks,
+            } => {
+                write!(
+                    f,
+                    "+ assign {} {} to {system_user:?}: {}",
+                    asset.kind_name(),
+                    asset.id(),
+                    tasks.join(",")
+                )
+            }
+            Change::ChangeTasks {
+                system_user,
+                asset,
+                from,
+                to,
+            } => write!(
+                f,
+                "~ change tasks of {system_user:?} on {} {}: {} → {}",
+                asset.kind_name(),
+                asset.id(),
+                from.join(","),
+                to.join(",")
+            ),
+            Change::Unassign {
+                system_user,
+                asset,
+                tasks,
+            } => write!(
+                f,
+                "- remove {system_user:?} from {} {} (had {})",
+                asset.kind_name(),
+                asset.id(),
+                tasks.join(",")
+            ),
+            Change::GenerateToken {
+                system_user,
+                app,
+                scopes,
+                expires_in_60_days,
+                reason,
+            } => {
+                let scopes: Vec<&str> = scopes.iter().map(Permission::as_str).collect();
+                let expiry = if *expires_in_60_days {
+                    "expires in 60 days"
+                } else {
+                    "does not expire"
+                };
+                write!(
+                    f,
+                    "+ generate token for {system_user:?} (app {app}; {}; {expiry}): {reason}",
+                    scopes.join(",")
+                )
+            }
+        }
+    }
+}
