@@ -139,30 +139,6 @@ pub enum Error {
         reason: &'static str,
     },
 
-    /// A desired-state file is invalid; `location` is the key path (`system_users[0].assets[1]`)
-    /// and, for syntax errors, the line and column.
-    #[error("invalid desired state at {location}: {message}")]
-    InvalidSpec {
-        /// Where: a key path, a line and column, or both.
-        location: String,
-        /// What is wrong.
-        message: String,
-    },
-
-    /// A provisioning plan needs more system users than the quota allows; nothing was written.
-    #[error(
-        "the plan does not fit the system-user quota of business {business}: {} would exceed it ({detail})",
-        system_users.join(", ")
-    )]
-    PlanExceedsQuota {
-        /// The business.
-        business: BusinessId,
-        /// The system users (by name) that do not fit.
-        system_users: Vec<String>,
-        /// Limits and counts, in words.
-        detail: String,
-    },
-
     /// The batch request that carried this item failed as a whole, or the server never ran the
     /// item; the item may not have run.
     #[error("the batch request carrying this item failed: {message}")]

@@ -19,7 +19,7 @@ use crate::models::token::SystemUserToken;
 /// use meta_business::provision::{self, PlanOptions};
 /// use meta_business::testing::{Fault, FaultRule};
 /// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> meta_business::Result<()> {
+/// # async fn main() -> meta_business::provision::Result<()> {
 /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
 /// # let client = emulator.client(demo.admin_token)?;
 /// # use meta_business::provision::{Spec, SystemUserBuilder};
@@ -170,7 +170,7 @@ impl Plan {
     /// ```
     /// use meta_business::provision::{self, PlanOptions};
     /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> meta_business::Result<()> {
+    /// # async fn main() -> meta_business::provision::Result<()> {
     /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
     /// # let client = emulator.client(demo.admin_token)?;
     /// # use meta_business::provision::{Spec, SystemUserBuilder};

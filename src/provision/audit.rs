@@ -7,10 +7,10 @@ use std::time::Duration;
 use secrecy::SecretString;
 use serde::Serialize;
 
+use super::error::Result;
 use super::live::{self, Owned};
 use crate::client::Client;
 use crate::config::SystemUserKind;
-use crate::error::Result;
 use crate::ids::{AppId, BusinessId};
 use crate::models::system_user::SystemUser;
 use crate::models::token::TokenInfo;
@@ -84,7 +84,7 @@ pub struct AuditedUser {
 ///
 /// ```no_run
 /// use meta_business::provision::{self, AuditOptions, Severity};
-/// # async fn run(client: meta_business::Client) -> meta_business::Result<()> {
+/// # async fn run(client: meta_business::Client) -> meta_business::provision::Result<()> {
 /// let report = provision::audit(&client, "1000000000001", &AuditOptions::default()).await?;
 /// for finding in report.findings.iter().filter(|f| f.severity >= Severity::Warning) {
 ///     println!("{}: {} ({})", finding.subject, finding.message, finding.remedy);
@@ -260,7 +260,7 @@ fn finding(
 /// use meta_business::provision::{self, AuditOptions, FindingKind, Severity};
 /// use meta_business::AdAccountTask;
 /// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> meta_business::Result<()> {
+/// # async fn main() -> meta_business::provision::Result<()> {
 /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
 /// # let client = emulator.client(demo.admin_token)?;
 /// let users = client.business(demo.business_id).system_users();

@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
+use super::error::Result;
 use super::spec::{RawAsset, RawSpec, RawSystemUser, RawToken, Spec};
 use crate::config::AccessTier;
-use crate::error::Result;
 use crate::ids::{
     AdAccountId, AppId, CatalogId, InstagramAssetId, PageId, PixelId, WhatsAppBusinessAccountId,
 };
@@ -34,7 +34,7 @@ use crate::models::tasks::{
 ///     )
 ///     .build()?;
 /// assert_eq!(spec.system_users[0].assets.len(), 2);
-/// # Ok::<(), meta_business::Error>(())
+/// # Ok::<(), meta_business::provision::ProvisionError>(())
 /// ```
 #[derive(Default)]
 #[must_use = "a builder does nothing until `.build()`"]
@@ -85,7 +85,7 @@ impl SpecBuilder {
     /// Checks everything and returns the spec.
     ///
     /// # Errors
-    /// [`Error::InvalidSpec`](crate::Error::InvalidSpec) naming the place, as for a file.
+    /// [`ProvisionError::InvalidSpec`](crate::provision::ProvisionError::InvalidSpec) naming the place, as for a file.
     pub fn build(self) -> Result<Spec> {
         self.raw.validate()
     }
@@ -105,7 +105,7 @@ impl SpecBuilder {
 ///     .token_never_expires();
 /// let spec = Spec::builder("1000000000001").system_user(feed).build()?;
 /// assert_eq!(spec.system_users[0].assets.len(), 2);
-/// # Ok::<(), meta_business::Error>(())
+/// # Ok::<(), meta_business::provision::ProvisionError>(())
 /// ```
 #[derive(Debug)]
 #[must_use = "add it with `SpecBuilder::system_user`"]
@@ -146,7 +146,7 @@ impl SystemUserBuilder {
     ///     .asset::<asset::Pixel>("6000000000001", [PixelTask::Upload]);
     /// let spec = Spec::builder("1000000000001").system_user(user).build()?;
     /// assert_eq!(spec.system_users[0].assets[0].asset.kind(), "pixel");
-    /// # Ok::<(), meta_business::Error>(())
+    /// # Ok::<(), meta_business::provision::ProvisionError>(())
     /// ```
     pub fn asset<K: AssetKind>(
         mut self,

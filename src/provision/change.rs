@@ -14,7 +14,7 @@ use crate::models::system_user::SystemUserRole;
 /// ```
 /// use meta_business::provision::{self, Change, PlanOptions};
 /// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> meta_business::Result<()> {
+/// # async fn main() -> meta_business::provision::Result<()> {
 /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
 /// # let client = emulator.client(demo.admin_token)?;
 /// # use meta_business::provision::{Spec, SystemUserBuilder};

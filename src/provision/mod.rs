@@ -4,7 +4,7 @@
 //!
 //! ```no_run
 //! use meta_business::provision::{self, PlanOptions, Spec};
-//! # async fn run(client: meta_business::Client) -> meta_business::Result<()> {
+//! # async fn run(client: meta_business::Client) -> meta_business::provision::Result<()> {
 //! let spec = Spec::from_path("examples/provision.toml")?;
 //! let plan = provision::plan(&client, &spec, &PlanOptions::default()).await?;
 //! print!("{plan}");                         // like a Terraform plan
@@ -17,6 +17,7 @@ mod apply;
 mod audit;
 mod build;
 mod change;
+mod error;
 mod live;
 mod offboard;
 mod plan;
@@ -25,6 +26,7 @@ mod spec;
 pub use apply::{ApplyReport, IncompleteApply};
 pub use audit::{AuditOptions, AuditReport, AuditedUser, Finding, FindingKind, Severity, audit};
 pub use build::{SpecBuilder, SystemUserBuilder};
+pub use error::{ProvisionError, Result};
 pub use offboard::{DECOMMISSIONED, OffboardOptions, OffboardReport, offboard};
 pub use plan::{Change, Plan, PlanOptions, plan};
 pub use spec::{AssetSpec, Spec, SystemUserSpec, TokenSpec};

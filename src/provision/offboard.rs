@@ -4,9 +4,10 @@ use std::fmt;
 
 use serde::Serialize;
 
+use super::error::{ProvisionError, Result};
 use super::live::{self, Owned};
 use crate::client::Client;
-use crate::error::{Error, Result};
+use crate::error::Error;
 use crate::ids::{BusinessId, SystemUserId};
 use crate::kinds::AssetRef;
 
@@ -90,7 +91,7 @@ impl fmt::Display for OffboardReport {
 /// use meta_business::provision::{self, OffboardOptions};
 /// use meta_business::PageTask;
 /// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> meta_business::Result<()> {
+/// # async fn main() -> meta_business::provision::Result<()> {
 /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
 /// # let client = emulator.client(demo.admin_token)?;
 /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
@@ -117,10 +118,10 @@ pub async fn offboard(
     id.validate()?;
     let users = live::system_users(client, &business).await?;
     let Some(user) = users.iter().find(|u| u.id == id) else {
-        return Err(Error::invalid_input(
+        return Err(ProvisionError::Client(Error::invalid_input(
             "system_user_id",
             format!("{id} is not a system user of business {business}"),
-        ));
+        )));
     };
     let name = user.name.clone().unwrap_or_default();
 

@@ -9,11 +9,12 @@ use secrecy::SecretString;
 use serde::Serialize;
 
 pub use super::change::Change;
+use super::error::{ProvisionError, Result};
 use super::live::{self, Owned};
 use super::spec::{Spec, SystemUserSpec};
 use crate::client::{Client, QuotaPolicy};
 use crate::config::SystemUserKind;
-use crate::error::{Error, Result};
+use crate::error::Error;
 use crate::ids::{BusinessId, SystemUserId};
 use crate::kinds::AssetRef;
 use crate::models::system_user::{SystemUser, SystemUserRole};
@@ -202,7 +203,7 @@ fn same(a: &[String], b: &[String]) -> bool {
 /// ```
 /// use meta_business::provision::{self, PlanOptions};
 /// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> meta_business::Result<()> {
+/// # async fn main() -> meta_business::provision::Result<()> {
 /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
 /// # let client = emulator.client(demo.admin_token)?;
 /// # use meta_business::provision::{Spec, SystemUserBuilder};
@@ -221,8 +222,8 @@ fn same(a: &[String], b: &[String]) -> bool {
 /// ```
 ///
 /// # Errors
-/// [`Error::PlanExceedsQuota`] naming the system users that do not fit;
-/// [`Error::InvalidSpec`] when two live system users share a name the file uses;
+/// [`ProvisionError::PlanExceedsQuota`] naming the system users that do not fit;
+/// [`ProvisionError::InvalidSpec`] when two live system users share a name the file uses;
 /// [`Error::InvalidInput`] when tokens are wanted but the client has no app secret; any request
 /// error.
 pub async fn plan(client: &Client, spec: &Spec, options: &PlanOptions) -> Result<Plan> {
@@ -231,10 +232,10 @@ pub async fn plan(client: &Client, spec: &Spec, options: &PlanOptions) -> Result
         .access_tier
         .map_or_else(|| client.quota_policy(), QuotaPolicy::Tier);
     if spec.system_users.iter().any(|s| s.token.is_some()) && !client.has_app_secret() {
-        return Err(Error::invalid_input(
+        return Err(ProvisionError::Client(Error::invalid_input(
             "app_secret",
             "the desired state asks for tokens; generating them needs the app secret (appsecret_proof)",
-        ));
+        )));
     }
     let users = live::system_users(client, business).await?;
     let (ids, mut notes) = match_existing(spec, &users)?;
@@ -303,7 +304,7 @@ fn match_existing(
             .filter(|u| u.name.as_deref() == Some(wanted.name.as_str()))
             .collect();
         if matches.len() > 1 {
-            return Err(Error::InvalidSpec {
+            return Err(ProvisionError::InvalidSpec {
                 location: format!("system_users[{i}].name"),
                 message: format!(
                     "{} system users of business {business} are named {:?}; rename all but one",
@@ -476,7 +477,7 @@ fn fit_quota(
     let q = quota
         .quota
         .unwrap_or(crate::config::SystemUserQuota::new(0, 0));
-    Err(Error::PlanExceedsQuota {
+    Err(ProvisionError::PlanExceedsQuota {
         business: business.clone(),
         system_users: over,
         detail: format!(

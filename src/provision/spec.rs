@@ -7,8 +7,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::error::{ProvisionError, Result};
 use crate::config::AccessTier;
-use crate::error::{Error, Result};
+use crate::error::Error;
 use crate::ids::{AppId, BusinessId};
 use crate::kinds::{AssetRef, KINDS, kind_keys};
 use crate::models::permissions::Permission;
@@ -29,7 +30,7 @@ use crate::models::system_user::SystemUserRole;
 /// token = { app = "2000000000001", scopes = ["ads_read"] }
 /// "#)?;
 /// assert_eq!(spec.system_users[0].assets.len(), 1);
-/// # Ok::<(), meta_business::Error>(())
+/// # Ok::<(), meta_business::provision::ProvisionError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
@@ -146,18 +147,18 @@ fn yes() -> bool {
     true
 }
 
-fn at(location: impl Into<String>, message: impl Into<String>) -> Error {
-    Error::InvalidSpec {
+fn at(location: impl Into<String>, message: impl Into<String>) -> ProvisionError {
+    ProvisionError::InvalidSpec {
         location: location.into(),
         message: message.into(),
     }
 }
 
 /// Re-labels an id error with the spec path.
-fn id_at<T>(path: &str, parsed: Result<T>) -> Result<T> {
+fn id_at<T>(path: &str, parsed: crate::Result<T>) -> Result<T> {
     parsed.map_err(|e| match e {
         Error::InvalidInput { reason, .. } => at(path, reason),
-        other => other,
+        other => ProvisionError::Client(other),
     })
 }
 
@@ -171,11 +172,11 @@ impl Spec {
     ///   "system_users": [{ "name": "crm-sync-eu", "assets": [{ "page": "4000000000001", "tasks": ["ANALYZE"] }] }]
     /// }"#)?;
     /// assert!(spec.system_user("crm-sync-eu").is_some());
-    /// # Ok::<(), meta_business::Error>(())
+    /// # Ok::<(), meta_business::provision::ProvisionError>(())
     /// ```
     ///
     /// # Errors
-    /// [`Error::InvalidSpec`] naming the key path (and line) of the first problem.
+    /// [`ProvisionError::InvalidSpec`] naming the key path (and line) of the first problem.
     pub fn from_json_str(text: &str) -> Result<Self> {
         let de = &mut serde_json::Deserializer::from_str(text);
         let raw: RawSpec = serde_path_to_error::deserialize(de).map_err(|e| {
@@ -212,11 +213,11 @@ impl Spec {
     /// assets = [{ page = "4000000000001", tasks = ["DRIVE"] }]
     /// "#).unwrap_err();
     /// println!("{err}");
-    /// # Ok::<(), meta_business::Error>(())
+    /// # Ok::<(), meta_business::provision::ProvisionError>(())
     /// ```
     ///
     /// # Errors
-    /// [`Error::InvalidSpec`] naming the line and key of the first problem.
+    /// [`ProvisionError::InvalidSpec`] naming the line and key of the first problem.
     pub fn from_toml_str(text: &str) -> Result<Self> {
         let raw: RawSpec = toml::from_str(text).map_err(|e| {
             let location = match e.span() {
@@ -237,11 +238,11 @@ impl Spec {
     /// use meta_business::provision::Spec;
     /// let spec = Spec::from_path(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/provision.toml"))?;
     /// assert_eq!(spec.business.as_str(), "1000000000001");
-    /// # Ok::<(), meta_business::Error>(())
+    /// # Ok::<(), meta_business::provision::ProvisionError>(())
     /// ```
     ///
     /// # Errors
-    /// [`Error::InvalidSpec`] for an unreadable file, an unknown extension or invalid content.
+    /// [`ProvisionError::InvalidSpec`] for an unreadable file, an unknown extension or invalid content.
     pub fn from_path(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path)
@@ -258,7 +259,7 @@ impl Spec {
         };
         // Name the file in front of the place inside it.
         parsed.map_err(|e| match e {
-            Error::InvalidSpec { location, message } => Error::InvalidSpec {
+            ProvisionError::InvalidSpec { location, message } => ProvisionError::InvalidSpec {
                 location: format!("{}: {location}", path.display()),
                 message,
             },

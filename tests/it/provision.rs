@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use meta_business::provision::{
-    self, AuditOptions, Change, FindingKind, OffboardOptions, PlanOptions, Spec,
+    self, AuditOptions, Change, FindingKind, OffboardOptions, PlanOptions, ProvisionError, Spec,
 };
 use meta_business::testing::{BusinessSeed, DEMO, Fault, FaultRule, GraphEmulator};
 use meta_business::{
@@ -216,7 +216,7 @@ async fn a_plan_over_the_quota_fails_naming_who_does_not_fit_with_zero_writes() 
     .await
     .unwrap_err();
     match &err {
-        Error::PlanExceedsQuota { system_users, .. } => {
+        ProvisionError::PlanExceedsQuota { system_users, .. } => {
             assert_eq!(system_users, &["catalog-feed", "ads-reporting"])
         }
         other => panic!("{other}"),
@@ -556,7 +556,10 @@ async fn offboarding_twice_is_harmless() {
     )
     .await
     .unwrap_err();
-    assert!(matches!(err, Error::InvalidInput { .. }));
+    assert!(matches!(
+        err,
+        ProvisionError::Client(Error::InvalidInput { .. })
+    ));
 }
 
 #[test]
@@ -655,12 +658,12 @@ token = { app = "2000000000001", scopes = ["business_management"], expires_in_60
         .build()
         .unwrap_err();
     assert!(
-        matches!(&err, Error::InvalidSpec { location, .. } if location == "system_users[1].name"),
+        matches!(&err, ProvisionError::InvalidSpec { location, .. } if location == "system_users[1].name"),
         "{err}"
     );
     let err = Spec::builder("1000000000001")
         .system_user(SystemUserBuilder::new("x").ad_account("act_3000000000001", []))
         .build()
         .unwrap_err();
-    assert!(matches!(&err, Error::InvalidSpec { .. }), "{err}");
+    assert!(matches!(&err, ProvisionError::InvalidSpec { .. }), "{err}");
 }

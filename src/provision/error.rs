@@ -1,0 +1,64 @@
+//! The provisioning layer's errors: what is wrong with a desired state or a plan, above the
+//! client's own [`Error`] (which it wraps for the calls a workflow makes).
+
+use crate::error::Error;
+use crate::ids::BusinessId;
+
+/// What can go wrong in provisioning: the desired state, the plan, or a call it made.
+///
+/// ```
+/// use meta_business::provision::{ProvisionError, Spec};
+/// let err = Spec::from_toml_str("business = \"1\"\n[[system_users]]\nname = \"\"\n").unwrap_err();
+/// match &err {
+///     ProvisionError::InvalidSpec { location, .. } => assert_eq!(location, "system_users[0].name"),
+///     other => panic!("{other}"),
+/// }
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProvisionError {
+    /// A desired state is invalid; `location` is the key path (`system_users[0].assets[1]`)
+    /// and, for syntax errors, the file, line and column. Nothing was sent.
+    #[error("invalid desired state at {location}: {message}")]
+    InvalidSpec {
+        /// Where: a key path, a line and column, or both.
+        location: String,
+        /// What is wrong.
+        message: String,
+    },
+
+    /// A plan needs more system users than the quota allows; nothing was written.
+    #[error(
+        "the plan does not fit the system-user quota of business {business}: {} would exceed it ({detail})",
+        system_users.join(", ")
+    )]
+    PlanExceedsQuota {
+        /// The business.
+        business: BusinessId,
+        /// The system users (by name) that do not fit.
+        system_users: Vec<String>,
+        /// Limits and counts, in words.
+        detail: String,
+    },
+
+    /// Applying a plan stopped at a failed change; the report inside says what was done.
+    #[error(transparent)]
+    Incomplete(#[from] super::IncompleteApply),
+
+    /// A call the workflow made failed, or an input it passed to the client was refused.
+    #[error(transparent)]
+    Client(#[from] Error),
+}
+
+impl ProvisionError {
+    /// The client error underneath, when a call failed.
+    pub fn client_error(&self) -> Option<&Error> {
+        match self {
+            ProvisionError::Client(err) => Some(err),
+            _ => None,
+        }
+    }
+}
+
+/// A provisioning result.
+pub type Result<T> = std::result::Result<T, ProvisionError>;
