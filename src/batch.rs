@@ -245,6 +245,38 @@ impl fmt::Debug for BatchRequest {
 /// A chunk's item indexes and the batch request's answer (`None` for an item not executed).
 type ChunkAnswer = (Vec<usize>, Result<Vec<Option<RawItem>>>);
 
+/// Batch's strategy for the retry loop: an attempt is a round over the items not run yet.
+struct NullItems<'a> {
+    batch: &'a BatchRequest,
+    results: Vec<Option<Result<BatchResponse>>>,
+    pending: Vec<usize>,
+}
+
+impl crate::retry::Attempts for NullItems<'_> {
+    type Output = ();
+
+    /// An item the server did not run has not happened: sending it again is safe.
+    fn idempotent(&self) -> bool {
+        true
+    }
+
+    async fn attempt(&mut self) -> crate::retry::Step<()> {
+        self.batch.round(&mut self.results, &mut self.pending).await;
+        if self.pending.is_empty() {
+            return crate::retry::Step::Done(Ok(()));
+        }
+        tracing::debug!(
+            not_executed = self.pending.len(),
+            "batch items not executed; sending them again"
+        );
+        crate::retry::Step::Again(Error::BatchFailed {
+            message: format!("{} item(s) not executed", self.pending.len()),
+            transient: true,
+            source: None,
+        })
+    }
+}
+
 #[derive(Deserialize)]
 struct RawItem {
     code: u16,
@@ -283,65 +315,24 @@ impl BatchRequest {
     /// Sends every item and returns one result per item, in the order given.
     pub async fn send(self) -> Vec<Result<BatchResponse>> {
         let total = self.items.len();
-        let mut results: Vec<Option<Result<BatchResponse>>> = (0..total).map(|_| None).collect();
-        let mut pending: Vec<usize> = (0..total).collect();
+        // The server answers `null` for an item it did not run: those are sent again, as
+        // the client's retry policy allows (at least twice), through the one retry loop.
         let rounds = self.client.retry_policy().attempts().max(2);
-        for round in 1..=rounds {
-            if pending.is_empty() {
-                break;
-            }
-            let chunks: Vec<Vec<usize>> =
-                pending.chunks(MAX_BATCH).map(<[usize]>::to_vec).collect();
-            let answers: Vec<ChunkAnswer> = stream::iter(chunks)
-                .map(|chunk| {
-                    let this = &self;
-                    async move {
-                        let answer = this.send_chunk(&chunk).await;
-                        (chunk, answer)
-                    }
-                })
-                .buffer_unordered(self.concurrency)
-                .collect()
-                .await;
-            pending.clear();
-            for (chunk, answer) in answers {
-                match answer {
-                    Err(err) => {
-                        let transient = err.is_transient();
-                        let message = err.to_string();
-                        let source = std::sync::Arc::new(err);
-                        for i in chunk {
-                            results[i] = Some(Err(Error::BatchFailed {
-                                message: message.clone(),
-                                transient,
-                                source: Some(std::sync::Arc::clone(&source)),
-                            }));
-                        }
-                    }
-                    Ok(items) => {
-                        for (slot, i) in chunk.iter().enumerate() {
-                            match items.get(slot) {
-                                Some(Some(raw)) => {
-                                    results[*i] = Some(self.item_result(&self.items[*i], raw));
-                                }
-                                // `null`, or missing: the server did not execute it.
-                                _ => pending.push(*i),
-                            }
-                        }
-                    }
-                }
-            }
-            if !pending.is_empty() {
-                tracing::debug!(
-                    round,
-                    not_executed = pending.len(),
-                    "batch items not executed; sending them again"
-                );
-            }
-        }
+        let policy = self.client.retry_policy().max_attempts(rounds);
+        let mut unrun = NullItems {
+            batch: &self,
+            results: (0..total).map(|_| None).collect(),
+            pending: (0..total).collect(),
+        };
+        let (_, made) = crate::retry::retry(policy, &mut unrun).await;
+        let NullItems {
+            mut results,
+            pending,
+            ..
+        } = unrun;
         for i in pending {
             results[i] = Some(Err(Error::BatchFailed {
-                message: format!("the server did not execute this item in {rounds} rounds"),
+                message: format!("the server did not execute this item in {made} rounds"),
                 transient: true,
                 source: None,
             }));
@@ -358,6 +349,48 @@ impl BatchRequest {
                 })
             })
             .collect()
+    }
+
+    /// Sends every pending item once, in chunks of 50 with the request's concurrency; keeps
+    /// as pending those the server did not run.
+    async fn round(&self, results: &mut [Option<Result<BatchResponse>>], pending: &mut Vec<usize>) {
+        let chunks: Vec<Vec<usize>> = pending.chunks(MAX_BATCH).map(<[usize]>::to_vec).collect();
+        let answers: Vec<ChunkAnswer> = stream::iter(chunks)
+            .map(|chunk| async move {
+                let answer = self.send_chunk(&chunk).await;
+                (chunk, answer)
+            })
+            .buffer_unordered(self.concurrency)
+            .collect()
+            .await;
+        pending.clear();
+        for (chunk, answer) in answers {
+            match answer {
+                Err(err) => {
+                    let transient = err.is_transient();
+                    let message = err.to_string();
+                    let source = std::sync::Arc::new(err);
+                    for i in chunk {
+                        results[i] = Some(Err(Error::BatchFailed {
+                            message: message.clone(),
+                            transient,
+                            source: Some(std::sync::Arc::clone(&source)),
+                        }));
+                    }
+                }
+                Ok(items) => {
+                    for (slot, i) in chunk.iter().enumerate() {
+                        match items.get(slot) {
+                            Some(Some(raw)) => {
+                                results[*i] = Some(self.item_result(&self.items[*i], raw));
+                            }
+                            // `null`, or missing: the server did not execute it.
+                            _ => pending.push(*i),
+                        }
+                    }
+                }
+            }
+        }
     }
 
     async fn send_chunk(&self, chunk: &[usize]) -> Result<Vec<Option<RawItem>>> {

@@ -21,11 +21,39 @@ use crate::error::{Error, Result};
 use crate::redact::Scrubber;
 use crate::request::{Request, check_token};
 use crate::response::{ReadError, ResponseContext, decode, read_capped, redirect_error};
-use crate::retry::RetryDecision;
+use crate::retry::{Attempts, Step};
 use crate::usage::Usage;
 
 /// Scrubs a decoded success value of the request's secrets.
 pub(crate) type PostProcess<T> = fn(&mut T, &Scrubber<'_>);
+
+/// One request, paced and sent: the plain strategy of the retry loop.
+struct Send<'a, T> {
+    client: &'a Client,
+    req: &'a Request,
+    path: &'a str,
+    post: Option<PostProcess<T>>,
+}
+
+impl<T: DeserializeOwned> Attempts for Send<'_, T> {
+    type Output = T;
+
+    fn idempotent(&self) -> bool {
+        self.req.idempotent
+    }
+
+    async fn attempt(&mut self) -> Step<T> {
+        self.client.pace(self.req).await;
+        match self
+            .client
+            .execute_once(self.req, self.path, self.post)
+            .await
+        {
+            Ok(value) => Step::Done(Ok(value)),
+            Err(err) => Step::Again(err),
+        }
+    }
+}
 
 impl Client {
     /// Sends a request and decodes its JSON answer, retrying as the client's policy allows.
@@ -68,37 +96,18 @@ impl Client {
         path: &str,
         post: Option<PostProcess<T>>,
     ) -> Result<T> {
-        let started = Instant::now();
-        let policy = self.shared.retry;
-        let mut attempt = 1u32;
-        loop {
-            self.pace(req).await;
-            let result = self.execute_once(req, path, post).await;
-            let decision = match &result {
-                Ok(_) => RetryDecision::GiveUp,
-                Err(err) => policy.decide(
-                    attempt,
-                    err,
-                    req.idempotent,
-                    started.elapsed(),
-                    fastrand::f64(),
-                ),
-            };
-            match (result, decision) {
-                (Err(err), RetryDecision::RetryAfter(wait)) => {
-                    tracing::debug!(attempt, ?wait, error = %err, "transient failure; retrying");
-                    tokio::time::sleep(wait).await;
-                    attempt += 1;
-                }
-                (result, _) => {
-                    tracing::Span::current().record("attempts", attempt);
-                    if let Err(err) = &result {
-                        tracing::debug!(error = %err, "graph request failed");
-                    }
-                    return result;
-                }
-            }
+        let mut send = Send {
+            client: self,
+            req,
+            path,
+            post,
+        };
+        let (result, attempts) = crate::retry::retry(self.shared.retry, &mut send).await;
+        tracing::Span::current().record("attempts", attempts);
+        if let Err(err) = &result {
+            tracing::debug!(error = %err, "graph request failed");
         }
+        result
     }
 
     /// Waits before a call when the last usage reported for its business object (or the app)

@@ -143,6 +143,59 @@ impl RetryPolicy {
     }
 }
 
+/// The outcome of one attempt, for [`retry`].
+pub(crate) enum Step<T> {
+    /// Finished: a success, or a failure that trying again cannot change.
+    Done(crate::Result<T>),
+    /// Failed; the policy decides whether to try again.
+    Again(Error),
+}
+
+/// What differs between the crate's retrying callers: what one attempt is, and whether
+/// repeating it is safe. The plain send path, the system-user create (which looks before it
+/// tries again) and batch requests (which send again the items the server did not run) are
+/// each one of these; [`retry`] is the one loop they share.
+pub(crate) trait Attempts {
+    /// What a successful attempt gives.
+    type Output;
+    /// Whether the attempt may be repeated after a transient failure (a failure before the
+    /// connection opened may always be).
+    fn idempotent(&self) -> bool;
+    /// One attempt.
+    fn attempt(&mut self) -> impl std::future::Future<Output = Step<Self::Output>> + Send;
+}
+
+/// The crate's one retry loop: attempts until one is done or the policy gives up, sleeping the
+/// policy's backoff (or the server's hint) in between. Returns the result and the number of
+/// attempts made.
+pub(crate) async fn retry<A: Attempts>(
+    policy: RetryPolicy,
+    attempts: &mut A,
+) -> (crate::Result<A::Output>, u32) {
+    let started = std::time::Instant::now();
+    let mut attempt = 1u32;
+    loop {
+        let err = match attempts.attempt().await {
+            Step::Done(result) => return (result, attempt),
+            Step::Again(err) => err,
+        };
+        match policy.decide(
+            attempt,
+            &err,
+            attempts.idempotent(),
+            started.elapsed(),
+            fastrand::f64(),
+        ) {
+            RetryDecision::RetryAfter(wait) => {
+                tracing::debug!(attempt, ?wait, error = %err, "transient failure; trying again");
+                tokio::time::sleep(wait).await;
+                attempt += 1;
+            }
+            RetryDecision::GiveUp => return (Err(err), attempt),
+        }
+    }
+}
+
 /// The longest wait a server hint can ask for; a policy without a deadline would otherwise
 /// sleep for as long as a hostile header says.
 const MAX_SERVER_WAIT: Duration = Duration::from_secs(3600);

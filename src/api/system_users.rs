@@ -3,7 +3,7 @@
 //! The Graph API cannot delete a system user. To retire one, invalidate its tokens and remove
 //! its asset assignments (offboarding), then rename it to mark it decommissioned.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::api::{Call, send_ack};
 use crate::client::{Client, QuotaPolicy};
@@ -14,7 +14,7 @@ use crate::models::{check_enum_escape, check_name};
 use crate::pagination::ListRequest;
 use crate::quota::QuotaUsage;
 use crate::request::Request;
-use crate::retry::RetryDecision;
+use crate::retry::{Attempts, Step};
 
 /// Fields of the `system_users` list; `role` is an edge field, only available here.
 const LIST_FIELDS: &str = "id,name,role";
@@ -337,7 +337,8 @@ impl CreateSystemUser {
         })
     }
 
-    /// Sends the create; when its outcome is unknown, settles it against `before`.
+    /// Sends the create; when its outcome is unknown, settles it against `before`, and sends
+    /// it again only once the list shows it did not happen.
     async fn post_and_settle(
         &self,
         handler: &SystemUsersHandler,
@@ -350,57 +351,87 @@ impl CreateSystemUser {
         if let Some(role) = &self.role {
             req = req.param("role", role.as_str());
         }
+        let mut create = LookBeforeRetry {
+            create: self,
+            handler,
+            req,
+            name,
+            before,
+        };
+        crate::retry::retry(self.client.retry_policy(), &mut create)
+            .await
+            .0
+    }
+}
+
+/// The create's strategy for the retry loop: after an ambiguous failure, read the list; the
+/// user found there is the answer, and only a verified absence makes trying again safe.
+struct LookBeforeRetry<'a> {
+    create: &'a CreateSystemUser,
+    handler: &'a SystemUsersHandler,
+    req: Request,
+    name: String,
+    before: &'a [SystemUser],
+}
+
+impl Attempts for LookBeforeRetry<'_> {
+    type Output = SystemUser;
+
+    /// Only ever asked after the list showed the user absent.
+    fn idempotent(&self) -> bool {
+        true
+    }
+
+    async fn attempt(&mut self) -> Step<SystemUser> {
         #[derive(serde::Deserialize)]
         struct Created {
             id: SystemUserId,
         }
-        let started = Instant::now();
-        let mut attempt = 1u32;
-        loop {
-            let err = match self.client.execute::<Created>(req.clone()).await {
-                Ok(created) => return Ok(SystemUser::created(created.id, name, self.role.clone())),
-                // Not sent, or definitely refused: nothing to find out.
-                Err(err) if !err.outcome_unknown() => return Err(err),
-                Err(err) => err,
-            };
-            // Sent, and no clear answer: the create may have happened. Look, never guess.
-            tracing::warn!(error = %err, "creating a system user failed ambiguously; re-reading to find out whether it happened");
-            let after = match handler.read_all(self.timeout).await {
-                Ok(after) => after,
-                Err(reread) => {
-                    return Err(Error::OutcomeUnknown {
-                        operation: format!(
-                            "creating system user {:?} in business {}",
-                            crate::error::clip(&name, 60),
-                            self.business
-                        ),
-                        source: Box::new(err),
-                        reread: Box::new(reread),
-                    });
-                }
-            };
-            if let Some(found) = find_created(&after, before, &name) {
+        let (name, role) = (&self.name, &self.create.role);
+        let err = match self
+            .create
+            .client
+            .execute::<Created>(self.req.clone())
+            .await
+        {
+            Ok(created) => {
+                return Step::Done(Ok(SystemUser::created(
+                    created.id,
+                    name.clone(),
+                    role.clone(),
+                )));
+            }
+            // Not sent, or definitely refused: nothing to find out.
+            Err(err) if !err.outcome_unknown() => return Step::Done(Err(err)),
+            Err(err) => err,
+        };
+        // Sent, and no clear answer: the create may have happened. Look, never guess.
+        tracing::warn!(error = %err, "creating a system user failed ambiguously; re-reading to find out whether it happened");
+        let after = match self.handler.read_all(self.create.timeout).await {
+            Ok(after) => after,
+            Err(reread) => {
+                return Step::Done(Err(Error::OutcomeUnknown {
+                    operation: format!(
+                        "creating system user {:?} in business {}",
+                        crate::error::clip(name, 60),
+                        self.create.business
+                    ),
+                    source: Box::new(err),
+                    reread: Box::new(reread),
+                }));
+            }
+        };
+        match find_created(&after, self.before, name) {
+            Some(found) => {
                 tracing::info!(id = %found.id, "the system user was created despite the error");
-                return Ok(SystemUser::created(
+                Step::Done(Ok(SystemUser::created(
                     found.id.clone(),
-                    name,
-                    self.role.clone(),
-                ));
+                    name.clone(),
+                    role.clone(),
+                )))
             }
             // Verified absent: sending it again is no longer blind.
-            match self.client.retry_policy().decide(
-                attempt,
-                &err,
-                true,
-                started.elapsed(),
-                fastrand::f64(),
-            ) {
-                RetryDecision::RetryAfter(wait) => {
-                    tokio::time::sleep(wait).await;
-                    attempt += 1;
-                }
-                RetryDecision::GiveUp => return Err(err),
-            }
+            None => Step::Again(err),
         }
     }
 }
