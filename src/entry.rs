@@ -22,6 +22,7 @@ use serde::de::DeserializeOwned;
 use crate::api::assignments::AssetHandler;
 use crate::api::business::BusinessHandler;
 use crate::api::businesses::BusinessesHandler;
+use crate::api::core::Core;
 use crate::api::system_user::SystemUserHandler;
 use crate::api::tokens::{DebugToken, RefreshToken, RevokeToken, no_secret};
 use crate::batch::{BatchItem, BatchRequest};
@@ -259,9 +260,8 @@ impl Client {
     /// ```
     pub fn debug_token(&self, token: impl Into<SecretString>) -> DebugToken {
         DebugToken {
-            client: self.clone(),
+            core: Core::new(self.clone()),
             token: token.into(),
-            timeout: None,
         }
     }
 
@@ -288,10 +288,9 @@ impl Client {
         token: impl Into<SecretString>,
     ) -> RefreshToken {
         RefreshToken {
-            client: self.clone(),
+            core: Core::new(self.clone()),
             app: app.into(),
             token: token.into(),
-            timeout: None,
         }
     }
 
@@ -318,10 +317,9 @@ impl Client {
         token: impl Into<SecretString>,
     ) -> RevokeToken {
         RevokeToken {
-            client: self.clone(),
+            core: Core::new(self.clone()),
             app: app.into(),
             token: token.into(),
-            timeout: None,
         }
     }
 

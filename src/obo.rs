@@ -14,11 +14,11 @@
 //! | unlink | `DELETE /{partner}/managed_businesses` | [`ClientAdminToken`] |
 
 use std::fmt;
-use std::time::Duration;
 
 use secrecy::SecretString;
 use serde::Deserialize;
 
+use crate::api::core::{Core, timeout_setter};
 use crate::api::send_ack;
 use crate::client::Client;
 use crate::error::{Error, Result};
@@ -213,12 +213,12 @@ impl OnBehalfOf {
         app: impl Into<AppId>,
     ) -> ClientTokenRequest {
         ClientTokenRequest {
+            core: Core::new(self.client.clone()),
             obo: self.clone(),
             token: token.clone(),
             app: app.into(),
             scopes: Vec::new(),
             system_user_name: None,
-            timeout: None,
         }
     }
 
@@ -264,12 +264,12 @@ impl OnBehalfOf {
 #[derive(Debug)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct ClientTokenRequest {
+    pub(crate) core: Core,
     obo: OnBehalfOf,
     token: PartnerAdminToken,
     app: AppId,
     scopes: Vec<Permission>,
     system_user_name: Option<String>,
-    timeout: Option<Duration>,
 }
 
 impl ClientTokenRequest {
@@ -283,12 +283,6 @@ impl ClientTokenRequest {
     /// The client system user's name, instead of "{client name} SYSTEM USER".
     pub fn system_user_name(mut self, name: impl Into<String>) -> Self {
         self.system_user_name = Some(name.into());
-        self
-    }
-
-    /// Per-request timeout, overriding the client's.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
         self
     }
 
@@ -313,7 +307,7 @@ impl ClientTokenRequest {
         let mut req = Request::post([self.obo.client_business.as_str(), "access_token"])
             .param("app_id", self.app.as_str())
             .param("scope", scope)
-            .with_timeout(self.timeout)
+            .with_timeout(self.core.timeout)
             .sensitive();
         if let Some(name) = &self.system_user_name {
             req = req.param("system_user_name", name.trim());
@@ -345,3 +339,5 @@ impl ClientSystemUserToken {
         Ok(SystemUserId::new(me.id))
     }
 }
+
+timeout_setter!([] ClientTokenRequest);

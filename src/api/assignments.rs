@@ -23,7 +23,6 @@
 
 use std::fmt;
 use std::marker::PhantomData;
-use std::time::Duration;
 
 use crate::api::{first_error, send_ack};
 use crate::batch::BatchItem;
@@ -38,6 +37,7 @@ use crate::request::Request;
 /// Fields of the `assigned_users` edge: the AssignedUser node's and the edge's task lists.
 const ASSIGNED_USER_FIELDS: &str = "id,name,user_type,tasks,permitted_tasks";
 
+use crate::api::core::{Core, timeout_setter};
 use crate::kinds::AssetKind;
 use crate::kinds::sealed::AssetId;
 
@@ -119,12 +119,11 @@ impl<K: AssetKind> AssetHandler<K> {
         tasks: impl IntoIterator<Item = K::Task>,
     ) -> Assign<K> {
         Assign {
-            client: self.client.clone(),
+            core: Core::new(self.client.clone()),
             asset: self.id.clone(),
             user: user.into(),
             tasks: tasks.into_iter().collect(),
             business: None,
-            timeout: None,
         }
     }
 
@@ -170,10 +169,9 @@ impl<K: AssetKind> AssetHandler<K> {
     /// ```
     pub fn unassign(&self, user: impl Into<SystemUserId>) -> Unassign<K> {
         Unassign {
-            client: self.client.clone(),
+            core: Core::new(self.client.clone()),
             asset: self.id.clone(),
             user: user.into(),
-            timeout: None,
         }
     }
 
@@ -242,12 +240,11 @@ fn check_tasks<T: Task>(tasks: &[T], kind: &str) -> Result<String> {
 /// Builder for [`AssetHandler::assign`] and [`AssetHandler::change_tasks`].
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct Assign<K: AssetKind> {
-    client: Client,
+    pub(crate) core: Core,
     asset: K::Id,
     user: SystemUserId,
     tasks: Vec<K::Task>,
     business: Option<BusinessId>,
-    timeout: Option<Duration>,
 }
 
 impl<K: AssetKind> fmt::Debug for Assign<K> {
@@ -281,29 +278,6 @@ impl<K: AssetKind> Assign<K> {
         self
     }
 
-    /// Per-request timeout, overriding the client's.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use meta_business::PixelTask;
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> meta_business::Result<()> {
-    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
-    /// # let client = emulator.client(demo.admin_token)?;
-    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
-    /// client
-    ///     .pixel(demo.pixel)
-    ///     .assign(&su.id, [PixelTask::Analyze])
-    ///     .timeout(Duration::from_secs(5))
-    ///     .send()
-    ///     .await?;
-    /// # Ok(()) }
-    /// ```
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
-    }
-
     /// Sends the assignment.
     ///
     /// ```
@@ -329,7 +303,7 @@ impl<K: AssetKind> Assign<K> {
     /// kind requires one, or a malformed `Other` task; any request error.
     pub async fn send(self) -> Result<()> {
         let req = self.request()?;
-        send_ack(&self.client, req).await
+        send_ack(&self.core.client, req).await
     }
 
     /// This assignment as an item of a [batch](crate::Client::batch), checked as `send` checks
@@ -379,17 +353,16 @@ impl<K: AssetKind> Assign<K> {
         if let Some(business) = &self.business {
             req = req.param("business", business.as_str());
         }
-        Ok(req.with_timeout(self.timeout))
+        Ok(req.with_timeout(self.core.timeout))
     }
 }
 
 /// Builder for [`AssetHandler::unassign`].
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct Unassign<K: AssetKind> {
-    client: Client,
+    pub(crate) core: Core,
     asset: K::Id,
     user: SystemUserId,
-    timeout: Option<Duration>,
 }
 
 impl<K: AssetKind> fmt::Debug for Unassign<K> {
@@ -403,12 +376,6 @@ impl<K: AssetKind> fmt::Debug for Unassign<K> {
 }
 
 impl<K: AssetKind> Unassign<K> {
-    /// Per-request timeout, overriding the client's.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
-    }
-
     /// Removes the assignment.
     ///
     /// # Errors
@@ -416,7 +383,7 @@ impl<K: AssetKind> Unassign<K> {
     /// sent either way); any request error.
     pub async fn send(self) -> Result<()> {
         let req = self.request()?;
-        send_ack(&self.client, req).await
+        send_ack(&self.core.client, req).await
     }
 
     /// This removal as an item of a [batch](crate::Client::batch), checked as `send` checks it.
@@ -442,9 +409,11 @@ impl<K: AssetKind> Unassign<K> {
         self.user.validate()?;
         Ok(Request::delete([self.asset.wire(), "assigned_users"])
             .param("user", self.user.as_str())
-            .with_timeout(self.timeout))
+            .with_timeout(self.core.timeout))
     }
 }
+
+timeout_setter!([K: AssetKind] Assign<K>, [K: AssetKind] Unassign<K>);
 
 #[cfg(test)]
 mod tests {

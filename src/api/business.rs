@@ -1,5 +1,6 @@
 //! A business: read it, list and claim its assets, reach its system users.
 
+use crate::api::core::Core;
 use crate::api::system_users::{QuotaRequest, SystemUsersHandler};
 use crate::api::tokens::BusinessSystemUserToken;
 use crate::api::{Call, first_error};
@@ -327,13 +328,13 @@ impl BusinessHandler {
         system_user: impl Into<SystemUserId>,
     ) -> BusinessSystemUserToken {
         BusinessSystemUserToken {
+            core: Core::new(self.client.clone()),
             handler: self.clone(),
             system_user: system_user.into(),
             scopes: Vec::new(),
             assets: Vec::new(),
             fetch_only: None,
             expires_in_60_days: None,
-            timeout: None,
         }
     }
 

@@ -1,8 +1,7 @@
 //! The businesses a user belongs to: list them, create one.
 
-use std::time::Duration;
-
 use crate::api::business::BUSINESS_FIELDS;
+use crate::api::core::{Core, timeout_setter};
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::ids::{BusinessId, PageId, UserId};
@@ -81,15 +80,13 @@ impl BusinessesHandler {
     pub fn create(&self, name: impl Into<String>, vertical: BusinessVertical) -> CreateBusiness {
         let (user, invalid) = self.user_segment();
         CreateBusiness {
-            client: self.client.clone(),
+            core: Core::new(self.client.clone()).refusing(invalid),
             user,
-            invalid,
             name: name.into(),
             vertical,
             primary_page: None,
             timezone_id: None,
             email: None,
-            timeout: None,
         }
     }
 }
@@ -98,15 +95,13 @@ impl BusinessesHandler {
 #[derive(Debug)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct CreateBusiness {
-    client: Client,
+    pub(crate) core: Core,
     user: String,
-    invalid: Option<Error>,
     name: String,
     vertical: BusinessVertical,
     primary_page: Option<PageId>,
     timezone_id: Option<u32>,
     email: Option<String>,
-    timeout: Option<Duration>,
 }
 
 impl CreateBusiness {
@@ -128,14 +123,8 @@ impl CreateBusiness {
         self
     }
 
-    /// Per-request timeout, overriding the client's.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
-    }
-
     fn validate(&self) -> Result<()> {
-        if let Some(err) = &self.invalid {
+        if let Some(err) = &self.core.invalid {
             return Err(Error::invalid_input("user_id", err.to_string()));
         }
         check_name("name", &self.name)?;
@@ -172,8 +161,7 @@ impl CreateBusiness {
         self.validate()?;
         let mut req = Request::post([self.user.as_str(), "businesses"])
             .param("name", self.name.trim())
-            .param("vertical", self.vertical.as_str())
-            .with_timeout(self.timeout);
+            .param("vertical", self.vertical.as_str());
         if let Some(page) = &self.primary_page {
             req = req.param("primary_page", page.as_str());
         }
@@ -187,7 +175,7 @@ impl CreateBusiness {
         struct Created {
             id: BusinessId,
         }
-        let created: Created = self.client.execute(req).await?;
+        let created: Created = self.core.send(req).await?;
         Ok(Business::created(
             created.id,
             self.name.trim().to_owned(),
@@ -195,3 +183,5 @@ impl CreateBusiness {
         ))
     }
 }
+
+timeout_setter!([] CreateBusiness);

@@ -4,16 +4,17 @@
 pub mod assignments;
 pub mod business;
 pub mod businesses;
+pub(crate) mod core;
 pub mod system_user;
 pub mod system_users;
 pub mod tokens;
 
 use std::fmt;
 use std::marker::PhantomData;
-use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 
+use self::core::{Core, timeout_setter};
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::request::Request;
@@ -22,9 +23,8 @@ use crate::request::Request;
 /// the answer is a node). Ends in [`Call::send`].
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct Call<T> {
-    pub(crate) client: Client,
+    pub(crate) core: Core,
     pub(crate) request: Request,
-    pub(crate) invalid: Option<Error>,
     _out: PhantomData<fn() -> T>,
 }
 
@@ -41,28 +41,10 @@ impl<T> fmt::Debug for Call<T> {
 impl<T: DeserializeOwned> Call<T> {
     pub(crate) fn new(client: Client, request: Request, invalid: Option<Error>) -> Self {
         Call {
-            client,
+            core: Core::new(client).refusing(invalid),
             request,
-            invalid,
             _out: PhantomData,
         }
-    }
-
-    /// Per-request timeout, overriding the client's.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> meta_business::Result<()> {
-    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
-    /// # let client = emulator.client(demo.admin_token)?;
-    /// let business = client.business(demo.business_id).get().timeout(Duration::from_secs(3)).send().await?;
-    /// # let _ = business;
-    /// # Ok(()) }
-    /// ```
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.request.timeout = Some(timeout);
-        self
     }
 
     /// Sends the request.
@@ -82,24 +64,22 @@ impl<T: DeserializeOwned> Call<T> {
     /// # Errors
     /// [`Error::InvalidInput`] (and no request) when an argument was bad; otherwise any
     /// request error.
-    pub async fn send(self) -> Result<T> {
-        if let Some(err) = self.invalid {
-            return Err(err);
-        }
-        self.client.execute(self.request).await
+    pub async fn send(mut self) -> Result<T> {
+        self.core.ready()?;
+        self.core.send(self.request).await
     }
 
     /// Replaces the default `fields` with a raw Graph field list.
     pub(crate) fn set_fields(mut self, fields: String) -> Self {
         match crate::models::check_fields(&fields) {
             Ok(()) => self.request.set_param("fields", fields),
-            Err(e) => {
-                self.invalid.get_or_insert(e);
-            }
+            Err(e) => self.core.refuse(e),
         }
         self
     }
 }
+
+timeout_setter!([T] Call<T>);
 
 /// Sends a write whose answer is only a success flag; `false` is an error.
 pub(crate) async fn send_ack(client: &Client, request: Request) -> Result<()> {

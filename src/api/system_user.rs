@@ -1,5 +1,6 @@
 //! One system user: read it, install apps and mint its tokens, list what it holds.
 
+use crate::api::core::Core;
 /// Fields of a system user's `assigned_*` edges: the node's id and name, and the edge's tasks.
 use crate::api::system_users::NODE_FIELDS;
 use crate::api::tokens::{Acknowledged, GenerateToken};
@@ -115,13 +116,12 @@ impl SystemUserHandler {
     /// ```
     pub fn generate_token(&self, app: impl Into<AppId>) -> GenerateToken {
         GenerateToken {
-            client: self.client.clone(),
+            core: Core::new(self.client.clone()),
             system_user: self.id.clone(),
             app: app.into(),
             business: None,
             scopes: Vec::new(),
             expires_in_60_days: None,
-            timeout: None,
         }
     }
 

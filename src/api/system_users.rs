@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use crate::api::core::{Core, timeout_setter};
 use crate::api::{Call, send_ack};
 use crate::client::{Client, QuotaPolicy};
 use crate::error::{Error, Result};
@@ -58,11 +59,10 @@ impl SystemUsersHandler {
     /// ```
     pub fn create(&self, name: impl Into<String>) -> CreateSystemUser {
         CreateSystemUser {
-            client: self.client.clone(),
+            core: Core::new(self.client.clone()),
             business: self.business.clone(),
             name: name.into(),
             role: None,
-            timeout: None,
             policy: None,
         }
     }
@@ -128,11 +128,10 @@ impl SystemUsersHandler {
     /// ```
     pub fn rename(&self, id: impl Into<SystemUserId>, name: impl Into<String>) -> RenameSystemUser {
         RenameSystemUser {
-            client: self.client.clone(),
+            core: Core::new(self.client.clone()),
             business: self.business.clone(),
             id: id.into(),
             name: name.into(),
-            timeout: None,
         }
     }
 
@@ -150,8 +149,8 @@ impl SystemUsersHandler {
     /// ```
     pub fn quota(&self) -> QuotaRequest {
         QuotaRequest {
+            core: Core::new(self.client.clone()),
             handler: self.clone(),
-            timeout: None,
         }
     }
 
@@ -180,11 +179,10 @@ impl SystemUsersHandler {
 #[derive(Debug)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct CreateSystemUser {
-    client: Client,
+    pub(crate) core: Core,
     business: BusinessId,
     name: String,
     role: Option<SystemUserRole>,
-    timeout: Option<Duration>,
     policy: Option<QuotaPolicy>,
 }
 
@@ -217,29 +215,6 @@ impl CreateSystemUser {
     /// ```
     pub fn role(mut self, role: SystemUserRole) -> Self {
         self.role = Some(role);
-        self
-    }
-
-    /// Per-request timeout, overriding the client's (applies to each request made).
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> meta_business::Result<()> {
-    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
-    /// # let client = emulator.client(demo.admin_token)?;
-    /// let su = client
-    ///     .business(demo.business_id)
-    ///     .system_users()
-    ///     .create("ads-reporting")
-    ///     .timeout(Duration::from_secs(5))
-    ///     .send()
-    ///     .await?;
-    /// # let _ = su;
-    /// # Ok(()) }
-    /// ```
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
         self
     }
 
@@ -292,14 +267,16 @@ impl CreateSystemUser {
         let name = self.name.trim().to_owned();
         let kind = SystemUserRole::kind_of(self.role.as_ref());
 
-        let handler = SystemUsersHandler::new(self.client.clone(), self.business.clone());
+        let handler = SystemUsersHandler::new(self.core.client.clone(), self.business.clone());
         // One create at a time per business: the lookup, the quota check and the after-failure
         // check all need a list nobody else is changing.
-        let _serialized = self.client.lock_creates(&self.business).await?;
-        let policy = self.policy.unwrap_or_else(|| self.client.quota_policy());
+        let _serialized = self.core.client.lock_creates(&self.business).await?;
+        let policy = self
+            .policy
+            .unwrap_or_else(|| self.core.client.quota_policy());
         // Read even without a quota to check: after an ambiguous failure, only the users that
         // were not there before can be the one this call created.
-        let before = handler.read_all(self.timeout).await?;
+        let before = handler.read_all(self.core.timeout).await?;
         if reuse {
             let same: Vec<&SystemUser> = before
                 .iter()
@@ -347,7 +324,7 @@ impl CreateSystemUser {
     ) -> Result<SystemUser> {
         let mut req = Request::post([self.business.as_str(), "system_users"])
             .param("name", name.clone())
-            .with_timeout(self.timeout);
+            .with_timeout(self.core.timeout);
         if let Some(role) = &self.role {
             req = req.param("role", role.as_str());
         }
@@ -358,7 +335,7 @@ impl CreateSystemUser {
             name,
             before,
         };
-        crate::retry::retry(self.client.retry_policy(), &mut create)
+        crate::retry::retry(self.core.client.retry_policy(), &mut create)
             .await
             .0
     }
@@ -390,6 +367,7 @@ impl Attempts for LookBeforeRetry<'_> {
         let (name, role) = (&self.name, &self.create.role);
         let err = match self
             .create
+            .core
             .client
             .execute::<Created>(self.req.clone())
             .await
@@ -407,7 +385,7 @@ impl Attempts for LookBeforeRetry<'_> {
         };
         // Sent, and no clear answer: the create may have happened. Look, never guess.
         tracing::warn!(error = %err, "creating a system user failed ambiguously; re-reading to find out whether it happened");
-        let after = match self.handler.read_all(self.create.timeout).await {
+        let after = match self.handler.read_all(self.create.core.timeout).await {
             Ok(after) => after,
             Err(reread) => {
                 return Step::Done(Err(Error::OutcomeUnknown {
@@ -501,20 +479,13 @@ fn find_created<'a>(
 #[derive(Debug)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct RenameSystemUser {
-    client: Client,
+    pub(crate) core: Core,
     business: BusinessId,
     id: SystemUserId,
     name: String,
-    timeout: Option<Duration>,
 }
 
 impl RenameSystemUser {
-    /// Per-request timeout, overriding the client's.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
-    }
-
     /// Renames the system user; returns it with its new name.
     ///
     /// # Errors
@@ -529,8 +500,8 @@ impl RenameSystemUser {
             .param("system_user_id", self.id.as_str())
             .param("name", name.clone())
             .idempotent()
-            .with_timeout(self.timeout);
-        send_ack(&self.client, req).await?;
+            .with_timeout(self.core.timeout);
+        send_ack(&self.core.client, req).await?;
         Ok(SystemUser::created(self.id, name, None))
     }
 }
@@ -539,17 +510,11 @@ impl RenameSystemUser {
 #[derive(Debug)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct QuotaRequest {
+    pub(crate) core: Core,
     handler: SystemUsersHandler,
-    timeout: Option<Duration>,
 }
 
 impl QuotaRequest {
-    /// Per-request timeout for each page read.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
-    }
-
     /// Reads every system user of the business and counts admins and regular ones.
     ///
     /// ```
@@ -566,7 +531,7 @@ impl QuotaRequest {
     /// # Errors
     /// [`Error::InvalidInput`] for a bad business id; any request error.
     pub async fn send(self) -> Result<QuotaUsage> {
-        self.handler.usage(self.timeout).await
+        self.handler.usage(self.core.timeout).await
     }
 }
 
@@ -587,3 +552,5 @@ impl Call<SystemUser> {
         self.set_fields(fields.into())
     }
 }
+
+timeout_setter!([] CreateSystemUser, [] RenameSystemUser, [] QuotaRequest);

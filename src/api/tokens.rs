@@ -12,6 +12,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::api::business::BusinessHandler;
+use crate::api::core::{Core, timeout_setter};
 use crate::api::{Call, send_ack};
 use crate::client::Client;
 use crate::error::{Error, Result};
@@ -75,15 +76,10 @@ impl Acknowledged {
     /// the server answers `false`; any request error.
     pub async fn send(self) -> Result<()> {
         let Call {
-            client,
-            request,
-            invalid,
-            ..
+            mut core, request, ..
         } = self.call;
-        if let Some(err) = invalid {
-            return Err(err);
-        }
-        send_ack(&client, request).await
+        core.ready()?;
+        send_ack(&core.client, core.timed(request)).await
     }
 }
 
@@ -91,13 +87,12 @@ impl Acknowledged {
 #[derive(Debug)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct GenerateToken {
-    pub(crate) client: Client,
+    pub(crate) core: Core,
     pub(crate) system_user: SystemUserId,
     pub(crate) app: AppId,
     pub(crate) business: Option<BusinessId>,
     pub(crate) scopes: Vec<Permission>,
     pub(crate) expires_in_60_days: Option<bool>,
-    pub(crate) timeout: Option<Duration>,
 }
 
 /// Which edge mints a system-user token; see [`SystemUserHandler::generate_token`](crate::SystemUserHandler::generate_token).
@@ -147,7 +142,7 @@ impl GenerateToken {
     /// ```
     pub fn edge(&self) -> TokenEdge {
         match &self.business {
-            Some(_) if self.client.app_id() == Some(&self.app) => TokenEdge::Business,
+            Some(_) if self.core.client.app_id() == Some(&self.app) => TokenEdge::Business,
             _ => TokenEdge::Legacy,
         }
     }
@@ -207,12 +202,6 @@ impl GenerateToken {
         self
     }
 
-    /// Per-request timeout, overriding the client's.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
-    }
-
     /// Generates the token.
     ///
     /// ```
@@ -243,7 +232,7 @@ impl GenerateToken {
         self.system_user.validate()?;
         self.app.validate()?;
         let scope = scope_param(&self.scopes)?;
-        if !self.client.has_app_secret() {
+        if !self.core.client.has_app_secret() {
             return Err(no_secret(
                 "generating a system-user token (appsecret_proof is mandatory)",
             ));
@@ -260,12 +249,11 @@ impl GenerateToken {
                 .param("business_app", self.app.as_str()),
         }
         .param("scope", scope)
-        .with_timeout(self.timeout)
         .sensitive();
         if let Some(expires) = self.expires_in_60_days {
             req = req.param("set_token_expires_in_60_days", expires.to_string());
         }
-        let TokenResponse { access_token } = self.client.execute(req).await?;
+        let TokenResponse { access_token } = self.core.send(req).await?;
         Ok(SystemUserToken::new(
             access_token,
             self.system_user,
@@ -280,13 +268,13 @@ impl GenerateToken {
 #[derive(Debug)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct BusinessSystemUserToken {
+    pub(crate) core: Core,
     pub(crate) handler: BusinessHandler,
     pub(crate) system_user: SystemUserId,
     pub(crate) scopes: Vec<Permission>,
     pub(crate) assets: Vec<String>,
     pub(crate) fetch_only: Option<bool>,
     pub(crate) expires_in_60_days: Option<bool>,
-    pub(crate) timeout: Option<Duration>,
 }
 
 impl BusinessSystemUserToken {
@@ -341,12 +329,6 @@ impl BusinessSystemUserToken {
         self
     }
 
-    /// Per-request timeout, overriding the client's.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
-    }
-
     /// Gets the token.
     ///
     /// # Errors
@@ -373,7 +355,7 @@ impl BusinessSystemUserToken {
         let mut req = Request::post([self.handler.id().as_str(), "system_user_access_tokens"])
             .param("system_user_id", self.system_user.as_str())
             .param("scope", scope)
-            .with_timeout(self.timeout)
+            .with_timeout(self.core.timeout)
             .sensitive();
         if !assets.is_empty() {
             let json = serde_json::to_string(&assets)
@@ -402,18 +384,11 @@ impl BusinessSystemUserToken {
 #[derive(Debug)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct DebugToken {
-    pub(crate) client: Client,
+    pub(crate) core: Core,
     pub(crate) token: SecretString,
-    pub(crate) timeout: Option<Duration>,
 }
 
 impl DebugToken {
-    /// Per-request timeout, overriding the client's.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
-    }
-
     /// Inspects the token.
     ///
     /// ```
@@ -445,9 +420,10 @@ impl DebugToken {
         }
         let req = Request::get(["debug_token"])
             .secret_param("input_token", self.token)
-            .with_timeout(self.timeout);
+            .with_timeout(self.core.timeout);
         // The answer is about a token the server may quote back (in `error.message`, say).
         let Envelope { data } = self
+            .core
             .client
             .execute_scrubbed(req, |env: &mut Envelope, scrub| env.data.scrub(scrub))
             .await?;
@@ -459,19 +435,12 @@ impl DebugToken {
 #[derive(Debug)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct RefreshToken {
-    pub(crate) client: Client,
+    pub(crate) core: Core,
     pub(crate) app: AppId,
     pub(crate) token: SecretString,
-    pub(crate) timeout: Option<Duration>,
 }
 
 impl RefreshToken {
-    /// Per-request timeout, overriding the client's.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
-    }
-
     /// Exchanges the token.
     ///
     /// ```
@@ -497,6 +466,7 @@ impl RefreshToken {
         self.app.validate()?;
         check_token_arg("fb_exchange_token", &self.token)?;
         let secret = self
+            .core
             .client
             .shared
             .app_secret
@@ -516,9 +486,8 @@ impl RefreshToken {
             .param("set_token_expires_in_60_days", "true")
             .secret_param("client_secret", secret)
             .secret_param("fb_exchange_token", self.token)
-            .with_timeout(self.timeout)
             .sensitive();
-        let r: Refreshed = self.client.execute(req).await?;
+        let r: Refreshed = self.core.send(req).await?;
         Ok(RefreshedToken::new(
             r.access_token,
             r.token_type,
@@ -531,19 +500,12 @@ impl RefreshToken {
 #[derive(Debug)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct RevokeToken {
-    pub(crate) client: Client,
+    pub(crate) core: Core,
     pub(crate) app: AppId,
     pub(crate) token: SecretString,
-    pub(crate) timeout: Option<Duration>,
 }
 
 impl RevokeToken {
-    /// Per-request timeout, overriding the client's.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
-    }
-
     /// Revokes the token. Success may come as `true` or `"true"`.
     ///
     /// # Errors
@@ -553,6 +515,7 @@ impl RevokeToken {
         self.app.validate()?;
         check_token_arg("revoke_token", &self.token)?;
         let secret = self
+            .core
             .client
             .shared
             .app_secret
@@ -562,7 +525,15 @@ impl RevokeToken {
             .param("client_id", self.app.as_str())
             .secret_param("client_secret", secret)
             .secret_param("revoke_token", self.token)
-            .with_timeout(self.timeout);
-        send_ack(&self.client, req).await
+            .with_timeout(self.core.timeout);
+        send_ack(&self.core.client, req).await
     }
 }
+
+timeout_setter!(
+    [] GenerateToken,
+    [] BusinessSystemUserToken,
+    [] DebugToken,
+    [] RefreshToken,
+    [] RevokeToken,
+);

@@ -1,0 +1,79 @@
+//! The request-builder core: what every builder holds besides its own options, and the one way
+//! a builder sends.
+
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::request::Request;
+
+/// The client, a per-call timeout, and the first bad input found while the builder was built:
+/// `send` reports it before anything is sent (deferred validation, so that setters stay
+/// infallible and chainable).
+#[derive(Debug)]
+pub(crate) struct Core {
+    pub(crate) client: Client,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) invalid: Option<Error>,
+}
+
+impl Core {
+    pub(crate) fn new(client: Client) -> Self {
+        Core {
+            client,
+            timeout: None,
+            invalid: None,
+        }
+    }
+
+    /// Keeps an error found while building, if any.
+    pub(crate) fn refusing(mut self, invalid: Option<Error>) -> Self {
+        if let Some(err) = invalid {
+            self.refuse(err);
+        }
+        self
+    }
+
+    /// Records a bad input (the first one wins).
+    pub(crate) fn refuse(&mut self, err: Error) {
+        self.invalid.get_or_insert(err);
+    }
+
+    /// The deferred input error, if any: call first in `send`.
+    pub(crate) fn ready(&mut self) -> Result<()> {
+        match self.invalid.take() {
+            Some(err) => Err(err),
+            None => Ok(()),
+        }
+    }
+
+    /// `request` with this builder's timeout, when one was set.
+    pub(crate) fn timed(&self, request: Request) -> Request {
+        match self.timeout {
+            Some(timeout) => request.with_timeout(Some(timeout)),
+            None => request,
+        }
+    }
+
+    /// Sends `request` with this builder's timeout and decodes the answer.
+    pub(crate) async fn send<T: DeserializeOwned>(&self, request: Request) -> Result<T> {
+        self.client.execute(self.timed(request)).await
+    }
+}
+
+/// The `timeout` setter of builders that hold a [`Core`] as `core`.
+macro_rules! timeout_setter {
+    ($( [$($generics:tt)*] $ty:ty ),+ $(,)?) => {$(
+        impl<$($generics)*> $ty {
+            /// Per-request timeout, overriding the client's.
+            pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
+                self.core.timeout = Some(timeout);
+                self
+            }
+        }
+    )+};
+}
+
+pub(crate) use timeout_setter;
