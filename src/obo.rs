@@ -39,17 +39,9 @@ macro_rules! token_type {
             pub fn new(token: impl Into<SecretString>) -> Self {
                 Self(token.into())
             }
-
-            /// The token itself.
-            pub fn secret(&self) -> &SecretString {
-                &self.0
-            }
-
-            /// A form safe to print.
-            pub fn masked(&self) -> String {
-                crate::auth::mask(&self.0)
-            }
         }
+
+        crate::auth::token_accessors!($name, 0);
 
         impl fmt::Debug for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -275,6 +275,19 @@ impl<T> fmt::Debug for ListRequest<T> {
 }
 
 impl<T: DeserializeOwned + Send + 'static> ListRequest<T> {
+    /// `GET /{node}/{edge}` with these fields; `invalid` is the node id's check, reported by
+    /// `send` before anything is sent.
+    pub(crate) fn edge(
+        client: &Client,
+        node: &str,
+        invalid: Option<Error>,
+        edge: &str,
+        fields: &'static str,
+    ) -> Self {
+        let request = Request::get([node, edge]).param("fields", fields);
+        ListRequest::new(client.clone(), request, invalid)
+    }
+
     pub(crate) fn new(client: Client, request: Request, invalid: Option<Error>) -> Self {
         ListRequest {
             client,

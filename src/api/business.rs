@@ -101,8 +101,13 @@ impl BusinessHandler {
         edge: &str,
         fields: &'static str,
     ) -> ListRequest<T> {
-        let req = Request::get([self.id.as_str(), edge]).param("fields", fields);
-        ListRequest::new(self.client.clone(), req, self.id.validate().err())
+        ListRequest::edge(
+            &self.client,
+            self.id.as_str(),
+            self.id.validate().err(),
+            edge,
+            fields,
+        )
     }
 
     /// `GET /{business}/{edge}`: the assets of kind `K` the business owns, through the kind's

@@ -182,8 +182,13 @@ impl SystemUserHandler {
         edge: &str,
         fields: &'static str,
     ) -> ListRequest<T> {
-        let req = Request::get([self.id.as_str(), edge]).param("fields", fields);
-        ListRequest::new(self.client.clone(), req, self.id.validate().err())
+        ListRequest::edge(
+            &self.client,
+            self.id.as_str(),
+            self.id.validate().err(),
+            edge,
+            fields,
+        )
     }
 
     /// `GET /{system_user}/assigned_ad_accounts`: its ad accounts, with its tasks on each.

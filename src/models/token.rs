@@ -60,22 +60,10 @@ impl SystemUserToken {
             expires_in_60_days,
         }
     }
-
-    /// The token itself.
-    pub fn secret(&self) -> &SecretString {
-        &self.token
-    }
-
-    /// Consumes this value, returning the token.
-    pub fn into_secret(self) -> SecretString {
-        self.token
-    }
-
-    /// A form safe to print: the first and last four characters, e.g. `EAAB…9xYz`.
-    pub fn masked(&self) -> String {
-        crate::auth::mask(&self.token)
-    }
 }
+
+crate::auth::token_accessors!(SystemUserToken, token);
+crate::auth::token_accessors!(RefreshedToken, token);
 
 impl fmt::Debug for SystemUserToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -132,21 +120,6 @@ impl RefreshedToken {
             token_type,
             expires_in,
         }
-    }
-
-    /// The new token.
-    pub fn secret(&self) -> &SecretString {
-        &self.token
-    }
-
-    /// Consumes this value, returning the token.
-    pub fn into_secret(self) -> SecretString {
-        self.token
-    }
-
-    /// A form safe to print.
-    pub fn masked(&self) -> String {
-        crate::auth::mask(&self.token)
     }
 
     /// How long it stays valid, when the server said.
