@@ -117,10 +117,8 @@ pub struct OnBehalfOf {
 #[non_exhaustive]
 pub struct ManagedBusiness {
     /// The client business, as the Graph API returns it.
-    #[serde(default)]
     pub id: Option<BusinessId>,
     /// Its name.
-    #[serde(default)]
     pub name: Option<String>,
 }
 
@@ -131,10 +129,8 @@ pub struct ClientPage {
     /// The Page.
     pub id: PageId,
     /// Its name.
-    #[serde(default)]
     pub name: Option<String>,
     /// Its category.
-    #[serde(default)]
     pub category: Option<String>,
     /// The system user's tasks on it.
     #[serde(default)]

@@ -40,10 +40,8 @@ pub struct ListPage<T> {
     /// The items of this page.
     pub data: Vec<T>,
     /// Cursors and whether more pages exist.
-    #[serde(default)]
     pub paging: Option<Paging>,
     /// The `summary` object, when the edge sends one (e.g. `total_count`).
-    #[serde(default)]
     pub summary: Option<ListSummary>,
 }
 
@@ -109,10 +107,8 @@ impl<'de> Deserialize<'de> for Paging {
 #[non_exhaustive]
 pub struct Cursors {
     /// Cursor of the first item of the page.
-    #[serde(default)]
     pub before: Option<String>,
     /// Cursor of the last item of the page.
-    #[serde(default)]
     pub after: Option<String>,
 }
 
@@ -131,7 +127,6 @@ pub struct Cursors {
 #[non_exhaustive]
 pub struct ListSummary {
     /// Total number of items, when requested and sent.
-    #[serde(default)]
     pub total_count: Option<u64>,
     /// Any other summary keys.
     #[serde(flatten)]

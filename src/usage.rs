@@ -61,7 +61,6 @@ pub struct AdAccountUsage {
     #[serde(default, deserialize_with = "secs")]
     pub reset_time_duration: u64,
     /// The access tier string, kept as sent (`standard_access`, …).
-    #[serde(default)]
     pub ads_api_access_tier: Option<String>,
     /// Keys this crate does not know, kept.
     #[serde(flatten)]
@@ -88,7 +87,6 @@ pub struct BusinessUseCaseUsage {
     #[serde(default, deserialize_with = "secs")]
     pub estimated_time_to_regain_access: u64,
     /// The access tier string, kept as sent.
-    #[serde(default)]
     pub ads_api_access_tier: Option<String>,
     /// Keys this crate does not know, kept.
     #[serde(flatten)]

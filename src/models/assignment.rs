@@ -28,13 +28,10 @@ pub struct AssignedUser<T> {
     #[serde(deserialize_with = "super::id_string")]
     pub id: String,
     /// Its name.
-    #[serde(default)]
     pub name: Option<String>,
     /// `SYSTEM_USER` or `BUSINESS_USER`.
-    #[serde(default)]
     pub user_type: Option<UserType>,
     /// The business the user belongs to, when sent.
-    #[serde(default)]
     pub business: Option<NodeRef>,
     /// The user's tasks on the asset.
     #[serde(default)]
@@ -83,7 +80,6 @@ pub struct AssignedAsset<I, T> {
     /// The asset's id.
     pub id: I,
     /// Its name.
-    #[serde(default)]
     pub name: Option<String>,
     /// The system user's tasks on it.
     #[serde(default)]
@@ -101,7 +97,6 @@ pub struct AssignedAssetGroup {
     #[serde(deserialize_with = "super::id_string")]
     pub id: String,
     /// Its name.
-    #[serde(default)]
     pub name: Option<String>,
     /// Any other field sent (per-asset-type task lists such as `adaccount_tasks`).
     #[serde(flatten)]

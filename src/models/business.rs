@@ -13,40 +13,30 @@ pub struct Business {
     /// The business id.
     pub id: BusinessId,
     /// Its name.
-    #[serde(default)]
     pub name: Option<String>,
     /// Its vertical.
-    #[serde(default)]
     pub vertical: Option<BusinessVertical>,
     /// Its business verification status.
-    #[serde(default)]
     pub verification_status: Option<VerificationStatus>,
     /// Who must use two-factor authentication.
-    #[serde(default)]
     pub two_factor_type: Option<TwoFactorType>,
     /// Timezone id (0–592).
     #[serde(default, deserialize_with = "lenient_opt_u32")]
     pub timezone_id: Option<u32>,
     /// Creation time, as the Graph API formats it (`2024-01-31T12:00:00+0000`).
-    #[serde(default)]
     pub created_time: Option<String>,
     /// Last update time.
-    #[serde(default)]
     pub updated_time: Option<String>,
     /// Who created it.
-    #[serde(default)]
     pub created_by: Option<NodeRef>,
     /// Its primary Page.
-    #[serde(default)]
     pub primary_page: Option<NodeRef>,
     /// Its Business Manager URL.
-    #[serde(default)]
     pub link: Option<String>,
     /// Whether it is hidden.
     #[serde(default, deserialize_with = "lenient_opt_bool")]
     pub is_hidden: Option<bool>,
     /// Its profile picture URL.
-    #[serde(default)]
     pub profile_picture_uri: Option<String>,
     /// Any other field that was requested (with `fields_raw`), as sent.
     #[serde(flatten)]

@@ -23,7 +23,6 @@ pub struct NodeRef {
     #[serde(deserialize_with = "id_string")]
     pub id: String,
     /// The node's name, when sent.
-    #[serde(default)]
     pub name: Option<String>,
 }
 

@@ -35,22 +35,16 @@ pub struct SystemUser {
     /// The app-scoped id; use it in API calls.
     pub id: SystemUserId,
     /// Its name.
-    #[serde(default)]
     pub name: Option<String>,
     /// Its role in the business (from the `system_users` list).
-    #[serde(default)]
     pub role: Option<SystemUserRole>,
     /// Creation time.
-    #[serde(default)]
     pub created_time: Option<String>,
     /// Who created it.
-    #[serde(default)]
     pub created_by: Option<NodeRef>,
     /// Its finance permission (e.g. `Editor`, `Analyst`).
-    #[serde(default)]
     pub finance_permission: Option<String>,
     /// Its ads-rights permission (e.g. `Reviewer`).
-    #[serde(default)]
     pub ip_permission: Option<String>,
 }
 

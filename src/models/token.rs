@@ -178,10 +178,8 @@ string_enum! {
 #[non_exhaustive]
 pub struct TokenInfo {
     /// The app the token belongs to.
-    #[serde(default)]
     pub app_id: Option<AppId>,
     /// The app's name.
-    #[serde(default)]
     pub application: Option<String>,
     /// SYSTEM_USER, USER, PAGE, APP…
     #[serde(rename = "type", default)]
@@ -211,10 +209,8 @@ pub struct TokenInfo {
     #[serde(default, deserialize_with = "opt_id_string")]
     pub profile_id: Option<String>,
     /// Why it is invalid, when it is.
-    #[serde(default)]
     pub error: Option<TokenError>,
     /// Login metadata, as sent.
-    #[serde(default)]
     pub metadata: Option<serde_json::Value>,
 }
 
@@ -313,13 +309,10 @@ impl TokenInfo {
 #[non_exhaustive]
 pub struct TokenError {
     /// Error code.
-    #[serde(default)]
     pub code: Option<i64>,
     /// Message.
-    #[serde(default)]
     pub message: Option<String>,
     /// Subcode (463 expired, 458 app not installed, …).
-    #[serde(default)]
     pub subcode: Option<i64>,
 }
 
