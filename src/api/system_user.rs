@@ -177,20 +177,6 @@ impl SystemUserHandler {
         ListRequest::new(self.client.clone(), req, invalid)
     }
 
-    fn assigned_edge<T: serde::de::DeserializeOwned + Send + 'static>(
-        &self,
-        edge: &str,
-        fields: &'static str,
-    ) -> ListRequest<T> {
-        ListRequest::edge(
-            &self.client,
-            self.id.as_str(),
-            self.id.validate().err(),
-            edge,
-            fields,
-        )
-    }
-
     /// `GET /{system_user}/assigned_ad_accounts`: its ad accounts, with its tasks on each.
     ///
     /// ```
@@ -281,7 +267,13 @@ impl SystemUserHandler {
     /// # Ok(()) }
     /// ```
     pub fn assigned_applications(&self) -> ListRequest<App> {
-        self.assigned_edge("assigned_applications", "id,name")
+        ListRequest::edge(
+            &self.client,
+            self.id.as_str(),
+            self.id.validate().err(),
+            "assigned_applications",
+            "id,name",
+        )
     }
 
     /// `GET /{system_user}/assigned_business_asset_groups`: its business asset groups.
@@ -294,6 +286,12 @@ impl SystemUserHandler {
     /// # Ok(()) }
     /// ```
     pub fn assigned_business_asset_groups(&self) -> ListRequest<AssignedAssetGroup> {
-        self.assigned_edge("assigned_business_asset_groups", "id,name")
+        ListRequest::edge(
+            &self.client,
+            self.id.as_str(),
+            self.id.validate().err(),
+            "assigned_business_asset_groups",
+            "id,name",
+        )
     }
 }
