@@ -1,12 +1,11 @@
-//! `assigned_users` on assets, and a system user's `assigned_*` lists.
+//! `assigned_users` on assets (a system user's `assigned_*` lists are in `system_users`).
 
 use serde_json::json;
 
-use super::business::asset_node;
 use super::{
-    Ctx, Reply, error, invalid, list, obj, ok, page, parse_list, permission_denied, unknown_path,
+    Ctx, Reply, error, invalid, list, obj, ok, parse_list, permission_denied, unknown_path,
 };
-use crate::testing::state::{Asset, Kind, Principal, State};
+use crate::testing::state::{Asset, State};
 
 const ASSIGNED_USER_FIELDS: &[&str] = &[
     "id",
@@ -141,72 +140,4 @@ fn unassign(state: &mut State, ctx: &Ctx<'_>, asset_id: &str, asset: &Asset) -> 
         users.remove(user);
     }
     ok(json!({"success": true}))
-}
-
-/// `GET /{system_user}/assigned_*`.
-pub(super) fn system_user_assigned(
-    state: &State,
-    ctx: &Ctx<'_>,
-    su: &str,
-    edge: &str,
-) -> Option<Reply> {
-    if edge == "assigned_business_asset_groups" {
-        return Some(page(state, ctx.inc, Vec::new()));
-    }
-    if edge == "assigned_applications" {
-        let installed = state
-            .system_users
-            .get(su)
-            .map(|s| s.installed_apps.clone())
-            .unwrap_or_default();
-        let nodes = installed
-            .iter()
-            .map(|app| obj(json!({"id": app, "name": state.apps.get(app).map(|a| a.name.clone()).unwrap_or_default()})))
-            .collect();
-        return Some(list(
-            state,
-            ctx.inc,
-            nodes,
-            &["id", "name"],
-            &["id", "name"],
-            "Application",
-        ));
-    }
-    let kind = Kind::by_system_user_edge(edge)?;
-    if ctx.inc.method != "GET" {
-        return Some(unknown_path(&format!("/{edge}")));
-    }
-    let business = state
-        .system_users
-        .get(su)
-        .map(|s| s.business.clone())
-        .unwrap_or_default();
-    let is_self = matches!(&ctx.principal, Principal::SystemUser { id, .. } if id == su);
-    if !is_self && !state.is_admin(&ctx.principal, &business) {
-        return Some(permission_denied(
-            "an admin of the system user's business is required",
-        ));
-    }
-    let mut allowed = kind.fields().to_vec();
-    allowed.extend(["tasks", "permitted_tasks"]);
-    let nodes = state
-        .assignments
-        .iter()
-        .filter_map(|(asset_id, users)| {
-            let tasks = users.get(su)?;
-            let asset = state.assets.get(asset_id).filter(|a| a.kind == kind)?;
-            let mut node = asset_node(asset_id, asset);
-            node.insert("tasks".into(), json!(tasks));
-            node.insert("permitted_tasks".into(), json!(kind.tasks()));
-            Some(node)
-        })
-        .collect();
-    Some(list(
-        state,
-        ctx.inc,
-        nodes,
-        &allowed,
-        &["id", "tasks"],
-        kind.node_type(),
-    ))
 }

@@ -1,4 +1,4 @@
-//! `/me`, businesses, their owned assets and claims, their system users.
+//! `/me`, businesses, their owned assets and claims (their system users are in `system_users`).
 
 use serde_json::{Map, Value, json};
 
@@ -6,8 +6,7 @@ use super::{
     Ctx, Reply, error, invalid, list, no_such_object, obj, ok, permission_denied, select,
     unknown_path,
 };
-use crate::config::SystemUserKind;
-use crate::testing::state::{self, Asset, Business, Kind, Principal, State, SystemUser};
+use crate::testing::state::{self, Asset, Business, Kind, Principal, State};
 
 const BUSINESS_FIELDS: &[&str] = &[
     "id",
@@ -31,7 +30,7 @@ const BUSINESS_FIELDS: &[&str] = &[
     "user_access_expire_time",
     "whatsapp_business_manager_messaging_limit",
 ];
-const SYSTEM_USER_FIELDS: &[&str] = &[
+pub(super) const SYSTEM_USER_FIELDS: &[&str] = &[
     "id",
     "name",
     "created_by",
@@ -63,23 +62,6 @@ const VERTICALS: &[&str] = &[
     "TECHNOLOGY",
     "TELECOM",
     "TRAVEL",
-];
-const ROLES: &[&str] = &[
-    "ADMIN",
-    "ADS_RIGHTS_REVIEWER",
-    "DEFAULT",
-    "DEVELOPER",
-    "EMPLOYEE",
-    "FINANCE_ANALYST",
-    "FINANCE_EDIT",
-    "FINANCE_EDITOR",
-    "FINANCE_VIEW",
-    "MANAGE",
-    "PARTNER_CENTER_ADMIN",
-    "PARTNER_CENTER_ANALYST",
-    "PARTNER_CENTER_EDUCATION",
-    "PARTNER_CENTER_MARKETING",
-    "PARTNER_CENTER_OPERATIONS",
 ];
 
 fn business_node(id: &str, b: &Business) -> Map<String, Value> {
@@ -321,8 +303,8 @@ pub(super) fn edge(state: &mut State, ctx: &Ctx<'_>, biz: &str, edge: &str) -> R
             }
         }
         ("GET", "business_users") => list_people(state, ctx, biz),
-        ("GET", "system_users") => list_system_users(state, ctx, biz),
-        ("POST", "system_users") => create_or_rename(state, ctx, biz),
+        ("GET", "system_users") => super::system_users::list_system_users(state, ctx, biz),
+        ("POST", "system_users") => super::system_users::create_or_rename(state, ctx, biz),
         ("POST", "system_user_access_tokens") => super::tokens::business_token(state, ctx, biz),
         _ => unknown_path(&format!("/{edge}")),
     }
@@ -418,106 +400,10 @@ fn list_people(state: &State, ctx: &Ctx<'_>, biz: &str) -> Reply {
     )
 }
 
-/// `GET /{business}/system_users`, each with its `role` edge field.
-fn list_system_users(state: &State, ctx: &Ctx<'_>, biz: &str) -> Reply {
-    let ids = state
-        .businesses
-        .get(biz)
-        .map(|b| b.system_users.clone())
-        .unwrap_or_default();
-    let nodes = ids
-        .iter()
-        .filter_map(|id| {
-            let su = state.system_users.get(id)?;
-            Some(obj(json!({"id": id, "name": su.name, "role": su.role, "created_time": su.created_time})))
-        })
-        .collect();
-    let mut allowed = SYSTEM_USER_FIELDS.to_vec();
-    allowed.push("role");
-    list(
-        state,
-        ctx.inc,
-        nodes,
-        &allowed,
-        &["id", "name", "role"],
-        "SystemUser",
-    )
-}
-
 fn claim_asset(state: &mut State, biz: &str, id: &str) -> Reply {
     match state.assets.get(id) {
         None => no_such_object(id),
         Some(asset) if asset.business == biz => ok(json!({"access_status": "CONFIRMED"})),
         Some(_) => ok(json!({"access_status": "PENDING"})),
     }
-}
-
-fn create_or_rename(state: &mut State, ctx: &Ctx<'_>, biz: &str) -> Reply {
-    let Some(name) = ctx.inc.param("name") else {
-        return invalid("The parameter name is required");
-    };
-    if let Some(refusal) = super::check_name_param(name) {
-        return refusal;
-    }
-    if let Some(id) = ctx.inc.param("system_user_id") {
-        return match state.system_users.get_mut(id) {
-            Some(su) if su.business == biz => {
-                su.name = name.to_owned();
-                ok(json!({"success": true}))
-            }
-            _ => error(400, 110, None, "OAuthException", "(#110) Invalid user id"),
-        };
-    }
-    let role = ctx.inc.param("role").unwrap_or("EMPLOYEE");
-    if !ROLES.contains(&role) {
-        return invalid(format!(
-            "Param role must be one of {{{}}}",
-            ROLES.join(", ")
-        ));
-    }
-    let Some(business) = state.businesses.get(biz) else {
-        return no_such_object(biz);
-    };
-    let kind = if role == "ADMIN" {
-        SystemUserKind::Admin
-    } else {
-        SystemUserKind::Regular
-    };
-    let limit = business.tier.quota().limit(kind);
-    let existing = business
-        .system_users
-        .iter()
-        .filter_map(|id| state.system_users.get(id))
-        .filter(|su| (su.role == "ADMIN") == (kind == SystemUserKind::Admin))
-        .count();
-    if existing as u32 >= limit {
-        // [INFER] Meta documents the limits, not the refusal: this shape is the emulator's own
-        // and says so, so nothing comes to depend on it.
-        let mut reply = invalid(format!(
-            "The business has reached its limit of {limit} {kind} system user(s) for its Marketing API access tier ({}) [emulated: Meta's exact error is not documented]",
-            business.tier
-        ));
-        if let super::Body::Json(body) = &mut reply.body {
-            body["error"]["error_user_title"] = json!("System user limit reached");
-            body["error"]["error_user_msg"] = json!(
-                "Your business has reached the maximum number of system users for its access tier."
-            );
-        }
-        return reply;
-    }
-    let id = state.new_id(61);
-    state.system_users.insert(
-        id.clone(),
-        SystemUser {
-            name: name.to_owned(),
-            role: role.to_owned(),
-            business: biz.to_owned(),
-            installed_apps: Default::default(),
-            created_time: state::graph_time(state::now()),
-        },
-    );
-    if let Some(b) = state.businesses.get_mut(biz) {
-        b.system_users.push(id.clone());
-    }
-    ok(json!({ "id": id }))
 }

@@ -7,6 +7,7 @@ mod business;
 mod lists;
 mod obo;
 mod replies;
+mod system_users;
 mod tokens;
 
 use std::collections::BTreeMap;

@@ -119,7 +119,7 @@ fn app_not_installed() -> Reply {
 
 /// `/{system_user}/{edge}`.
 pub(super) fn system_user_edge(state: &mut State, ctx: &Ctx<'_>, su: &str, edge: &str) -> Reply {
-    if let Some(reply) = super::assets::system_user_assigned(state, ctx, su, edge) {
+    if let Some(reply) = super::system_users::system_user_assigned(state, ctx, su, edge) {
         return reply;
     }
     let Some(user) = state.system_users.get(su).cloned() else {
