@@ -94,6 +94,7 @@ mod redact;
 mod request;
 mod response;
 mod retry;
+mod store;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
@@ -175,6 +176,10 @@ pub use quota::QuotaUsage;
 pub use response::fuzzing;
 pub use retry::{RetryDecision, RetryPolicy};
 pub use secrecy::{ExposeSecret, SecretString};
+pub use store::{
+    FileStore, MemoryStore, Minted, StoreError, StoreFuture, StoredToken, TokenKey, TokenMeta,
+    TokenStore,
+};
 pub use usage::{AdAccountUsage, AppUsage, BusinessUseCaseUsage, Usage};
 
 /// Compiles the README's examples as doctests so they cannot drift from the API.

@@ -18,6 +18,7 @@ mod preflight;
 mod provision;
 mod quota;
 mod redaction;
+mod store;
 mod system_users;
 mod tokens;
 mod usage;
