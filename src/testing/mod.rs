@@ -522,10 +522,44 @@ impl GraphEmulator {
     /// # Ok(()) }
     /// ```
     pub fn token_is_valid(&self, token: &str) -> bool {
-        self.shared
-            .state()
+        let state = self.shared.state();
+        state
             .token(token)
-            .is_some_and(|t| t.valid && !state::expired(&t.principal))
+            .is_some_and(|t| t.valid && !state.expired(&t.principal))
+    }
+
+    /// Moves the emulator's clock ahead: tokens expire, 60-day tokens come within a refresh
+    /// window, and `debug_token` answers as it would then, without waiting. The time-stamped
+    /// `appsecret_proof` is still checked against the real clock (the client's).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use meta_business::ExposeSecret;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// # client.system_user(&su.id).install_app(demo.app_id).send().await?;
+    /// # let token = client.system_user(&su.id).generate_token(demo.app_id).business(demo.business_id)
+    /// #     .scopes([meta_business::Permission::AdsRead]).expires_in_60_days(true).send().await?;
+    /// let as_app = client.as_app(demo.app_id)?;
+    /// emulator.advance_clock(Duration::from_secs(50 * 86_400));
+    /// let info = as_app.debug_token(token.secret().clone()).send().await?;
+    /// // Ten days left, by the emulator's clock.
+    /// assert!(info.expires_within_at(Duration::from_secs(14 * 86_400), emulator.clock()));
+    /// emulator.advance_clock(Duration::from_secs(11 * 86_400));
+    /// assert!(!emulator.token_is_valid(token.secret().expose_secret()));
+    /// # Ok(()) }
+    /// ```
+    pub fn advance_clock(&self, by: std::time::Duration) {
+        let mut state = self.shared.state();
+        state.clock_offset = state.clock_offset.saturating_add(by.as_secs());
+    }
+
+    /// The emulator's time: the real time plus every [`GraphEmulator::advance_clock`].
+    pub fn clock(&self) -> std::time::SystemTime {
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(self.shared.state().now())
     }
 
     /// Changes a business's access tier.

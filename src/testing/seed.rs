@@ -262,7 +262,7 @@ impl BusinessSeed {
     }
 
     pub(super) fn plant(self, state: &mut State) {
-        let created = state::graph_time(state::now());
+        let created = state::graph_time(state.now());
         let first_app = self.apps.first().map(|a| a.0.clone()).unwrap_or_default();
         let mut business = state::Business {
             name: self.name,
@@ -336,7 +336,7 @@ impl BusinessSeed {
                 app: first_app.clone(),
                 scopes,
                 expires_at: 0,
-                issued_at: state::now(),
+                issued_at: state.now(),
             };
             state.tokens.insert(
                 token,

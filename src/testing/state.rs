@@ -131,9 +131,12 @@ pub(crate) struct State {
     pub(crate) last_node_type: Option<&'static str>,
     /// Batch items dispatched during the current request, for the journal.
     pub(crate) batch_journal: Vec<super::Recorded>,
+    /// How far the test moved the emulator's clock ahead of the real one, in seconds.
+    pub(crate) clock_offset: u64,
 }
 
-pub(crate) fn now() -> u64 {
+/// The real time, for what the client's own clock takes part in (a time-stamped proof).
+pub(crate) fn real_now() -> u64 {
     crate::time::unix_now()
 }
 
@@ -166,6 +169,7 @@ impl State {
             legacy_token_edge: false,
             last_node_type: None,
             batch_journal: Vec::new(),
+            clock_offset: 0,
         }
     }
 
@@ -182,7 +186,7 @@ impl State {
             "emulator-token-{}-{:?}-{}",
             self.next_id,
             principal,
-            now()
+            self.now()
         ));
         let token = format!("EAAE{}", hex::encode(&digest[..24]));
         self.tokens.insert(
@@ -232,9 +236,16 @@ impl State {
     }
 }
 
-/// Whether a system-user token has expired.
-pub(crate) fn expired(principal: &Principal) -> bool {
-    matches!(principal, Principal::SystemUser { expires_at, .. } if *expires_at != 0 && *expires_at <= now())
+impl State {
+    /// The emulator's time (Unix seconds): the real time plus what the test advanced it by.
+    pub(crate) fn now(&self) -> u64 {
+        real_now().saturating_add(self.clock_offset)
+    }
+
+    /// Whether a system-user token has expired, by the emulator's clock.
+    pub(crate) fn expired(&self, principal: &Principal) -> bool {
+        matches!(principal, Principal::SystemUser { expires_at, .. } if *expires_at != 0 && *expires_at <= self.now())
+    }
 }
 
 #[cfg(test)]

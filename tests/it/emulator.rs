@@ -851,3 +851,77 @@ async fn four_resources_end_to_end() {
         "{journal:?}"
     );
 }
+
+#[tokio::test]
+async fn the_clock_the_test_controls_expires_and_refreshes_tokens() {
+    let (emulator, client) = demo().await;
+    let su = client
+        .business(DEMO.business_id)
+        .system_users()
+        .create("clock-reporting")
+        .send()
+        .await
+        .unwrap();
+    client
+        .system_user(&su.id)
+        .install_app(DEMO.app_id)
+        .send()
+        .await
+        .unwrap();
+    let token = client
+        .system_user(&su.id)
+        .generate_token(DEMO.app_id)
+        .business(DEMO.business_id)
+        .scopes([Permission::AdsRead])
+        .expires_in_60_days(true)
+        .send()
+        .await
+        .unwrap();
+    let as_app = client.as_app(DEMO.app_id).unwrap();
+    let start = emulator.clock();
+
+    // 50 days on: still valid, inside a 14-day window by the emulator's clock.
+    emulator.advance_clock(Duration::from_secs(50 * 86_400));
+    let moved = emulator.clock().duration_since(start).unwrap().as_secs();
+    assert!((50 * 86_400..50 * 86_400 + 60).contains(&moved), "{moved}");
+    let info = as_app
+        .debug_token(token.secret().clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(info.is_valid, Some(true));
+    assert!(info.expires_within_at(Duration::from_secs(14 * 86_400), emulator.clock()));
+    assert!(!info.expires_within_at(Duration::from_secs(5 * 86_400), emulator.clock()));
+
+    // Refreshed then, the new token lives 60 days from the emulator's now.
+    let fresh = client
+        .refresh_token(DEMO.app_id, token.secret().clone())
+        .send()
+        .await
+        .unwrap();
+    let fresh_info = as_app
+        .debug_token(fresh.secret().clone())
+        .send()
+        .await
+        .unwrap();
+    assert!(!fresh_info.expires_within_at(Duration::from_secs(59 * 86_400), emulator.clock()));
+
+    // 11 more days: the old token has expired, the fresh one has not.
+    emulator.advance_clock(Duration::from_secs(11 * 86_400));
+    assert!(!emulator.token_is_valid(token.secret().expose_secret()));
+    assert!(emulator.token_is_valid(fresh.secret().expose_secret()));
+    let err = client
+        .with_token(token.secret().clone())
+        .business(DEMO.business_id)
+        .get()
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_auth(), "{err}");
+    let stale = as_app
+        .debug_token(token.secret().clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.is_valid, Some(false));
+}

@@ -80,7 +80,7 @@ fn check_proof(
                 ));
             };
             // [INFER] the message: Meta documents the five minutes, not the error.
-            if time.abs_diff(state::now()) > 300 {
+            if time.abs_diff(state::real_now()) > 300 {
                 return Some(bad_proof(
                     "The appsecret_proof has expired (appsecret_time is more than 5 minutes old)",
                 ));
@@ -131,7 +131,7 @@ pub(super) fn authenticate(
                 "Error validating access token: The session has been invalidated.",
             ));
         }
-        Some(rec) if state::expired(&rec.principal) => {
+        Some(rec) if state.expired(&rec.principal) => {
             return Err(error(
                 400,
                 190,

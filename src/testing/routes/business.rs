@@ -159,7 +159,7 @@ fn create_business(state: &mut State, ctx: &Ctx<'_>) -> Reply {
             name: name.to_owned(),
             vertical: vertical.to_owned(),
             verification_status: "not_verified".into(),
-            created_time: state::graph_time(state::now()),
+            created_time: state::graph_time(state.now()),
             tier: crate::config::AccessTier::Limited,
             apps: Vec::new(),
             assets: Vec::new(),

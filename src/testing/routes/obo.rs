@@ -150,7 +150,7 @@ pub(super) fn client_system_user_token(state: &mut State, ctx: &Ctx<'_>, client:
                     role: "EMPLOYEE".into(),
                     business: client.to_owned(),
                     installed_apps: [app.clone()].into_iter().collect(),
-                    created_time: state::graph_time(state::now()),
+                    created_time: state::graph_time(state.now()),
                 },
             );
             if let Some(b) = state.businesses.get_mut(client) {
@@ -168,7 +168,7 @@ pub(super) fn client_system_user_token(state: &mut State, ctx: &Ctx<'_>, client:
         app,
         scopes,
         expires_at: 0,
-        issued_at: state::now(),
+        issued_at: state.now(),
     });
     ok(json!({ "access_token": token }))
 }

@@ -41,7 +41,7 @@ pub(crate) fn error(
         "message": message.into(),
         "type": kind,
         "code": code,
-        "fbtrace_id": format!("EmU{:x}", state::now() % 0xFFFF_FFFF),
+        "fbtrace_id": format!("EmU{:x}", state::real_now() % 0xFFFF_FFFF),
     });
     if let Some(sub) = subcode {
         err["error_subcode"] = json!(sub);

@@ -113,7 +113,7 @@ pub(super) fn create_or_rename(state: &mut State, ctx: &Ctx<'_>, biz: &str) -> R
             role: role.to_owned(),
             business: biz.to_owned(),
             installed_apps: Default::default(),
-            created_time: state::graph_time(state::now()),
+            created_time: state::graph_time(state.now()),
         },
     );
     if let Some(b) = state.businesses.get_mut(biz) {

@@ -5,7 +5,7 @@ use serde_json::json;
 use super::{
     Ctx, Incoming, Reply, error, invalid, ok, parse_list, permission_denied, unknown_path,
 };
-use crate::testing::state::{self, Principal, SIXTY_DAYS, State};
+use crate::testing::state::{Principal, SIXTY_DAYS, State};
 
 /// Scopes Meta documents for system-user tokens.
 const SCOPES: &[&str] = &[
@@ -91,7 +91,7 @@ fn flag(inc: &Incoming, key: &str) -> Result<bool, Reply> {
 }
 
 fn mint(state: &mut State, su: &str, app: &str, scopes: Vec<String>, sixty_days: bool) -> String {
-    let issued_at = state::now();
+    let issued_at = state.now();
     let expires_at = if sixty_days {
         issued_at + SIXTY_DAYS
     } else {
@@ -301,7 +301,7 @@ pub(super) fn debug_token(state: &State, ctx: &Ctx<'_>) -> Reply {
         .get(&app)
         .map(|a| a.name.clone())
         .unwrap_or_default();
-    let expired = state::expired(&rec.principal);
+    let expired = state.expired(&rec.principal);
     let mut data = match &rec.principal {
         Principal::SystemUser {
             id,
@@ -318,7 +318,7 @@ pub(super) fn debug_token(state: &State, ctx: &Ctx<'_>) -> Reply {
         }),
         Principal::Admin { user_id, .. } => json!({
             "app_id": app, "type": "USER", "application": application,
-            "data_access_expires_at": state::now() + 90 * 86_400, "expires_at": state::now() + SIXTY_DAYS,
+            "data_access_expires_at": state.now() + 90 * 86_400, "expires_at": state.now() + SIXTY_DAYS,
             "is_valid": rec.valid, "scopes": ADMIN_SCOPES, "user_id": user_id,
         }),
         Principal::Page { page, user, .. } => json!({
@@ -373,7 +373,7 @@ pub(super) fn oauth(state: &mut State, inc: &Incoming, segs: &[&str]) -> Reply {
             let Some(rec) = state
                 .token(old)
                 .cloned()
-                .filter(|r| r.valid && !state::expired(&r.principal))
+                .filter(|r| r.valid && !state.expired(&r.principal))
             else {
                 return error(
                     400,
@@ -406,7 +406,7 @@ pub(super) fn oauth(state: &mut State, inc: &Incoming, segs: &[&str]) -> Reply {
             // The caller's token is required (Meta documents it as `access_token`; the crate
             // sends it as Bearer, read the same way here) and must be of the same app.
             let caller = inc.token.as_deref().and_then(|t| state.token(t)).cloned();
-            let Some(caller) = caller.filter(|r| r.valid && !state::expired(&r.principal)) else {
+            let Some(caller) = caller.filter(|r| r.valid && !state.expired(&r.principal)) else {
                 return super::token_required();
             };
             let app = match client_app(state, inc) {
