@@ -81,6 +81,7 @@ mod entry;
 mod error;
 mod http;
 mod ids;
+mod keeper;
 mod kinds;
 mod lock;
 mod models;
@@ -141,6 +142,9 @@ pub use config::{
 };
 pub use error::{ApiError, Error, ErrorHint, GraphError, Result, UnexpectedResponse};
 pub use ids::{AppId, BusinessId, SystemUserId, UserId};
+pub use keeper::{
+    DEFAULT_REFRESH_WINDOW, KeeperHandle, KeeperReport, Step, TokenKeeper, TokenReport, TokenState,
+};
 pub use kinds::ad_account::{AdAccountId, AdAccountTask};
 pub use kinds::catalog::{CatalogId, CatalogTask};
 pub use kinds::instagram::{InstagramAssetId, InstagramTask};

@@ -557,6 +557,13 @@ impl GraphEmulator {
         state.clock_offset = state.clock_offset.saturating_add(by.as_secs());
     }
 
+    /// The emulator's clock as a function, for code that takes one
+    /// ([`TokenKeeper::clock`](crate::TokenKeeper::clock)).
+    pub fn clock_source(&self) -> impl Fn() -> std::time::SystemTime + Send + Sync + 'static {
+        let shared = std::sync::Arc::clone(&self.shared);
+        move || std::time::UNIX_EPOCH + std::time::Duration::from_secs(shared.state().now())
+    }
+
     /// The emulator's time: the real time plus every [`GraphEmulator::advance_clock`].
     pub fn clock(&self) -> std::time::SystemTime {
         std::time::UNIX_EPOCH + std::time::Duration::from_secs(self.shared.state().now())

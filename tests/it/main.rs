@@ -12,6 +12,7 @@ mod examples;
 mod faults;
 mod fidelity;
 mod hostile;
+mod keeper;
 mod obo;
 mod pagination;
 mod preflight;

@@ -1,0 +1,184 @@
+//! What a keeper pass found and did, for people (`Display`) and machines (serde JSON). Holds
+//! no token.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::store::TokenKey;
+
+/// What `debug_token` said of a stored token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum TokenState {
+    /// Not inspected (the pass failed before).
+    Unknown,
+    /// Valid, and not expiring within the window.
+    Valid,
+    /// Valid, and expiring within the window: refreshed.
+    ExpiresSoon,
+    /// Expired: it cannot be refreshed; generate a new one.
+    Expired,
+    /// Invalid (revoked, its system user's tokens invalidated, its app removed).
+    Invalid,
+    /// Valid and never expiring: nothing to refresh, and one to revoke when offboarding.
+    NeverExpires,
+}
+
+/// The step of a refresh that failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Step {
+    /// Reading the token from the store.
+    Read,
+    /// `debug_token` on the stored token.
+    Inspect,
+    /// The exchange for a fresh token.
+    Refresh,
+    /// Writing the fresh token to the store.
+    Store,
+    /// `debug_token` on the fresh token.
+    Verify,
+}
+
+/// One token's outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct TokenReport {
+    /// Which token.
+    pub key: TokenKey,
+    /// What it was found to be.
+    pub state: TokenState,
+    /// When the stored token expires (Unix seconds), when known: the new one's after a
+    /// refresh.
+    pub expires_at: Option<u64>,
+    /// Whether a fresh token was stored, checked and the old one dealt with.
+    pub refreshed: bool,
+    /// Why it was left alone.
+    pub skipped: Option<String>,
+    /// The step that failed, and why; the store still holds a working token.
+    pub failed: Option<(Step, String)>,
+    /// Something to know that is not a failure (the old token could not be revoked).
+    pub warning: Option<String>,
+}
+
+impl TokenReport {
+    pub(crate) fn new(key: TokenKey) -> Self {
+        TokenReport {
+            key,
+            state: TokenState::Unknown,
+            expires_at: None,
+            refreshed: false,
+            skipped: None,
+            failed: None,
+            warning: None,
+        }
+    }
+
+    pub(crate) fn skipped(mut self, why: &str) -> Self {
+        self.skipped = Some(why.to_owned());
+        self
+    }
+
+    pub(crate) fn failed(mut self, step: Step, why: String) -> Self {
+        self.failed = Some((step, why));
+        self
+    }
+}
+
+/// A keeper pass: every stored token's outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct KeeperReport {
+    /// When the pass started (Unix seconds, by the keeper's clock).
+    pub checked_at: u64,
+    /// Each token, in key order.
+    pub tokens: Vec<TokenReport>,
+    /// Why the pass could not run at all (the store could not be listed).
+    pub error: Option<String>,
+}
+
+impl KeeperReport {
+    pub(crate) fn new(checked_at: u64, tokens: Vec<TokenReport>) -> Self {
+        KeeperReport {
+            checked_at,
+            tokens,
+            error: None,
+        }
+    }
+
+    pub(crate) fn failed(checked_at: u64, error: String) -> Self {
+        KeeperReport {
+            checked_at,
+            tokens: Vec::new(),
+            error: Some(error),
+        }
+    }
+
+    /// Whether every token is usable now and nothing failed.
+    pub fn is_healthy(&self) -> bool {
+        self.error.is_none()
+            && self.tokens.iter().all(|t| {
+                t.failed.is_none()
+                    && matches!(
+                        t.state,
+                        TokenState::Valid | TokenState::ExpiresSoon | TokenState::NeverExpires
+                    )
+            })
+    }
+
+    /// One line: how many tokens were checked, refreshed, failed, and need a person.
+    pub fn summary(&self) -> String {
+        if let Some(error) = &self.error {
+            return format!("the pass could not run: {error}");
+        }
+        let count = |f: &dyn Fn(&TokenReport) -> bool| self.tokens.iter().filter(|t| f(t)).count();
+        format!(
+            "{} token(s) checked: {} refreshed, {} failed, {} expired or invalid, {} never expiring",
+            self.tokens.len(),
+            count(&|t| t.refreshed),
+            count(&|t| t.failed.is_some()),
+            count(&|t| matches!(t.state, TokenState::Expired | TokenState::Invalid)),
+            count(&|t| t.state == TokenState::NeverExpires),
+        )
+    }
+}
+
+impl fmt::Display for KeeperReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{}", self.summary())?;
+        for t in &self.tokens {
+            let state = match t.state {
+                TokenState::Unknown => "not inspected",
+                TokenState::Valid => "valid",
+                TokenState::ExpiresSoon => "expires soon",
+                TokenState::Expired => "EXPIRED: generate a new token",
+                TokenState::Invalid => "INVALID: generate a new token",
+                TokenState::NeverExpires => "never expires: revoke it when offboarding",
+            };
+            write!(f, "  {}: {state}", t.key)?;
+            if t.refreshed {
+                write!(f, "; refreshed")?;
+            }
+            if let Some(at) = t.expires_at {
+                write!(f, "; expires {}", crate::time::date(at))?;
+            }
+            if let Some(why) = &t.skipped {
+                write!(f, "; left alone: {why}")?;
+            }
+            if let Some((step, why)) = &t.failed {
+                write!(
+                    f,
+                    "; FAILED at {step:?} (the stored token still works): {why}"
+                )?;
+            }
+            if let Some(warning) = &t.warning {
+                write!(f, "; note: {warning}")?;
+            }
+            writeln!(f)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,300 @@
+//! The token keeper: a full rotation, a failure injected at each step leaving a working token
+//! stored, two keepers on one store, the background task, and no token in any report or log.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use meta_business::testing::{DEMO, Fault, FaultRule, GraphEmulator};
+use meta_business::{
+    Client, ExposeSecret, MemoryStore, Minted, Permission, Step, StoreError, StoreFuture,
+    StoredToken, SystemUserId, TokenKeeper, TokenKey, TokenMeta, TokenState, TokenStore,
+};
+
+use crate::common::{captured_logs, logs_text};
+
+const DAY: u64 = 86_400;
+
+struct World {
+    emulator: GraphEmulator,
+    client: Client,
+    key: TokenKey,
+    token: String,
+}
+
+/// The demo business with one system user holding a fresh 60-day token, stored in `store`.
+async fn world(store: &dyn TokenStore) -> World {
+    let (emulator, demo) = GraphEmulator::demo().await;
+    let client = emulator.client(demo.admin_token).unwrap();
+    let su = client
+        .business(demo.business_id)
+        .system_users()
+        .create("keeper-reporting")
+        .send()
+        .await
+        .unwrap();
+    client
+        .system_user(&su.id)
+        .install_app(demo.app_id)
+        .send()
+        .await
+        .unwrap();
+    let minted = client
+        .system_user(&su.id)
+        .generate_token(demo.app_id)
+        .business(demo.business_id)
+        .scopes([Permission::AdsRead])
+        .expires_in_60_days(true)
+        .send()
+        .await
+        .unwrap();
+    let token = minted.secret().expose_secret().to_owned();
+    let key = TokenKey::new(demo.business_id, su.id.clone(), demo.app_id);
+    store
+        .put(StoredToken::new(
+            key.clone(),
+            token.clone(),
+            TokenMeta::new([Permission::AdsRead], None, Minted::Generated),
+        ))
+        .await
+        .unwrap();
+    World {
+        emulator,
+        client,
+        key,
+        token,
+    }
+}
+
+async fn stored_token(store: &dyn TokenStore, key: &TokenKey) -> String {
+    store
+        .get(key)
+        .await
+        .unwrap()
+        .unwrap()
+        .secret()
+        .expose_secret()
+        .to_owned()
+}
+
+fn refreshes(emulator: &GraphEmulator) -> usize {
+    emulator
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/oauth/access_token"))
+        .count()
+}
+
+#[tokio::test]
+async fn a_full_rotation_refreshes_stores_verifies_and_revokes() {
+    captured_logs();
+    let store = MemoryStore::new();
+    let w = world(&store).await;
+    w.emulator.advance_clock(Duration::from_secs(50 * DAY));
+    let keeper = TokenKeeper::new(w.client.clone(), store.clone()).clock(w.emulator.clock_source());
+    let report = keeper.run_once().await;
+
+    let t = &report.tokens[0];
+    assert_eq!(t.state, TokenState::ExpiresSoon);
+    assert!(
+        t.refreshed && t.failed.is_none() && t.warning.is_none(),
+        "{report}"
+    );
+    let new = stored_token(&store, &w.key).await;
+    assert_ne!(new, w.token);
+    assert!(w.emulator.token_is_valid(&new));
+    assert!(
+        !w.emulator.token_is_valid(&w.token),
+        "the old token is revoked"
+    );
+    let stored = store.get(&w.key).await.unwrap().unwrap();
+    assert_eq!(stored.meta.minted, Minted::Refreshed);
+    assert_eq!(stored.meta.scopes, [Permission::AdsRead]);
+    let clock = w
+        .emulator
+        .clock()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let expires = stored.meta.expires_at.unwrap();
+    assert!(
+        (clock + 59 * DAY..=clock + 60 * DAY).contains(&expires),
+        "{expires} vs {clock}"
+    );
+    assert!(report.is_healthy());
+
+    // The report, as text and JSON, and the logs hold neither token.
+    let text = report.to_string();
+    let json = serde_json::to_string(&report).unwrap();
+    for shown in [&text, &json, &logs_text()] {
+        assert!(!shown.contains(&w.token) && !shown.contains(&new));
+    }
+    assert!(text.contains("1 refreshed"), "{text}");
+
+    // Right after, there is nothing to do.
+    let again = keeper.run_once().await;
+    assert_eq!(again.tokens[0].state, TokenState::Valid);
+    assert!(!again.tokens[0].refreshed);
+}
+
+#[tokio::test]
+async fn tokens_outside_the_window_are_only_inspected() {
+    let store = MemoryStore::new();
+    let w = world(&store).await;
+    let report = TokenKeeper::new(w.client.clone(), store.clone())
+        .clock(w.emulator.clock_source())
+        .run_once()
+        .await;
+    assert_eq!(report.tokens[0].state, TokenState::Valid);
+    assert_eq!(refreshes(&w.emulator), 0);
+    assert_eq!(stored_token(&store, &w.key).await, w.token);
+}
+
+#[tokio::test]
+async fn a_failed_refresh_leaves_the_old_token() {
+    let store = MemoryStore::new();
+    let w = world(&store).await;
+    w.emulator.advance_clock(Duration::from_secs(50 * DAY));
+    w.emulator
+        .inject(FaultRule::new(Fault::graph(100)).on("GET", "/oauth/access_token"));
+    let report = TokenKeeper::new(w.client.clone(), store.clone())
+        .clock(w.emulator.clock_source())
+        .run_once()
+        .await;
+    assert_eq!(
+        report.tokens[0].failed.as_ref().map(|f| f.0),
+        Some(Step::Refresh)
+    );
+    assert_eq!(stored_token(&store, &w.key).await, w.token);
+    assert!(w.emulator.token_is_valid(&w.token));
+    assert!(!report.is_healthy());
+}
+
+/// A store whose writes fail.
+struct ReadOnly(MemoryStore);
+
+impl TokenStore for ReadOnly {
+    fn get<'a>(&'a self, key: &'a TokenKey) -> StoreFuture<'a, Option<StoredToken>> {
+        self.0.get(key)
+    }
+    fn put(&self, _token: StoredToken) -> StoreFuture<'_, ()> {
+        Box::pin(async { Err(StoreError::new("the disk is full")) })
+    }
+    fn remove<'a>(&'a self, key: &'a TokenKey) -> StoreFuture<'a, bool> {
+        self.0.remove(key)
+    }
+    fn keys(&self) -> StoreFuture<'_, Vec<TokenKey>> {
+        self.0.keys()
+    }
+}
+
+#[tokio::test]
+async fn a_failed_store_write_keeps_the_old_token_and_revokes_the_orphan() {
+    let inner = MemoryStore::new();
+    let w = world(&inner).await;
+    w.emulator.advance_clock(Duration::from_secs(50 * DAY));
+    let report = TokenKeeper::new(w.client.clone(), ReadOnly(inner.clone()))
+        .clock(w.emulator.clock_source())
+        .run_once()
+        .await;
+    let failed = report.tokens[0].failed.clone().unwrap();
+    assert_eq!(failed.0, Step::Store);
+    assert!(failed.1.contains("disk is full"));
+    assert_eq!(stored_token(&inner, &w.key).await, w.token);
+    assert!(w.emulator.token_is_valid(&w.token));
+    // The fresh token, which nothing holds, was revoked.
+    assert_eq!(refreshes(&w.emulator), 1);
+    assert!(
+        w.emulator
+            .requests()
+            .iter()
+            .any(|r| r.path.ends_with("/oauth/revoke"))
+    );
+}
+
+#[tokio::test]
+async fn a_failed_check_of_the_new_token_puts_the_old_one_back() {
+    let store = MemoryStore::new();
+    let w = world(&store).await;
+    w.emulator.advance_clock(Duration::from_secs(50 * DAY));
+    // The first debug_token (the stored token) answers; the second (the new one) fails.
+    w.emulator.inject(
+        FaultRule::new(Fault::graph(100))
+            .on("GET", "/debug_token")
+            .after(1),
+    );
+    let report = TokenKeeper::new(w.client.clone(), store.clone())
+        .clock(w.emulator.clock_source())
+        .run_once()
+        .await;
+    assert_eq!(
+        report.tokens[0].failed.as_ref().map(|f| f.0),
+        Some(Step::Verify)
+    );
+    assert_eq!(stored_token(&store, &w.key).await, w.token);
+    assert!(w.emulator.token_is_valid(&w.token));
+}
+
+#[tokio::test]
+async fn a_failed_revoke_keeps_the_new_token_and_says_so() {
+    let store = MemoryStore::new();
+    let w = world(&store).await;
+    w.emulator.advance_clock(Duration::from_secs(50 * DAY));
+    w.emulator
+        .inject(FaultRule::new(Fault::graph(100)).on("GET", "/oauth/revoke"));
+    let report = TokenKeeper::new(w.client.clone(), store.clone())
+        .clock(w.emulator.clock_source())
+        .run_once()
+        .await;
+    let t = &report.tokens[0];
+    assert!(t.refreshed && t.failed.is_none());
+    assert!(
+        t.warning
+            .as_deref()
+            .unwrap()
+            .contains("revoking the old one failed")
+    );
+    let new = stored_token(&store, &w.key).await;
+    assert_ne!(new, w.token);
+    assert!(w.emulator.token_is_valid(&new));
+}
+
+#[tokio::test]
+async fn two_keepers_on_one_store_refresh_a_token_once() {
+    let store = Arc::new(MemoryStore::new());
+    let w = world(&*store).await;
+    w.emulator.advance_clock(Duration::from_secs(50 * DAY));
+    let a = TokenKeeper::new(w.client.clone(), Arc::clone(&store)).clock(w.emulator.clock_source());
+    let b = TokenKeeper::new(w.client.clone(), Arc::clone(&store)).clock(w.emulator.clock_source());
+    let (ra, rb) = tokio::join!(a.run_once(), b.run_once());
+    assert_eq!(refreshes(&w.emulator), 1, "{ra}\n{rb}");
+    let refreshed = [&ra, &rb].iter().filter(|r| r.tokens[0].refreshed).count();
+    assert_eq!(refreshed, 1, "{ra}\n{rb}");
+    assert!(
+        w.emulator
+            .token_is_valid(&stored_token(&*store, &w.key).await)
+    );
+}
+
+#[tokio::test]
+async fn the_background_keeper_runs_and_stops_cleanly() {
+    let store = MemoryStore::new();
+    let w = world(&store).await;
+    w.emulator.advance_clock(Duration::from_secs(50 * DAY));
+    let handle = TokenKeeper::new(w.client.clone(), store.clone())
+        .clock(w.emulator.clock_source())
+        .spawn(Duration::from_millis(50));
+    for _ in 0..100 {
+        if handle.last_report().is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let last = handle.stop().await.expect("a pass ran");
+    assert!(last.is_healthy(), "{last}");
+    assert_ne!(stored_token(&store, &w.key).await, w.token);
+    // Stopped: no more passes.
+    let before = w.emulator.requests().len();
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(w.emulator.requests().len(), before);
+    let _ = SystemUserId::from(DEMO.business_id);
+}
