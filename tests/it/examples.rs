@@ -270,3 +270,15 @@ async fn on_behalf_of_reads_the_common_variables_and_lists_every_missing_one() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn token_keeper_refuses_a_missing_store_and_a_missing_secret() {
+    refused("token_keeper", &[], &[], &["--store DIR"]).await;
+    refused(
+        "token_keeper",
+        &["--store", "/nonexistent-store-dir/x"],
+        &[("META_APP_SECRET", None)],
+        &["META_APP_SECRET is not set"],
+    )
+    .await;
+}
