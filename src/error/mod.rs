@@ -139,6 +139,11 @@ pub enum Error {
         reason: &'static str,
     },
 
+    /// A token store could not read or write a token (its message names the key or the
+    /// place, never the token).
+    #[error("token store: {0}")]
+    Store(#[from] crate::store::StoreError),
+
     /// The batch request that carried this item failed as a whole, or the server never ran the
     /// item; the item may not have run.
     #[error("the batch request carrying this item failed: {message}")]

@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::ids::SystemUserId;
 use crate::kinds::{AssetRef, AssignTasks, UnassignUser};
 use crate::models::token::SystemUserToken;
+use crate::store::{Minted, StoredToken, TokenKey, TokenMeta, TokenStore};
 
 /// What applying a plan did. A failure is inside it, not an `Err`: keep the report (it holds
 /// the tokens generated before the failure), or turn it into a `Result` with
@@ -186,6 +187,40 @@ impl Plan {
     /// # Ok(()) }
     /// ```
     pub async fn apply(&self, client: &Client) -> ApplyReport {
+        self.apply_inner(client, None).await
+    }
+
+    /// [`Plan::apply`], writing each token to `store` as soon as it is minted (keyed by the
+    /// business, the system user's id and the app, with its scopes and expiry), so that no
+    /// token is lost to a later failure. A store that refuses the write stops the apply at
+    /// that change; the token is in the report's `tokens` still.
+    ///
+    /// ```
+    /// use meta_business::provision::{self, PlanOptions, Spec, SystemUserBuilder};
+    /// use meta_business::{AdAccountTask, MemoryStore, Permission, TokenStore};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// let spec = Spec::builder(demo.business_id)
+    ///     .system_user(
+    ///         SystemUserBuilder::new("ads-reporting-server")
+    ///             .app(demo.app_id)
+    ///             .ad_account(demo.ad_accounts[0], [AdAccountTask::Analyze])
+    ///             .token(demo.app_id, [Permission::AdsRead]),
+    ///     )
+    ///     .build()?;
+    /// let store = MemoryStore::new();
+    /// let plan = provision::plan(&client, &spec, &PlanOptions::default()).await?;
+    /// plan.apply_with_store(&client, &store).await.into_result()?;
+    /// assert_eq!(store.keys().await?.len(), 1);
+    /// # Ok(()) }
+    /// ```
+    pub async fn apply_with_store(&self, client: &Client, store: &dyn TokenStore) -> ApplyReport {
+        self.apply_inner(client, Some(store)).await
+    }
+
+    async fn apply_inner(&self, client: &Client, store: Option<&dyn TokenStore>) -> ApplyReport {
         let mut ids = self.ids.clone();
         let mut report = ApplyReport {
             applied: Vec::new(),
@@ -196,7 +231,7 @@ impl Plan {
         let mut changes = self.changes.iter();
         for change in changes.by_ref() {
             match self
-                .apply_one(client, change, &mut ids, &mut report.tokens)
+                .apply_one(client, store, change, &mut ids, &mut report.tokens)
                 .await
             {
                 Ok(()) => report.applied.push(change.clone()),
@@ -214,6 +249,7 @@ impl Plan {
     async fn apply_one(
         &self,
         client: &Client,
+        store: Option<&dyn TokenStore>,
         change: &Change,
         ids: &mut std::collections::BTreeMap<String, SystemUserId>,
         tokens: &mut Vec<(String, SystemUserToken)>,
@@ -268,15 +304,28 @@ impl Plan {
                 expires_in_60_days,
                 ..
             } => {
+                let id = id_of(ids, system_user)?;
                 let token = client
-                    .system_user(id_of(ids, system_user)?)
+                    .system_user(id.clone())
                     .generate_token(app.clone())
                     .business(self.business.clone())
                     .scopes(scopes.iter().cloned())
                     .expires_in_60_days(*expires_in_60_days)
                     .send()
                     .await?;
+                let stored = store.map(|_| {
+                    let expires_at =
+                        expires_in_60_days.then(|| crate::time::unix_now() + 60 * 86_400);
+                    StoredToken::new(
+                        TokenKey::new(self.business.clone(), id, app.clone()),
+                        token.secret().clone(),
+                        TokenMeta::new(scopes.iter().cloned(), expires_at, Minted::Generated),
+                    )
+                });
                 tokens.push((system_user.clone(), token));
+                if let (Some(store), Some(stored)) = (store, stored) {
+                    store.put(stored).await?;
+                }
             }
         }
         Ok(())

@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::SecretString;
@@ -14,6 +15,7 @@ use crate::config::SystemUserKind;
 use crate::ids::{AppId, BusinessId};
 use crate::models::system_user::SystemUser;
 use crate::models::token::TokenInfo;
+use crate::store::TokenStore;
 
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -168,6 +170,9 @@ pub struct AuditOptions {
     pub app: Option<AppId>,
     /// A token expiring within this window is reported (default 14 days).
     pub expiry_window: Option<Duration>,
+    /// A token store whose tokens of the audited business are inspected too, each labelled by
+    /// its key.
+    pub store: Option<Arc<dyn TokenStore>>,
 }
 
 impl fmt::Debug for AuditOptions {
@@ -176,6 +181,7 @@ impl fmt::Debug for AuditOptions {
             .field("tokens", &self.tokens.keys().collect::<Vec<_>>())
             .field("app", &self.app)
             .field("expiry_window", &self.expiry_window)
+            .field("store", &self.store.is_some())
             .finish()
     }
 }
@@ -196,6 +202,21 @@ impl AuditOptions {
     /// Reports tokens expiring within this window.
     pub fn expiry_window(mut self, window: Duration) -> Self {
         self.expiry_window = Some(window);
+        self
+    }
+
+    /// Inspects every token of the audited business in this store too (never-expiring,
+    /// expiring and invalid ones are reported, labelled by their key).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use meta_business::MemoryStore;
+    /// use meta_business::provision::AuditOptions;
+    /// let options = AuditOptions::default().app("2000000000001").store(Arc::new(MemoryStore::new()));
+    /// # let _ = options;
+    /// ```
+    pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
+        self.store = Some(store);
         self
     }
 }
@@ -304,7 +325,7 @@ pub async fn audit(
         });
         findings.extend(user_findings(user, &held, &owned));
     }
-    findings.extend(token_findings(client, options).await?);
+    findings.extend(token_findings(client, &business, options).await?);
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     Ok(AuditReport {
         business,
@@ -386,7 +407,11 @@ fn user_findings(user: &SystemUser, held: &live::Assignments, owned: &Owned) -> 
 }
 
 /// The findings about the tokens the caller passed: invalid, never expiring, expiring soon.
-async fn token_findings(client: &Client, options: &AuditOptions) -> Result<Vec<Finding>> {
+async fn token_findings(
+    client: &Client,
+    business: &BusinessId,
+    options: &AuditOptions,
+) -> Result<Vec<Finding>> {
     let window = options
         .expiry_window
         .unwrap_or(Duration::from_secs(14 * 86_400));
@@ -394,8 +419,19 @@ async fn token_findings(client: &Client, options: &AuditOptions) -> Result<Vec<F
         Some(app) => client.as_app(app.clone())?,
         None => client.clone(),
     };
+    let mut tokens = options.tokens.clone();
+    if let Some(store) = &options.store {
+        for key in store.keys().await? {
+            if key.business != *business {
+                continue;
+            }
+            if let Some(stored) = store.get(&key).await? {
+                tokens.insert(key.to_string(), stored.secret().clone());
+            }
+        }
+    }
     let mut findings = Vec::new();
-    for (label, token) in &options.tokens {
+    for (label, token) in &tokens {
         let info: TokenInfo = inspector.debug_token(token.clone()).send().await?;
         if info.is_valid != Some(true) {
             findings.push(finding(

@@ -50,6 +50,12 @@ pub enum ProvisionError {
     Client(#[from] Error),
 }
 
+impl From<crate::store::StoreError> for ProvisionError {
+    fn from(err: crate::store::StoreError) -> Self {
+        ProvisionError::Client(Error::Store(err))
+    }
+}
+
 impl ProvisionError {
     /// The client error underneath, when a call failed.
     pub fn client_error(&self) -> Option<&Error> {

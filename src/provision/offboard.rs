@@ -1,6 +1,7 @@
 //! Offboarding a system user: the Graph API cannot delete one, so revoke what it holds.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -10,6 +11,7 @@ use crate::client::Client;
 use crate::error::Error;
 use crate::ids::{BusinessId, SystemUserId};
 use crate::kinds::AssetRef;
+use crate::store::{TokenKey, TokenStore};
 
 /// The prefix a decommissioned system user's name gets.
 pub const DECOMMISSIONED: &str = "[decommissioned";
@@ -22,19 +24,39 @@ pub const DECOMMISSIONED: &str = "[decommissioned";
 /// options.mark_decommissioned = false; // keep the name as it is
 /// # let _ = options;
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct OffboardOptions {
     /// Rename it `[decommissioned YYYY-MM-DD] <name>` (default `true`), since it cannot be
     /// deleted.
     pub mark_decommissioned: bool,
+    /// A token store to remove the system user's tokens from, once they are invalidated.
+    pub store: Option<Arc<dyn TokenStore>>,
+}
+
+impl fmt::Debug for OffboardOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OffboardOptions")
+            .field("mark_decommissioned", &self.mark_decommissioned)
+            .field("store", &self.store.is_some())
+            .finish()
+    }
 }
 
 impl Default for OffboardOptions {
     fn default() -> Self {
         OffboardOptions {
             mark_decommissioned: true,
+            store: None,
         }
+    }
+}
+
+impl OffboardOptions {
+    /// Removes the system user's tokens from this store after invalidating them.
+    pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
+        self.store = Some(store);
+        self
     }
 }
 
@@ -48,6 +70,8 @@ pub struct OffboardReport {
     pub name: String,
     /// Every token of it was invalidated.
     pub tokens_invalidated: bool,
+    /// The keys of its tokens removed from the store, after they were invalidated.
+    pub tokens_removed: Vec<TokenKey>,
     /// The assets it was removed from.
     pub removed: Vec<AssetRef>,
     /// Assets it keeps, with why (pixels: the Graph API has no removal).
@@ -68,6 +92,9 @@ impl fmt::Display for OffboardReport {
             "  tokens invalidated: {}",
             if self.tokens_invalidated { "yes" } else { "no" }
         )?;
+        for key in &self.tokens_removed {
+            writeln!(f, "  token removed from the store: {key}")?;
+        }
         if self.removed.is_empty() {
             writeln!(f, "  no asset assignment to remove")?;
         }
@@ -130,6 +157,16 @@ pub async fn offboard(
         .invalidate_tokens()
         .send()
         .await?;
+    // Invalidated first: a token removed from the store but still valid would be forgotten,
+    // not gone.
+    let mut tokens_removed = Vec::new();
+    if let Some(store) = &options.store {
+        for key in store.keys().await? {
+            if key.business == business && key.system_user == id && store.remove(&key).await? {
+                tokens_removed.push(key);
+            }
+        }
+    }
 
     let owned = Owned::read(client, &business).await?;
     let scanned = owned.unlisted().cloned().collect();
@@ -171,6 +208,7 @@ pub async fn offboard(
         system_user: id,
         name,
         tokens_invalidated: true,
+        tokens_removed,
         removed,
         left,
         renamed_to,

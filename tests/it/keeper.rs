@@ -298,3 +298,134 @@ async fn the_background_keeper_runs_and_stops_cleanly() {
     assert_eq!(w.emulator.requests().len(), before);
     let _ = SystemUserId::from(DEMO.business_id);
 }
+
+mod the_crate_uses_the_store {
+    use std::sync::Arc;
+
+    use meta_business::provision::{
+        self, AuditOptions, FindingKind, OffboardOptions, PlanOptions, Spec, SystemUserBuilder,
+    };
+    use meta_business::testing::{DEMO, GraphEmulator};
+    use meta_business::{
+        AdAccountTask, ExposeSecret, MemoryStore, Permission, TokenKey, TokenStore,
+    };
+
+    use super::ReadOnly;
+
+    fn spec(expiring: bool) -> Spec {
+        let mut user = SystemUserBuilder::new("ads-reporting-server")
+            .app(DEMO.app_id)
+            .ad_account(DEMO.ad_accounts[0], [AdAccountTask::Analyze])
+            .token(DEMO.app_id, [Permission::AdsRead]);
+        if !expiring {
+            user = user.token_never_expires();
+        }
+        Spec::builder(DEMO.business_id)
+            .system_user(user)
+            .build()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn provisioning_writes_each_minted_token_to_the_store() {
+        let (emulator, demo) = GraphEmulator::demo().await;
+        let client = emulator.client(demo.admin_token).unwrap();
+        let store = MemoryStore::new();
+        let plan = provision::plan(&client, &spec(true), &PlanOptions::default())
+            .await
+            .unwrap();
+        let report = plan.apply_with_store(&client, &store).await;
+        assert!(report.is_complete(), "{report}");
+        let su = &emulator.system_users(demo.business_id)[0].id;
+        let key = TokenKey::new(demo.business_id, su.as_str(), demo.app_id);
+        let stored = store
+            .get(&key)
+            .await
+            .unwrap()
+            .expect("stored under its key");
+        assert_eq!(
+            stored.secret().expose_secret(),
+            report.tokens[0].1.secret().expose_secret()
+        );
+        assert_eq!(stored.meta.scopes, [Permission::AdsRead]);
+        assert!(stored.meta.expires_at.is_some());
+        assert!(emulator.token_is_valid(stored.secret().expose_secret()));
+    }
+
+    #[tokio::test]
+    async fn a_store_that_refuses_stops_the_apply_and_the_token_stays_in_the_report() {
+        let (emulator, demo) = GraphEmulator::demo().await;
+        let client = emulator.client(demo.admin_token).unwrap();
+        let plan = provision::plan(&client, &spec(true), &PlanOptions::default())
+            .await
+            .unwrap();
+        let report = plan
+            .apply_with_store(&client, &ReadOnly(MemoryStore::new()))
+            .await;
+        let (_, err) = report.failed.as_ref().expect("stopped");
+        assert!(err.to_string().contains("disk is full"), "{err}");
+        assert_eq!(report.tokens.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn audit_inspects_the_stored_tokens_of_the_business() {
+        let (emulator, demo) = GraphEmulator::demo().await;
+        let client = emulator.client(demo.admin_token).unwrap();
+        let store = Arc::new(MemoryStore::new());
+        let plan = provision::plan(&client, &spec(false), &PlanOptions::default())
+            .await
+            .unwrap();
+        assert!(plan.apply_with_store(&client, &*store).await.is_complete());
+        let key = store.keys().await.unwrap().remove(0);
+        let report = provision::audit(
+            &client,
+            demo.business_id,
+            &AuditOptions::default()
+                .app(demo.app_id)
+                .store(store.clone()),
+        )
+        .await
+        .unwrap();
+        let never = report
+            .findings
+            .iter()
+            .find(|f| f.kind == FindingKind::TokenNeverExpires)
+            .expect("the stored never-expiring token is reported");
+        assert_eq!(never.subject, key.to_string());
+    }
+
+    #[tokio::test]
+    async fn offboarding_removes_the_users_tokens_from_the_store_after_invalidating_them() {
+        let (emulator, demo) = GraphEmulator::demo().await;
+        let client = emulator.client(demo.admin_token).unwrap();
+        let store = Arc::new(MemoryStore::new());
+        let plan = provision::plan(&client, &spec(true), &PlanOptions::default())
+            .await
+            .unwrap();
+        assert!(plan.apply_with_store(&client, &*store).await.is_complete());
+        let key = store.keys().await.unwrap().remove(0);
+        let token = store.get(&key).await.unwrap().unwrap();
+        // A token of another system user in the same store stays.
+        let other = TokenKey::new(demo.business_id, "610000000000099", demo.app_id);
+        store
+            .put(meta_business::StoredToken::new(
+                other.clone(),
+                "EAAB-other".to_owned(),
+                token.meta.clone(),
+            ))
+            .await
+            .unwrap();
+        let report = provision::offboard(
+            &client,
+            demo.business_id,
+            key.system_user.clone(),
+            &OffboardOptions::default().store(store.clone()),
+        )
+        .await
+        .unwrap();
+        assert_eq!(report.tokens_removed, [key]);
+        assert!(!emulator.token_is_valid(token.secret().expose_secret()));
+        assert_eq!(store.keys().await.unwrap(), [other]);
+        assert!(report.to_string().contains("token removed from the store"));
+    }
+}
