@@ -54,7 +54,11 @@ pub struct TokenKeeper<S> {
     client: Client,
     store: S,
     window: Duration,
-    revoke_old: bool,
+    /// What to do with the old token after a refresh: revoke it at once (`Some(0)`), after a
+    /// grace period, or never (`None`: it expires by itself).
+    grace: Option<Duration>,
+    /// Old tokens waiting for the end of their grace period.
+    retiring: Mutex<Vec<Retiring>>,
     clock: Clock,
 }
 
@@ -62,7 +66,7 @@ impl<S> std::fmt::Debug for TokenKeeper<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TokenKeeper")
             .field("window", &self.window)
-            .field("revoke_old", &self.revoke_old)
+            .field("grace", &self.grace)
             .finish_non_exhaustive()
     }
 }
@@ -72,6 +76,12 @@ impl<S> std::fmt::Debug for TokenKeeper<S> {
 fn refreshing() -> &'static Mutex<HashSet<[u8; 32]>> {
     static REFRESHING: OnceLock<Mutex<HashSet<[u8; 32]>>> = OnceLock::new();
     REFRESHING.get_or_init(|| Mutex::new(HashSet::new()))
+}
+
+/// An old token kept for a grace period after its refresh.
+struct Retiring {
+    token: StoredToken,
+    due: u64,
 }
 
 /// Holds a token in [`refreshing`] until dropped.
@@ -119,7 +129,8 @@ impl<S: TokenStore> TokenKeeper<S> {
             client,
             store,
             window: DEFAULT_REFRESH_WINDOW,
-            revoke_old: true,
+            grace: Some(Duration::ZERO),
+            retiring: Mutex::new(Vec::new()),
             clock: Arc::new(SystemTime::now),
         }
     }
@@ -134,8 +145,43 @@ impl<S: TokenStore> TokenKeeper<S> {
     /// expires, at the latest at the end of the window): for consumers that pick up the new
     /// token late.
     pub fn keep_old_tokens(mut self) -> Self {
-        self.revoke_old = false;
+        self.grace = None;
         self
+    }
+
+    /// Revoke the old token only this long after a refresh, at the first pass after that (of
+    /// this keeper: a keeper run once from cron forgets, and the old token then expires by
+    /// itself): consumers that read the store now and then keep working meanwhile.
+    pub fn keep_old_tokens_for(mut self, grace: Duration) -> Self {
+        self.grace = Some(grace);
+        self
+    }
+
+    /// Revokes the old tokens whose grace period is over; the keys whose old token was
+    /// revoked, and a line for each that could not be.
+    async fn retire_due(&self, now: u64) -> (Vec<TokenKey>, Vec<String>) {
+        let due: Vec<Retiring> = {
+            let mut retiring = match self.retiring.lock() {
+                Ok(r) => r,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            let (due, later) = std::mem::take(&mut *retiring)
+                .into_iter()
+                .partition(|r| r.due <= now);
+            *retiring = later;
+            due
+        };
+        let (mut retired, mut failed) = (Vec::new(), Vec::new());
+        for old in due {
+            match self.revoke(&old.token.key, &old.token).await {
+                Ok(()) => retired.push(old.token.key.clone()),
+                Err(err) => failed.push(format!(
+                    "revoking the old token of {}: {err}",
+                    old.token.key
+                )),
+            }
+        }
+        (retired, failed)
     }
 
     /// Where to read the time (the real clock by default), e.g.
@@ -155,11 +201,15 @@ impl<S: TokenStore> TokenKeeper<S> {
                 return KeeperReport::failed(checked_at, format!("listing the store: {err}"));
             }
         };
+        let (retired, retire_failures) = self.retire_due(checked_at).await;
         let mut tokens = Vec::with_capacity(keys.len());
         for key in keys {
             tokens.push(self.keep(key).await);
         }
-        KeeperReport::new(checked_at, tokens)
+        let mut report = KeeperReport::new(checked_at, tokens);
+        report.retired = retired;
+        report.retire_failures = retire_failures;
+        report
     }
 
     async fn keep(&self, key: TokenKey) -> TokenReport {
@@ -268,14 +318,27 @@ impl<S: TokenStore> TokenKeeper<S> {
         }
         report.refreshed = true;
         report.expires_at = expires_at;
-        if self.revoke_old {
-            if let Err(err) = self.revoke(&key, &old).await {
-                report.warning = Some(format!(
-                    "the new token is stored; revoking the old one failed: {err}"
-                ));
+        match self.grace {
+            Some(grace) if grace.is_zero() => {
+                if let Err(err) = self.revoke(&key, &old).await {
+                    report.warning = Some(format!(
+                        "the new token is stored; revoking the old one failed: {err}"
+                    ));
+                }
             }
-        } else {
-            report.warning = Some("the old token was kept (keep_old_tokens)".to_owned());
+            Some(grace) => {
+                let due = now.saturating_add(grace.as_secs());
+                report.warning = Some(format!(
+                    "the old token stays valid until {} (grace period), then is revoked",
+                    crate::time::date(due)
+                ));
+                if let Ok(mut retiring) = self.retiring.lock() {
+                    retiring.push(Retiring { token: old, due });
+                }
+            }
+            None => {
+                report.warning = Some("the old token was kept (keep_old_tokens)".to_owned());
+            }
         }
         report
     }

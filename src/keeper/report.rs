@@ -98,6 +98,10 @@ pub struct KeeperReport {
     pub tokens: Vec<TokenReport>,
     /// Why the pass could not run at all (the store could not be listed).
     pub error: Option<String>,
+    /// Keys whose old token was revoked this pass, its grace period over.
+    pub retired: Vec<TokenKey>,
+    /// Old tokens whose revocation failed this pass (they expire by themselves).
+    pub retire_failures: Vec<String>,
 }
 
 impl KeeperReport {
@@ -106,6 +110,8 @@ impl KeeperReport {
             checked_at,
             tokens,
             error: None,
+            retired: Vec::new(),
+            retire_failures: Vec::new(),
         }
     }
 
@@ -114,6 +120,8 @@ impl KeeperReport {
             checked_at,
             tokens: Vec::new(),
             error: Some(error),
+            retired: Vec::new(),
+            retire_failures: Vec::new(),
         }
     }
 
@@ -178,6 +186,12 @@ impl fmt::Display for KeeperReport {
                 write!(f, "; note: {warning}")?;
             }
             writeln!(f)?;
+        }
+        for key in &self.retired {
+            writeln!(f, "  {key}: the old token's grace period is over; revoked")?;
+        }
+        for failure in &self.retire_failures {
+            writeln!(f, "  {failure}")?;
         }
         Ok(())
     }

@@ -259,6 +259,44 @@ async fn a_failed_revoke_keeps_the_new_token_and_says_so() {
 }
 
 #[tokio::test]
+async fn an_old_token_kept_for_a_grace_period_is_revoked_after_it() {
+    let store = MemoryStore::new();
+    let w = world(&store).await;
+    w.emulator.advance_clock(Duration::from_secs(50 * DAY));
+    let keeper = TokenKeeper::new(w.client.clone(), store.clone())
+        .keep_old_tokens_for(Duration::from_secs(7 * DAY))
+        .clock(w.emulator.clock_source());
+    let first = keeper.run_once().await;
+    assert!(first.tokens[0].refreshed);
+    assert!(
+        w.emulator.token_is_valid(&w.token),
+        "kept during the grace period"
+    );
+    assert!(
+        first.tokens[0]
+            .warning
+            .as_deref()
+            .unwrap()
+            .contains("grace period")
+    );
+
+    // Three days on: still within the grace period.
+    w.emulator.advance_clock(Duration::from_secs(3 * DAY));
+    assert!(keeper.run_once().await.retired.is_empty());
+    assert!(w.emulator.token_is_valid(&w.token));
+
+    // Five more: over; the next pass revokes it.
+    w.emulator.advance_clock(Duration::from_secs(5 * DAY));
+    let later = keeper.run_once().await;
+    assert_eq!(later.retired, std::slice::from_ref(&w.key));
+    assert!(!w.emulator.token_is_valid(&w.token));
+    assert!(
+        w.emulator
+            .token_is_valid(&stored_token(&store, &w.key).await)
+    );
+}
+
+#[tokio::test]
 async fn two_keepers_on_one_store_refresh_a_token_once() {
     let store = Arc::new(MemoryStore::new());
     let w = world(&*store).await;
