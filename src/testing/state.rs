@@ -133,6 +133,8 @@ pub(crate) struct State {
     pub(crate) batch_journal: Vec<super::Recorded>,
     /// How far the test moved the emulator's clock ahead of the real one, in seconds.
     pub(crate) clock_offset: u64,
+    /// Drawn at start: two emulators never mint the same token, as two Meta apps never do.
+    pub(crate) token_salt: u64,
 }
 
 /// The real time, for what the client's own clock takes part in (a time-stamped proof).
@@ -170,6 +172,7 @@ impl State {
             last_node_type: None,
             batch_journal: Vec::new(),
             clock_offset: 0,
+            token_salt: fastrand::u64(..),
         }
     }
 
@@ -183,7 +186,8 @@ impl State {
     pub(crate) fn new_token(&mut self, principal: Principal) -> String {
         self.next_id += 1;
         let digest = Sha256::digest(format!(
-            "emulator-token-{}-{:?}-{}",
+            "emulator-token-{}-{}-{:?}-{}",
+            self.token_salt,
             self.next_id,
             principal,
             self.now()
