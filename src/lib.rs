@@ -144,6 +144,7 @@ pub use error::{ApiError, Error, ErrorHint, GraphError, Result, UnexpectedRespon
 pub use ids::{AppId, BusinessId, SystemUserId, UserId};
 pub use keeper::{
     DEFAULT_REFRESH_WINDOW, KeeperHandle, KeeperReport, Step, TokenKeeper, TokenReport, TokenState,
+    TokensNeedAttention,
 };
 pub use kinds::ad_account::{AdAccountId, AdAccountTask};
 pub use kinds::catalog::{CatalogId, CatalogTask};
@@ -173,7 +174,9 @@ pub use obo::{
 };
 pub use pacing::Pacing;
 pub use pagination::{Cursors, ListPage, ListRequest, ListSummary, Paging};
-pub use preflight::{Check, CheckKind, CheckStatus, PreflightReport, PreflightRequest};
+pub use preflight::{
+    Check, CheckKind, CheckStatus, PreflightFailed, PreflightReport, PreflightRequest,
+};
 pub use quota::QuotaUsage;
 #[cfg(fuzzing)]
 #[doc(hidden)]

@@ -15,7 +15,7 @@ use crate::error::Error;
 use crate::models::token::{Expiry, TokenInfo};
 use crate::store::{Minted, StoredToken, TokenKey, TokenMeta, TokenStore};
 
-pub use report::{KeeperReport, Step, TokenReport, TokenState};
+pub use report::{KeeperReport, Step, TokenReport, TokenState, TokensNeedAttention};
 
 /// The default refresh window: a 60-day token is refreshed in its last 14 days.
 pub const DEFAULT_REFRESH_WINDOW: Duration = Duration::from_secs(14 * 86_400);

@@ -91,6 +91,7 @@ impl TokenReport {
 /// A keeper pass: every stored token's outcome.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
+#[must_use = "a failed refresh is inside the report; check `is_healthy()` or call `into_result()`"]
 pub struct KeeperReport {
     /// When the pass started (Unix seconds, by the keeper's clock).
     pub checked_at: u64,
@@ -135,6 +136,19 @@ impl KeeperReport {
                         TokenState::Valid | TokenState::ExpiresSoon | TokenState::NeverExpires
                     )
             })
+    }
+
+    /// The report when it [`is_healthy`](KeeperReport::is_healthy), else
+    /// [`TokensNeedAttention`], which keeps it.
+    ///
+    /// # Errors
+    /// [`TokensNeedAttention`] when a step failed or a token is expired or invalid.
+    pub fn into_result(self) -> Result<KeeperReport, TokensNeedAttention> {
+        if self.is_healthy() {
+            Ok(self)
+        } else {
+            Err(TokensNeedAttention(Box::new(self)))
+        }
     }
 
     /// One line: how many tokens were checked, refreshed, failed, and need a person.
@@ -196,3 +210,15 @@ impl fmt::Display for KeeperReport {
         Ok(())
     }
 }
+
+/// A keeper pass after which a token needs a person; the report is inside.
+#[derive(Debug)]
+pub struct TokensNeedAttention(pub Box<KeeperReport>);
+
+impl fmt::Display for TokensNeedAttention {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "tokens need attention: {}", self.0.summary())
+    }
+}
+
+impl std::error::Error for TokensNeedAttention {}

@@ -109,6 +109,7 @@ pub struct Check {
 /// ```
 #[derive(Debug, Clone, Serialize)]
 #[non_exhaustive]
+#[must_use = "a failed check is inside the report; check `passed()` or call `into_result()`"]
 pub struct PreflightReport {
     /// The business.
     pub business: crate::ids::BusinessId,
@@ -131,7 +132,38 @@ impl PreflightReport {
     pub fn check(&self, kind: &CheckKind) -> Option<&Check> {
         self.checks.iter().find(|c| &c.kind == kind)
     }
+
+    /// The report when every check passed (warnings and checks that could not run included),
+    /// else [`PreflightFailed`], which keeps it.
+    ///
+    /// # Errors
+    /// [`PreflightFailed`] when a check failed.
+    pub fn into_result(self) -> std::result::Result<PreflightReport, PreflightFailed> {
+        if self.passed() {
+            Ok(self)
+        } else {
+            Err(PreflightFailed(Box::new(self)))
+        }
+    }
 }
+
+/// A preflight with a failed check; the report is inside.
+#[derive(Debug)]
+pub struct PreflightFailed(pub Box<PreflightReport>);
+
+impl fmt::Display for PreflightFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let failed: Vec<String> = self.0.failures().map(|c| c.kind.to_string()).collect();
+        write!(
+            f,
+            "preflight of business {} failed: {}",
+            self.0.business,
+            failed.join(", ")
+        )
+    }
+}
+
+impl std::error::Error for PreflightFailed {}
 
 impl fmt::Display for PreflightReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -435,8 +435,10 @@ async fn drive_everything(emu: &GraphEmulator) {
         .await
         .unwrap();
 
-    // Preflight, provisioning, audit, offboarding.
-    biz.preflight()
+    // Preflight, provisioning, audit, offboarding. The preflight's verdict does not matter
+    // here: only the requests it sends.
+    let _report = biz
+        .preflight()
         .app(d.app_id)
         .scopes([Permission::AdsRead])
         .ad_accounts([d.ad_accounts[0]])

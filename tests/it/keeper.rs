@@ -121,6 +121,7 @@ async fn a_full_rotation_refreshes_stores_verifies_and_revokes() {
         "{expires} vs {clock}"
     );
     assert!(report.is_healthy());
+    assert!(report.clone().into_result().is_ok());
 
     // The report, as text and JSON, and the logs hold neither token.
     let text = report.to_string();
@@ -167,6 +168,8 @@ async fn a_failed_refresh_leaves_the_old_token() {
     assert_eq!(stored_token(&store, &w.key).await, w.token);
     assert!(w.emulator.token_is_valid(&w.token));
     assert!(!report.is_healthy());
+    let attention = report.into_result().unwrap_err();
+    assert!(attention.to_string().contains("1 failed"), "{attention}");
 }
 
 /// A store whose writes fail.

@@ -33,6 +33,7 @@ async fn every_check_passes_on_a_well_set_up_business() {
     )
     .await;
     assert!(report.passed(), "{report}");
+    assert!(report.clone().into_result().is_ok());
     assert_eq!(report.checks.len(), 10);
     assert!(
         report.checks.iter().all(|c| c.status == CheckStatus::Pass),
@@ -73,6 +74,8 @@ async fn failing_checks_each_say_what_to_do_and_do_not_stop_the_others() {
     let client = emulator.client("EAAE-admin-su-without-bm").unwrap();
     let report = run(&client, "11", "22", &["act_31"]).await;
     assert!(!report.passed());
+    let failed = report.clone().into_result().unwrap_err();
+    assert!(failed.to_string().contains("failed"), "{failed}");
     assert_eq!(report.checks.len(), 10, "every check ran: {report}");
     assert_eq!(status(&report, &CheckKind::TokenValid), CheckStatus::Pass);
     assert_eq!(
