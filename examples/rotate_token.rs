@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use meta_business::{Expiry, Permission};
+use meta_business::Expiry;
 
 #[derive(Parser)]
 #[command(about = "Refresh a 60-day system-user token, store it, revoke the old one")]
@@ -68,32 +68,11 @@ async fn run(args: Args) -> Result<(), String> {
         (Some(path), _) => (path.clone(), args.force),
         (None, Some(_)) => {
             // Demo: a system user with a fresh 60-day token to rotate.
-            let su = client
-                .business(target.business.clone())
-                .system_users()
-                .create("ads-reporting-server")
-                .send()
-                .await
-                .map_err(|e| e.to_string())?;
-            client
-                .system_user(&su.id)
-                .install_app(app.clone())
-                .send()
-                .await
-                .map_err(|e| e.to_string())?;
-            let token = client
-                .system_user(&su.id)
-                .generate_token(app.clone())
-                .business(target.business.clone())
-                .scopes([Permission::AdsRead])
-                .expires_in_60_days(true)
-                .send()
-                .await
-                .map_err(|e| e.to_string())?;
+            let (su, token) = common::demo_token(&target, "ads-reporting-server").await?;
             common::write_secret(&scratch, token.secret()).map_err(|e| e.to_string())?;
             eprintln!(
                 "(demo: system user {} with a 60-day token in {})",
-                su.id,
+                su,
                 scratch.display()
             );
             (scratch.clone(), true)

@@ -71,32 +71,10 @@ async fn run(args: Args) -> Result<bool, String> {
             // Demo: a system user with a fresh 60-day token in a store, 50 days later.
             let client = &target.client;
             let app = target.app()?;
-            let su = client
-                .business(target.business.clone())
-                .system_users()
-                .get_or_create("token-keeper-demo-reporting")
-                .send()
-                .await
-                .map_err(|e| e.to_string())?
-                .user;
-            client
-                .system_user(&su.id)
-                .install_app(app.clone())
-                .send()
-                .await
-                .map_err(|e| e.to_string())?;
-            let minted = client
-                .system_user(&su.id)
-                .generate_token(app.clone())
-                .business(target.business.clone())
-                .scopes([Permission::AdsRead])
-                .expires_in_60_days(true)
-                .send()
-                .await
-                .map_err(|e| e.to_string())?;
+            let (su, minted) = common::demo_token(&target, "token-keeper-demo-reporting").await?;
             println!("minted:    {} (60 days)", minted.masked());
             let store = MemoryStore::new();
-            let key = TokenKey::new(target.business.clone(), su.id.clone(), app);
+            let key = TokenKey::new(target.business.clone(), su, app);
             store
                 .put(StoredToken::new(
                     key.clone(),

@@ -28,14 +28,14 @@ use crate::usage::Usage;
 pub(crate) type PostProcess<T> = fn(&mut T, &Scrubber<'_>);
 
 /// One request, paced and sent: the plain strategy of the retry loop.
-struct Send<'a, T> {
+struct Plain<'a, T> {
     client: &'a Client,
     req: &'a Request,
     path: &'a str,
     post: Option<PostProcess<T>>,
 }
 
-impl<T: DeserializeOwned> Attempts for Send<'_, T> {
+impl<T: DeserializeOwned> Attempts for Plain<'_, T> {
     type Output = T;
 
     fn idempotent(&self) -> bool {
@@ -96,7 +96,7 @@ impl Client {
         path: &str,
         post: Option<PostProcess<T>>,
     ) -> Result<T> {
-        let mut send = Send {
+        let mut send = Plain {
             client: self,
             req,
             path,

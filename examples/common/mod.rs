@@ -116,6 +116,39 @@ pub async fn target() -> Result<Target, String> {
     })
 }
 
+/// Demo only: the system user of this name (found or created) with its app installed and a
+/// fresh 60-day token, on the emulator's demo business.
+pub async fn demo_token(
+    target: &Target,
+    name: &str,
+) -> Result<(meta_business::SystemUserId, meta_business::SystemUserToken), String> {
+    let (client, app) = (&target.client, target.app()?);
+    let su = client
+        .business(target.business.clone())
+        .system_users()
+        .get_or_create(name)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .user;
+    client
+        .system_user(&su.id)
+        .install_app(app.clone())
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let token = client
+        .system_user(&su.id)
+        .generate_token(app)
+        .business(target.business.clone())
+        .scopes([meta_business::Permission::AdsRead])
+        .expires_in_60_days(true)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok((su.id, token))
+}
+
 /// A name given on the command line, checked as a create would check it.
 pub fn check_name(flag: &str, name: &str) -> Result<(), String> {
     meta_business::validate_name(name).map_err(|e| format!("{flag}: {e}"))
