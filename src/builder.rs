@@ -44,6 +44,7 @@ use crate::retry::RetryPolicy;
 pub struct ClientBuilder {
     access_token: Option<SecretString>,
     app_secret: Option<SecretString>,
+    app_secrets: std::collections::BTreeMap<AppId, SecretString>,
     app_id: Option<AppId>,
     proof_mode: ProofMode,
     api_version: Option<String>,
@@ -89,6 +90,29 @@ impl ClientBuilder {
     /// ```
     pub fn app_secret(mut self, secret: impl Into<SecretString>) -> Self {
         self.app_secret = Some(secret.into());
+        self
+    }
+
+    /// The secret of another app than the token's, for the calls made as that app:
+    /// `debug_token` of its tokens ([`Client::as_app`](crate::Client::as_app)), refreshing and
+    /// revoking them. Without it, such calls for an app other than [`ClientBuilder::app_id`]
+    /// are refused before anything is sent, rather than signed with the wrong app's secret.
+    ///
+    /// ```
+    /// use meta_business::Client;
+    /// let client = Client::builder()
+    ///     .access_token("EAAB...")
+    ///     .app_id("2000000000001")
+    ///     .app_secret("secret-of-the-first-app")
+    ///     .app_secret_for("2000000000002", "secret-of-the-second-app")
+    ///     .build()?;
+    /// assert!(client.has_app_secret_for(&"2000000000002".into()));
+    /// assert!(!client.has_app_secret_for(&"2000000000003".into()));
+    /// assert!(client.as_app("2000000000003").is_err()); // whose secret would it use?
+    /// # Ok::<(), meta_business::Error>(())
+    /// ```
+    pub fn app_secret_for(mut self, app: impl Into<AppId>, secret: impl Into<SecretString>) -> Self {
+        self.app_secrets.insert(app.into(), secret.into());
         self
     }
 
@@ -347,6 +371,10 @@ impl ClientBuilder {
         if let Some(app) = &self.app_id {
             app.validate()?;
         }
+        for (app, secret) in &self.app_secrets {
+            app.validate()?;
+            crate::request::check_app_secret(secret)?;
+        }
         let version = match &self.api_version {
             Some(raw) => ApiVersion::new(raw.trim())?,
             None => ApiVersion::default(),
@@ -382,6 +410,8 @@ impl ClientBuilder {
                 base_url,
                 version,
                 app_secret: self.app_secret,
+                app_secrets: self.app_secrets,
+                quota_configured: self.quota.is_some(),
                 app_id: self.app_id,
                 proof_mode: self.proof_mode,
                 timeout,
@@ -438,6 +468,7 @@ impl fmt::Debug for ClientBuilder {
                 "app_secret",
                 &self.app_secret.as_ref().map(|_| "[redacted]"),
             )
+            .field("app_secrets_for", &self.app_secrets.keys().collect::<Vec<_>>())
             .field("app_id", &self.app_id)
             .field("proof_mode", &self.proof_mode)
             .field("api_version", &self.api_version)

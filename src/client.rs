@@ -10,7 +10,7 @@ use url::Url;
 
 use crate::builder::ClientBuilder;
 use crate::config::{AccessTier, ApiVersion, ProofMode, SystemUserQuota};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ids::{AppId, BusinessId};
 use crate::lock::{CreateGuard, CreateLock};
 use crate::pacing::Pacing;
@@ -100,6 +100,10 @@ pub(crate) struct Shared {
     pub(crate) base_url: Url,
     pub(crate) version: ApiVersion,
     pub(crate) app_secret: Option<SecretString>,
+    /// Secrets of other apps than the token's, for calls made as those apps.
+    pub(crate) app_secrets: std::collections::BTreeMap<AppId, SecretString>,
+    /// Whether the quota policy was set (a tier the caller knows) rather than defaulted.
+    pub(crate) quota_configured: bool,
     pub(crate) app_id: Option<AppId>,
     pub(crate) proof_mode: ProofMode,
     pub(crate) timeout: Duration,
@@ -253,6 +257,58 @@ impl Client {
         self.shared.app_secret.is_some()
     }
 
+    /// Whether the client holds the secret of this app: one given with
+    /// [`ClientBuilder::app_secret_for`], or the main app secret when the app is the client's
+    /// own ([`ClientBuilder::app_id`]) or the client's app is not known.
+    pub fn has_app_secret_for(&self, app: &AppId) -> bool {
+        self.app_secret_of(app).is_some()
+    }
+
+    /// The secret of this app, when the client holds it.
+    pub(crate) fn app_secret_of(&self, app: &AppId) -> Option<&SecretString> {
+        if let Some(secret) = self.shared.app_secrets.get(app) {
+            return Some(secret);
+        }
+        match &self.shared.app_id {
+            // The main secret belongs to another app: using it would sign for the wrong app.
+            Some(own) if own != app => None,
+            _ => self.shared.app_secret.as_ref(),
+        }
+    }
+
+    /// The error for a call as `app` without its secret.
+    pub(crate) fn no_secret_for(&self, app: &AppId, call: &str) -> Error {
+        if self.shared.app_secret.is_none() && self.shared.app_secrets.is_empty() {
+            return crate::api::tokens::no_secret(call);
+        }
+        Error::invalid_input(
+            "app_secret",
+            format!(
+                "{call} as app {app} needs that app's secret; the client holds secrets for {}; add it with ClientBuilder::app_secret_for",
+                self.secret_apps()
+            ),
+        )
+    }
+
+    fn secret_apps(&self) -> String {
+        let mut apps: Vec<String> = self.shared.app_secrets.keys().map(ToString::to_string).collect();
+        if self.shared.app_secret.is_some() {
+            apps.insert(
+                0,
+                self.shared
+                    .app_id
+                    .as_ref()
+                    .map_or_else(|| "its own app".to_owned(), ToString::to_string),
+            );
+        }
+        apps.join(", ")
+    }
+
+    /// Whether the quota policy was configured rather than left at its default.
+    pub(crate) fn quota_configured(&self) -> bool {
+        self.shared.quota_configured
+    }
+
     /// Takes the lock that serializes system-user creation for one business.
     pub(crate) async fn lock_creates(&self, business: &BusinessId) -> Result<CreateGuard> {
         self.shared.create_lock.acquire(business).await
@@ -268,6 +324,10 @@ impl fmt::Debug for Client {
             .field(
                 "app_secret",
                 &self.shared.app_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .field(
+                "app_secrets_for",
+                &self.shared.app_secrets.keys().collect::<Vec<_>>(),
             )
             .field("app_id", &self.shared.app_id)
             .field("proof_mode", &self.shared.proof_mode)

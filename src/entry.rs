@@ -24,7 +24,7 @@ use crate::api::business::BusinessHandler;
 use crate::api::businesses::BusinessesHandler;
 use crate::api::core::Core;
 use crate::api::system_user::SystemUserHandler;
-use crate::api::tokens::{DebugToken, RefreshToken, RevokeToken, no_secret};
+use crate::api::tokens::{DebugToken, RefreshToken, RevokeToken};
 use crate::batch::{BatchItem, BatchRequest};
 use crate::bulk::{BulkMode, BulkOp, BulkRequest, DEFAULT_CONCURRENCY};
 use crate::client::Client;
@@ -227,15 +227,14 @@ impl Client {
     /// ```
     ///
     /// # Errors
-    /// [`Error::InvalidInput`](crate::Error::InvalidInput) without an app secret or for a bad app id.
+    /// [`Error::InvalidInput`](crate::Error::InvalidInput) for a bad app id, or without the
+    /// app's secret (see [`ClientBuilder::app_secret_for`](crate::ClientBuilder::app_secret_for)).
     pub fn as_app(&self, app: impl Into<AppId>) -> Result<Client> {
         let app = app.into();
         app.validate()?;
         let secret = self
-            .shared
-            .app_secret
-            .as_ref()
-            .ok_or_else(|| no_secret("an app access token"))?;
+            .app_secret_of(&app)
+            .ok_or_else(|| self.no_secret_for(&app, "an app access token"))?;
         Ok(self.with_token(crate::auth::app_access_token(app.as_str(), secret)))
     }
 

@@ -465,13 +465,11 @@ impl RefreshToken {
     pub async fn send(self) -> Result<RefreshedToken> {
         self.app.validate()?;
         check_token_arg("fb_exchange_token", &self.token)?;
-        let secret = self
-            .core
-            .client
-            .shared
-            .app_secret
-            .clone()
-            .ok_or_else(|| no_secret("refreshing a token"))?;
+        let client = &self.core.client;
+        let secret = client
+            .app_secret_of(&self.app)
+            .cloned()
+            .ok_or_else(|| client.no_secret_for(&self.app, "refreshing a token"))?;
         #[derive(Deserialize)]
         struct Refreshed {
             access_token: SecretString,
@@ -514,13 +512,11 @@ impl RevokeToken {
     pub async fn send(self) -> Result<()> {
         self.app.validate()?;
         check_token_arg("revoke_token", &self.token)?;
-        let secret = self
-            .core
-            .client
-            .shared
-            .app_secret
-            .clone()
-            .ok_or_else(|| no_secret("revoking a token"))?;
+        let client = &self.core.client;
+        let secret = client
+            .app_secret_of(&self.app)
+            .cloned()
+            .ok_or_else(|| client.no_secret_for(&self.app, "revoking a token"))?;
         let req = Request::get(["oauth", "revoke"])
             .param("client_id", self.app.as_str())
             .secret_param("client_secret", secret)

@@ -50,6 +50,11 @@ pub enum FindingKind {
     TokenExpiresSoon,
     /// A token that is no longer valid.
     TokenInvalid,
+    /// A token that could not be inspected (no secret for its app, or `debug_token` refused).
+    TokenUnknown,
+    /// A decommissioned system user (renamed by [`offboard`](super::offboard)) that still holds
+    /// assets.
+    DecommissionedWithAccess,
 }
 
 /// One finding.
@@ -250,9 +255,11 @@ const GENERIC_NAMES: &[&str] = &[
 pub(crate) fn vague_name(name: &str) -> Option<&'static str> {
     let lower = name.trim().to_lowercase();
     let stem = lower.trim_end_matches(|c: char| c.is_ascii_digit() || matches!(c, ' ' | '-' | '_'));
+    // Short is not vague: "crm" or "erp" name an integration. A generic word, or one or two
+    // characters, does not.
     if stem.is_empty() || GENERIC_NAMES.contains(&stem) {
         Some("a generic name")
-    } else if lower.chars().count() < 4 {
+    } else if stem.chars().count() < 3 {
         Some("too short to describe an integration")
     } else {
         None
@@ -359,6 +366,22 @@ fn user_findings(user: &SystemUser, held: &live::Assignments, owned: &Owned) -> 
     let name = user.name.clone().unwrap_or_default();
     let subject = format!("{name} ({})", user.id);
     let mut findings = Vec::new();
+    if name.starts_with(super::DECOMMISSIONED) {
+        if !held.is_empty() {
+            findings.push(finding(
+                FindingKind::DecommissionedWithAccess,
+                Severity::Critical,
+                &subject,
+                format!(
+                    "is decommissioned but still holds {}",
+                    held_list(held)
+                ),
+                "remove it from these assets (for pixels and Instagram assets: in Business Settings), or run offboard again",
+            ));
+        }
+        // A decommissioned user's name and emptiness are what offboarding left on purpose.
+        return findings;
+    }
     if let Some(why) = vague_name(&name) {
         findings.push(finding(
             FindingKind::VagueName,
@@ -406,6 +429,14 @@ fn user_findings(user: &SystemUser, held: &live::Assignments, owned: &Owned) -> 
     findings
 }
 
+/// The assets held, as `kind id` pairs.
+fn held_list(held: &live::Assignments) -> String {
+    held.keys()
+        .map(|a| format!("{} {}", a.kind_name(), a.id()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The findings about the tokens the caller passed: invalid, never expiring, expiring soon.
 async fn token_findings(
     client: &Client,
@@ -415,51 +446,93 @@ async fn token_findings(
     let window = options
         .expiry_window
         .unwrap_or(Duration::from_secs(14 * 86_400));
-    let inspector = match &options.app {
-        Some(app) => client.as_app(app.clone())?,
-        None => client.clone(),
-    };
-    let mut tokens = options.tokens.clone();
+    // Each token is inspected as its own app: the caller's tokens as `options.app`, the
+    // store's as the app of their key.
+    let mut tokens: Vec<(String, Option<AppId>, SecretString)> = options
+        .tokens
+        .iter()
+        .map(|(label, token)| (label.clone(), options.app.clone(), token.clone()))
+        .collect();
     if let Some(store) = &options.store {
         for key in store.keys().await? {
             if key.business != *business {
                 continue;
             }
             if let Some(stored) = store.get(&key).await? {
-                tokens.insert(key.to_string(), stored.secret().clone());
+                tokens.push((key.to_string(), Some(key.app.clone()), stored.secret().clone()));
             }
         }
     }
     let mut findings = Vec::new();
-    for (label, token) in &tokens {
-        let info: TokenInfo = inspector.debug_token(token.clone()).send().await?;
-        if info.is_valid != Some(true) {
-            findings.push(finding(
-                FindingKind::TokenInvalid,
-                Severity::Critical,
-                label,
-                "the token is not valid (revoked, invalidated or expired)".into(),
-                "generate a new token and replace it where it is used",
-            ));
-        } else if info.never_expires() {
-            findings.push(finding(
-                FindingKind::TokenNeverExpires,
-                Severity::Warning,
-                label,
-                "the token never expires".into(),
-                "prefer 60-day tokens (set_token_expires_in_60_days) and rotate them",
-            ));
-        } else if info.expires_within(window) {
-            findings.push(finding(
-                FindingKind::TokenExpiresSoon,
-                Severity::Critical,
-                label,
-                format!("the token expires within {} days", window.as_secs() / 86_400),
-                "refresh it now (GET /oauth/access_token), deploy the new one, then revoke the old one",
-            ));
-        }
+    for (label, app, token) in &tokens {
+        let info = match inspect(client, app.as_ref(), token).await? {
+            Ok(info) => info,
+            Err(why) => {
+                findings.push(finding(
+                    FindingKind::TokenUnknown,
+                    Severity::Info,
+                    label,
+                    format!("the token could not be inspected: {why}"),
+                    "give the client the secret of the token's app (ClientBuilder::app_secret_for)",
+                ));
+                continue;
+            }
+        };
+        findings.extend(token_finding(label, &info, window));
     }
     Ok(findings)
+}
+
+/// `debug_token` as `app` (or as the client without one). A token the Graph API will not
+/// describe (or whose app's secret the client lacks) is a finding, `Ok(Err(why))`, not a
+/// failure of the audit; a failure to reach the API stays an error.
+pub(crate) async fn inspect(
+    client: &Client,
+    app: Option<&AppId>,
+    token: &SecretString,
+) -> crate::Result<std::result::Result<TokenInfo, String>> {
+    let inspector = match app {
+        Some(app) => match client.as_app(app.clone()) {
+            Ok(inspector) => inspector,
+            Err(err) => return Ok(Err(err.to_string())),
+        },
+        None => client.clone(),
+    };
+    match inspector.debug_token(token.clone()).send().await {
+        Ok(info) => Ok(Ok(info)),
+        Err(err) if err.api_error().is_some() => Ok(Err(err.to_string())),
+        Err(err) => Err(err),
+    }
+}
+
+fn token_finding(label: &str, info: &TokenInfo, window: Duration) -> Option<Finding> {
+    if info.is_valid != Some(true) {
+        Some(finding(
+            FindingKind::TokenInvalid,
+            Severity::Critical,
+            label,
+            "the token is not valid (revoked, invalidated or expired)".into(),
+            "generate a new token and replace it where it is used",
+        ))
+    } else if info.never_expires() {
+        Some(finding(
+            FindingKind::TokenNeverExpires,
+            Severity::Warning,
+            label,
+            "the token never expires".into(),
+            "prefer 60-day tokens (set_token_expires_in_60_days) and rotate them",
+        ))
+    } else if info.expires_within(window) {
+        Some(finding(
+            FindingKind::TokenExpiresSoon,
+            Severity::Critical,
+            label,
+            format!("the token expires within {} days", window.as_secs() / 86_400),
+            "refresh it now (GET /oauth/access_token), deploy the new one, then revoke the old one",
+        ))
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]
@@ -477,11 +550,15 @@ mod tests {
             "api",
             "bot-3",
             "x",
-            "abc",
+            "ab",
+            "app-2",
         ] {
             assert!(vague_name(name).is_some(), "{name}");
         }
         for name in [
+            "crm",
+            "erp",
+            "ga4",
             "crm-sync-eu",
             "ads-reporting-server",
             "catalog feed uploader",

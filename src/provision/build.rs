@@ -222,6 +222,13 @@ impl SystemUserBuilder {
         self
     }
 
+    /// Lets an admin system user hold the assets given (refused otherwise: admins should only
+    /// administer).
+    pub fn allow_admin_assets(mut self) -> Self {
+        self.raw.allow_admin_assets = true;
+        self
+    }
+
     /// Makes its token one that does not expire (not recommended; see the audit).
     pub fn token_never_expires(mut self) -> Self {
         if let Some(token) = self.raw.token.as_mut() {

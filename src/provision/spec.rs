@@ -2,7 +2,7 @@
 //! their apps and their tokens. JSON or TOML; unknown keys and invalid values are errors that
 //! name where they are.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -60,6 +60,9 @@ pub struct SystemUserSpec {
     pub apps: Vec<AppId>,
     /// The token it should have.
     pub token: Option<TokenSpec>,
+    /// Whether an admin system user may hold assets (default `false`: admins should only
+    /// administer, and a spec giving one assets is refused unless this is set).
+    pub allow_admin_assets: bool,
 }
 
 /// An asset and the tasks the system user should have on it.
@@ -109,6 +112,8 @@ pub(super) struct RawSystemUser {
     pub(super) apps: Vec<String>,
     #[serde(default)]
     pub(super) token: Option<RawToken>,
+    #[serde(default)]
+    pub(super) allow_admin_assets: bool,
 }
 
 /// One asset of a system user: its kind's key (`ad_account`, `page`, …) with the id, and the
@@ -267,10 +272,22 @@ impl Spec {
         })
     }
 
-    /// The system user of this name.
+    /// The system user of this name (case and spaces ignored, as the plan matches them).
     pub fn system_user(&self, name: &str) -> Option<&SystemUserSpec> {
-        self.system_users.iter().find(|s| s.name == name)
+        let folded = fold_name(name);
+        self.system_users
+            .iter()
+            .find(|s| fold_name(&s.name) == folded)
     }
+}
+
+/// A system-user name as it is compared: trimmed, lower-case, inner runs of white space as one
+/// space. `CRM-Sync-EU`, `crm-sync-eu` and `crm-sync-eu ` are one name.
+pub(crate) fn fold_name(name: &str) -> String {
+    name.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }
 
 fn display_path(path: &str) -> String {
@@ -293,17 +310,19 @@ impl RawSpec {
             })?),
             None => None,
         };
-        let mut names = BTreeSet::new();
+        let mut names = BTreeMap::new();
         let mut system_users = Vec::with_capacity(self.system_users.len());
         for (i, raw) in self.system_users.into_iter().enumerate() {
             let path = format!("system_users[{i}]");
             let name = raw.name.trim().to_owned();
             crate::models::check_name("name", &name)
                 .map_err(|e| at(format!("{path}.name"), reason(e)))?;
-            if !names.insert(name.clone()) {
+            if let Some(earlier) = names.insert(fold_name(&name), name.clone()) {
                 return Err(at(
                     format!("{path}.name"),
-                    format!("{name:?} appears twice; names identify system users"),
+                    format!(
+                        "{name:?} is the same name as {earlier:?} once case and spaces are ignored; names identify system users"
+                    ),
                 ));
             }
             system_users.push(raw.validate(&path, name)?);
@@ -393,8 +412,11 @@ impl RawSystemUser {
                 })
             }
         };
-        if role == SystemUserRole::Admin && !assets.is_empty() {
-            tracing::debug!(system_user = %name, "an admin system user with assets; the audit will flag it");
+        if role == SystemUserRole::Admin && !assets.is_empty() && !self.allow_admin_assets {
+            return Err(at(
+                format!("{path}.assets"),
+                "an admin system user should only administer, not hold assets: give them to a regular system user, or set allow_admin_assets = true",
+            ));
         }
         Ok(SystemUserSpec {
             name,
@@ -402,6 +424,7 @@ impl RawSystemUser {
             assets,
             apps,
             token,
+            allow_admin_assets: self.allow_admin_assets,
         })
     }
 }
@@ -506,6 +529,14 @@ mod tests {
                 "system_users[1].name",
             ),
             (
+                r#"{"business": "1", "system_users": [{"name": "CRM-Sync-EU"}, {"name": " crm-sync-eu"}]}"#,
+                "system_users[1].name",
+            ),
+            (
+                r#"{"business": "1", "system_users": [{"name": "a", "role": "ADMIN", "assets": [{"page": "5", "tasks": ["ANALYZE"]}]}]}"#,
+                "system_users[0].assets:",
+            ),
+            (
                 r#"{"business": "1", "system_users": [{"name": "a", "role": "OWNER"}]}"#,
                 "system_users[0].role",
             ),
@@ -539,6 +570,16 @@ mod tests {
             let err = err_of(json);
             assert!(err.contains(needle), "{json}\n  → {err}");
         }
+    }
+
+    #[test]
+    fn an_admin_may_hold_assets_when_allowed() {
+        let spec = Spec::from_json_str(
+            r#"{"business": "1", "system_users": [{"name": "admin-ops", "role": "ADMIN", "allow_admin_assets": true, "assets": [{"page": "5", "tasks": ["ANALYZE"]}]}]}"#,
+        )
+        .unwrap();
+        assert!(spec.system_users[0].allow_admin_assets);
+        assert!(spec.system_user("ADMIN-OPS ").is_some());
     }
 
     #[test]
