@@ -9,17 +9,18 @@
 //! With `META_ACCESS_TOKEN` (and `META_BUSINESS_ID`, `META_APP_ID`, `META_APP_SECRET`) it runs
 //! on the real Graph API: with `--file` from your file; without, from a desired state built
 //! from those variables (one reporting system user with analyze-only access to the business's
-//! first ad account and Page). Tokens are written to `--token-dir` (mode 0600) and read back
-//! from there, so a second run changes nothing.
+//! first ad account and Page). Tokens go to the store in `--token-dir` (mode 0600) as soon as
+//! they are minted, and the next plan checks them there, so a second run changes nothing.
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::Parser;
 use meta_business::provision::{self, PlanOptions, Spec};
+use meta_business::{FileStore, MemoryStore, TokenStore};
 
 #[derive(Parser)]
 #[command(about = "Plan and apply a desired state of system users, assets, apps and tokens")]
@@ -33,9 +34,14 @@ struct Args {
     /// Print the plan and the report as JSON.
     #[arg(long)]
     json: bool,
-    /// Where tokens are kept, one `<system user>.token` file each (mode 0600).
+    /// The token store: a directory of token files (mode 0600), read by the plan and written
+    /// by the apply (required on the real API when the desired state asks for tokens).
     #[arg(long)]
     token_dir: Option<PathBuf>,
+    /// Invalidate every earlier token of a system user before minting one for it, when none of
+    /// its tokens is stored (they may be held by nobody).
+    #[arg(long)]
+    invalidate_orphans: bool,
 }
 
 #[tokio::main]
@@ -103,32 +109,37 @@ async fn run(args: Args) -> Result<ExitCode, String> {
     let target = common::target().await?;
     eprintln!("target: {}", target.description);
     let spec = spec_for(&args, &target).await?;
-    // Every input before the first write: a token needs the app secret, and a token directory
-    // must be usable before a token is minted into it.
-    if spec.system_users.iter().any(|s| s.token.is_some()) {
+    // Every input before the first write: a token needs the app secret and a store, and the
+    // token directory must be usable before a token is minted into it.
+    let wants_tokens = spec.system_users.iter().any(|s| s.token.is_some());
+    if wants_tokens {
         target.require(&[common::Need::AppSecret])?;
     }
-    if let Some(dir) = &args.token_dir {
-        if dir.exists() && !dir.is_dir() {
-            return Err(format!("--token-dir: {} is not a directory", dir.display()));
-        }
-        if !args.dry_run {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| format!("--token-dir: creating {}: {e}", dir.display()))?;
-        }
+    if let Some(dir) = &args.token_dir
+        && dir.exists()
+        && !dir.is_dir()
+    {
+        return Err(format!("--token-dir: {} is not a directory", dir.display()));
     }
-
-    let mut tokens = BTreeMap::new();
-    if let Some(dir) = &args.token_dir {
-        for su in spec.system_users.iter().filter(|s| s.token.is_some()) {
-            if let Some(token) = common::read_secret(&dir.join(format!("{}.token", su.name)))
-                .map_err(|e| e.to_string())?
-            {
-                tokens.insert(su.name.clone(), token);
-            }
+    let store: Option<Arc<dyn TokenStore>> = match &args.token_dir {
+        Some(dir) => Some(Arc::new(
+            FileStore::open(dir).map_err(|e| format!("--token-dir: {e}"))?,
+        )),
+        // The emulator forgets everything when the example ends: a store in memory will do.
+        None if target.emulator.is_some() => Some(Arc::new(MemoryStore::new())),
+        None if wants_tokens => {
+            return Err(
+                "the desired state asks for tokens: pass --token-dir DIR, where they are kept (mode 0600) and found by the next run"
+                    .to_owned(),
+            );
         }
+        None => None,
+    };
+    let mut options = PlanOptions::default().invalidate_orphans(args.invalidate_orphans);
+    if let Some(store) = store {
+        options = options.store(store);
     }
-    let plan = provision::plan(&target.client, &spec, &PlanOptions::with_tokens(tokens))
+    let plan = provision::plan(&target.client, &spec, &options)
         .await
         .map_err(|e| e.to_string())?;
     if args.json {
@@ -154,18 +165,13 @@ async fn run(args: Args) -> Result<ExitCode, String> {
     }
     for (name, token) in &report.tokens {
         match &args.token_dir {
-            Some(dir) => {
-                let path = dir.join(format!("{name}.token"));
-                common::write_secret(&path, token.secret())
-                    .map_err(|e| format!("writing {}: {e}", path.display()))?;
-                println!(
-                    "token for {name:?}: {} written to {} (mode 0600)",
-                    token.masked(),
-                    path.display()
-                );
-            }
+            Some(dir) => println!(
+                "token for {name:?}: {} stored in {} (mode 0600)",
+                token.masked(),
+                dir.display()
+            ),
             None => println!(
-                "token for {name:?}: {} (pass --token-dir to keep it)",
+                "token for {name:?}: {} (kept in memory only: pass --token-dir to keep it)",
                 token.masked()
             ),
         }

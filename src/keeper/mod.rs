@@ -292,6 +292,7 @@ impl<S: TokenStore> TokenKeeper<S> {
                 expires_at,
                 minted_at: now,
                 minted: Minted::Refreshed,
+                system_user_name: old.meta.system_user_name.clone(),
             },
         );
         if let Err(err) = self.store.put(new.clone()).await {

@@ -1,5 +1,6 @@
 //! Executing a plan in order; stopping at the first failure with a report of what was done.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::ser::{Serialize, SerializeStruct, Serializer};
@@ -49,8 +50,20 @@ pub struct ApplyReport {
     pub failed: Option<(Change, Error)>,
     /// The changes not attempted because an earlier one failed.
     pub not_applied: Vec<Change>,
-    /// The tokens generated, by system-user name. Store them: they are shown only once.
+    /// The tokens generated, by system-user name (each is in the plan's store too).
     pub tokens: Vec<(String, SystemUserToken)>,
+    /// The ids of the managed system users, by name (created ones included): pass them to
+    /// the next plan ([`PlanOptions::identity`](super::PlanOptions::identity)) when they hold
+    /// no stored token.
+    pub identities: BTreeMap<String, SystemUserId>,
+    /// System users for which a token may exist that nobody holds: the answer to minting it
+    /// was lost. Plan again with
+    /// [`PlanOptions::invalidate_orphans`](super::PlanOptions::invalidate_orphans) to
+    /// invalidate it.
+    pub orphan_risk: Vec<String>,
+    /// What went wrong without stopping the apply (an old token that could not be revoked, a
+    /// new one that could not be checked).
+    pub warnings: Vec<String>,
 }
 
 impl ApplyReport {
@@ -110,7 +123,7 @@ impl std::error::Error for IncompleteApply {
 
 impl Serialize for ApplyReport {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        let mut st = s.serialize_struct("ApplyReport", 4)?;
+        let mut st = s.serialize_struct("ApplyReport", 7)?;
         st.serialize_field("applied", &self.applied)?;
         let failed = self
             .failed
@@ -121,6 +134,9 @@ impl Serialize for ApplyReport {
         // Tokens are never serialized; only who got one.
         let tokens: Vec<&str> = self.tokens.iter().map(|(name, _)| name.as_str()).collect();
         st.serialize_field("tokens_generated_for", &tokens)?;
+        st.serialize_field("identities", &self.identities)?;
+        st.serialize_field("orphan_risk", &self.orphan_risk)?;
+        st.serialize_field("warnings", &self.warnings)?;
         st.end()
     }
 }
@@ -135,6 +151,15 @@ impl fmt::Display for ApplyReport {
         }
         for change in &self.not_applied {
             writeln!(f, "  not done {change}")?;
+        }
+        for name in &self.orphan_risk {
+            writeln!(
+                f,
+                "  a token of {name:?} may exist that nobody holds: the answer to minting it was lost; plan again with invalidate_orphans to invalidate it"
+            )?;
+        }
+        for warning in &self.warnings {
+            writeln!(f, "  warning  {warning}")?;
         }
         match &self.failed {
             None => write!(f, "Applied {} change(s).", self.applied.len()),
@@ -165,13 +190,17 @@ pub(crate) async fn unassign(client: &Client, asset: &AssetRef, user: &SystemUse
 }
 
 impl Plan {
-    /// Makes the changes in order, stopping at the first failure. Applying a plan and then
-    /// planning again yields an empty plan; after a failure, plan and apply again to finish.
+    /// Makes the changes in order, stopping at the first failure. Each token minted is written
+    /// to the plan's store before anything else happens, then checked, and only then are the
+    /// tokens it replaces revoked. Applying a plan and then planning again yields an empty
+    /// plan; after a failure, plan and apply again to finish.
     ///
     /// ```
+    /// use std::sync::Arc;
+    /// use meta_business::{MemoryStore, TokenStore};
     /// use meta_business::provision::{self, PlanOptions};
     /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> meta_business::provision::Result<()> {
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
     /// # let client = emulator.client(demo.admin_token)?;
     /// # use meta_business::provision::{Spec, SystemUserBuilder};
@@ -181,102 +210,89 @@ impl Plan {
     /// #         .ad_account(demo.ad_accounts[0], [AdAccountTask::Analyze])
     /// #         .token(demo.app_id, [Permission::AdsRead]),
     /// # ).build()?;
-    /// let plan = provision::plan(&client, &spec, &PlanOptions::default()).await?;
+    /// let store = Arc::new(MemoryStore::new());
+    /// let plan = provision::plan(&client, &spec, &PlanOptions::default().store(store.clone())).await?;
     /// let report = plan.apply(&client).await;
     /// assert!(report.is_complete());
-    /// # Ok(()) }
-    /// ```
-    pub async fn apply(&self, client: &Client) -> ApplyReport {
-        self.apply_inner(client, None).await
-    }
-
-    /// [`Plan::apply`], writing each token to `store` as soon as it is minted (keyed by the
-    /// business, the system user's id and the app, with its scopes and expiry), so that no
-    /// token is lost to a later failure. A store that refuses the write stops the apply at
-    /// that change; the token is in the report's `tokens` still.
-    ///
-    /// ```
-    /// use meta_business::provision::{self, PlanOptions, Spec, SystemUserBuilder};
-    /// use meta_business::{AdAccountTask, MemoryStore, Permission, TokenStore};
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
-    /// # let client = emulator.client(demo.admin_token)?;
-    /// let spec = Spec::builder(demo.business_id)
-    ///     .system_user(
-    ///         SystemUserBuilder::new("ads-reporting-server")
-    ///             .app(demo.app_id)
-    ///             .ad_account(demo.ad_accounts[0], [AdAccountTask::Analyze])
-    ///             .token(demo.app_id, [Permission::AdsRead]),
-    ///     )
-    ///     .build()?;
-    /// let store = MemoryStore::new();
-    /// let plan = provision::plan(&client, &spec, &PlanOptions::default()).await?;
-    /// plan.apply_with_store(&client, &store).await.into_result()?;
     /// assert_eq!(store.keys().await?.len(), 1);
     /// # Ok(()) }
     /// ```
-    pub async fn apply_with_store(&self, client: &Client, store: &dyn TokenStore) -> ApplyReport {
-        self.apply_inner(client, Some(store)).await
-    }
-
-    async fn apply_inner(&self, client: &Client, store: Option<&dyn TokenStore>) -> ApplyReport {
-        let mut ids = self.ids.clone();
-        let mut report = ApplyReport {
-            applied: Vec::new(),
-            failed: None,
-            not_applied: Vec::new(),
-            tokens: Vec::new(),
+    pub async fn apply(&self, client: &Client) -> ApplyReport {
+        let mut run = Run {
+            plan: self,
+            client,
+            store: self.store.as_ref().map(|s| &*s.0),
+            report: ApplyReport {
+                applied: Vec::new(),
+                failed: None,
+                not_applied: Vec::new(),
+                tokens: Vec::new(),
+                identities: self.ids.clone(),
+                orphan_risk: Vec::new(),
+                warnings: Vec::new(),
+            },
         };
         let mut changes = self.changes.iter();
         for change in changes.by_ref() {
-            match self
-                .apply_one(client, store, change, &mut ids, &mut report.tokens)
-                .await
-            {
-                Ok(()) => report.applied.push(change.clone()),
+            match run.one(change).await {
+                Ok(()) => run.report.applied.push(change.clone()),
                 Err(err) => {
                     tracing::warn!(%change, error = %err, "provisioning change failed; stopping");
-                    report.failed = Some((change.clone(), err));
+                    run.report.failed = Some((change.clone(), err));
                     break;
                 }
             }
         }
-        report.not_applied = changes.cloned().collect();
-        report
+        run.report.not_applied = changes.cloned().collect();
+        run.report
+    }
+}
+
+/// One apply under way.
+struct Run<'a> {
+    plan: &'a Plan,
+    client: &'a Client,
+    store: Option<&'a dyn TokenStore>,
+    report: ApplyReport,
+}
+
+impl Run<'_> {
+    fn id_of(&self, name: &str) -> Result<SystemUserId> {
+        self.report.identities.get(name).cloned().ok_or_else(|| {
+            Error::invalid_input(
+                "plan",
+                format!("system user {name:?} does not exist (was its creation applied?)"),
+            )
+        })
     }
 
-    async fn apply_one(
-        &self,
-        client: &Client,
-        store: Option<&dyn TokenStore>,
-        change: &Change,
-        ids: &mut std::collections::BTreeMap<String, SystemUserId>,
-        tokens: &mut Vec<(String, SystemUserToken)>,
-    ) -> Result<()> {
-        let id_of = |ids: &std::collections::BTreeMap<String, SystemUserId>, name: &str| {
-            ids.get(name).cloned().ok_or_else(|| {
-                Error::invalid_input(
-                    "plan",
-                    format!("system user {name:?} does not exist (was its creation applied?)"),
-                )
-            })
-        };
+    async fn one(&mut self, change: &Change) -> Result<()> {
+        let (client, business) = (self.client, &self.plan.business);
         match change {
             Change::CreateSystemUser { name, role } => {
                 let su = client
-                    .business(self.business.clone())
+                    .business(business.clone())
                     .system_users()
                     .create(name.as_str())
                     .role(role.clone())
-                    .quota_policy(self.policy)
+                    .quota_policy(self.plan.policy)
                     .send()
                     .await?;
-                ids.insert(name.clone(), su.id);
+                self.report.identities.insert(name.clone(), su.id);
+            }
+            Change::RenameSystemUser {
+                system_user, id, ..
+            } => {
+                client
+                    .business(business.clone())
+                    .system_users()
+                    .rename(id.clone(), system_user.as_str())
+                    .send()
+                    .await?;
             }
             Change::InstallApp { system_user, app } => {
                 client
-                    .system_user(id_of(ids, system_user)?)
+                    .system_user(self.id_of(system_user)?)
                     .install_app(app.clone())
                     .send()
                     .await?;
@@ -292,40 +308,115 @@ impl Plan {
                 to: tasks,
                 ..
             } => {
-                assign(client, asset, &id_of(ids, system_user)?, tasks).await?;
+                assign(client, asset, &self.id_of(system_user)?, tasks).await?;
             }
             Change::Unassign {
                 system_user, asset, ..
-            } => unassign(client, asset, &id_of(ids, system_user)?).await?,
-            Change::GenerateToken {
-                system_user,
-                app,
-                scopes,
-                expires_in_60_days,
-                ..
-            } => {
-                let id = id_of(ids, system_user)?;
-                let token = client
-                    .system_user(id.clone())
-                    .generate_token(app.clone())
-                    .business(self.business.clone())
-                    .scopes(scopes.iter().cloned())
-                    .expires_in_60_days(*expires_in_60_days)
-                    .send()
-                    .await?;
-                let stored = store.map(|_| {
-                    let expires_at =
-                        expires_in_60_days.then(|| crate::time::unix_now() + 60 * 86_400);
-                    StoredToken::new(
-                        TokenKey::new(self.business.clone(), id, app.clone()),
-                        token.secret().clone(),
-                        TokenMeta::new(scopes.iter().cloned(), expires_at, Minted::Generated),
-                    )
-                });
-                tokens.push((system_user.clone(), token));
-                if let (Some(store), Some(stored)) = (store, stored) {
-                    store.put(stored).await?;
+            } => unassign(client, asset, &self.id_of(system_user)?).await?,
+            Change::InvalidateTokens { system_user, .. } => {
+                let id = self.id_of(system_user)?;
+                client.system_user(id.clone()).invalidate_tokens().send().await?;
+                // Invalidated: what the store holds of this user is dead.
+                if let Some(store) = self.store {
+                    for key in store.keys().await? {
+                        if &key.business == business && key.system_user == id {
+                            store.remove(&key).await?;
+                        }
+                    }
                 }
+            }
+            Change::GenerateToken { .. } => self.mint(change).await?,
+        }
+        Ok(())
+    }
+
+    /// Mint, store, check, then revoke what the new token replaces.
+    async fn mint(&mut self, change: &Change) -> Result<()> {
+        let Change::GenerateToken {
+            system_user,
+            app,
+            scopes,
+            expires_in_60_days,
+            replaces,
+            ..
+        } = change
+        else {
+            return Ok(());
+        };
+        let (client, business) = (self.client, &self.plan.business);
+        let store = self.store.ok_or_else(|| {
+            Error::invalid_input("store", "a token is minted only into a store (PlanOptions::store)")
+        })?;
+        let id = self.id_of(system_user)?;
+        // The tokens replaced, read before the new one may overwrite one of them.
+        let mut old = Vec::new();
+        for key in replaces {
+            if let Some(stored) = store.get(key).await? {
+                old.push(stored);
+            }
+        }
+        let minted = client
+            .system_user(id.clone())
+            .generate_token(app.clone())
+            .business(business.clone())
+            .scopes(scopes.iter().cloned())
+            .expires_in_60_days(*expires_in_60_days)
+            .send()
+            .await;
+        let token = match minted {
+            Ok(token) => token,
+            Err(err) => {
+                if err.outcome_unknown() {
+                    self.report.orphan_risk.push(system_user.clone());
+                }
+                return Err(err);
+            }
+        };
+        let secret = token.secret().clone();
+        let key = TokenKey::new(business.clone(), id.clone(), app.clone());
+        let expires_at = expires_in_60_days.then(|| crate::time::unix_now() + 60 * 86_400);
+        let stored = StoredToken::new(
+            key.clone(),
+            token.secret().clone(),
+            TokenMeta::new(scopes.iter().cloned(), expires_at, Minted::Generated)
+                .named(system_user.as_str()),
+        );
+        self.report.tokens.push((system_user.clone(), token));
+        if let Err(err) = store.put(stored).await {
+            // Not stored, so held by nobody once this report is dropped: revoke it.
+            let revoked = client.revoke_token(app.clone(), secret).send().await;
+            if revoked.is_err() {
+                self.report.orphan_risk.push(system_user.clone());
+            }
+            return Err(Error::Store(err));
+        }
+        match super::audit::inspect(client, Some(app), &secret).await? {
+            Ok(info) if info.is_valid == Some(true) && info.user_id.as_deref() == Some(id.as_str()) => {}
+            Ok(_) => {
+                return Err(Error::invalid_input(
+                    "token",
+                    format!("the token minted for {system_user:?} is stored but debug_token does not show it valid for {id}; the tokens it replaces were kept"),
+                ));
+            }
+            Err(why) => self.report.warnings.push(format!(
+                "the token minted for {system_user:?} is stored but could not be checked ({why})"
+            )),
+        }
+        for stale in old {
+            let revoked = client
+                .revoke_token(stale.key.app.clone(), stale.secret().clone())
+                .send()
+                .await;
+            match revoked {
+                Ok(()) => {
+                    if stale.key != key {
+                        store.remove(&stale.key).await?;
+                    }
+                }
+                Err(err) => self.report.warnings.push(format!(
+                    "the new token of {system_user:?} is stored; revoking the one it replaces ({}) failed: {err}",
+                    stale.key
+                )),
             }
         }
         Ok(())

@@ -4,10 +4,11 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::ids::AppId;
+use crate::ids::{AppId, SystemUserId};
 use crate::kinds::AssetRef;
 use crate::models::permissions::Permission;
 use crate::models::system_user::SystemUserRole;
+use crate::store::TokenKey;
 
 /// One change a plan makes. System users are named as in the desired-state file.
 ///
@@ -39,6 +40,16 @@ pub enum Change {
         name: String,
         /// Its role.
         role: SystemUserRole,
+    },
+    /// Give a managed system user its name in the desired state back (it was renamed by hand,
+    /// or differs in case or spaces).
+    RenameSystemUser {
+        /// The system user, by its name in the desired state.
+        system_user: String,
+        /// Its id.
+        id: SystemUserId,
+        /// Its name now.
+        from: String,
     },
     /// Install an app for a system user.
     InstallApp {
@@ -76,7 +87,16 @@ pub enum Change {
         /// The tasks it had.
         tasks: Vec<String>,
     },
-    /// Generate a token.
+    /// Invalidate every token of a system user (`DELETE /{id}/access_tokens`): tokens minted
+    /// earlier may be valid and held by nobody. Planned only when asked
+    /// ([`PlanOptions::invalidate_orphans`](super::PlanOptions::invalidate_orphans)).
+    InvalidateTokens {
+        /// The system user.
+        system_user: String,
+        /// Why.
+        reason: String,
+    },
+    /// Generate a token, store it, check it, then revoke the tokens it replaces.
     GenerateToken {
         /// The system user.
         system_user: String,
@@ -88,15 +108,20 @@ pub enum Change {
         expires_in_60_days: bool,
         /// Why a token is needed.
         reason: String,
+        /// The stored tokens it replaces: revoked and removed once the new one is stored and
+        /// checked.
+        replaces: Vec<TokenKey>,
     },
 }
 
 impl Change {
-    /// Whether the change writes (every change does; kept for symmetry with reports).
+    /// The system user the change is about, by its name in the desired state.
     pub fn system_user(&self) -> &str {
         match self {
             Change::CreateSystemUser { name, .. } => name,
-            Change::InstallApp { system_user, .. }
+            Change::RenameSystemUser { system_user, .. }
+            | Change::InvalidateTokens { system_user, .. }
+            | Change::InstallApp { system_user, .. }
             | Change::Assign { system_user, .. }
             | Change::ChangeTasks { system_user, .. }
             | Change::Unassign { system_user, .. }
@@ -105,14 +130,16 @@ impl Change {
     }
 
     pub(crate) fn order(&self) -> u8 {
-        // Grant before revoke, and tokens last: access is never lost half-way.
+        // Within one system user: grant before revoke, and tokens last, so access is never
+        // lost half-way; orphans are invalidated before the token that replaces them.
         match self {
-            Change::CreateSystemUser { .. } => 0,
+            Change::CreateSystemUser { .. } | Change::RenameSystemUser { .. } => 0,
             Change::InstallApp { .. } => 1,
             Change::Assign { .. } => 2,
             Change::ChangeTasks { .. } => 3,
             Change::Unassign { .. } => 4,
-            Change::GenerateToken { .. } => 5,
+            Change::InvalidateTokens { .. } => 5,
+            Change::GenerateToken { .. } => 6,
         }
     }
 }
@@ -123,6 +150,15 @@ impl fmt::Display for Change {
             Change::CreateSystemUser { name, role } => {
                 write!(f, "+ create system user {name:?} ({role})")
             }
+            Change::RenameSystemUser {
+                system_user,
+                id,
+                from,
+            } => write!(f, "~ rename system user {id} from {from:?} to {system_user:?}"),
+            Change::InvalidateTokens {
+                system_user,
+                reason,
+            } => write!(f, "- invalidate every token of {system_user:?}: {reason}"),
             Change::InstallApp { system_user, app } => {
                 write!(f, "+ install app {app} for {system_user:?}")
             }
@@ -169,6 +205,7 @@ impl fmt::Display for Change {
                 scopes,
                 expires_in_60_days,
                 reason,
+                replaces,
             } => {
                 let scopes: Vec<&str> = scopes.iter().map(Permission::as_str).collect();
                 let expiry = if *expires_in_60_days {
@@ -180,7 +217,12 @@ impl fmt::Display for Change {
                     f,
                     "+ generate token for {system_user:?} (app {app}; {}; {expiry}): {reason}",
                     scopes.join(",")
-                )
+                )?;
+                match replaces.len() {
+                    0 => Ok(()),
+                    1 => write!(f, "; then revoke the stored one"),
+                    n => write!(f, "; then revoke the {n} stored ones"),
+                }
             }
         }
     }

@@ -45,6 +45,10 @@ pub enum ProvisionError {
     #[error(transparent)]
     Incomplete(#[from] super::IncompleteApply),
 
+    /// Offboarding stopped at a failed step; the report inside says what was done.
+    #[error(transparent)]
+    OffboardIncomplete(#[from] super::IncompleteOffboard),
+
     /// A call the workflow made failed, or an input it passed to the client was refused.
     #[error(transparent)]
     Client(#[from] Error),

@@ -18,15 +18,24 @@ mod audit;
 mod build;
 mod change;
 mod error;
+mod identity;
+mod left_alone;
 mod live;
 mod offboard;
 mod plan;
 mod spec;
+mod tier;
+mod token_plan;
+mod user_changes;
 
 pub use apply::{ApplyReport, IncompleteApply};
 pub use audit::{AuditOptions, AuditReport, AuditedUser, Finding, FindingKind, Severity, audit};
 pub use build::{SpecBuilder, SystemUserBuilder};
 pub use error::{ProvisionError, Result};
-pub use offboard::{DECOMMISSIONED, OffboardOptions, OffboardReport, offboard};
+pub use identity::{Drift, DriftKind};
+pub use left_alone::NotManaged;
+pub use offboard::{
+    DECOMMISSIONED, IncompleteOffboard, OffboardOptions, OffboardReport, OffboardStep, offboard,
+};
 pub use plan::{Change, Plan, PlanOptions, plan};
 pub use spec::{AssetSpec, Spec, SystemUserSpec, TokenSpec};

@@ -60,9 +60,30 @@ impl OffboardOptions {
     }
 }
 
-/// What offboarding did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// What offboarding did, on failure as on success: a failure after the first write is inside
+/// the report, so a rerun and a person both know where it stopped.
+///
+/// ```
+/// use meta_business::provision::{self, OffboardOptions, OffboardStep};
+/// use meta_business::testing::{Fault, FaultRule};
+/// use meta_business::PageTask;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> meta_business::provision::Result<()> {
+/// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+/// # let client = emulator.client(demo.admin_token)?;
+/// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+/// client.page(demo.pages[0]).assign(&su.id, [PageTask::Analyze]).send().await?;
+/// emulator.inject(FaultRule::new(Fault::graph(200)).on("DELETE", "/assigned_users"));
+/// let report = provision::offboard(&client, demo.business_id, &su.id, &OffboardOptions::default()).await?;
+/// assert!(report.tokens_invalidated && !report.is_complete());
+/// assert!(matches!(report.failed, Some((OffboardStep::Unassign(_), _))));
+/// assert_eq!(report.not_done, [OffboardStep::Rename]);
+/// print!("{report}");
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
 #[non_exhaustive]
+#[must_use = "a failed step is inside the report; check `failed` or call `into_result()`"]
 pub struct OffboardReport {
     /// The system user.
     pub system_user: SystemUserId,
@@ -78,6 +99,105 @@ pub struct OffboardReport {
     pub left: Vec<(AssetRef, String)>,
     /// Its new name, when renamed now.
     pub renamed_to: Option<String>,
+    /// The step that failed, and why; the steps after it were not attempted.
+    pub failed: Option<(OffboardStep, Error)>,
+    /// The steps not attempted because an earlier one failed.
+    pub not_done: Vec<OffboardStep>,
+}
+
+/// One step of offboarding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum OffboardStep {
+    /// Invalidate every token of the system user.
+    InvalidateTokens,
+    /// Remove its tokens from the store.
+    ForgetTokens,
+    /// Read the assets it holds.
+    ReadAssets,
+    /// Remove it from one asset.
+    Unassign(AssetRef),
+    /// Rename it to mark it decommissioned.
+    Rename,
+}
+
+impl fmt::Display for OffboardStep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OffboardStep::InvalidateTokens => f.write_str("invalidate its tokens"),
+            OffboardStep::ForgetTokens => f.write_str("remove its tokens from the store"),
+            OffboardStep::ReadAssets => f.write_str("read the assets it holds"),
+            OffboardStep::Unassign(asset) => {
+                write!(f, "remove it from {} {}", asset.kind_name(), asset.id())
+            }
+            OffboardStep::Rename => f.write_str("rename it as decommissioned"),
+        }
+    }
+}
+
+impl OffboardReport {
+    /// Whether every step was done.
+    pub fn is_complete(&self) -> bool {
+        self.failed.is_none()
+    }
+
+    /// `Ok(self)` when every step was done, else the report inside an error.
+    ///
+    /// # Errors
+    /// [`IncompleteOffboard`] when a step failed.
+    pub fn into_result(self) -> std::result::Result<OffboardReport, IncompleteOffboard> {
+        if self.failed.is_some() {
+            Err(IncompleteOffboard(Box::new(self)))
+        } else {
+            Ok(self)
+        }
+    }
+}
+
+/// An offboarding that stopped at a failed step; the report inside says what was done.
+#[derive(Debug)]
+pub struct IncompleteOffboard(pub Box<OffboardReport>);
+
+impl fmt::Display for IncompleteOffboard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0.failed {
+            Some((step, err)) => write!(
+                f,
+                "offboarding system user {} stopped at \"{step}\" ({} step(s) not attempted; run it again to finish): {err}",
+                self.0.system_user,
+                self.0.not_done.len()
+            ),
+            None => f.write_str("offboarding did not stop"),
+        }
+    }
+}
+
+impl std::error::Error for IncompleteOffboard {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.failed.as_ref().map(|(_, e)| e as _)
+    }
+}
+
+impl Serialize for OffboardReport {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("OffboardReport", 9)?;
+        st.serialize_field("system_user", &self.system_user)?;
+        st.serialize_field("name", &self.name)?;
+        st.serialize_field("tokens_invalidated", &self.tokens_invalidated)?;
+        st.serialize_field("tokens_removed", &self.tokens_removed)?;
+        st.serialize_field("removed", &self.removed)?;
+        st.serialize_field("left", &self.left)?;
+        st.serialize_field("renamed_to", &self.renamed_to)?;
+        let failed = self
+            .failed
+            .as_ref()
+            .map(|(step, err)| serde_json::json!({"step": step, "error": err.to_string()}));
+        st.serialize_field("failed", &failed)?;
+        st.serialize_field("not_done", &self.not_done)?;
+        st.end()
+    }
 }
 
 impl fmt::Display for OffboardReport {
@@ -95,7 +215,7 @@ impl fmt::Display for OffboardReport {
         for key in &self.tokens_removed {
             writeln!(f, "  token removed from the store: {key}")?;
         }
-        if self.removed.is_empty() {
+        if self.removed.is_empty() && self.failed.is_none() {
             writeln!(f, "  no asset assignment to remove")?;
         }
         for asset in &self.removed {
@@ -105,9 +225,17 @@ impl fmt::Display for OffboardReport {
             writeln!(f, "  still on {} {}: {why}", asset.kind_name(), asset.id())?;
         }
         match &self.renamed_to {
-            Some(name) => writeln!(f, "  renamed to {name:?}"),
-            None => writeln!(f, "  name unchanged"),
+            Some(name) => writeln!(f, "  renamed to {name:?}")?,
+            None => writeln!(f, "  name unchanged")?,
         }
+        if let Some((step, err)) = &self.failed {
+            writeln!(f, "  FAILED   {step}: {err}")?;
+            for step in &self.not_done {
+                writeln!(f, "  not done {step}")?;
+            }
+            writeln!(f, "  Run offboard again to finish: done steps are harmless to repeat.")?;
+        }
+        Ok(())
     }
 }
 
@@ -123,7 +251,9 @@ impl fmt::Display for OffboardReport {
 /// # let client = emulator.client(demo.admin_token)?;
 /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
 /// client.page(demo.pages[0]).assign(&su.id, [PageTask::Analyze]).send().await?;
-/// let report = provision::offboard(&client, demo.business_id, &su.id, &OffboardOptions::default()).await?;
+/// let report = provision::offboard(&client, demo.business_id, &su.id, &OffboardOptions::default())
+///     .await?
+///     .into_result()?;
 /// assert!(report.tokens_invalidated && report.left.is_empty());
 /// assert!(emulator.assignments(demo.pages[0]).is_empty());
 /// print!("{report}");
@@ -131,8 +261,9 @@ impl fmt::Display for OffboardReport {
 /// ```
 ///
 /// # Errors
-/// [`Error::InvalidInput`] when the id is malformed or not a system user of the business;
-/// any request error (what was done before it is not undone; run again to finish).
+/// [`Error::InvalidInput`] when the id is malformed or not a system user of the business, or
+/// a request error before anything was written. A failure after the first write is in the
+/// report ([`OffboardReport::failed`]), with what was done before it.
 pub async fn offboard(
     client: &Client,
     business: impl Into<BusinessId>,
@@ -150,67 +281,118 @@ pub async fn offboard(
             format!("{id} is not a system user of business {business}"),
         )));
     };
-    let name = user.name.clone().unwrap_or_default();
-
+    let mut report = OffboardReport {
+        system_user: id.clone(),
+        name: user.name.clone().unwrap_or_default(),
+        tokens_invalidated: false,
+        tokens_removed: Vec::new(),
+        removed: Vec::new(),
+        left: Vec::new(),
+        renamed_to: None,
+        failed: None,
+        not_done: Vec::new(),
+    };
     client
         .system_user(id.clone())
         .invalidate_tokens()
         .send()
         .await?;
+    report.tokens_invalidated = true;
+    // From here on, something was written: a failure goes in the report.
+    if let Err((step, err)) = steps(client, &business, options, &mut report).await {
+        report.not_done = remaining(&step, &report, options);
+        report.failed = Some((step, err));
+    }
+    Ok(report)
+}
+
+/// The steps after the tokens are invalidated.
+async fn steps(
+    client: &Client,
+    business: &BusinessId,
+    options: &OffboardOptions,
+    report: &mut OffboardReport,
+) -> std::result::Result<(), (OffboardStep, Error)> {
+    let id = report.system_user.clone();
     // Invalidated first: a token removed from the store but still valid would be forgotten,
     // not gone.
-    let mut tokens_removed = Vec::new();
     if let Some(store) = &options.store {
-        for key in store.keys().await? {
-            if key.business == business && key.system_user == id && store.remove(&key).await? {
-                tokens_removed.push(key);
+        let at = |e: crate::store::StoreError| (OffboardStep::ForgetTokens, Error::Store(e));
+        for key in store.keys().await.map_err(at)? {
+            if &key.business == business
+                && key.system_user == id
+                && store.remove(&key).await.map_err(at)?
+            {
+                report.tokens_removed.push(key);
             }
         }
     }
-
-    let owned = Owned::read(client, &business).await?;
+    let read = |e| (OffboardStep::ReadAssets, e);
+    let owned = Owned::read(client, business).await.map_err(read)?;
     let scanned = owned.unlisted().cloned().collect();
-    let held = live::assignments(client, &business, &[id.to_string()], &scanned)
-        .await?
+    let held = live::assignments(client, business, &[id.to_string()], &scanned)
+        .await
+        .map_err(read)?
         .remove(id.as_str())
         .unwrap_or_default();
-    let mut removed = Vec::new();
-    let mut left = Vec::new();
-    for asset in held.into_keys() {
-        if !asset.info().can_unassign {
-            let why = format!(
-                "the Graph API cannot remove {} assignments: remove it in Business Settings",
-                asset.kind_name()
-            );
-            left.push((asset, why));
-            continue;
-        }
-        super::apply::unassign(client, &asset, &id).await?;
-        removed.push(asset);
+    let (removable, kept): (Vec<AssetRef>, Vec<AssetRef>) = held
+        .into_keys()
+        .partition(|asset| asset.info().can_unassign);
+    for asset in kept {
+        let why = format!(
+            "the Graph API cannot remove {} assignments: remove it in Business Settings",
+            asset.kind_name()
+        );
+        report.left.push((asset, why));
     }
-
-    let renamed_to = if options.mark_decommissioned && !name.starts_with(DECOMMISSIONED) {
+    for (i, asset) in removable.iter().enumerate() {
+        if let Err(err) = super::apply::unassign(client, asset, &id).await {
+            // The assets after this one are listed as not done.
+            report.not_done = removable[i + 1..]
+                .iter()
+                .cloned()
+                .map(OffboardStep::Unassign)
+                .collect();
+            return Err((OffboardStep::Unassign(asset.clone()), err));
+        }
+        report.removed.push(asset.clone());
+    }
+    if options.mark_decommissioned && !report.name.starts_with(DECOMMISSIONED) {
         let new_name = format!(
-            "{DECOMMISSIONED} {}] {name}",
-            crate::time::date(crate::time::unix_now())
+            "{DECOMMISSIONED} {}] {}",
+            crate::time::date(crate::time::unix_now()),
+            report.name
         );
         client
             .business(business.clone())
             .system_users()
             .rename(id.clone(), new_name.as_str())
             .send()
-            .await?;
-        Some(new_name)
-    } else {
-        None
+            .await
+            .map_err(|e| (OffboardStep::Rename, e))?;
+        report.renamed_to = Some(new_name);
+    }
+    Ok(())
+}
+
+/// The steps after `failed` that were not attempted.
+fn remaining(
+    failed: &OffboardStep,
+    report: &OffboardReport,
+    options: &OffboardOptions,
+) -> Vec<OffboardStep> {
+    let rename = options.mark_decommissioned && !report.name.starts_with(DECOMMISSIONED);
+    let mut rest = match failed {
+        OffboardStep::InvalidateTokens | OffboardStep::ForgetTokens => {
+            vec![OffboardStep::ReadAssets]
+        }
+        OffboardStep::ReadAssets => Vec::new(),
+        // Set by the loop: the assets after the failed one.
+        OffboardStep::Unassign(_) => report.not_done.clone(),
+        OffboardStep::Rename => return Vec::new(),
     };
-    Ok(OffboardReport {
-        system_user: id,
-        name,
-        tokens_invalidated: true,
-        tokens_removed,
-        removed,
-        left,
-        renamed_to,
-    })
+    if rename {
+        rest.push(OffboardStep::Rename);
+    }
+    rest
 }

@@ -101,6 +101,10 @@ pub struct TokenMeta {
     pub minted_at: u64,
     /// How.
     pub minted: Minted,
+    /// The name the system user had in the desired state that minted the token: how a plan
+    /// finds a managed system user again after someone renamed it by hand.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_user_name: Option<String>,
 }
 
 impl TokenMeta {
@@ -115,7 +119,14 @@ impl TokenMeta {
             expires_at,
             minted_at: crate::time::unix_now(),
             minted,
+            system_user_name: None,
         }
+    }
+
+    /// The same metadata, recording the system user's name in the desired state.
+    pub fn named(mut self, system_user: impl Into<String>) -> Self {
+        self.system_user_name = Some(system_user.into());
+        self
     }
 }
 

@@ -455,7 +455,9 @@ async fn drive_everything(emu: &GraphEmulator) {
         page = d.pages[0],
     ))
     .unwrap();
-    if let Ok(plan) = provision::plan(&client, &spec, &PlanOptions::default()).await {
+    let options =
+        PlanOptions::default().store(std::sync::Arc::new(meta_business::MemoryStore::new()));
+    if let Ok(plan) = provision::plan(&client, &spec, &options).await {
         let _ = plan.apply(&client).await;
     }
     provision::audit(
@@ -467,13 +469,15 @@ async fn drive_everything(emu: &GraphEmulator) {
     )
     .await
     .unwrap();
-    provision::offboard(
+    let _offboarded = provision::offboard(
         &client,
         d.business_id,
         su.id.clone(),
         &OffboardOptions::default(),
     )
     .await
+    .unwrap()
+    .into_result()
     .unwrap();
     me.invalidate_tokens().send().await.unwrap();
     let _ = admin;

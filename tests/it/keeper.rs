@@ -371,11 +371,12 @@ mod the_crate_uses_the_store {
     async fn provisioning_writes_each_minted_token_to_the_store() {
         let (emulator, demo) = GraphEmulator::demo().await;
         let client = emulator.client(demo.admin_token).unwrap();
-        let store = MemoryStore::new();
-        let plan = provision::plan(&client, &spec(true), &PlanOptions::default())
+        let store = Arc::new(MemoryStore::new());
+        let options = PlanOptions::default().store(store.clone());
+        let plan = provision::plan(&client, &spec(true), &options)
             .await
             .unwrap();
-        let report = plan.apply_with_store(&client, &store).await;
+        let report = plan.apply(&client).await;
         assert!(report.is_complete(), "{report}");
         let su = &emulator.system_users(demo.business_id)[0].id;
         let key = TokenKey::new(demo.business_id, su.as_str(), demo.app_id);
@@ -397,12 +398,11 @@ mod the_crate_uses_the_store {
     async fn a_store_that_refuses_stops_the_apply_and_the_token_stays_in_the_report() {
         let (emulator, demo) = GraphEmulator::demo().await;
         let client = emulator.client(demo.admin_token).unwrap();
-        let plan = provision::plan(&client, &spec(true), &PlanOptions::default())
+        let options = PlanOptions::default().store(Arc::new(ReadOnly(MemoryStore::new())));
+        let plan = provision::plan(&client, &spec(true), &options)
             .await
             .unwrap();
-        let report = plan
-            .apply_with_store(&client, &ReadOnly(MemoryStore::new()))
-            .await;
+        let report = plan.apply(&client).await;
         let (_, err) = report.failed.as_ref().expect("stopped");
         assert!(err.to_string().contains("disk is full"), "{err}");
         assert_eq!(report.tokens.len(), 1);
@@ -413,10 +413,11 @@ mod the_crate_uses_the_store {
         let (emulator, demo) = GraphEmulator::demo().await;
         let client = emulator.client(demo.admin_token).unwrap();
         let store = Arc::new(MemoryStore::new());
-        let plan = provision::plan(&client, &spec(false), &PlanOptions::default())
+        let options = PlanOptions::default().store(store.clone());
+        let plan = provision::plan(&client, &spec(false), &options)
             .await
             .unwrap();
-        assert!(plan.apply_with_store(&client, &*store).await.is_complete());
+        assert!(plan.apply(&client).await.is_complete());
         let key = store.keys().await.unwrap().remove(0);
         let report = provision::audit(
             &client,
@@ -440,10 +441,11 @@ mod the_crate_uses_the_store {
         let (emulator, demo) = GraphEmulator::demo().await;
         let client = emulator.client(demo.admin_token).unwrap();
         let store = Arc::new(MemoryStore::new());
-        let plan = provision::plan(&client, &spec(true), &PlanOptions::default())
+        let options = PlanOptions::default().store(store.clone());
+        let plan = provision::plan(&client, &spec(true), &options)
             .await
             .unwrap();
-        assert!(plan.apply_with_store(&client, &*store).await.is_complete());
+        assert!(plan.apply(&client).await.is_complete());
         let key = store.keys().await.unwrap().remove(0);
         let token = store.get(&key).await.unwrap().unwrap();
         // A token of another system user in the same store stays.
@@ -463,6 +465,8 @@ mod the_crate_uses_the_store {
             &OffboardOptions::default().store(store.clone()),
         )
         .await
+        .unwrap()
+        .into_result()
         .unwrap();
         assert_eq!(report.tokens_removed, [key]);
         assert!(!emulator.token_is_valid(token.secret().expose_secret()));

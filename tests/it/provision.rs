@@ -1,16 +1,17 @@
 //! Provisioning against the emulator: plan, apply, idempotence, quota, resume, prune, audit,
 //! offboard.
 
-use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use meta_business::provision::{
-    self, AuditOptions, Change, FindingKind, OffboardOptions, PlanOptions, ProvisionError, Spec,
+    self, AuditOptions, Change, FindingKind, NotManaged, OffboardOptions, PlanOptions,
+    ProvisionError, Spec,
 };
 use meta_business::testing::{BusinessSeed, DEMO, Fault, FaultRule, GraphEmulator};
 use meta_business::{
-    AccessTier, AdAccountTask, Client, Error, ExposeSecret, PageTask, Permission, PixelTask,
-    SecretString, SystemUserRole,
+    AccessTier, AdAccountTask, Client, Error, ExposeSecret, MemoryStore, PageTask, Permission,
+    PixelTask, SystemUserRole, TokenStore,
 };
 
 fn spec(prune: bool) -> Spec {
@@ -39,12 +40,10 @@ fn writes(emulator: &GraphEmulator) -> usize {
         .count()
 }
 
-fn store(report: &provision::ApplyReport) -> BTreeMap<String, SecretString> {
-    report
-        .tokens
-        .iter()
-        .map(|(name, t)| (name.clone(), t.secret().clone()))
-        .collect()
+/// Plan options with a fresh token store, and the store.
+fn with_store() -> (PlanOptions, Arc<MemoryStore>) {
+    let store = Arc::new(MemoryStore::new());
+    (PlanOptions::default().store(store.clone()), store)
 }
 
 async fn demo() -> (GraphEmulator, Client) {
@@ -56,7 +55,8 @@ async fn demo() -> (GraphEmulator, Client) {
 #[tokio::test]
 async fn plan_on_an_empty_business_then_apply_then_nothing_left() {
     let (emulator, client) = demo().await;
-    let plan = provision::plan(&client, &spec(false), &PlanOptions::default())
+    let (options, _store) = with_store();
+    let plan = provision::plan(&client, &spec(false), &options)
         .await
         .unwrap();
     assert_eq!(writes(&emulator), 0, "planning writes nothing");
@@ -71,9 +71,10 @@ async fn plan_on_an_empty_business_then_apply_then_nothing_left() {
             _ => "other",
         })
         .collect();
+    // One system user at a time: a refusal of the second leaves the first whole.
     assert_eq!(
         kinds,
-        ["create", "create", "install", "assign", "assign", "token"]
+        ["create", "install", "assign", "assign", "token", "create"]
     );
     let text = plan.to_string();
     assert!(
@@ -101,13 +102,9 @@ async fn plan_on_an_empty_business_then_apply_then_nothing_left() {
 
     // Idempotent: planning again (with the token store) yields nothing, and applying sends no write.
     emulator.clear_requests();
-    let again = provision::plan(
-        &client,
-        &spec(false),
-        &PlanOptions::with_tokens(store(&report)),
-    )
-    .await
-    .unwrap();
+    let again = provision::plan(&client, &spec(false), &options)
+        .await
+        .unwrap();
     assert!(again.is_empty(), "{again}");
     assert!(again.to_string().contains("no changes"));
     let second = again.apply(&client).await;
@@ -118,12 +115,13 @@ async fn plan_on_an_empty_business_then_apply_then_nothing_left() {
 #[tokio::test]
 async fn a_drifted_business_is_brought_back_and_prune_removes_extras() {
     let (emulator, client) = demo().await;
-    let first = provision::plan(&client, &spec(false), &PlanOptions::default())
+    let (options, _store) = with_store();
+    let first = provision::plan(&client, &spec(false), &options)
         .await
         .unwrap()
         .apply(&client)
         .await;
-    let tokens = store(&first);
+    assert!(first.is_complete(), "{first}");
     let su = emulator
         .system_users(DEMO.business_id)
         .into_iter()
@@ -149,13 +147,9 @@ async fn a_drifted_business_is_brought_back_and_prune_removes_extras() {
         .await
         .unwrap();
 
-    let plan = provision::plan(
-        &client,
-        &spec(false),
-        &PlanOptions::with_tokens(tokens.clone()),
-    )
-    .await
-    .unwrap();
+    let plan = provision::plan(&client, &spec(false), &options)
+        .await
+        .unwrap();
     assert_eq!(
         plan.changes,
         [Change::ChangeTasks {
@@ -166,17 +160,17 @@ async fn a_drifted_business_is_brought_back_and_prune_removes_extras() {
         }],
         "without prune, extras stay"
     );
+    assert!(
+        plan.not_managed.iter().any(|n| matches!(n, NotManaged::Grant { asset: meta_business::AssetRef::Page(p), .. } if p.as_str() == DEMO.pages[1])),
+        "and are listed as not managed: {plan}"
+    );
 
-    let pruning = provision::plan(
-        &client,
-        &spec(true),
-        &PlanOptions::with_tokens(tokens.clone()),
-    )
-    .await
-    .unwrap();
+    let pruning = provision::plan(&client, &spec(true), &options)
+        .await
+        .unwrap();
     assert!(pruning.changes.iter().any(|c| matches!(c, Change::Unassign { asset: meta_business::AssetRef::Page(p), .. } if p.as_str() == DEMO.pages[1])));
     assert!(
-        pruning.notes.iter().any(|n| n.contains("pixel")),
+        pruning.not_managed.iter().any(|n| matches!(n, NotManaged::Grant { asset: meta_business::AssetRef::Pixel(_), why, .. } if why.contains("cannot remove pixel"))),
         "{pruning}"
     );
     assert!(
@@ -195,7 +189,7 @@ async fn a_drifted_business_is_brought_back_and_prune_removes_extras() {
             .assignments(DEMO.pages[1])
             .contains_key(su.id.as_str())
     );
-    let after = provision::plan(&client, &spec(true), &PlanOptions::with_tokens(tokens))
+    let after = provision::plan(&client, &spec(true), &options)
         .await
         .unwrap();
     assert!(after.changes.is_empty(), "{after}");
@@ -223,8 +217,9 @@ async fn a_plan_over_the_quota_fails_naming_who_does_not_fit_with_zero_writes() 
     }
     assert!(err.to_string().contains("limited access tier"), "{err}");
     assert_eq!(writes(&emulator), 0);
-    // The file's tier is what the plan is checked against.
+    // The file's tier is what the plan is checked against, once the client knows it too.
     emulator.set_access_tier(DEMO.business_id, AccessTier::Full);
+    let client = emulator.client(DEMO.admin_token).unwrap();
     let full = json.replacen('{', r#"{"access_tier": "full", "#, 1);
     let plan = provision::plan(
         &client,
@@ -252,7 +247,8 @@ async fn a_failure_part_way_is_reported_and_a_second_run_finishes() {
             .after(1)
             .times(1),
     );
-    let plan = provision::plan(&client_no_retry, &spec(false), &PlanOptions::default())
+    let (options, _store) = with_store();
+    let plan = provision::plan(&client_no_retry, &spec(false), &options)
         .await
         .unwrap();
     let report = plan.apply(&client_no_retry).await;
@@ -262,14 +258,14 @@ async fn a_failure_part_way_is_reported_and_a_second_run_finishes() {
         matches!(failed, Change::Assign { .. }) && err.is_permission(),
         "{report}"
     );
-    assert_eq!(report.applied.len(), 4);
-    assert_eq!(report.not_applied.len(), 1);
+    assert_eq!(report.applied.len(), 3);
+    assert_eq!(report.not_applied.len(), 2);
     assert!(report.to_string().contains("run again"), "{report}");
     // As a Result: the error names the change and keeps its cause and the whole report.
     let incomplete = report.into_result().unwrap_err();
     let shown = incomplete.to_string();
     assert!(
-        shown.contains("stopped at") && shown.contains("4 change(s) made, 1 not attempted"),
+        shown.contains("stopped at") && shown.contains("3 change(s) made, 2 not attempted"),
         "{shown}"
     );
     let cause = std::error::Error::source(&incomplete).unwrap();
@@ -278,22 +274,25 @@ async fn a_failure_part_way_is_reported_and_a_second_run_finishes() {
             .downcast_ref::<Error>()
             .is_some_and(Error::is_permission)
     );
-    assert_eq!(incomplete.0.applied.len(), 4);
+    assert_eq!(incomplete.0.applied.len(), 3);
 
-    let rest = provision::plan(&client, &spec(false), &PlanOptions::default())
+    let rest = provision::plan(&client, &spec(false), &options)
         .await
         .unwrap();
     assert!(
         matches!(
             rest.changes.as_slice(),
-            [Change::Assign { .. }, Change::GenerateToken { .. }]
+            [
+                Change::Assign { .. },
+                Change::GenerateToken { .. },
+                Change::CreateSystemUser { .. }
+            ]
         ),
         "{rest}"
     );
-    let done = rest.apply(&client).await.into_result().unwrap();
-    let tokens = store(&done);
+    let _done = rest.apply(&client).await.into_result().unwrap();
     assert!(
-        provision::plan(&client, &spec(false), &PlanOptions::with_tokens(tokens))
+        provision::plan(&client, &spec(false), &options)
             .await
             .unwrap()
             .is_empty()
@@ -303,16 +302,18 @@ async fn a_failure_part_way_is_reported_and_a_second_run_finishes() {
 #[tokio::test]
 async fn stored_tokens_are_checked_and_renewed_when_needed() {
     let (emulator, client) = demo().await;
-    let report = provision::plan(&client, &spec(false), &PlanOptions::default())
+    let (options, store) = with_store();
+    let report = provision::plan(&client, &spec(false), &options)
         .await
         .unwrap()
         .apply(&client)
         .await;
-    let tokens = store(&report);
+    assert!(report.is_complete(), "{report}");
     // Expires in 60 days: renewing within 61 days asks for a new one.
-    let options =
-        PlanOptions::with_tokens(tokens.clone()).renew_within(Duration::from_secs(61 * 86_400));
-    let plan = provision::plan(&client, &spec(false), &options)
+    let renewing = options
+        .clone()
+        .renew_within(Duration::from_secs(61 * 86_400));
+    let plan = provision::plan(&client, &spec(false), &renewing)
         .await
         .unwrap();
     assert!(
@@ -320,12 +321,14 @@ async fn stored_tokens_are_checked_and_renewed_when_needed() {
         "{plan}"
     );
     // A revoked token is replaced.
+    let key = store.keys().await.unwrap().remove(0);
+    let stored = store.get(&key).await.unwrap().unwrap();
     client
-        .revoke_token(DEMO.app_id, tokens["ads-reporting-server"].clone())
+        .revoke_token(DEMO.app_id, stored.secret().clone())
         .send()
         .await
         .unwrap();
-    let plan = provision::plan(&client, &spec(false), &PlanOptions::with_tokens(tokens))
+    let plan = provision::plan(&client, &spec(false), &options)
         .await
         .unwrap();
     assert!(
@@ -510,6 +513,8 @@ async fn offboarding_twice_is_harmless() {
         &OffboardOptions::default(),
     )
     .await
+    .unwrap()
+    .into_result()
     .unwrap();
     assert!(first.tokens_invalidated);
     assert_eq!(first.removed.len(), 2);
@@ -545,6 +550,8 @@ async fn offboarding_twice_is_harmless() {
         &OffboardOptions::default(),
     )
     .await
+    .unwrap()
+    .into_result()
     .unwrap();
     assert!(second.removed.is_empty() && second.renamed_to.is_none());
     assert_eq!(second.left.len(), 1);
