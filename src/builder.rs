@@ -111,7 +111,11 @@ impl ClientBuilder {
     /// assert!(client.as_app("2000000000003").is_err()); // whose secret would it use?
     /// # Ok::<(), meta_business::Error>(())
     /// ```
-    pub fn app_secret_for(mut self, app: impl Into<AppId>, secret: impl Into<SecretString>) -> Self {
+    pub fn app_secret_for(
+        mut self,
+        app: impl Into<AppId>,
+        secret: impl Into<SecretString>,
+    ) -> Self {
         self.app_secrets.insert(app.into(), secret.into());
         self
     }
@@ -405,6 +409,7 @@ impl ClientBuilder {
                 .map_err(|e| Error::Setup(e.without_url()))?,
         };
         Ok(Client {
+            proof_secret: None,
             shared: Arc::new(Shared {
                 http,
                 base_url,
@@ -468,7 +473,10 @@ impl fmt::Debug for ClientBuilder {
                 "app_secret",
                 &self.app_secret.as_ref().map(|_| "[redacted]"),
             )
-            .field("app_secrets_for", &self.app_secrets.keys().collect::<Vec<_>>())
+            .field(
+                "app_secrets_for",
+                &self.app_secrets.keys().collect::<Vec<_>>(),
+            )
             .field("app_id", &self.app_id)
             .field("proof_mode", &self.proof_mode)
             .field("api_version", &self.api_version)

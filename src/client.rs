@@ -93,6 +93,9 @@ pub struct Client {
     /// The classic `appsecret_proof` of this token, computed on first use: it depends only on
     /// the token and the app secret, and an HMAC per request is measurable.
     pub(crate) classic_proof: Arc<std::sync::OnceLock<SecretString>>,
+    /// The secret `appsecret_proof` is made with when it is not the client's own: a client made
+    /// by [`Client::as_app`] for another app signs with that app's secret.
+    pub(crate) proof_secret: Option<Arc<SecretString>>,
 }
 
 pub(crate) struct Shared {
@@ -187,7 +190,25 @@ impl Client {
             shared: Arc::clone(&self.shared),
             token: Arc::new(token.into()),
             classic_proof: Arc::default(),
+            proof_secret: None,
         }
+    }
+
+    /// The secret `appsecret_proof` is made with.
+    pub(crate) fn proof_secret(&self) -> Option<&SecretString> {
+        self.proof_secret
+            .as_deref()
+            .or(self.shared.app_secret.as_ref())
+    }
+
+    /// Every app secret the client holds, for scrubbing what comes back.
+    pub(crate) fn app_secrets_exposed(&self) -> impl Iterator<Item = &str> {
+        use secrecy::ExposeSecret;
+        self.shared
+            .app_secret
+            .iter()
+            .chain(self.shared.app_secrets.values())
+            .map(|s| s.expose_secret())
     }
 
     /// The API version requests use.
@@ -291,7 +312,12 @@ impl Client {
     }
 
     fn secret_apps(&self) -> String {
-        let mut apps: Vec<String> = self.shared.app_secrets.keys().map(ToString::to_string).collect();
+        let mut apps: Vec<String> = self
+            .shared
+            .app_secrets
+            .keys()
+            .map(ToString::to_string)
+            .collect();
         if self.shared.app_secret.is_some() {
             apps.insert(
                 0,

@@ -235,7 +235,10 @@ impl Client {
         let secret = self
             .app_secret_of(&app)
             .ok_or_else(|| self.no_secret_for(&app, "an app access token"))?;
-        Ok(self.with_token(crate::auth::app_access_token(app.as_str(), secret)))
+        let mut as_app = self.with_token(crate::auth::app_access_token(app.as_str(), secret));
+        // The proof of an app token is made with that app's secret, not the client's own.
+        as_app.proof_secret = Some(std::sync::Arc::new(secret.clone()));
+        Ok(as_app)
     }
 
     /// `GET /debug_token?input_token=`: what the Graph API says about a token (type, app,

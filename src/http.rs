@@ -209,7 +209,7 @@ impl Client {
         let scrubber = Scrubber::new(
             [self.token.expose_secret()]
                 .into_iter()
-                .chain(self.shared.app_secret.as_ref().map(|s| s.expose_secret()))
+                .chain(self.app_secrets_exposed())
                 .chain(proof.as_ref().map(|(p, _)| p.expose_secret()))
                 .chain(req.secret_params.iter().map(|(_, v)| v.expose_secret())),
         );
@@ -344,7 +344,7 @@ impl Client {
         let scrubber = Scrubber::new(
             [self.token.expose_secret()]
                 .into_iter()
-                .chain(self.shared.app_secret.as_ref().map(|s| s.expose_secret())),
+                .chain(self.app_secrets_exposed()),
         )
         .with_derived(|| {
             self.recent_proofs()
@@ -365,7 +365,7 @@ impl Client {
     /// Every proof a request of the last few minutes may have carried: the classic one, and in
     /// time-stamped mode one per second of the client's timeout and then some.
     fn recent_proofs(&self) -> Vec<SecretString> {
-        let Some(secret) = self.shared.app_secret.as_ref() else {
+        let Some(secret) = self.proof_secret() else {
             return Vec::new();
         };
         let classic = self
@@ -383,7 +383,7 @@ impl Client {
     }
 
     fn proof(&self) -> Option<(SecretString, Option<u64>)> {
-        let secret = self.shared.app_secret.as_ref()?;
+        let secret = self.proof_secret()?;
         Some(match self.shared.proof_mode {
             ProofMode::Classic => {
                 let proof = self

@@ -31,7 +31,8 @@ use crate::store::{Minted, StoredToken, TokenKey, TokenMeta, TokenStore};
 /// #         .ad_account(demo.ad_accounts[0], [AdAccountTask::Analyze])
 /// #         .token(demo.app_id, [Permission::AdsRead]),
 /// # ).build()?;
-/// let plan = provision::plan(&client, &spec, &PlanOptions::default()).await?;
+/// let options = PlanOptions::default().store(std::sync::Arc::new(meta_business::MemoryStore::new()));
+/// let plan = provision::plan(&client, &spec, &options).await?;
 /// // The assignment fails: the apply stops there and says what was and was not done.
 /// emulator.inject(FaultRule::new(Fault::graph(200)).on("POST", "/assigned_users"));
 /// let report = plan.apply(&client).await;
@@ -315,7 +316,11 @@ impl Run<'_> {
             } => unassign(client, asset, &self.id_of(system_user)?).await?,
             Change::InvalidateTokens { system_user, .. } => {
                 let id = self.id_of(system_user)?;
-                client.system_user(id.clone()).invalidate_tokens().send().await?;
+                client
+                    .system_user(id.clone())
+                    .invalidate_tokens()
+                    .send()
+                    .await?;
                 // Invalidated: what the store holds of this user is dead.
                 if let Some(store) = self.store {
                     for key in store.keys().await? {
@@ -345,7 +350,10 @@ impl Run<'_> {
         };
         let (client, business) = (self.client, &self.plan.business);
         let store = self.store.ok_or_else(|| {
-            Error::invalid_input("store", "a token is minted only into a store (PlanOptions::store)")
+            Error::invalid_input(
+                "store",
+                "a token is minted only into a store (PlanOptions::store)",
+            )
         })?;
         let id = self.id_of(system_user)?;
         // The tokens replaced, read before the new one may overwrite one of them.
@@ -391,11 +399,14 @@ impl Run<'_> {
             return Err(Error::Store(err));
         }
         match super::audit::inspect(client, Some(app), &secret).await? {
-            Ok(info) if info.is_valid == Some(true) && info.user_id.as_deref() == Some(id.as_str()) => {}
+            Ok(info)
+                if info.is_valid == Some(true) && info.user_id.as_deref() == Some(id.as_str()) => {}
             Ok(_) => {
                 return Err(Error::invalid_input(
                     "token",
-                    format!("the token minted for {system_user:?} is stored but debug_token does not show it valid for {id}; the tokens it replaces were kept"),
+                    format!(
+                        "the token minted for {system_user:?} is stored but debug_token does not show it valid for {id}; the tokens it replaces were kept"
+                    ),
                 ));
             }
             Err(why) => self.report.warnings.push(format!(

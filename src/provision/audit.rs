@@ -259,7 +259,7 @@ pub(crate) fn vague_name(name: &str) -> Option<&'static str> {
     // characters, does not.
     if stem.is_empty() || GENERIC_NAMES.contains(&stem) {
         Some("a generic name")
-    } else if stem.chars().count() < 3 {
+    } else if lower.chars().count() < 3 {
         Some("too short to describe an integration")
     } else {
         None
@@ -459,7 +459,11 @@ async fn token_findings(
                 continue;
             }
             if let Some(stored) = store.get(&key).await? {
-                tokens.push((key.to_string(), Some(key.app.clone()), stored.secret().clone()));
+                tokens.push((
+                    key.to_string(),
+                    Some(key.app.clone()),
+                    stored.secret().clone(),
+                ));
             }
         }
     }
@@ -527,7 +531,10 @@ fn token_finding(label: &str, info: &TokenInfo, window: Duration) -> Option<Find
             FindingKind::TokenExpiresSoon,
             Severity::Critical,
             label,
-            format!("the token expires within {} days", window.as_secs() / 86_400),
+            format!(
+                "the token expires within {} days",
+                window.as_secs() / 86_400
+            ),
             "refresh it now (GET /oauth/access_token), deploy the new one, then revoke the old one",
         ))
     } else {

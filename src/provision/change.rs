@@ -25,7 +25,8 @@ use crate::store::TokenKey;
 /// #         .ad_account(demo.ad_accounts[0], [AdAccountTask::Analyze])
 /// #         .token(demo.app_id, [Permission::AdsRead]),
 /// # ).build()?;
-/// let plan = provision::plan(&client, &spec, &PlanOptions::default()).await?;
+/// let options = PlanOptions::default().store(std::sync::Arc::new(meta_business::MemoryStore::new()));
+/// let plan = provision::plan(&client, &spec, &options).await?;
 /// assert!(matches!(plan.changes[0], Change::CreateSystemUser { .. }));
 /// assert_eq!(plan.changes[0].system_user(), "ads-reporting-server");
 /// # Ok(()) }
@@ -154,7 +155,10 @@ impl fmt::Display for Change {
                 system_user,
                 id,
                 from,
-            } => write!(f, "~ rename system user {id} from {from:?} to {system_user:?}"),
+            } => write!(
+                f,
+                "~ rename system user {id} from {from:?} to {system_user:?}"
+            ),
             Change::InvalidateTokens {
                 system_user,
                 reason,

@@ -278,7 +278,10 @@ mod tests {
     #[test]
     fn near_names() {
         assert!(near("catalog-feed-uploader", "catalog-feed-uploader-v1"));
-        assert!(!near("catalog-feed-uploader", "Catalog Feed Uploader (old)"));
+        assert!(!near(
+            "catalog-feed-uploader",
+            "Catalog Feed Uploader (old)"
+        ));
         assert!(near("crm-sync-eu", "crm_sync_eu"));
         assert!(near("crm-sync-eu", " CRM-Sync-EU"));
         assert!(!near("crm", "erp"));

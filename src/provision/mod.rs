@@ -3,12 +3,16 @@
 //! [`offboard`] a system user.
 //!
 //! ```no_run
+//! use std::sync::Arc;
+//! use meta_business::FileStore;
 //! use meta_business::provision::{self, PlanOptions, Spec};
 //! # async fn run(client: meta_business::Client) -> meta_business::provision::Result<()> {
 //! let spec = Spec::from_path("examples/provision.toml")?;
-//! let plan = provision::plan(&client, &spec, &PlanOptions::default()).await?;
-//! print!("{plan}");                         // like a Terraform plan
-//! let report = plan.apply(&client).await;   // safe order, stops at the first failure
+//! // Tokens live in a store: minted into it, checked there by the next plan.
+//! let options = PlanOptions::default().store(Arc::new(FileStore::open("tokens")?));
+//! let plan = provision::plan(&client, &spec, &options).await?;
+//! print!("{plan}");                         // like a Terraform plan, with drift and what it leaves alone
+//! let report = plan.apply(&client).await;   // one system user at a time, stops at the first failure
 //! println!("{report}");
 //! # Ok(()) }
 //! ```

@@ -9,7 +9,7 @@ use super::error::{ProvisionError, Result};
 use super::live::{self, Owned};
 use crate::client::Client;
 use crate::error::Error;
-use crate::ids::{BusinessId, SystemUserId};
+use crate::ids::{AppId, BusinessId, SystemUserId};
 use crate::kinds::AssetRef;
 use crate::store::{TokenKey, TokenStore};
 
@@ -97,6 +97,9 @@ pub struct OffboardReport {
     pub removed: Vec<AssetRef>,
     /// Assets it keeps, with why (pixels: the Graph API has no removal).
     pub left: Vec<(AssetRef, String)>,
+    /// Apps still installed for it: the Graph API has no uninstall, so they stay (their tokens
+    /// are invalidated with the rest); remove them in Business Settings.
+    pub apps_left: Vec<AppId>,
     /// Its new name, when renamed now.
     pub renamed_to: Option<String>,
     /// The step that failed, and why; the steps after it were not attempted.
@@ -182,13 +185,14 @@ impl std::error::Error for IncompleteOffboard {
 impl Serialize for OffboardReport {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut st = s.serialize_struct("OffboardReport", 9)?;
+        let mut st = s.serialize_struct("OffboardReport", 10)?;
         st.serialize_field("system_user", &self.system_user)?;
         st.serialize_field("name", &self.name)?;
         st.serialize_field("tokens_invalidated", &self.tokens_invalidated)?;
         st.serialize_field("tokens_removed", &self.tokens_removed)?;
         st.serialize_field("removed", &self.removed)?;
         st.serialize_field("left", &self.left)?;
+        st.serialize_field("apps_left", &self.apps_left)?;
         st.serialize_field("renamed_to", &self.renamed_to)?;
         let failed = self
             .failed
@@ -224,6 +228,12 @@ impl fmt::Display for OffboardReport {
         for (asset, why) in &self.left {
             writeln!(f, "  still on {} {}: {why}", asset.kind_name(), asset.id())?;
         }
+        for app in &self.apps_left {
+            writeln!(
+                f,
+                "  app {app} still installed: the Graph API cannot uninstall it (its tokens are invalidated); remove it in Business Settings"
+            )?;
+        }
         match &self.renamed_to {
             Some(name) => writeln!(f, "  renamed to {name:?}")?,
             None => writeln!(f, "  name unchanged")?,
@@ -233,7 +243,10 @@ impl fmt::Display for OffboardReport {
             for step in &self.not_done {
                 writeln!(f, "  not done {step}")?;
             }
-            writeln!(f, "  Run offboard again to finish: done steps are harmless to repeat.")?;
+            writeln!(
+                f,
+                "  Run offboard again to finish: done steps are harmless to repeat."
+            )?;
         }
         Ok(())
     }
@@ -288,6 +301,7 @@ pub async fn offboard(
         tokens_removed: Vec::new(),
         removed: Vec::new(),
         left: Vec::new(),
+        apps_left: Vec::new(),
         renamed_to: None,
         failed: None,
         not_done: Vec::new(),
@@ -334,6 +348,11 @@ async fn steps(
         .await
         .map_err(read)?
         .remove(id.as_str())
+        .unwrap_or_default();
+    report.apps_left = live::installed_apps(client, id.as_str())
+        .await
+        .map_err(read)?
+        .map(|apps| apps.into_iter().collect())
         .unwrap_or_default();
     let (removable, kept): (Vec<AssetRef>, Vec<AssetRef>) = held
         .into_keys()

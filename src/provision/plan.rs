@@ -426,4 +426,3 @@ async fn known_ids(
     }
     Ok(known)
 }
-

@@ -103,9 +103,11 @@ fn an_admin_may_hold_assets_when_allowed() {
 
 #[test]
 fn toml_errors_name_the_line() {
-    let err = Spec::from_toml_str("business = \"1\"\n\n[[system_users]]\nname = \"a\"\nrole = \"EMPLOYEE\"\nfavourite = 3\n")
-        .unwrap_err()
-        .to_string();
+    let err = Spec::from_toml_str(
+        "business = \"1\"\n\n[[system_users]]\nname = \"a\"\nrole = \"EMPLOYEE\"\nfavourite = 3\n",
+    )
+    .unwrap_err()
+    .to_string();
     assert!(
         err.contains("line 6, column 1") && err.contains("favourite"),
         "{err}"
@@ -118,8 +120,7 @@ fn toml_errors_name_the_line() {
 
 #[test]
 fn file_errors_name_the_file() {
-    let path =
-        std::env::temp_dir().join(format!("meta-business-spec-{}.toml", std::process::id()));
+    let path = std::env::temp_dir().join(format!("meta-business-spec-{}.toml", std::process::id()));
     std::fs::write(&path, "business = \"1\"\nprune = \"yes\"\n").unwrap();
     let err = Spec::from_path(&path).unwrap_err().to_string();
     let _ = std::fs::remove_file(&path);

@@ -12,7 +12,11 @@ use crate::quota::QuotaUsage;
 
 /// The quota the plan is held to. The file's tier is taken only when neither the client's
 /// configured tier nor the business's own count of system users contradicts it.
-pub(super) fn effective_policy(client: &Client, spec: &Spec, users: &[SystemUser]) -> Result<QuotaPolicy> {
+pub(super) fn effective_policy(
+    client: &Client,
+    spec: &Spec,
+    users: &[SystemUser],
+) -> Result<QuotaPolicy> {
     let Some(tier) = spec.access_tier else {
         return Ok(client.quota_policy());
     };

@@ -91,12 +91,8 @@ impl TokenContext<'_> {
                 Some("no token in the store".to_owned())
             }
             Some(stored) => {
-                let inspected = super::audit::inspect(
-                    self.client,
-                    Some(&token.app),
-                    stored.secret(),
-                )
-                .await?;
+                let inspected =
+                    super::audit::inspect(self.client, Some(&token.app), stored.secret()).await?;
                 match inspected {
                     Err(why) => {
                         out.drift.push(Drift {

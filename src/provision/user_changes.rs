@@ -188,4 +188,3 @@ pub(super) fn assignment_changes(
     }
     changes
 }
-

@@ -528,6 +528,36 @@ impl GraphEmulator {
             .is_some_and(|t| t.valid && !state.expired(&t.principal))
     }
 
+    /// How many valid tokens of this system user exist, for any app, whoever holds them: what
+    /// a test checks to show that no token was left behind (minted and never stored, or
+    /// replaced and never revoked).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// # client.system_user(&su.id).install_app(demo.app_id).send().await?;
+    /// # let mint = || client.system_user(&su.id).generate_token(demo.app_id).business(demo.business_id)
+    /// #     .scopes([meta_business::Permission::AdsRead]).expires_in_60_days(true).send();
+    /// mint().await?;
+    /// mint().await?;
+    /// assert_eq!(emulator.valid_tokens_of(su.id.as_str()), 2);
+    /// client.system_user(&su.id).invalidate_tokens().send().await?;
+    /// assert_eq!(emulator.valid_tokens_of(su.id.as_str()), 0);
+    /// # Ok(()) }
+    /// ```
+    pub fn valid_tokens_of(&self, system_user: &str) -> usize {
+        let state = self.shared.state();
+        state
+            .tokens
+            .values()
+            .filter(|t| t.valid && !state.expired(&t.principal))
+            .filter(|t| matches!(&t.principal, state::Principal::SystemUser { id, .. } if id == system_user))
+            .count()
+    }
+
     /// Moves the emulator's clock ahead: tokens expire, 60-day tokens come within a refresh
     /// window, and `debug_token` answers as it would then, without waiting. The time-stamped
     /// `appsecret_proof` is still checked against the real clock (the client's).

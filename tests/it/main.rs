@@ -6,6 +6,7 @@ mod business;
 mod client;
 mod common;
 mod contract;
+mod desired_state;
 mod emulator;
 mod errors;
 mod examples;
