@@ -90,7 +90,7 @@ impl PlanOptions {
     }
 
     /// Invalidates every earlier token of a system user before minting one for it, when no
-    /// token of it is stored (see [`DriftKind::OrphanRisk`]).
+    /// token of it is stored (see [`DriftKind::OrphanRisk`](super::DriftKind::OrphanRisk)).
     pub fn invalidate_orphans(mut self, yes: bool) -> Self {
         self.invalidate_orphans = yes;
         self

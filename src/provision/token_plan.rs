@@ -188,7 +188,10 @@ impl TokenContext<'_> {
                     extra.join(", ")
                 ),
             );
-            return Some(format!("the stored token has more than {}", scopes(token)));
+            return Some(format!(
+                "the stored token has more permissions than {}",
+                scopes(token)
+            ));
         }
         if token.expires_in_60_days && info.never_expires() {
             push(

@@ -783,3 +783,45 @@ async fn audit_flags_a_decommissioned_user_still_holding_a_pixel_but_not_a_short
         "{report}"
     );
 }
+
+// The README's plan is a real one: this scenario renders it.
+
+#[tokio::test]
+async fn the_readme_shows_a_real_plan_with_drift_and_what_is_left_alone() {
+    let (_emulator, client) = demo().await;
+    let (options, _store) = with_store();
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/provision.toml");
+    let spec = Spec::from_path(file).unwrap();
+    let first = apply(&client, &spec, &options).await;
+    let id = first.identities["ads-reporting-server"].clone();
+    // By hand, in Business Settings: a rename, and one more Page.
+    rename(&client, id.as_str(), "ads-reporting-server-v1").await;
+    client
+        .page(DEMO.pages[1])
+        .assign(&id, [PageTask::Advertise])
+        .send()
+        .await
+        .unwrap();
+    // The file now asks for less: the stored token has a scope too many.
+    let narrower = std::fs::read_to_string(file).unwrap().replace(
+        r#"scopes = ["ads_read", "read_insights"]"#,
+        r#"scopes = ["ads_read"]"#,
+    );
+    let spec = Spec::from_toml_str(&narrower).unwrap();
+    let plan = provision::plan(&client, &spec, &options).await.unwrap();
+    let shown = plan.to_string();
+    println!("{shown}");
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    assert!(
+        readme.contains(&shown),
+        "README's plan is not this one:\n{shown}"
+    );
+    let _done = plan.apply(&client).await.into_result().unwrap();
+    assert!(
+        provision::plan(&client, &spec, &options)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
