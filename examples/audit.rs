@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --example audit                  # on the emulator, after seeding some mistakes
 //! META_ACCESS_TOKEN=... META_BUSINESS_ID=... cargo run --example audit -- --token-file ci.token
+//! META_ACCESS_TOKEN=... META_BUSINESS_ID=... cargo run --example audit -- --token-dir ./tokens
 //! ```
 //!
 //! Exits non-zero when a finding at or above `--fail-on` (default: critical) is found.
@@ -11,10 +12,11 @@ mod common;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Parser, ValueEnum};
 use meta_business::provision::{self, AuditOptions, PlanOptions, Severity, Spec};
-use meta_business::{AccessTier, AdAccountTask};
+use meta_business::{AccessTier, AdAccountTask, FileStore, MemoryStore, TokenStore};
 
 #[derive(Clone, Copy, ValueEnum)]
 enum FailOn {
@@ -29,6 +31,10 @@ struct Args {
     /// Token files to inspect (each is labelled by its file name).
     #[arg(long)]
     token_file: Vec<PathBuf>,
+    /// A token store (as written by `provision --token-dir`): every token of the business in
+    /// it is inspected, as its own app.
+    #[arg(long)]
+    token_dir: Option<PathBuf>,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -48,11 +54,11 @@ async fn main() -> ExitCode {
     }
 }
 
-/// On the emulator, give the audit something to find: the example file applied, then a vague
-/// name and an over-broad assignment.
-async fn seed_demo(target: &common::Target) -> Result<(), String> {
+/// On the emulator, give the audit something to find: the example file applied (its token in
+/// a store in memory, which the audit reads), then a vague name and an over-broad assignment.
+async fn seed_demo(target: &common::Target) -> Result<Option<Arc<dyn TokenStore>>, String> {
     let Some(emulator) = &target.emulator else {
-        return Ok(());
+        return Ok(None);
     };
     emulator.set_access_tier(target.business.as_str(), AccessTier::Full);
     let spec = Spec::from_path(concat!(
@@ -64,7 +70,8 @@ async fn seed_demo(target: &common::Target) -> Result<(), String> {
     let client = &emulator
         .client(meta_business::testing::DEMO.admin_token)
         .map_err(|e| e.to_string())?;
-    let plan = provision::plan(client, &spec, &PlanOptions::default())
+    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
+    let plan = provision::plan(client, &spec, &PlanOptions::default().store(store.clone()))
         .await
         .map_err(|e| e.to_string())?;
     let _provisioned = plan
@@ -95,14 +102,27 @@ async fn seed_demo(target: &common::Target) -> Result<(), String> {
     eprintln!(
         "(demo business seeded from examples/provision.toml, plus a system user named \"test\" with every ad account)"
     );
-    Ok(())
+    Ok(Some(store))
 }
 
 async fn run(args: Args) -> Result<ExitCode, String> {
     let target = common::target().await?;
     eprintln!("target: {}", target.description);
-    seed_demo(&target).await?;
+    // Every input before the first request: the store must be there to be read.
+    let given: Option<Arc<dyn TokenStore>> = match &args.token_dir {
+        Some(dir) if !dir.is_dir() => {
+            return Err(format!("--token-dir: {} is not a directory", dir.display()));
+        }
+        Some(dir) => Some(Arc::new(
+            FileStore::open(dir).map_err(|e| format!("--token-dir: {e}"))?,
+        )),
+        None => None,
+    };
+    let seeded = seed_demo(&target).await?;
     let mut options = AuditOptions::default();
+    if let Some(store) = given.or(seeded) {
+        options = options.store(store);
+    }
     if let Some(app) = &target.app
         && target.client.has_app_secret()
     {

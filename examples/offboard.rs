@@ -9,10 +9,11 @@
 mod common;
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::Parser;
 use meta_business::provision::{self, OffboardOptions, PlanOptions, Spec};
-use meta_business::{Error, SystemUserId};
+use meta_business::{Error, MemoryStore, SystemUserId};
 
 #[derive(Parser)]
 #[command(about = "Offboard a system user")]
@@ -57,19 +58,25 @@ async fn run(args: Args) -> Result<(), String> {
     }
     let client = &target.client;
     let mut name = args.name.clone();
+    // The demo's tokens live in memory; the offboarding removes them from there once invalidated.
+    let demo_store: Arc<MemoryStore> = Arc::new(MemoryStore::new());
     if target.emulator.is_some() {
         let spec = Spec::from_path(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/examples/provision.toml"
         ))
         .map_err(|e| e.to_string())?;
-        let _provisioned = provision::plan(client, &spec, &PlanOptions::default())
-            .await
-            .map_err(|e| e.to_string())?
-            .apply(client)
-            .await
-            .into_result()
-            .map_err(|e| e.to_string())?;
+        let _provisioned = provision::plan(
+            client,
+            &spec,
+            &PlanOptions::default().store(demo_store.clone()),
+        )
+        .await
+        .map_err(|e| e.to_string())?
+        .apply(client)
+        .await
+        .into_result()
+        .map_err(|e| e.to_string())?;
         name.get_or_insert_with(|| "ads-reporting-server".to_owned());
         eprintln!("(demo business provisioned from examples/provision.toml)");
     }
@@ -108,9 +115,13 @@ async fn run(args: Args) -> Result<(), String> {
     };
     let mut options = OffboardOptions::default();
     options.mark_decommissioned = !args.keep_name;
+    if target.emulator.is_some() {
+        options = options.store(demo_store);
+    }
     let report = provision::offboard(client, target.business.clone(), id, &options)
         .await
         .map_err(|e| e.to_string())?;
     print!("{report}");
-    Ok(())
+    // A step that failed after the first write is in the report: it says where it stopped.
+    report.into_result().map(|_| ()).map_err(|e| e.to_string())
 }

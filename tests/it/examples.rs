@@ -203,6 +203,15 @@ async fn provision_refuses_a_missing_file_and_a_token_without_the_secret() {
         &["META_APP_SECRET is not set"],
     )
     .await;
+    // Tokens are minted only into a store: without one, nothing is planned.
+    refused("provision", &["--file", example], &[], &["--token-dir"]).await;
+    refused(
+        "provision",
+        &["--file", example, "--token-dir", example],
+        &[],
+        &["--token-dir", "not a directory"],
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -239,6 +248,13 @@ async fn doctor_and_audit_refuse_bad_input() {
         &["--token-file", "/nonexistent/ci.token"],
         &[],
         &["does not exist"],
+    )
+    .await;
+    refused(
+        "audit",
+        &["--token-dir", "/nonexistent/tokens"],
+        &[],
+        &["--token-dir", "not a directory"],
     )
     .await;
 }
