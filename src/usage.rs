@@ -150,6 +150,17 @@ impl Usage {
         })
     }
 
+    /// The Marketing API access tier this business's usage header reports
+    /// (`ads_api_access_tier`: `standard_access`/`limited_access` or `advanced_access`/`full_access`),
+    /// when it reports one this crate knows.
+    pub fn business_tier(&self, business: &str) -> Option<crate::config::AccessTier> {
+        self.business_use_case
+            .get(business)?
+            .iter()
+            .filter_map(|e| e.ads_api_access_tier.as_deref())
+            .find_map(|tier| tier.parse().ok())
+    }
+
     /// The longest `estimated_time_to_regain_access` of any business object.
     pub fn regain_access_in(&self) -> Option<Duration> {
         self.business_use_case
@@ -215,6 +226,11 @@ mod tests {
         );
         h.insert("x-business-use-case-usage", buc.parse().unwrap());
         let u = Usage::from_headers(&h);
+        assert_eq!(
+            u.business_tier("112233"),
+            Some(crate::config::AccessTier::Limited)
+        );
+        assert_eq!(u.business_tier("445566"), None);
         let app = u.app.as_ref().unwrap();
         assert_eq!(app.max_pct(), 28.0);
         assert_eq!(app.other["new_key"], 1);

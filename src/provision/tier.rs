@@ -5,33 +5,50 @@ use super::change::Change;
 use super::error::{ProvisionError, Result};
 use super::spec::Spec;
 use crate::client::{Client, QuotaPolicy};
-use crate::config::SystemUserKind;
+use crate::config::{SystemUserKind, SystemUserQuota};
 use crate::ids::BusinessId;
 use crate::models::system_user::{SystemUser, SystemUserRole};
 use crate::quota::QuotaUsage;
 
-/// The quota the plan is held to. The file's tier is taken only when neither the client's
-/// configured tier nor the business's own count of system users contradicts it.
+/// The quota the plan is held to. The business's real tier, as far as it is known (the
+/// client's configured tier, the tier the business's usage header reports, its own count of
+/// system users), wins over the file's: a file that says more is refused.
 pub(super) fn effective_policy(
     client: &Client,
     spec: &Spec,
     users: &[SystemUser],
 ) -> Result<QuotaPolicy> {
+    let shown = client
+        .last_usage()
+        .and_then(|usage| usage.business_tier(spec.business.as_str()));
     let Some(tier) = spec.access_tier else {
-        return Ok(client.quota_policy());
+        return Ok(match shown {
+            Some(real) if !client.quota_configured() => QuotaPolicy::Tier(real),
+            _ => client.quota_policy(),
+        });
     };
     let wanted = tier.quota();
     let refuse = |message: String| ProvisionError::InvalidSpec {
         location: "access_tier".to_owned(),
         message,
     };
+    let exceeds =
+        |real: SystemUserQuota| wanted.admin > real.admin || wanted.regular > real.regular;
     if client.quota_configured()
         && let Some(real) = client.quota_policy().quota()
-        && (wanted.admin > real.admin || wanted.regular > real.regular)
+        && exceeds(real)
     {
         return Err(refuse(format!(
             "the file says the {tier} tier ({} admin + {} regular system users) but the client is configured for {} admin + {} regular; the business's real tier wins: correct access_tier, or the client's tier if it is the one that is wrong",
             wanted.admin, wanted.regular, real.admin, real.regular
+        )));
+    }
+    if let Some(real) = shown
+        && exceeds(real.quota())
+    {
+        return Err(refuse(format!(
+            "the file says the {tier} tier but business {}'s usage header reports the {real} tier; the business's real tier wins: correct access_tier",
+            spec.business
         )));
     }
     let now = QuotaUsage::count(spec.business.clone(), QuotaPolicy::Tier(tier), users);

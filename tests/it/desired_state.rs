@@ -594,17 +594,36 @@ async fn the_real_tier_wins_over_the_files() {
     );
     assert_eq!(writes(&emulator), 0);
 
-    // A client that does not know the tier trusts the file; the server refuses the second
-    // user, and the first is whole: created and granted before the second was tried.
+    // A client that was not told the tier reads it where the API shows it: the business's
+    // usage header.
     let unaware = emulator
         .client_builder(DEMO.admin_token)
         .app_secret(DEMO.app_secret)
         .build()
         .unwrap();
-    let report = provision::plan(&unaware, &two("full"), &PlanOptions::default())
+    let err = provision::plan(&unaware, &two("full"), &PlanOptions::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ProvisionError::InvalidSpec { message, .. } if message.contains("usage header reports the limited tier")),
+        "{err}"
+    );
+    assert_eq!(writes(&emulator), 0);
+
+    // With no tier anywhere (the check off, the file silent), the server refuses the second
+    // user, and the first is whole: created and granted before the second was tried.
+    let unchecked = emulator
+        .client_builder(DEMO.admin_token)
+        .app_secret(DEMO.app_secret)
+        .disable_quota_check()
+        .build()
+        .unwrap();
+    let mut silent = two("full");
+    silent.access_tier = None;
+    let report = provision::plan(&unchecked, &silent, &PlanOptions::default())
         .await
         .unwrap()
-        .apply(&unaware)
+        .apply(&unchecked)
         .await;
     assert!(
         matches!(&report.failed, Some((Change::CreateSystemUser { name, .. }, _)) if name == "catalog-feed"),

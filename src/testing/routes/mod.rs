@@ -18,6 +18,7 @@ use wiremock::{Request, ResponseTemplate};
 
 use super::state::{Principal, State};
 use super::{Fault, Recorded, Shared, lock};
+use crate::config::AccessTier;
 use auth::{authenticate, check_contract};
 pub(crate) use lists::*;
 pub(crate) use replies::*;
@@ -126,7 +127,13 @@ pub(crate) fn handle(shared: &Shared, request: &Request) -> ResponseTemplate {
         journal.extend(items);
     }
     let calls = shared.state().calls;
-    let business = business_of(&shared.state(), &inc);
+    let business = {
+        let state = shared.state();
+        business_of(&state, &inc).map(|b| {
+            let tier = state.businesses.get(&b).map(|biz| biz.tier);
+            (b, tier)
+        })
+    };
     template(reply, calls, business)
 }
 
@@ -219,7 +226,20 @@ fn business_of(state: &State, inc: &Incoming) -> Option<String> {
     }
 }
 
-fn template(reply: Reply, calls: u64, business: Option<String>) -> ResponseTemplate {
+/// The tier as the usage header spells it. Meta's strings after the 2026 rename are not
+/// documented; the emulator sends the long-standing ones, which the crate reads with the new.
+fn tier_string(tier: Option<AccessTier>) -> &'static str {
+    match tier {
+        Some(AccessTier::Full) => "advanced_access",
+        _ => "standard_access",
+    }
+}
+
+fn template(
+    reply: Reply,
+    calls: u64,
+    business: Option<(String, Option<AccessTier>)>,
+) -> ResponseTemplate {
     let pct = if reply.throttled.is_some() {
         100
     } else {
@@ -233,11 +253,11 @@ fn template(reply: Reply, calls: u64, business: Option<String>) -> ResponseTempl
                 .to_string()
                 .as_str(),
         );
-    if let Some(business) = business {
+    if let Some((business, tier)) = business {
         let regain = reply.throttled.unwrap_or(0);
         let usage = json!({ business: [{
             "type": "ads_management", "call_count": pct, "total_cputime": pct / 3, "total_time": pct / 2,
-            "estimated_time_to_regain_access": regain, "ads_api_access_tier": "standard_access"
+            "estimated_time_to_regain_access": regain, "ads_api_access_tier": tier_string(tier)
         }]});
         t = t.insert_header("x-business-use-case-usage", usage.to_string().as_str());
     }
