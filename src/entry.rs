@@ -24,7 +24,7 @@ use crate::api::business::BusinessHandler;
 use crate::api::businesses::BusinessesHandler;
 use crate::api::core::Core;
 use crate::api::system_user::SystemUserHandler;
-use crate::api::tokens::{DebugToken, RefreshToken, RevokeToken};
+use crate::api::tokens::{AppTokenCall, DebugToken, RefreshToken, RevokeToken};
 use crate::batch::{BatchItem, BatchRequest};
 use crate::bulk::{BulkMode, BulkOp, BulkRequest, DEFAULT_CONCURRENCY};
 use crate::client::Client;
@@ -290,9 +290,7 @@ impl Client {
         token: impl Into<SecretString>,
     ) -> RefreshToken {
         RefreshToken {
-            core: Core::new(self.clone()),
-            app: app.into(),
-            token: token.into(),
+            call: AppTokenCall::new(self, app.into(), token.into()),
         }
     }
 
@@ -319,9 +317,7 @@ impl Client {
         token: impl Into<SecretString>,
     ) -> RevokeToken {
         RevokeToken {
-            core: Core::new(self.clone()),
-            app: app.into(),
-            token: token.into(),
+            call: AppTokenCall::new(self, app.into(), token.into()),
         }
     }
 

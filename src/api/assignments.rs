@@ -306,37 +306,6 @@ impl<K: AssetKind> Assign<K> {
         send_ack(&self.core.client, req).await
     }
 
-    /// This assignment as an item of a [batch](crate::Client::batch), checked as `send` checks
-    /// it.
-    ///
-    /// ```
-    /// use meta_business::AdAccountTask;
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> meta_business::Result<()> {
-    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
-    /// # let client = emulator.client(demo.admin_token)?;
-    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
-    /// let items = demo
-    ///     .ad_accounts
-    ///     .iter()
-    ///     .map(|a| client.ad_account(*a).assign(&su.id, [AdAccountTask::Analyze]).batch_item())
-    ///     .collect::<meta_business::Result<Vec<_>>>()?;
-    /// for answer in client.batch(items).send().await {
-    ///     answer?;
-    /// }
-    /// # Ok(()) }
-    /// ```
-    ///
-    /// # Errors
-    /// As [`Assign::send`], before anything is sent.
-    pub fn batch_item(&self) -> Result<BatchItem> {
-        Ok(BatchItem::from_request(&self.request()?))
-    }
-
-    pub(crate) fn label(&self) -> String {
-        format!("{} {}", K::NAME, self.asset.wire())
-    }
-
     pub(crate) fn request(&self) -> Result<Request> {
         self.asset.check()?;
         self.user.validate()?;
@@ -386,18 +355,6 @@ impl<K: AssetKind> Unassign<K> {
         send_ack(&self.core.client, req).await
     }
 
-    /// This removal as an item of a [batch](crate::Client::batch), checked as `send` checks it.
-    ///
-    /// # Errors
-    /// As [`Unassign::send`], before anything is sent.
-    pub fn batch_item(&self) -> Result<BatchItem> {
-        Ok(BatchItem::from_request(&self.request()?))
-    }
-
-    pub(crate) fn label(&self) -> String {
-        format!("{} {}", K::NAME, self.asset.wire())
-    }
-
     pub(crate) fn request(&self) -> Result<Request> {
         if !K::CAN_UNASSIGN {
             return Err(Error::Unsupported {
@@ -414,6 +371,46 @@ impl<K: AssetKind> Unassign<K> {
 }
 
 timeout_setter!([K: AssetKind] Assign<K>, [K: AssetKind] Unassign<K>);
+
+/// What assign and unassign share beyond `send`: the batch item and the label bulk errors use.
+macro_rules! asset_op {
+    ($($op:ident),+) => {$(
+        impl<K: AssetKind> $op<K> {
+            /// This operation as an item of a [batch](crate::Client::batch), checked as `send` checks
+            /// it.
+            ///
+            /// ```
+            /// use meta_business::AdAccountTask;
+            /// # #[tokio::main(flavor = "current_thread")]
+            /// # async fn main() -> meta_business::Result<()> {
+            /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+            /// # let client = emulator.client(demo.admin_token)?;
+            /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+            /// let items = demo
+            ///     .ad_accounts
+            ///     .iter()
+            ///     .map(|a| client.ad_account(*a).assign(&su.id, [AdAccountTask::Analyze]).batch_item())
+            ///     .collect::<meta_business::Result<Vec<_>>>()?;
+            /// for answer in client.batch(items).send().await {
+            ///     answer?;
+            /// }
+            /// # Ok(()) }
+            /// ```
+            ///
+            /// # Errors
+            /// As `send`, before anything is sent.
+            pub fn batch_item(&self) -> Result<BatchItem> {
+                Ok(BatchItem::from_request(&self.request()?))
+            }
+
+            pub(crate) fn label(&self) -> String {
+                format!("{} {}", K::NAME, self.asset.wire())
+            }
+        }
+    )+};
+}
+
+asset_op!(Assign, Unassign);
 
 #[cfg(test)]
 mod tests {

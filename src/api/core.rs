@@ -63,17 +63,20 @@ impl Core {
     }
 }
 
-/// The `timeout` setter of builders that hold a [`Core`] as `core`.
+/// The `timeout` setter of builders that hold a [`Core`] as `core` (or at the path given
+/// after `=>`).
 macro_rules! timeout_setter {
-    ($( [$($generics:tt)*] $ty:ty ),+ $(,)?) => {$(
+    ($( [$($generics:tt)*] $ty:ty $(=> $($path:ident).+)? ),+ $(,)?) => {$(
         impl<$($generics)*> $ty {
             /// Per-request timeout, overriding the client's.
             pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
-                self.core.timeout = Some(timeout);
+                timeout_setter!(@core self $(, $($path).+)?).timeout = Some(timeout);
                 self
             }
         }
     )+};
+    (@core $self:ident) => { $self.core };
+    (@core $self:ident, $($path:ident).+) => { $self.$($path).+ };
 }
 
 pub(crate) use timeout_setter;

@@ -431,13 +431,41 @@ impl DebugToken {
     }
 }
 
+/// A call made as an app about one token (refresh, revoke): the app, the token, and the
+/// app's secret (`client_secret`), which the client must hold.
+#[derive(Debug)]
+pub(crate) struct AppTokenCall {
+    pub(crate) core: Core,
+    pub(crate) app: AppId,
+    pub(crate) token: SecretString,
+}
+
+impl AppTokenCall {
+    pub(crate) fn new(client: &Client, app: AppId, token: SecretString) -> Self {
+        AppTokenCall {
+            core: Core::new(client.clone()),
+            app,
+            token,
+        }
+    }
+
+    /// Checks the app and the token (`field` names it on the wire) and finds the app's secret.
+    fn credentials(&self, field: &'static str, call: &str) -> Result<SecretString> {
+        self.app.validate()?;
+        check_token_arg(field, &self.token)?;
+        let client = &self.core.client;
+        client
+            .app_secret_of(&self.app)
+            .cloned()
+            .ok_or_else(|| client.no_secret_for(&self.app, call))
+    }
+}
+
 /// Builder for [`Client::refresh_token`].
 #[derive(Debug)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct RefreshToken {
-    pub(crate) core: Core,
-    pub(crate) app: AppId,
-    pub(crate) token: SecretString,
+    pub(crate) call: AppTokenCall,
 }
 
 impl RefreshToken {
@@ -463,13 +491,10 @@ impl RefreshToken {
     /// [`Error::InvalidInput`] (nothing sent) without an app secret, for a bad app id or
     /// token; any request error.
     pub async fn send(self) -> Result<RefreshedToken> {
-        self.app.validate()?;
-        check_token_arg("fb_exchange_token", &self.token)?;
-        let client = &self.core.client;
-        let secret = client
-            .app_secret_of(&self.app)
-            .cloned()
-            .ok_or_else(|| client.no_secret_for(&self.app, "refreshing a token"))?;
+        let secret = self
+            .call
+            .credentials("fb_exchange_token", "refreshing a token")?;
+        let AppTokenCall { core, app, token } = self.call;
         #[derive(Deserialize)]
         struct Refreshed {
             access_token: SecretString,
@@ -480,12 +505,12 @@ impl RefreshToken {
         }
         let req = Request::get(["oauth", "access_token"])
             .param("grant_type", "fb_exchange_token")
-            .param("client_id", self.app.as_str())
+            .param("client_id", app.as_str())
             .param("set_token_expires_in_60_days", "true")
             .secret_param("client_secret", secret)
-            .secret_param("fb_exchange_token", self.token)
+            .secret_param("fb_exchange_token", token)
             .sensitive();
-        let r: Refreshed = self.core.send(req).await?;
+        let r: Refreshed = core.send(req).await?;
         Ok(RefreshedToken::new(
             r.access_token,
             r.token_type,
@@ -498,9 +523,7 @@ impl RefreshToken {
 #[derive(Debug)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct RevokeToken {
-    pub(crate) core: Core,
-    pub(crate) app: AppId,
-    pub(crate) token: SecretString,
+    pub(crate) call: AppTokenCall,
 }
 
 impl RevokeToken {
@@ -510,19 +533,14 @@ impl RevokeToken {
     /// [`Error::InvalidInput`] (nothing sent) without an app secret, for a bad app id or
     /// token; [`Error::UnexpectedResponse`] when the server answers `false`; any request error.
     pub async fn send(self) -> Result<()> {
-        self.app.validate()?;
-        check_token_arg("revoke_token", &self.token)?;
-        let client = &self.core.client;
-        let secret = client
-            .app_secret_of(&self.app)
-            .cloned()
-            .ok_or_else(|| client.no_secret_for(&self.app, "revoking a token"))?;
+        let secret = self.call.credentials("revoke_token", "revoking a token")?;
+        let AppTokenCall { core, app, token } = self.call;
         let req = Request::get(["oauth", "revoke"])
-            .param("client_id", self.app.as_str())
+            .param("client_id", app.as_str())
             .secret_param("client_secret", secret)
-            .secret_param("revoke_token", self.token)
-            .with_timeout(self.core.timeout);
-        send_ack(&self.core.client, req).await
+            .secret_param("revoke_token", token)
+            .with_timeout(core.timeout);
+        send_ack(&core.client, req).await
     }
 }
 
@@ -530,6 +548,6 @@ timeout_setter!(
     [] GenerateToken,
     [] BusinessSystemUserToken,
     [] DebugToken,
-    [] RefreshToken,
-    [] RevokeToken,
+    [] RefreshToken => call.core,
+    [] RevokeToken => call.core,
 );

@@ -228,23 +228,19 @@ mod tests {
                 .unwrap_or_else(|| panic!("the emulator has no kind {:?}", info.key));
             assert_eq!((info.tasks)(), spec.tasks, "tasks of {}", info.key);
             assert_eq!(
-                info.owned_edge, spec.owned_edge,
-                "owned edge of {}",
-                info.key
-            );
-            assert_eq!(
-                info.system_user_edge, spec.system_user_edge,
-                "system-user edge of {}",
-                info.key
-            );
-            assert_eq!(
-                info.tasks_required, spec.tasks_required,
-                "tasks required for {}",
-                info.key
-            );
-            assert_eq!(
-                info.can_unassign, spec.can_unassign,
-                "unassign of {}",
+                (
+                    info.owned_edge,
+                    info.system_user_edge,
+                    info.tasks_required,
+                    info.can_unassign
+                ),
+                (
+                    spec.owned_edge,
+                    spec.system_user_edge,
+                    spec.tasks_required,
+                    spec.can_unassign
+                ),
+                "{}: (owned edge, system-user edge, tasks required, unassign allowed)",
                 info.key
             );
         }
