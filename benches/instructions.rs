@@ -36,9 +36,15 @@ async fn child(mode: &str, n: usize) {
         .build()
         .expect("client");
     let raw = reqwest::Client::new();
+    // The same URL the crate sends, its real 64-character proof included.
+    let proof = meta_business::appsecret_proof(
+        &"bench-app-secret-0123".into(),
+        &"EAAB-bench-token-0123456789".into(),
+    );
     let url = format!(
-        "{}/v26.0/{SU}?fields=id%2Cname%2Ccreated_time%2Cfinance_permission%2Cip_permission&appsecret_proof=00",
-        server.uri()
+        "{}/v26.0/{SU}?fields=id%2Cname%2Ccreated_time%2Cfinance_permission%2Cip_permission&appsecret_proof={}",
+        server.uri(),
+        meta_business::ExposeSecret::expose_secret(&proof)
     );
     for _ in 0..n {
         if mode == "sdk" {

@@ -1,6 +1,7 @@
 //! Per-call cost: reading a system user through the crate versus a bare reqwest GET of the same
 //! URL against the same local server; plus the cost of an `appsecret_proof` and of decoding a
-//! page of 1,000 system users.
+//! page of 1,000 system users; and building a client for an `http://` and an `https://` base
+//! URL.
 //!
 //! Run: `cargo bench --bench overhead`. Target: the crate's median ≤ 1.10 × the bare request's.
 
@@ -54,8 +55,13 @@ fn per_call(c: &mut Criterion) {
         .build()
         .expect("client");
     // The same request the crate sends, query and all.
+    let proof = meta_business::appsecret_proof(
+        &"bench-app-secret-0123".into(),
+        &"EAAB-bench-token-0123456789".into(),
+    );
     let url = format!(
-        "{uri}/v26.0/{SU}?fields=id%2Cname%2Ccreated_time%2Cfinance_permission%2Cip_permission&appsecret_proof=00"
+        "{uri}/v26.0/{SU}?fields=id%2Cname%2Ccreated_time%2Cfinance_permission%2Cip_permission&appsecret_proof={}",
+        meta_business::ExposeSecret::expose_secret(&proof)
     );
     let raw = reqwest::Client::new();
 
@@ -106,5 +112,28 @@ fn local_costs(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, per_call, local_costs);
+/// Building a client: for an `http://` base URL (a local stand-in, the emulator) no TLS
+/// roots are loaded; for `https://` the platform's verifier is.
+fn client_build(c: &mut Criterion) {
+    let mut group = c.benchmark_group("client_build");
+    for (label, base) in [
+        ("http_base_url", "http://127.0.0.1:9"),
+        ("https_base_url", "https://graph.facebook.com"),
+    ] {
+        group.bench_function(label, |b| {
+            b.iter(|| {
+                black_box(
+                    Client::builder()
+                        .access_token("EAAB-bench")
+                        .base_url(base)
+                        .build()
+                        .expect("client"),
+                )
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, per_call, local_costs, client_build);
 criterion_main!(benches);

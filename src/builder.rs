@@ -395,6 +395,7 @@ impl ClientBuilder {
                 "must be greater than zero",
             ));
         }
+        let own_http = self.http_client.is_none();
         let http = match self.http_client {
             Some(http) => http,
             None => reqwest::Client::builder()
@@ -412,6 +413,7 @@ impl ClientBuilder {
             proof_secret: None,
             shared: Arc::new(Shared {
                 http,
+                own_http,
                 base_url,
                 version,
                 app_secret: self.app_secret,
@@ -438,6 +440,7 @@ impl ClientBuilder {
             }),
             token: Arc::new(token),
             classic_proof: Arc::default(),
+            auth: Arc::default(),
         })
     }
 }

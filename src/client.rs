@@ -93,6 +93,9 @@ pub struct Client {
     /// The classic `appsecret_proof` of this token, computed on first use: it depends only on
     /// the token and the app secret, and an HMAC per request is measurable.
     pub(crate) classic_proof: Arc<std::sync::OnceLock<SecretString>>,
+    /// The `Authorization: Bearer` header of this token, built (and the token checked) on first
+    /// use; `None` when the token cannot travel in a header.
+    pub(crate) auth: Arc<std::sync::OnceLock<Option<reqwest::header::HeaderValue>>>,
     /// The secret `appsecret_proof` is made with when it is not the client's own: a client made
     /// by [`Client::as_app`] for another app signs with that app's secret.
     pub(crate) proof_secret: Option<Arc<SecretString>>,
@@ -100,6 +103,9 @@ pub struct Client {
 
 pub(crate) struct Shared {
     pub(crate) http: reqwest::Client,
+    /// Whether `http` is the crate's own (built with its user agent, timeouts and no
+    /// redirects), not a caller's.
+    pub(crate) own_http: bool,
     pub(crate) base_url: Url,
     pub(crate) version: ApiVersion,
     pub(crate) app_secret: Option<SecretString>,
@@ -190,6 +196,7 @@ impl Client {
             shared: Arc::clone(&self.shared),
             token: Arc::new(token.into()),
             classic_proof: Arc::default(),
+            auth: Arc::default(),
             proof_secret: None,
         }
     }

@@ -5,6 +5,7 @@
 //! token that request carries (the classic form cached per token, the time-stamped one fresh); and every error built here is scrubbed of the token, the app secret
 //! and the proof.
 
+use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 use crate::time::unix_now;
@@ -24,6 +25,24 @@ use crate::response::{ReadError, ResponseContext, decode, read_capped, redirect_
 use crate::retry::{Attempts, Step};
 use crate::usage::Usage;
 
+/// A request's versioned path (`/v26.0/{node}/{edge}`), written out only where it is shown: in
+/// an error, or a span a subscriber records. Most calls never need it as a string.
+pub(crate) struct PathOf<'a>(pub(crate) &'a Client, pub(crate) &'a Request);
+
+impl std::fmt::Display for PathOf<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "/{}", self.0.shared.version.as_str())?;
+        for seg in &self.1.segments {
+            write!(f, "/{seg}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Meta's trace id header, parsed once.
+const TRACE_ID: reqwest::header::HeaderName =
+    reqwest::header::HeaderName::from_static("x-fb-trace-id");
+
 /// Scrubs a decoded success value of the request's secrets.
 pub(crate) type PostProcess<T> = fn(&mut T, &Scrubber<'_>);
 
@@ -31,7 +50,7 @@ pub(crate) type PostProcess<T> = fn(&mut T, &Scrubber<'_>);
 struct Plain<'a, T> {
     client: &'a Client,
     req: &'a Request,
-    path: &'a str,
+    path: &'a PathOf<'a>,
     post: Option<PostProcess<T>>,
 }
 
@@ -56,6 +75,11 @@ impl<T: DeserializeOwned> Attempts for Plain<'_, T> {
 }
 
 impl Client {
+    /// The versioned path of a request, as a string (for messages).
+    pub(crate) fn path_for(&self, req: &Request) -> String {
+        PathOf(self, req).to_string()
+    }
+
     /// Sends a request and decodes its JSON answer, retrying as the client's policy allows.
     pub(crate) async fn execute<T: DeserializeOwned>(&self, req: Request) -> Result<T> {
         self.execute_with(req, None).await
@@ -76,7 +100,7 @@ impl Client {
         req: Request,
         post: Option<PostProcess<T>>,
     ) -> Result<T> {
-        let path = self.path_for(&req);
+        let path = PathOf(self, &req);
         let span = tracing::debug_span!(
             "graph_request",
             http.request.method = %req.method,
@@ -85,15 +109,20 @@ impl Client {
             fbtrace_id = tracing::field::Empty,
             attempts = tracing::field::Empty,
         );
-        self.execute_with_retries(&req, &path, post)
-            .instrument(span)
-            .await
+        // A span no subscriber wants costs nothing to skip, and polling through it does cost.
+        if span.is_disabled() {
+            self.execute_with_retries(&req, &path, post).await
+        } else {
+            self.execute_with_retries(&req, &path, post)
+                .instrument(span)
+                .await
+        }
     }
 
     async fn execute_with_retries<T: DeserializeOwned>(
         &self,
         req: &Request,
-        path: &str,
+        path: &PathOf<'_>,
         post: Option<PostProcess<T>>,
     ) -> Result<T> {
         let mut send = Plain {
@@ -139,8 +168,8 @@ impl Client {
     }
 
     fn record_usage(&self, headers: &HeaderMap) {
-        if !headers.contains_key("x-app-usage")
-            && !headers.contains_key("x-business-use-case-usage")
+        if !headers.contains_key(crate::usage::APP_USAGE)
+            && !headers.contains_key(crate::usage::BUSINESS_USAGE)
         {
             return;
         }
@@ -173,21 +202,10 @@ impl Client {
         seen.last = Some(usage);
     }
 
-    pub(crate) fn path_for(&self, req: &Request) -> String {
-        let mut path = String::with_capacity(64);
-        path.push('/');
-        path.push_str(self.shared.version.as_str());
-        for seg in &req.segments {
-            path.push('/');
-            path.push_str(seg);
-        }
-        path
-    }
-
     async fn execute_once<T: DeserializeOwned>(
         &self,
         req: &Request,
-        path: &str,
+        path: &PathOf<'_>,
         post: Option<PostProcess<T>>,
     ) -> Result<T> {
         let proof = self.proof();
@@ -195,7 +213,7 @@ impl Client {
 
         let transport = |e: reqwest::Error| Error::Transport {
             method: req.method.clone(),
-            path: path.to_owned(),
+            path: path.to_string(),
             host: self.host(),
             source: e.without_url(),
         };
@@ -217,7 +235,7 @@ impl Client {
         self.record_usage(&headers);
         let span = tracing::Span::current();
         span.record("http.response.status_code", status);
-        if let Some(trace) = headers.get("x-fb-trace-id").and_then(|v| v.to_str().ok()) {
+        if let Some(trace) = headers.get(TRACE_ID).and_then(|v| v.to_str().ok()) {
             span.record("fbtrace_id", scrubber.text(trace).as_ref());
         }
         if (300..400).contains(&status) {
@@ -235,7 +253,7 @@ impl Client {
                 ReadError::Transport(e) => transport(e),
                 ReadError::TooLarge(limit) => Error::ResponseTooLarge {
                     method: req.method.clone(),
-                    path: path.to_owned(),
+                    path: path.to_string(),
                     status,
                     limit,
                 },
@@ -265,6 +283,24 @@ impl Client {
         }
     }
 
+    /// The `Authorization` header of this client's token, built once per token.
+    fn auth_header(&self) -> Result<HeaderValue> {
+        let cached = self.auth.get_or_init(|| {
+            check_token(&self.token).ok()?;
+            let mut auth =
+                HeaderValue::try_from(format!("Bearer {}", self.token.expose_secret())).ok()?;
+            auth.set_sensitive(true);
+            Some(auth)
+        });
+        match cached {
+            Some(auth) => Ok(auth.clone()),
+            // Said again in detail: which check failed.
+            None => Err(check_token(&self.token).err().unwrap_or_else(|| {
+                Error::invalid_input("access_token", "cannot travel in an HTTP header")
+            })),
+        }
+    }
+
     /// `host:port` of the base URL, for messages.
     fn host(&self) -> String {
         let url = &self.shared.base_url;
@@ -280,9 +316,9 @@ impl Client {
     fn http_request(
         &self,
         req: &Request,
-        proof: Option<&(SecretString, Option<u64>)>,
+        proof: Option<&(Cow<'_, SecretString>, Option<u64>)>,
     ) -> Result<reqwest::RequestBuilder> {
-        check_token(&self.token)?;
+        let auth = self.auth_header()?;
         let mut url = self.shared.base_url.clone();
         {
             let mut segs = url
@@ -293,41 +329,32 @@ impl Client {
                 segs.push(seg);
             }
         }
-        let mut auth = HeaderValue::try_from(format!("Bearer {}", self.token.expose_secret()))
-            .map_err(|_| Error::invalid_input("access_token", "cannot travel in an HTTP header"))?;
-        auth.set_sensitive(true);
-
-        let mut pairs = url::form_urlencoded::Serializer::new(String::new());
-        for (key, value) in &req.params {
-            pairs.append_pair(key, value);
-        }
-        for (key, value) in &req.secret_params {
-            pairs.append_pair(key, value.expose_secret());
-        }
-        if let Some((proof, time)) = proof {
-            pairs.append_pair("appsecret_proof", proof.expose_secret());
-            if let Some(time) = time {
-                pairs.append_pair("appsecret_time", &time.to_string());
-            }
-        }
-        let encoded = pairs.finish();
-
+        let proof_pairs =
+            proof.map(|(proof, time)| (proof.expose_secret(), time.map(|t| t.to_string())));
         let builder = if req.method == Method::POST {
+            let mut pairs = url::form_urlencoded::Serializer::new(String::new());
+            append_params(&mut pairs, req, proof_pairs.as_ref());
             self.shared
                 .http
                 .request(req.method.clone(), url)
                 .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(encoded)
+                .body(pairs.finish())
         } else {
-            if !encoded.is_empty() {
-                url.set_query(Some(&encoded));
+            if !(req.params.is_empty() && req.secret_params.is_empty() && proof_pairs.is_none()) {
+                // Appended in place: `set_query` would parse the whole query again.
+                append_params(&mut url.query_pairs_mut(), req, proof_pairs.as_ref());
             }
             self.shared.http.request(req.method.clone(), url)
         };
-        Ok(builder
+        let builder = builder
             .header(AUTHORIZATION, auth)
-            .header(USER_AGENT, crate::client::USER_AGENT)
-            .timeout(req.timeout.unwrap_or(self.shared.timeout)))
+            .timeout(req.timeout.unwrap_or(self.shared.timeout));
+        // The crate's own HTTP client sends the user agent already; a caller's may not.
+        Ok(if self.shared.own_http {
+            builder
+        } else {
+            builder.header(USER_AGENT, crate::client::USER_AGENT)
+        })
     }
 
     /// Decodes a response that did not come through [`Client::execute`] (a batch item), with
@@ -354,7 +381,7 @@ impl Client {
         });
         let ctx = ResponseContext {
             method,
-            path,
+            path: &path,
             status,
             headers,
             sensitive: false,
@@ -382,22 +409,45 @@ impl Client {
         out
     }
 
-    fn proof(&self) -> Option<(SecretString, Option<u64>)> {
+    /// The proof of this request (borrowed when it is the classic one, cached per token) and,
+    /// for the time-stamped form, its time.
+    fn proof(&self) -> Option<(Cow<'_, SecretString>, Option<u64>)> {
         let secret = self.proof_secret()?;
         Some(match self.shared.proof_mode {
             ProofMode::Classic => {
                 let proof = self
                     .classic_proof
                     .get_or_init(|| crate::auth::appsecret_proof(secret, &self.token));
-                (proof.clone(), None)
+                (Cow::Borrowed(proof), None)
             }
             ProofMode::TimeStamped => {
                 let now = unix_now();
                 (
-                    crate::auth::appsecret_proof_at(secret, &self.token, now),
+                    Cow::Owned(crate::auth::appsecret_proof_at(secret, &self.token, now)),
                     Some(now),
                 )
             }
         })
+    }
+}
+
+/// The request's parameters, its credential parameters and the proof, form-encoded into
+/// `pairs` (the query of a GET or DELETE, the body of a POST).
+fn append_params<T: url::form_urlencoded::Target>(
+    pairs: &mut url::form_urlencoded::Serializer<'_, T>,
+    req: &Request,
+    proof: Option<&(&str, Option<String>)>,
+) {
+    for (key, value) in &req.params {
+        pairs.append_pair(key, value);
+    }
+    for (key, value) in &req.secret_params {
+        pairs.append_pair(key, value.expose_secret());
+    }
+    if let Some((proof, time)) = proof {
+        pairs.append_pair("appsecret_proof", proof);
+        if let Some(time) = time {
+            pairs.append_pair("appsecret_time", time);
+        }
     }
 }

@@ -406,15 +406,16 @@ impl<T: DeserializeOwned + Send + 'static> ListRequest<T> {
         );
         // After a page that ends the paging in error, the page is still delivered and the
         // error comes next.
+        // Boxed: a request keeps its path and parameters inline, and this state moves per page.
         enum Next {
-            Fetch(Client, Request, CursorTrail),
+            Fetch(Box<(Client, Request, CursorTrail)>),
             Fail(Error),
             Done,
         }
-        let state = Next::Fetch(self.client, self.request, trail);
+        let state = Next::Fetch(Box::new((self.client, self.request, trail)));
         stream::try_unfold(state, |state| async move {
             let (client, request, mut trail) = match state {
-                Next::Fetch(client, request, trail) => (client, request, trail),
+                Next::Fetch(fetch) => *fetch,
                 Next::Fail(err) => return Err(err),
                 Next::Done => return Ok(None),
             };
@@ -423,7 +424,7 @@ impl<T: DeserializeOwned + Send + 'static> ListRequest<T> {
                 Ok(Some(after)) => {
                     let mut request = request;
                     request.set_param("after", after);
-                    Next::Fetch(client, request, trail)
+                    Next::Fetch(Box::new((client, request, trail)))
                 }
                 Ok(None) => Next::Done,
                 Err(err) => Next::Fail(err),

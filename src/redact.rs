@@ -38,7 +38,8 @@ pub(crate) const KEPT_HEADERS: &[&str] = &[
 /// The secrets of one request, and the text forms they can come back in (built on first use:
 /// successful responses never need them).
 pub(crate) struct Scrubber<'a> {
-    secrets: Vec<&'a str>,
+    /// A request's secrets: a handful, so kept inline (no allocation per request).
+    secrets: smallvec::SmallVec<[&'a str; 8]>,
     /// Secrets that cost something to derive, derived only when text is scrubbed.
     derived: Option<Box<dyn Fn() -> Vec<String> + Send + 'a>>,
     needles: OnceCell<Vec<String>>,

@@ -19,12 +19,18 @@ const RESERVED_PARAMS: &[&str] = &[
     "revoke_token",
 ];
 
+/// A path: a node and an edge at most, in almost every call (kept inline).
+pub(crate) type Segments = smallvec::SmallVec<[String; 2]>;
+
+/// Parameters: a few in almost every call (kept inline).
+pub(crate) type Params = smallvec::SmallVec<[(Cow<'static, str>, Cow<'static, str>); 4]>;
+
 /// One Graph API call, before auth is added.
 #[derive(Debug, Clone)]
 pub(crate) struct Request {
     pub(crate) method: Method,
-    pub(crate) segments: Vec<String>,
-    pub(crate) params: Vec<(Cow<'static, str>, String)>,
+    pub(crate) segments: Segments,
+    pub(crate) params: Params,
     /// Parameters that are credentials (`input_token`, `client_secret`, …): never in `Debug`,
     /// scrubbed from errors.
     pub(crate) secret_params: Vec<(&'static str, SecretString)>,
@@ -44,7 +50,7 @@ impl Request {
             idempotent: method != Method::POST,
             method,
             segments: segments.into_iter().map(Into::into).collect(),
-            params: Vec::new(),
+            params: Params::new(),
             secret_params: Vec::new(),
             timeout: None,
             sensitive_response: false,
@@ -61,7 +67,14 @@ impl Request {
 
     /// Adds a parameter: in the query for GET and DELETE, in the form body for POST.
     pub(crate) fn param(mut self, key: &'static str, value: impl Into<String>) -> Self {
-        self.params.push((Cow::Borrowed(key), value.into()));
+        self.params
+            .push((Cow::Borrowed(key), Cow::Owned(value.into())));
+        self
+    }
+
+    /// Adds a parameter whose value is a constant (a field list): nothing to allocate.
+    pub(crate) fn static_param(mut self, key: &'static str, value: &'static str) -> Self {
+        self.params.push((Cow::Borrowed(key), Cow::Borrowed(value)));
         self
     }
 
@@ -89,8 +102,8 @@ impl Request {
     pub(crate) fn set_param(&mut self, key: &'static str, value: impl Into<String>) {
         let value = value.into();
         match self.params.iter_mut().find(|(k, _)| k == key) {
-            Some(slot) => slot.1 = value,
-            None => self.params.push((Cow::Borrowed(key), value)),
+            Some(slot) => slot.1 = Cow::Owned(value),
+            None => self.params.push((Cow::Borrowed(key), Cow::Owned(value))),
         }
     }
 
@@ -146,8 +159,10 @@ impl Request {
                     ),
                 ));
             }
-            req.params
-                .push((Cow::Owned((*key).to_owned()), (*value).to_owned()));
+            req.params.push((
+                Cow::Owned((*key).to_owned()),
+                Cow::Owned((*value).to_owned()),
+            ));
         }
         Ok(req)
     }

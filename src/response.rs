@@ -18,7 +18,8 @@ const SNIPPET_CHARS: usize = 200;
 /// What a response was, for the error built from it.
 pub(crate) struct ResponseContext<'a> {
     pub(crate) method: &'a Method,
-    pub(crate) path: &'a str,
+    /// The versioned path, written out only when an error needs it.
+    pub(crate) path: &'a dyn std::fmt::Display,
     pub(crate) status: u16,
     pub(crate) headers: &'a HeaderMap,
     pub(crate) sensitive: bool,
@@ -27,7 +28,7 @@ pub(crate) struct ResponseContext<'a> {
 /// A 3xx answer as an error naming the target's host, never its path or query.
 pub(crate) fn redirect_error(
     method: &Method,
-    path: &str,
+    path: &dyn std::fmt::Display,
     status: u16,
     headers: &HeaderMap,
     scrub: &Scrubber<'_>,
@@ -40,7 +41,7 @@ pub(crate) fn redirect_error(
     tracing::debug!(status, "redirect not followed");
     Error::Redirect {
         method: method.clone(),
-        path: path.to_owned(),
+        path: path.to_string(),
         status,
         target_host,
     }
@@ -108,7 +109,7 @@ fn graph_error(ctx: &ResponseContext<'_>, raw: serde_json::Value, scrub: &Scrubb
         graph,
         status: ctx.status,
         method: ctx.method.clone(),
-        path: ctx.path.to_owned(),
+        path: ctx.path.to_string(),
         headers: scrub.headers(ctx.headers),
     }))
 }
@@ -139,7 +140,7 @@ fn decode_failure(
     };
     Error::Decode {
         method: ctx.method.clone(),
-        path: ctx.path.to_owned(),
+        path: ctx.path.to_string(),
         status: ctx.status,
         // Object keys come from the server too.
         json_path: scrub.text(&json_path).into_owned(),
@@ -150,6 +151,13 @@ fn decode_failure(
         },
         source,
     }
+}
+
+/// A searcher for `"error"`, built once: building one per response is measurable.
+fn error_key() -> &'static memchr::memmem::Finder<'static> {
+    static FINDER: std::sync::OnceLock<memchr::memmem::Finder<'static>> =
+        std::sync::OnceLock::new();
+    FINDER.get_or_init(|| memchr::memmem::Finder::new(b"\"error\""))
 }
 
 /// The top-level `error` member, when the body is a JSON object that has one.
@@ -167,7 +175,7 @@ pub(crate) fn decode<T: DeserializeOwned>(
     let unexpected = |reason: String| {
         Error::UnexpectedResponse(Box::new(UnexpectedResponse {
             method: ctx.method.clone(),
-            path: ctx.path.to_owned(),
+            path: ctx.path.to_string(),
             status: ctx.status,
             reason,
             content_type: ctx
@@ -188,7 +196,7 @@ pub(crate) fn decode<T: DeserializeOwned>(
     }
 
     // The envelope can come with any status, 200 included; only look when the key is there.
-    if memchr::memmem::find(trimmed, b"\"error\"").is_some()
+    if error_key().find(trimmed).is_some()
         && let Ok(ErrorProbe { error: Some(raw) }) = serde_json::from_slice::<ErrorProbe>(trimmed)
     {
         return Err(graph_error(ctx, raw, scrub));
@@ -239,7 +247,7 @@ mod tests {
     fn ctx<'a>(status: u16, headers: &'a HeaderMap) -> ResponseContext<'a> {
         ResponseContext {
             method: &Method::GET,
-            path: "/v26.0/x",
+            path: &"/v26.0/x",
             status,
             headers,
             sensitive: false,
@@ -400,7 +408,7 @@ pub mod fuzzing {
         }
         let ctx = ResponseContext {
             method: &Method::GET,
-            path: "/v26.0/fuzz",
+            path: &"/v26.0/fuzz",
             status,
             headers: &headers,
             sensitive: false,

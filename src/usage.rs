@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderName};
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// Every usage header of one response.
@@ -112,24 +112,32 @@ impl BusinessUseCaseUsage {
     }
 }
 
+/// The usage headers' names, parsed once.
+pub(crate) const APP_USAGE: HeaderName = HeaderName::from_static("x-app-usage");
+pub(crate) const AD_ACCOUNT_USAGE: HeaderName = HeaderName::from_static("x-ad-account-usage");
+pub(crate) const BUSINESS_USAGE: HeaderName = HeaderName::from_static("x-business-use-case-usage");
+
 impl Usage {
     /// Parses the usage headers of a response; malformed headers are skipped (and logged).
     pub fn from_headers(headers: &HeaderMap) -> Self {
-        fn parse<T: serde::de::DeserializeOwned>(headers: &HeaderMap, name: &str) -> Option<T> {
+        fn parse<T: serde::de::DeserializeOwned>(
+            headers: &HeaderMap,
+            name: &HeaderName,
+        ) -> Option<T> {
             let raw = headers.get(name)?.to_str().ok()?;
             match serde_json::from_str(raw) {
                 Ok(v) => Some(v),
                 // The parser's message quotes the value, which the server chose: name only.
                 Err(_) => {
-                    tracing::debug!(header = name, "malformed usage header skipped");
+                    tracing::debug!(header = name.as_str(), "malformed usage header skipped");
                     None
                 }
             }
         }
         Usage {
-            app: parse(headers, "x-app-usage"),
-            ad_account: parse(headers, "x-ad-account-usage"),
-            business_use_case: parse(headers, "x-business-use-case-usage").unwrap_or_default(),
+            app: parse(headers, &APP_USAGE),
+            ad_account: parse(headers, &AD_ACCOUNT_USAGE),
+            business_use_case: parse(headers, &BUSINESS_USAGE).unwrap_or_default(),
         }
     }
 

@@ -199,7 +199,7 @@ impl<K: AssetKind> AssetHandler<K> {
         let business = business.into();
         let req = Request::get([self.id.wire(), "assigned_users"])
             .param("business", business.as_str())
-            .param("fields", ASSIGNED_USER_FIELDS);
+            .static_param("fields", ASSIGNED_USER_FIELDS);
         ListRequest::new(
             self.client.clone(),
             req,

@@ -60,7 +60,7 @@ impl BusinessHandler {
     /// # Ok(()) }
     /// ```
     pub fn get(&self) -> Call<Business> {
-        let req = Request::get([self.id.as_str()]).param("fields", BUSINESS_FIELDS);
+        let req = Request::get([self.id.as_str()]).static_param("fields", BUSINESS_FIELDS);
         Call::new(self.client.clone(), req, self.id.validate().err())
     }
 

@@ -58,7 +58,8 @@ impl BusinessesHandler {
     /// ```
     pub fn list(&self) -> ListRequest<Business> {
         let (user, invalid) = self.user_segment();
-        let req = Request::get([user, "businesses".to_owned()]).param("fields", BUSINESS_FIELDS);
+        let req =
+            Request::get([user, "businesses".to_owned()]).static_param("fields", BUSINESS_FIELDS);
         ListRequest::new(self.client.clone(), req, invalid)
     }
 

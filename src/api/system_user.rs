@@ -59,7 +59,7 @@ impl SystemUserHandler {
     /// # Ok(()) }
     /// ```
     pub fn get(&self) -> Call<SystemUser> {
-        let req = Request::get([self.id.as_str()]).param("fields", NODE_FIELDS);
+        let req = Request::get([self.id.as_str()]).static_param("fields", NODE_FIELDS);
         Call::new(self.client.clone(), req, self.id.validate().err())
     }
 
@@ -166,7 +166,8 @@ impl SystemUserHandler {
     /// ```
     pub fn assigned<K: AssetKind>(&self) -> ListRequest<AssignedAsset<K::Id, K::Task>> {
         let edge = K::SYSTEM_USER_EDGE.unwrap_or("assigned_users");
-        let req = Request::get([self.id.as_str(), edge]).param("fields", ASSIGNED_ASSET_FIELDS);
+        let req =
+            Request::get([self.id.as_str(), edge]).static_param("fields", ASSIGNED_ASSET_FIELDS);
         let invalid = match K::SYSTEM_USER_EDGE {
             Some(_) => self.id.validate().err(),
             None => Some(Error::Unsupported {

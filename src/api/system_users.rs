@@ -109,7 +109,7 @@ impl SystemUsersHandler {
     }
 
     fn list_request(&self) -> Request {
-        Request::get([self.business.as_str(), "system_users"]).param("fields", LIST_FIELDS)
+        Request::get([self.business.as_str(), "system_users"]).static_param("fields", LIST_FIELDS)
     }
 
     /// Renames a system user (`POST /{business}/system_users` with `system_user_id` and the
