@@ -157,30 +157,43 @@ fn main() {
         "{uri}/v26.0/{SU}?fields=id%2Cname%2Ccreated_time%2Cfinance_permission%2Cip_permission&appsecret_proof={}",
         proof.expose_secret()
     );
+    // Bare reqwest as it comes, and with the crate's default 60 s timeout (a timer per call,
+    // which the crate always has: no call waits for ever).
     let raw = reqwest::Client::new();
-    let bare = || async {
-        let resp = raw.get(&url).bearer_auth(TOKEN).send().await.expect("send");
-        std::hint::black_box(resp.bytes().await.expect("body"));
+    let timed = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .expect("client");
+    let get = |http: &reqwest::Client| {
+        let request = http.get(&url).bearer_auth(TOKEN);
+        async move {
+            let resp = request.send().await.expect("send");
+            std::hint::black_box(resp.bytes().await.expect("body"));
+        }
     };
+    let bare = || get(&raw);
+    let bare_timed = || get(&timed);
     let sdk = || async {
         std::hint::black_box(client.system_user(SU).get().send().await.expect("get"));
     };
-    let (mut bares, mut sdks) = (Vec::new(), Vec::new());
+    let (mut bares, mut timeds, mut sdks) = (Vec::new(), Vec::new(), Vec::new());
     rt.block_on(async {
-        // Warm both: connections open, caches filled.
+        // Warm all three: connections open, caches filled.
         measure(bare).await;
+        measure(bare_timed).await;
         measure(sdk).await;
         for round in 0..BLOCKS {
-            if round % 2 == 0 {
-                bares.push(measure(bare).await);
-                sdks.push(measure(sdk).await);
-            } else {
-                sdks.push(measure(sdk).await);
-                bares.push(measure(bare).await);
+            // Who goes first rotates, so no side always runs on a warmer machine.
+            for turn in 0..3 {
+                match (round + turn) % 3 {
+                    0 => bares.push(measure(bare).await),
+                    1 => timeds.push(measure(bare_timed).await),
+                    _ => sdks.push(measure(sdk).await),
+                }
             }
         }
     });
-    let (b, s) = (summarize(&bares), summarize(&sdks));
+    let (b, t, s) = (summarize(&bares), summarize(&timeds), summarize(&sdks));
     let line = |name: &str, x: Block| {
         println!(
             "per_call/{name:<24} cpu {:>7.1} µs   allocations {:>5.1}   wall {:>7.1} µs",
@@ -190,11 +203,14 @@ fn main() {
         );
     };
     line("bare_reqwest_get", b);
+    line("bare_reqwest_get_timeout", t);
     line("sdk_get_system_user", s);
-    println!(
-        "ratio sdk / bare (medians of {BLOCKS} interleaved blocks of {CALLS_PER_BLOCK} calls): cpu {:.2}x   allocations {:.2}x   wall {:.2}x",
-        s.cpu_ns / b.cpu_ns,
-        s.allocations / b.allocations,
-        s.wall_ns / b.wall_ns
-    );
+    for (name, base) in [("bare", b), ("bare with timeout", t)] {
+        println!(
+            "ratio sdk / {name} (medians of {BLOCKS} interleaved blocks of {CALLS_PER_BLOCK} calls): cpu {:.2}x   allocations {:.2}x   wall {:.2}x",
+            s.cpu_ns / base.cpu_ns,
+            s.allocations / base.allocations,
+            s.wall_ns / base.wall_ns
+        );
+    }
 }

@@ -398,16 +398,19 @@ impl ClientBuilder {
         let own_http = self.http_client.is_none();
         let http = match self.http_client {
             Some(http) => http,
-            None => reqwest::Client::builder()
-                .user_agent(USER_AGENT)
-                .connect_timeout(connect_timeout)
-                .timeout(timeout)
-                // A redirect would carry the query (proof, credential parameters) and the form
-                // body to another host: a 3xx is an error instead.
-                .redirect(reqwest::redirect::Policy::none())
-                .referer(false)
-                .build()
-                .map_err(|e| Error::Setup(e.without_url()))?,
+            None => {
+                let builder = reqwest::Client::builder()
+                    .user_agent(USER_AGENT)
+                    .connect_timeout(connect_timeout)
+                    .timeout(timeout)
+                    // A redirect would carry the query (proof, credential parameters) and the
+                    // form body to another host: a 3xx is an error instead.
+                    .redirect(reqwest::redirect::Policy::none())
+                    .referer(false);
+                without_tls_roots_for_plain_http(builder, &base_url)
+                    .build()
+                    .map_err(|e| Error::Setup(e.without_url()))?
+            }
         };
         Ok(Client {
             proof_secret: None,
@@ -443,6 +446,21 @@ impl ClientBuilder {
             auth: Arc::default(),
         })
     }
+}
+
+/// Loading the platform's certificates is most of what building a client costs; a client of
+/// an `http://` base URL (a local stand-in, the emulator) never uses them. With no redirects
+/// followed, such a client only ever talks plain HTTP, so it trusts no root at all.
+fn without_tls_roots_for_plain_http(
+    builder: reqwest::ClientBuilder,
+    base_url: &Url,
+) -> reqwest::ClientBuilder {
+    #[cfg(any(feature = "rustls", feature = "native-tls"))]
+    if base_url.scheme() == "http" {
+        return builder.tls_certs_only(std::iter::empty());
+    }
+    let _ = base_url;
+    builder
 }
 
 fn parse_base_url(raw: &str) -> Result<Url> {
