@@ -30,9 +30,13 @@ struct Args {
     /// sequential, concurrent or batch.
     #[arg(long, default_value = "batch")]
     mode: BulkMode,
-    /// Requests in flight at once (concurrent and batch modes).
-    #[arg(long, default_value_t = meta_business::DEFAULT_CONCURRENCY, value_parser = at_least_one)]
-    concurrency: usize,
+    /// Exactly this many requests in flight. Without it, batch mode follows the usage headers
+    /// (up to `--max-concurrency`) and concurrent mode keeps 4 in flight.
+    #[arg(long, value_parser = at_least_one)]
+    concurrency: Option<usize>,
+    /// The most batch requests in flight when following the usage headers.
+    #[arg(long, default_value_t = 16, value_parser = at_least_one)]
+    max_concurrency: usize,
     /// Simulated round trip of the embedded emulator, in milliseconds.
     #[arg(long, default_value_t = 20)]
     latency_ms: u64,
@@ -148,10 +152,11 @@ async fn run(args: Args) -> Result<(), String> {
             .ad_account(a.clone())
             .assign(&su, [AdAccountTask::Analyze])
     });
-    let bulk = client
-        .bulk(ops)
-        .mode(args.mode)
-        .concurrency(args.concurrency);
+    let bulk = client.bulk(ops).mode(args.mode);
+    let bulk = match args.concurrency {
+        Some(n) => bulk.concurrency(n),
+        None => bulk.adaptive(args.max_concurrency),
+    };
     let before = client.requests_sent();
     let started = Instant::now();
     let results = bulk.send().await.map_err(|e| e.to_string())?;
@@ -167,7 +172,8 @@ async fn run(args: Args) -> Result<(), String> {
         "{}",
         serde_json::json!({
             "mode": mode, "n": accounts.len(), "requests": requests, "seconds": (seconds * 1000.0).round() / 1000.0,
-            "succeeded": results.len() - failed, "failed": failed, "concurrency": args.concurrency,
+            "succeeded": results.len() - failed, "failed": failed,
+            "concurrency": args.concurrency.map_or_else(|| format!("adaptive, at most {}", args.max_concurrency), |n| n.to_string()),
             "max_in_flight": max_in_flight,
         })
     );

@@ -5,21 +5,26 @@
 //! execute (`null` in the answer) are sent again in a later round.
 
 use std::borrow::Cow;
+use std::collections::VecDeque;
 use std::fmt;
 use std::time::Duration;
 
-use futures_util::stream::{self, StreamExt};
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use reqwest::Method;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+use crate::adaptive::{Concurrency, Controller};
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::request::Request;
 
 /// The Graph API's limit of calls in one batch request.
 pub const MAX_BATCH: usize = 50;
+
+/// Throttles one batch job waits out before its throttled items fail.
+const MAX_THROTTLES: u32 = 8;
 
 /// One call inside a batch.
 ///
@@ -228,7 +233,7 @@ impl BatchResponse {
 pub struct BatchRequest {
     pub(crate) client: Client,
     pub(crate) items: Vec<BatchItem>,
-    pub(crate) concurrency: usize,
+    pub(crate) concurrency: Concurrency,
     pub(crate) include_headers: bool,
     pub(crate) timeout: Option<Duration>,
 }
@@ -242,14 +247,12 @@ impl fmt::Debug for BatchRequest {
     }
 }
 
-/// A chunk's item indexes and the batch request's answer (`None` for an item not executed).
-type ChunkAnswer = (Vec<usize>, Result<Vec<Option<RawItem>>>);
-
 /// Batch's strategy for the retry loop: an attempt is a round over the items not run yet.
 struct NullItems<'a> {
     batch: &'a BatchRequest,
     results: Vec<Option<Result<BatchResponse>>>,
     pending: Vec<usize>,
+    control: Controller,
 }
 
 impl crate::retry::Attempts for NullItems<'_> {
@@ -261,7 +264,9 @@ impl crate::retry::Attempts for NullItems<'_> {
     }
 
     async fn attempt(&mut self) -> crate::retry::Step<()> {
-        self.batch.round(&mut self.results, &mut self.pending).await;
+        self.batch
+            .round(&mut self.results, &mut self.pending, &mut self.control)
+            .await;
         if self.pending.is_empty() {
             return crate::retry::Step::Done(Ok(()));
         }
@@ -293,9 +298,17 @@ struct RawHeader {
 }
 
 impl BatchRequest {
-    /// How many batch requests of 50 may be in flight at once (default 4).
+    /// Exactly this many batch requests of 50 in flight at once (at least 1), whatever the
+    /// usage headers say. The default is [`Concurrency::Adaptive`].
     pub fn concurrency(mut self, n: usize) -> Self {
-        self.concurrency = n.max(1);
+        self.concurrency = Concurrency::Fixed(n.max(1));
+        self
+    }
+
+    /// As many batch requests in flight as the usage headers allow, up to `max` (the default,
+    /// with 16): see [`Concurrency::Adaptive`].
+    pub fn adaptive(mut self, max: usize) -> Self {
+        self.concurrency = Concurrency::Adaptive { max: max.max(1) };
         self
     }
 
@@ -323,6 +336,7 @@ impl BatchRequest {
             batch: &self,
             results: (0..total).map(|_| None).collect(),
             pending: (0..total).collect(),
+            control: Controller::new(self.concurrency),
         };
         let (_, made) = crate::retry::retry(policy, &mut unrun).await;
         let NullItems {
@@ -351,22 +365,63 @@ impl BatchRequest {
             .collect()
     }
 
-    /// Sends every pending item once, in chunks of 50 with the request's concurrency; keeps
-    /// as pending those the server did not run.
-    async fn round(&self, results: &mut [Option<Result<BatchResponse>>], pending: &mut Vec<usize>) {
-        let chunks: Vec<Vec<usize>> = pending.chunks(MAX_BATCH).map(<[usize]>::to_vec).collect();
-        let answers: Vec<ChunkAnswer> = stream::iter(chunks)
-            .map(|chunk| async move {
-                let answer = self.send_chunk(&chunk).await;
-                (chunk, answer)
-            })
-            .buffer_unordered(self.concurrency)
-            .collect()
-            .await;
-        pending.clear();
-        for (chunk, answer) in answers {
+    /// Sends every pending item once, in batch requests of up to 50 as the controller allows
+    /// (a fixed number in flight, or as many as the usage headers allow); keeps as pending those
+    /// the server did not run. A throttled request is sent again after the throttle lifts,
+    /// when the concurrency is adaptive; with a fixed one its items fail, as before.
+    async fn round(
+        &self,
+        results: &mut [Option<Result<BatchResponse>>],
+        pending: &mut Vec<usize>,
+        control: &mut Controller,
+    ) {
+        let mut queue: VecDeque<usize> = pending.drain(..).collect();
+        let mut in_flight = FuturesUnordered::new();
+        let mut calls_in_flight = 0;
+        let mut throttles = 0u32;
+        loop {
+            while !queue.is_empty() {
+                let room = control.room(in_flight.len(), calls_in_flight);
+                if room == 0 {
+                    break;
+                }
+                let chunk: Vec<usize> = queue.drain(..room.min(queue.len())).collect();
+                calls_in_flight += chunk.len();
+                in_flight.push(async move {
+                    let answer = self.send_chunk(&chunk).await;
+                    (chunk, answer)
+                });
+            }
+            let Some((chunk, answer)) = in_flight.next().await else {
+                if queue.is_empty() {
+                    break;
+                }
+                let wait = control.saturated();
+                tracing::debug!(?wait, "usage at the ceiling; pausing the batch");
+                tokio::time::sleep(wait).await;
+                continue;
+            };
+            calls_in_flight -= chunk.len();
             match answer {
+                Err(err)
+                    if err.is_rate_limited()
+                        && control.is_adaptive()
+                        && throttles < MAX_THROTTLES =>
+                {
+                    throttles += 1;
+                    let wait = control.throttled(crate::retry::server_hint(&err));
+                    tracing::warn!(
+                        ?wait,
+                        items = chunk.len(),
+                        "batch throttled; waiting, then sending it again"
+                    );
+                    for i in chunk.into_iter().rev() {
+                        queue.push_front(i);
+                    }
+                    tokio::time::sleep(wait).await;
+                }
                 Err(err) => {
+                    control.answered(chunk.len(), self.client.usage_pressure());
                     let transient = err.is_transient();
                     let message = err.to_string();
                     let source = std::sync::Arc::new(err);
@@ -379,6 +434,7 @@ impl BatchRequest {
                     }
                 }
                 Ok(items) => {
+                    control.answered(chunk.len(), self.client.usage_pressure());
                     for (slot, i) in chunk.iter().enumerate() {
                         match items.get(slot) {
                             Some(Some(raw)) => {

@@ -7,6 +7,7 @@ use std::fmt;
 
 use futures_util::stream::{self, StreamExt};
 
+use crate::adaptive::Concurrency;
 use crate::api::assignments::{Assign, Unassign};
 use crate::api::send_ack;
 use crate::batch::BatchItem;
@@ -137,7 +138,7 @@ pub struct BulkRequest {
     pub(crate) client: Client,
     pub(crate) ops: Vec<BulkOp>,
     pub(crate) mode: BulkMode,
-    pub(crate) concurrency: usize,
+    pub(crate) concurrency: Concurrency,
 }
 
 impl fmt::Debug for BulkRequest {
@@ -150,7 +151,8 @@ impl fmt::Debug for BulkRequest {
     }
 }
 
-/// Default requests in flight for concurrent and batch modes.
+/// Requests in flight in concurrent mode unless [`BulkRequest::concurrency`] says otherwise;
+/// batch mode starts with as many before the usage headers say more may go.
 pub const DEFAULT_CONCURRENCY: usize = 4;
 
 impl BulkRequest {
@@ -160,9 +162,18 @@ impl BulkRequest {
         self
     }
 
-    /// Requests in flight at once in concurrent and batch modes (default 4; at least 1).
+    /// Exactly this many requests in flight (at least 1), whatever the usage headers say.
+    /// Without it, batch mode follows the usage headers ([`Concurrency::Adaptive`], up to 16)
+    /// and concurrent mode keeps [`DEFAULT_CONCURRENCY`] in flight.
     pub fn concurrency(mut self, n: usize) -> Self {
-        self.concurrency = n.max(1);
+        self.concurrency = Concurrency::Fixed(n.max(1));
+        self
+    }
+
+    /// In batch mode, as many batch requests in flight as the usage headers allow, up to
+    /// `max` ([`Concurrency::Adaptive`]); the default has 16.
+    pub fn adaptive(mut self, max: usize) -> Self {
+        self.concurrency = Concurrency::Adaptive { max: max.max(1) };
         self
     }
 
@@ -195,16 +206,20 @@ impl BulkRequest {
                 out
             }
             BulkMode::Concurrent => {
+                let n = match self.concurrency {
+                    Concurrency::Fixed(n) => n,
+                    _ => DEFAULT_CONCURRENCY,
+                };
                 stream::iter(requests.into_iter().map(|req| send_ack(client, req)))
-                    .buffered(self.concurrency)
+                    .buffered(n)
                     .collect()
                     .await
             }
             BulkMode::Batch => {
                 let items: Vec<BatchItem> = requests.iter().map(BatchItem::from_request).collect();
-                client
-                    .batch(items)
-                    .concurrency(self.concurrency)
+                let mut batch = client.batch(items);
+                batch.concurrency = self.concurrency;
+                batch
                     .send()
                     .await
                     .into_iter()

@@ -26,7 +26,7 @@ use crate::api::core::Core;
 use crate::api::system_user::SystemUserHandler;
 use crate::api::tokens::{AppTokenCall, DebugToken, RefreshToken, RevokeToken};
 use crate::batch::{BatchItem, BatchRequest};
-use crate::bulk::{BulkMode, BulkOp, BulkRequest, DEFAULT_CONCURRENCY};
+use crate::bulk::{BulkMode, BulkOp, BulkRequest};
 use crate::client::Client;
 use crate::error::Result;
 use crate::ids::{
@@ -323,7 +323,8 @@ impl Client {
 
     // Many calls at once.
     /// Many assign / unassign operations in one call. Each is checked before anything is sent;
-    /// the mode chooses the transport (batches of 50 by default, 4 in flight).
+    /// the mode chooses the transport (batches of 50 by default, as many in flight as the usage
+    /// headers allow: [`Concurrency::Adaptive`](crate::Concurrency::Adaptive)).
     ///
     /// ```no_run
     /// use meta_business::{AdAccountTask, BulkMode};
@@ -340,10 +341,11 @@ impl Client {
             client: self.clone(),
             ops: ops.into_iter().map(Into::into).collect(),
             mode: BulkMode::default(),
-            concurrency: DEFAULT_CONCURRENCY,
+            concurrency: crate::Concurrency::default(),
         }
     }
-    /// Sends many calls in batch requests of at most 50 (several in flight at once).
+    /// Sends many calls in batch requests of at most 50 (as many in flight as the usage headers
+    /// allow, by default).
     ///
     /// ```no_run
     /// use meta_business::BatchItem;
@@ -364,7 +366,7 @@ impl Client {
         BatchRequest {
             client: self.clone(),
             items: items.into_iter().collect(),
-            concurrency: crate::bulk::DEFAULT_CONCURRENCY,
+            concurrency: crate::Concurrency::default(),
             include_headers: false,
             timeout: None,
         }

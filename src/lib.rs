@@ -70,6 +70,7 @@
 
 mod macros;
 
+mod adaptive;
 mod api;
 mod auth;
 mod batch;
@@ -118,6 +119,7 @@ pub mod asset {
 }
 
 // Every other public type is exported here, at the root, and only here.
+pub use adaptive::Concurrency;
 pub use api::Call;
 pub use api::assignments::{AssetHandler, Assign, Unassign};
 pub use api::business::BusinessHandler;

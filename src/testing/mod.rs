@@ -30,6 +30,7 @@
 //! # let _ = su; Ok(()) }
 //! ```
 
+mod budget;
 mod builder;
 pub mod contract;
 mod faults;

@@ -124,6 +124,10 @@ pub(crate) struct State {
     pub(crate) managed: BTreeMap<(String, String), Option<String>>,
     pub(crate) next_id: u64,
     pub(crate) calls: u64,
+    /// The per-business call budget, when one is set ([`EmulatorBuilder::call_budget`]).
+    ///
+    /// [`EmulatorBuilder::call_budget`]: super::EmulatorBuilder::call_budget
+    pub(crate) budget: Option<super::budget::CallBudget>,
     /// Whether `POST /{system_user}/access_tokens` is open to apps. Meta closed it to apps that
     /// have not called it within 90 days: closed by default, as for a fresh app.
     pub(crate) legacy_token_edge: bool,
@@ -168,6 +172,7 @@ impl State {
             managed: BTreeMap::new(),
             next_id: 1,
             calls: 0,
+            budget: None,
             legacy_token_edge: false,
             last_node_type: None,
             batch_journal: Vec::new(),

@@ -1,5 +1,6 @@
 //! Integration tests: real HTTP on loopback against wiremock, asserting the exact wire shape.
 
+mod adaptive;
 mod assignments;
 mod batch;
 mod business;

@@ -91,6 +91,7 @@ pub(crate) fn handle(shared: &Shared, request: &Request) -> ResponseTemplate {
     let fault = lock(&shared.faults)
         .iter_mut()
         .find_map(|rule| rule.hit(&inc.method, &inc.path));
+    let fault = fault.or_else(|| over_budget(shared, &inc));
     let (work, answer) = match fault {
         None => (true, None),
         Some(Fault::AfterWork(inner)) => (true, Some(*inner)),
@@ -126,15 +127,41 @@ pub(crate) fn handle(shared: &Shared, request: &Request) -> ResponseTemplate {
         journal.push(entry);
         journal.extend(items);
     }
-    let calls = shared.state().calls;
-    let business = {
-        let state = shared.state();
-        business_of(&state, &inc).map(|b| {
+    let (calls, pct, business) = {
+        let mut state = shared.state();
+        let business = business_of(&state, &inc);
+        let pct = match (&mut state.budget, &business) {
+            (Some(budget), Some(b)) => budget.pct(b, std::time::Instant::now()),
+            // Without a budget, usage climbs slowly with the calls made.
+            _ => (state.calls / 10).min(99),
+        };
+        let business = business.map(|b| {
             let tier = state.businesses.get(&b).map(|biz| biz.tier);
             (b, tier)
-        })
+        });
+        (state.calls, pct, business)
     };
-    template(reply, calls, business)
+    template(reply, calls, pct, business)
+}
+
+/// The throttle a call meets when its business's budget is spent (each batch item counts).
+fn over_budget(shared: &Shared, inc: &Incoming) -> Option<Fault> {
+    let mut state = shared.state();
+    state.budget.as_ref()?;
+    let business = business_of(&state, inc)?;
+    let calls = inc
+        .params
+        .get("batch")
+        .and_then(|b| serde_json::from_str::<Vec<serde_json::Value>>(b).ok())
+        .map_or(1, |items| u32::try_from(items.len()).unwrap_or(u32::MAX));
+    let budget = state.budget.as_mut()?;
+    match budget.admit(&business, calls, std::time::Instant::now()) {
+        Ok(()) => None,
+        Err(regain_minutes) => Some(Fault::Throttle {
+            code: 80004,
+            regain_minutes,
+        }),
+    }
 }
 
 /// A journal entry for a request (the caller sets how its token came).
@@ -238,12 +265,13 @@ fn tier_string(tier: Option<AccessTier>) -> &'static str {
 fn template(
     reply: Reply,
     calls: u64,
+    usage_pct: u64,
     business: Option<(String, Option<AccessTier>)>,
 ) -> ResponseTemplate {
     let pct = if reply.throttled.is_some() {
         100
     } else {
-        (calls / 10).min(99)
+        usage_pct
     };
     let mut t = ResponseTemplate::new(reply.status)
         .insert_header("x-fb-trace-id", format!("EmU{calls:x}").as_str())
