@@ -135,5 +135,103 @@ fn client_build(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, per_call, local_costs, client_build);
+/// A batch of 50 assignments through the crate (encode 50 items, send, decode 50 answers) versus
+/// a bare reqwest POST of the same body against the same local server: the difference is the
+/// crate's per-batch overhead over the round trip.
+fn batch_50(c: &mut Criterion) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("server runtime");
+        rt.block_on(async {
+            let server = MockServer::builder()
+                .disable_request_recording()
+                .start()
+                .await;
+            let items: Vec<_> = (0..50)
+                .map(|_| json!({"code": 200, "body": "{\"success\":true}"}))
+                .collect();
+            Mock::given(method("POST"))
+                .respond_with(ResponseTemplate::new(200).set_body_json(json!(items)))
+                .mount(&server)
+                .await;
+            tx.send(server.uri()).expect("uri");
+            std::future::pending::<()>().await;
+        });
+    });
+    let uri = rx.recv().expect("server");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let client = Client::builder()
+        .access_token("EAAB-bench-token-0123456789")
+        .app_secret("bench-app-secret-0123")
+        .base_url(uri.as_str())
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .expect("client");
+    let ops = || {
+        (0..50u64).map(|i| {
+            client
+                .ad_account(meta_business::AdAccountId::from(3_000_000_000_001 + i))
+                .assign(SU, [meta_business::AdAccountTask::Analyze])
+        })
+    };
+    // The same form body the crate sends, built once.
+    let items: Vec<meta_business::BatchItem> =
+        ops().map(|op| op.batch_item().expect("item")).collect();
+    let wire: Vec<_> = items
+        .iter()
+        .map(|i| json!({"method": i.method().as_str(), "relative_url": i.relative_url(), "body": i.body()}))
+        .collect();
+    let body = format!(
+        "batch={}&include_headers=false",
+        url_encode(&serde_json::to_string(&wire).expect("json"))
+    );
+    let raw = reqwest::Client::new();
+    let mut group = c.benchmark_group("batch_50");
+    group.bench_function("bare_reqwest_post", |b| {
+        b.to_async(&rt).iter(|| async {
+            let resp = raw
+                .post(&uri)
+                .bearer_auth("EAAB-bench-token-0123456789")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body.clone())
+                .send()
+                .await
+                .expect("send");
+            black_box(resp.bytes().await.expect("body"))
+        })
+    });
+    group.bench_function("sdk_bulk_50_assignments", |b| {
+        b.to_async(&rt).iter(|| async {
+            black_box(
+                client
+                    .bulk(ops())
+                    .concurrency(1)
+                    .send()
+                    .await
+                    .expect("bulk"),
+            )
+        })
+    });
+    group.finish();
+}
+
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
+                (b as char).to_string()
+            }
+            b' ' => "+".to_owned(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+criterion_group!(benches, per_call, local_costs, client_build, batch_50);
 criterion_main!(benches);

@@ -112,6 +112,11 @@ impl BatchItem {
         &self.relative_url
     }
 
+    /// The form-encoded body of a POST item.
+    pub fn body(&self) -> Option<&str> {
+        self.body.as_deref()
+    }
+
     pub(crate) fn from_request(req: &Request) -> Self {
         let path = req
             .segments
@@ -143,14 +148,23 @@ impl BatchItem {
         self.relative_url.split('?').next().unwrap_or_default()
     }
 
-    fn wire(&self) -> serde_json::Value {
-        let mut item =
-            serde_json::json!({"method": self.method.as_str(), "relative_url": self.relative_url});
-        if let Some(body) = &self.body {
-            item["body"] = serde_json::Value::String(body.clone());
+    /// The item as the `batch` parameter carries it, borrowed: no JSON tree is built.
+    fn wire(&self) -> WireItem<'_> {
+        WireItem {
+            method: self.method.as_str(),
+            relative_url: &self.relative_url,
+            body: self.body.as_deref(),
         }
-        item
     }
+}
+
+/// One item of the `batch` parameter.
+#[derive(serde::Serialize)]
+struct WireItem<'a> {
+    method: &'a str,
+    relative_url: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body: Option<&'a str>,
 }
 
 fn encode_segment(seg: &str) -> Cow<'_, str> {
@@ -288,7 +302,63 @@ struct RawItem {
     #[serde(default)]
     headers: Vec<RawHeader>,
     #[serde(default)]
-    body: Option<serde_json::Value>,
+    body: Option<RawBody>,
+}
+
+/// An item's body: a JSON string holding the answer, as Meta sends it (read as a string, with
+/// no JSON tree built), or, from a server that sends the answer itself, any JSON value.
+enum RawBody {
+    Text(String),
+    Value(serde_json::Value),
+}
+
+impl<'de> Deserialize<'de> for RawBody {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
+        use serde_json::Value;
+
+        struct Body;
+        impl<'de> serde::de::Visitor<'de> for Body {
+            type Value = RawBody;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a batch item's body")
+            }
+            fn visit_str<E>(self, v: &str) -> std::result::Result<RawBody, E> {
+                Ok(RawBody::Text(v.to_owned()))
+            }
+            fn visit_string<E>(self, v: String) -> std::result::Result<RawBody, E> {
+                Ok(RawBody::Text(v))
+            }
+            fn visit_bool<E>(self, v: bool) -> std::result::Result<RawBody, E> {
+                Ok(RawBody::Value(Value::Bool(v)))
+            }
+            fn visit_i64<E>(self, v: i64) -> std::result::Result<RawBody, E> {
+                Ok(RawBody::Value(Value::from(v)))
+            }
+            fn visit_u64<E>(self, v: u64) -> std::result::Result<RawBody, E> {
+                Ok(RawBody::Value(Value::from(v)))
+            }
+            fn visit_f64<E>(self, v: f64) -> std::result::Result<RawBody, E> {
+                Ok(RawBody::Value(Value::from(v)))
+            }
+            fn visit_unit<E>(self) -> std::result::Result<RawBody, E> {
+                Ok(RawBody::Value(Value::Null))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> std::result::Result<RawBody, A::Error> {
+                Value::deserialize(MapAccessDeserializer::new(map)).map(RawBody::Value)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                seq: A,
+            ) -> std::result::Result<RawBody, A::Error> {
+                Value::deserialize(SeqAccessDeserializer::new(seq)).map(RawBody::Value)
+            }
+        }
+        d.deserialize_any(Body)
+    }
 }
 
 #[derive(Deserialize)]
@@ -450,7 +520,7 @@ impl BatchRequest {
     }
 
     async fn send_chunk(&self, chunk: &[usize]) -> Result<Vec<Option<RawItem>>> {
-        let wire: Vec<serde_json::Value> = chunk.iter().map(|i| self.items[*i].wire()).collect();
+        let wire: Vec<WireItem<'_>> = chunk.iter().map(|i| self.items[*i].wire()).collect();
         let batch = serde_json::to_string(&wire)
             .map_err(|e| Error::invalid_input("batch", e.to_string()))?;
         let mut req = Request::post([""])
@@ -478,10 +548,10 @@ impl BatchRequest {
                 headers.append(name, value);
             }
         }
-        let body = match &raw.body {
-            Some(serde_json::Value::String(s)) => s.clone(),
-            Some(other) => other.to_string(),
-            None => String::new(),
+        let body: Cow<'_, str> = match &raw.body {
+            Some(RawBody::Text(s)) => Cow::Borrowed(s),
+            Some(RawBody::Value(other)) => Cow::Owned(other.to_string()),
+            None => Cow::Borrowed(""),
         };
         let path = format!("/{}/{}", self.client.api_version(), item.path());
         let value: serde_json::Value = self.client.decode_detached(
