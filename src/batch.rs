@@ -124,11 +124,10 @@ impl BatchItem {
             .map(|s| encode_segment(s))
             .collect::<Vec<_>>()
             .join("/");
-        let mut pairs = url::form_urlencoded::Serializer::new(String::new());
+        let mut encoded = String::new();
         for (k, v) in &req.params {
-            pairs.append_pair(k, v);
+            crate::form::append_pair(&mut encoded, k, v);
         }
-        let encoded = pairs.finish();
         let (relative_url, body) = if req.method == Method::POST {
             (path, (!encoded.is_empty()).then_some(encoded))
         } else if encoded.is_empty() {

@@ -332,13 +332,13 @@ impl Client {
         let proof_pairs =
             proof.map(|(proof, time)| (proof.expose_secret(), time.map(|t| t.to_string())));
         let builder = if req.method == Method::POST {
-            let mut pairs = url::form_urlencoded::Serializer::new(String::new());
-            append_params(&mut pairs, req, proof_pairs.as_ref());
+            let mut body = String::new();
+            append_form_params(&mut body, req, proof_pairs.as_ref());
             self.shared
                 .http
                 .request(req.method.clone(), url)
                 .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(pairs.finish())
+                .body(body)
         } else {
             if !(req.params.is_empty() && req.secret_params.is_empty() && proof_pairs.is_none()) {
                 // Appended in place: `set_query` would parse the whole query again.
@@ -448,6 +448,24 @@ fn append_params<T: url::form_urlencoded::Target>(
         pairs.append_pair("appsecret_proof", proof);
         if let Some(time) = time {
             pairs.append_pair("appsecret_time", time);
+        }
+    }
+}
+
+/// [`append_params`] for a form body, with the crate's own encoder (a batch's JSON is long).
+fn append_form_params(body: &mut String, req: &Request, proof: Option<&(&str, Option<String>)>) {
+    let size: usize = req.params.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+    body.reserve(size + size / 2 + 100);
+    for (key, value) in &req.params {
+        crate::form::append_pair(body, key, value);
+    }
+    for (key, value) in &req.secret_params {
+        crate::form::append_pair(body, key, value.expose_secret());
+    }
+    if let Some((proof, time)) = proof {
+        crate::form::append_pair(body, "appsecret_proof", proof);
+        if let Some(time) = time {
+            crate::form::append_pair(body, "appsecret_time", time);
         }
     }
 }

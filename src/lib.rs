@@ -80,6 +80,7 @@ mod client;
 mod config;
 mod entry;
 mod error;
+mod form;
 mod http;
 mod ids;
 mod keeper;
