@@ -351,3 +351,49 @@ async fn one_connection_is_reused_across_calls_and_clones() {
         "30 sequential calls, one pooled connection"
     );
 }
+
+#[tokio::test]
+async fn a_list_streamed_page_by_page_reuses_one_connection() {
+    use futures_util::TryStreamExt;
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::any())
+        .respond_with(|req: &wiremock::Request| {
+            let start: usize = req
+                .url
+                .query_pairs()
+                .find(|(k, _)| k == "after")
+                .and_then(|(_, v)| v.parse().ok())
+                .unwrap_or(0);
+            let end = (start + 2).min(40);
+            let data: Vec<_> = (start..end)
+                .map(|i| serde_json::json!({"id": format!("act_{}", 3_000_000_000_000u64 + i as u64), "tasks": ["ANALYZE"]}))
+                .collect();
+            let mut body = serde_json::json!({"data": data, "paging": {"cursors": {"after": end.to_string()}}});
+            if end < 40 {
+                body["paging"]["next"] = serde_json::json!("https://graph.facebook.com/next");
+            }
+            wiremock::ResponseTemplate::new(200).set_body_json(body)
+        })
+        .mount(&server)
+        .await;
+    let (proxy, connections) = counting_proxy(server.uri()).await;
+    let client = Client::builder()
+        .access_token("EAAB-token")
+        .base_url(proxy)
+        .build()
+        .unwrap();
+    let items: Vec<_> = client
+        .system_user("100000008899900")
+        .assigned_ad_accounts()
+        .limit(2)
+        .into_stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(items.len(), 40);
+    assert_eq!(
+        connections.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "20 pages, one pooled connection"
+    );
+}
