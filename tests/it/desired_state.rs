@@ -844,3 +844,71 @@ async fn the_readme_shows_a_real_plan_with_drift_and_what_is_left_alone() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn a_stored_token_of_the_wrong_app_is_replaced_and_revoked() {
+    let emulator = GraphEmulator::builder()
+        .legacy_token_edge(true)
+        .business(
+            BusinessSeed::new("11", "Acme")
+                .app("21", "App", "secret-0123456789")
+                .app("22", "Other app", "secret-of-the-other")
+                .admin("EAAE-admin")
+                .page("41", "P"),
+        )
+        .start()
+        .await;
+    let client = emulator
+        .client_builder("EAAE-admin")
+        .app_id("21")
+        .app_secret("secret-0123456789")
+        .app_secret_for("22", "secret-of-the-other")
+        .build()
+        .unwrap();
+    let store = Arc::new(MemoryStore::new());
+    let options = PlanOptions::default().store(store.clone());
+    let spec_for = |app: &str| {
+        Spec::builder("11")
+            .system_user(
+                SystemUserBuilder::new("crm-sync-eu")
+                    .app("21")
+                    .app("22")
+                    .page("41", [PageTask::Analyze])
+                    .token(app, [Permission::PagesReadEngagement]),
+            )
+            .build()
+            .unwrap()
+    };
+    let first = apply(&client, &spec_for("21"), &options).await;
+    let id = first.identities["crm-sync-eu"].clone();
+    let old_key = TokenKey::new("11", id.clone(), "21");
+    let old = store.get(&old_key).await.unwrap().unwrap();
+
+    // The file now wants the token of the other app.
+    let spec = spec_for("22");
+    let plan = provision::plan(&client, &spec, &options).await.unwrap();
+    assert!(
+        plan.drift.iter().any(|d| d.kind == DriftKind::WrongApp),
+        "{plan}"
+    );
+    assert!(
+        matches!(plan.changes.as_slice(), [Change::GenerateToken { app, replaces, .. }] if app.as_str() == "22" && replaces == std::slice::from_ref(&old_key)),
+        "{plan}"
+    );
+    let _done = plan.apply(&client).await.into_result().unwrap();
+    assert!(
+        !emulator.token_is_valid(old.secret().expose_secret()),
+        "the old app's token is revoked"
+    );
+    let keys = store.keys().await.unwrap();
+    assert_eq!(keys, [TokenKey::new("11", id.clone(), "22")]);
+    let new = store.get(&keys[0]).await.unwrap().unwrap();
+    assert!(emulator.token_is_valid(new.secret().expose_secret()));
+    assert_eq!(emulator.valid_tokens_of(id.as_str()), 1);
+    assert!(
+        provision::plan(&client, &spec, &options)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
