@@ -224,3 +224,57 @@ async fn tracing_output_holds_no_secret() {
     );
     assert_clean(&logged);
 }
+
+/// The secret of a second app (`ClientBuilder::app_secret_for`) is a secret like the first:
+/// never in `Debug`, scrubbed from what a server echoes on a call made as that app, and used
+/// (not the first app's) for that call's proof and `client_secret`.
+#[tokio::test]
+async fn a_second_apps_secret_is_never_shown() {
+    const OTHER_SECRET: &str = "second-app-secret-canary-0123456789";
+    let server = wiremock::MockServer::start().await;
+    let builder = Client::builder()
+        .access_token(TOKEN)
+        .app_id("2000000000001")
+        .app_secret(SECRET)
+        .app_secret_for("2000000000002", OTHER_SECRET)
+        .base_url(server.uri())
+        .retry_policy(meta_business::RetryPolicy::none());
+    assert!(!format!("{builder:?}").contains(OTHER_SECRET));
+    let client = builder.build().unwrap();
+    assert!(!format!("{client:?}").contains(OTHER_SECRET));
+    let as_other = client.as_app("2000000000002").unwrap();
+    assert!(!format!("{as_other:?}").contains(OTHER_SECRET));
+    // A server that echoes the whole query back in its error.
+    Mock::given(method("GET"))
+        .and(path("/v26.0/oauth/revoke"))
+        .respond_with(|req: &wiremock::Request| {
+            let echo = req.url.query().unwrap_or_default().to_owned();
+            ResponseTemplate::new(400)
+                .set_body_json(json!({"error": {"message": echo, "code": 100}}))
+        })
+        .mount(&server)
+        .await;
+    let err = client
+        .revoke_token("2000000000002", "EAAB-some-token-of-the-other-app")
+        .send()
+        .await
+        .unwrap_err();
+    for text in [format!("{err}"), format!("{err:?}")] {
+        assert!(!text.contains(OTHER_SECRET), "{text}");
+        assert!(!text.contains(SECRET), "{text}");
+    }
+    let sent = server.received_requests().await.unwrap();
+    let query = sent[0].url.query().unwrap_or_default().to_owned();
+    assert!(
+        query.contains(&format!("client_secret={OTHER_SECRET}")),
+        "the other app's own secret is its client_secret"
+    );
+    // A third app, whose secret the client lacks, is refused before sending.
+    let err = client
+        .revoke_token("2000000000003", "EAAB-some-token")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidInput { .. }), "{err}");
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+}
