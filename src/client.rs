@@ -340,20 +340,7 @@ impl Client {
     /// The share of a call budget the latest answer reported as used: the highest of the app's
     /// and every business object's, in percent.
     pub(crate) fn usage_pressure(&self) -> Option<f64> {
-        let seen = lock(&self.shared.usage);
-        let usage = seen.last.as_ref()?;
-        let objects = usage
-            .business_use_case
-            .values()
-            .flatten()
-            .map(crate::usage::BusinessUseCaseUsage::max_pct);
-        usage
-            .app
-            .as_ref()
-            .map(crate::usage::AppUsage::max_pct)
-            .into_iter()
-            .chain(objects)
-            .reduce(f64::max)
+        lock(&self.shared.usage).last.as_ref()?.highest_pct()
     }
 
     /// Whether the quota policy was configured rather than left at its default.

@@ -169,6 +169,21 @@ impl Usage {
             .find_map(|tier| tier.parse().ok())
     }
 
+    /// The highest percentage reported: the app's, or any business object's use case.
+    pub(crate) fn highest_pct(&self) -> Option<f64> {
+        let objects = self
+            .business_use_case
+            .values()
+            .flatten()
+            .map(BusinessUseCaseUsage::max_pct);
+        self.app
+            .as_ref()
+            .map(AppUsage::max_pct)
+            .into_iter()
+            .chain(objects)
+            .reduce(f64::max)
+    }
+
     /// The longest `estimated_time_to_regain_access` of any business object.
     pub fn regain_access_in(&self) -> Option<Duration> {
         self.business_use_case

@@ -23,7 +23,7 @@ use crate::client::{Client, QuotaPolicy};
 use crate::error::Error;
 use crate::ids::{BusinessId, SystemUserId};
 use crate::quota::QuotaUsage;
-use crate::store::{TokenKey, TokenStore};
+use crate::store::{StoredToken, TokenStore};
 
 /// Options for [`plan`].
 ///
@@ -289,17 +289,13 @@ pub async fn plan(client: &Client, spec: &Spec, options: &PlanOptions) -> Result
     check_options(client, spec, options)?;
     let users = live::system_users(client, business).await?;
     let policy = tier::effective_policy(client, spec, &users)?;
-    let store = options.store.as_deref();
-    let keys = match store {
-        Some(store) => store
-            .keys()
-            .await?
-            .into_iter()
-            .filter(|k| &k.business == business)
-            .collect(),
+    // The business's stored tokens, read once: they say who was provisioned (by name) and
+    // which tokens to check.
+    let stored = match options.store.as_deref() {
+        Some(store) => stored_tokens(store, business).await?,
         None => Vec::new(),
     };
-    let known = known_ids(options, store, &keys).await?;
+    let known = known_ids(options, &stored);
 
     // Pixels and Instagram assets have no per-user edge: read their assigned users instead.
     let owned = if spec.prune {
@@ -316,9 +312,8 @@ pub async fn plan(client: &Client, spec: &Spec, options: &PlanOptions) -> Result
 
     let tokens = TokenContext {
         client,
-        store,
         business,
-        keys: &keys,
+        stored: &stored,
         renew_within: options
             .renew_within
             .unwrap_or(Duration::from_secs(7 * 86_400)),
@@ -403,26 +398,30 @@ fn check_options(client: &Client, spec: &Spec, options: &PlanOptions) -> Result<
     Ok(())
 }
 
-/// The ids earlier runs recorded, by folded name: the caller's, then the store's metadata.
-async fn known_ids(
-    options: &PlanOptions,
-    store: Option<&dyn TokenStore>,
-    keys: &[TokenKey],
-) -> Result<BTreeMap<String, SystemUserId>> {
-    let mut known: BTreeMap<String, SystemUserId> = BTreeMap::new();
-    if let Some(store) = store {
-        for key in keys {
-            if let Some(name) = store
-                .get(key)
-                .await?
-                .and_then(|stored| stored.meta.system_user_name)
-            {
-                known.insert(fold_name(&name), key.system_user.clone());
-            }
+/// The stored tokens of this business.
+async fn stored_tokens(store: &dyn TokenStore, business: &BusinessId) -> Result<Vec<StoredToken>> {
+    let mut stored = Vec::new();
+    for key in store.keys().await? {
+        if &key.business == business
+            && let Some(token) = store.get(&key).await?
+        {
+            stored.push(token);
         }
     }
+    Ok(stored)
+}
+
+/// The ids earlier runs recorded, by folded name: the store's metadata, then the caller's.
+fn known_ids(options: &PlanOptions, stored: &[StoredToken]) -> BTreeMap<String, SystemUserId> {
+    let mut known: BTreeMap<String, SystemUserId> = stored
+        .iter()
+        .filter_map(|t| {
+            let name = t.meta.system_user_name.as_deref()?;
+            Some((fold_name(name), t.key.system_user.clone()))
+        })
+        .collect();
     for (name, id) in &options.identities {
         known.insert(fold_name(name), id.clone());
     }
-    Ok(known)
+    known
 }

@@ -13,7 +13,7 @@ use super::spec::{SystemUserSpec, TokenSpec};
 use crate::client::Client;
 use crate::ids::{BusinessId, SystemUserId};
 use crate::models::token::TokenInfo;
-use crate::store::{TokenKey, TokenStore};
+use crate::store::{StoredToken, TokenKey};
 
 /// What the plan does about one system user's token.
 #[derive(Debug, Default)]
@@ -26,10 +26,10 @@ pub(super) struct TokenPlan {
 /// How tokens are planned.
 pub(super) struct TokenContext<'a> {
     pub(super) client: &'a Client,
-    pub(super) store: Option<&'a dyn TokenStore>,
+
     pub(super) business: &'a BusinessId,
-    /// The store's keys of this business.
-    pub(super) keys: &'a [TokenKey],
+    /// The stored tokens of this business.
+    pub(super) stored: &'a [StoredToken],
     pub(super) renew_within: Duration,
     pub(super) invalidate_orphans: bool,
 }
@@ -44,7 +44,12 @@ impl TokenContext<'_> {
         let mut out = TokenPlan::default();
         let name = &wanted.name;
         let stored_keys: Vec<&TokenKey> = match id {
-            Some(id) => self.keys.iter().filter(|k| &k.system_user == id).collect(),
+            Some(id) => self
+                .stored
+                .iter()
+                .map(|t| &t.key)
+                .filter(|k| &k.system_user == id)
+                .collect(),
             None => Vec::new(),
         };
         let Some(token) = &wanted.token else {
@@ -79,10 +84,7 @@ impl TokenContext<'_> {
             });
             replaces.push((*other).clone());
         }
-        let stored = match (self.store, stored_keys.contains(&&key)) {
-            (Some(store), true) => store.get(&key).await?,
-            _ => None,
-        };
+        let stored = self.stored.iter().find(|t| t.key == key);
         let reason = match stored {
             None => {
                 if !self.invalidate_orphans {
