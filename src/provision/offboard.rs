@@ -313,11 +313,28 @@ pub async fn offboard(
         .await?;
     report.tokens_invalidated = true;
     // From here on, something was written: a failure goes in the report.
-    if let Err((step, err)) = steps(client, &business, options, &mut report).await {
-        report.not_done = remaining(&step, &report, options);
+    if let Err(Stop { step, err, later }) = steps(client, &business, options, &mut report).await {
+        report.not_done = remaining(&step, later, &report, options);
         report.failed = Some((step, err));
     }
     Ok(report)
+}
+
+/// Where offboarding stopped: the step, why, and the removals that were to follow it.
+struct Stop {
+    step: OffboardStep,
+    err: Error,
+    later: Vec<OffboardStep>,
+}
+
+impl Stop {
+    fn at(step: OffboardStep) -> impl FnOnce(Error) -> Stop {
+        move |err| Stop {
+            step,
+            err,
+            later: Vec::new(),
+        }
+    }
 }
 
 /// The steps after the tokens are invalidated.
@@ -326,12 +343,13 @@ async fn steps(
     business: &BusinessId,
     options: &OffboardOptions,
     report: &mut OffboardReport,
-) -> std::result::Result<(), (OffboardStep, Error)> {
+) -> std::result::Result<(), Stop> {
     let id = report.system_user.clone();
     // Invalidated first: a token removed from the store but still valid would be forgotten,
     // not gone.
     if let Some(store) = &options.store {
-        let at = |e: crate::store::StoreError| (OffboardStep::ForgetTokens, Error::Store(e));
+        let at =
+            |e: crate::store::StoreError| Stop::at(OffboardStep::ForgetTokens)(Error::Store(e));
         for key in store.keys().await.map_err(at)? {
             if &key.business == business
                 && key.system_user == id
@@ -341,7 +359,7 @@ async fn steps(
             }
         }
     }
-    let read = |e| (OffboardStep::ReadAssets, e);
+    let read = |e| Stop::at(OffboardStep::ReadAssets)(e);
     let owned = Owned::read(client, business).await.map_err(read)?;
     let scanned = owned.unlisted().cloned().collect();
     let held = live::assignments(client, business, &[id.to_string()], &scanned)
@@ -366,13 +384,15 @@ async fn steps(
     }
     for (i, asset) in removable.iter().enumerate() {
         if let Err(err) = super::apply::unassign(client, asset, &id).await {
-            // The assets after this one are listed as not done.
-            report.not_done = removable[i + 1..]
-                .iter()
-                .cloned()
-                .map(OffboardStep::Unassign)
-                .collect();
-            return Err((OffboardStep::Unassign(asset.clone()), err));
+            return Err(Stop {
+                step: OffboardStep::Unassign(asset.clone()),
+                err,
+                later: removable[i + 1..]
+                    .iter()
+                    .cloned()
+                    .map(OffboardStep::Unassign)
+                    .collect(),
+            });
         }
         report.removed.push(asset.clone());
     }
@@ -388,7 +408,7 @@ async fn steps(
             .rename(id.clone(), new_name.as_str())
             .send()
             .await
-            .map_err(|e| (OffboardStep::Rename, e))?;
+            .map_err(Stop::at(OffboardStep::Rename))?;
         report.renamed_to = Some(new_name);
     }
     Ok(())
@@ -397,6 +417,7 @@ async fn steps(
 /// The steps after `failed` that were not attempted.
 fn remaining(
     failed: &OffboardStep,
+    later: Vec<OffboardStep>,
     report: &OffboardReport,
     options: &OffboardOptions,
 ) -> Vec<OffboardStep> {
@@ -406,8 +427,7 @@ fn remaining(
             vec![OffboardStep::ReadAssets]
         }
         OffboardStep::ReadAssets => Vec::new(),
-        // Set by the loop: the assets after the failed one.
-        OffboardStep::Unassign(_) => report.not_done.clone(),
+        OffboardStep::Unassign(_) => later,
         OffboardStep::Rename => return Vec::new(),
     };
     if rename {
