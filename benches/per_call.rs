@@ -1,14 +1,20 @@
-//! Per-call cost, side by side: reading a system user through the crate versus a bare reqwest
-//! GET of the same URL (its 64-character proof included), against one local server on a thread
-//! of its own. Blocks of calls alternate between the two (which goes first alternates too), and
-//! each figure is the median over the blocks of:
+//! Per-call and per-batch cost, side by side, against one local server on a thread of its own:
+//!
+//! - reading a system user through the crate versus a bare reqwest GET of the same URL (its
+//!   64-character proof included);
+//! - 50 assignments through `bulk` (one batch request: encode 50 items, send, decode 50
+//!   answers) versus a bare reqwest POST of the same form body. The difference is the crate's
+//!   per-batch overhead over the round trip.
+//!
+//! Blocks of calls alternate between the sides (which goes first rotates too), and each figure
+//! is the median over the blocks of:
 //!
 //! - CPU time of the client's thread per call (the server's thread is not counted),
 //! - heap allocations made on the client's thread per call,
 //! - wall time per call.
 //!
 //! Run: `cargo bench --bench per_call`. Goals (issue [performance-2]): CPU ≤ 1.10 ×,
-//! allocations ≤ 1.2 × the bare request's.
+//! allocations ≤ 1.2 × the bare request's; the batch overhead half of 0.1.0's.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -23,6 +29,7 @@ const SU: &str = "100000008899900";
 const TOKEN: &str = "EAAB-bench-token-0123456789";
 const SECRET: &str = "bench-app-secret-0123";
 const CALLS_PER_BLOCK: u32 = 200;
+const BATCHES_PER_BLOCK: u32 = 20;
 const BLOCKS: usize = 15;
 
 /// Counts the allocations of the threads that ask for it (the client's), not the server's.
@@ -89,6 +96,14 @@ fn start_server() -> String {
                 })))
                 .mount(&server)
                 .await;
+            let items: Vec<_> = (0..50)
+                .map(|_| json!({"code": 200, "body": "{\"success\":true}"}))
+                .collect();
+            Mock::given(method("POST"))
+                .and(path("/v26.0/"))
+                .respond_with(ResponseTemplate::new(200).set_body_json(json!(items)))
+                .mount(&server)
+                .await;
             tx.send(server.uri()).expect("uri");
             std::future::pending::<()>().await;
         });
@@ -116,18 +131,18 @@ fn summarize(blocks: &[Block]) -> Block {
     }
 }
 
-async fn measure<F, Fut>(mut call: F) -> Block
+async fn measure<F, Fut>(calls: u32, mut call: F) -> Block
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
     let (cpu, allocs, wall) = (thread_cpu(), allocations(), Instant::now());
     COUNTING.with(|on| on.set(true));
-    for _ in 0..CALLS_PER_BLOCK {
+    for _ in 0..calls {
         call().await;
     }
     COUNTING.with(|on| on.set(false));
-    let n = f64::from(CALLS_PER_BLOCK);
+    let n = f64::from(calls);
     Block {
         cpu_ns: (thread_cpu() - cpu).as_nanos() as f64 / n,
         allocations: (allocations() - allocs) as f64 / n,
@@ -135,23 +150,17 @@ where
     }
 }
 
-fn main() {
-    if !std::env::args().any(|a| a == "--bench") {
-        println!("per_call: run with `cargo bench --bench per_call`");
-        return;
-    }
-    let uri = start_server();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let client = Client::builder()
-        .access_token(TOKEN)
-        .app_secret(SECRET)
-        .base_url(uri.as_str())
-        .retry_policy(RetryPolicy::none())
-        .build()
-        .expect("client");
+/// Prints one side's medians.
+fn line(name: &str, x: Block) {
+    println!(
+        "{name:<36} cpu {:>7.1} µs   allocations {:>6.1}   wall {:>7.1} µs",
+        x.cpu_ns / 1000.0,
+        x.allocations,
+        x.wall_ns / 1000.0
+    );
+}
+
+fn per_call(rt: &tokio::runtime::Runtime, client: &Client, uri: &str) {
     let proof = meta_business::appsecret_proof(&SECRET.into(), &TOKEN.into());
     let url = format!(
         "{uri}/v26.0/{SU}?fields=id%2Cname%2Ccreated_time%2Cfinance_permission%2Cip_permission&appsecret_proof={}",
@@ -179,32 +188,25 @@ fn main() {
     let (mut bares, mut timeds, mut sdks) = (Vec::new(), Vec::new(), Vec::new());
     rt.block_on(async {
         // Warm all three: connections open, caches filled.
-        measure(bare).await;
-        measure(bare_timed).await;
-        measure(sdk).await;
+        measure(CALLS_PER_BLOCK, bare).await;
+        measure(CALLS_PER_BLOCK, bare_timed).await;
+        measure(CALLS_PER_BLOCK, sdk).await;
         for round in 0..BLOCKS {
             // Who goes first rotates, so no side always runs on a warmer machine.
             for turn in 0..3 {
                 match (round + turn) % 3 {
-                    0 => bares.push(measure(bare).await),
-                    1 => timeds.push(measure(bare_timed).await),
-                    _ => sdks.push(measure(sdk).await),
+                    0 => bares.push(measure(CALLS_PER_BLOCK, bare).await),
+                    1 => timeds.push(measure(CALLS_PER_BLOCK, bare_timed).await),
+                    _ => sdks.push(measure(CALLS_PER_BLOCK, sdk).await),
                 }
             }
         }
     });
-    let (b, t, s) = (summarize(&bares), summarize(&timeds), summarize(&sdks));
-    let line = |name: &str, x: Block| {
-        println!(
-            "per_call/{name:<24} cpu {:>7.1} µs   allocations {:>5.1}   wall {:>7.1} µs",
-            x.cpu_ns / 1000.0,
-            x.allocations,
-            x.wall_ns / 1000.0
-        );
-    };
-    line("bare_reqwest_get", b);
-    line("bare_reqwest_get_timeout", t);
-    line("sdk_get_system_user", s);
+    let medians = [summarize(&bares), summarize(&timeds), summarize(&sdks)];
+    let (b, t, s) = (medians[0], medians[1], medians[2]);
+    line("per_call/bare_reqwest_get", b);
+    line("per_call/bare_reqwest_get_timeout", t);
+    line("per_call/sdk_get_system_user", s);
     for (name, base) in [("bare", b), ("bare with timeout", t)] {
         println!(
             "ratio sdk / {name} (medians of {BLOCKS} interleaved blocks of {CALLS_PER_BLOCK} calls): cpu {:.2}x   allocations {:.2}x   wall {:.2}x",
@@ -213,4 +215,120 @@ fn main() {
             s.wall_ns / base.wall_ns
         );
     }
+}
+
+fn per_batch(rt: &tokio::runtime::Runtime, client: &Client, uri: &str) {
+    let ops = || {
+        (0..50u64).map(|i| {
+            client
+                .ad_account(meta_business::AdAccountId::from(3_000_000_000_001 + i))
+                .assign(SU, [meta_business::AdAccountTask::Analyze])
+        })
+    };
+    // The form body the crate sends (its proof included), built once; the crate's own items
+    // are checked against it, so both sides carry the same bytes.
+    let wire: Vec<_> = (0..50u64)
+        .map(|i| {
+            json!({
+                "method": "POST",
+                "relative_url": format!("act_{}/assigned_users", 3_000_000_000_001 + i),
+                "body": format!("user={SU}&tasks=%5B%22ANALYZE%22%5D"),
+            })
+        })
+        .collect();
+    for (op, expected) in ops().zip(&wire) {
+        let item = op.batch_item().expect("item");
+        assert_eq!(Some(item.relative_url()), expected["relative_url"].as_str());
+        assert_eq!(item.body(), expected["body"].as_str());
+    }
+    let proof = meta_business::appsecret_proof(&SECRET.into(), &TOKEN.into());
+    let body = format!(
+        "batch={}&include_headers=false&appsecret_proof={}",
+        form_encode(&serde_json::to_string(&wire).expect("json")),
+        proof.expose_secret()
+    );
+    let url = format!("{uri}/v26.0/");
+    let raw = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .expect("client");
+    let bare = || {
+        let request = raw
+            .post(&url)
+            .bearer_auth(TOKEN)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.clone());
+        async move {
+            let resp = request.send().await.expect("send");
+            std::hint::black_box(resp.bytes().await.expect("body"));
+        }
+    };
+    let sdk = || async {
+        let results = client
+            .bulk(ops())
+            .concurrency(1)
+            .send()
+            .await
+            .expect("bulk");
+        assert!(results.iter().all(Result::is_ok));
+        std::hint::black_box(results);
+    };
+    let (mut bares, mut sdks) = (Vec::new(), Vec::new());
+    rt.block_on(async {
+        measure(BATCHES_PER_BLOCK, bare).await;
+        measure(BATCHES_PER_BLOCK, sdk).await;
+        for round in 0..BLOCKS {
+            if round % 2 == 0 {
+                bares.push(measure(BATCHES_PER_BLOCK, bare).await);
+                sdks.push(measure(BATCHES_PER_BLOCK, sdk).await);
+            } else {
+                sdks.push(measure(BATCHES_PER_BLOCK, sdk).await);
+                bares.push(measure(BATCHES_PER_BLOCK, bare).await);
+            }
+        }
+    });
+    let medians = [summarize(&bares), summarize(&sdks)];
+    let (b, s) = (medians[0], medians[1]);
+    line("per_batch/bare_reqwest_post_timeout", b);
+    line("per_batch/sdk_bulk_50_assignments", s);
+    println!(
+        "per-batch overhead, sdk - bare (medians of {BLOCKS} interleaved blocks of {BATCHES_PER_BLOCK} batches): cpu {:.1} µs   allocations {:.0}   wall {:.1} µs",
+        (s.cpu_ns - b.cpu_ns) / 1000.0,
+        s.allocations - b.allocations,
+        (s.wall_ns - b.wall_ns) / 1000.0
+    );
+}
+
+/// `application/x-www-form-urlencoded`, as the `url` crate writes it.
+fn form_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
+                (b as char).to_string()
+            }
+            b' ' => "+".to_owned(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn main() {
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("per_call: run with `cargo bench --bench per_call`");
+        return;
+    }
+    let uri = start_server();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let client = Client::builder()
+        .access_token(TOKEN)
+        .app_secret(SECRET)
+        .base_url(uri.as_str())
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .expect("client");
+    per_call(&rt, &client, &uri);
+    per_batch(&rt, &client, &uri);
 }

@@ -118,22 +118,32 @@ impl BatchItem {
     }
 
     pub(crate) fn from_request(req: &Request) -> Self {
-        let path = req
-            .segments
-            .iter()
-            .map(|s| encode_segment(s))
-            .collect::<Vec<_>>()
-            .join("/");
-        let mut encoded = String::new();
+        let mut path = Vec::with_capacity(req.segments.iter().map(|s| s.len() + 1).sum());
+        for (i, seg) in req.segments.iter().enumerate() {
+            if i > 0 {
+                path.push(b'/');
+            }
+            crate::form::encode_bytes(&mut path, seg.as_bytes());
+        }
+        // Room for the pairs with a few escapes; most bodies need no second allocation.
+        let mut encoded = Vec::with_capacity(
+            req.params
+                .iter()
+                .map(|(k, v)| k.len() + v.len() * 2 + 2)
+                .sum(),
+        );
         for (k, v) in &req.params {
-            crate::form::append_pair(&mut encoded, k, v);
+            crate::form::append_pair_bytes(&mut encoded, k, v);
         }
         let (relative_url, body) = if req.method == Method::POST {
-            (path, (!encoded.is_empty()).then_some(encoded))
+            let body = (!encoded.is_empty()).then(|| crate::form::into_text(encoded));
+            (crate::form::into_text(path), body)
         } else if encoded.is_empty() {
-            (path, None)
+            (crate::form::into_text(path), None)
         } else {
-            (format!("{path}?{encoded}"), None)
+            path.push(b'?');
+            path.extend_from_slice(&encoded);
+            (crate::form::into_text(path), None)
         };
         BatchItem {
             method: req.method.clone(),
@@ -146,30 +156,54 @@ impl BatchItem {
     fn path(&self) -> &str {
         self.relative_url.split('?').next().unwrap_or_default()
     }
+}
 
-    /// The item as the `batch` parameter carries it, borrowed: no JSON tree is built.
-    fn wire(&self) -> WireItem<'_> {
-        WireItem {
-            method: self.method.as_str(),
-            relative_url: &self.relative_url,
-            body: self.body.as_deref(),
+/// The `batch` parameter's value, form-encoded: the items' JSON array written encoded in one
+/// pass. The JSON punctuation is encoded once, as constants; an item's strings are encoded as
+/// they are (after JSON escaping, in the rare string that needs it). The same bytes as
+/// form-encoding `serde_json`'s text, without building that text first.
+fn encoded_batch<'a>(items: impl ExactSizeIterator<Item = &'a BatchItem>) -> Vec<u8> {
+    // `[`, `{"method":`, `,"relative_url":`, `,"body":`, `}`, `,`, `]`, form-encoded.
+    const OPEN: &[u8] = b"%5B";
+    const METHOD: &[u8] = b"%7B%22method%22%3A";
+    const URL: &[u8] = b"%2C%22relative_url%22%3A";
+    const BODY: &[u8] = b"%2C%22body%22%3A";
+    const CLOSE_ITEM: &[u8] = b"%7D";
+    const COMMA: &[u8] = b"%2C";
+    const CLOSE: &[u8] = b"%5D";
+    let mut out = Vec::with_capacity(items.len() * 256);
+    out.extend_from_slice(OPEN);
+    for (i, item) in items.enumerate() {
+        if i > 0 {
+            out.extend_from_slice(COMMA);
         }
+        out.extend_from_slice(METHOD);
+        json_string(&mut out, item.method.as_str());
+        out.extend_from_slice(URL);
+        json_string(&mut out, &item.relative_url);
+        if let Some(body) = &item.body {
+            out.extend_from_slice(BODY);
+            json_string(&mut out, body);
+        }
+        out.extend_from_slice(CLOSE_ITEM);
     }
+    out.extend_from_slice(CLOSE);
+    out
 }
 
-/// One item of the `batch` parameter.
-#[derive(serde::Serialize)]
-struct WireItem<'a> {
-    method: &'a str,
-    relative_url: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    body: Option<&'a str>,
-}
-
-fn encode_segment(seg: &str) -> Cow<'_, str> {
-    url::form_urlencoded::byte_serialize(seg.as_bytes())
-        .collect::<String>()
-        .into()
+/// A JSON string, form-encoded: quoted, and escaped as `serde_json` escapes it when it holds a
+/// quote, a backslash or a control character.
+fn json_string(out: &mut Vec<u8>, s: &str) {
+    const QUOTE: &[u8] = b"%22";
+    if s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        // A `&str` always serializes.
+        let json = serde_json::to_string(s).unwrap_or_default();
+        crate::form::encode_bytes(out, json.as_bytes());
+    } else {
+        out.extend_from_slice(QUOTE);
+        crate::form::encode_bytes(out, s.as_bytes());
+        out.extend_from_slice(QUOTE);
+    }
 }
 
 /// The answer to one batch item.
@@ -260,15 +294,19 @@ impl fmt::Debug for BatchRequest {
     }
 }
 
+/// Reads one item's answer into what the caller of the batch gets.
+pub(crate) type ItemDecoder<T> = fn(&Client, &BatchItem, &RawItem) -> Result<T>;
+
 /// Batch's strategy for the retry loop: an attempt is a round over the items not run yet.
-struct NullItems<'a> {
+struct NullItems<'a, T> {
     batch: &'a BatchRequest,
-    results: Vec<Option<Result<BatchResponse>>>,
+    decode: ItemDecoder<T>,
+    results: Vec<Option<Result<T>>>,
     pending: Vec<usize>,
     control: Controller,
 }
 
-impl crate::retry::Attempts for NullItems<'_> {
+impl<T: Send> crate::retry::Attempts for NullItems<'_, T> {
     type Output = ();
 
     /// An item the server did not run has not happened: sending it again is safe.
@@ -278,7 +316,12 @@ impl crate::retry::Attempts for NullItems<'_> {
 
     async fn attempt(&mut self) -> crate::retry::Step<()> {
         self.batch
-            .round(&mut self.results, &mut self.pending, &mut self.control)
+            .round(
+                self.decode,
+                &mut self.results,
+                &mut self.pending,
+                &mut self.control,
+            )
             .await;
         if self.pending.is_empty() {
             return crate::retry::Step::Done(Ok(()));
@@ -295,8 +338,9 @@ impl crate::retry::Attempts for NullItems<'_> {
     }
 }
 
+/// One item of a batch's answer, as the server sent it.
 #[derive(Deserialize)]
-struct RawItem {
+pub(crate) struct RawItem {
     code: u16,
     #[serde(default)]
     headers: Vec<RawHeader>,
@@ -396,6 +440,12 @@ impl BatchRequest {
 
     /// Sends every item and returns one result per item, in the order given.
     pub async fn send(self) -> Vec<Result<BatchResponse>> {
+        self.send_decoded(item_response).await
+    }
+
+    /// [`BatchRequest::send`], each answer read by `decode` (bulk reads acknowledgements
+    /// straight from the item's text, with no [`BatchResponse`] built).
+    pub(crate) async fn send_decoded<T: Send>(self, decode: ItemDecoder<T>) -> Vec<Result<T>> {
         let total = self.items.len();
         // The server answers `null` for an item it did not run: those are sent again, as
         // the client's retry policy allows (at least twice), through the one retry loop.
@@ -403,6 +453,7 @@ impl BatchRequest {
         let policy = self.client.retry_policy().max_attempts(rounds);
         let mut unrun = NullItems {
             batch: &self,
+            decode,
             results: (0..total).map(|_| None).collect(),
             pending: (0..total).collect(),
             control: Controller::new(self.concurrency),
@@ -438,9 +489,10 @@ impl BatchRequest {
     /// (a fixed number in flight, or as many as the usage headers allow); keeps as pending those
     /// the server did not run. A throttled request is sent again after the throttle lifts,
     /// when the concurrency is adaptive; with a fixed one its items fail, as before.
-    async fn round(
+    async fn round<T: Send>(
         &self,
-        results: &mut [Option<Result<BatchResponse>>],
+        decode: ItemDecoder<T>,
+        results: &mut [Option<Result<T>>],
         pending: &mut Vec<usize>,
         control: &mut Controller,
     ) {
@@ -507,7 +559,7 @@ impl BatchRequest {
                     for (slot, i) in chunk.iter().enumerate() {
                         match items.get(slot) {
                             Some(Some(raw)) => {
-                                results[*i] = Some(self.item_result(&self.items[*i], raw));
+                                results[*i] = Some(decode(&self.client, &self.items[*i], raw));
                             }
                             // `null`, or missing: the server did not execute it.
                             _ => pending.push(*i),
@@ -519,11 +571,8 @@ impl BatchRequest {
     }
 
     async fn send_chunk(&self, chunk: &[usize]) -> Result<Vec<Option<RawItem>>> {
-        let wire: Vec<WireItem<'_>> = chunk.iter().map(|i| self.items[*i].wire()).collect();
-        let batch = serde_json::to_string(&wire)
-            .map_err(|e| Error::invalid_input("batch", e.to_string()))?;
+        let batch = encoded_batch(chunk.iter().map(|i| &self.items[*i]));
         let mut req = Request::post([""])
-            .param("batch", batch)
             .param(
                 "include_headers",
                 if self.include_headers {
@@ -533,13 +582,22 @@ impl BatchRequest {
                 },
             )
             .with_timeout(self.timeout);
+        req.encoded_param = Some(("batch", batch));
         req.idempotent = chunk.iter().all(|i| self.items[*i].idempotent);
         self.client.execute(req).await
     }
+}
 
-    fn item_result(&self, item: &BatchItem, raw: &RawItem) -> Result<BatchResponse> {
+impl RawItem {
+    /// The item's status.
+    pub(crate) fn status(&self) -> u16 {
+        self.code
+    }
+
+    /// The item's headers (when the batch asked for them), those that are valid HTTP.
+    pub(crate) fn header_map(&self) -> HeaderMap {
         let mut headers = HeaderMap::new();
-        for h in &raw.headers {
+        for h in &self.headers {
             if let (Ok(name), Ok(value)) = (
                 HeaderName::try_from(h.name.as_str()),
                 HeaderValue::try_from(h.value.as_str()),
@@ -547,25 +605,117 @@ impl BatchRequest {
                 headers.append(name, value);
             }
         }
-        let body: Cow<'_, str> = match &raw.body {
+        headers
+    }
+
+    /// The item's body as text.
+    pub(crate) fn text(&self) -> Cow<'_, str> {
+        match &self.body {
             Some(RawBody::Text(s)) => Cow::Borrowed(s),
             Some(RawBody::Value(other)) => Cow::Owned(other.to_string()),
             None => Cow::Borrowed(""),
-        };
-        let path = format!("/{}/{}", self.client.api_version(), item.path());
-        let value: serde_json::Value = self.client.decode_detached(
-            &item.method,
-            &path,
-            raw.code,
-            &headers,
-            body.as_bytes(),
-        )?;
-        Ok(BatchResponse {
-            status: raw.code,
-            headers,
-            body: value,
-            path,
-            method: item.method.clone(),
-        })
+        }
+    }
+}
+
+/// A batch item's versioned path (`/v26.0/act_1/assigned_users`), written out only when shown.
+pub(crate) struct ItemPath<'a>(pub(crate) &'a Client, pub(crate) &'a BatchItem);
+
+impl fmt::Display for ItemPath<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "/{}/{}", self.0.api_version(), self.1.path())
+    }
+}
+
+/// An item's answer as a [`BatchResponse`]: its body decoded (a Graph error in it is the item's
+/// error), its headers, its path.
+fn item_response(client: &Client, item: &BatchItem, raw: &RawItem) -> Result<BatchResponse> {
+    let headers = raw.header_map();
+    let path = ItemPath(client, item).to_string();
+    let value: serde_json::Value = client.decode_detached(
+        &item.method,
+        &path,
+        raw.code,
+        &headers,
+        raw.text().as_bytes(),
+    )?;
+    Ok(BatchResponse {
+        status: raw.code,
+        headers,
+        body: value,
+        path,
+        method: item.method.clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// One item of the `batch` parameter, as `serde_json` wrote it before.
+    #[derive(serde::Serialize)]
+    struct WireItem<'a> {
+        method: &'a str,
+        relative_url: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        body: Option<&'a str>,
+    }
+
+    /// The `batch` value as it was sent before: `serde_json`'s text, form-encoded by `url`.
+    fn reference(items: &[BatchItem]) -> String {
+        let wire: Vec<WireItem<'_>> = items
+            .iter()
+            .map(|i| WireItem {
+                method: i.method.as_str(),
+                relative_url: &i.relative_url,
+                body: i.body.as_deref(),
+            })
+            .collect();
+        let json = serde_json::to_string(&wire).unwrap();
+        url::form_urlencoded::byte_serialize(json.as_bytes()).collect()
+    }
+
+    fn item(method: Method, relative_url: &str, body: Option<&str>) -> BatchItem {
+        BatchItem {
+            method,
+            relative_url: relative_url.to_owned(),
+            body: body.map(str::to_owned),
+            idempotent: false,
+        }
+    }
+
+    #[test]
+    fn the_batch_is_encoded_as_its_json_text_would_be() {
+        let items = [
+            item(
+                Method::POST,
+                "act_1/assigned_users",
+                Some("user=1&tasks=%5B%22ANALYZE%22%5D"),
+            ),
+            item(Method::GET, "me?fields=id,name", None),
+            item(Method::DELETE, "a\"b\\c\u{1}d é 😀/+ %", Some("")),
+        ];
+        let ours = encoded_batch(items.iter());
+        assert_eq!(String::from_utf8(ours).unwrap(), reference(&items));
+        assert_eq!(
+            String::from_utf8(encoded_batch([].iter())).unwrap(),
+            "%5B%5D"
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn any_batch_is_encoded_as_its_json_text_would_be(
+            raw in proptest::collection::vec((".*", proptest::option::of(".*")), 0..4)
+        ) {
+            let items: Vec<BatchItem> = raw
+                .iter()
+                .map(|(url, body)| item(Method::POST, url, body.as_deref()))
+                .collect();
+            let ours = String::from_utf8(encoded_batch(items.iter())).unwrap();
+            prop_assert_eq!(ours, reference(&items));
+        }
     }
 }

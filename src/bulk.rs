@@ -10,10 +10,11 @@ use futures_util::stream::{self, StreamExt};
 use crate::adaptive::Concurrency;
 use crate::api::assignments::{Assign, Unassign};
 use crate::api::send_ack;
-use crate::batch::BatchItem;
+use crate::batch::{BatchItem, ItemPath, RawItem};
 use crate::client::Client;
 use crate::error::{Error, Result, UnexpectedResponse};
 use crate::kinds::AssetKind;
+use crate::models::Ack;
 use crate::request::Request;
 
 /// How bulk operations travel.
@@ -151,6 +152,28 @@ impl fmt::Debug for BulkRequest {
     }
 }
 
+/// A batch item's answer as an acknowledgement, read straight from its text.
+fn acknowledged(client: &Client, item: &BatchItem, raw: &RawItem) -> Result<()> {
+    let headers = raw.header_map();
+    let path = ItemPath(client, item);
+    let Ack(ok) = client.decode_detached(
+        item.method(),
+        &path,
+        raw.status(),
+        &headers,
+        raw.text().as_bytes(),
+    )?;
+    if ok {
+        return Ok(());
+    }
+    Err(UnexpectedResponse::not_acknowledged(
+        item.method().clone(),
+        path.to_string(),
+        raw.status(),
+        headers,
+    ))
+}
+
 /// Requests in flight in concurrent mode unless [`BulkRequest::concurrency`] says otherwise;
 /// batch mode starts with as many before the usage headers say more may go.
 pub const DEFAULT_CONCURRENCY: usize = 4;
@@ -219,23 +242,7 @@ impl BulkRequest {
                 let items: Vec<BatchItem> = requests.iter().map(BatchItem::from_request).collect();
                 let mut batch = client.batch(items);
                 batch.concurrency = self.concurrency;
-                batch
-                    .send()
-                    .await
-                    .into_iter()
-                    .map(|answer| {
-                        let answer = answer?;
-                        match answer.json::<crate::models::Ack>()? {
-                            crate::models::Ack(true) => Ok(()),
-                            crate::models::Ack(false) => Err(UnexpectedResponse::not_acknowledged(
-                                answer.method().clone(),
-                                answer.path().to_owned(),
-                                answer.status,
-                                answer.headers.clone(),
-                            )),
-                        }
-                    })
-                    .collect()
+                batch.send_decoded(acknowledged).await
             }
         })
     }

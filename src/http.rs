@@ -333,15 +333,22 @@ impl Client {
             proof.map(|(proof, time)| (proof.expose_secret(), time.map(|t| t.to_string())));
         let builder = if req.method == Method::POST {
             // The crate's own encoder: a batch's JSON is long, and `url`'s goes byte by byte.
-            let mut body = String::with_capacity(
+            let encoded = req.encoded_param.as_ref();
+            let mut body = Vec::with_capacity(
                 req.params
                     .iter()
                     .map(|(k, v)| k.len() + v.len() * 3 / 2 + 2)
                     .sum::<usize>()
+                    + encoded.map_or(0, |(k, v)| k.len() + v.len() + 1)
                     + 100,
             );
+            if let Some((key, value)) = encoded {
+                crate::form::encode_bytes(&mut body, key.as_bytes());
+                body.push(b'=');
+                body.extend_from_slice(value);
+            }
             for (key, value) in each_param(req, proof_pairs.as_ref()) {
-                crate::form::append_pair(&mut body, key, value);
+                crate::form::append_pair_bytes(&mut body, key, value);
             }
             self.shared
                 .http
@@ -349,6 +356,12 @@ impl Client {
                 .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
                 .body(body)
         } else {
+            if req.encoded_param.is_some() {
+                return Err(Error::invalid_input(
+                    "request",
+                    "a form-encoded parameter goes in a POST body only",
+                ));
+            }
             if !(req.params.is_empty() && req.secret_params.is_empty() && proof_pairs.is_none()) {
                 // Appended in place: `set_query` would parse the whole query again.
                 url.query_pairs_mut()
@@ -373,25 +386,26 @@ impl Client {
     pub(crate) fn decode_detached<T: DeserializeOwned>(
         &self,
         method: &Method,
-        path: &str,
+        path: &dyn std::fmt::Display,
         status: u16,
         headers: &HeaderMap,
         body: &[u8],
     ) -> Result<T> {
+        let proofs = || {
+            self.recent_proofs()
+                .iter()
+                .map(|p| p.expose_secret().to_owned())
+                .collect()
+        };
         let scrubber = Scrubber::new(
             [self.token.expose_secret()]
                 .into_iter()
                 .chain(self.app_secrets_exposed()),
         )
-        .with_derived(|| {
-            self.recent_proofs()
-                .iter()
-                .map(|p| p.expose_secret().to_owned())
-                .collect()
-        });
+        .with_derived(&proofs);
         let ctx = ResponseContext {
             method,
-            path: &path,
+            path,
             status,
             headers,
             sensitive: false,

@@ -84,7 +84,13 @@ macro_rules! numeric_id {
         impl $name {
             /// Wraps a raw id without checking it; requests validate it before sending.
             pub fn new(raw: impl Into<String>) -> Self {
-                Self(raw.into().trim().to_owned())
+                let raw = raw.into();
+                // Most ids come trimmed: keep the string rather than copy it.
+                if raw.trim().len() == raw.len() {
+                    Self(raw)
+                } else {
+                    Self(raw.trim().to_owned())
+                }
             }
 
             /// The id as sent on the wire.
@@ -221,6 +227,12 @@ mod tests {
         assert_eq!(bare.as_str(), "act_42");
         assert_eq!(bare.account_id(), "42");
         assert_eq!(AdAccountId::from(7u64).as_str(), "act_7");
+        for n in [0, 42, 1_000_000_000_000_001, u64::MAX] {
+            assert_eq!(AdAccountId::from(n).as_str(), format!("act_{n}"));
+        }
+        assert_eq!(AdAccountId::new(" act_42\n").as_str(), "act_42");
+        assert_eq!(SystemUserId::new(" 42 ").as_str(), "42");
+        assert_eq!(SystemUserId::new("42").as_str(), "42");
         for bad in ["act_", "act_x1", "act42", "", "ACT_42"] {
             assert!(bad.parse::<AdAccountId>().is_err(), "{bad}");
         }

@@ -40,8 +40,9 @@ pub(crate) const KEPT_HEADERS: &[&str] = &[
 pub(crate) struct Scrubber<'a> {
     /// A request's secrets: a handful, so kept inline (no allocation per request).
     secrets: smallvec::SmallVec<[&'a str; 8]>,
-    /// Secrets that cost something to derive, derived only when text is scrubbed.
-    derived: Option<Box<dyn Fn() -> Vec<String> + Send + 'a>>,
+    /// Secrets that cost something to derive, derived only when text is scrubbed (borrowed: a
+    /// batch builds a scrubber per item, and boxing it was an allocation each).
+    derived: Option<&'a (dyn Fn() -> Vec<String> + Send + Sync + 'a)>,
     needles: OnceCell<Vec<String>>,
 }
 
@@ -55,8 +56,11 @@ impl<'a> Scrubber<'a> {
     }
 
     /// Adds secrets computed on first use (a success never computes them).
-    pub(crate) fn with_derived(mut self, derive: impl Fn() -> Vec<String> + Send + 'a) -> Self {
-        self.derived = Some(Box::new(derive));
+    pub(crate) fn with_derived(
+        mut self,
+        derive: &'a (dyn Fn() -> Vec<String> + Send + Sync + 'a),
+    ) -> Self {
+        self.derived = Some(derive);
         self
     }
 

@@ -19,8 +19,9 @@ const RESERVED_PARAMS: &[&str] = &[
     "revoke_token",
 ];
 
-/// A path: a node and an edge at most, in almost every call (kept inline).
-pub(crate) type Segments = smallvec::SmallVec<[String; 2]>;
+/// A path: a node and an edge at most, in almost every call (kept inline; a constant edge name
+/// is borrowed).
+pub(crate) type Segments = smallvec::SmallVec<[Cow<'static, str>; 2]>;
 
 /// Parameters: a few in almost every call (kept inline).
 pub(crate) type Params = smallvec::SmallVec<[(Cow<'static, str>, Cow<'static, str>); 4]>;
@@ -39,6 +40,9 @@ pub(crate) struct Request {
     pub(crate) sensitive_response: bool,
     /// Re-sending it is safe (GET, DELETE, and POSTs that set a state rather than create).
     pub(crate) idempotent: bool,
+    /// A POST parameter whose value is form-encoded already (a batch's items, written encoded
+    /// in one pass): it goes first in the body, as it is.
+    pub(crate) encoded_param: Option<(&'static str, Vec<u8>)>,
 }
 
 impl Request {
@@ -49,9 +53,10 @@ impl Request {
         Request {
             idempotent: method != Method::POST,
             method,
-            segments: segments.into_iter().map(Into::into).collect(),
+            segments: segments.into_iter().map(|s| Cow::Owned(s.into())).collect(),
             params: Params::new(),
             secret_params: Vec::new(),
+            encoded_param: None,
             timeout: None,
             sensitive_response: false,
         }
@@ -63,6 +68,13 @@ impl Request {
 
     pub(crate) fn post(segments: impl IntoIterator<Item = impl Into<String>>) -> Self {
         Self::new(Method::POST, segments)
+    }
+
+    /// `{node}/{edge}`, the edge a constant (no copy of its name).
+    pub(crate) fn edge(method: Method, node: &str, edge: &'static str) -> Self {
+        let mut req = Self::new(method, [node]);
+        req.segments.push(Cow::Borrowed(edge));
+        req
     }
 
     /// Adds a parameter: in the query for GET and DELETE, in the form body for POST.

@@ -24,6 +24,8 @@
 use std::fmt;
 use std::marker::PhantomData;
 
+use reqwest::Method;
+
 use crate::api::{first_error, send_ack};
 use crate::batch::BatchItem;
 use crate::client::Client;
@@ -221,20 +223,26 @@ fn check_tasks<T: Task>(tasks: &[T], kind: &str) -> Result<String> {
             ),
         ));
     }
-    let mut wire: Vec<&str> = Vec::with_capacity(tasks.len());
-    for task in tasks {
+    for (i, task) in tasks.iter().enumerate() {
         if task.is_unlisted() {
             crate::models::check_enum_escape("tasks", task.as_str())?;
         }
-        if wire.contains(&task.as_str()) {
+        if tasks[..i].iter().any(|t| t.as_str() == task.as_str()) {
             return Err(Error::invalid_input(
                 "tasks",
                 format!("{} is listed twice", task.as_str()),
             ));
         }
-        wire.push(task.as_str());
     }
-    serde_json::to_string(&wire).map_err(|e| Error::invalid_input("tasks", e.to_string()))
+    // Straight into the string: bulk encodes the tasks of every operation.
+    let mut wire =
+        Vec::with_capacity(tasks.iter().map(|t| t.as_str().len() + 3).sum::<usize>() + 2);
+    serde::Serializer::collect_seq(
+        &mut serde_json::Serializer::new(&mut wire),
+        tasks.iter().map(Task::as_str),
+    )
+    .map_err(|e| Error::invalid_input("tasks", e.to_string()))?;
+    String::from_utf8(wire).map_err(|e| Error::invalid_input("tasks", e.to_string()))
 }
 
 /// Builder for [`AssetHandler::assign`] and [`AssetHandler::change_tasks`].
@@ -313,7 +321,7 @@ impl<K: AssetKind> Assign<K> {
             business.validate()?;
         }
         let tasks = check_tasks(&self.tasks, K::NAME)?;
-        let mut req = Request::post([self.asset.wire(), "assigned_users"])
+        let mut req = Request::edge(Method::POST, self.asset.wire(), "assigned_users")
             .param("user", self.user.as_str())
             .idempotent();
         if !self.tasks.is_empty() {
@@ -364,9 +372,11 @@ impl<K: AssetKind> Unassign<K> {
         }
         self.asset.check()?;
         self.user.validate()?;
-        Ok(Request::delete([self.asset.wire(), "assigned_users"])
-            .param("user", self.user.as_str())
-            .with_timeout(self.core.timeout))
+        Ok(
+            Request::edge(Method::DELETE, self.asset.wire(), "assigned_users")
+                .param("user", self.user.as_str())
+                .with_timeout(self.core.timeout),
+        )
     }
 }
 
@@ -404,7 +414,13 @@ macro_rules! asset_op {
             }
 
             pub(crate) fn label(&self) -> String {
-                format!("{} {}", K::NAME, self.asset.wire())
+                // Pushed, not formatted: bulk labels every operation up front.
+                let wire = self.asset.wire();
+                let mut label = String::with_capacity(K::NAME.len() + 1 + wire.len());
+                label.push_str(K::NAME);
+                label.push(' ');
+                label.push_str(wire);
+                label
             }
         }
     )+};

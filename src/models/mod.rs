@@ -33,14 +33,85 @@ pub(crate) struct Ack(pub(crate) bool);
 
 impl<'de> Deserialize<'de> for Ack {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let value = serde_json::Value::deserialize(d)?;
-        Ok(Ack(match &value {
-            serde_json::Value::Object(map) => match map.get("success") {
-                Some(v) => truthy(v),
-                None => true,
-            },
-            other => truthy(other),
-        }))
+        d.deserialize_any(Truthy { top: true }).map(Ack)
+    }
+}
+
+/// [`truthy`] read straight off the JSON, with no `Value` built (every write's answer, and each
+/// item of a bulk batch, is one of these). At the top, an object is its `success` key (the last
+/// one, as a `Value` keeps it), or `true` without one; nested, an object or array is `false`.
+struct Truthy {
+    top: bool,
+}
+
+impl<'de> serde::de::Visitor<'de> for Truthy {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an acknowledgement")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<bool, E> {
+        Ok(v)
+    }
+    fn visit_str<E>(self, v: &str) -> Result<bool, E> {
+        Ok(v == "true" || v == "1")
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<bool, E> {
+        Ok(v == 1)
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<bool, E> {
+        Ok(v == 1)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_unit<E>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_none<E>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(false)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        let mut success = None;
+        while let Some(is_success) = map.next_key_seed(IsSuccess)? {
+            if self.top && is_success {
+                success = Some(map.next_value_seed(Truthy { top: false })?);
+            } else {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(self.top && success.unwrap_or(true))
+    }
+}
+
+/// Whether an object's key is `success`, read without keeping the key.
+struct IsSuccess;
+
+impl<'de> serde::de::DeserializeSeed<'de> for IsSuccess {
+    type Value = bool;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl serde::de::Visitor<'_> for IsSuccess {
+    type Value = bool;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_str<E>(self, v: &str) -> Result<bool, E> {
+        Ok(v == "success")
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Truthy {
+    type Value = bool;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_any(self)
     }
 }
 
@@ -201,6 +272,56 @@ pub(crate) fn check_enum_escape(field: &'static str, raw: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What an acknowledgement meant when it was read through a `Value`.
+    fn ack_through_value(json: &str) -> Option<bool> {
+        let value: serde_json::Value = serde_json::from_str(json).ok()?;
+        Some(match &value {
+            serde_json::Value::Object(map) => map.get("success").is_none_or(truthy),
+            other => truthy(other),
+        })
+    }
+
+    #[test]
+    fn an_acknowledgement_reads_as_through_a_value() {
+        for json in [
+            "true",
+            "false",
+            r#""true""#,
+            r#""1""#,
+            r#""yes""#,
+            "1",
+            "0",
+            "2",
+            "1.0",
+            "null",
+            "[true]",
+            "{}",
+            r#"{"success":true}"#,
+            r#"{"success":false}"#,
+            r#"{"success":"true"}"#,
+            r#"{"success":1}"#,
+            r#"{"success":{"a":1}}"#,
+            r#"{"success":[1]}"#,
+            r#"{"id":"1"}"#,
+            r#"{"success":true,"success":false}"#,
+            r#"{"succ\u0065ss":false}"#,
+            r#"{"data":[{"success":false}],"success":true}"#,
+        ] {
+            let ours = serde_json::from_str::<Ack>(json).ok().map(|a| a.0);
+            assert_eq!(ours, ack_through_value(json), "{json}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_acknowledgement_reads_as_through_a_value(
+            json in r#"\{("(success|id|succ)":(true|false|"true"|"1"|1|0|null|\[1\]|\{"success":true\}),?){0,4}\}|true|false|"1"|1|null"#
+        ) {
+            let ours = serde_json::from_str::<Ack>(&json).ok().map(|a| a.0);
+            proptest::prop_assert_eq!(ours, ack_through_value(&json), "{}", json);
+        }
+    }
 
     #[test]
     fn names_that_read_wrong_are_refused() {
