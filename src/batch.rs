@@ -195,14 +195,14 @@ fn encoded_batch<'a>(items: impl ExactSizeIterator<Item = &'a BatchItem>) -> Vec
 /// quote, a backslash or a control character.
 fn json_string(out: &mut Vec<u8>, s: &str) {
     const QUOTE: &[u8] = b"%22";
-    if s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+    out.extend_from_slice(QUOTE);
+    if crate::form::encode_json_plain(out, s.as_bytes()) {
+        out.extend_from_slice(QUOTE);
+    } else {
+        out.truncate(out.len() - QUOTE.len());
         // A `&str` always serializes.
         let json = serde_json::to_string(s).unwrap_or_default();
         crate::form::encode_bytes(out, json.as_bytes());
-    } else {
-        out.extend_from_slice(QUOTE);
-        crate::form::encode_bytes(out, s.as_bytes());
-        out.extend_from_slice(QUOTE);
     }
 }
 
@@ -606,6 +606,18 @@ impl RawItem {
             }
         }
         headers
+    }
+
+    /// The answer Meta gives a successful write (`{"success":true}`, or `true`), with a 2xx
+    /// status and no headers: an acknowledgement with nothing to decode. Each item of a healthy
+    /// bulk job is one of these.
+    pub(crate) fn is_plain_success(&self) -> bool {
+        (200..300).contains(&self.code)
+            && self.headers.is_empty()
+            && matches!(
+                &self.body,
+                Some(RawBody::Text(s)) if matches!(s.trim_ascii(), r#"{"success":true}"# | "true")
+            )
     }
 
     /// The item's body as text.

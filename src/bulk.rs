@@ -103,7 +103,7 @@ impl<K: AssetKind> From<Assign<K>> for BulkOp {
     fn from(op: Assign<K>) -> Self {
         BulkOp {
             label: op.label(),
-            request: op.request(),
+            request: op.into_request(),
         }
     }
 }
@@ -154,6 +154,14 @@ impl fmt::Debug for BulkRequest {
 
 /// A batch item's answer as an acknowledgement, read straight from its text.
 fn acknowledged(client: &Client, item: &BatchItem, raw: &RawItem) -> Result<()> {
+    if raw.is_plain_success() {
+        return Ok(());
+    }
+    decoded_acknowledgement(client, item, raw)
+}
+
+/// An answer other than the plain success: decoded, a Graph error in it the item's error.
+fn decoded_acknowledgement(client: &Client, item: &BatchItem, raw: &RawItem) -> Result<()> {
     let headers = raw.header_map();
     let path = ItemPath(client, item);
     let Ack(ok) = client.decode_detached(
@@ -245,5 +253,50 @@ impl BulkRequest {
                 batch.send_decoded(acknowledged).await
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shortcut for Meta's plain success answers exactly what decoding would, and takes
+    /// nothing else.
+    #[test]
+    fn the_plain_success_shortcut_agrees_with_decoding() {
+        let client = Client::builder()
+            .access_token("EAAB-unit-test-token-0123")
+            .base_url("http://127.0.0.1:9")
+            .build()
+            .unwrap();
+        let item = BatchItem::post("act_1/assigned_users", &[("user", "1")]).unwrap();
+        let cases = [
+            (r#"{"code":200,"body":"{\"success\":true}"}"#, true),
+            (r#"{"code":200,"body":" true "}"#, true),
+            (r#"{"code":201,"body":"true"}"#, true),
+            (r#"{"code":200,"body":"{\"success\":false}"}"#, false),
+            (r#"{"code":200,"body":"false"}"#, false),
+            (r#"{"code":200,"body":"{\"success\": true}"}"#, false),
+            (r#"{"code":400,"body":"{\"success\":true}"}"#, false),
+            (r#"{"code":200,"body":{"success":true}}"#, false),
+            (
+                r#"{"code":200,"headers":[{"name":"Content-Type","value":"text/html"}],"body":"true"}"#,
+                false,
+            ),
+            (
+                r#"{"code":400,"body":"{\"error\":{\"message\":\"x\",\"code\":100}}"}"#,
+                false,
+            ),
+        ];
+        for (json, plain) in cases {
+            let raw: RawItem = serde_json::from_str(json).unwrap();
+            assert_eq!(raw.is_plain_success(), plain, "{json}");
+            if plain {
+                assert!(
+                    decoded_acknowledgement(&client, &item, &raw).is_ok(),
+                    "{json}"
+                );
+            }
+        }
     }
 }

@@ -37,13 +37,43 @@ const fn encodings() -> [([u8; 3], usize); 256] {
 
 static ENCODINGS: [([u8; 3], usize); 256] = encodings();
 
+/// Bytes a JSON string must escape: `"`, `\\` and the control characters.
+const fn json_special_table() -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = b < 0x20 || b == b'"' as usize || b == b'\\' as usize;
+        b += 1;
+    }
+    table
+}
+
+static JSON_SPECIAL: [bool; 256] = json_special_table();
+
 /// Appends `value` form-encoded: safe bytes as they are, a space as `+`, every other byte as
 /// `%XX`. Each byte writes its three-byte encoding into a buffer on the stack and moves on by
 /// its length; the buffer goes out in blocks. No branch and no `Vec` push per byte: that
 /// bookkeeping was most of the cost of encoding a batch.
 pub(crate) fn encode_bytes(out: &mut Vec<u8>, value: &[u8]) {
+    encode(out, value);
+}
+
+/// [`encode_bytes`] for text that goes in a JSON string: `false`, with `out` as it was, when
+/// the text holds a byte JSON escapes (the caller escapes it first).
+pub(crate) fn encode_json_plain(out: &mut Vec<u8>, value: &[u8]) -> bool {
+    let start = out.len();
+    if encode(out, value) {
+        out.truncate(start);
+        return false;
+    }
+    true
+}
+
+/// The encoder; whether `value` held a byte JSON escapes comes out of the same pass.
+fn encode(out: &mut Vec<u8>, value: &[u8]) -> bool {
     let mut buf = [0u8; 256];
     let mut n = 0;
+    let mut special = false;
     out.reserve(value.len());
     for &b in value {
         if n > buf.len() - 3 {
@@ -53,8 +83,10 @@ pub(crate) fn encode_bytes(out: &mut Vec<u8>, value: &[u8]) {
         let (bytes, len) = &ENCODINGS[usize::from(b)];
         buf[n..n + 3].copy_from_slice(bytes);
         n += len;
+        special |= JSON_SPECIAL[usize::from(b)];
     }
     out.extend_from_slice(&buf[..n]);
+    special
 }
 
 /// Appends `key=value`, after a `&` when `out` already holds a pair.

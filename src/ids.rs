@@ -98,6 +98,12 @@ macro_rules! numeric_id {
                 &self.0
             }
 
+            /// The id's string, without a copy.
+            #[allow(dead_code)] // Only some id types are moved into requests.
+            pub(crate) fn into_string(self) -> String {
+                self.0
+            }
+
             /// Checks that this is a numeric Graph id.
             ///
             /// # Errors

@@ -71,7 +71,7 @@ impl Request {
     }
 
     /// `{node}/{edge}`, the edge a constant (no copy of its name).
-    pub(crate) fn edge(method: Method, node: &str, edge: &'static str) -> Self {
+    pub(crate) fn edge(method: Method, node: impl Into<String>, edge: &'static str) -> Self {
         let mut req = Self::new(method, [node]);
         req.segments.push(Cow::Borrowed(edge));
         req

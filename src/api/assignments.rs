@@ -310,28 +310,60 @@ impl<K: AssetKind> Assign<K> {
     /// [`Error::InvalidInput`] (nothing sent) for a bad asset or user id, no task where the
     /// kind requires one, or a malformed `Other` task; any request error.
     pub async fn send(self) -> Result<()> {
-        let req = self.request()?;
-        send_ack(&self.core.client, req).await
+        let client = self.core.client.clone();
+        send_ack(&client, self.into_request()?).await
     }
 
     pub(crate) fn request(&self) -> Result<Request> {
+        let tasks = self.checked_tasks()?;
+        Ok(assign_request(
+            self.asset.wire().to_owned(),
+            self.user.as_str().to_owned(),
+            tasks,
+            self.business.as_ref().map(|b| b.as_str().to_owned()),
+            self.core.timeout,
+        ))
+    }
+
+    /// [`Assign::request`], the ids moved into it rather than copied (bulk builds thousands).
+    pub(crate) fn into_request(self) -> Result<Request> {
+        let tasks = self.checked_tasks()?;
+        Ok(assign_request(
+            self.asset.into_wire(),
+            self.user.into_string(),
+            tasks,
+            self.business.map(BusinessId::into_string),
+            self.core.timeout,
+        ))
+    }
+
+    /// Every input checked; the tasks as the JSON array the call sends.
+    fn checked_tasks(&self) -> Result<String> {
         self.asset.check()?;
         self.user.validate()?;
         if let Some(business) = &self.business {
             business.validate()?;
         }
-        let tasks = check_tasks(&self.tasks, K::NAME)?;
-        let mut req = Request::edge(Method::POST, self.asset.wire(), "assigned_users")
-            .param("user", self.user.as_str())
-            .idempotent();
-        if !self.tasks.is_empty() {
-            req = req.param("tasks", tasks);
-        }
-        if let Some(business) = &self.business {
-            req = req.param("business", business.as_str());
-        }
-        Ok(req.with_timeout(self.core.timeout))
+        check_tasks(&self.tasks, K::NAME)
     }
+}
+
+/// `POST /{asset}/assigned_users`: `user`, `tasks` (checked: never empty), `business`.
+fn assign_request(
+    asset: String,
+    user: String,
+    tasks: String,
+    business: Option<String>,
+    timeout: Option<std::time::Duration>,
+) -> Request {
+    let mut req = Request::edge(Method::POST, asset, "assigned_users")
+        .param("user", user)
+        .param("tasks", tasks)
+        .idempotent();
+    if let Some(business) = business {
+        req = req.param("business", business);
+    }
+    req.with_timeout(timeout)
 }
 
 /// Builder for [`AssetHandler::unassign`].

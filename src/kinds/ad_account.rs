@@ -47,6 +47,11 @@ impl AdAccountId {
         Self(id)
     }
 
+    /// The id's string, without a copy.
+    pub(crate) fn into_string(self) -> String {
+        self.0
+    }
+
     /// The canonical id, `act_<digits>`, as used in paths.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -68,6 +68,7 @@ pub(crate) mod sealed {
         + 'static
     {
         fn wire(&self) -> &str;
+        fn into_wire(self) -> String;
         fn check(&self) -> crate::Result<()>;
     }
 
@@ -303,6 +304,9 @@ macro_rules! asset_kind {
         impl $crate::kinds::sealed::AssetId for $id {
             fn wire(&self) -> &str {
                 self.as_str()
+            }
+            fn into_wire(self) -> String {
+                self.into_string()
             }
             fn check(&self) -> $crate::Result<()> {
                 self.validate()
