@@ -352,8 +352,14 @@ pub(crate) struct RawItem {
 /// no JSON tree built), or, from a server that sends the answer itself, any JSON value.
 enum RawBody {
     Text(String),
+    /// Meta's answer to a successful write, trimmed (`{"success":true}` or `true`): kept as a
+    /// constant, with no copy, since a healthy bulk job has one per item.
+    Success(&'static str),
     Value(serde_json::Value),
 }
+
+/// The plain success answers, as [`RawBody::Success`] keeps them.
+const PLAIN_SUCCESS: [&str; 2] = [r#"{"success":true}"#, "true"];
 
 impl<'de> Deserialize<'de> for RawBody {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
@@ -367,7 +373,11 @@ impl<'de> Deserialize<'de> for RawBody {
                 f.write_str("a batch item's body")
             }
             fn visit_str<E>(self, v: &str) -> std::result::Result<RawBody, E> {
-                Ok(RawBody::Text(v.to_owned()))
+                let trimmed = v.trim_ascii();
+                Ok(match PLAIN_SUCCESS.iter().find(|s| **s == trimmed) {
+                    Some(success) => RawBody::Success(success),
+                    None => RawBody::Text(v.to_owned()),
+                })
             }
             fn visit_string<E>(self, v: String) -> std::result::Result<RawBody, E> {
                 Ok(RawBody::Text(v))
@@ -614,16 +624,14 @@ impl RawItem {
     pub(crate) fn is_plain_success(&self) -> bool {
         (200..300).contains(&self.code)
             && self.headers.is_empty()
-            && matches!(
-                &self.body,
-                Some(RawBody::Text(s)) if matches!(s.trim_ascii(), r#"{"success":true}"# | "true")
-            )
+            && matches!(&self.body, Some(RawBody::Success(_)))
     }
 
     /// The item's body as text.
     pub(crate) fn text(&self) -> Cow<'_, str> {
         match &self.body {
             Some(RawBody::Text(s)) => Cow::Borrowed(s),
+            Some(RawBody::Success(s)) => Cow::Borrowed(s),
             Some(RawBody::Value(other)) => Cow::Owned(other.to_string()),
             None => Cow::Borrowed(""),
         }

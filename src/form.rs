@@ -15,27 +15,27 @@ const fn safe_table() -> [bool; 256] {
     table
 }
 
-/// Each byte's encoding, padded to three bytes, and its length: itself (1), `+` for a space
-/// (1), or `%XX` (3).
-const fn encodings() -> [([u8; 3], usize); 256] {
+/// Each byte's encoding, padded to three bytes, then its length: itself (1), `+` for a space
+/// (1), or `%XX` (3). Four bytes, so one load and one store move a byte's encoding.
+const fn encodings() -> [[u8; 4]; 256] {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let safe = safe_table();
-    let mut out = [([0u8; 3], 0usize); 256];
+    let mut out = [[0u8; 4]; 256];
     let mut b = 0;
     while b < 256 {
         out[b] = if safe[b] {
-            ([b as u8, 0, 0], 1)
+            [b as u8, 0, 0, 1]
         } else if b == b' ' as usize {
-            ([b'+', 0, 0], 1)
+            [b'+', 0, 0, 1]
         } else {
-            ([b'%', HEX[b >> 4], HEX[b & 0xF]], 3)
+            [b'%', HEX[b >> 4], HEX[b & 0xF], 3]
         };
         b += 1;
     }
     out
 }
 
-static ENCODINGS: [([u8; 3], usize); 256] = encodings();
+static ENCODINGS: [[u8; 4]; 256] = encodings();
 
 /// Bytes a JSON string must escape: `"`, `\\` and the control characters.
 const fn json_special_table() -> [bool; 256] {
@@ -76,13 +76,14 @@ fn encode(out: &mut Vec<u8>, value: &[u8]) -> bool {
     let mut special = false;
     out.reserve(value.len());
     for &b in value {
-        if n > buf.len() - 3 {
+        if n > buf.len() - 4 {
             out.extend_from_slice(&buf[..n]);
             n = 0;
         }
-        let (bytes, len) = &ENCODINGS[usize::from(b)];
-        buf[n..n + 3].copy_from_slice(bytes);
-        n += len;
+        let encoding = &ENCODINGS[usize::from(b)];
+        // The fourth byte lands past the encoding; the next one overwrites it.
+        buf[n..n + 4].copy_from_slice(encoding);
+        n += usize::from(encoding[3]);
         special |= JSON_SPECIAL[usize::from(b)];
     }
     out.extend_from_slice(&buf[..n]);
