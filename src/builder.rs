@@ -417,6 +417,7 @@ impl ClientBuilder {
             shared: Arc::new(Shared {
                 http,
                 own_http,
+                versioned_url: versioned(&base_url, &version)?,
                 base_url,
                 version,
                 app_secret: self.app_secret,
@@ -461,6 +462,16 @@ fn without_tls_roots_for_plain_http(
     }
     let _ = base_url;
     builder
+}
+
+/// `base_url` with the version's segment (`…/v26.0`).
+fn versioned(base_url: &Url, version: &ApiVersion) -> Result<Url> {
+    let mut url = base_url.clone();
+    url.path_segments_mut()
+        .map_err(|()| Error::invalid_input("base_url", "cannot be a base"))?
+        .pop_if_empty()
+        .push(version.as_str());
+    Ok(url)
 }
 
 fn parse_base_url(raw: &str) -> Result<Url> {

@@ -107,6 +107,8 @@ pub(crate) struct Shared {
     /// redirects), not a caller's.
     pub(crate) own_http: bool,
     pub(crate) base_url: Url,
+    /// The base URL with the version's segment: each request adds only its own.
+    pub(crate) versioned_url: Url,
     pub(crate) version: ApiVersion,
     pub(crate) app_secret: Option<SecretString>,
     /// Secrets of other apps than the token's, for calls made as those apps.

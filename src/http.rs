@@ -52,6 +52,8 @@ struct Plain<'a, T> {
     req: &'a Request,
     path: &'a PathOf<'a>,
     post: Option<PostProcess<T>>,
+    /// A subscriber records the request's span: worth looking the span up to fill it in.
+    traced: bool,
 }
 
 impl<T: DeserializeOwned> Attempts for Plain<'_, T> {
@@ -65,7 +67,7 @@ impl<T: DeserializeOwned> Attempts for Plain<'_, T> {
         self.client.pace(self.req).await;
         match self
             .client
-            .execute_once(self.req, self.path, self.post)
+            .execute_once(self.req, self.path, self.post, self.traced)
             .await
         {
             Ok(value) => Step::Done(Ok(value)),
@@ -111,9 +113,9 @@ impl Client {
         );
         // A span no subscriber wants costs nothing to skip, and polling through it does cost.
         if span.is_disabled() {
-            self.execute_with_retries(&req, &path, post).await
+            self.execute_with_retries(&req, &path, post, false).await
         } else {
-            self.execute_with_retries(&req, &path, post)
+            self.execute_with_retries(&req, &path, post, true)
                 .instrument(span)
                 .await
         }
@@ -124,15 +126,19 @@ impl Client {
         req: &Request,
         path: &PathOf<'_>,
         post: Option<PostProcess<T>>,
+        traced: bool,
     ) -> Result<T> {
         let mut send = Plain {
             client: self,
             req,
             path,
             post,
+            traced,
         };
         let (result, attempts) = crate::retry::retry(self.shared.retry, &mut send).await;
-        tracing::Span::current().record("attempts", attempts);
+        if traced {
+            tracing::Span::current().record("attempts", attempts);
+        }
         if let Err(err) = &result {
             tracing::debug!(error = %err, "graph request failed");
         }
@@ -207,6 +213,7 @@ impl Client {
         req: &Request,
         path: &PathOf<'_>,
         post: Option<PostProcess<T>>,
+        traced: bool,
     ) -> Result<T> {
         let proof = self.proof();
         let builder = self.http_request(req, proof.as_ref())?;
@@ -233,9 +240,14 @@ impl Client {
         );
 
         self.record_usage(&headers);
-        let span = tracing::Span::current();
+        let span = if traced {
+            tracing::Span::current()
+        } else {
+            tracing::Span::none()
+        };
         span.record("http.response.status_code", status);
-        if let Some(trace) = headers.get(TRACE_ID).and_then(|v| v.to_str().ok()) {
+        // Scrubbing builds every encoded form of every secret: only for a span that records.
+        if traced && let Some(trace) = headers.get(TRACE_ID).and_then(|v| v.to_str().ok()) {
             span.record("fbtrace_id", scrubber.text(trace).as_ref());
         }
         if (300..400).contains(&status) {
@@ -319,16 +331,10 @@ impl Client {
         proof: Option<&(Cow<'_, SecretString>, Option<u64>)>,
     ) -> Result<reqwest::RequestBuilder> {
         let auth = self.auth_header()?;
-        let mut url = self.shared.base_url.clone();
-        {
-            let mut segs = url
-                .path_segments_mut()
-                .map_err(|()| Error::invalid_input("base_url", "cannot be a base"))?;
-            segs.pop_if_empty().push(self.shared.version.as_str());
-            for seg in &req.segments {
-                segs.push(seg);
-            }
-        }
+        let mut url = self.shared.versioned_url.clone();
+        url.path_segments_mut()
+            .map_err(|()| Error::invalid_input("base_url", "cannot be a base"))?
+            .extend(req.segments.iter().map(|s| s.as_ref()));
         let proof_pairs =
             proof.map(|(proof, time)| (proof.expose_secret(), time.map(|t| t.to_string())));
         let builder = if req.method == Method::POST {
