@@ -420,21 +420,15 @@ struct RawHeader {
     value: String,
 }
 
+crate::adaptive::concurrency_setters!(
+    BatchRequest,
+    fixed: "Exactly this many batch requests of 50 in flight at once (at least 1), whatever the \
+            usage headers say. The default is [`Concurrency::Adaptive`].",
+    adaptive: "As many batch requests in flight as the usage headers allow, up to `max` (the \
+               default, with 16): see [`Concurrency::Adaptive`].",
+);
+
 impl BatchRequest {
-    /// Exactly this many batch requests of 50 in flight at once (at least 1), whatever the
-    /// usage headers say. The default is [`Concurrency::Adaptive`].
-    pub fn concurrency(mut self, n: usize) -> Self {
-        self.concurrency = Concurrency::Fixed(n.max(1));
-        self
-    }
-
-    /// As many batch requests in flight as the usage headers allow, up to `max` (the default,
-    /// with 16): see [`Concurrency::Adaptive`].
-    pub fn adaptive(mut self, max: usize) -> Self {
-        self.concurrency = Concurrency::Adaptive { max: max.max(1) };
-        self
-    }
-
     /// Asks for each item's headers (`include_headers=true`); off by default, as they are
     /// rarely needed and make the answer larger.
     pub fn include_headers(mut self, include: bool) -> Self {

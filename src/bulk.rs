@@ -182,6 +182,15 @@ fn decoded_acknowledgement(client: &Client, item: &BatchItem, raw: &RawItem) -> 
     ))
 }
 
+crate::adaptive::concurrency_setters!(
+    BulkRequest,
+    fixed: "Exactly this many requests in flight (at least 1), whatever the usage headers say. \
+            Without it, batch mode follows the usage headers ([`Concurrency::Adaptive`], up to \
+            16) and concurrent mode keeps [`DEFAULT_CONCURRENCY`] in flight.",
+    adaptive: "In batch mode, as many batch requests in flight as the usage headers allow, up \
+               to `max` ([`Concurrency::Adaptive`]); the default has 16.",
+);
+
 /// Requests in flight in concurrent mode unless [`BulkRequest::concurrency`] says otherwise;
 /// batch mode starts with as many before the usage headers say more may go.
 pub const DEFAULT_CONCURRENCY: usize = 4;
@@ -190,21 +199,6 @@ impl BulkRequest {
     /// The transport (default [`BulkMode::Batch`]).
     pub fn mode(mut self, mode: BulkMode) -> Self {
         self.mode = mode;
-        self
-    }
-
-    /// Exactly this many requests in flight (at least 1), whatever the usage headers say.
-    /// Without it, batch mode follows the usage headers ([`Concurrency::Adaptive`], up to 16)
-    /// and concurrent mode keeps [`DEFAULT_CONCURRENCY`] in flight.
-    pub fn concurrency(mut self, n: usize) -> Self {
-        self.concurrency = Concurrency::Fixed(n.max(1));
-        self
-    }
-
-    /// In batch mode, as many batch requests in flight as the usage headers allow, up to
-    /// `max` ([`Concurrency::Adaptive`]); the default has 16.
-    pub fn adaptive(mut self, max: usize) -> Self {
-        self.concurrency = Concurrency::Adaptive { max: max.max(1) };
         self
     }
 

@@ -65,11 +65,7 @@ impl<T: DeserializeOwned> Attempts for Plain<'_, T> {
 
     async fn attempt(&mut self) -> Step<T> {
         self.client.pace(self.req).await;
-        match self
-            .client
-            .execute_once(self.req, self.path, self.post, self.traced)
-            .await
-        {
+        match self.client.execute_once(self).await {
             Ok(value) => Step::Done(Ok(value)),
             Err(err) => Step::Again(err),
         }
@@ -208,13 +204,15 @@ impl Client {
         seen.last = Some(usage);
     }
 
-    async fn execute_once<T: DeserializeOwned>(
-        &self,
-        req: &Request,
-        path: &PathOf<'_>,
-        post: Option<PostProcess<T>>,
-        traced: bool,
-    ) -> Result<T> {
+    /// One attempt of `call`: its HTTP request sent, its answer read and decoded.
+    async fn execute_once<T: DeserializeOwned>(&self, call: &Plain<'_, T>) -> Result<T> {
+        let Plain {
+            req,
+            path,
+            post,
+            traced,
+            ..
+        } = *call;
         let proof = self.proof();
         let builder = self.http_request(req, proof.as_ref())?;
 

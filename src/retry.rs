@@ -249,27 +249,21 @@ mod tests {
     fn transient_and_idempotent_is_retried_with_capped_full_jitter() {
         let p = RetryPolicy::default().max_attempts(10);
         let e = api(2, HeaderMap::new());
-        assert_eq!(
-            p.decide(1, &e, true, NOW, 1.0),
-            RetryDecision::RetryAfter(Duration::from_millis(500))
-        );
-        assert_eq!(
-            p.decide(2, &e, true, NOW, 1.0),
-            RetryDecision::RetryAfter(Duration::from_secs(1))
-        );
-        assert_eq!(
-            p.decide(3, &e, true, NOW, 0.5),
-            RetryDecision::RetryAfter(Duration::from_secs(1))
-        );
-        assert_eq!(
-            p.decide(9, &e, true, NOW, 1.0),
-            RetryDecision::RetryAfter(Duration::from_secs(30))
-        );
+        // (attempt, jitter draw) → wait: 0.5 s doubling, capped at 30 s, times the draw.
+        for (attempt, draw, wait) in [
+            (1, 1.0, Duration::from_millis(500)),
+            (2, 1.0, Duration::from_secs(1)),
+            (3, 0.5, Duration::from_secs(1)),
+            (9, 1.0, Duration::from_secs(30)),
+            (1, 0.0, Duration::ZERO),
+        ] {
+            assert_eq!(
+                p.decide(attempt, &e, true, NOW, draw),
+                RetryDecision::RetryAfter(wait),
+                "attempt {attempt}, draw {draw}"
+            );
+        }
         assert_eq!(p.decide(40, &e, true, NOW, 1.0), RetryDecision::GiveUp);
-        assert_eq!(
-            p.decide(1, &e, true, NOW, 0.0),
-            RetryDecision::RetryAfter(Duration::ZERO)
-        );
     }
 
     #[test]

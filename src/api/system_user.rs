@@ -268,13 +268,7 @@ impl SystemUserHandler {
     /// # Ok(()) }
     /// ```
     pub fn assigned_applications(&self) -> ListRequest<App> {
-        ListRequest::edge(
-            &self.client,
-            self.id.as_str(),
-            self.id.validate().err(),
-            "assigned_applications",
-            "id,name",
-        )
+        self.named_list("assigned_applications")
     }
 
     /// `GET /{system_user}/assigned_business_asset_groups`: its business asset groups.
@@ -287,11 +281,19 @@ impl SystemUserHandler {
     /// # Ok(()) }
     /// ```
     pub fn assigned_business_asset_groups(&self) -> ListRequest<AssignedAssetGroup> {
+        self.named_list("assigned_business_asset_groups")
+    }
+
+    /// A list edge of this system user, read with `id,name`.
+    fn named_list<T: serde::de::DeserializeOwned + Send + 'static>(
+        &self,
+        edge: &'static str,
+    ) -> ListRequest<T> {
         ListRequest::edge(
             &self.client,
             self.id.as_str(),
             self.id.validate().err(),
-            "assigned_business_asset_groups",
+            edge,
             "id,name",
         )
     }
