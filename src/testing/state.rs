@@ -245,6 +245,18 @@ impl State {
     }
 }
 
+/// A field of a record, cloned; its default when there is no such record.
+pub(crate) fn field_of<V, T: Clone + Default>(
+    records: &BTreeMap<String, V>,
+    id: &str,
+    field: impl Fn(&V) -> &T,
+) -> T {
+    records
+        .get(id)
+        .map(|r| field(r).clone())
+        .unwrap_or_default()
+}
+
 impl State {
     /// The emulator's time (Unix seconds): the real time plus what the test advanced it by.
     pub(crate) fn now(&self) -> u64 {

@@ -6,7 +6,7 @@ use super::{
     Ctx, Reply, error, invalid, list, no_such_object, obj, ok, permission_denied, select,
     unknown_path,
 };
-use crate::testing::state::{self, Asset, Business, Kind, Principal, State};
+use crate::testing::state::{self, Asset, Business, Kind, Principal, State, field_of};
 
 const BUSINESS_FIELDS: &[&str] = &[
     "id",
@@ -76,19 +76,11 @@ pub(super) fn me(state: &State, ctx: &Ctx<'_>) -> Reply {
     match &ctx.principal {
         Principal::Admin { user_id, name, .. } => ok(json!({"id": user_id, "name": name})),
         Principal::SystemUser { id, .. } => {
-            let name = state
-                .system_users
-                .get(id)
-                .map(|s| s.name.clone())
-                .unwrap_or_default();
+            let name = field_of(&state.system_users, id, |s| &s.name);
             ok(json!({"id": id, "name": name}))
         }
         Principal::Page { page, .. } => {
-            let name = state
-                .assets
-                .get(page)
-                .map(|a| a.name.clone())
-                .unwrap_or_default();
+            let name = field_of(&state.assets, page, |a| &a.name);
             ok(json!({"id": page, "name": name}))
         }
         Principal::App { .. } => error(
@@ -239,9 +231,13 @@ pub(crate) fn asset_node(id: &str, asset: &Asset) -> Map<String, Value> {
     })
 }
 
-fn app_nodes(state: &State, ids: &[String]) -> Vec<Map<String, Value>> {
-    ids.iter()
-        .map(|id| obj(json!({"id": id, "name": state.apps.get(id).map(|a| a.name.clone()).unwrap_or_default()})))
+/// Apps as list nodes: id and name.
+pub(super) fn app_nodes<'a>(
+    state: &State,
+    ids: impl IntoIterator<Item = &'a String>,
+) -> Vec<Map<String, Value>> {
+    ids.into_iter()
+        .map(|id| obj(json!({"id": id, "name": field_of(&state.apps, id, |a| &a.name)})))
         .collect()
 }
 
@@ -336,11 +332,7 @@ fn list_apps(state: &State, ctx: &Ctx<'_>, biz: &str, edge: &str) -> Reply {
 
 /// `GET /{business}/owned_*` for one asset kind.
 fn list_owned(state: &State, ctx: &Ctx<'_>, biz: &str, kind: Kind) -> Reply {
-    let ids = state
-        .businesses
-        .get(biz)
-        .map(|b| b.assets.clone())
-        .unwrap_or_default();
+    let ids = field_of(&state.businesses, biz, |b| &b.assets);
     let nodes = ids
         .iter()
         .filter_map(|id| {

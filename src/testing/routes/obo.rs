@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use serde_json::json;
 
 use super::{Ctx, Reply, error, invalid, ok, page, parse_list, permission_denied};
-use crate::testing::state::{self, Principal, State, SystemUser};
+use crate::testing::state::{self, Principal, State, SystemUser, field_of};
 
 /// `POST` / `DELETE /{partner}/managed_businesses` with `existing_client_business_id`, called
 /// with the token of a person who administers the client business.
@@ -60,11 +60,7 @@ pub(super) fn managed_businesses(state: &mut State, ctx: &Ctx<'_>, partner: &str
         state.system_users.remove(&su);
         if let Some(b) = state.businesses.get_mut(&client) {
             b.system_users.retain(|id| *id != su);
-            let partner_apps = state
-                .businesses
-                .get(partner)
-                .map(|p| p.apps.clone())
-                .unwrap_or_default();
+            let partner_apps = field_of(&state.businesses, partner, |p| &p.apps);
             if let Some(b) = state.businesses.get_mut(&client) {
                 b.shared_apps.retain(|a| !partner_apps.contains(a));
             }
@@ -133,11 +129,7 @@ pub(super) fn client_system_user_token(state: &mut State, ctx: &Ctx<'_>, client:
     let su = match state.managed.get(&key).cloned().flatten() {
         Some(su) => su,
         None => {
-            let client_name = state
-                .businesses
-                .get(client)
-                .map(|b| b.name.clone())
-                .unwrap_or_default();
+            let client_name = field_of(&state.businesses, client, |b| &b.name);
             let name = ctx
                 .inc
                 .param("system_user_name")

@@ -6,7 +6,7 @@ use serde_json::json;
 use super::business::{SYSTEM_USER_FIELDS, asset_node};
 use super::*;
 use crate::config::SystemUserKind;
-use crate::testing::state::{self, Kind, Principal, State, SystemUser};
+use crate::testing::state::{self, Kind, Principal, State, SystemUser, field_of};
 
 const ROLES: &[&str] = &[
     "ADMIN",
@@ -28,11 +28,7 @@ const ROLES: &[&str] = &[
 
 /// `GET /{business}/system_users`, each with its `role` edge field.
 pub(super) fn list_system_users(state: &State, ctx: &Ctx<'_>, biz: &str) -> Reply {
-    let ids = state
-        .businesses
-        .get(biz)
-        .map(|b| b.system_users.clone())
-        .unwrap_or_default();
+    let ids = field_of(&state.businesses, biz, |b| &b.system_users);
     let nodes = ids
         .iter()
         .filter_map(|id| {
@@ -133,19 +129,11 @@ pub(super) fn system_user_assigned(
         return Some(page(state, ctx.inc, Vec::new()));
     }
     if edge == "assigned_applications" {
-        let installed = state
-            .system_users
-            .get(su)
-            .map(|s| s.installed_apps.clone())
-            .unwrap_or_default();
-        let nodes = installed
-            .iter()
-            .map(|app| obj(json!({"id": app, "name": state.apps.get(app).map(|a| a.name.clone()).unwrap_or_default()})))
-            .collect();
+        let installed = field_of(&state.system_users, su, |s| &s.installed_apps);
         return Some(list(
             state,
             ctx.inc,
-            nodes,
+            super::business::app_nodes(state, &installed),
             &["id", "name"],
             &["id", "name"],
             "Application",
@@ -155,11 +143,7 @@ pub(super) fn system_user_assigned(
     if ctx.inc.method != "GET" {
         return Some(unknown_path(&format!("/{edge}")));
     }
-    let business = state
-        .system_users
-        .get(su)
-        .map(|s| s.business.clone())
-        .unwrap_or_default();
+    let business = field_of(&state.system_users, su, |s| &s.business);
     let is_self = matches!(&ctx.principal, Principal::SystemUser { id, .. } if id == su);
     if !is_self && !state.is_admin(&ctx.principal, &business) {
         return Some(permission_denied(

@@ -5,7 +5,7 @@ use serde_json::json;
 use super::{
     Ctx, Incoming, Reply, error, invalid, ok, parse_list, permission_denied, unknown_path,
 };
-use crate::testing::state::{Principal, SIXTY_DAYS, State};
+use crate::testing::state::{Principal, SIXTY_DAYS, State, field_of};
 
 /// Scopes Meta documents for system-user tokens.
 const SCOPES: &[&str] = &[
@@ -260,11 +260,7 @@ pub(super) fn app_edge(state: &State, ctx: &Ctx<'_>, app: &str, edge: &str) -> R
             if !matches!(&ctx.principal, Principal::App { app: a } if a == app) {
                 return super::permission_denied("an app access token of this app is required");
             }
-            let items: Vec<_> = state
-                .apps
-                .get(app)
-                .map(|a| a.permissions.clone())
-                .unwrap_or_default()
+            let items: Vec<_> = field_of(&state.apps, app, |a| &a.permissions)
                 .into_iter()
                 .map(|p| json!({"permission": p, "status": "live"}))
                 .collect();
@@ -296,11 +292,7 @@ pub(super) fn debug_token(state: &State, ctx: &Ctx<'_>) -> Reply {
     if !allowed {
         return invalid("The App_id in the input_token did not match the Viewing App");
     }
-    let application = state
-        .apps
-        .get(&app)
-        .map(|a| a.name.clone())
-        .unwrap_or_default();
+    let application = field_of(&state.apps, &app, |a| &a.name);
     let expired = state.expired(&rec.principal);
     let mut data = match &rec.principal {
         Principal::SystemUser {
