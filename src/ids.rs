@@ -75,6 +75,12 @@ pub(crate) fn deserialize_id<'de, D: Deserializer<'de>>(d: D) -> Result<String, 
     d.deserialize_any(IdVisitor)
 }
 
+/// An id a request can put in its path: its text, and the check it must pass first.
+pub(crate) trait NodeId {
+    fn as_str(&self) -> &str;
+    fn validate(&self) -> Result<(), Error>;
+}
+
 macro_rules! numeric_id {
     ($(#[$meta:meta])* $name:ident, $field:literal) => {
         $(#[$meta])*
@@ -179,6 +185,15 @@ macro_rules! numeric_id {
         impl<'de> ::serde::Deserialize<'de> for $name {
             fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
                 $crate::ids::deserialize_id(d).map(Self)
+            }
+        }
+
+        impl $crate::ids::NodeId for $name {
+            fn as_str(&self) -> &str {
+                &self.0
+            }
+            fn validate(&self) -> ::std::result::Result<(), $crate::Error> {
+                $name::validate(self)
             }
         }
     };

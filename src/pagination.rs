@@ -274,13 +274,12 @@ impl<T: DeserializeOwned + Send + 'static> ListRequest<T> {
     /// `send` before anything is sent.
     pub(crate) fn edge(
         client: &Client,
-        node: &str,
-        invalid: Option<Error>,
+        node: &impl crate::ids::NodeId,
         edge: &str,
         fields: &'static str,
     ) -> Self {
-        let request = Request::get([node, edge]).param("fields", fields);
-        ListRequest::new(client.clone(), request, invalid)
+        let request = Request::get([node.as_str(), edge]).param("fields", fields);
+        ListRequest::new(client.clone(), request, node.validate().err())
     }
 
     pub(crate) fn new(client: Client, request: Request, invalid: Option<Error>) -> Self {

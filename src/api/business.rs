@@ -101,13 +101,7 @@ impl BusinessHandler {
         edge: &str,
         fields: &'static str,
     ) -> ListRequest<T> {
-        ListRequest::edge(
-            &self.client,
-            self.id.as_str(),
-            self.id.validate().err(),
-            edge,
-            fields,
-        )
+        ListRequest::edge(&self.client, &self.id, edge, fields)
     }
 
     /// `GET /{business}/{edge}`: the assets of kind `K` the business owns, through the kind's

@@ -289,12 +289,6 @@ impl SystemUserHandler {
         &self,
         edge: &'static str,
     ) -> ListRequest<T> {
-        ListRequest::edge(
-            &self.client,
-            self.id.as_str(),
-            self.id.validate().err(),
-            edge,
-            "id,name",
-        )
+        ListRequest::edge(&self.client, &self.id, edge, "id,name")
     }
 }
