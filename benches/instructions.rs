@@ -4,6 +4,7 @@
 //!
 //! Run: `cargo bench --bench instructions` (needs `valgrind`; about a minute). Each side runs
 //! 100 and 600 calls; the difference divided by 500 is the cost of one call, setup excluded.
+//! Twice: with a bare answer, and with the trace and usage headers Meta sends with every answer.
 //! The local server's work is in both counts alike.
 
 use std::process::Command;
@@ -20,12 +21,26 @@ async fn child(mode: &str, n: usize) {
         .disable_request_recording()
         .start()
         .await;
+    let mut answer = ResponseTemplate::new(200).set_body_json(json!({
+        "id": SU, "name": "ads-reporting-server", "created_time": "2026-11-22T06:08:00+0000",
+        "finance_permission": "Analyst", "ip_permission": "Reviewer"
+    }));
+    if mode.ends_with("_meta_headers") {
+        // What Meta sends with every answer: a trace id and the usage headers.
+        answer = answer
+            .insert_header("x-fb-trace-id", "AbCdEfGhIjK")
+            .insert_header(
+                "x-app-usage",
+                r#"{"call_count":1,"total_cputime":1,"total_time":1}"#,
+            )
+            .insert_header(
+                "x-business-use-case-usage",
+                r#"{"1000000000001":[{"type":"ads_management","call_count":1,"total_cputime":1,"total_time":1,"estimated_time_to_regain_access":0,"ads_api_access_tier":"standard_access"}]}"#,
+            );
+    }
     Mock::given(method("GET"))
         .and(path(format!("/v26.0/{SU}")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "id": SU, "name": "ads-reporting-server", "created_time": "2026-11-22T06:08:00+0000",
-            "finance_permission": "Analyst", "ip_permission": "Reviewer"
-        })))
+        .respond_with(answer)
         .mount(&server)
         .await;
     let client = Client::builder()
@@ -47,7 +62,7 @@ async fn child(mode: &str, n: usize) {
         meta_business::ExposeSecret::expose_secret(&proof)
     );
     for _ in 0..n {
-        if mode == "sdk" {
+        if mode.starts_with("sdk") {
             std::hint::black_box(client.system_user(SU).get().send().await.expect("get"));
         } else {
             let resp = raw
@@ -93,15 +108,30 @@ fn main() {
         let (small, large) = (instructions(mode, 100)?, instructions(mode, 600)?);
         Some(large.saturating_sub(small) as f64 / 500.0)
     };
-    match (per_call("bare"), per_call("sdk")) {
-        (Some(bare), Some(sdk)) => {
-            println!("instructions/bare_reqwest_get     {bare:>10.0} per call");
-            println!("instructions/sdk_get_system_user  {sdk:>10.0} per call");
-            println!(
-                "ratio sdk / bare: {:.2}x (user-space instructions; syscalls and waiting, the same for both, are not counted)",
-                sdk / bare
-            );
+    for (suffix, answer) in [
+        ("", "a bare answer"),
+        ("_meta_headers", "Meta's trace and usage headers"),
+    ] {
+        match (
+            per_call(&format!("bare{suffix}")),
+            per_call(&format!("sdk{suffix}")),
+        ) {
+            (Some(bare), Some(sdk)) => {
+                let (b, k) = (
+                    format!("bare_reqwest_get{suffix}"),
+                    format!("sdk_get_system_user{suffix}"),
+                );
+                println!("instructions/{b:<34} {bare:>10.0} per call");
+                println!("instructions/{k:<34} {sdk:>10.0} per call");
+                println!(
+                    "ratio sdk / bare, {answer}: {:.2}x (user-space instructions; syscalls and waiting, the same for both, are not counted)",
+                    sdk / bare
+                );
+            }
+            _ => {
+                println!("instructions: valgrind is not available (apt-get install valgrind)");
+                return;
+            }
         }
-        _ => println!("instructions: valgrind is not available (apt-get install valgrind)"),
     }
 }

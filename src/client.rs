@@ -139,9 +139,22 @@ pub(crate) struct Limits {
 /// The latest usage the client has seen, overall and per business object.
 #[derive(Debug, Default)]
 pub(crate) struct UsageSeen {
+    /// The last usage headers as sent; parsed into `last` when someone asks.
+    pub(crate) last_raw: Option<crate::usage::RawUsage>,
     pub(crate) last: Option<Usage>,
+    /// Pacing's readings (kept only with pacing on).
     pub(crate) app: Option<SeenUsage>,
     pub(crate) objects: HashMap<String, SeenUsage>,
+}
+
+impl UsageSeen {
+    /// The last usage seen, parsed now if it was not yet.
+    pub(crate) fn last(&mut self) -> Option<&Usage> {
+        if let Some(raw) = self.last_raw.take() {
+            self.last = Some(raw.parse());
+        }
+        self.last.as_ref()
+    }
 }
 
 /// One usage reading: the highest percentage, the time to regain access, when it was seen.
@@ -249,7 +262,7 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub fn last_usage(&self) -> Option<Usage> {
-        lock(&self.shared.usage).last.clone()
+        lock(&self.shared.usage).last().cloned()
     }
 
     /// HTTP requests this client and its clones have sent (every attempt counts; a batch of 50
@@ -342,7 +355,7 @@ impl Client {
     /// The share of a call budget the latest answer reported as used: the highest of the app's
     /// and every business object's, in percent.
     pub(crate) fn usage_pressure(&self) -> Option<f64> {
-        lock(&self.shared.usage).last.as_ref()?.highest_pct()
+        lock(&self.shared.usage).last()?.highest_pct()
     }
 
     /// Whether the quota policy was configured rather than left at its default.

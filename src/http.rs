@@ -23,7 +23,6 @@ use crate::redact::Scrubber;
 use crate::request::{Request, check_token};
 use crate::response::{ReadError, ResponseContext, decode, read_capped, redirect_error};
 use crate::retry::{Attempts, Step};
-use crate::usage::Usage;
 
 /// A request's versioned path (`/v26.0/{node}/{edge}`), written out only where it is shown: in
 /// an error, or a span a subscriber records. Most calls never need it as a string.
@@ -170,12 +169,17 @@ impl Client {
     }
 
     fn record_usage(&self, headers: &HeaderMap) {
-        if !headers.contains_key(crate::usage::APP_USAGE)
-            && !headers.contains_key(crate::usage::BUSINESS_USAGE)
-        {
+        let Some(raw) = crate::usage::RawUsage::from_headers(headers) else {
+            return;
+        };
+        if self.shared.pacing.is_none() {
+            // Nothing reads it before someone asks: keep the headers, parse them then.
+            let mut seen = lock(&self.shared.usage);
+            seen.last_raw = Some(raw);
+            seen.last = None;
             return;
         }
-        let usage = Usage::from_headers(headers);
+        let usage = raw.parse();
         let mut seen = lock(&self.shared.usage);
         let now = Instant::now();
         if let Some(app) = &usage.app {
@@ -201,6 +205,7 @@ impl Client {
                 },
             );
         }
+        seen.last_raw = None;
         seen.last = Some(usage);
     }
 
