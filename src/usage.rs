@@ -134,10 +134,13 @@ impl RawUsage {
         if app.is_none() && business.is_none() {
             return None;
         }
+        // Copied, not shared: a shared value keeps the whole buffer it was read into alive.
+        let own =
+            |v: Option<&HeaderValue>| v.and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok());
         Some(RawUsage {
-            app: app.cloned(),
-            ad_account: headers.get(AD_ACCOUNT_USAGE).cloned(),
-            business: business.cloned(),
+            app: own(app),
+            ad_account: own(headers.get(AD_ACCOUNT_USAGE)),
+            business: own(business),
         })
     }
 
