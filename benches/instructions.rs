@@ -10,21 +10,16 @@
 use std::process::Command;
 
 use meta_business::{Client, RetryPolicy};
-use serde_json::json;
+use meta_business_benches::{SU, system_user_answer};
 use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
-
-const SU: &str = "100000008899900";
+use wiremock::{Mock, MockServer};
 
 async fn child(mode: &str, n: usize) {
     let server = MockServer::builder()
         .disable_request_recording()
         .start()
         .await;
-    let mut answer = ResponseTemplate::new(200).set_body_json(json!({
-        "id": SU, "name": "ads-reporting-server", "created_time": "2026-11-22T06:08:00+0000",
-        "finance_permission": "Analyst", "ip_permission": "Reviewer"
-    }));
+    let mut answer = system_user_answer();
     if mode.ends_with("_meta_headers") {
         // What Meta sends with every answer: a trace id and the usage headers.
         answer = answer

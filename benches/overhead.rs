@@ -9,40 +9,11 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use meta_business::{Client, ListPage, RetryPolicy, SecretString, SystemUser};
+use meta_business_benches::{SU, start_server, system_user_mock};
 use serde_json::json;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
-
-const SU: &str = "100000008899900";
-
-/// The server lives on its own thread and runtime, so it does not compete with the client.
-fn start_server() -> String {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("server runtime");
-        rt.block_on(async {
-            // Recording every request would make the server slower as the run goes on.
-            let server = MockServer::builder().disable_request_recording().start().await;
-            Mock::given(method("GET"))
-                .and(path(format!("/v26.0/{SU}")))
-                .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-                    "id": SU, "name": "ads-reporting-server", "created_time": "2026-11-22T06:08:00+0000",
-                    "finance_permission": "Analyst", "ip_permission": "Reviewer"
-                })))
-                .mount(&server)
-                .await;
-            tx.send(server.uri()).expect("uri");
-            std::future::pending::<()>().await;
-        });
-    });
-    rx.recv().expect("server started")
-}
 
 fn per_call(c: &mut Criterion) {
-    let uri = start_server();
+    let uri = start_server(vec![system_user_mock()]);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

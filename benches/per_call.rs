@@ -24,11 +24,11 @@ use std::cell::Cell;
 use std::time::{Duration, Instant};
 
 use meta_business::{Client, ExposeSecret, RetryPolicy};
+use meta_business_benches::{SU, start_server, system_user_mock};
 use serde_json::json;
 use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{Mock, ResponseTemplate};
 
-const SU: &str = "100000008899900";
 const TOKEN: &str = "EAAB-bench-token-0123456789";
 const SECRET: &str = "bench-app-secret-0123";
 const CALLS_PER_BLOCK: u32 = 200;
@@ -77,41 +77,6 @@ fn thread_cpu() -> Duration {
     let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
     assert_eq!(rc, 0, "clock_gettime");
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
-}
-
-fn start_server() -> String {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("server runtime");
-        rt.block_on(async {
-            let server = MockServer::builder()
-                .disable_request_recording()
-                .start()
-                .await;
-            Mock::given(method("GET"))
-                .and(path(format!("/v26.0/{SU}")))
-                .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-                    "id": SU, "name": "ads-reporting-server", "created_time": "2026-11-22T06:08:00+0000",
-                    "finance_permission": "Analyst", "ip_permission": "Reviewer"
-                })))
-                .mount(&server)
-                .await;
-            let items: Vec<_> = (0..50)
-                .map(|_| json!({"code": 200, "body": "{\"success\":true}"}))
-                .collect();
-            Mock::given(method("POST"))
-                .and(path("/v26.0/"))
-                .respond_with(ResponseTemplate::new(200).set_body_json(json!(items)))
-                .mount(&server)
-                .await;
-            tx.send(server.uri()).expect("uri");
-            std::future::pending::<()>().await;
-        });
-    });
-    rx.recv().expect("server started")
 }
 
 #[derive(Clone, Copy, Default)]
@@ -338,7 +303,15 @@ fn main() {
         println!("per_call: run with `cargo bench --bench per_call`");
         return;
     }
-    let uri = start_server();
+    let items: Vec<_> = (0..50)
+        .map(|_| json!({"code": 200, "body": "{\"success\":true}"}))
+        .collect();
+    let uri = start_server(vec![
+        system_user_mock(),
+        Mock::given(method("POST"))
+            .and(path("/v26.0/"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!(items))),
+    ]);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

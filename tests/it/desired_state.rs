@@ -62,6 +62,12 @@ async fn apply(client: &Client, spec: &Spec, options: &PlanOptions) -> provision
     report
 }
 
+/// The next plan has nothing to do.
+async fn assert_converged(client: &Client, spec: &Spec, options: &PlanOptions) {
+    let again = provision::plan(client, spec, options).await.unwrap();
+    assert!(again.is_empty(), "{again}");
+}
+
 fn holders(emulator: &GraphEmulator, asset: &str) -> Vec<String> {
     emulator.assignments(asset).into_keys().collect()
 }
@@ -250,8 +256,7 @@ async fn a_token_needs_a_store_and_the_store_stops_token_sprawl() {
     let first = apply(&client, &spec, &options).await;
     let id = first.identities[UPLOADER].clone();
     for _ in 0..3 {
-        let plan = provision::plan(&client, &spec, &options).await.unwrap();
-        assert!(plan.is_empty(), "{plan}");
+        assert_converged(&client, &spec, &options).await;
     }
     assert_eq!(emulator.valid_tokens_of(id.as_str()), 1, "one token, ever");
     let stored = store.keys().await.unwrap();
@@ -355,12 +360,7 @@ async fn extra_scopes_and_the_wrong_expiry_are_rotated_and_the_old_token_revoked
     assert!(emulator.token_is_valid(new.secret().expose_secret()));
     assert_eq!(new.meta.scopes, [Permission::CatalogManagement]);
     assert_eq!(emulator.valid_tokens_of(id.as_str()), 1);
-    assert!(
-        provision::plan(&client, &narrow, &options)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert_converged(&client, &narrow, &options).await;
 
     // The file now wants a token that never expires: the 60-day one drifted.
     let forever = spec_of([uploader(true).token_never_expires()], false);
@@ -372,12 +372,7 @@ async fn extra_scopes_and_the_wrong_expiry_are_rotated_and_the_old_token_revoked
     let _done = plan.apply(&client).await.into_result().unwrap();
     assert!(!emulator.token_is_valid(new.secret().expose_secret()));
     assert_eq!(emulator.valid_tokens_of(id.as_str()), 1);
-    assert!(
-        provision::plan(&client, &forever, &options)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert_converged(&client, &forever, &options).await;
 }
 
 // 4. A token of an app whose secret the client lacks is an Unknown, not a failed plan.
@@ -837,12 +832,7 @@ async fn the_readme_shows_a_real_plan_with_drift_and_what_is_left_alone() {
         "README's plan is not this one:\n{shown}"
     );
     let _done = plan.apply(&client).await.into_result().unwrap();
-    assert!(
-        provision::plan(&client, &spec, &options)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert_converged(&client, &spec, &options).await;
 }
 
 #[tokio::test]
@@ -905,10 +895,5 @@ async fn a_stored_token_of_the_wrong_app_is_replaced_and_revoked() {
     let new = store.get(&keys[0]).await.unwrap().unwrap();
     assert!(emulator.token_is_valid(new.secret().expose_secret()));
     assert_eq!(emulator.valid_tokens_of(id.as_str()), 1);
-    assert!(
-        provision::plan(&client, &spec, &options)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert_converged(&client, &spec, &options).await;
 }
