@@ -9,6 +9,8 @@ use meta_business::{AdAccountId, AdAccountTask, Client, Error, RetryPolicy};
 
 const BUSINESS: &str = "1000000000001";
 const FIRST: u64 = 3_000_000_000_001;
+/// 300 calls a second: a 1,000-assignment job spans at least three windows.
+const TIGHT_BUDGET: Option<(u32, Duration)> = Some((300, Duration::from_secs(1)));
 
 async fn world(
     n: u64,
@@ -68,13 +70,7 @@ fn throttled(emulator: &GraphEmulator) -> usize {
 
 #[tokio::test]
 async fn the_default_finishes_a_large_job_within_the_budget_without_a_throttle() {
-    // 1,000 assignments against a budget of 300 calls a second: at least three windows.
-    let (emulator, client, su) = world(
-        1_000,
-        Some((300, Duration::from_secs(1))),
-        Duration::from_millis(10),
-    )
-    .await;
+    let (emulator, client, su) = world(1_000, TIGHT_BUDGET, Duration::from_millis(10)).await;
     let results = client.bulk(ops(&client, &su, 1_000)).send().await.unwrap();
     let failed: Vec<&Error> = results.iter().filter_map(|r| r.as_ref().err()).collect();
     assert!(
@@ -93,12 +89,7 @@ async fn the_default_finishes_a_large_job_within_the_budget_without_a_throttle()
 
 #[tokio::test]
 async fn a_fixed_high_concurrency_meets_the_same_budget_s_throttle() {
-    let (emulator, client, su) = world(
-        1_000,
-        Some((300, Duration::from_secs(1))),
-        Duration::from_millis(10),
-    )
-    .await;
+    let (emulator, client, su) = world(1_000, TIGHT_BUDGET, Duration::from_millis(10)).await;
     let results = client
         .bulk(ops(&client, &su, 1_000))
         .concurrency(16)
