@@ -127,11 +127,12 @@ pub(crate) struct RawUsage {
 }
 
 impl RawUsage {
-    /// The usage headers of a response; `None` when it has neither the app's nor the
-    /// business use case's.
+    /// The usage headers of a response; `None` when it has none of the three.
     pub(crate) fn from_headers(headers: &HeaderMap) -> Option<Self> {
-        let (app, business) = (headers.get(APP_USAGE), headers.get(BUSINESS_USAGE));
-        if app.is_none() && business.is_none() {
+        let app = headers.get(APP_USAGE);
+        let business = headers.get(BUSINESS_USAGE);
+        let ad_account = headers.get(AD_ACCOUNT_USAGE);
+        if app.is_none() && business.is_none() && ad_account.is_none() {
             return None;
         }
         // Copied, not shared: a shared value keeps the whole buffer it was read into alive.
@@ -139,7 +140,7 @@ impl RawUsage {
             |v: Option<&HeaderValue>| v.and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok());
         Some(RawUsage {
             app: own(app),
-            ad_account: own(headers.get(AD_ACCOUNT_USAGE)),
+            ad_account: own(ad_account),
             business: own(business),
         })
     }
@@ -215,7 +216,8 @@ impl Usage {
             .find_map(|tier| tier.parse().ok())
     }
 
-    /// The highest percentage reported: the app's, or any business object's use case.
+    /// The highest percentage reported: the app's, the ad account's, or any business object's
+    /// use case.
     pub(crate) fn highest_pct(&self) -> Option<f64> {
         let objects = self
             .business_use_case
@@ -226,6 +228,7 @@ impl Usage {
             .as_ref()
             .map(AppUsage::max_pct)
             .into_iter()
+            .chain(self.ad_account.as_ref().map(|a| a.acc_id_util_pct))
             .chain(objects)
             .reduce(f64::max)
     }
@@ -280,10 +283,11 @@ mod tests {
         assert!(RawUsage::from_headers(&headers).is_none());
         headers.insert(
             AD_ACCOUNT_USAGE,
-            HeaderValue::from_static(r#"{"acc_id_util_pct":9.5}"#),
+            HeaderValue::from_static(r#"{"acc_id_util_pct":95.5}"#),
         );
-        // The ad account's header alone is not kept (as before: pacing reads the other two).
-        assert!(RawUsage::from_headers(&headers).is_none());
+        // The ad account's header alone counts: the adaptive controller reads all three.
+        let raw = RawUsage::from_headers(&headers).expect("kept");
+        assert_eq!(raw.parse().highest_pct(), Some(95.5));
         headers.insert(
             APP_USAGE,
             HeaderValue::from_static(r#"{"call_count":7,"total_cputime":1,"total_time":2}"#),
