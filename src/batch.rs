@@ -429,17 +429,13 @@ crate::adaptive::concurrency_setters!(
 );
 
 impl BatchRequest {
-    /// Asks for each item's headers (`include_headers=true`); off by default, as they are
-    /// rarely needed and make the answer larger.
-    pub fn include_headers(mut self, include: bool) -> Self {
-        self.include_headers = include;
-        self
-    }
+    crate::macros::setters! {
+        /// Asks for each item's headers (`include_headers=true`); off by default, as they are
+        /// rarely needed and make the answer larger.
+        include_headers = bool;
 
-    /// Per-request timeout for each batch request.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
+        /// Per-request timeout for each batch request.
+        timeout: Duration;
     }
 
     /// Sends every item and returns one result per item, in the order given.

@@ -196,10 +196,9 @@ crate::adaptive::concurrency_setters!(
 pub const DEFAULT_CONCURRENCY: usize = 4;
 
 impl BulkRequest {
-    /// The transport (default [`BulkMode::Batch`]).
-    pub fn mode(mut self, mode: BulkMode) -> Self {
-        self.mode = mode;
-        self
+    crate::macros::setters! {
+        /// The transport (default [`BulkMode::Batch`]).
+        mode = BulkMode;
     }
 
     /// Checks every operation, then sends them all; one result per operation, in order.

@@ -268,10 +268,9 @@ impl ClientTokenRequest {
         self
     }
 
-    /// The client system user's name, instead of "{client name} SYSTEM USER".
-    pub fn system_user_name(mut self, name: impl Into<String>) -> Self {
-        self.system_user_name = Some(name.into());
-        self
+    crate::macros::setters! {
+        /// The client system user's name, instead of "{client name} SYSTEM USER".
+        system_user_name: impl Into<String>;
     }
 
     /// Gets the token.

@@ -38,10 +38,9 @@ impl Pacing {
         }
     }
 
-    /// The longest wait before one call.
-    pub fn max_wait(mut self, max_wait: Duration) -> Self {
-        self.max_wait = max_wait;
-        self
+    crate::macros::setters! {
+        /// The longest wait before one call.
+        max_wait = Duration;
     }
 
     pub(crate) fn wait_for(&self, seen: SeenUsage) -> Duration {

@@ -88,10 +88,9 @@ impl RetryPolicy {
         self
     }
 
-    /// The longest time from the first attempt after which no retry starts (`None`: no limit).
-    pub fn deadline(mut self, deadline: Option<Duration>) -> Self {
-        self.deadline = deadline;
-        self
+    crate::macros::setters! {
+        /// The longest time from the first attempt after which no retry starts (`None`: no limit).
+        deadline = Option<Duration>;
     }
 
     /// Attempts in all.

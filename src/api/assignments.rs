@@ -268,22 +268,21 @@ impl<K: AssetKind> fmt::Debug for Assign<K> {
 }
 
 impl<K: AssetKind> Assign<K> {
-    /// Also sends `business` (Meta's guide sends it for ad accounts; the spec does not need it).
-    ///
-    /// ```no_run
-    /// use meta_business::AdAccountTask;
-    /// # async fn run(client: meta_business::Client) -> meta_business::Result<()> {
-    /// client
-    ///     .ad_account("act_3000000000001")
-    ///     .assign("100000008899900", [AdAccountTask::Analyze])
-    ///     .business("1000000000001")
-    ///     .send()
-    ///     .await?;
-    /// # Ok(()) }
-    /// ```
-    pub fn business(mut self, business: impl Into<BusinessId>) -> Self {
-        self.business = Some(business.into());
-        self
+    crate::macros::setters! {
+        /// Also sends `business` (Meta's guide sends it for ad accounts; the spec does not need it).
+        ///
+        /// ```no_run
+        /// use meta_business::AdAccountTask;
+        /// # async fn run(client: meta_business::Client) -> meta_business::Result<()> {
+        /// client
+        ///     .ad_account("act_3000000000001")
+        ///     .assign("100000008899900", [AdAccountTask::Analyze])
+        ///     .business("1000000000001")
+        ///     .send()
+        ///     .await?;
+        /// # Ok(()) }
+        /// ```
+        business: impl Into<BusinessId>;
     }
 
     /// Sends the assignment.

@@ -106,22 +106,15 @@ pub struct CreateBusiness {
 }
 
 impl CreateBusiness {
-    /// The business's primary Page.
-    pub fn primary_page(mut self, page: impl Into<PageId>) -> Self {
-        self.primary_page = Some(page.into());
-        self
-    }
+    crate::macros::setters! {
+        /// The business's primary Page.
+        primary_page: impl Into<PageId>;
 
-    /// Its timezone id (0–592).
-    pub fn timezone_id(mut self, id: u32) -> Self {
-        self.timezone_id = Some(id);
-        self
-    }
+        /// Its timezone id (0–592).
+        timezone_id: u32;
 
-    /// Its contact email.
-    pub fn email(mut self, email: impl Into<String>) -> Self {
-        self.email = Some(email.into());
-        self
+        /// Its contact email.
+        email: impl Into<String>;
     }
 
     fn validate(&self) -> Result<()> {

@@ -194,28 +194,27 @@ impl CreateSystemUser {
         self
     }
 
-    /// The role: [`SystemUserRole::Admin`] for an admin system user,
-    /// [`SystemUserRole::Employee`] for a regular one.
-    ///
-    /// ```
-    /// use meta_business::{SystemUserKind, SystemUserRole};
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> meta_business::Result<()> {
-    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
-    /// # let client = emulator.client(demo.admin_token)?;
-    /// let admin = client
-    ///     .business(demo.business_id)
-    ///     .system_users()
-    ///     .create("platform-admin-automation")
-    ///     .role(SystemUserRole::Admin)
-    ///     .send()
-    ///     .await?;
-    /// assert_eq!(admin.kind(), SystemUserKind::Admin);
-    /// # Ok(()) }
-    /// ```
-    pub fn role(mut self, role: SystemUserRole) -> Self {
-        self.role = Some(role);
-        self
+    crate::macros::setters! {
+        /// The role: [`SystemUserRole::Admin`] for an admin system user,
+        /// [`SystemUserRole::Employee`] for a regular one.
+        ///
+        /// ```
+        /// use meta_business::{SystemUserKind, SystemUserRole};
+        /// # #[tokio::main(flavor = "current_thread")]
+        /// # async fn main() -> meta_business::Result<()> {
+        /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+        /// # let client = emulator.client(demo.admin_token)?;
+        /// let admin = client
+        ///     .business(demo.business_id)
+        ///     .system_users()
+        ///     .create("platform-admin-automation")
+        ///     .role(SystemUserRole::Admin)
+        ///     .send()
+        ///     .await?;
+        /// assert_eq!(admin.kind(), SystemUserKind::Admin);
+        /// # Ok(()) }
+        /// ```
+        role: SystemUserRole;
     }
 
     /// Checks the input and the quota, then creates the system user.

@@ -150,10 +150,9 @@ impl FaultRule {
         self
     }
 
-    /// Applies at most `n` times, then stops.
-    pub fn times(mut self, n: u64) -> Self {
-        self.times = Some(n);
-        self
+    crate::macros::setters! {
+        /// Applies at most `n` times, then stops.
+        times: u64;
     }
 
     /// Whether the rule matches this request; counts it if so. Returns the fault to apply.

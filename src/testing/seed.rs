@@ -151,10 +151,9 @@ impl BusinessSeed {
         }
     }
 
-    /// Its Marketing API access tier (server-side quota).
-    pub fn tier(mut self, tier: AccessTier) -> Self {
-        self.tier = tier;
-        self
+    crate::macros::setters! {
+        /// Its Marketing API access tier (server-side quota).
+        tier = AccessTier;
     }
 
     /// An app the business owns, with its secret.
@@ -215,11 +214,10 @@ impl BusinessSeed {
         self
     }
 
-    /// `n` people of the business without the ADMIN role (they have no token); they come first
-    /// in `business_users`, so with more than a page of them an admin is on a later page.
-    pub fn employees(mut self, n: usize) -> Self {
-        self.employees = n;
-        self
+    crate::macros::setters! {
+        /// `n` people of the business without the ADMIN role (they have no token); they come first
+        /// in `business_users`, so with more than a page of them an admin is on a later page.
+        employees = usize;
     }
 
     /// The token of a human admin of the business, issued through another business's app (as
