@@ -165,7 +165,7 @@ impl fmt::Display for AuditReport {
 ///     .expiry_window(Duration::from_secs(14 * 86_400));
 /// # let _ = options;
 /// ```
-#[derive(Clone, Default)]
+#[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct AuditOptions {
     /// Tokens to inspect, by label (from the caller's secret store).
@@ -180,17 +180,6 @@ pub struct AuditOptions {
     pub store: Option<Arc<dyn TokenStore>>,
 }
 
-impl fmt::Debug for AuditOptions {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AuditOptions")
-            .field("tokens", &self.tokens.keys().collect::<Vec<_>>())
-            .field("app", &self.app)
-            .field("expiry_window", &self.expiry_window)
-            .field("store", &self.store.is_some())
-            .finish()
-    }
-}
-
 impl AuditOptions {
     /// Adds a token to inspect, under a label.
     pub fn token(mut self, label: impl Into<String>, token: impl Into<SecretString>) -> Self {
@@ -198,31 +187,24 @@ impl AuditOptions {
         self
     }
 
-    /// Calls `debug_token` as this app.
-    pub fn app(mut self, app: impl Into<AppId>) -> Self {
-        self.app = Some(app.into());
-        self
-    }
+    crate::macros::setters! {
+        /// Calls `debug_token` as this app.
+        app: impl Into<AppId>;
 
-    /// Reports tokens expiring within this window.
-    pub fn expiry_window(mut self, window: Duration) -> Self {
-        self.expiry_window = Some(window);
-        self
-    }
+        /// Reports tokens expiring within this window.
+        expiry_window: Duration;
 
-    /// Inspects every token of the audited business in this store too (never-expiring,
-    /// expiring and invalid ones are reported, labelled by their key).
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use meta_business::MemoryStore;
-    /// use meta_business::provision::AuditOptions;
-    /// let options = AuditOptions::default().app("2000000000001").store(Arc::new(MemoryStore::new()));
-    /// # let _ = options;
-    /// ```
-    pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
-        self.store = Some(store);
-        self
+        /// Inspects every token of the audited business in this store too (never-expiring,
+        /// expiring and invalid ones are reported, labelled by their key).
+        ///
+        /// ```
+        /// use std::sync::Arc;
+        /// use meta_business::MemoryStore;
+        /// use meta_business::provision::AuditOptions;
+        /// let options = AuditOptions::default().app("2000000000001").store(Arc::new(MemoryStore::new()));
+        /// # let _ = options;
+        /// ```
+        store: Arc<dyn TokenStore>;
     }
 }
 

@@ -24,7 +24,7 @@ pub const DECOMMISSIONED: &str = "[decommissioned";
 /// options.mark_decommissioned = false; // keep the name as it is
 /// # let _ = options;
 /// ```
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct OffboardOptions {
     /// Rename it `[decommissioned YYYY-MM-DD] <name>` (default `true`), since it cannot be
@@ -32,15 +32,6 @@ pub struct OffboardOptions {
     pub mark_decommissioned: bool,
     /// A token store to remove the system user's tokens from, once they are invalidated.
     pub store: Option<Arc<dyn TokenStore>>,
-}
-
-impl fmt::Debug for OffboardOptions {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OffboardOptions")
-            .field("mark_decommissioned", &self.mark_decommissioned)
-            .field("store", &self.store.is_some())
-            .finish()
-    }
 }
 
 impl Default for OffboardOptions {
@@ -53,10 +44,9 @@ impl Default for OffboardOptions {
 }
 
 impl OffboardOptions {
-    /// Removes the system user's tokens from this store after invalidating them.
-    pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
-        self.store = Some(store);
-        self
+    crate::macros::setters! {
+        /// Removes the system user's tokens from this store after invalidating them.
+        store: Arc<dyn TokenStore>;
     }
 }
 

@@ -39,7 +39,7 @@ use crate::store::{StoredToken, TokenStore};
 /// # let _ = options;
 /// # Ok(()) }
 /// ```
-#[derive(Clone, Default)]
+#[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct PlanOptions {
     /// Where the system users' tokens live. A desired state that asks for tokens needs one:
@@ -58,22 +58,10 @@ pub struct PlanOptions {
     pub invalidate_orphans: bool,
 }
 
-impl fmt::Debug for PlanOptions {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PlanOptions")
-            .field("store", &self.store.is_some())
-            .field("identities", &self.identities)
-            .field("renew_within", &self.renew_within)
-            .field("invalidate_orphans", &self.invalidate_orphans)
-            .finish()
-    }
-}
-
 impl PlanOptions {
-    /// Ensures tokens through this store.
-    pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
-        self.store = Some(store);
-        self
+    crate::macros::setters! {
+        /// Ensures tokens through this store.
+        store: Arc<dyn TokenStore>;
     }
 
     /// Records that the managed system user `name` (as the desired state names it) has this
@@ -83,29 +71,19 @@ impl PlanOptions {
         self
     }
 
-    /// Renews stored tokens expiring within this window.
-    pub fn renew_within(mut self, window: Duration) -> Self {
-        self.renew_within = Some(window);
-        self
-    }
+    crate::macros::setters! {
+        /// Renews stored tokens expiring within this window.
+        renew_within: Duration;
 
-    /// Invalidates every earlier token of a system user before minting one for it, when no
-    /// token of it is stored (see [`DriftKind::OrphanRisk`](super::DriftKind::OrphanRisk)).
-    pub fn invalidate_orphans(mut self, yes: bool) -> Self {
-        self.invalidate_orphans = yes;
-        self
+        /// Invalidates every earlier token of a system user before minting one for it, when no
+        /// token of it is stored (see [`DriftKind::OrphanRisk`](super::DriftKind::OrphanRisk)).
+        invalidate_orphans = bool;
     }
 }
 
 /// The store a plan was made with, for its apply.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub(crate) struct PlanStore(pub(crate) Arc<dyn TokenStore>);
-
-impl fmt::Debug for PlanStore {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("TokenStore")
-    }
-}
 
 /// What applying a desired state would change, in the order it would be done, with what
 /// drifted and what it leaves alone.

@@ -301,6 +301,14 @@ pub trait TokenStore: Send + Sync {
     fn keys(&self) -> StoreFuture<'_, Vec<TokenKey>>;
 }
 
+/// Shown by name only: a store's contents are secrets, and options that hold one derive their
+/// `Debug`.
+impl fmt::Debug for dyn TokenStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TokenStore")
+    }
+}
+
 impl<S: TokenStore + ?Sized> TokenStore for std::sync::Arc<S> {
     fn get<'a>(&'a self, key: &'a TokenKey) -> StoreFuture<'a, Option<StoredToken>> {
         (**self).get(key)

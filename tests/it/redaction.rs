@@ -41,6 +41,31 @@ fn client_and_builder_debug_are_redacted() {
     assert_clean(&format!("{:?}", client.business(BIZ).owned_pages()));
 }
 
+#[test]
+fn workflow_options_debug_shows_labels_not_tokens() {
+    use meta_business::provision::{AuditOptions, OffboardOptions, PlanOptions};
+    use meta_business::{MemoryStore, SecretString, TokenStore};
+    use std::sync::Arc;
+
+    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
+    let audit = AuditOptions::default()
+        .token("ci.token", SecretString::from(TOKEN.to_owned()))
+        .store(store.clone());
+    let shown = format!("{audit:?}");
+    assert_clean(&shown);
+    assert!(
+        shown.contains("ci.token") && shown.contains("TokenStore"),
+        "{shown}"
+    );
+
+    let mut offboard = OffboardOptions::default();
+    offboard.store = Some(store.clone());
+    let plan = PlanOptions::default().store(store);
+    for shown in [format!("{offboard:?}"), format!("{plan:?}")] {
+        assert!(shown.contains("store: Some(TokenStore)"), "{shown}");
+    }
+}
+
 #[tokio::test]
 async fn every_error_variant_is_clean() {
     let logs = captured_logs();
