@@ -246,6 +246,7 @@ fn check_tasks<T: Task>(tasks: &[T], kind: &str) -> Result<String> {
 }
 
 /// Builder for [`AssetHandler::assign`] and [`AssetHandler::change_tasks`].
+#[derive(Debug)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct Assign<K: AssetKind> {
     pub(crate) core: Core,
@@ -253,18 +254,6 @@ pub struct Assign<K: AssetKind> {
     user: SystemUserId,
     tasks: Vec<K::Task>,
     business: Option<BusinessId>,
-}
-
-impl<K: AssetKind> fmt::Debug for Assign<K> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Assign")
-            .field("kind", &K::NAME)
-            .field("asset", &self.asset)
-            .field("user", &self.user)
-            .field("tasks", &self.tasks)
-            .field("business", &self.business)
-            .finish()
-    }
 }
 
 impl<K: AssetKind> Assign<K> {
@@ -366,21 +355,12 @@ fn assign_request(
 }
 
 /// Builder for [`AssetHandler::unassign`].
+#[derive(Debug)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct Unassign<K: AssetKind> {
     pub(crate) core: Core,
     asset: K::Id,
     user: SystemUserId,
-}
-
-impl<K: AssetKind> fmt::Debug for Unassign<K> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Unassign")
-            .field("kind", &K::NAME)
-            .field("asset", &self.asset)
-            .field("user", &self.user)
-            .finish()
-    }
 }
 
 impl<K: AssetKind> Unassign<K> {

@@ -95,7 +95,7 @@ pub trait Task:
 
 /// A kind of asset with an `assigned_users` edge: the compile-time half of the table.
 /// Implemented by the markers of this module only.
-pub trait AssetKind: sealed::Sealed + Send + Sync + 'static {
+pub trait AssetKind: sealed::Sealed + Debug + Send + Sync + 'static {
     /// Its id type.
     type Id: sealed::AssetId;
     /// Its task enum.
