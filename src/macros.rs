@@ -123,3 +123,34 @@ macro_rules! setters {
     };
 }
 pub(crate) use setters;
+
+/// A kind's named shortcuts (`client.page(id)`, `owned_pages()`, …): each calls the generic
+/// method that serves every kind, so a shortcut adds a name and nothing else. Each item is its
+/// doc comment, its signature after `fn`, and `=> generic::<Kind>;` (or `=> generic;` where the
+/// output names the kind); the arguments are passed on in order.
+macro_rules! kind_shortcuts {
+    () => {};
+    (
+        $(#[$doc:meta])*
+        fn $name:ident(&self $(, $arg:ident: $ty:ty)*) -> $out:ty => $target:ident $(::<$kind:ty>)?;
+        $($rest:tt)*
+    ) => {
+        $(#[$doc])*
+        pub fn $name(&self $(, $arg: $ty)*) -> $out {
+            self.$target $(::<$kind>)? ($($arg),*)
+        }
+        $crate::macros::kind_shortcuts!($($rest)*);
+    };
+    (
+        $(#[$doc:meta])*
+        fn $name:ident(self $(, $arg:ident: $ty:ty)*) -> $out:ty => $target:ident $(::<$kind:ty>)?;
+        $($rest:tt)*
+    ) => {
+        $(#[$doc])*
+        pub fn $name(self $(, $arg: $ty)*) -> $out {
+            self.$target $(::<$kind>)? ($($arg),*)
+        }
+        $crate::macros::kind_shortcuts!($($rest)*);
+    };
+}
+pub(crate) use kind_shortcuts;

@@ -5,7 +5,7 @@ use crate::api::system_users::{QuotaRequest, SystemUsersHandler};
 use crate::api::tokens::BusinessSystemUserToken;
 use crate::api::{Call, first_error};
 use crate::client::Client;
-use crate::ids::{AdAccountId, AppId, BusinessId, PageId, SystemUserId};
+use crate::ids::{AdAccountId, AppId, BusinessId, NodeId, PageId, SystemUserId};
 use crate::models::assets::{
     AdAccount, App, ClaimResult, FacebookPage, InstagramAsset, NAMED_FIELDS, Pixel, ProductCatalog,
     WhatsAppBusinessAccount,
@@ -104,6 +104,21 @@ impl BusinessHandler {
         ListRequest::edge(&self.client, &self.id, edge, fields)
     }
 
+    /// `POST /{business}/{edge}` with `{param}={id}`: a claim of an app or an asset.
+    fn claim(
+        &self,
+        edge: &'static str,
+        param: &'static str,
+        id: &impl NodeId,
+    ) -> Call<ClaimResult> {
+        let req = Request::post([self.id.as_str(), edge]).param(param, id.as_str());
+        Call::new(
+            self.client.clone(),
+            req,
+            first_error([self.id.validate(), id.validate()]),
+        )
+    }
+
     /// `GET /{business}/{edge}`: the assets of kind `K` the business owns, through the kind's
     /// owned edge ([`AssetKind::OWNED_EDGE`](crate::AssetKind::OWNED_EDGE)) with its default
     /// fields; `owned_ad_accounts()` and the others are this for one kind each.
@@ -122,35 +137,34 @@ impl BusinessHandler {
         self.owned(K::OWNED_EDGE, K::OWNED_FIELDS)
     }
 
-    /// `GET /{business}/owned_ad_accounts`.
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> meta_business::Result<()> {
-    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
-    /// # let client = emulator.client(demo.admin_token)?;
-    /// let accounts = client.business(demo.business_id).owned_ad_accounts().collect(1_000).await?;
-    /// assert_eq!(accounts[0].id.as_str(), "act_3000000000001");
-    /// # Ok(()) }
-    /// ```
-    pub fn owned_ad_accounts(&self) -> ListRequest<AdAccount> {
-        self.owned_assets::<crate::kinds::AdAccount>()
-    }
+    crate::macros::kind_shortcuts! {
+        /// `GET /{business}/owned_ad_accounts`.
+        ///
+        /// ```
+        /// # #[tokio::main(flavor = "current_thread")]
+        /// # async fn main() -> meta_business::Result<()> {
+        /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+        /// # let client = emulator.client(demo.admin_token)?;
+        /// let accounts = client.business(demo.business_id).owned_ad_accounts().collect(1_000).await?;
+        /// assert_eq!(accounts[0].id.as_str(), "act_3000000000001");
+        /// # Ok(()) }
+        /// ```
+        fn owned_ad_accounts(&self)
+            -> ListRequest<AdAccount> => owned_assets::<crate::kinds::AdAccount>;
 
-    /// `GET /{business}/owned_pages`.
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> meta_business::Result<()> {
-    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
-    /// # let client = emulator.client(demo.admin_token)?;
-    /// let first = client.business(demo.business_id).owned_pages().limit(1).send().await?;
-    /// assert_eq!(first.data.len(), 1);
-    /// assert!(first.has_next()); // the demo business has two Pages
-    /// # Ok(()) }
-    /// ```
-    pub fn owned_pages(&self) -> ListRequest<FacebookPage> {
-        self.owned_assets::<crate::kinds::Page>()
+        /// `GET /{business}/owned_pages`.
+        ///
+        /// ```
+        /// # #[tokio::main(flavor = "current_thread")]
+        /// # async fn main() -> meta_business::Result<()> {
+        /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+        /// # let client = emulator.client(demo.admin_token)?;
+        /// let first = client.business(demo.business_id).owned_pages().limit(1).send().await?;
+        /// assert_eq!(first.data.len(), 1);
+        /// assert!(first.has_next()); // the demo business has two Pages
+        /// # Ok(()) }
+        /// ```
+        fn owned_pages(&self) -> ListRequest<FacebookPage> => owned_assets::<crate::kinds::Page>;
     }
 
     /// `GET /{business}/owned_apps`.
@@ -168,64 +182,61 @@ impl BusinessHandler {
         self.owned("owned_apps", NAMED_FIELDS)
     }
 
-    /// `GET /{business}/owned_product_catalogs`.
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> meta_business::Result<()> {
-    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
-    /// # let client = emulator.client(demo.admin_token)?;
-    /// let catalogs = client.business(demo.business_id).owned_product_catalogs().collect(100).await?;
-    /// assert_eq!(catalogs[0].id.as_str(), demo.catalog);
-    /// # Ok(()) }
-    /// ```
-    pub fn owned_product_catalogs(&self) -> ListRequest<ProductCatalog> {
-        self.owned_assets::<crate::kinds::Catalog>()
-    }
+    crate::macros::kind_shortcuts! {
+        /// `GET /{business}/owned_product_catalogs`.
+        ///
+        /// ```
+        /// # #[tokio::main(flavor = "current_thread")]
+        /// # async fn main() -> meta_business::Result<()> {
+        /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+        /// # let client = emulator.client(demo.admin_token)?;
+        /// let catalogs = client.business(demo.business_id).owned_product_catalogs().collect(100).await?;
+        /// assert_eq!(catalogs[0].id.as_str(), demo.catalog);
+        /// # Ok(()) }
+        /// ```
+        fn owned_product_catalogs(&self)
+            -> ListRequest<ProductCatalog> => owned_assets::<crate::kinds::Catalog>;
 
-    /// `GET /{business}/owned_pixels`.
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> meta_business::Result<()> {
-    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
-    /// # let client = emulator.client(demo.admin_token)?;
-    /// let pixels = client.business(demo.business_id).owned_pixels().collect(100).await?;
-    /// assert_eq!(pixels[0].id.as_str(), demo.pixel);
-    /// # Ok(()) }
-    /// ```
-    pub fn owned_pixels(&self) -> ListRequest<Pixel> {
-        self.owned_assets::<crate::kinds::Pixel>()
-    }
+        /// `GET /{business}/owned_pixels`.
+        ///
+        /// ```
+        /// # #[tokio::main(flavor = "current_thread")]
+        /// # async fn main() -> meta_business::Result<()> {
+        /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+        /// # let client = emulator.client(demo.admin_token)?;
+        /// let pixels = client.business(demo.business_id).owned_pixels().collect(100).await?;
+        /// assert_eq!(pixels[0].id.as_str(), demo.pixel);
+        /// # Ok(()) }
+        /// ```
+        fn owned_pixels(&self) -> ListRequest<Pixel> => owned_assets::<crate::kinds::Pixel>;
 
-    /// `GET /{business}/owned_instagram_assets`.
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> meta_business::Result<()> {
-    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
-    /// # let client = emulator.client(demo.admin_token)?;
-    /// let accounts = client.business(demo.business_id).owned_instagram_assets().collect(100).await?;
-    /// assert_eq!(accounts[0].id.as_str(), demo.instagram);
-    /// # Ok(()) }
-    /// ```
-    pub fn owned_instagram_assets(&self) -> ListRequest<InstagramAsset> {
-        self.owned_assets::<crate::kinds::Instagram>()
-    }
+        /// `GET /{business}/owned_instagram_assets`.
+        ///
+        /// ```
+        /// # #[tokio::main(flavor = "current_thread")]
+        /// # async fn main() -> meta_business::Result<()> {
+        /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+        /// # let client = emulator.client(demo.admin_token)?;
+        /// let accounts = client.business(demo.business_id).owned_instagram_assets().collect(100).await?;
+        /// assert_eq!(accounts[0].id.as_str(), demo.instagram);
+        /// # Ok(()) }
+        /// ```
+        fn owned_instagram_assets(&self)
+            -> ListRequest<InstagramAsset> => owned_assets::<crate::kinds::Instagram>;
 
-    /// `GET /{business}/owned_whatsapp_business_accounts`.
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> meta_business::Result<()> {
-    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
-    /// # let client = emulator.client(demo.admin_token)?;
-    /// let wabas = client.business(demo.business_id).owned_whatsapp_business_accounts().collect(100).await?;
-    /// assert_eq!(wabas[0].id.as_str(), demo.whatsapp);
-    /// # Ok(()) }
-    /// ```
-    pub fn owned_whatsapp_business_accounts(&self) -> ListRequest<WhatsAppBusinessAccount> {
-        self.owned_assets::<crate::kinds::WhatsApp>()
+        /// `GET /{business}/owned_whatsapp_business_accounts`.
+        ///
+        /// ```
+        /// # #[tokio::main(flavor = "current_thread")]
+        /// # async fn main() -> meta_business::Result<()> {
+        /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+        /// # let client = emulator.client(demo.admin_token)?;
+        /// let wabas = client.business(demo.business_id).owned_whatsapp_business_accounts().collect(100).await?;
+        /// assert_eq!(wabas[0].id.as_str(), demo.whatsapp);
+        /// # Ok(()) }
+        /// ```
+        fn owned_whatsapp_business_accounts(&self)
+            -> ListRequest<WhatsAppBusinessAccount> => owned_assets::<crate::kinds::WhatsApp>;
     }
 
     /// `GET /{business}/client_apps`: apps of other businesses shared with this one (a
@@ -252,13 +263,7 @@ impl BusinessHandler {
     /// # Ok(()) }
     /// ```
     pub fn claim_app(&self, app: impl Into<AppId>) -> Call<ClaimResult> {
-        let app = app.into();
-        let req = Request::post([self.id.as_str(), "owned_apps"]).param("app_id", app.as_str());
-        Call::new(
-            self.client.clone(),
-            req,
-            first_error([self.id.validate(), app.validate()]),
-        )
+        self.claim("owned_apps", "app_id", &app.into())
     }
 
     /// `POST /{business}/owned_ad_accounts` with `adaccount_id=act_<id>`. Confirmed at once
@@ -273,14 +278,7 @@ impl BusinessHandler {
     /// # Ok(()) }
     /// ```
     pub fn claim_ad_account(&self, account: impl Into<AdAccountId>) -> Call<ClaimResult> {
-        let account = account.into();
-        let req = Request::post([self.id.as_str(), "owned_ad_accounts"])
-            .param("adaccount_id", account.as_str());
-        Call::new(
-            self.client.clone(),
-            req,
-            first_error([self.id.validate(), account.validate()]),
-        )
+        self.claim("owned_ad_accounts", "adaccount_id", &account.into())
     }
 
     /// `POST /{business}/owned_pages` with `page_id`.
@@ -292,13 +290,7 @@ impl BusinessHandler {
     /// # Ok(()) }
     /// ```
     pub fn claim_page(&self, page: impl Into<PageId>) -> Call<ClaimResult> {
-        let page = page.into();
-        let req = Request::post([self.id.as_str(), "owned_pages"]).param("page_id", page.as_str());
-        Call::new(
-            self.client.clone(),
-            req,
-            first_error([self.id.validate(), page.validate()]),
-        )
+        self.claim("owned_pages", "page_id", &page.into())
     }
 
     // Tokens.

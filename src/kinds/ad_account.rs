@@ -88,6 +88,15 @@ impl AdAccountId {
     }
 }
 
+impl crate::ids::NodeId for AdAccountId {
+    fn as_str(&self) -> &str {
+        &self.0
+    }
+    fn validate(&self) -> Result<(), Error> {
+        AdAccountId::validate(self)
+    }
+}
+
 impl fmt::Debug for AdAccountId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "AdAccountId({})", self.0)

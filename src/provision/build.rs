@@ -161,50 +161,30 @@ impl SystemUserBuilder {
         self
     }
 
-    /// An ad account with these tasks.
-    pub fn ad_account(
-        self,
-        id: impl Into<AdAccountId>,
-        tasks: impl IntoIterator<Item = AdAccountTask>,
-    ) -> Self {
-        self.asset::<asset::AdAccount>(id, tasks)
-    }
+    crate::macros::kind_shortcuts! {
+        /// An ad account with these tasks.
+        fn ad_account(self, id: impl Into<AdAccountId>, tasks: impl IntoIterator<Item = AdAccountTask>)
+            -> Self => asset::<asset::AdAccount>;
 
-    /// A Page with these tasks.
-    pub fn page(self, id: impl Into<PageId>, tasks: impl IntoIterator<Item = PageTask>) -> Self {
-        self.asset::<asset::Page>(id, tasks)
-    }
+        /// A Page with these tasks.
+        fn page(self, id: impl Into<PageId>, tasks: impl IntoIterator<Item = PageTask>)
+            -> Self => asset::<asset::Page>;
 
-    /// A product catalog with these tasks.
-    pub fn catalog(
-        self,
-        id: impl Into<CatalogId>,
-        tasks: impl IntoIterator<Item = CatalogTask>,
-    ) -> Self {
-        self.asset::<asset::Catalog>(id, tasks)
-    }
+        /// A product catalog with these tasks.
+        fn catalog(self, id: impl Into<CatalogId>, tasks: impl IntoIterator<Item = CatalogTask>)
+            -> Self => asset::<asset::Catalog>;
 
-    /// A pixel with these tasks.
-    pub fn pixel(self, id: impl Into<PixelId>, tasks: impl IntoIterator<Item = PixelTask>) -> Self {
-        self.asset::<asset::Pixel>(id, tasks)
-    }
+        /// A pixel with these tasks.
+        fn pixel(self, id: impl Into<PixelId>, tasks: impl IntoIterator<Item = PixelTask>)
+            -> Self => asset::<asset::Pixel>;
 
-    /// An Instagram business asset with these tasks.
-    pub fn instagram(
-        self,
-        id: impl Into<InstagramAssetId>,
-        tasks: impl IntoIterator<Item = InstagramTask>,
-    ) -> Self {
-        self.asset::<asset::Instagram>(id, tasks)
-    }
+        /// An Instagram business asset with these tasks.
+        fn instagram(self, id: impl Into<InstagramAssetId>, tasks: impl IntoIterator<Item = InstagramTask>)
+            -> Self => asset::<asset::Instagram>;
 
-    /// A WhatsApp Business Account with these tasks.
-    pub fn whatsapp(
-        self,
-        id: impl Into<WhatsAppBusinessAccountId>,
-        tasks: impl IntoIterator<Item = WhatsAppTask>,
-    ) -> Self {
-        self.asset::<asset::WhatsApp>(id, tasks)
+        /// A WhatsApp Business Account with these tasks.
+        fn whatsapp(self, id: impl Into<WhatsAppBusinessAccountId>, tasks: impl IntoIterator<Item = WhatsAppTask>)
+            -> Self => asset::<asset::WhatsApp>;
     }
 
     /// The token it should have, for one of its apps (expiring after 60 days unless
