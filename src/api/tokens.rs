@@ -238,7 +238,7 @@ impl GenerateToken {
         if let Some(business) = &self.business {
             business.validate()?;
         }
-        let mut req = match (self.edge(), &self.business) {
+        let req = match (self.edge(), &self.business) {
             (TokenEdge::Business, Some(business)) => {
                 Request::post([business.as_str(), "system_user_access_tokens"])
                     .param("system_user_id", self.system_user.as_str())
@@ -248,17 +248,13 @@ impl GenerateToken {
         }
         .param("scope", scope)
         .sensitive();
-        if let Some(expires) = self.expires_in_60_days {
-            req = req.param("set_token_expires_in_60_days", expires.to_string());
-        }
-        let TokenResponse { access_token } = self.core.send(req).await?;
-        Ok(SystemUserToken::new(
-            access_token,
-            self.system_user,
-            Some(self.app),
-            self.scopes,
-            self.expires_in_60_days,
-        ))
+        let minted = Minted {
+            system_user: self.system_user,
+            app: Some(self.app),
+            scopes: self.scopes,
+            expires_in_60_days: self.expires_in_60_days,
+        };
+        minted.mint(&self.core, req).await
     }
 }
 
@@ -349,7 +345,6 @@ impl BusinessSystemUserToken {
         let mut req = Request::post([self.handler.id().as_str(), "system_user_access_tokens"])
             .param("system_user_id", self.system_user.as_str())
             .param("scope", scope)
-            .with_timeout(self.core.timeout)
             .sensitive();
         if !assets.is_empty() {
             let json = serde_json::to_string(&assets)
@@ -359,15 +354,36 @@ impl BusinessSystemUserToken {
         if let Some(fetch_only) = self.fetch_only {
             req = req.param("fetch_only", fetch_only.to_string());
         }
+        let minted = Minted {
+            system_user: self.system_user,
+            app: None,
+            scopes: self.scopes,
+            expires_in_60_days: self.expires_in_60_days,
+        };
+        minted.mint(&self.core, req).await
+    }
+}
+
+/// What a minted token is kept with, and what both token edges send last.
+struct Minted {
+    system_user: SystemUserId,
+    app: Option<AppId>,
+    scopes: Vec<Permission>,
+    expires_in_60_days: Option<bool>,
+}
+
+impl Minted {
+    /// Adds `set_token_expires_in_60_days` when it was set, sends, and keeps the token with
+    /// what it was minted for.
+    async fn mint(self, core: &Core, mut req: Request) -> Result<SystemUserToken> {
         if let Some(expires) = self.expires_in_60_days {
             req = req.param("set_token_expires_in_60_days", expires.to_string());
         }
-        let client = self.handler.client();
-        let TokenResponse { access_token } = client.execute(req).await?;
+        let TokenResponse { access_token } = core.send(req).await?;
         Ok(SystemUserToken::new(
             access_token,
             self.system_user,
-            None,
+            self.app,
             self.scopes,
             self.expires_in_60_days,
         ))
