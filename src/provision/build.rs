@@ -113,6 +113,17 @@ pub struct SystemUserBuilder {
     raw: RawSystemUser,
 }
 
+/// `SystemUserBuilder::<kind>(id, tasks)`: [`SystemUserBuilder::asset`] for one kind, with
+/// the kind's own id and task types in its signature.
+macro_rules! asset_shortcuts {
+    ($( $(#[$doc:meta])* $name:ident($id:ty, $task:ty) => $kind:ident; )+) => {$(
+        $(#[$doc])*
+        pub fn $name(self, id: impl Into<$id>, tasks: impl IntoIterator<Item = $task>) -> Self {
+            self.asset::<asset::$kind>(id, tasks)
+        }
+    )+};
+}
+
 impl SystemUserBuilder {
     /// A system user with this name (names identify system users).
     pub fn new(name: impl Into<String>) -> Self {
@@ -161,30 +172,19 @@ impl SystemUserBuilder {
         self
     }
 
-    crate::macros::kind_shortcuts! {
+    asset_shortcuts! {
         /// An ad account with these tasks.
-        fn ad_account(self, id: impl Into<AdAccountId>, tasks: impl IntoIterator<Item = AdAccountTask>)
-            -> Self => asset::<asset::AdAccount>;
-
+        ad_account(AdAccountId, AdAccountTask) => AdAccount;
         /// A Page with these tasks.
-        fn page(self, id: impl Into<PageId>, tasks: impl IntoIterator<Item = PageTask>)
-            -> Self => asset::<asset::Page>;
-
+        page(PageId, PageTask) => Page;
         /// A product catalog with these tasks.
-        fn catalog(self, id: impl Into<CatalogId>, tasks: impl IntoIterator<Item = CatalogTask>)
-            -> Self => asset::<asset::Catalog>;
-
+        catalog(CatalogId, CatalogTask) => Catalog;
         /// A pixel with these tasks.
-        fn pixel(self, id: impl Into<PixelId>, tasks: impl IntoIterator<Item = PixelTask>)
-            -> Self => asset::<asset::Pixel>;
-
+        pixel(PixelId, PixelTask) => Pixel;
         /// An Instagram business asset with these tasks.
-        fn instagram(self, id: impl Into<InstagramAssetId>, tasks: impl IntoIterator<Item = InstagramTask>)
-            -> Self => asset::<asset::Instagram>;
-
+        instagram(InstagramAssetId, InstagramTask) => Instagram;
         /// A WhatsApp Business Account with these tasks.
-        fn whatsapp(self, id: impl Into<WhatsAppBusinessAccountId>, tasks: impl IntoIterator<Item = WhatsAppTask>)
-            -> Self => asset::<asset::WhatsApp>;
+        whatsapp(WhatsAppBusinessAccountId, WhatsAppTask) => WhatsApp;
     }
 
     /// The token it should have, for one of its apps (expiring after 60 days unless
