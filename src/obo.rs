@@ -123,7 +123,7 @@ pub struct ManagedBusiness {
 }
 
 /// A Page of the client system user, with its Page token.
-#[derive(Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
 pub struct ClientPage {
     /// The Page.
@@ -135,27 +135,19 @@ pub struct ClientPage {
     /// The system user's tasks on it.
     #[serde(default)]
     pub tasks: Vec<String>,
-    #[serde(rename = "access_token")]
-    token: Option<SecretString>,
+    #[serde(default, deserialize_with = "page_token")]
+    access_token: Option<PageAccessToken>,
 }
 
 impl ClientPage {
     /// The Page token, when the Graph API returned one.
     pub fn access_token(&self) -> Option<PageAccessToken> {
-        self.token.clone().map(PageAccessToken)
+        self.access_token.clone()
     }
 }
 
-impl fmt::Debug for ClientPage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientPage")
-            .field("id", &self.id)
-            .field("name", &self.name)
-            .field("category", &self.category)
-            .field("tasks", &self.tasks)
-            .field("access_token", &self.token.as_ref().map(|_| "[redacted]"))
-            .finish()
-    }
+fn page_token<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<PageAccessToken>, D::Error> {
+    Ok(Option::<SecretString>::deserialize(d)?.map(PageAccessToken))
 }
 
 impl OnBehalfOf {

@@ -58,7 +58,12 @@ async fn the_whole_flow_with_the_right_token_at_each_step() {
     assert_eq!(pages.len(), 1);
     assert_eq!(pages[0].tasks, ["ANALYZE"]);
     let page_token = pages[0].access_token().unwrap();
-    assert!(!format!("{:?}", pages[0]).contains(page_token.secret().expose_secret()));
+    let shown = format!("{:?}", pages[0]);
+    assert!(!shown.contains(page_token.secret().expose_secret()));
+    assert!(
+        shown.contains("access_token: Some(PageAccessToken([redacted]))"),
+        "{shown}"
+    );
     let as_page = emulator
         .client(page_token.secret().expose_secret())
         .unwrap();
