@@ -262,10 +262,7 @@ pub struct ListRequest<T> {
 
 impl<T> fmt::Debug for ListRequest<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListRequest")
-            .field("segments", &self.request.segments)
-            .field("params", &self.request.params)
-            .finish_non_exhaustive()
+        self.request.debug_as("ListRequest", f)
     }
 }
 

@@ -62,6 +62,16 @@ impl Request {
         }
     }
 
+    /// The `Debug` of a builder that wraps this request: what it would call (method, path,
+    /// parameters), not its credentials or its client.
+    pub(crate) fn debug_as(&self, name: &str, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct(name)
+            .field("method", &self.method)
+            .field("segments", &self.segments)
+            .field("params", &self.params)
+            .finish_non_exhaustive()
+    }
+
     pub(crate) fn get(segments: impl IntoIterator<Item = impl Into<String>>) -> Self {
         Self::new(Method::GET, segments)
     }

@@ -30,11 +30,7 @@ pub struct Call<T> {
 
 impl<T> fmt::Debug for Call<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Call")
-            .field("method", &self.request.method)
-            .field("segments", &self.request.segments)
-            .field("params", &self.request.params)
-            .finish_non_exhaustive()
+        self.request.debug_as("Call", f)
     }
 }
 
