@@ -15,6 +15,7 @@ mod faults;
 mod fidelity;
 mod hostile;
 mod keeper;
+mod layout;
 mod obo;
 mod pagination;
 mod preflight;
