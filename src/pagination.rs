@@ -9,12 +9,12 @@ use std::collections::{HashSet, VecDeque};
 use std::fmt;
 use std::hash::{BuildHasher, RandomState};
 use std::marker::PhantomData;
-use std::time::Duration;
 
 use futures_util::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::api::core::{Core, timeout_setter};
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::request::Request;
@@ -253,9 +253,8 @@ impl CursorTrail {
 /// ```
 #[must_use = "a request does nothing until it is sent"]
 pub struct ListRequest<T> {
-    client: Client,
+    core: Core,
     request: Request,
-    invalid: Option<Error>,
     max_pages: Option<u32>,
     _item: PhantomData<fn() -> T>,
 }
@@ -265,6 +264,8 @@ impl<T> fmt::Debug for ListRequest<T> {
         self.request.debug_as("ListRequest", f)
     }
 }
+
+timeout_setter!([T] ListRequest<T>);
 
 impl<T: DeserializeOwned + Send + 'static> ListRequest<T> {
     /// `GET /{node}/{edge}` with these fields; `invalid` is the node id's check, reported by
@@ -281,9 +282,8 @@ impl<T: DeserializeOwned + Send + 'static> ListRequest<T> {
 
     pub(crate) fn new(client: Client, request: Request, invalid: Option<Error>) -> Self {
         ListRequest {
-            client,
+            core: Core::new(client).refusing(invalid),
             request,
-            invalid,
             max_pages: None,
             _item: PhantomData,
         }
@@ -292,8 +292,8 @@ impl<T: DeserializeOwned + Send + 'static> ListRequest<T> {
     /// Items per page (the server may send fewer, or cap it).
     pub fn limit(mut self, limit: u32) -> Self {
         if limit == 0 {
-            self.invalid
-                .get_or_insert(Error::invalid_input("limit", "must be at least 1"));
+            self.core
+                .refuse(Error::invalid_input("limit", "must be at least 1"));
         } else {
             self.request.set_param("limit", limit.to_string());
         }
@@ -304,8 +304,8 @@ impl<T: DeserializeOwned + Send + 'static> ListRequest<T> {
     pub fn after(mut self, cursor: impl Into<String>) -> Self {
         let cursor = cursor.into();
         if cursor.is_empty() {
-            self.invalid
-                .get_or_insert(Error::invalid_input("after", "must not be empty"));
+            self.core
+                .refuse(Error::invalid_input("after", "must not be empty"));
         } else {
             self.request.set_param("after", cursor);
         }
@@ -318,9 +318,7 @@ impl<T: DeserializeOwned + Send + 'static> ListRequest<T> {
         let fields = fields.into();
         match crate::models::check_fields(&fields) {
             Ok(()) => self.request.set_param("fields", fields),
-            Err(e) => {
-                self.invalid.get_or_insert(e);
-            }
+            Err(e) => self.core.refuse(e),
         }
         self
     }
@@ -337,17 +335,11 @@ impl<T: DeserializeOwned + Send + 'static> ListRequest<T> {
     /// ([`ClientBuilder::max_pages`](crate::ClientBuilder::max_pages)).
     pub fn max_pages(mut self, pages: u32) -> Self {
         if pages == 0 {
-            self.invalid
-                .get_or_insert(Error::invalid_input("max_pages", "must be at least 1"));
+            self.core
+                .refuse(Error::invalid_input("max_pages", "must be at least 1"));
         } else {
             self.max_pages = Some(pages);
         }
-        self
-    }
-
-    /// Per-request timeout for each page, overriding the client's.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.request.timeout = Some(timeout);
         self
     }
 
@@ -355,11 +347,9 @@ impl<T: DeserializeOwned + Send + 'static> ListRequest<T> {
     ///
     /// # Errors
     /// [`Error::InvalidInput`] before sending when an argument was bad; any request error.
-    pub async fn send(self) -> Result<ListPage<T>> {
-        if let Some(err) = self.invalid {
-            return Err(err);
-        }
-        self.client.execute(self.request).await
+    pub async fn send(mut self) -> Result<ListPage<T>> {
+        self.core.ready()?;
+        self.core.send(self.request).await
     }
 
     /// Fetches every page and returns all items, failing with [`Error::TooManyItems`] (rather
@@ -368,7 +358,7 @@ impl<T: DeserializeOwned + Send + 'static> ListRequest<T> {
     /// # Errors
     /// As [`ListRequest::send`], plus [`Error::TooManyItems`] and [`Error::Pagination`].
     pub async fn collect(self, max: usize) -> Result<Vec<T>> {
-        let path = self.client.path_for(&self.request);
+        let path = self.core.client.path_for(&self.request);
         let mut pages = self.pages();
         let mut items = Vec::new();
         while let Some(page) = pages.try_next().await? {
@@ -382,18 +372,18 @@ impl<T: DeserializeOwned + Send + 'static> ListRequest<T> {
 
     /// Every page, in order, as a stream. The stream ends after the last page or the first
     /// error.
-    pub fn pages(self) -> BoxStream<'static, Result<ListPage<T>>> {
-        if let Some(err) = self.invalid {
+    pub fn pages(mut self) -> BoxStream<'static, Result<ListPage<T>>> {
+        if let Err(err) = self.core.ready() {
             return stream::once(async move { Err(err) }).boxed();
         }
-        let path = self.client.path_for(&self.request);
+        let path = self.core.client.path_for(&self.request);
         let start = self
             .request
             .params
             .iter()
             .find(|(k, _)| k == "after")
             .map(|(_, v)| v.clone());
-        let limits = self.client.shared.limits;
+        let limits = self.core.client.shared.limits;
         let trail = CursorTrail::new(
             path,
             start.as_deref(),
@@ -408,7 +398,8 @@ impl<T: DeserializeOwned + Send + 'static> ListRequest<T> {
             Fail(Error),
             Done,
         }
-        let state = Next::Fetch(Box::new((self.client, self.request, trail)));
+        let request = self.core.timed(self.request);
+        let state = Next::Fetch(Box::new((self.core.client, request, trail)));
         stream::try_unfold(state, |state| async move {
             let (client, request, mut trail) = match state {
                 Next::Fetch(fetch) => *fetch,

@@ -162,3 +162,51 @@ async fn summary_is_requested_and_read() {
         .unwrap();
     assert_eq!(page.summary.unwrap().total_count, Some(12));
 }
+
+#[tokio::test]
+async fn a_lists_timeout_applies_to_every_page() {
+    use std::time::Duration;
+    let (server, client) = setup().await;
+    Mock::given(method("GET"))
+        .and(path(EDGE))
+        .and(query_param_is_missing("after"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "data": [{"id": "1"}],
+            "paging": {"cursors": {"after": "A1"}, "next": "https://graph.facebook.com/next"}
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(EDGE))
+        .and(query_param("after", "A1"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"data": [{"id": "2"}]}))
+                .set_delay(Duration::from_secs(2)),
+        )
+        .mount(&server)
+        .await;
+    let list = || {
+        client
+            .business(BIZ)
+            .owned_pages()
+            .timeout(Duration::from_millis(200))
+    };
+    // The first page answers at once; the second is slower than the list's timeout.
+    assert_eq!(list().send().await.unwrap().data.len(), 1);
+    let err = list().collect(10).await.unwrap_err();
+    assert!(err.is_timeout(), "{err:?}");
+    // Page 1 twice (send, then collect), then page 2 once per attempt the retry policy allows
+    // a GET that timed out.
+    let after: Vec<_> = received(&server)
+        .await
+        .iter()
+        .map(|r| r.url.query_pairs().any(|(k, v)| k == "after" && v == "A1"))
+        .collect();
+    let attempts = client.retry_policy().attempts() as usize;
+    assert_eq!(after.len(), 2 + attempts);
+    assert!(
+        !after[0] && !after[1] && after[2..].iter().all(|a| *a),
+        "{after:?}"
+    );
+}
