@@ -9,6 +9,7 @@ use futures_util::stream::{self, StreamExt};
 
 use crate::adaptive::Concurrency;
 use crate::api::assignments::{Assign, Unassign};
+use crate::api::core::{Core, timeout_setter};
 use crate::api::send_ack;
 use crate::batch::{BatchItem, ItemPath, RawItem};
 use crate::client::Client;
@@ -136,7 +137,7 @@ impl<K: AssetKind> From<Unassign<K>> for BulkOp {
 /// ```
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct BulkRequest {
-    pub(crate) client: Client,
+    pub(crate) core: Core,
     pub(crate) ops: Vec<BulkOp>,
     pub(crate) mode: BulkMode,
     pub(crate) concurrency: Concurrency,
@@ -195,22 +196,34 @@ crate::adaptive::concurrency_setters!(
 /// batch mode starts with as many before the usage headers say more may go.
 pub const DEFAULT_CONCURRENCY: usize = 4;
 
+timeout_setter!([] BulkRequest);
+
 impl BulkRequest {
     crate::macros::setters! {
         /// The transport (default [`BulkMode::Batch`]).
         mode = BulkMode;
     }
 
-    /// Checks every operation, then sends them all; one result per operation, in order.
+    /// Checks every operation, then sends them all; one result per operation, in order. An
+    /// operation keeps its own timeout, if it was given one; [`BulkRequest::timeout`] applies
+    /// to the others, and to each batch request.
     ///
     /// # Errors
     /// [`Error::InvalidInput`] naming the first invalid operation (`ops[3].tasks`, …): nothing
     /// is sent then. Otherwise the outer result is `Ok` and each operation has its own result.
     pub async fn send(self) -> Result<Vec<Result<()>>> {
-        let mut requests = Vec::with_capacity(self.ops.len());
-        for (i, op) in self.ops.into_iter().enumerate() {
+        let BulkRequest {
+            mut core,
+            ops,
+            mode,
+            concurrency,
+        } = self;
+        core.ready()?;
+        let mut requests = Vec::with_capacity(ops.len());
+        for (i, op) in ops.into_iter().enumerate() {
             match op.request {
-                Ok(req) => requests.push(req),
+                Ok(req) if req.timeout.is_some() => requests.push(req),
+                Ok(req) => requests.push(core.timed(req)),
                 Err(Error::InvalidInput { field, reason }) => {
                     return Err(Error::invalid_input(
                         format!("ops[{i}].{field}"),
@@ -220,8 +233,8 @@ impl BulkRequest {
                 Err(other) => return Err(other),
             }
         }
-        let client = &self.client;
-        Ok(match self.mode {
+        let client = &core.client;
+        Ok(match mode {
             BulkMode::Sequential => {
                 let mut out = Vec::with_capacity(requests.len());
                 for req in requests {
@@ -230,7 +243,7 @@ impl BulkRequest {
                 out
             }
             BulkMode::Concurrent => {
-                let n = match self.concurrency {
+                let n = match concurrency {
                     Concurrency::Fixed(n) => n,
                     _ => DEFAULT_CONCURRENCY,
                 };
@@ -242,7 +255,8 @@ impl BulkRequest {
             BulkMode::Batch => {
                 let items: Vec<BatchItem> = requests.iter().map(BatchItem::from_request).collect();
                 let mut batch = client.batch(items);
-                batch.concurrency = self.concurrency;
+                batch.concurrency = concurrency;
+                batch.core.timeout = core.timeout;
                 batch.send_decoded(acknowledged).await
             }
         })

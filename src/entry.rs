@@ -324,7 +324,7 @@ impl Client {
     /// ```
     pub fn bulk(&self, ops: impl IntoIterator<Item = impl Into<BulkOp>>) -> BulkRequest {
         BulkRequest {
-            client: self.clone(),
+            core: Core::new(self.clone()),
             ops: ops.into_iter().map(Into::into).collect(),
             mode: BulkMode::default(),
             concurrency: crate::Concurrency::default(),
@@ -350,11 +350,10 @@ impl Client {
     /// ```
     pub fn batch(&self, items: impl IntoIterator<Item = BatchItem>) -> BatchRequest {
         BatchRequest {
-            client: self.clone(),
+            core: Core::new(self.clone()),
             items: items.into_iter().collect(),
             concurrency: crate::Concurrency::default(),
             include_headers: false,
-            timeout: None,
         }
     }
 

@@ -9,7 +9,6 @@ mod item;
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::time::Duration;
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
 
@@ -19,6 +18,7 @@ pub(crate) use self::answer::{ItemPath, RawItem};
 pub use self::item::BatchItem;
 use self::item::encoded_batch;
 use crate::adaptive::{Concurrency, Controller};
+use crate::api::core::{Core, timeout_setter};
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::request::Request;
@@ -47,11 +47,10 @@ const MAX_THROTTLES: u32 = 8;
 /// ```
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct BatchRequest {
-    pub(crate) client: Client,
+    pub(crate) core: Core,
     pub(crate) items: Vec<BatchItem>,
     pub(crate) concurrency: Concurrency,
     pub(crate) include_headers: bool,
-    pub(crate) timeout: Option<Duration>,
 }
 
 impl fmt::Debug for BatchRequest {
@@ -107,6 +106,8 @@ impl<T: Send> crate::retry::Attempts for NullItems<'_, T> {
     }
 }
 
+timeout_setter!([] BatchRequest);
+
 crate::adaptive::concurrency_setters!(
     BatchRequest,
     fixed: "Exactly this many batch requests of 50 in flight at once (at least 1), whatever the \
@@ -120,9 +121,6 @@ impl BatchRequest {
         /// Asks for each item's headers (`include_headers=true`); off by default, as they are
         /// rarely needed and make the answer larger.
         include_headers = bool;
-
-        /// Per-request timeout for each batch request.
-        timeout: Duration;
     }
 
     /// Sends every item and returns one result per item, in the order given.
@@ -136,8 +134,8 @@ impl BatchRequest {
         let total = self.items.len();
         // The server answers `null` for an item it did not run: those are sent again, as
         // the client's retry policy allows (at least twice), through the one retry loop.
-        let rounds = self.client.retry_policy().attempts().max(2);
-        let policy = self.client.retry_policy().max_attempts(rounds);
+        let rounds = self.core.client.retry_policy().attempts().max(2);
+        let policy = self.core.client.retry_policy().max_attempts(rounds);
         let mut unrun = NullItems {
             batch: &self,
             decode,
@@ -229,7 +227,7 @@ impl BatchRequest {
                     tokio::time::sleep(wait).await;
                 }
                 Err(err) => {
-                    control.answered(chunk.len(), self.client.usage_pressure());
+                    control.answered(chunk.len(), self.core.client.usage_pressure());
                     let transient = err.is_transient();
                     let message = err.to_string();
                     let source = std::sync::Arc::new(err);
@@ -242,11 +240,11 @@ impl BatchRequest {
                     }
                 }
                 Ok(items) => {
-                    control.answered(chunk.len(), self.client.usage_pressure());
+                    control.answered(chunk.len(), self.core.client.usage_pressure());
                     for (slot, i) in chunk.iter().enumerate() {
                         match items.get(slot) {
                             Some(Some(raw)) => {
-                                results[*i] = Some(decode(&self.client, &self.items[*i], raw));
+                                results[*i] = Some(decode(&self.core.client, &self.items[*i], raw));
                             }
                             // `null`, or missing: the server did not execute it.
                             _ => pending.push(*i),
@@ -259,18 +257,16 @@ impl BatchRequest {
 
     async fn send_chunk(&self, chunk: &[usize]) -> Result<Vec<Option<RawItem>>> {
         let batch = encoded_batch(chunk.iter().map(|i| &self.items[*i]));
-        let mut req = Request::post([""])
-            .param(
-                "include_headers",
-                if self.include_headers {
-                    "true"
-                } else {
-                    "false"
-                },
-            )
-            .with_timeout(self.timeout);
+        let mut req = Request::post([""]).param(
+            "include_headers",
+            if self.include_headers {
+                "true"
+            } else {
+                "false"
+            },
+        );
         req.encoded_param = Some(("batch", batch));
         req.idempotent = chunk.iter().all(|i| self.items[*i].idempotent);
-        self.client.execute(req).await
+        self.core.send(req).await
     }
 }

@@ -320,3 +320,78 @@ async fn bulk_modes_respect_their_concurrency_and_validate_first() {
     assert!(!emulator.assignments("act_300").contains_key(su.id.as_str()));
     assert!(emulator.assignments("act_599").contains_key(su.id.as_str()));
 }
+
+#[tokio::test]
+async fn a_bulk_timeout_applies_to_operations_without_their_own_and_to_batches() {
+    use meta_business::{BulkMode, RetryPolicy};
+    use std::time::Duration;
+
+    let server = server().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"success": true}))
+                .set_delay(Duration::from_millis(600)),
+        )
+        .mount(&server)
+        .await;
+    let client = meta_business::Client::builder()
+        .access_token(TOKEN)
+        .base_url(server.uri())
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let su = "100000000000001";
+    let ops = || -> Vec<meta_business::BulkOp> {
+        vec![
+            // No timeout of its own: the bulk's 200 ms, shorter than the server's 600 ms.
+            client
+                .ad_account("3000000000001")
+                .assign(su, [AdAccountTask::Analyze])
+                .into(),
+            // Its own 5 s wins over the bulk's.
+            client
+                .page("4000000000001")
+                .assign(su, [PageTask::Analyze])
+                .timeout(Duration::from_secs(5))
+                .into(),
+        ]
+    };
+    let results = client
+        .bulk(ops())
+        .mode(BulkMode::Sequential)
+        .timeout(Duration::from_millis(200))
+        .send()
+        .await
+        .unwrap();
+    assert!(results[0].as_ref().unwrap_err().is_timeout(), "{results:?}");
+    assert!(results[1].is_ok(), "{results:?}");
+
+    // In a batch, the bulk's timeout is the batch request's: both items fail with it.
+    server.reset().await;
+    Mock::given(method("POST"))
+        .and(path("/v26.0/"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!([]))
+                .set_delay(Duration::from_millis(600)),
+        )
+        .mount(&server)
+        .await;
+    let results = client
+        .bulk(ops())
+        .timeout(Duration::from_millis(200))
+        .send()
+        .await
+        .unwrap();
+    for result in &results {
+        match result {
+            Err(Error::BatchFailed {
+                source: Some(source),
+                ..
+            }) => assert!(source.is_timeout(), "{source:?}"),
+            other => panic!("expected the batch request's timeout, got {other:?}"),
+        }
+    }
+    assert_eq!(received(&server).await.len(), 1);
+}
