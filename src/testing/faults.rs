@@ -151,7 +151,7 @@ impl FaultRule {
     }
 
     crate::macros::setters! {
-        /// Applies at most `n` times, then stops.
+        /// Applies at most `times` times, then stops.
         times: u64;
     }
 

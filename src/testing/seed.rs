@@ -215,7 +215,7 @@ impl BusinessSeed {
     }
 
     crate::macros::setters! {
-        /// `n` people of the business without the ADMIN role (they have no token); they come first
+        /// `employees` people of the business without the ADMIN role (they have no token); they come first
         /// in `business_users`, so with more than a page of them an admin is on a later page.
         employees = usize;
     }
