@@ -44,7 +44,7 @@ impl BatchItem {
     /// A GET of `path` (relative to the version, e.g. `"1234/system_users"`) with parameters.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] for a bad path or a reserved parameter (`access_token`, …).
+    /// [`Error::InvalidInput`](crate::Error::InvalidInput) for a bad path or a reserved parameter (`access_token`, …).
     pub fn get(path: &str, params: &[(&str, &str)]) -> Result<Self> {
         Ok(Self::from_request(&Request::raw(
             Method::GET,
