@@ -196,7 +196,11 @@ crate::adaptive::concurrency_setters!(
 /// batch mode starts with as many before the usage headers say more may go.
 pub const DEFAULT_CONCURRENCY: usize = 4;
 
-timeout_setter!([] BulkRequest);
+timeout_setter!(
+    /// Per-request timeout for each batch request, and for each operation sent alone that has
+    /// no timeout of its own (one set on the operation wins), overriding the client's.
+    [] BulkRequest
+);
 
 impl BulkRequest {
     crate::macros::setters! {

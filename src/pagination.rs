@@ -265,7 +265,10 @@ impl<T> fmt::Debug for ListRequest<T> {
     }
 }
 
-timeout_setter!([T] ListRequest<T>);
+timeout_setter!(
+    /// Per-request timeout for each page, overriding the client's.
+    [T] ListRequest<T>
+);
 
 impl<T: DeserializeOwned + Send + 'static> ListRequest<T> {
     /// `GET /{node}/{edge}` with these fields; `invalid` is the node id's check, reported by

@@ -106,7 +106,10 @@ impl<T: Send> crate::retry::Attempts for NullItems<'_, T> {
     }
 }
 
-timeout_setter!([] BatchRequest);
+timeout_setter!(
+    /// Per-request timeout for each batch request, overriding the client's.
+    [] BatchRequest
+);
 
 crate::adaptive::concurrency_setters!(
     BatchRequest,
