@@ -149,6 +149,8 @@ pub struct StoredToken {
     token: SecretString,
     /// What is known about it.
     pub meta: TokenMeta,
+    /// The token this one replaced, while a rotation is in progress.
+    previous: Option<SecretString>,
 }
 
 impl StoredToken {
@@ -158,7 +160,30 @@ impl StoredToken {
             key,
             token: token.into(),
             meta,
+            previous: None,
         }
+    }
+
+    /// The same token, holding `previous` (the token it replaces) until that one is revoked.
+    ///
+    /// A rotation stores the new token *with* the old one before it revokes the old: a crash
+    /// between the two then leaves both in the store, never a valid token that nobody holds,
+    /// and the next pass (keeper or `apply`) finishes the rotation. A store keeps both secrets
+    /// together, written as one (see [`TokenStore`]).
+    pub fn with_previous(mut self, previous: impl Into<SecretString>) -> Self {
+        self.previous = Some(previous.into());
+        self
+    }
+
+    /// The token this one replaced, while it is not yet revoked.
+    pub fn previous(&self) -> Option<&SecretString> {
+        self.previous.as_ref()
+    }
+
+    /// The same token, without the one it replaced (once that one is revoked).
+    pub fn without_previous(mut self) -> Self {
+        self.previous = None;
+        self
     }
 }
 
@@ -170,6 +195,7 @@ impl fmt::Debug for StoredToken {
             .field("key", &self.key)
             .field("token", &"[redacted]")
             .field("meta", &self.meta)
+            .field("previous", &self.previous.as_ref().map(|_| "[redacted]"))
             .finish()
     }
 }
