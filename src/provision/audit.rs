@@ -50,7 +50,8 @@ pub enum FindingKind {
     TokenExpiresSoon,
     /// A token that is no longer valid.
     TokenInvalid,
-    /// A token that could not be inspected (no secret for its app, or `debug_token` refused).
+    /// A token that could not be inspected (no secret for its app, or `debug_token` refused),
+    /// or a store entry that could not be read.
     TokenUnknown,
     /// A decommissioned system user (renamed by [`offboard`](super::offboard)) that still holds
     /// assets.
@@ -435,21 +436,30 @@ async fn token_findings(
         .iter()
         .map(|(label, token)| (label.clone(), options.app.clone(), token.clone()))
         .collect();
+    let mut findings = Vec::new();
     if let Some(store) = &options.store {
         for key in store.keys().await? {
             if key.business != *business {
                 continue;
             }
-            if let Some(stored) = store.get(&key).await? {
-                tokens.push((
+            // One entry that cannot be read is a finding about it; the others are still audited.
+            match store.get(&key).await {
+                Ok(Some(stored)) => tokens.push((
                     key.to_string(),
                     Some(key.app.clone()),
                     stored.secret().clone(),
-                ));
+                )),
+                Ok(None) => {}
+                Err(err) => findings.push(finding(
+                    FindingKind::TokenUnknown,
+                    Severity::Warning,
+                    &key.to_string(),
+                    format!("the stored token could not be read: {err}"),
+                    "repair or remove the store's entry (a service may be left without its token)",
+                )),
             }
         }
     }
-    let mut findings = Vec::new();
     for (label, app, token) in &tokens {
         let info = match inspect(client, app.as_ref(), token).await? {
             Ok(info) => info,
