@@ -193,7 +193,7 @@ async fn a_symlinked_entry_is_never_followed_and_its_target_never_sent() {
         std::fs::read_to_string(&target).unwrap(),
         entry_json(linked, OTHER_SECRET)
     );
-    assert_eq!(store.keys().await.unwrap(), [kept.clone()]);
+    assert_eq!(store.keys().await.unwrap(), std::slice::from_ref(kept));
 }
 
 #[tokio::test]
@@ -364,7 +364,7 @@ async fn a_copied_entry_is_listed_once() {
         std::fs::copy(&entry, tmp.store().join(copy)).unwrap();
     }
     assert_eq!(names(&tmp.store()).len(), 5);
-    assert_eq!(store.keys().await.unwrap(), [k.clone()]);
+    assert_eq!(store.keys().await.unwrap(), std::slice::from_ref(&k));
     let got = store.get(&k).await.unwrap().unwrap();
     assert_eq!(got.secret().expose_secret(), "EAAB-one");
 }
@@ -662,4 +662,46 @@ async fn entries_are_0600_in_a_0700_directory_with_no_temporary_file_left() {
     for name in &expected {
         assert_eq!(mode(&tmp.store().join(name)), 0o600, "{name}");
     }
+}
+
+/// A plan of a business whose store entry cannot be read stops and names it: planning on
+/// without that token could mint a second one and leave the unreadable one valid and held by
+/// nobody. Another business's bad entry does not concern it.
+#[tokio::test]
+async fn a_plan_stops_on_an_unreadable_entry_of_its_own_business_only() {
+    use meta_business::provision::{PlanOptions, Spec, SystemUserBuilder};
+    let tmp = TempDir::new("plan");
+    let store = FileStore::open(tmp.store()).unwrap();
+    let (emulator, client, keys) = world(&store, 1).await;
+    let spec = Spec::builder(BUSINESS)
+        .system_user(
+            SystemUserBuilder::new("store-file-0")
+                .app(APP)
+                .token(APP, [Permission::AdsRead]),
+        )
+        .build()
+        .unwrap();
+    let options = PlanOptions::default().store(Arc::new(store.clone()));
+    let foreign = TokenKey::new("1000000000777", "610000000000001", APP);
+    std::fs::write(tmp.store().join(entry_name(&foreign, "json")), "{\"ver").unwrap();
+    provision::plan(&client, &spec, &options).await.unwrap();
+
+    let entry = tmp.store().join(entry_name(&keys[0], "json"));
+    let secret = store.get(&keys[0]).await.unwrap().unwrap();
+    let secret = secret.secret().expose_secret().to_owned();
+    std::fs::remove_file(&entry).unwrap();
+    std::fs::write(
+        tmp.0.join("elsewhere.json"),
+        entry_json(&keys[0], OTHER_SECRET),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(tmp.0.join("elsewhere.json"), &entry).unwrap();
+    let err = provision::plan(&client, &spec, &options).await.unwrap_err();
+    let shown = format!("{err} {err:?}");
+    assert!(shown.contains(&*entry.to_string_lossy()), "{shown}");
+    assert!(
+        !shown.contains(OTHER_SECRET) && !shown.contains(&secret),
+        "{shown}"
+    );
+    assert!(!reached_the_server(&emulator, OTHER_SECRET));
 }

@@ -210,7 +210,7 @@ mod tests {
         for bytes in [
             format!("\"{secret}\""),
             format!("{{\"version\": \"{secret}\"}}"),
-            format!("{secret}"),
+            secret.to_owned(),
             "{\"version\": 2, \"key\"".to_owned(),
         ] {
             let Err(err) = decode(bytes.as_bytes(), &key(), Path::new("/s/e.json")) else {
