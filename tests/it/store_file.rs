@@ -705,3 +705,60 @@ async fn a_plan_stops_on_an_unreadable_entry_of_its_own_business_only() {
     );
     assert!(!reached_the_server(&emulator, OTHER_SECRET));
 }
+
+/// Readers of a two-file entry while another handle moves it to one file: every read finds the
+/// token (the old pair or the new one, never a missing token or a mix), in each of 100 rounds.
+#[test]
+fn readers_of_a_two_file_entry_being_moved_always_find_a_whole_token() {
+    let tmp = TempDir::new("migrate-race");
+    let (reader, writer) = (
+        FileStore::open(tmp.store()).unwrap(),
+        FileStore::open(tmp.store()).unwrap(),
+    );
+    let k = key("610000000000001");
+    let mut reads = 0;
+    for round in 0..100 {
+        let _ = std::fs::remove_file(tmp.store().join(entry_name(&k, "json")));
+        write_legacy(&tmp.store(), &k, Some("EAAB-legacy"));
+        let done = std::sync::atomic::AtomicBool::new(false);
+        reads += std::thread::scope(|s| {
+            let readers: Vec<_> = (0..2)
+                .map(|_| {
+                    let (reader, k, done) = (&reader, &k, &done);
+                    s.spawn(move || {
+                        let mut reads = 0;
+                        loop {
+                            let stopping = done.load(std::sync::atomic::Ordering::Relaxed);
+                            let got = block_on(reader.get(k)).unwrap().expect("a token");
+                            let token = got.secret().expose_secret();
+                            let name = got.meta.system_user_name.as_deref();
+                            assert!(
+                                (token == "EAAB-legacy" && name == Some("legacy"))
+                                    || (token == format!("EAAB-new-{round}")
+                                        && name == Some("new")),
+                                "round {round}: {token} with {name:?}"
+                            );
+                            reads += 1;
+                            if stopping {
+                                return reads;
+                            }
+                        }
+                    })
+                })
+                .collect();
+            let stored = StoredToken::new(k.clone(), format!("EAAB-new-{round}"), meta("new"));
+            block_on(writer.put(stored)).unwrap();
+            done.store(true, std::sync::atomic::Ordering::Relaxed);
+            readers
+                .into_iter()
+                .map(|r| r.join().unwrap())
+                .sum::<usize>()
+        });
+        assert_eq!(
+            names(&tmp.store()),
+            [entry_name(&k, "json")],
+            "round {round}"
+        );
+    }
+    assert!(reads > 0);
+}
