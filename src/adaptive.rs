@@ -81,8 +81,6 @@ const CEILING: f64 = 85.0;
 /// share stays there.
 const FIRST_PAUSE: Duration = Duration::from_millis(250);
 const MAX_PAUSE: Duration = Duration::from_secs(30);
-/// The longest wait for a throttle to lift (the client's cap on a server's wait hint).
-const MAX_THROTTLE_WAIT: Duration = Duration::from_secs(3600);
 
 /// The state of one bulk job's concurrency.
 #[derive(Debug)]
@@ -177,12 +175,12 @@ impl Controller {
         wait
     }
 
-    /// A request was refused for throttling: one at a time from now, after `regain`.
-    pub(crate) fn throttled(&mut self, regain: Option<Duration>) -> Duration {
+    /// A request was refused for throttling: one at a time from now. How long to wait is the
+    /// retry policy's call (the server's hint, within the caller's deadline), not this one's.
+    pub(crate) fn throttled(&mut self) {
         self.limit = 1;
         self.pct = 100.0;
         self.probe = true;
-        regain.unwrap_or(MAX_PAUSE).min(MAX_THROTTLE_WAIT)
     }
 }
 
@@ -209,11 +207,33 @@ mod tests {
         assert_eq!(c.saturated(), FIRST_PAUSE * 2);
         c.answered(1, Some(10.0));
         assert!(c.room(0, 0) > 0);
-        assert_eq!(
-            c.throttled(Some(Duration::from_secs(60))),
-            Duration::from_secs(60)
-        );
+        c.throttled();
         assert_eq!(c.limit, 1);
+    }
+
+    /// A hostile usage header (not a number, infinite, far past 100 %) never makes a pause
+    /// longer than the cap, nor a share outside 0–100, nor a room past one batch.
+    #[test]
+    fn nonsense_usage_keeps_every_pause_bounded() {
+        for usage in [
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            1e308,
+            -1e308,
+            1e-308,
+        ] {
+            let mut c = Controller::new(Concurrency::default());
+            c.answered(1, Some(usage));
+            c.answered(usize::MAX, Some(usage));
+            assert!((0.0..=100.0).contains(&c.pct), "{usage}: {}", c.pct);
+            assert!(c.per_call.is_finite(), "{usage}");
+            assert!(c.room(0, usize::MAX) <= MAX_BATCH, "{usage}");
+            for _ in 0..64 {
+                assert!(c.saturated() <= MAX_PAUSE, "{usage}");
+            }
+            assert!(c.limit >= 1);
+        }
     }
 
     #[test]
