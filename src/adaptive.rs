@@ -3,7 +3,8 @@
 //! the app's call budget used (`X-Business-Use-Case-Usage`, `X-App-Usage`); the controller
 //! sends more while that share is low, fewer as it climbs, keeps the calls in flight under a
 //! ceiling by the cost of a call it has measured, pauses when the ceiling is reached, and waits
-//! out a throttle (`estimated_time_to_regain_access`) rather than sending into it.
+//! out a throttle (`estimated_time_to_regain_access`) rather than sending into it. Every wait is
+//! held to the client's retry policy by the batch job: none runs past its deadline.
 
 use std::time::Duration;
 

@@ -84,6 +84,22 @@ impl BatchRequest {
     }
 
     /// Sends every item and returns one result per item, in the order given.
+    ///
+    /// Each answer item is matched to its call by position, and only when the counts agree:
+    /// - `null` (the server did not run the call): sent again in a later round;
+    /// - no item for a call (the answer is short): [`Error::BatchFailed`](crate::Error::BatchFailed),
+    ///   whose [`outcome_unknown`](crate::Error::outcome_unknown) is true; sent again only if
+    ///   idempotent (a GET, a DELETE, a POST marked [`BatchItem::idempotent`]), never a create
+    ///   or a token mint;
+    /// - more items than calls, or an answer that is not a list of items: every call of that
+    ///   request fails the same way, and none is reported done.
+    ///
+    /// Whatever the reason a call goes again (`null`, a short answer, a throttled or failed
+    /// batch request), that is a retry of the client's
+    /// [`RetryPolicy`](crate::RetryPolicy): a call is sent at most
+    /// [`attempts`](crate::RetryPolicy::attempts) times, with its backoff, and no wait (a
+    /// server's `Retry-After` or `estimated_time_to_regain_access`, a pause while the usage
+    /// headers are at the ceiling) runs past its deadline: the batch stops and reports.
     pub async fn send(self) -> Vec<Result<BatchResponse>> {
         self.send_decoded(item_response).await
     }

@@ -174,7 +174,7 @@ impl<'a, T: Send> Job<'a, T> {
         if answers > calls {
             // Which item answers which call cannot be known: trust none of them.
             let message = format!(
-                "the server answered {answers} items for {calls} calls, so no item can be \
+                "the server answered {answers} item(s) for {calls} calls, so no item can be \
                  matched to its call; this call may have run"
             );
             for &i in chunk {
@@ -204,7 +204,7 @@ impl<'a, T: Send> Job<'a, T> {
                 }
                 None => {
                     self.results[i] = Some(Err(unknown(format!(
-                        "the server answered {answers} items for {calls} calls and none for \
+                        "the server answered {answers} item(s) for {calls} calls and none for \
                          this one; it may have run: check before sending it again"
                     ))));
                     if item.idempotent {

@@ -123,7 +123,7 @@ async fn a_server_that_runs_every_create_but_answers_one_gets_no_second_create()
         assert!(err.outcome_unknown(), "{i}: {err}");
         assert!(!err.is_transient(), "{i}: not to be retried blindly: {err}");
         assert!(
-            err.to_string().contains("1 items for 4 calls"),
+            err.to_string().contains("1 item(s) for 4 calls"),
             "{i}: {err}"
         );
     }
@@ -257,7 +257,7 @@ async fn more_items_than_calls_fail_every_call_of_the_request() {
     for result in &results {
         let err = result.as_ref().unwrap_err();
         assert!(err.outcome_unknown(), "{err}");
-        assert!(err.to_string().contains("3 items for 2 calls"), "{err}");
+        assert!(err.to_string().contains("3 item(s) for 2 calls"), "{err}");
     }
     // Idempotent as they are, an answer that cannot be matched is not sent again.
     assert_eq!(received(&server).await.len(), 1);
