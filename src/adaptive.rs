@@ -176,9 +176,13 @@ impl Controller {
         wait
     }
 
-    /// A request was refused for throttling: one at a time from now. How long to wait is the
-    /// retry policy's call (the server's hint, within the caller's deadline), not this one's.
+    /// A request was refused for throttling: one at a time from now (a fixed concurrency stays
+    /// as it was set). How long to wait is the retry policy's call (the server's hint, within
+    /// the caller's deadline), not this one's.
     pub(crate) fn throttled(&mut self) {
+        if !self.is_adaptive() {
+            return;
+        }
         self.limit = 1;
         self.pct = 100.0;
         self.probe = true;
@@ -241,6 +245,7 @@ mod tests {
     fn fixed_ignores_the_headers() {
         let mut c = Controller::new(Concurrency::Fixed(3));
         c.answered(50, Some(99.0));
+        c.throttled();
         assert_eq!(c.room(2, 100), MAX_BATCH);
         assert_eq!(c.room(3, 150), 0);
     }
