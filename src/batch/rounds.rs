@@ -124,7 +124,17 @@ impl<'a, T: Send> Job<'a, T> {
                 if room == 0 {
                     break;
                 }
-                let chunk: Vec<usize> = queue.drain(..room.min(queue.len())).collect();
+                // No retry starts after the deadline (one waiting behind slow requests may
+                // reach it); such an item keeps the error of its last attempt.
+                let late = !self.policy.fits(self.started.elapsed(), Duration::ZERO);
+                let sent = &self.sent;
+                let chunk: Vec<usize> = queue
+                    .drain(..room.min(queue.len()))
+                    .filter(|&i| !(late && sent[i] > 0))
+                    .collect();
+                if chunk.is_empty() {
+                    continue;
+                }
                 for &i in &chunk {
                     self.sent[i] = self.sent[i].saturating_add(1);
                 }

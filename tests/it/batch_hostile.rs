@@ -579,3 +579,47 @@ async fn no_hostile_answer_keeps_a_batch_past_the_policy() {
         }
     }
 }
+
+#[tokio::test]
+async fn no_retry_starts_after_the_deadline_even_behind_slow_requests() {
+    let server = server().await;
+    // The first of four requests is throttled at once; the other three answer after the
+    // deadline, while the throttled one waits behind them (one in flight after a throttle).
+    Mock::given(method("POST"))
+        .respond_with(|req: &Request| {
+            let calls = carried(req);
+            if calls[0] == "GET a0" {
+                return always_throttled();
+            }
+            let items: Vec<Value> = calls
+                .iter()
+                .map(|_| json!({"code": 200, "body": "{\"id\":\"1\"}"}))
+                .collect();
+            ResponseTemplate::new(200)
+                .set_body_json(items)
+                .set_delay(Duration::from_millis(1500))
+        })
+        .mount(&server)
+        .await;
+    let policy = RetryPolicy::default()
+        .max_attempts(3)
+        .base_delay(Duration::from_millis(1))
+        .deadline(Some(Duration::from_secs(1)));
+    let client = client_with(&server, policy);
+    let results = client.batch(gets("a", 200)).send().await;
+    for result in &results[..50] {
+        match result {
+            Err(Error::BatchFailed {
+                source: Some(source),
+                ..
+            }) => assert!(source.is_rate_limited(), "{source}"),
+            other => panic!("expected the rate limit, got {other:?}"),
+        }
+    }
+    assert!(results[50..].iter().all(Result::is_ok));
+    assert_eq!(
+        received(&server).await.len(),
+        4,
+        "the throttled one not sent again"
+    );
+}
