@@ -3,6 +3,7 @@
 mod adaptive;
 mod assignments;
 mod batch;
+mod batch_hostile;
 mod business;
 mod client;
 mod common;
