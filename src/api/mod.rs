@@ -25,6 +25,9 @@ use crate::request::Request;
 pub struct Call<T> {
     pub(crate) core: Core,
     pub(crate) request: Request,
+    /// For a read of one node: the id asked for, and where the answer keeps its own. An answer
+    /// about another node is refused, never acted on.
+    expect: Option<(String, fn(&T) -> &str)>,
     _out: PhantomData<fn() -> T>,
 }
 
@@ -39,8 +42,15 @@ impl<T: DeserializeOwned> Call<T> {
         Call {
             core: Core::new(client).refusing(invalid),
             request,
+            expect: None,
             _out: PhantomData,
         }
+    }
+
+    /// A read of the node `id`: an answer whose `id_of` differs is an error.
+    pub(crate) fn about(mut self, id: &str, id_of: fn(&T) -> &str) -> Self {
+        self.expect = Some((id.to_owned(), id_of));
+        self
     }
 
     /// Sends the request.
@@ -62,7 +72,24 @@ impl<T: DeserializeOwned> Call<T> {
     /// request error.
     pub async fn send(mut self) -> Result<T> {
         self.core.ready()?;
-        self.core.send(self.request).await
+        let Some((asked, id_of)) = self.expect.take() else {
+            return self.core.send(self.request).await;
+        };
+        let (method, path) = (
+            self.request.method.clone(),
+            self.core.client.path_for(&self.request),
+        );
+        let node = self.core.send(self.request).await?;
+        let got = id_of(&node);
+        if got == asked {
+            Ok(node)
+        } else {
+            Err(crate::error::UnexpectedResponse::wrong_object(
+                method,
+                path,
+                format!("the answer is about node {got}, not {asked}, the node asked for"),
+            ))
+        }
     }
 
     /// Replaces the default `fields` with a raw Graph field list.
