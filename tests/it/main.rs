@@ -3,6 +3,7 @@
 mod adaptive;
 mod assignments;
 mod batch;
+mod bounds;
 mod business;
 mod client;
 mod common;
@@ -26,3 +27,4 @@ mod store;
 mod system_users;
 mod tokens;
 mod usage;
+mod wrong_object;
