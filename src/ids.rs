@@ -80,7 +80,10 @@ pub(crate) fn deserialize_id<'de, D: Deserializer<'de>>(d: D) -> Result<String, 
 
 /// Why an id read from an answer is refused, without the value (it may be a credential).
 fn not_an_id<E: serde::de::Error>(what: &str, raw: &str) -> E {
-    E::custom(format_args!("not {what} ({} characters)", raw.chars().count()))
+    E::custom(format_args!(
+        "not {what} ({} characters)",
+        raw.chars().count()
+    ))
 }
 
 /// Whether `raw` is a Graph id's digits: 1 to [`MAX_ID_DIGITS`] ASCII digits.

@@ -161,15 +161,17 @@ impl SystemUsersHandler {
         max_pages: Option<u32>,
     ) -> Result<Vec<SystemUser>> {
         self.business.validate()?;
-        let mut list = ListRequest::<SystemUser>::new(
+        let list = ListRequest::<SystemUser>::new(
             self.client.clone(),
             self.list_request().with_timeout(timeout),
             None,
         );
-        if let Some(pages) = max_pages {
-            list = list.max_pages(pages);
+        match max_pages {
+            Some(pages) => list.max_pages(pages),
+            None => list,
         }
-        list.collect(MAX_SCAN).await
+        .collect(MAX_SCAN)
+        .await
     }
 
     async fn usage(&self, timeout: Option<Duration>, max_pages: Option<u32>) -> Result<QuotaUsage> {
@@ -238,9 +240,8 @@ impl CreateSystemUser {
     /// business's system users are read again. A user of this name that was not there before
     /// is returned as created; only if none is there is the create tried again (within the
     /// retry policy). If that read fails too, the error is
-    /// [`Error::OutcomeUnknown`]. A user of the same name that
-    /// existed before is never reported as created, and an answer naming a user that existed
-    /// before the create (or a name other than the one sent) is an
+    /// [`Error::OutcomeUnknown`]. A user of the same name that existed before is never
+    /// reported as created; an answer naming one (or another name) is an
     /// [`Error::UnexpectedResponse`] whose [`outcome_unknown`](Error::outcome_unknown) is true.
     ///
     /// ```
@@ -424,19 +425,11 @@ impl Attempts for LookBeforeRetry<'_> {
 }
 
 impl LookBeforeRetry<'_> {
-    /// Refuses a create answer that is not about the user this create made: an id that was
-    /// there before the create, or a name other than the one sent. Such an answer (a proxy or
-    /// a bug answering for someone else) must not lead to grants or a token for that user;
-    /// whether the create happened is unknown.
+    /// Refuses an answer about another user than this create made (an id there before, another
+    /// name): a proxy or a bug answering for someone else must not earn that user grants.
     fn check_answer(&self, id: &SystemUserId, answered_name: Option<&str>) -> Result<()> {
-        let why = if let Some(old) = self.before.iter().find(|u| &u.id == id) {
-            format!(
-                "the answer names system user {id}, which existed before this create{}",
-                old.name
-                    .as_deref()
-                    .map(|n| format!(" (as {:?})", crate::error::clip(n, 60)))
-                    .unwrap_or_default()
-            )
+        let why = if self.before.iter().any(|u| &u.id == id) {
+            format!("the answer names system user {id}, which existed before this create")
         } else if let Some(other) = answered_name.filter(|n| n.trim() != self.name) {
             format!(
                 "the answer names system user {id} {:?}, not {:?}, the name sent",

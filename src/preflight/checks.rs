@@ -249,7 +249,18 @@ pub(super) async fn custom_audience_terms(client: &Client, account: &AdAccountId
     let node: Result<serde_json::Value, Error> = client
         .get(account.as_str(), &[("fields", "tos_accepted")])
         .await;
+    // An answer about another node says nothing about this account's terms.
+    let about_another = |node: &serde_json::Value| {
+        node.get("id")
+            .is_some_and(|id| id.as_str().map(AdAccountId::new).as_ref() != Some(account))
+    };
     match node {
+        Ok(node) if about_another(&node) => check(
+            kind,
+            CheckStatus::Unknown,
+            "the answer is about another node than this ad account",
+            Some("check in Ads Manager"),
+        ),
         Ok(node) => match node
             .get("tos_accepted")
             .map(|t| t.get("custom_audience_tos"))

@@ -327,7 +327,7 @@ pub async fn audit(
         live::assignments(client, &business, &ids, &scanned, pages, Some(&mut cuts)).await?;
 
     let mut findings = several_admins(&users);
-    findings.extend(cuts.iter().map(incomplete_read));
+    findings.extend(cuts.iter().map(live::Cut::finding));
     let mut audited = Vec::new();
     for user in &users {
         let held = assignments
@@ -343,7 +343,10 @@ pub async fn audit(
         });
         let mut theirs = user_findings(user, &held, &owned);
         // Part of what it holds could not be read: "no assets" would be a guess.
-        if cuts.iter().any(|c| c.user.as_deref() == Some(user.id.as_str())) {
+        if cuts
+            .iter()
+            .any(|c| c.user.as_deref() == Some(user.id.as_str()))
+        {
             theirs.retain(|f| f.kind != FindingKind::NoAssets);
         }
         findings.extend(theirs);
@@ -355,20 +358,6 @@ pub async fn audit(
         system_users: audited,
         findings,
     })
-}
-
-/// A list the audit could not read to its end.
-fn incomplete_read(cut: &live::Cut) -> Finding {
-    finding(
-        FindingKind::IncompleteRead,
-        Severity::Warning,
-        &cut.what,
-        format!(
-            "could not read all of {}: {}; the findings that depend on it were not checked",
-            cut.what, cut.err
-        ),
-        "raise the audit's page budget (AuditOptions::max_pages) if the list is that long; otherwise the server's paging is broken",
-    )
 }
 
 /// More than one admin system user.

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use super::audit::{Finding, FindingKind, Severity};
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::ids::{AppId, BusinessId};
@@ -19,6 +20,22 @@ pub(crate) struct Cut {
     /// The system user whose list it was, when it was one's.
     pub(crate) user: Option<String>,
     pub(crate) err: Error,
+}
+
+impl Cut {
+    /// The audit's finding about it.
+    pub(crate) fn finding(&self) -> Finding {
+        Finding {
+            kind: FindingKind::IncompleteRead,
+            severity: Severity::Warning,
+            subject: self.what.clone(),
+            message: format!(
+                "could not read all of {}: {}; the findings that depend on it were not checked",
+                self.what, self.err
+            ),
+            remedy: "raise the audit's page budget (AuditOptions::max_pages) if the list is that long; otherwise the server's paging is broken".to_owned(),
+        }
+    }
 }
 
 /// Where the readers put the lists they could not read to the end: `None` makes such a list

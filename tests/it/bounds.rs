@@ -127,10 +127,17 @@ async fn an_audit_against_endless_cursors_reports_what_it_could_not_read() {
                 && f.remedy.contains("AuditOptions::max_pages")),
         "{report}"
     );
-    assert!(incomplete.iter().any(|f| f.subject.contains("system users of business")));
+    assert!(
+        incomplete
+            .iter()
+            .any(|f| f.subject.contains("system users of business"))
+    );
     // What it holds could not be read: no user is called empty on a guess.
     assert!(
-        !report.findings.iter().any(|f| f.kind == FindingKind::NoAssets),
+        !report
+            .findings
+            .iter()
+            .any(|f| f.kind == FindingKind::NoAssets),
         "{report}"
     );
     assert_eq!(writes(&server).await, 0);
@@ -215,7 +222,10 @@ async fn a_240_character_name_is_offboarded_with_the_name_shortened() {
     // The report keeps the id and the whole old name.
     assert_eq!(report.system_user.as_str(), SU);
     assert_eq!(report.name, long);
-    assert!(report.notes.iter().any(|n| n.contains("shortened")), "{report}");
+    assert!(
+        report.notes.iter().any(|n| n.contains("shortened")),
+        "{report}"
+    );
     // The state: renamed as reported, holding nothing, no valid token.
     let users = emu.system_users(DEMO.business_id);
     assert_eq!(users.iter().find(|u| u.id == SU).unwrap().name, renamed);
@@ -290,7 +300,10 @@ async fn when_whose_token_it_is_cannot_be_learned_the_report_says_so() {
             .any(|n| n.contains("could not be learned") && n.contains("GET /me")),
         "{report}"
     );
-    assert!(report.to_string().contains("could not be learned"), "{report}");
+    assert!(
+        report.to_string().contains("could not be learned"),
+        "{report}"
+    );
     assert!(!report.to_string().contains(DEMO.admin_token));
     assert_eq!(emu.valid_tokens_of(SU), 0);
 

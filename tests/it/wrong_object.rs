@@ -68,12 +68,18 @@ async fn a_create_answer_naming_an_existing_user_grants_and_mints_nothing() {
     );
     let report = plan.apply(&client).await;
     let (change, err) = report.failed.as_ref().expect("the create is refused");
-    assert!(matches!(change, Change::CreateSystemUser { .. }), "{change}");
+    assert!(
+        matches!(change, Change::CreateSystemUser { .. }),
+        "{change}"
+    );
     assert!(matches!(err, Error::UnexpectedResponse(_)), "{err}");
     assert!(err.outcome_unknown(), "{err}");
     assert!(!err.is_transient(), "{err}");
     let text = err.to_string();
-    assert!(text.contains(OLD) && text.contains("existed before"), "{text}");
+    assert!(
+        text.contains(OLD) && text.contains("existed before"),
+        "{text}"
+    );
     assert!(report.applied.is_empty());
     assert!(report.tokens.is_empty());
     assert!(!report.identities.contains_key("ads-reporting"));
@@ -104,17 +110,20 @@ async fn a_create_answer_naming_an_existing_user_grants_and_mints_nothing() {
     // The next plan finds the user that was made and finishes; the old one is never renamed.
     let plan = provision::plan(&client, &spec(), &options).await.unwrap();
     assert!(
-        !plan
-            .changes
-            .iter()
-            .any(|c| matches!(c, Change::CreateSystemUser { .. } | Change::RenameSystemUser { .. })),
+        !plan.changes.iter().any(|c| matches!(
+            c,
+            Change::CreateSystemUser { .. } | Change::RenameSystemUser { .. }
+        )),
         "{plan}"
     );
     let _done = plan.apply(&client).await.into_result().unwrap();
     assert_eq!(emu.valid_tokens_of(OLD), 0);
     assert_eq!(emu.valid_tokens_of(&new[0].id), 1);
     assert_eq!(emu.assignments(DEMO.ad_accounts[0]).len(), 1);
-    assert!(emu.assignments(DEMO.ad_accounts[0]).contains_key(&new[0].id));
+    assert!(
+        emu.assignments(DEMO.ad_accounts[0])
+            .contains_key(&new[0].id)
+    );
 }
 
 /// An answer that carries a name other than the one sent is refused the same way, and the
@@ -205,7 +214,9 @@ async fn a_node_read_answered_about_another_node_is_refused() {
 
     Mock::given(method("GET"))
         .and(path(format!("/v26.0/{BIZ}")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "99", "name": "Other"})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"id": "99", "name": "Other"})),
+        )
         .mount(&server)
         .await;
     let err = client.business(BIZ).get().send().await.unwrap_err();
@@ -279,5 +290,35 @@ async fn ids_in_lists_must_have_their_form() {
         .collect(10)
         .await
         .unwrap_err();
-    assert!(err.to_string().contains("not a numeric id (9 characters)"), "{err}");
+    assert!(
+        err.to_string().contains("not a numeric id (9 characters)"),
+        "{err}"
+    );
+}
+
+/// The Custom Audience terms check reads the ad account's node: an answer about another
+/// account says nothing about this one's terms.
+#[tokio::test]
+async fn a_terms_answer_about_another_ad_account_is_not_a_pass() {
+    let (server, client) = setup().await;
+    Mock::given(method("GET"))
+        .and(path("/v26.0/act_42"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"id": "act_43", "tos_accepted": {"custom_audience_tos": 1}}),
+        ))
+        .mount(&server)
+        .await;
+    let report = client
+        .business(BIZ)
+        .preflight()
+        .ad_accounts(["act_42"])
+        .send()
+        .await;
+    let check = report
+        .check(&meta_business::CheckKind::CustomAudienceTerms {
+            ad_account: "act_42".into(),
+        })
+        .unwrap();
+    assert_eq!(check.status, meta_business::CheckStatus::Unknown, "{check:?}");
+    assert!(check.detail.contains("another node"), "{check:?}");
 }
