@@ -19,6 +19,9 @@ use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::request::Request;
 
+/// Where a node's answer keeps its own id.
+type IdOf<T> = fn(&T) -> &str;
+
 /// A single Graph API call with no options of its own beyond a timeout (and `fields` where
 /// the answer is a node). Ends in [`Call::send`].
 #[must_use = "a request does nothing until `.send().await`"]
@@ -27,7 +30,7 @@ pub struct Call<T> {
     pub(crate) request: Request,
     /// For a read of one node: the id asked for, and where the answer keeps its own. An answer
     /// about another node is refused, never acted on.
-    expect: Option<(String, fn(&T) -> &str)>,
+    expect: Option<(String, IdOf<T>)>,
     _out: PhantomData<fn() -> T>,
 }
 
@@ -48,7 +51,7 @@ impl<T: DeserializeOwned> Call<T> {
     }
 
     /// A read of the node `id`: an answer whose `id_of` differs is an error.
-    pub(crate) fn about(mut self, id: &str, id_of: fn(&T) -> &str) -> Self {
+    pub(crate) fn about(mut self, id: &str, id_of: IdOf<T>) -> Self {
         self.expect = Some((id.to_owned(), id_of));
         self
     }
