@@ -78,12 +78,21 @@ pub(crate) fn deserialize_id<'de, D: Deserializer<'de>>(d: D) -> Result<String, 
     d.deserialize_any(IdVisitor)
 }
 
+/// How the refusal of an id's form ends, so that a decode error can tell it from the rest.
+const NOT_AN_ID_TAIL: &str = " characters, not shown)";
+
 /// Why an id read from an answer is refused, without the value (it may be a credential).
 fn not_an_id<E: serde::de::Error>(what: &str, raw: &str) -> E {
     E::custom(format_args!(
-        "not {what} ({} characters)",
+        "not {what} ({}{NOT_AN_ID_TAIL}",
         raw.chars().count()
     ))
+}
+
+/// Whether a decoder's message is the refusal of an id's form: the body around it may hold
+/// the value, which no scrubber knows when it is someone else's credential.
+pub(crate) fn is_id_refusal(message: &str) -> bool {
+    message.contains(NOT_AN_ID_TAIL)
 }
 
 /// Whether `raw` is a Graph id's digits: 1 to [`MAX_ID_DIGITS`] ASCII digits.
