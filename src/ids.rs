@@ -6,7 +6,10 @@
 //! the ids it carries before anything is sent and answers [`Error::InvalidInput`] naming the
 //! field. Use [`str::parse`] to validate up front.
 //!
-//! Ids deserialize from JSON strings and from JSON numbers.
+//! Ids deserialize from JSON strings and from JSON numbers, and only in their form: an answer
+//! whose id is not numeric (or, for an ad account, not `act_<digits>`) does not decode. The
+//! decode error gives the value's length, never the value: a hostile or broken server can put
+//! anything there, a token included.
 
 use std::fmt;
 
@@ -73,6 +76,52 @@ pub(crate) fn deserialize_id<'de, D: Deserializer<'de>>(d: D) -> Result<String, 
         }
     }
     d.deserialize_any(IdVisitor)
+}
+
+/// How the refusal of an id's form ends, so that a decode error can tell it from the rest.
+const NOT_AN_ID_TAIL: &str = " characters, not shown)";
+
+/// Why an id read from an answer is refused, without the value (it may be a credential).
+fn not_an_id<E: serde::de::Error>(what: &str, raw: &str) -> E {
+    E::custom(format_args!(
+        "not {what} ({}{NOT_AN_ID_TAIL}",
+        raw.chars().count()
+    ))
+}
+
+/// Whether a decoder's message is the refusal of an id's form: the body around it may hold
+/// the value, which no scrubber knows when it is someone else's credential.
+pub(crate) fn is_id_refusal(message: &str) -> bool {
+    message.contains(NOT_AN_ID_TAIL)
+}
+
+/// Whether `raw` is a Graph id's digits: 1 to [`MAX_ID_DIGITS`] ASCII digits.
+pub(crate) fn is_numeric_id(raw: &str) -> bool {
+    !raw.is_empty() && raw.len() <= MAX_ID_DIGITS && raw.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Deserializes a numeric id (a string of digits or a number), refusing any other form.
+pub(crate) fn deserialize_numeric_id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let raw = deserialize_id(d)?;
+    if is_numeric_id(&raw) {
+        Ok(raw)
+    } else {
+        Err(not_an_id("a numeric id", &raw))
+    }
+}
+
+/// Deserializes an ad account id: `act_<digits>`, or the digits alone (normalized by
+/// [`AdAccountId::new`]), refusing any other form.
+pub(crate) fn deserialize_ad_account_id<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<String, D::Error> {
+    let raw = deserialize_id(d)?;
+    let digits = raw.strip_prefix("act_").unwrap_or(&raw);
+    if is_numeric_id(digits) {
+        Ok(raw)
+    } else {
+        Err(not_an_id("an ad account id (act_<digits>)", &raw))
+    }
 }
 
 /// An id a request can put in its path: its text, and the check it must pass first.
@@ -184,7 +233,7 @@ macro_rules! numeric_id {
 
         impl<'de> ::serde::Deserialize<'de> for $name {
             fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
-                $crate::ids::deserialize_id(d).map(Self)
+                $crate::ids::deserialize_numeric_id(d).map(Self)
             }
         }
 
@@ -286,6 +335,40 @@ mod tests {
             }
             let _ = raw.parse::<AdAccountId>();
         }
+    }
+
+    #[test]
+    fn ids_in_answers_must_have_their_form() {
+        const TOKEN: &str = "EAAB-a-token-as-an-id";
+        let too_long = format!("{:?}", "9".repeat(MAX_ID_DIGITS + 1));
+        let quoted = format!("{TOKEN:?}");
+        for bad in [
+            quoted.as_str(),
+            r#""""#,
+            r#"" 42""#,
+            r#""12a""#,
+            r#""-1""#,
+            "-1",
+            "1.5",
+            "true",
+            too_long.as_str(),
+        ] {
+            let err = serde_json::from_str::<BusinessId>(bad).unwrap_err();
+            let text = err.to_string();
+            assert!(
+                text.contains("not a numeric id (") || bad == "1.5" || bad == "true",
+                "{bad}: {text}"
+            );
+            assert!(!text.contains(TOKEN), "{text}");
+        }
+        let err = serde_json::from_str::<AdAccountId>(&quoted).unwrap_err();
+        assert!(err.to_string().contains("not an ad account id"), "{err}");
+        assert!(!err.to_string().contains(TOKEN), "{err}");
+        for bad in [r#""act_""#, r#""act_x1""#, r#""ACT_1""#, r#""act_-1""#] {
+            assert!(serde_json::from_str::<AdAccountId>(bad).is_err(), "{bad}");
+        }
+        let ok: AdAccountId = serde_json::from_str(r#""act_7""#).unwrap();
+        assert_eq!(ok.as_str(), "act_7");
     }
 
     #[test]

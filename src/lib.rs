@@ -176,7 +176,9 @@ pub use obo::{
     OnBehalfOf, PageAccessToken, PartnerAdminToken,
 };
 pub use pacing::Pacing;
-pub use pagination::{Cursors, ListPage, ListRequest, ListSummary, Paging};
+pub use pagination::{
+    Cursors, DEFAULT_WORKFLOW_MAX_PAGES, ListPage, ListRequest, ListSummary, Paging,
+};
 pub use preflight::{
     Check, CheckKind, CheckStatus, PreflightFailed, PreflightReport, PreflightRequest,
 };

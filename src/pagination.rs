@@ -133,6 +133,18 @@ pub struct ListSummary {
     pub other: serde_json::Map<String, serde_json::Value>,
 }
 
+/// The page budget of each list a workflow reads (preflight, plan, audit, offboard), unless
+/// its options set another: at the Graph API's default page size (25) that is the 10,000 items
+/// the workflows already cap a list at, and against a server that never stops paging it ends a
+/// list in 400 requests instead of the client's [`DEFAULT_MAX_PAGES`](crate::DEFAULT_MAX_PAGES).
+pub const DEFAULT_WORKFLOW_MAX_PAGES: u32 = 400;
+
+/// Whether an error says a list could not be read to its end (its page budget or item bound
+/// ran out, or the server's cursors made no progress), as opposed to a failed request.
+pub(crate) fn is_cut_short(err: &Error) -> bool {
+    matches!(err, Error::Pagination { .. } | Error::TooManyItems { .. })
+}
+
 /// How many cursors the repeat guard remembers; a longer cycle is ended by the page budget.
 const REMEMBERED_CURSORS: usize = 4096;
 
@@ -225,7 +237,7 @@ impl CursorTrail {
         }
         if self.pages >= self.max_pages {
             return Err(self.stop(format!(
-                "the list has more than {} pages, the page budget; raise it with `max_pages`",
+                "could not read all of it: it has more than {} pages, the page budget; raise it with `max_pages`",
                 self.max_pages
             )));
         }
@@ -371,6 +383,27 @@ impl<T: DeserializeOwned + Send + 'static> ListRequest<T> {
             items.extend(page.data);
         }
         Ok(items)
+    }
+
+    /// As [`collect`](Self::collect), but a list cut short ([`is_cut_short`]) keeps the items
+    /// read before the cut and returns the reason with them; any other error is an error.
+    pub(crate) async fn collect_partial(self, max: usize) -> Result<(Vec<T>, Option<Error>)> {
+        let path = self.core.client.path_for(&self.request);
+        let mut pages = self.pages();
+        let mut items = Vec::new();
+        loop {
+            match pages.try_next().await {
+                Ok(Some(page)) => {
+                    if items.len() + page.data.len() > max {
+                        return Ok((items, Some(Error::TooManyItems { path, max })));
+                    }
+                    items.extend(page.data);
+                }
+                Ok(None) => return Ok((items, None)),
+                Err(err) if is_cut_short(&err) => return Ok((items, Some(err))),
+                Err(err) => return Err(err),
+            }
+        }
     }
 
     /// Every page, in order, as a stream. The stream ends after the last page or the first

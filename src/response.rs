@@ -123,6 +123,8 @@ fn decode_failure(
     json_path: String,
     inner: serde_json::Error,
 ) -> Error {
+    // An id refused for its form may be a credential no scrubber knows: no body excerpt then.
+    let id_refused = crate::ids::is_id_refusal(&inner.to_string());
     // serde's message quotes the offending value, which may be a credential.
     let source = if ctx.sensitive {
         <serde_json::Error as serde::de::Error>::custom(format!(
@@ -144,7 +146,7 @@ fn decode_failure(
         status: ctx.status,
         // Object keys come from the server too.
         json_path: scrub.text(&json_path).into_owned(),
-        snippet: if ctx.sensitive {
+        snippet: if ctx.sensitive || id_refused {
             String::new()
         } else {
             scrub.excerpt(trimmed, SNIPPET_CHARS)

@@ -48,7 +48,8 @@ impl BusinessHandler {
     }
 
     /// `GET /{business}`: the business, with its descriptive fields (choose others with
-    /// [`Call::fields`]).
+    /// [`Call::fields`]). An answer about another node than this business is an
+    /// [`Error::UnexpectedResponse`](crate::Error::UnexpectedResponse).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -62,6 +63,7 @@ impl BusinessHandler {
     pub fn get(&self) -> Call<Business> {
         let req = Request::get([self.id.as_str()]).static_param("fields", BUSINESS_FIELDS);
         Call::new(self.client.clone(), req, self.id.validate().err())
+            .about(self.id.as_str(), |b: &Business| b.id.as_str())
     }
 
     /// The business's system users: create, list, rename.
@@ -354,6 +356,7 @@ impl BusinessHandler {
             app: None,
             scopes: Vec::new(),
             ad_accounts: Vec::new(),
+            max_pages: None,
         }
     }
 }

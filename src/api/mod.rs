@@ -19,12 +19,18 @@ use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::request::Request;
 
+/// Where a node's answer keeps its own id.
+type IdOf<T> = fn(&T) -> &str;
+
 /// A single Graph API call with no options of its own beyond a timeout (and `fields` where
 /// the answer is a node). Ends in [`Call::send`].
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct Call<T> {
     pub(crate) core: Core,
     pub(crate) request: Request,
+    /// For a read of one node: the id asked for, and where the answer keeps its own. An answer
+    /// about another node is refused, never acted on.
+    expect: Option<(String, IdOf<T>)>,
     _out: PhantomData<fn() -> T>,
 }
 
@@ -39,8 +45,15 @@ impl<T: DeserializeOwned> Call<T> {
         Call {
             core: Core::new(client).refusing(invalid),
             request,
+            expect: None,
             _out: PhantomData,
         }
+    }
+
+    /// A read of the node `id`: an answer whose `id_of` differs is an error.
+    pub(crate) fn about(mut self, id: &str, id_of: IdOf<T>) -> Self {
+        self.expect = Some((id.to_owned(), id_of));
+        self
     }
 
     /// Sends the request.
@@ -62,7 +75,24 @@ impl<T: DeserializeOwned> Call<T> {
     /// request error.
     pub async fn send(mut self) -> Result<T> {
         self.core.ready()?;
-        self.core.send(self.request).await
+        let Some((asked, id_of)) = self.expect.take() else {
+            return self.core.send(self.request).await;
+        };
+        let (method, path) = (
+            self.request.method.clone(),
+            self.core.client.path_for(&self.request),
+        );
+        let node = self.core.send(self.request).await?;
+        let got = id_of(&node);
+        if got == asked {
+            Ok(node)
+        } else {
+            Err(crate::error::UnexpectedResponse::wrong_object(
+                method,
+                path,
+                format!("the answer is about node {got}, not {asked}, the node asked for"),
+            ))
+        }
     }
 
     /// Replaces the default `fields` with a raw Graph field list.

@@ -46,7 +46,8 @@ impl SystemUserHandler {
     }
 
     /// `GET /{system_user}`: the node's fields (`role` is not one of them; read it from the
-    /// business's list).
+    /// business's list). An answer about another node than this system user is an
+    /// [`Error::UnexpectedResponse`](crate::Error::UnexpectedResponse).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -61,6 +62,7 @@ impl SystemUserHandler {
     pub fn get(&self) -> Call<SystemUser> {
         let req = Request::get([self.id.as_str()]).static_param("fields", NODE_FIELDS);
         Call::new(self.client.clone(), req, self.id.validate().err())
+            .about(self.id.as_str(), |su: &SystemUser| su.id.as_str())
     }
 
     // Apps and tokens.

@@ -151,22 +151,31 @@ impl SystemUsersHandler {
         QuotaRequest {
             core: Core::new(self.client.clone()),
             handler: self.clone(),
+            max_pages: None,
         }
     }
 
-    async fn read_all(&self, timeout: Option<Duration>) -> Result<Vec<SystemUser>> {
+    async fn read_all(
+        &self,
+        timeout: Option<Duration>,
+        max_pages: Option<u32>,
+    ) -> Result<Vec<SystemUser>> {
         self.business.validate()?;
-        ListRequest::<SystemUser>::new(
+        let list = ListRequest::<SystemUser>::new(
             self.client.clone(),
             self.list_request().with_timeout(timeout),
             None,
-        )
+        );
+        match max_pages {
+            Some(pages) => list.max_pages(pages),
+            None => list,
+        }
         .collect(MAX_SCAN)
         .await
     }
 
-    async fn usage(&self, timeout: Option<Duration>) -> Result<QuotaUsage> {
-        let users = self.read_all(timeout).await?;
+    async fn usage(&self, timeout: Option<Duration>, max_pages: Option<u32>) -> Result<QuotaUsage> {
+        let users = self.read_all(timeout, max_pages).await?;
         Ok(QuotaUsage::count(
             self.business.clone(),
             self.client.quota_policy(),
@@ -231,8 +240,9 @@ impl CreateSystemUser {
     /// business's system users are read again. A user of this name that was not there before
     /// is returned as created; only if none is there is the create tried again (within the
     /// retry policy). If that read fails too, the error is
-    /// [`Error::OutcomeUnknown`]. A user of the same name that
-    /// existed before is never reported as created.
+    /// [`Error::OutcomeUnknown`]. A user of the same name that existed before is never
+    /// reported as created; an answer naming one (or another name) is an
+    /// [`Error::UnexpectedResponse`] whose [`outcome_unknown`](Error::outcome_unknown) is true.
     ///
     /// ```
     /// use meta_business::Error;
@@ -275,7 +285,7 @@ impl CreateSystemUser {
             .unwrap_or_else(|| self.core.client.quota_policy());
         // Read even without a quota to check: after an ambiguous failure, only the users that
         // were not there before can be the one this call created.
-        let before = handler.read_all(self.core.timeout).await?;
+        let before = handler.read_all(self.core.timeout, None).await?;
         if reuse {
             let same: Vec<&SystemUser> = before
                 .iter()
@@ -362,6 +372,8 @@ impl Attempts for LookBeforeRetry<'_> {
         #[derive(serde::Deserialize)]
         struct Created {
             id: SystemUserId,
+            #[serde(default)]
+            name: Option<String>,
         }
         let (name, role) = (&self.name, &self.create.role);
         let err = match self
@@ -372,11 +384,10 @@ impl Attempts for LookBeforeRetry<'_> {
             .await
         {
             Ok(created) => {
-                return Step::Done(Ok(SystemUser::created(
-                    created.id,
-                    name.clone(),
-                    role.clone(),
-                )));
+                return Step::Done(
+                    self.check_answer(&created.id, created.name.as_deref())
+                        .map(|()| SystemUser::created(created.id, name.clone(), role.clone())),
+                );
             }
             // Not sent, or definitely refused: nothing to find out.
             Err(err) if !err.outcome_unknown() => return Step::Done(Err(err)),
@@ -384,7 +395,7 @@ impl Attempts for LookBeforeRetry<'_> {
         };
         // Sent, and no clear answer: the create may have happened. Look, never guess.
         tracing::warn!(error = %err, "creating a system user failed ambiguously; re-reading to find out whether it happened");
-        let after = match self.handler.read_all(self.create.core.timeout).await {
+        let after = match self.handler.read_all(self.create.core.timeout, None).await {
             Ok(after) => after,
             Err(reread) => {
                 return Step::Done(Err(Error::OutcomeUnknown {
@@ -410,6 +421,32 @@ impl Attempts for LookBeforeRetry<'_> {
             // Verified absent: sending it again is no longer blind.
             None => Step::Again(err),
         }
+    }
+}
+
+impl LookBeforeRetry<'_> {
+    /// Refuses an answer about another user than this create made (an id there before, another
+    /// name): a proxy or a bug answering for someone else must not earn that user grants.
+    fn check_answer(&self, id: &SystemUserId, answered_name: Option<&str>) -> Result<()> {
+        let why = if self.before.iter().any(|u| &u.id == id) {
+            format!("the answer names system user {id}, which existed before this create")
+        } else if let Some(other) = answered_name.filter(|n| n.trim() != self.name) {
+            format!(
+                "the answer names system user {id} {:?}, not {:?}, the name sent",
+                crate::error::clip(other, 60),
+                crate::error::clip(&self.name, 60)
+            )
+        } else {
+            return Ok(());
+        };
+        tracing::warn!(business = %self.create.business, %id, "a create answer is about another system user; refusing it");
+        Err(crate::error::UnexpectedResponse::wrong_object(
+            self.req.method.clone(),
+            self.create.core.client.path_for(&self.req),
+            format!(
+                "{why}: it is not the user this request created, and nothing is done with it; the create may or may not have happened, so list the business's system users before trying again"
+            ),
+        ))
     }
 }
 
@@ -511,9 +548,17 @@ impl RenameSystemUser {
 pub struct QuotaRequest {
     pub(crate) core: Core,
     handler: SystemUsersHandler,
+    max_pages: Option<u32>,
 }
 
 impl QuotaRequest {
+    /// Reads at most this many pages of the list (at least 1), instead of the client's
+    /// budget; a longer list is an [`Error::Pagination`].
+    pub fn max_pages(mut self, pages: u32) -> Self {
+        self.max_pages = Some(pages.max(1));
+        self
+    }
+
     /// Reads every system user of the business and counts admins and regular ones.
     ///
     /// ```
@@ -530,7 +575,7 @@ impl QuotaRequest {
     /// # Errors
     /// [`Error::InvalidInput`] for a bad business id; any request error.
     pub async fn send(self) -> Result<QuotaUsage> {
-        self.handler.usage(self.core.timeout).await
+        self.handler.usage(self.core.timeout, self.max_pages).await
     }
 }
 

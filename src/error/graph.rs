@@ -51,6 +51,23 @@ impl UnexpectedResponse {
     }
 }
 
+impl UnexpectedResponse {
+    /// A success whose answer is about another object than the one the request named (a
+    /// proxy or a bug answering for someone else). Nothing may be done with it, and a write
+    /// that got it may or may not have happened ([`Error::outcome_unknown`]).
+    pub(crate) fn wrong_object(method: Method, path: String, reason: String) -> Error {
+        Error::UnexpectedResponse(Box::new(UnexpectedResponse {
+            method,
+            path,
+            status: 200,
+            reason,
+            content_type: None,
+            snippet: String::new(),
+            headers: HeaderMap::new(),
+        }))
+    }
+}
+
 /// A Graph API error: the envelope the server sent, with the HTTP context.
 ///
 /// ```

@@ -6,7 +6,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::Error;
-use crate::ids::{check_digits, deserialize_id};
+use crate::ids::{check_digits, deserialize_ad_account_id};
 use crate::macros::string_enum;
 
 /// An ad account id in its canonical form, `act_<digits>`.
@@ -169,7 +169,7 @@ impl Serialize for AdAccountId {
 
 impl<'de> Deserialize<'de> for AdAccountId {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        deserialize_id(d).map(Self::new)
+        deserialize_ad_account_id(d).map(Self::new)
     }
 }
 

@@ -156,11 +156,11 @@ pub(crate) struct KindInfo {
     pub(crate) tasks: fn() -> Vec<&'static str>,
     /// An asset of the kind from an id given by a person (checked).
     pub(crate) parse: fn(&str) -> Result<AssetRef>,
-    /// The assets of the kind the business owns.
-    pub(crate) owned: fn(BusinessHandler) -> Reading<Vec<AssetRef>>,
+    /// The assets of the kind the business owns, reading at most this many pages.
+    pub(crate) owned: fn(BusinessHandler, u32) -> Reading<Vec<AssetRef>>,
     /// The assets of the kind a system user holds, with its tasks, when the Graph API has an
-    /// edge for it.
-    pub(crate) held_by: fn(SystemUserHandler) -> Option<Reading<Vec<Held>>>,
+    /// edge for it, reading at most this many pages.
+    pub(crate) held_by: fn(SystemUserHandler, u32) -> Option<Reading<Vec<Held>>>,
 }
 
 impl std::fmt::Debug for KindInfo {
@@ -200,9 +200,14 @@ fn task_strings<T: Task>(tasks: &[T]) -> Vec<String> {
 
 fn owned_refs<K: AssetKind>(
     business: BusinessHandler,
+    pages: u32,
 ) -> BoxFuture<'static, Result<Vec<AssetRef>>> {
     Box::pin(async move {
-        let owned = business.owned_assets::<K>().collect(MAX_ITEMS).await?;
+        let owned = business
+            .owned_assets::<K>()
+            .max_pages(pages)
+            .collect(MAX_ITEMS)
+            .await?;
         Ok(owned
             .into_iter()
             .map(|o| K::asset_ref(sealed::Owned::into_id(o)))
@@ -210,10 +215,17 @@ fn owned_refs<K: AssetKind>(
     })
 }
 
-fn held_by<K: AssetKind>(user: SystemUserHandler) -> Option<BoxFuture<'static, Result<Vec<Held>>>> {
+fn held_by<K: AssetKind>(
+    user: SystemUserHandler,
+    pages: u32,
+) -> Option<BoxFuture<'static, Result<Vec<Held>>>> {
     K::SYSTEM_USER_EDGE?;
     Some(Box::pin(async move {
-        let held = user.assigned::<K>().collect(MAX_ITEMS).await?;
+        let held = user
+            .assigned::<K>()
+            .max_pages(pages)
+            .collect(MAX_ITEMS)
+            .await?;
         Ok(held
             .into_iter()
             .map(|a| (K::asset_ref(a.id), task_strings(&a.tasks)))
@@ -245,14 +257,19 @@ impl KindVisitor for UnassignUser<'_> {
     }
 }
 
-/// Reads who holds the asset, with their tasks, through the typed handler.
-pub(crate) struct HeldBy(pub(crate) BusinessId);
+/// Reads who holds the asset, with their tasks, through the typed handler, reading at most
+/// this many pages.
+pub(crate) struct HeldBy(pub(crate) BusinessId, pub(crate) u32);
 
 impl KindVisitor for HeldBy {
     type Output = BoxFuture<'static, Result<Vec<(String, Vec<String>)>>>;
     fn visit<K: AssetKind>(self, handler: AssetHandler<K>) -> Self::Output {
         Box::pin(async move {
-            let users = handler.assigned_users(self.0).collect(MAX_ITEMS).await?;
+            let users = handler
+                .assigned_users(self.0)
+                .max_pages(self.1)
+                .collect(MAX_ITEMS)
+                .await?;
             Ok(users
                 .into_iter()
                 .map(|u| (u.id, task_strings(&u.tasks)))

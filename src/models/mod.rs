@@ -138,11 +138,10 @@ pub(crate) fn check_fields(fields: &str) -> Result<()> {
     Ok(())
 }
 
+/// A node id kept as a string (users, groups, nested nodes): numeric like every Graph id, and
+/// refused otherwise without quoting the value (see [`crate::ids`]).
 pub(crate) fn id_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    Ok(match serde_json::Value::deserialize(d)? {
-        serde_json::Value::String(s) => s,
-        other => other.to_string(),
-    })
+    crate::ids::deserialize_numeric_id(d)
 }
 
 /// An optional unsigned number the Graph API may send as a number or a numeric string.

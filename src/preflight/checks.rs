@@ -105,6 +105,7 @@ pub(super) async fn app_owned(
     client: &Client,
     business: &BusinessId,
     app: Option<&AppId>,
+    pages: u32,
 ) -> Check {
     let kind = CheckKind::AppOwned;
     let Some(app) = app else {
@@ -113,6 +114,7 @@ pub(super) async fn app_owned(
     match client
         .business(business.clone())
         .owned_apps()
+        .max_pages(pages)
         .collect(10_000)
         .await
     {
@@ -138,7 +140,11 @@ pub(super) async fn app_owned(
 }
 
 /// "caller is admin", and the admin and regular quota, from one read of the system users.
-pub(super) async fn caller_and_quota(client: &Client, business: &BusinessId) -> Vec<Check> {
+pub(super) async fn caller_and_quota(
+    client: &Client,
+    business: &BusinessId,
+    pages: u32,
+) -> Vec<Check> {
     let kinds = [
         (CheckKind::AdminQuota, SystemUserKind::Admin),
         (CheckKind::RegularQuota, SystemUserKind::Regular),
@@ -146,6 +152,7 @@ pub(super) async fn caller_and_quota(client: &Client, business: &BusinessId) -> 
     let usage = match client
         .business(business.clone())
         .system_user_quota()
+        .max_pages(pages)
         .send()
         .await
     {
@@ -162,13 +169,19 @@ pub(super) async fn caller_and_quota(client: &Client, business: &BusinessId) -> 
                 unknown(CheckKind::CallerIsAdmin, &err, "retry later")
             };
             let mut checks = vec![caller];
-            for (kind, _) in kinds {
-                checks.push(check(
-                    kind,
-                    CheckStatus::Unknown,
+            let (detail, remedy) = if crate::pagination::is_cut_short(&err) {
+                (
+                    "could not read all of the system users",
+                    "raise the preflight's page budget (PreflightRequest::max_pages) if the list is that long",
+                )
+            } else {
+                (
                     "the system users could not be read",
-                    Some("fix the caller check first"),
-                ));
+                    "fix the caller check first",
+                )
+            };
+            for (kind, _) in kinds {
+                checks.push(check(kind, CheckStatus::Unknown, detail, Some(remedy)));
             }
             return checks;
         }
@@ -236,7 +249,18 @@ pub(super) async fn custom_audience_terms(client: &Client, account: &AdAccountId
     let node: Result<serde_json::Value, Error> = client
         .get(account.as_str(), &[("fields", "tos_accepted")])
         .await;
+    // An answer about another node says nothing about this account's terms.
+    let about_another = |node: &serde_json::Value| {
+        node.get("id")
+            .is_some_and(|id| id.as_str().map(AdAccountId::new).as_ref() != Some(account))
+    };
     match node {
+        Ok(node) if about_another(&node) => check(
+            kind,
+            CheckStatus::Unknown,
+            "the answer is about another node than this ad account",
+            Some("check in Ads Manager"),
+        ),
         Ok(node) => match node
             .get("tos_accepted")
             .map(|t| t.get("custom_audience_tos"))
@@ -264,15 +288,17 @@ pub(super) async fn custom_audience_terms(client: &Client, account: &AdAccountId
 }
 
 /// Whether a person has the ADMIN role, reading `business_users` page by page until one is
-/// found (graph-api.md 9: the first page can miss the admin).
-pub(super) async fn human_admin(client: &Client, business: &BusinessId) -> Check {
+/// found (graph-api.md 9: the first page can miss the admin), within `pages` pages.
+pub(super) async fn human_admin(client: &Client, business: &BusinessId, pages: u32) -> Check {
     #[derive(serde::Deserialize)]
     struct Person {
         #[serde(default)]
         role: Option<String>,
     }
     let req = Request::get([business.as_str(), "business_users"]).param("fields", "id,name,role");
-    let mut pages = ListRequest::<Person>::new(client.clone(), req, None).pages();
+    let mut pages = ListRequest::<Person>::new(client.clone(), req, None)
+        .max_pages(pages)
+        .pages();
     let mut people = 0usize;
     loop {
         match pages.try_next().await {
@@ -329,6 +355,7 @@ pub(super) async fn requested_scopes(
     app: Option<&AppId>,
     wanted: &[Permission],
     caller: Option<&TokenInfo>,
+    pages: u32,
 ) -> Check {
     let kind = CheckKind::RequestedScopes;
     if wanted.is_empty() {
@@ -354,6 +381,7 @@ pub(super) async fn requested_scopes(
     };
     let req = Request::get([app.as_str(), "permissions"]);
     let granted = match ListRequest::<AppPermission>::new(as_app, req, None)
+        .max_pages(pages)
         .collect(10_000)
         .await
     {

@@ -219,6 +219,12 @@ fn check(
 }
 
 fn unknown(kind: CheckKind, err: &Error, remedy: &str) -> Check {
+    // A list cut short has its own remedy, whatever the check's usual one.
+    let remedy = if crate::pagination::is_cut_short(err) {
+        "the list did not end within the preflight's page budget: raise it (PreflightRequest::max_pages) if it is that long; otherwise the server's paging is broken"
+    } else {
+        remedy
+    };
     check(
         kind,
         CheckStatus::Unknown,
@@ -255,6 +261,7 @@ pub struct PreflightRequest {
     pub(crate) app: Option<AppId>,
     pub(crate) scopes: Vec<Permission>,
     pub(crate) ad_accounts: Vec<AdAccountId>,
+    pub(crate) max_pages: Option<u32>,
 }
 
 impl PreflightRequest {
@@ -283,6 +290,14 @@ impl PreflightRequest {
         self
     }
 
+    /// Reads at most this many pages of any one list (at least 1; default
+    /// [`DEFAULT_WORKFLOW_MAX_PAGES`](crate::DEFAULT_WORKFLOW_MAX_PAGES)). A check whose list
+    /// does not end within them is `Unknown` ("could not read all of …"), never a long wait.
+    pub fn max_pages(mut self, pages: u32) -> Self {
+        self.max_pages = Some(pages.max(1));
+        self
+    }
+
     /// Runs every check. It never fails as a whole: a check that cannot run is `Unknown`.
     pub async fn send(self) -> PreflightReport {
         let client = self.business.client().clone();
@@ -295,13 +310,17 @@ impl PreflightRequest {
             )];
             return PreflightReport { business, checks };
         }
+        let pages = self
+            .max_pages
+            .unwrap_or(crate::pagination::DEFAULT_WORKFLOW_MAX_PAGES);
         let info = inspect_own_token(&client, self.app.as_ref()).await;
         let mut checks = token_checks(&info);
         let caller = info.as_ref().ok().filter(|i| i.is_valid == Some(true));
-        checks.push(requested_scopes(&client, self.app.as_ref(), &self.scopes, caller).await);
-        checks.push(app_owned(&client, &business, self.app.as_ref()).await);
-        checks.push(human_admin(&client, &business).await);
-        checks.extend(caller_and_quota(&client, &business).await);
+        let app = self.app.as_ref();
+        checks.push(requested_scopes(&client, app, &self.scopes, caller, pages).await);
+        checks.push(app_owned(&client, &business, app, pages).await);
+        checks.push(human_admin(&client, &business, pages).await);
+        checks.extend(caller_and_quota(&client, &business, pages).await);
         checks.push(app_secret(&client));
         for account in &self.ad_accounts {
             checks.push(custom_audience_terms(&client, account).await);

@@ -56,6 +56,10 @@ pub enum FindingKind {
     /// A decommissioned system user (renamed by [`offboard`](super::offboard)) that still holds
     /// assets.
     DecommissionedWithAccess,
+    /// A list the audit could not read to its end within its page budget
+    /// ([`AuditOptions::max_pages`]), or whose cursors made no progress: what depends on it
+    /// was not checked.
+    IncompleteRead,
 }
 
 /// One finding.
@@ -179,6 +183,11 @@ pub struct AuditOptions {
     /// A token store whose tokens of the audited business are inspected too, each labelled by
     /// its key.
     pub store: Option<Arc<dyn TokenStore>>,
+    /// The most pages the audit reads of any one list (default
+    /// [`DEFAULT_WORKFLOW_MAX_PAGES`](crate::DEFAULT_WORKFLOW_MAX_PAGES)). A list it cannot
+    /// read to the end is a [`FindingKind::IncompleteRead`] warning, and the audit goes on
+    /// with what it read.
+    pub max_pages: Option<u32>,
 }
 
 impl AuditOptions {
@@ -206,6 +215,12 @@ impl AuditOptions {
         /// # let _ = options;
         /// ```
         store: Arc<dyn TokenStore>;
+    }
+
+    /// Reads at most this many pages of any one list (at least 1).
+    pub fn max_pages(mut self, pages: u32) -> Self {
+        self.max_pages = Some(pages.max(1));
+        self
     }
 }
 
@@ -285,7 +300,8 @@ fn finding(
 /// ```
 ///
 /// # Errors
-/// Any request error (a token that cannot be inspected is a finding, not an error).
+/// Any request error (a token that cannot be inspected is a finding, not an error; so is a
+/// list that could not be read to its end).
 pub async fn audit(
     client: &Client,
     business: impl Into<BusinessId>,
@@ -293,13 +309,26 @@ pub async fn audit(
 ) -> Result<AuditReport> {
     let business = business.into();
     business.validate()?;
-    let users = live::system_users(client, &business).await?;
-    let owned = Owned::read(client, &business).await?;
+    let pages = options
+        .max_pages
+        .unwrap_or(crate::pagination::DEFAULT_WORKFLOW_MAX_PAGES);
+    let mut cuts = Vec::new();
+    let (users, cut) = live::some_system_users(client, &business, pages).await?;
+    if let Some(err) = cut {
+        cuts.push(live::Cut {
+            what: format!("the system users of business {business}"),
+            user: None,
+            err,
+        });
+    }
+    let owned = Owned::read(client, &business, pages, Some(&mut cuts)).await?;
     let scanned: BTreeSet<_> = owned.unlisted().cloned().collect();
     let ids: Vec<String> = users.iter().map(|u| u.id.as_str().to_owned()).collect();
-    let assignments = live::assignments(client, &business, &ids, &scanned).await?;
+    let assignments =
+        live::assignments(client, &business, &ids, &scanned, pages, Some(&mut cuts)).await?;
 
     let mut findings = several_admins(&users);
+    findings.extend(cuts.iter().map(live::Cut::finding));
     let mut audited = Vec::new();
     for user in &users {
         let held = assignments
@@ -313,7 +342,15 @@ pub async fn audit(
             kind: user.kind(),
             assets: held.len(),
         });
-        findings.extend(user_findings(user, &held, &owned));
+        let mut theirs = user_findings(user, &held, &owned);
+        // Part of what it holds could not be read: "no assets" would be a guess.
+        if cuts
+            .iter()
+            .any(|c| c.user.as_deref() == Some(user.id.as_str()))
+        {
+            theirs.retain(|f| f.kind != FindingKind::NoAssets);
+        }
+        findings.extend(theirs);
     }
     findings.extend(token_findings(client, &business, options).await?);
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));

@@ -20,6 +20,7 @@
 mod apply;
 mod audit;
 mod build;
+mod caller;
 mod change;
 mod error;
 mod identity;

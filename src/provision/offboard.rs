@@ -32,6 +32,15 @@ pub struct OffboardOptions {
     pub mark_decommissioned: bool,
     /// A token store to remove the system user's tokens from, once they are invalidated.
     pub store: Option<Arc<dyn TokenStore>>,
+    /// Offboard the system user even when it is the one whose token the client uses (default
+    /// `false`). Offboarding it invalidates the client's own token: every later call of the
+    /// client fails, this offboarding's own later steps included.
+    pub allow_self: bool,
+    /// The most pages read of any one list (default
+    /// [`DEFAULT_WORKFLOW_MAX_PAGES`](crate::DEFAULT_WORKFLOW_MAX_PAGES)); a list that does
+    /// not end within them stops offboarding at the read, before any write when it is the
+    /// list of system users.
+    pub max_pages: Option<u32>,
 }
 
 impl Default for OffboardOptions {
@@ -39,6 +48,8 @@ impl Default for OffboardOptions {
         OffboardOptions {
             mark_decommissioned: true,
             store: None,
+            allow_self: false,
+            max_pages: None,
         }
     }
 }
@@ -47,6 +58,15 @@ impl OffboardOptions {
     crate::macros::setters! {
         /// Removes the system user's tokens from this store after invalidating them.
         store: Arc<dyn TokenStore>;
+
+        /// Offboards the system user even when the client's own token is its token.
+        allow_self = bool;
+    }
+
+    /// Reads at most this many pages of any one list (at least 1).
+    pub fn max_pages(mut self, pages: u32) -> Self {
+        self.max_pages = Some(pages.max(1));
+        self
     }
 }
 
@@ -96,6 +116,10 @@ pub struct OffboardReport {
     pub failed: Option<(OffboardStep, Error)>,
     /// The steps not attempted because an earlier one failed.
     pub not_done: Vec<OffboardStep>,
+    /// What a person should know: that whose token the client uses could not be learned (so
+    /// offboarding went ahead without knowing whether it was the client's own), or that the
+    /// name was shortened to fit the decommission prefix.
+    pub notes: Vec<String>,
 }
 
 /// One step of offboarding.
@@ -175,7 +199,7 @@ impl std::error::Error for IncompleteOffboard {
 impl Serialize for OffboardReport {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut st = s.serialize_struct("OffboardReport", 10)?;
+        let mut st = s.serialize_struct("OffboardReport", 11)?;
         st.serialize_field("system_user", &self.system_user)?;
         st.serialize_field("name", &self.name)?;
         st.serialize_field("tokens_invalidated", &self.tokens_invalidated)?;
@@ -190,6 +214,7 @@ impl Serialize for OffboardReport {
             .map(|(step, err)| serde_json::json!({"step": step, "error": err.to_string()}));
         st.serialize_field("failed", &failed)?;
         st.serialize_field("not_done", &self.not_done)?;
+        st.serialize_field("notes", &self.notes)?;
         st.end()
     }
 }
@@ -238,6 +263,9 @@ impl fmt::Display for OffboardReport {
                 "  Run offboard again to finish: done steps are harmless to repeat."
             )?;
         }
+        for note in &self.notes {
+            writeln!(f, "  note: {note}")?;
+        }
         Ok(())
     }
 }
@@ -263,9 +291,18 @@ impl fmt::Display for OffboardReport {
 /// # Ok(()) }
 /// ```
 ///
+/// Before any write it learns whose token the client uses (`debug_token` as the client's app
+/// when its id and secret are configured, else `GET /me`) and refuses to offboard that system
+/// user unless [`OffboardOptions::allow_self`] is set; when neither answer says, it goes ahead
+/// and says so in [`OffboardReport::notes`]. The decommission rename always fits Meta's name
+/// limit ([`MAX_NAME_CHARS`](crate::MAX_NAME_CHARS)): a long name is shortened, and the report
+/// keeps the id and the whole old name.
+///
 /// # Errors
-/// [`Error::InvalidInput`] when the id is malformed or not a system user of the business, or
-/// a request error before anything was written. A failure after the first write is in the
+/// [`Error::InvalidInput`] when the id is malformed, not a system user of the business, or the
+/// system user whose token the client uses (without `allow_self`), or a request error before
+/// anything was written (a list of system users longer than
+/// [`OffboardOptions::max_pages`](OffboardOptions#structfield.max_pages) included). A failure after the first write is in the
 /// report ([`OffboardReport::failed`]), with what was done before it.
 pub async fn offboard(
     client: &Client,
@@ -277,13 +314,29 @@ pub async fn offboard(
     let id = system_user.into();
     business.validate()?;
     id.validate()?;
-    let users = live::system_users(client, &business).await?;
+    let pages = pages_of(options);
+    let users = live::system_users(client, &business, pages).await?;
     let Some(user) = users.iter().find(|u| u.id == id) else {
         return Err(ProvisionError::Client(Error::invalid_input(
             "system_user_id",
             format!("{id} is not a system user of business {business}"),
         )));
     };
+    let mut notes = Vec::new();
+    match super::caller::caller_id(client).await {
+        Ok(caller) if caller == id.as_str() && !options.allow_self => {
+            return Err(ProvisionError::Client(Error::invalid_input(
+                "system_user_id",
+                format!(
+                    "{id} is the system user whose token this client uses: offboarding it would invalidate the client's own token. Offboard it with another admin's token, or set OffboardOptions::allow_self"
+                ),
+            )));
+        }
+        Ok(_) => {}
+        Err(why) => notes.push(format!(
+            "whose token the client uses could not be learned ({why}); offboarding went ahead without knowing whether it is {id}'s own"
+        )),
+    }
     let mut report = OffboardReport {
         system_user: id.clone(),
         name: user.name.clone().unwrap_or_default(),
@@ -295,6 +348,7 @@ pub async fn offboard(
         renamed_to: None,
         failed: None,
         not_done: Vec::new(),
+        notes,
     };
     client
         .system_user(id.clone())
@@ -350,14 +404,17 @@ async fn steps(
         }
     }
     let read = |e| Stop::at(OffboardStep::ReadAssets)(e);
-    let owned = Owned::read(client, business).await.map_err(read)?;
+    let pages = pages_of(options);
+    let owned = Owned::read(client, business, pages, None)
+        .await
+        .map_err(read)?;
     let scanned = owned.unlisted().cloned().collect();
-    let held = live::assignments(client, business, &[id.to_string()], &scanned)
+    let held = live::assignments(client, business, &[id.to_string()], &scanned, pages, None)
         .await
         .map_err(read)?
         .remove(id.as_str())
         .unwrap_or_default();
-    report.apps_left = live::installed_apps(client, id.as_str())
+    report.apps_left = live::installed_apps(client, id.as_str(), pages)
         .await
         .map_err(read)?
         .map(|apps| apps.into_iter().collect())
@@ -387,11 +444,15 @@ async fn steps(
         report.removed.push(asset.clone());
     }
     if options.mark_decommissioned && !report.name.starts_with(DECOMMISSIONED) {
-        let new_name = format!(
-            "{DECOMMISSIONED} {}] {}",
-            crate::time::date(crate::time::unix_now()),
-            report.name
-        );
+        let date = crate::time::date(crate::time::unix_now());
+        let new_name = decommissioned_name(&date, &report.name);
+        if !new_name.ends_with(report.name.as_str()) {
+            report.notes.push(format!(
+                "the name was shortened to fit the decommission prefix into Meta's {}-character limit; its whole old name is {:?}",
+                crate::models::MAX_NAME_CHARS,
+                report.name
+            ));
+        }
         client
             .business(business.clone())
             .system_users()
@@ -402,6 +463,27 @@ async fn steps(
         report.renamed_to = Some(new_name);
     }
     Ok(())
+}
+
+/// The page budget of each list offboarding reads.
+fn pages_of(options: &OffboardOptions) -> u32 {
+    options
+        .max_pages
+        .unwrap_or(crate::pagination::DEFAULT_WORKFLOW_MAX_PAGES)
+}
+
+/// `[decommissioned <date>] <name>`, with the old name cut (and marked `…`) where the whole
+/// would pass Meta's name limit: a rename past it is refused, and offboarding would stop there
+/// on every run.
+pub(crate) fn decommissioned_name(date: &str, name: &str) -> String {
+    let prefix = format!("{DECOMMISSIONED} {date}] ");
+    let room = crate::models::MAX_NAME_CHARS.saturating_sub(prefix.chars().count());
+    let name = name.trim();
+    if name.chars().count() <= room {
+        return format!("{prefix}{name}");
+    }
+    let kept: String = name.chars().take(room.saturating_sub(1)).collect();
+    format!("{prefix}{}…", kept.trim_end())
 }
 
 /// The steps after `failed` that were not attempted.
@@ -424,4 +506,28 @@ fn remaining(
         rest.push(OffboardStep::Rename);
     }
     rest
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::MAX_NAME_CHARS;
+
+    #[test]
+    fn the_decommissioned_name_always_fits() {
+        for len in [0, 1, 200, 228, 229, 240, MAX_NAME_CHARS] {
+            let name = "n".repeat(len);
+            let new = decommissioned_name("2026-12-06", &name);
+            assert!(new.chars().count() <= MAX_NAME_CHARS, "{len}: {new}");
+            assert!(new.starts_with("[decommissioned 2026-12-06] "), "{new}");
+            assert!(crate::models::check_name("name", &new).is_ok() || len == 0);
+        }
+        assert_eq!(
+            decommissioned_name("2026-12-06", "crm"),
+            "[decommissioned 2026-12-06] crm"
+        );
+        let long = decommissioned_name("2026-12-06", &"é".repeat(240));
+        assert_eq!(long.chars().count(), MAX_NAME_CHARS);
+        assert!(long.ends_with("é…"), "{long}");
+    }
 }

@@ -56,6 +56,11 @@ pub struct PlanOptions {
     /// Before minting a token for an existing system user with none stored, invalidate every
     /// token it has (default `false`): they may be valid and held by nobody.
     pub invalidate_orphans: bool,
+    /// The most pages the plan reads of any one list (default
+    /// [`DEFAULT_WORKFLOW_MAX_PAGES`](crate::DEFAULT_WORKFLOW_MAX_PAGES)). A list it cannot
+    /// read to the end within them fails the plan with [`Error::Pagination`]: a plan made
+    /// from part of the system users could create a duplicate or exceed the quota.
+    pub max_pages: Option<u32>,
 }
 
 impl PlanOptions {
@@ -78,6 +83,13 @@ impl PlanOptions {
         /// Invalidates every earlier token of a system user before minting one for it, when no
         /// token of it is stored (see [`DriftKind::OrphanRisk`](super::DriftKind::OrphanRisk)).
         invalidate_orphans = bool;
+    }
+
+    /// Reads at most this many pages of any one list (at least 1); see
+    /// [`PlanOptions::max_pages`](#structfield.max_pages).
+    pub fn max_pages(mut self, pages: u32) -> Self {
+        self.max_pages = Some(pages.max(1));
+        self
     }
 }
 
@@ -259,13 +271,18 @@ impl fmt::Display for Plan {
 ///
 /// # Errors
 /// [`ProvisionError::PlanExceedsQuota`] naming the system users that do not fit;
+/// [`Error::Pagination`] or [`Error::TooManyItems`] when a list could not be read to its end
+/// within [`PlanOptions::max_pages`](PlanOptions#structfield.max_pages);
 /// [`ProvisionError::InvalidSpec`] when two live system users share a name the file uses, or
 /// the file's `access_tier` contradicts the business or the client; [`Error::InvalidInput`]
 /// when tokens are wanted without a token store or an app secret; any request error.
 pub async fn plan(client: &Client, spec: &Spec, options: &PlanOptions) -> Result<Plan> {
     let business = &spec.business;
     check_options(client, spec, options)?;
-    let users = live::system_users(client, business).await?;
+    let pages = options
+        .max_pages
+        .unwrap_or(crate::pagination::DEFAULT_WORKFLOW_MAX_PAGES);
+    let users = live::system_users(client, business, pages).await?;
     let policy = tier::effective_policy(client, spec, &users)?;
     // The business's stored tokens, read once: they say who was provisioned (by name) and
     // which tokens to check.
@@ -277,7 +294,7 @@ pub async fn plan(client: &Client, spec: &Spec, options: &PlanOptions) -> Result
 
     // Pixels and Instagram assets have no per-user edge: read their assigned users instead.
     let owned = if spec.prune {
-        Some(Owned::read(client, business).await?)
+        Some(Owned::read(client, business, pages, None).await?)
     } else {
         None
     };
@@ -285,7 +302,7 @@ pub async fn plan(client: &Client, spec: &Spec, options: &PlanOptions) -> Result
     // Every user's grants: matching needs them (a near name holding the file's grants), and
     // so does the list of what is left alone.
     let everyone: Vec<String> = users.iter().map(|u| u.id.as_str().to_owned()).collect();
-    let held = live::assignments(client, business, &everyone, &scanned).await?;
+    let held = live::assignments(client, business, &everyone, &scanned, pages, None).await?;
     let identities = Identities::resolve(spec, &users, &known, &held)?;
 
     let tokens = TokenContext {
@@ -323,7 +340,7 @@ pub async fn plan(client: &Client, spec: &Spec, options: &PlanOptions) -> Result
                     .filter(|c| c.system_user() == wanted.name)
                     .cloned()
                     .collect();
-                mine.extend(app_changes(client, spec.prune, wanted, id, &mut out).await?);
+                mine.extend(app_changes(client, spec.prune, wanted, id, &mut out, pages).await?);
                 let current = held.get(id.as_str()).cloned().unwrap_or_default();
                 mine.extend(assignment_changes(
                     spec.prune,

@@ -92,9 +92,10 @@ pub(super) async fn app_changes(
     wanted: &SystemUserSpec,
     id: &SystemUserId,
     plan: &mut Plan,
+    pages: u32,
 ) -> Result<Vec<Change>> {
     let name = &wanted.name;
-    let installed = live::installed_apps(client, id.as_str()).await?;
+    let installed = live::installed_apps(client, id.as_str(), pages).await?;
     let Some(installed) = installed else {
         if !wanted.apps.is_empty() {
             plan.notes.push(format!("the installed apps of {name:?} cannot be read; installs are sent again (they are idempotent)"));
