@@ -52,6 +52,24 @@ impl TokenContext<'_> {
                 .collect(),
             None => Vec::new(),
         };
+        // A rotation left half-done is finished first, alone: the next plan compares the
+        // token it leaves with the file.
+        let unfinished: Vec<&StoredToken> = match id {
+            Some(id) => self
+                .stored
+                .iter()
+                .filter(|t| &t.key.system_user == id && t.previous().is_some())
+                .collect(),
+            None => Vec::new(),
+        };
+        if !unfinished.is_empty() {
+            out.changes
+                .extend(unfinished.into_iter().map(|t| Change::FinishRotation {
+                    system_user: name.clone(),
+                    key: t.key.clone(),
+                }));
+            return Ok(out);
+        }
         let Some(token) = &wanted.token else {
             out.not_managed
                 .extend(stored_keys.into_iter().map(|key| NotManaged::Token {
@@ -85,6 +103,7 @@ impl TokenContext<'_> {
             replaces.push((*other).clone());
         }
         let stored = self.stored.iter().find(|t| t.key == key);
+        let mut revoke_stored = false;
         let reason = match stored {
             None => {
                 if !self.invalidate_orphans {
@@ -106,16 +125,13 @@ impl TokenContext<'_> {
                         None
                     }
                     Ok(info) => {
-                        let found = self.judge(name, token, id, &info, &mut out.drift);
-                        // A valid token of this user is revoked once replaced; one that is not
-                        // valid, or not this user's, is only overwritten.
-                        if found.is_some()
-                            && info.is_valid == Some(true)
-                            && info.user_id.as_deref() == Some(id.as_str())
-                        {
-                            replaces.push(key.clone());
-                        }
-                        found
+                        // A valid token of this user and app is revoked once replaced (also
+                        // when only another app's token is the reason to mint: it would be
+                        // overwritten); one that is not valid, or not this user's or app's, is
+                        // only overwritten.
+                        revoke_stored = info.is_valid == Some(true)
+                            && crate::keeper::identity::revocable(&info, &key);
+                        self.judge(name, token, id, &info, &mut out.drift)
                     }
                 }
             }
@@ -125,6 +141,9 @@ impl TokenContext<'_> {
             (None, false) => "the stored token is for another app".to_owned(),
             (None, true) => return Ok(out),
         };
+        if revoke_stored {
+            replaces.push(key.clone());
+        }
         if self.invalidate_orphans {
             out.changes.push(Change::InvalidateTokens {
                 system_user: name.clone(),
@@ -160,6 +179,9 @@ impl TokenContext<'_> {
         }
         if info.user_id.as_deref() != Some(id.as_str()) {
             return Some("the stored token belongs to another user".to_owned());
+        }
+        if !info.is_system_user() {
+            return Some("the stored token is not a system user's".to_owned());
         }
         if info.app_id.as_ref().is_some_and(|app| *app != token.app) {
             let app = info.app_id.as_ref().map(ToString::to_string);

@@ -395,7 +395,7 @@ mod the_crate_uses_the_store {
     }
 
     #[tokio::test]
-    async fn a_store_that_refuses_stops_the_apply_and_the_token_stays_in_the_report() {
+    async fn a_store_that_refuses_stops_the_apply_and_the_refused_token_is_revoked_not_reported() {
         let (emulator, demo) = GraphEmulator::demo().await;
         let client = emulator.client(demo.admin_token).unwrap();
         let options = PlanOptions::default().store(Arc::new(ReadOnly(MemoryStore::new())));
@@ -405,7 +405,13 @@ mod the_crate_uses_the_store {
         let report = plan.apply(&client).await;
         let (_, err) = report.failed.as_ref().expect("stopped");
         assert!(err.to_string().contains("disk is full"), "{err}");
-        assert_eq!(report.tokens.len(), 1);
+        // Minted, refused by the store, revoked: held by nobody, so listed nowhere.
+        assert!(report.tokens.is_empty(), "{report}");
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["tokens_generated_for"], serde_json::json!([]));
+        let id = &report.identities["ads-reporting-server"];
+        assert_eq!(emulator.valid_tokens_of(id.as_str()), 0);
+        assert!(report.orphan_risk.is_empty());
     }
 
     #[tokio::test]
