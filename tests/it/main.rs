@@ -22,6 +22,7 @@ mod preflight;
 mod provision;
 mod quota;
 mod redaction;
+mod rotation;
 mod store;
 mod system_users;
 mod tokens;
