@@ -552,3 +552,118 @@ async fn a_refresh_whose_answer_is_lost_is_not_resent_and_is_reported() {
     );
     assert!(w.emulator.token_is_valid(&w.token));
 }
+
+/// `debug_token` does not show the new token valid: the old token stays stored (and valid),
+/// the new one is revoked, and neither the report nor its JSON lists it.
+#[tokio::test]
+async fn an_apply_whose_new_token_fails_its_check_keeps_the_old_one_and_revokes_the_new() {
+    let w = apply_world(true).await;
+    let old = current(&*w.store, &w.key).await.unwrap();
+    let plan = provision::plan(&w.client, &narrow(), &w.options)
+        .await
+        .unwrap();
+    let invalid = serde_json::json!({"data": {
+        "app_id": DEMO.app_id, "type": "SYSTEM_USER", "is_valid": false, "scopes": [],
+        "user_id": w.id.as_str(),
+    }});
+    w.emulator.inject(
+        FaultRule::new(Fault::Raw {
+            status: 200,
+            body: invalid.to_string(),
+        })
+        .on("GET", "/debug_token")
+        .times(1),
+    );
+    let report = plan.apply(&w.client).await;
+    let (change, err) = report.failed.as_ref().expect("stopped");
+    assert!(matches!(change, Change::GenerateToken { .. }));
+    let text = err.to_string();
+    assert!(
+        text.contains("not show it valid")
+            && text.contains("revoked")
+            && text.contains("stored again"),
+        "{text}"
+    );
+    assert!(report.tokens.is_empty(), "{report}");
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["tokens_generated_for"], serde_json::json!([]));
+    let now = current(&*w.store, &w.key).await.unwrap();
+    assert_eq!(now.secret().expose_secret(), old.secret().expose_secret());
+    assert!(now.previous().is_none());
+    assert!(w.emulator.token_is_valid(old.secret().expose_secret()));
+    assert_eq!(
+        w.emulator.valid_tokens_of(w.id.as_str()),
+        1,
+        "the new one is revoked"
+    );
+    assert!(report.orphan_risk.is_empty());
+}
+
+/// The mint answers with a valid token of another system user: it is not stored under this
+/// user's key and not revoked (it is someone else's); the old token stays; the token asked for
+/// may exist, and is named.
+#[tokio::test]
+async fn an_apply_whose_mint_answers_another_users_token_stores_nothing_of_it() {
+    let w = apply_world(true).await;
+    let old = current(&*w.store, &w.key).await.unwrap();
+    let users = w.client.business(DEMO.business_id).system_users();
+    let other = users
+        .create("other-service")
+        .role(meta_business::SystemUserRole::Admin)
+        .send()
+        .await
+        .unwrap();
+    w.client
+        .system_user(&other.id)
+        .install_app(DEMO.app_id)
+        .send()
+        .await
+        .unwrap();
+    let foreign = w
+        .client
+        .system_user(&other.id)
+        .generate_token(DEMO.app_id)
+        .business(DEMO.business_id)
+        .scopes([Permission::CatalogManagement])
+        .send()
+        .await
+        .unwrap();
+    let foreign = foreign.secret().expose_secret().to_owned();
+    let plan = provision::plan(&w.client, &narrow(), &w.options)
+        .await
+        .unwrap();
+    w.emulator.inject(
+        FaultRule::new(Fault::Raw {
+            status: 200,
+            body: serde_json::json!({ "access_token": foreign }).to_string(),
+        })
+        .on("POST", "system_user_access_tokens")
+        .times(1),
+    );
+    let report = plan.apply(&w.client).await;
+    let (_, err) = report.failed.as_ref().expect("stopped");
+    assert!(
+        err.to_string().contains(&format!("user {}", other.id)),
+        "{err}"
+    );
+    assert!(report.tokens.is_empty(), "{report}");
+    assert_eq!(report.orphan_risk, [USER]);
+    let now = current(&*w.store, &w.key).await.unwrap();
+    assert_eq!(now.secret().expose_secret(), old.secret().expose_secret());
+    assert!(now.previous().is_none());
+    assert!(w.emulator.token_is_valid(old.secret().expose_secret()));
+    assert!(
+        w.emulator.token_is_valid(&foreign),
+        "another's token is not revoked"
+    );
+    for shown in [
+        report.to_string(),
+        format!("{report:?}"),
+        serde_json::to_string(&report).unwrap(),
+    ] {
+        assert!(!shown.contains(&foreign));
+    }
+    // The next plan and apply rotate as the file asks.
+    let _ = converge(&w, &w.options).await;
+    assert_one_stored_valid(&w, "after the refused mint").await;
+}
