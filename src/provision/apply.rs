@@ -54,7 +54,9 @@ pub struct ApplyReport {
     pub failed: Option<(Change, Error)>,
     /// The changes not attempted because an earlier one failed.
     pub not_applied: Vec<Change>,
-    /// The tokens generated, by system-user name (each is in the plan's store too).
+    /// The tokens generated, by system-user name: each is the one the plan's store holds under
+    /// its key. A token the store refused, or that failed its check (`debug_token`: valid, of
+    /// the key's app and system user, a system-user token), is never listed.
     pub tokens: Vec<(String, SystemUserToken)>,
     /// The ids of the managed system users, by name (created ones included): pass them to
     /// the next plan ([`PlanOptions::identity`](super::PlanOptions::identity)) when they hold
@@ -194,10 +196,17 @@ pub(crate) async fn unassign(client: &Client, asset: &AssetRef, user: &SystemUse
 }
 
 impl Plan {
-    /// Makes the changes in order, stopping at the first failure. Each token minted is written
-    /// to the plan's store before anything else happens, then checked, and only then are the
-    /// tokens it replaces revoked. Applying a plan and then planning again yields an empty
-    /// plan; after a failure, plan and apply again to finish.
+    /// Makes the changes in order, stopping at the first failure. Applying a plan and then
+    /// planning again yields an empty plan; after a failure, plan and apply again to finish.
+    ///
+    /// A token is rotated in this order, so that after a failure or a kill at any step the
+    /// store holds a working token: **mint** (never re-sent; a lost answer is named in
+    /// [`ApplyReport::orphan_risk`]) → **store** the new token with the one it replaces as
+    /// its [`previous`](crate::StoredToken::previous) (both held) → **verify** it with
+    /// `debug_token` (valid, the key's app, system user and type) → **switch** (verified, it
+    /// is current; not, the old one is stored again and the new one revoked) → **revoke** the
+    /// old one, then clear `previous`. A record left with `previous` set is finished by the
+    /// next plan ([`Change::FinishRotation`]).
     ///
     /// ```
     /// use std::sync::Arc;
@@ -459,8 +468,18 @@ impl Run<'_> {
                 .warnings
                 .push(format!("the new token of {system_user:?} is stored; {why}"));
         }
+        self.revoke_replaced(store, system_user, old).await
+    }
+
+    /// Revokes the replaced tokens of other keys (another app's) and removes them.
+    async fn revoke_replaced(
+        &mut self,
+        store: &dyn TokenStore,
+        system_user: &str,
+        old: Vec<StoredToken>,
+    ) -> Result<()> {
         for stale in old {
-            match rotation::revoke(client, &stale.key, stale.secret()).await {
+            match rotation::revoke(self.client, &stale.key, stale.secret()).await {
                 Ok(()) => {
                     store.remove(&stale.key).await?;
                 }
