@@ -58,9 +58,8 @@ pub(crate) async fn retire(
     store: &dyn TokenStore,
     record: StoredToken,
 ) -> Option<String> {
-    let Some(previous) = record.previous().cloned() else {
-        return None;
-    };
+    // Nothing held as previous: nothing to retire.
+    let previous = record.previous().cloned()?;
     if let Err(err) = revoke(client, &record.key, &previous).await {
         // Revoked already (an earlier run whose answer was lost): nothing is left to revoke.
         let dead = matches!(

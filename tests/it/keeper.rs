@@ -324,7 +324,7 @@ async fn a_refresh_answered_with_another_users_token_is_neither_stored_nor_repor
         text.contains("0 refreshed") && !text.contains(&foreign),
         "{text}"
     );
-    assert_eq!(store.keys().await.unwrap(), [w.key.clone()]);
+    assert_eq!(store.keys().await.unwrap(), std::slice::from_ref(&w.key));
 }
 
 #[tokio::test]
