@@ -39,7 +39,8 @@ pub(crate) fn mismatch(info: &TokenInfo, key: &TokenKey) -> Option<String> {
         Some(app) if *app == key.app => {}
         Some(app) => {
             return Some(format!(
-                "it is a token of app {app}, not of app {}",
+                "it is a token of app {}, not of app {}",
+                shown_id(app.as_str()),
                 key.app
             ));
         }
@@ -50,7 +51,7 @@ pub(crate) fn mismatch(info: &TokenInfo, key: &TokenKey) -> Option<String> {
         Some(user) => {
             return Some(format!(
                 "it is a token of user {}, not of system user {}",
-                crate::error::clip(user, 40),
+                shown_id(user),
                 key.system_user
             ));
         }
@@ -58,11 +59,27 @@ pub(crate) fn mismatch(info: &TokenInfo, key: &TokenKey) -> Option<String> {
     }
     match &info.token_type {
         Some(TokenType::SystemUser) => None,
-        Some(other) => Some(format!(
-            "it is a {} token, not a system user's",
-            crate::error::clip(other.as_str(), 40)
-        )),
+        Some(other) => {
+            let kind = other.as_str();
+            let shown =
+                if kind.len() <= 24 && kind.bytes().all(|b| b.is_ascii_uppercase() || b == b'_') {
+                    kind
+                } else {
+                    "an unknown type of"
+                };
+            Some(format!("it is a {shown} token, not a system user's"))
+        }
         None => Some("debug_token does not say its type".to_owned()),
+    }
+}
+
+/// An id read from an answer, shown only when it has an id's form (digits): a hostile server
+/// could put a secret where an id belongs.
+fn shown_id(raw: &str) -> &str {
+    if !raw.is_empty() && raw.len() <= 24 && raw.bytes().all(|b| b.is_ascii_digit()) {
+        raw
+    } else {
+        "(an id that is not numeric)"
     }
 }
 
@@ -155,5 +172,15 @@ mod tests {
         }))
         .unwrap();
         assert!(mismatch(&untyped, &key).unwrap().contains("type"));
+        // What an answer puts where an id or a type belongs is shown only in that form.
+        let echo = "EAAEsecretTokenEchoedBack0123456789abcdef";
+        for hostile in [
+            info("2000000000001", echo, "SYSTEM_USER", true),
+            info(echo, "610000000000002", "SYSTEM_USER", true),
+            info("2000000000001", "610000000000002", echo, true),
+        ] {
+            let why = mismatch(&hostile, &key).unwrap();
+            assert!(!why.contains("EAAE") && !why.contains("secret"), "{why}");
+        }
     }
 }
