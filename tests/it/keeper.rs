@@ -419,6 +419,29 @@ async fn a_failed_revoke_keeps_the_new_token_and_says_so() {
     let new = stored_token(&store, &w.key).await;
     assert_ne!(new, w.token);
     assert!(w.emulator.token_is_valid(&new));
+    // The old token is not dropped on the floor: the store still holds it as the previous
+    // token, and the next pass (the revocation working again) revokes it and clears it.
+    let held = store.get(&w.key).await.unwrap().unwrap();
+    assert_eq!(held.previous().unwrap().expose_secret(), w.token);
+    assert!(w.emulator.token_is_valid(&w.token));
+    w.emulator.clear_faults();
+    let next = TokenKeeper::new(w.client.clone(), store.clone())
+        .clock(w.emulator.clock_source())
+        .run_once()
+        .await;
+    assert!(next.tokens[0].failed.is_none(), "{next}");
+    assert!(!w.emulator.token_is_valid(&w.token));
+    assert_eq!(stored_token(&store, &w.key).await, new);
+    assert!(
+        store
+            .get(&w.key)
+            .await
+            .unwrap()
+            .unwrap()
+            .previous()
+            .is_none()
+    );
+    assert_eq!(w.emulator.valid_tokens_of(w.key.system_user.as_str()), 1);
 }
 
 #[tokio::test]

@@ -48,6 +48,16 @@ fn client(emulator: &GraphEmulator, retries: bool) -> Client {
     builder.build().unwrap()
 }
 
+/// A change's kind, for the figures the kill tests print.
+fn change_kind(change: &Change) -> &'static str {
+    match change {
+        Change::GenerateToken { .. } => "generate",
+        Change::FinishRotation { .. } => "finish-rotation",
+        Change::InvalidateTokens { .. } => "invalidate",
+        _ => "other",
+    }
+}
+
 /// A KILL: the server does the work of one request, then the answer is lost.
 fn kill_at(emulator: &GraphEmulator, index: usize) {
     emulator.inject(
@@ -224,9 +234,32 @@ async fn kill_every_request_of_an_apply_rotation(retries: bool) {
                 next = next.invalidate_orphans(true);
             }
         }
+        let pending = match provision::plan(&w.client, &narrow(), &next).await {
+            Ok(plan) => plan
+                .changes
+                .iter()
+                .map(change_kind)
+                .collect::<Vec<_>>()
+                .join("+"),
+            Err(err) => format!("plan failed: {err}"),
+        };
         let _ = converge(&w, &next).await;
         let _ = converge(&w, &w.options).await;
         assert_one_stored_valid(&w, &context).await;
+        let outcome = match &first {
+            None => "plan failed".to_owned(),
+            Some(r) if r.is_complete() => "apply complete".to_owned(),
+            Some(r) => format!(
+                "apply stopped at {}{}",
+                r.failed.as_ref().map_or("?", |(c, _)| change_kind(c)),
+                if r.orphan_risk.is_empty() {
+                    ""
+                } else {
+                    ", orphan named"
+                }
+            ),
+        };
+        eprintln!("  kill {i} ({request}): {outcome}; next plan: [{pending}]; converged");
     }
     assert_eq!(orphans, 1, "only the lost mint answer leaves an orphan");
     eprintln!(
@@ -382,11 +415,33 @@ async fn kill_every_request_of_a_keeper_rotation(retries: bool) {
                 .unwrap();
             mint_and_store(&w.client, &w.store, &w.key).await;
         }
+        let mut notes = Vec::new();
         for _ in 0..2 {
             let next = w.keeper().run_once().await;
             assert!(next.tokens[0].orphan_risk.is_none(), "{context}\n{next}");
+            let n = &next.tokens[0];
+            notes.push(match (&n.failed, &n.warning, n.refreshed) {
+                (Some((step, _)), _, _) => format!("failed at {step:?}"),
+                (None, Some(w), _) if w.contains("half-done") => "finished the rotation".to_owned(),
+                (None, _, true) => "refreshed".to_owned(),
+                _ => format!("{:?}", n.state),
+            });
         }
         w.assert_one_stored_valid(&context).await;
+        let outcome = match (&t.failed, t.refreshed, t.orphan_risk.is_some()) {
+            (_, _, true) => "orphan named (remedy applied)".to_owned(),
+            (Some((step, _)), _, _) => format!("failed at {step:?}"),
+            (None, true, _) => format!(
+                "refreshed{}",
+                if t.warning.is_some() {
+                    " with a note"
+                } else {
+                    ""
+                }
+            ),
+            (None, false, _) => format!("{:?}", t.state),
+        };
+        eprintln!("  kill {i} ({request}): {outcome}; next passes: {notes:?}; converged");
     }
     assert_eq!(orphans, 1, "only the lost exchange answer leaves an orphan");
     eprintln!(
