@@ -128,10 +128,22 @@ pub(crate) async fn finish(
             "a rotation was left half-done and the current token cannot be checked ({why}); both tokens are held in the store"
         )),
         Verdict::Bad { why, ours } => {
-            if let Verdict::Bad { why: also, .. } = identity::verify(client, &key, &previous).await
+            if let Verdict::Bad {
+                why: also,
+                ours: previous_ours,
+            } = identity::verify(client, &key, &previous).await
             {
+                // Nothing here works: the record is left as one (bad) token, so that the next
+                // plan mints a new one instead of finishing this rotation again.
+                if previous_ours {
+                    let _ = revoke(client, &key, &previous).await;
+                }
+                let cleared = match store.put(record.without_previous()).await {
+                    Ok(()) => "the record is cleared; the next plan mints one",
+                    Err(_) => "the record could not be cleared",
+                };
                 return Finished::NeedsPerson(format!(
-                    "neither the current token ({why}) nor the one it replaced ({also}) works: generate a new token (plan and apply, or mint one and store it)"
+                    "neither the current token ({why}) nor the one it replaced ({also}) works: generate a new token (plan and apply, or mint one and store it); {cleared}"
                 ));
             }
             let mut meta = record.meta.clone();

@@ -722,3 +722,51 @@ async fn an_apply_whose_mint_answers_another_users_token_stores_nothing_of_it() 
     let _ = converge(&w, &w.options).await;
     assert_one_stored_valid(&w, "after the refused mint").await;
 }
+
+/// A record left mid-rotation where neither token works: the apply says a new token is needed,
+/// and the next plan mints it (it does not try to finish the same rotation forever).
+#[tokio::test]
+async fn a_record_left_mid_rotation_with_two_dead_tokens_is_named_and_the_next_plan_mints() {
+    let w = apply_world(true).await;
+    let old = current(&*w.store, &w.key).await.unwrap();
+    let dead = w
+        .client
+        .system_user(&w.id)
+        .generate_token(DEMO.app_id)
+        .business(DEMO.business_id)
+        .scopes([Permission::CatalogManagement])
+        .send()
+        .await
+        .unwrap();
+    for token in [dead.secret().clone(), old.secret().clone()] {
+        w.client
+            .revoke_token(DEMO.app_id, token)
+            .send()
+            .await
+            .unwrap();
+    }
+    assert_eq!(w.emulator.valid_tokens_of(w.id.as_str()), 0);
+    w.store
+        .put(
+            StoredToken::new(w.key.clone(), dead.secret().clone(), old.meta.clone())
+                .with_previous(old.secret().clone()),
+        )
+        .await
+        .unwrap();
+    let plan = provision::plan(&w.client, &narrow(), &w.options)
+        .await
+        .unwrap();
+    let report = plan.apply(&w.client).await;
+    let (change, err) = report.failed.as_ref().expect("a person is told");
+    assert!(matches!(change, Change::FinishRotation { .. }));
+    assert!(err.to_string().contains("generate a new token"), "{err}");
+    assert!(
+        current(&*w.store, &w.key)
+            .await
+            .unwrap()
+            .previous()
+            .is_none()
+    );
+    let _ = converge(&w, &w.options).await;
+    assert_one_stored_valid(&w, "two dead tokens, then a new one").await;
+}
