@@ -195,6 +195,38 @@ pub(crate) async fn unassign(client: &Client, asset: &AssetRef, user: &SystemUse
     asset.visit(client, UnassignUser(user)).await
 }
 
+/// The stored tokens `replaces` names, read before a new token may overwrite one of them.
+///
+/// # Errors
+/// [`Error::TokenCheck`] when a record involved (of `replaces` or of `key`) holds a `previous`
+/// token: another run's rotation is under way since the plan was made, and minting now would
+/// push that token out of the record, held by nobody. The store's errors.
+async fn replaced(
+    store: &dyn TokenStore,
+    replaces: &[TokenKey],
+    key: &TokenKey,
+) -> Result<Vec<StoredToken>> {
+    let mut read: Vec<&TokenKey> = replaces.iter().collect();
+    if !replaces.contains(key) {
+        read.push(key);
+    }
+    let mut old = Vec::new();
+    for at in read {
+        match store.get(at).await? {
+            Some(stored) if stored.previous().is_some() => {
+                return Err(Error::TokenCheck {
+                    reason: format!(
+                        "a rotation of {at} is under way since the plan was made; nothing was minted: plan again"
+                    ),
+                });
+            }
+            Some(stored) if replaces.contains(at) => old.push(stored),
+            _ => {}
+        }
+    }
+    Ok(old)
+}
+
 impl Plan {
     /// Makes the changes in order, stopping at the first failure. Applying a plan and then
     /// planning again yields an empty plan; after a failure, plan and apply again to finish.
@@ -402,12 +434,7 @@ impl Run<'_> {
         let id = self.id_of(system_user)?;
         let key = TokenKey::new(business.clone(), id.clone(), app.clone());
         // The tokens replaced, read before the new one may overwrite one of them.
-        let mut old = Vec::new();
-        for replaced in replaces {
-            if let Some(stored) = store.get(replaced).await? {
-                old.push(stored);
-            }
-        }
+        let mut old = replaced(store, replaces, &key).await?;
         let minted = client
             .system_user(id.clone())
             .generate_token(app.clone())

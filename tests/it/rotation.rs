@@ -770,3 +770,42 @@ async fn a_record_left_mid_rotation_with_two_dead_tokens_is_named_and_the_next_p
     let _ = converge(&w, &w.options).await;
     assert_one_stored_valid(&w, "two dead tokens, then a new one").await;
 }
+
+/// Another run starts a rotation between this plan and its apply: the apply mints nothing (the
+/// other run's token would be pushed out of the record), and the next plan finishes it.
+#[tokio::test]
+async fn an_apply_finding_a_rotation_under_way_since_its_plan_mints_nothing() {
+    let w = apply_world(true).await;
+    let old = current(&*w.store, &w.key).await.unwrap();
+    let plan = provision::plan(&w.client, &narrow(), &w.options)
+        .await
+        .unwrap();
+    let theirs = w
+        .client
+        .system_user(&w.id)
+        .generate_token(DEMO.app_id)
+        .business(DEMO.business_id)
+        .scopes([Permission::CatalogManagement])
+        .send()
+        .await
+        .unwrap();
+    w.store
+        .put(
+            StoredToken::new(w.key.clone(), theirs.secret().clone(), old.meta.clone())
+                .with_previous(old.secret().clone()),
+        )
+        .await
+        .unwrap();
+    w.emulator.clear_requests();
+    let report = plan.apply(&w.client).await;
+    let (_, err) = report.failed.as_ref().expect("stopped");
+    assert!(err.to_string().contains("under way"), "{err}");
+    assert!(
+        !w.emulator.requests().iter().any(|r| r.method == "POST"),
+        "nothing minted"
+    );
+    assert!(report.tokens.is_empty() && report.orphan_risk.is_empty());
+    let _ = converge(&w, &w.options).await;
+    assert_one_stored_valid(&w, "the other run's rotation finished").await;
+    assert!(!w.emulator.token_is_valid(old.secret().expose_secret()));
+}
