@@ -3,7 +3,8 @@
 //! the app's call budget used (`X-Business-Use-Case-Usage`, `X-App-Usage`); the controller
 //! sends more while that share is low, fewer as it climbs, keeps the calls in flight under a
 //! ceiling by the cost of a call it has measured, pauses when the ceiling is reached, and waits
-//! out a throttle (`estimated_time_to_regain_access`) rather than sending into it.
+//! out a throttle (`estimated_time_to_regain_access`) rather than sending into it. Every wait is
+//! held to the client's retry policy by the batch job: none runs past its deadline.
 
 use std::time::Duration;
 
@@ -81,8 +82,6 @@ const CEILING: f64 = 85.0;
 /// share stays there.
 const FIRST_PAUSE: Duration = Duration::from_millis(250);
 const MAX_PAUSE: Duration = Duration::from_secs(30);
-/// The longest wait for a throttle to lift (the client's cap on a server's wait hint).
-const MAX_THROTTLE_WAIT: Duration = Duration::from_secs(3600);
 
 /// The state of one bulk job's concurrency.
 #[derive(Debug)]
@@ -177,12 +176,16 @@ impl Controller {
         wait
     }
 
-    /// A request was refused for throttling: one at a time from now, after `regain`.
-    pub(crate) fn throttled(&mut self, regain: Option<Duration>) -> Duration {
+    /// A request was refused for throttling: one at a time from now (a fixed concurrency stays
+    /// as it was set). How long to wait is the retry policy's call (the server's hint, within
+    /// the caller's deadline), not this one's.
+    pub(crate) fn throttled(&mut self) {
+        if !self.is_adaptive() {
+            return;
+        }
         self.limit = 1;
         self.pct = 100.0;
         self.probe = true;
-        regain.unwrap_or(MAX_PAUSE).min(MAX_THROTTLE_WAIT)
     }
 }
 
@@ -209,17 +212,40 @@ mod tests {
         assert_eq!(c.saturated(), FIRST_PAUSE * 2);
         c.answered(1, Some(10.0));
         assert!(c.room(0, 0) > 0);
-        assert_eq!(
-            c.throttled(Some(Duration::from_secs(60))),
-            Duration::from_secs(60)
-        );
+        c.throttled();
         assert_eq!(c.limit, 1);
+    }
+
+    /// A hostile usage header (not a number, infinite, far past 100 %) never makes a pause
+    /// longer than the cap, nor a share outside 0–100, nor a room past one batch.
+    #[test]
+    fn nonsense_usage_keeps_every_pause_bounded() {
+        for usage in [
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            1e308,
+            -1e308,
+            1e-308,
+        ] {
+            let mut c = Controller::new(Concurrency::default());
+            c.answered(1, Some(usage));
+            c.answered(usize::MAX, Some(usage));
+            assert!((0.0..=100.0).contains(&c.pct), "{usage}: {}", c.pct);
+            assert!(c.per_call.is_finite(), "{usage}");
+            assert!(c.room(0, usize::MAX) <= MAX_BATCH, "{usage}");
+            for _ in 0..64 {
+                assert!(c.saturated() <= MAX_PAUSE, "{usage}");
+            }
+            assert!(c.limit >= 1);
+        }
     }
 
     #[test]
     fn fixed_ignores_the_headers() {
         let mut c = Controller::new(Concurrency::Fixed(3));
         c.answered(50, Some(99.0));
+        c.throttled();
         assert_eq!(c.room(2, 100), MAX_BATCH);
         assert_eq!(c.room(3, 150), 0);
     }

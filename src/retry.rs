@@ -98,6 +98,14 @@ impl RetryPolicy {
         self.max_attempts
     }
 
+    /// Whether a wait of `wait`, starting `elapsed` after the first attempt, ends within the
+    /// deadline: a caller that waits for other reasons than a failure (a batch paused by the
+    /// usage headers) holds itself to the deadline as a retry does.
+    pub(crate) fn fits(&self, elapsed: Duration, wait: Duration) -> bool {
+        self.deadline
+            .is_none_or(|deadline| elapsed.saturating_add(wait) <= deadline)
+    }
+
     /// Decides after attempt number `attempt` (1 for the first) failed with `error`.
     ///
     /// `idempotent` says whether re-sending is safe; `elapsed` is the time since the first
@@ -135,9 +143,10 @@ impl RetryPolicy {
                 exp.min(self.cap).mul_f64(jitter)
             }
         };
-        match self.deadline {
-            Some(deadline) if elapsed.saturating_add(wait) > deadline => RetryDecision::GiveUp,
-            _ => RetryDecision::RetryAfter(wait),
+        if self.fits(elapsed, wait) {
+            RetryDecision::RetryAfter(wait)
+        } else {
+            RetryDecision::GiveUp
         }
     }
 }

@@ -1,33 +1,31 @@
 //! Batch requests: many calls in `POST /` requests of at most 50, one typed result per call.
 //!
 //! Items keep the caller's order. An item's Graph error is that item's error; a chunk that
-//! fails as a whole gives each of its items [`Error::BatchFailed`]; items the server did not
-//! execute (`null` in the answer) are sent again in a later round.
+//! fails as a whole gives each of its items [`Error::BatchFailed`](crate::Error::BatchFailed); items the server did not
+//! execute (`null` in the answer) are sent again in a later round. An answer with fewer items
+//! than calls leaves the unanswered calls' outcome unknown (sent again only when idempotent);
+//! one with more fails every call it carried. Every extra round is a retry of the client's
+//! [`RetryPolicy`](crate::RetryPolicy): attempts, backoff, deadline (see `rounds`).
 
 mod answer;
 mod item;
+mod rounds;
 
-use std::collections::VecDeque;
 use std::fmt;
-
-use futures_util::stream::{FuturesUnordered, StreamExt};
 
 pub use self::answer::BatchResponse;
 use self::answer::item_response;
 pub(crate) use self::answer::{ItemPath, RawItem};
 pub use self::item::BatchItem;
 use self::item::encoded_batch;
-use crate::adaptive::{Concurrency, Controller};
+use crate::adaptive::Concurrency;
 use crate::api::core::{Core, timeout_setter};
 use crate::client::Client;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::request::Request;
 
 /// The Graph API's limit of calls in one batch request.
 pub const MAX_BATCH: usize = 50;
-
-/// Throttles one batch job waits out before its throttled items fail.
-const MAX_THROTTLES: u32 = 8;
 
 /// A batch of calls; see [`Client::batch`].
 ///
@@ -65,47 +63,6 @@ impl fmt::Debug for BatchRequest {
 /// Reads one item's answer into what the caller of the batch gets.
 pub(crate) type ItemDecoder<T> = fn(&Client, &BatchItem, &RawItem) -> Result<T>;
 
-/// Batch's strategy for the retry loop: an attempt is a round over the items not run yet.
-struct NullItems<'a, T> {
-    batch: &'a BatchRequest,
-    decode: ItemDecoder<T>,
-    results: Vec<Option<Result<T>>>,
-    pending: Vec<usize>,
-    control: Controller,
-}
-
-impl<T: Send> crate::retry::Attempts for NullItems<'_, T> {
-    type Output = ();
-
-    /// An item the server did not run has not happened: sending it again is safe.
-    fn idempotent(&self) -> bool {
-        true
-    }
-
-    async fn attempt(&mut self) -> crate::retry::Step<()> {
-        self.batch
-            .round(
-                self.decode,
-                &mut self.results,
-                &mut self.pending,
-                &mut self.control,
-            )
-            .await;
-        if self.pending.is_empty() {
-            return crate::retry::Step::Done(Ok(()));
-        }
-        tracing::debug!(
-            not_executed = self.pending.len(),
-            "batch items not executed; sending them again"
-        );
-        crate::retry::Step::Again(Error::BatchFailed {
-            message: format!("{} item(s) not executed", self.pending.len()),
-            transient: true,
-            source: None,
-        })
-    }
-}
-
 timeout_setter!(
     /// Per-request timeout for each batch request, overriding the client's.
     [] BatchRequest
@@ -127,6 +84,22 @@ impl BatchRequest {
     }
 
     /// Sends every item and returns one result per item, in the order given.
+    ///
+    /// Each answer item is matched to its call by position, and only when the counts agree:
+    /// - `null` (the server did not run the call): sent again in a later round;
+    /// - no item for a call (the answer is short): [`Error::BatchFailed`](crate::Error::BatchFailed),
+    ///   whose [`outcome_unknown`](crate::Error::outcome_unknown) is true; sent again only if
+    ///   idempotent (a GET, a DELETE, a POST marked [`BatchItem::idempotent`]), never a create
+    ///   or a token mint;
+    /// - more items than calls, or an answer that is not a list of items: every call of that
+    ///   request fails the same way, and none is reported done.
+    ///
+    /// Whatever the reason a call goes again (`null`, a short answer, a throttled or failed
+    /// batch request), that is a retry of the client's
+    /// [`RetryPolicy`](crate::RetryPolicy): a call is sent at most
+    /// [`attempts`](crate::RetryPolicy::attempts) times, with its backoff, and no wait (a
+    /// server's `Retry-After` or `estimated_time_to_regain_access`, a pause while the usage
+    /// headers are at the ceiling) runs past its deadline: the batch stops and reports.
     pub async fn send(self) -> Vec<Result<BatchResponse>> {
         self.send_decoded(item_response).await
     }
@@ -134,130 +107,11 @@ impl BatchRequest {
     /// [`BatchRequest::send`], each answer read by `decode` (bulk reads acknowledgements
     /// straight from the item's text, with no [`BatchResponse`] built).
     pub(crate) async fn send_decoded<T: Send>(self, decode: ItemDecoder<T>) -> Vec<Result<T>> {
-        let total = self.items.len();
-        // The server answers `null` for an item it did not run: those are sent again, as
-        // the client's retry policy allows (at least twice), through the one retry loop.
-        let rounds = self.core.client.retry_policy().attempts().max(2);
-        let policy = self.core.client.retry_policy().max_attempts(rounds);
-        let mut unrun = NullItems {
-            batch: &self,
-            decode,
-            results: (0..total).map(|_| None).collect(),
-            pending: (0..total).collect(),
-            control: Controller::new(self.concurrency),
-        };
-        let (_, made) = crate::retry::retry(policy, &mut unrun).await;
-        let NullItems {
-            mut results,
-            pending,
-            ..
-        } = unrun;
-        for i in pending {
-            results[i] = Some(Err(Error::BatchFailed {
-                message: format!("the server did not execute this item in {made} rounds"),
-                transient: true,
-                source: None,
-            }));
-        }
-        results
-            .into_iter()
-            .map(|r| {
-                r.unwrap_or_else(|| {
-                    Err(Error::BatchFailed {
-                        message: "no answer".into(),
-                        transient: true,
-                        source: None,
-                    })
-                })
-            })
-            .collect()
+        rounds::Job::new(&self, decode).run().await
     }
 
-    /// Sends every pending item once, in batch requests of up to 50 as the controller allows
-    /// (a fixed number in flight, or as many as the usage headers allow); keeps as pending those
-    /// the server did not run. A throttled request is sent again after the throttle lifts,
-    /// when the concurrency is adaptive; with a fixed one its items fail, as before.
-    async fn round<T: Send>(
-        &self,
-        decode: ItemDecoder<T>,
-        results: &mut [Option<Result<T>>],
-        pending: &mut Vec<usize>,
-        control: &mut Controller,
-    ) {
-        let mut queue: VecDeque<usize> = pending.drain(..).collect();
-        let mut in_flight = FuturesUnordered::new();
-        let mut calls_in_flight = 0;
-        let mut throttles = 0u32;
-        loop {
-            while !queue.is_empty() {
-                let room = control.room(in_flight.len(), calls_in_flight);
-                if room == 0 {
-                    break;
-                }
-                let chunk: Vec<usize> = queue.drain(..room.min(queue.len())).collect();
-                calls_in_flight += chunk.len();
-                in_flight.push(async move {
-                    let answer = self.send_chunk(&chunk).await;
-                    (chunk, answer)
-                });
-            }
-            let Some((chunk, answer)) = in_flight.next().await else {
-                if queue.is_empty() {
-                    break;
-                }
-                let wait = control.saturated();
-                tracing::debug!(?wait, "usage at the ceiling; pausing the batch");
-                tokio::time::sleep(wait).await;
-                continue;
-            };
-            calls_in_flight -= chunk.len();
-            match answer {
-                Err(err)
-                    if err.is_rate_limited()
-                        && control.is_adaptive()
-                        && throttles < MAX_THROTTLES =>
-                {
-                    throttles += 1;
-                    let wait = control.throttled(crate::retry::server_hint(&err));
-                    tracing::warn!(
-                        ?wait,
-                        items = chunk.len(),
-                        "batch throttled; waiting, then sending it again"
-                    );
-                    for i in chunk.into_iter().rev() {
-                        queue.push_front(i);
-                    }
-                    tokio::time::sleep(wait).await;
-                }
-                Err(err) => {
-                    control.answered(chunk.len(), self.core.client.usage_pressure());
-                    let transient = err.is_transient();
-                    let message = err.to_string();
-                    let source = std::sync::Arc::new(err);
-                    for i in chunk {
-                        results[i] = Some(Err(Error::BatchFailed {
-                            message: message.clone(),
-                            transient,
-                            source: Some(std::sync::Arc::clone(&source)),
-                        }));
-                    }
-                }
-                Ok(items) => {
-                    control.answered(chunk.len(), self.core.client.usage_pressure());
-                    for (slot, i) in chunk.iter().enumerate() {
-                        match items.get(slot) {
-                            Some(Some(raw)) => {
-                                results[*i] = Some(decode(&self.core.client, &self.items[*i], raw));
-                            }
-                            // `null`, or missing: the server did not execute it.
-                            _ => pending.push(*i),
-                        }
-                    }
-                }
-            }
-        }
-    }
-
+    /// One batch request carrying the items of `chunk`, sent once: the job decides, item by
+    /// item, what goes again.
     async fn send_chunk(&self, chunk: &[usize]) -> Result<Vec<Option<RawItem>>> {
         let batch = encoded_batch(chunk.iter().map(|i| &self.items[*i]));
         let mut req = Request::post([""]).param(
@@ -269,7 +123,9 @@ impl BatchRequest {
             },
         );
         req.encoded_param = Some(("batch", batch));
-        req.idempotent = chunk.iter().all(|i| self.items[*i].idempotent);
+        // Not re-sent by the send path (except a connection that never opened): the job
+        // retries the request itself, counting each item's attempts against the policy.
+        req.idempotent = false;
         self.core.send(req).await
     }
 }

@@ -144,8 +144,9 @@ pub enum Error {
     #[error("token store: {0}")]
     Store(#[from] crate::store::StoreError),
 
-    /// The batch request that carried this item failed as a whole, or the server never ran the
-    /// item; the item may not have run.
+    /// The batch request that carried this item failed as a whole, the server never ran the
+    /// item, or its answer had no item that can be matched to this call (too few or too many
+    /// items): the item may or may not have run.
     #[error("the batch request carrying this item failed: {message}")]
     BatchFailed {
         /// What happened, in words.

@@ -50,7 +50,8 @@ pub enum FindingKind {
     TokenExpiresSoon,
     /// A token that is no longer valid.
     TokenInvalid,
-    /// A token that could not be inspected (no secret for its app, or `debug_token` refused).
+    /// A token that could not be inspected (no secret for its app, or `debug_token` refused),
+    /// or a store entry that could not be read.
     TokenUnknown,
     /// A stored token that is not the token of its key: `debug_token` shows another system
     /// user, another app or another type.
@@ -447,22 +448,30 @@ async fn token_findings(
             if key.business != *business {
                 continue;
             }
-            if let Some(stored) = store.get(&key).await? {
-                if stored.previous().is_some() {
-                    findings.push(finding(
-                        FindingKind::RotationUnfinished,
-                        Severity::Warning,
-                        &key.to_string(),
-                        "a token rotation was left half-done: the record still holds the token it replaced".into(),
-                        "run the token keeper, or plan and apply: either finishes it (checks the new token, revokes the old one)",
-                    ));
+            // One entry that cannot be read is a finding about it; the others are still audited.
+            match store.get(&key).await {
+                Ok(Some(stored)) => {
+                    if stored.previous().is_some() {
+                        findings.push(finding(
+                            FindingKind::RotationUnfinished,
+                            Severity::Warning,
+                            &key.to_string(),
+                            "a token rotation was left half-done: the record still holds the token it replaced".into(),
+                            "run the token keeper, or plan and apply: either finishes it (checks the new token, revokes the old one)",
+                        ));
+                    }
+                    let label = key.to_string();
+                    let app = Some(key.app.clone());
+                    tokens.push((label, app, stored.secret().clone(), Some(key)));
                 }
-                tokens.push((
-                    key.to_string(),
-                    Some(key.app.clone()),
-                    stored.secret().clone(),
-                    Some(key),
-                ));
+                Ok(None) => {}
+                Err(err) => findings.push(finding(
+                    FindingKind::TokenUnknown,
+                    Severity::Warning,
+                    &key.to_string(),
+                    format!("the stored token could not be read: {err}"),
+                    "repair or remove the store's entry (a service may be left without its token)",
+                )),
             }
         }
     }

@@ -3,6 +3,7 @@
 mod adaptive;
 mod assignments;
 mod batch;
+mod batch_hostile;
 mod business;
 mod client;
 mod common;
@@ -24,6 +25,7 @@ mod quota;
 mod redaction;
 mod rotation;
 mod store;
+mod store_file;
 mod system_users;
 mod tokens;
 mod usage;

@@ -111,21 +111,19 @@ async fn the_file_store_keeps_its_files_to_their_owner() {
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
-    assert_eq!(files.len(), 2, "{files:?}");
+    assert_eq!(files.len(), 1, "{files:?}");
     for file in &files {
         assert_eq!(mode(file), 0o600, "{}", file.display());
     }
-    // The metadata file holds no token; the token file holds nothing else.
-    let json = files
-        .iter()
-        .find(|f| f.extension().unwrap() == "json")
-        .unwrap();
-    assert!(!std::fs::read_to_string(json).unwrap().contains(SECRET));
-    let token = files
-        .iter()
-        .find(|f| f.extension().unwrap() == "token")
-        .unwrap();
-    assert_eq!(std::fs::read_to_string(token).unwrap(), SECRET);
+    // One file holds the key, the token and the metadata, written together.
+    let entry: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&files[0]).unwrap()).unwrap();
+    assert_eq!(
+        files[0].file_name().unwrap(),
+        "1000000000001_610000000000001_2000000000001.json"
+    );
+    assert_eq!(entry["token"], SECRET);
+    assert_eq!(entry["meta"]["expires_at"], 1_900_000_000);
 
     // A directory others can read is refused, and the message says how to fix it.
     let open = temp_dir("loose");
@@ -172,7 +170,7 @@ async fn the_file_store_replaces_atomically() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names.len(), 2, "{names:?}");
+    assert_eq!(names.len(), 1, "{names:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
