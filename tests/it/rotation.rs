@@ -809,3 +809,82 @@ async fn an_apply_finding_a_rotation_under_way_since_its_plan_mints_nothing() {
     assert_one_stored_valid(&w, "the other run's rotation finished").await;
     assert!(!w.emulator.token_is_valid(old.secret().expose_secret()));
 }
+
+/// A file store whose writes stop after the first (the process died right after storing the
+/// new token with the old one as `previous`).
+struct DiesAfterFirstPut {
+    inner: meta_business::FileStore,
+    puts: std::sync::atomic::AtomicUsize,
+}
+
+impl TokenStore for DiesAfterFirstPut {
+    fn get<'a>(&'a self, key: &'a TokenKey) -> meta_business::StoreFuture<'a, Option<StoredToken>> {
+        self.inner.get(key)
+    }
+    fn put(&self, token: StoredToken) -> meta_business::StoreFuture<'_, ()> {
+        if self.puts.fetch_add(1, std::sync::atomic::Ordering::SeqCst) >= 1 {
+            return Box::pin(async { Err(meta_business::StoreError::new("the process died")) });
+        }
+        self.inner.put(token)
+    }
+    fn remove<'a>(&'a self, key: &'a TokenKey) -> meta_business::StoreFuture<'a, bool> {
+        self.inner.remove(key)
+    }
+    fn keys(&self) -> meta_business::StoreFuture<'_, Vec<TokenKey>> {
+        self.inner.keys()
+    }
+}
+
+/// The process dies after the new token is stored with the old one as `previous`, in a file
+/// store: both are on disk, and a keeper of a new process (a new handle on the directory)
+/// finishes the rotation.
+#[tokio::test]
+async fn a_keeper_killed_after_storing_leaves_both_tokens_on_disk_and_the_next_process_finishes() {
+    let w = keeper_world(true).await;
+    let dir = std::env::temp_dir().join(format!(
+        "meta-business-rotation-{}-{:x}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    ));
+    let first = meta_business::FileStore::open(&dir).unwrap();
+    first
+        .put(current(&w.store, &w.key).await.unwrap())
+        .await
+        .unwrap();
+    let dying = DiesAfterFirstPut {
+        inner: first,
+        puts: std::sync::atomic::AtomicUsize::new(0),
+    };
+    // Nothing after the store step gets through: the old token is not revoked either.
+    w.emulator
+        .inject(FaultRule::new(Fault::Http { status: 502 }).on("GET", "/oauth/revoke"));
+    let report = TokenKeeper::new(w.client.clone(), dying)
+        .clock(w.emulator.clock_source())
+        .run_once()
+        .await;
+    assert!(report.tokens[0].refreshed, "{report}");
+    let note = report.tokens[0].warning.as_deref().unwrap_or_default();
+    assert!(note.contains("next run"), "{report}");
+
+    assert!(w.emulator.token_is_valid(&w.token), "not revoked yet");
+    w.emulator.clear_faults();
+    // A new process: a new handle on the same directory.
+    let restarted = meta_business::FileStore::open(&dir).unwrap();
+    let on_disk = restarted.get(&w.key).await.unwrap().unwrap();
+    assert_eq!(on_disk.previous().unwrap().expose_secret(), w.token);
+    let fresh = on_disk.secret().expose_secret().to_owned();
+    assert!(w.emulator.token_is_valid(&fresh));
+    let next = TokenKeeper::new(w.client.clone(), restarted.clone())
+        .clock(w.emulator.clock_source())
+        .run_once()
+        .await;
+    assert!(next.tokens[0].failed.is_none(), "{next}");
+    let settled = restarted.get(&w.key).await.unwrap().unwrap();
+    assert_eq!(settled.secret().expose_secret(), fresh);
+    assert!(settled.previous().is_none());
+    assert!(!w.emulator.token_is_valid(&w.token));
+    assert_eq!(w.emulator.valid_tokens_of(w.id.as_str()), 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
