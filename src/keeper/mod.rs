@@ -296,6 +296,9 @@ impl<S: TokenStore> TokenKeeper<S> {
             }
         }
         match self.store.get(&key).await {
+            // Still holding a token to revoke: no new rotation over it this pass (its
+            // `previous` would be overwritten, the token held by nobody).
+            Ok(Some(stored)) if stored.previous().is_some() => None,
             Ok(Some(stored)) => Some(stored),
             Ok(None) => {
                 report.skipped = Some("removed from the store meanwhile".to_owned());
