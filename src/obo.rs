@@ -265,7 +265,9 @@ impl ClientTokenRequest {
         system_user_name: impl Into<String>;
     }
 
-    /// Gets the token.
+    /// Gets the token. Each call mints one: the request is never re-sent once it may have
+    /// reached the server. After an error with [`Error::outcome_unknown`], a token may exist
+    /// that nobody holds: invalidate the client system user's tokens and ask again.
     ///
     /// # Errors
     /// [`Error::InvalidInput`] (nothing sent) for bad or equal business ids, a bad app id, no
@@ -287,7 +289,9 @@ impl ClientTokenRequest {
             .param("app_id", self.app.as_str())
             .param("scope", scope)
             .with_timeout(self.core.timeout)
-            .sensitive();
+            .sensitive()
+            // Mints a token (and may create the client system user): never re-sent.
+            .creates();
         if let Some(name) = &self.system_user_name {
             req = req.param("system_user_name", name.trim());
         }

@@ -116,6 +116,13 @@ impl Request {
         self
     }
 
+    /// Marks a request that creates something (a GET that mints a token, say) unsafe to
+    /// re-send once it may have reached the server.
+    pub(crate) fn creates(mut self) -> Self {
+        self.idempotent = false;
+        self
+    }
+
     pub(crate) fn sensitive(mut self) -> Self {
         self.sensitive_response = true;
         self

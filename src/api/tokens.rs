@@ -497,6 +497,9 @@ impl RefreshToken {
     /// # Ok(()) }
     /// ```
     ///
+    /// Never re-sent once it may have reached the server (each exchange mints a token): after
+    /// an error with [`Error::outcome_unknown`], a token may exist that nobody holds.
+    ///
     /// # Errors
     /// [`Error::InvalidInput`] (nothing sent) without an app secret, for a bad app id or
     /// token; any request error.
@@ -519,7 +522,10 @@ impl RefreshToken {
             .param("set_token_expires_in_60_days", "true")
             .secret_param("client_secret", secret)
             .secret_param("fb_exchange_token", token)
-            .sensitive();
+            .sensitive()
+            // A GET, but it mints a token each time: re-sent after a lost answer, it would
+            // leave a valid token that nobody holds.
+            .creates();
         let r: Refreshed = core.send(req).await?;
         Ok(RefreshedToken::new(
             r.access_token,

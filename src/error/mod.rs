@@ -213,6 +213,17 @@ pub enum Error {
         reread: Box<Error>,
     },
 
+    /// A token the crate minted, refreshed or found stored is not what its key says:
+    /// `debug_token` does not show it valid, of the key's app and system user, and a
+    /// system-user token, or a rotation could not be finished. It was not stored under the key
+    /// (or the one it replaced was put back); the message says what happened to it and what to
+    /// do.
+    #[error("token check: {reason}")]
+    TokenCheck {
+        /// What was found and done (names ids, never a token).
+        reason: String,
+    },
+
     /// A bounded collect found more items than its bound.
     #[error("{path} has more than {max} items; raise the bound or read it page by page")]
     TooManyItems {

@@ -1,8 +1,18 @@
 //! Keeping stored tokens alive: inspect each with `debug_token`, refresh the 60-day ones that
 //! are about to expire, store the new token, check it, and only then revoke the old one. A
 //! failure at any step leaves a working token in the store.
+//!
+//! The order of a rotation (see [`rotation`]): **refresh** (never re-sent: the exchange mints)
+//! → **store** the new token with the old one as `previous` (both held) → **verify** the new
+//! one (valid, the key's app, system user and type) → **switch** (verified: the new one is
+//! current; not: the old one is stored again and the new one revoked) → **revoke** the old one,
+//! then clear `previous`. A pass that finds a record with `previous` set finishes that rotation
+//! first: the current token checks, `previous` is revoked and cleared; it does not, the old one
+//! is put back and the bad one revoked; neither works, the report says a person must mint one.
 
+pub(crate) mod identity;
 mod report;
+pub(crate) mod rotation;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -14,8 +24,13 @@ use crate::client::Client;
 use crate::error::Error;
 use crate::models::token::{Expiry, TokenInfo};
 use crate::store::{Minted, StoredToken, TokenKey, TokenMeta, TokenStore};
+use identity::Verdict;
+use rotation::Finished;
 
 pub use report::{KeeperReport, Step, TokenReport, TokenState, TokensNeedAttention};
+
+/// What a report says when a mint's answer was lost.
+pub(crate) const ORPHAN_RISK: &str = "a token may exist that nobody holds: the answer to minting it was lost; invalidate the system user's tokens (SystemUserHandler::invalidate_tokens, or plan with invalidate_orphans) and mint a new one";
 
 /// The default refresh window: a 60-day token is refreshed in its last 14 days.
 pub const DEFAULT_REFRESH_WINDOW: Duration = Duration::from_secs(14 * 86_400);
@@ -214,20 +229,36 @@ impl<S: TokenStore> TokenKeeper<S> {
 
     async fn keep(&self, key: TokenKey) -> TokenReport {
         let mut report = TokenReport::new(key.clone());
-        let stored = match self.store.get(&key).await {
+        let mut stored = match self.store.get(&key).await {
             Ok(Some(stored)) => stored,
             Ok(None) => return report.skipped("removed from the store meanwhile"),
             Err(err) => return report.failed(Step::Read, err.to_string()),
         };
+        if stored.previous().is_some() {
+            match self.finish(stored, &mut report).await {
+                Some(settled) => stored = settled,
+                None => return report,
+            }
+        }
         let info = match self.inspect(&stored).await {
             Ok(info) => info,
             Err(err) => return report.failed(Step::Inspect, err.to_string()),
         };
-        report.state = self.classify(&info);
         report.expires_at = info.expires_at.filter(|at| *at != 0);
+        if let Some(why) = identity::mismatch(&info, &key) {
+            // Never refreshed: refreshing would mint for whoever it belongs to.
+            report.state = TokenState::Mismatch;
+            return report.skipped(&format!(
+                "the stored token is not this key's ({why}); store a token of this system user and app (plan and apply mint one)"
+            ));
+        }
+        report.state = self.classify(&info);
         if report.state != TokenState::ExpiresSoon {
             return report;
         }
+        // An optimisation only: two keepers of this process do not both call. Keepers of other
+        // processes are not seen here; each verifies what it stores and revokes nothing it did
+        // not replace.
         let Some(_claim) = Claim::take(&stored) else {
             return report.skipped("another keeper of this process is refreshing it");
         };
@@ -238,6 +269,46 @@ impl<S: TokenStore> TokenKeeper<S> {
             Err(err) => return report.failed(Step::Read, err.to_string()),
         }
         self.refresh(stored, info, report).await
+    }
+
+    /// Finishes the rotation an earlier pass left half-done; the record to go on with, or
+    /// `None` when the report is complete.
+    async fn finish(&self, stored: StoredToken, report: &mut TokenReport) -> Option<StoredToken> {
+        let key = stored.key.clone();
+        match rotation::finish(&self.client, &self.store, stored).await {
+            Finished::Settled => {
+                report.warning = Some("an earlier rotation was left half-done; it is finished (the token it replaced is revoked)".to_owned());
+            }
+            Finished::RolledBack { why, note } => {
+                let note = note.map(|n| format!("; {n}")).unwrap_or_default();
+                report.warning = Some(format!(
+                    "an earlier rotation was left half-done and its new token does not check ({why}); the token it replaced is stored again{note}"
+                ));
+            }
+            Finished::Pending(why) => {
+                report.failed = Some((Step::Finish, why));
+                return None;
+            }
+            Finished::NeedsPerson(why) => {
+                report.state = TokenState::Invalid;
+                report.failed = Some((Step::Finish, why));
+                return None;
+            }
+        }
+        match self.store.get(&key).await {
+            // Still holding a token to revoke: no new rotation over it this pass (its
+            // `previous` would be overwritten, the token held by nobody).
+            Ok(Some(stored)) if stored.previous().is_some() => None,
+            Ok(Some(stored)) => Some(stored),
+            Ok(None) => {
+                report.skipped = Some("removed from the store meanwhile".to_owned());
+                None
+            }
+            Err(err) => {
+                report.failed = Some((Step::Read, err.to_string()));
+                None
+            }
+        }
     }
 
     async fn inspect(&self, stored: &StoredToken) -> crate::Result<TokenInfo> {
@@ -259,7 +330,9 @@ impl<S: TokenStore> TokenKeeper<S> {
         }
     }
 
-    /// Refresh, store, check, then revoke: each step keeps a working token in the store.
+    /// Refresh, store (with the old token as `previous`), verify, then revoke the old one and
+    /// clear `previous`: the order of [`rotation`], which keeps a working token in the store
+    /// at every step.
     async fn refresh(
         &self,
         old: StoredToken,
@@ -274,8 +347,16 @@ impl<S: TokenStore> TokenKeeper<S> {
             .await
         {
             Ok(fresh) => fresh,
-            // Nothing changed: the old token is still stored and valid.
-            Err(err) => return report.failed(Step::Refresh, err.to_string()),
+            Err(err) => {
+                if err.outcome_unknown() {
+                    // The exchange mints: it may have happened, its answer lost.
+                    report.orphan_risk = Some(ORPHAN_RISK.to_owned());
+                } else {
+                    // Refused: say what the stored token is now, not what it was.
+                    self.restate(&old, &mut report).await;
+                }
+                return report.failed(Step::Refresh, err.to_string());
+            }
         };
         let now = unix((self.clock)());
         let expires_at = fresh.expires_in.map(|secs| now.saturating_add(secs));
@@ -294,61 +375,100 @@ impl<S: TokenStore> TokenKeeper<S> {
                 minted: Minted::Refreshed,
                 system_user_name: old.meta.system_user_name.clone(),
             },
-        );
+        )
+        .with_previous(old.secret().clone());
         if let Err(err) = self.store.put(new.clone()).await {
-            // The old token is still stored; the new one would be an orphan: revoke it.
-            let _ = self.revoke(&key, &new).await;
+            // The old token is still stored; the new one would be held by nobody: revoke it.
+            if rotation::revoke(&self.client, &key, new.secret())
+                .await
+                .is_err()
+            {
+                report.orphan_risk = Some(ORPHAN_RISK.to_owned());
+            }
             return report.failed(Step::Store, err.to_string());
         }
-        match self.inspect(&new).await {
-            Ok(checked) if checked.is_valid == Some(true) => {}
-            outcome => {
-                let why = match outcome {
-                    Ok(_) => "debug_token says the new token is not valid".to_owned(),
-                    Err(err) => err.to_string(),
-                };
-                // Put the old token back: it is the one known to work.
-                return match self.store.put(old).await {
-                    Ok(()) => report.failed(Step::Verify, why),
-                    Err(err) => report.failed(
-                        Step::Verify,
-                        format!("{why}; restoring the old token failed too: {err}"),
-                    ),
-                };
+        match identity::verify(&self.client, &key, new.secret()).await {
+            Verdict::Good => {}
+            Verdict::Bad { why, ours } => return self.reject(old, &new, why, ours, report).await,
+            Verdict::Unknown(why) => {
+                let why = format!("the new token could not be checked: {why}");
+                return self.reject(old, &new, why, true, report).await;
             }
         }
         report.refreshed = true;
         report.expires_at = expires_at;
-        match self.grace {
-            Some(grace) if grace.is_zero() => {
-                if let Err(err) = self.revoke(&key, &old).await {
-                    report.warning = Some(format!(
-                        "the new token is stored; revoking the old one failed: {err}"
-                    ));
-                }
-            }
-            Some(grace) => {
-                let due = now.saturating_add(grace.as_secs());
-                report.warning = Some(format!(
-                    "the old token stays valid until {} (grace period), then is revoked",
-                    crate::time::date(due)
-                ));
-                if let Ok(mut retiring) = self.retiring.lock() {
-                    retiring.push(Retiring { token: old, due });
-                }
-            }
-            None => {
-                report.warning = Some("the old token was kept (keep_old_tokens)".to_owned());
-            }
-        }
+        report.warning = self.settle(new, old, now).await;
         report
     }
 
+    /// The new token is verified: revoke the old one now (and clear `previous`), later
+    /// (grace period), or never. A note for the report, if any.
+    async fn settle(&self, new: StoredToken, old: StoredToken, now: u64) -> Option<String> {
+        let keep_old = match self.grace {
+            Some(grace) if grace.is_zero() => {
+                return rotation::retire(&self.client, &self.store, new)
+                    .await
+                    .map(|why| format!("the new token is stored; {why}"));
+            }
+            Some(grace) => {
+                let due = now.saturating_add(grace.as_secs());
+                if let Ok(mut retiring) = self.retiring.lock() {
+                    retiring.push(Retiring { token: old, due });
+                }
+                format!(
+                    "the old token stays valid until {} (grace period), then is revoked",
+                    crate::time::date(due)
+                )
+            }
+            None => "the old token was kept (keep_old_tokens)".to_owned(),
+        };
+        match self.store.put(new.without_previous()).await {
+            Ok(()) => Some(keep_old),
+            Err(err) => Some(format!(
+                "{keep_old}; the store still lists it as the previous token ({err}) and the next pass revokes it at once"
+            )),
+        }
+    }
+
+    /// The new token failed its check: the old one is stored again, and the new one revoked
+    /// when it is this key's (a token of another user or app is left alone and reported).
+    async fn reject(
+        &self,
+        old: StoredToken,
+        new: &StoredToken,
+        why: String,
+        ours: bool,
+        mut report: TokenReport,
+    ) -> TokenReport {
+        let rolled = rotation::roll_back(&self.client, &self.store, old, new.secret(), ours).await;
+        let done = match rolled {
+            Ok(None) if ours => {
+                "the new token was revoked and the old one is stored again".to_owned()
+            }
+            Ok(None) => {
+                // The token asked for may exist too, and nobody holds it.
+                report.orphan_risk = Some(ORPHAN_RISK.to_owned());
+                "the token answered was neither stored nor revoked (it may be another's); the old one is stored again".to_owned()
+            }
+            Ok(Some(note)) => format!("the old token is stored again; {note}"),
+            Err(err) => format!(
+                "putting the old token back failed ({err}): the store holds the new token with the old one as previous, and the next pass puts the old one back"
+            ),
+        };
+        report.failed(Step::Verify, format!("{why}; {done}"))
+    }
+
+    /// Sets the report's state from what `debug_token` says of `stored` now.
+    async fn restate(&self, stored: &StoredToken, report: &mut TokenReport) {
+        report.state = match self.inspect(stored).await {
+            Ok(info) if identity::mismatch(&info, &stored.key).is_some() => TokenState::Mismatch,
+            Ok(info) => self.classify(&info),
+            Err(_) => TokenState::Unknown,
+        };
+    }
+
     async fn revoke(&self, key: &TokenKey, token: &StoredToken) -> Result<(), Error> {
-        self.client
-            .revoke_token(key.app.clone(), token.secret().clone())
-            .send()
-            .await
+        rotation::revoke(&self.client, key, token.secret()).await
     }
 }
 

@@ -24,6 +24,9 @@ pub enum TokenState {
     Invalid,
     /// Valid and never expiring: nothing to refresh, and one to revoke when offboarding.
     NeverExpires,
+    /// Not the token of its key: `debug_token` shows another system user, another app or
+    /// another type. Never refreshed; store this key's token in its place.
+    Mismatch,
 }
 
 /// The step of a refresh that failed.
@@ -41,6 +44,9 @@ pub enum Step {
     Store,
     /// `debug_token` on the fresh token.
     Verify,
+    /// Finishing a rotation an earlier pass left half-done (the record held the token it
+    /// replaced).
+    Finish,
 }
 
 /// One token's outcome.
@@ -62,6 +68,10 @@ pub struct TokenReport {
     pub failed: Option<(Step, String)>,
     /// Something to know that is not a failure (the old token could not be revoked).
     pub warning: Option<String>,
+    /// Set when a token may exist that nobody holds (the answer to minting it was lost, or the
+    /// server answered with a token that is not this key's): what happened and the remedy
+    /// (invalidate the system user's tokens and mint again).
+    pub orphan_risk: Option<String>,
 }
 
 impl TokenReport {
@@ -74,6 +84,7 @@ impl TokenReport {
             skipped: None,
             failed: None,
             warning: None,
+            orphan_risk: None,
         }
     }
 
@@ -131,6 +142,7 @@ impl KeeperReport {
         self.error.is_none()
             && self.tokens.iter().all(|t| {
                 t.failed.is_none()
+                    && t.orphan_risk.is_none()
                     && matches!(
                         t.state,
                         TokenState::Valid | TokenState::ExpiresSoon | TokenState::NeverExpires
@@ -157,14 +169,24 @@ impl KeeperReport {
             return format!("the pass could not run: {error}");
         }
         let count = |f: &dyn Fn(&TokenReport) -> bool| self.tokens.iter().filter(|t| f(t)).count();
-        format!(
+        let mut line = format!(
             "{} token(s) checked: {} refreshed, {} failed, {} expired or invalid, {} never expiring",
             self.tokens.len(),
             count(&|t| t.refreshed),
             count(&|t| t.failed.is_some()),
-            count(&|t| matches!(t.state, TokenState::Expired | TokenState::Invalid)),
+            count(&|t| matches!(
+                t.state,
+                TokenState::Expired | TokenState::Invalid | TokenState::Mismatch
+            )),
             count(&|t| t.state == TokenState::NeverExpires),
-        )
+        );
+        let orphans = count(&|t| t.orphan_risk.is_some());
+        if orphans > 0 {
+            line.push_str(&format!(
+                ", {orphans} may have left a token that nobody holds"
+            ));
+        }
+        line
     }
 }
 
@@ -179,6 +201,7 @@ impl fmt::Display for KeeperReport {
                 TokenState::Expired => "EXPIRED: generate a new token",
                 TokenState::Invalid => "INVALID: generate a new token",
                 TokenState::NeverExpires => "never expires: revoke it when offboarding",
+                TokenState::Mismatch => "NOT THIS KEY'S TOKEN: store this key's token",
             };
             write!(f, "  {}: {state}", t.key)?;
             if t.refreshed {
@@ -191,10 +214,22 @@ impl fmt::Display for KeeperReport {
                 write!(f, "; left alone: {why}")?;
             }
             if let Some((step, why)) = &t.failed {
-                write!(
-                    f,
-                    "; FAILED at {step:?} (the stored token still works): {why}"
-                )?;
+                // Said from the state found, never assumed: a failed refresh of an expired
+                // token does not leave a working one.
+                let stored = match t.state {
+                    TokenState::Valid | TokenState::ExpiresSoon | TokenState::NeverExpires => {
+                        "the stored token still works"
+                    }
+                    TokenState::Expired | TokenState::Invalid => {
+                        "the stored token does not work: generate a new one"
+                    }
+                    TokenState::Mismatch => "the stored token is not this key's",
+                    TokenState::Unknown => "the stored token's state is unknown",
+                };
+                write!(f, "; FAILED at {step:?} ({stored}): {why}")?;
+            }
+            if let Some(orphan) = &t.orphan_risk {
+                write!(f, "; {orphan}")?;
             }
             if let Some(warning) = &t.warning {
                 write!(f, "; note: {warning}")?;

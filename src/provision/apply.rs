@@ -9,9 +9,12 @@ use super::plan::{Change, Plan};
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::ids::SystemUserId;
+use crate::keeper::identity::{self, Verdict};
+use crate::keeper::rotation::{self, Finished};
 use crate::kinds::{AssetRef, AssignTasks, UnassignUser};
 use crate::models::token::SystemUserToken;
 use crate::store::{Minted, StoredToken, TokenKey, TokenMeta, TokenStore};
+use secrecy::SecretString;
 
 /// What applying a plan did. A failure is inside it, not an `Err`: keep the report (it holds
 /// the tokens generated before the failure), or turn it into a `Result` with
@@ -51,7 +54,9 @@ pub struct ApplyReport {
     pub failed: Option<(Change, Error)>,
     /// The changes not attempted because an earlier one failed.
     pub not_applied: Vec<Change>,
-    /// The tokens generated, by system-user name (each is in the plan's store too).
+    /// The tokens generated, by system-user name: each is the one the plan's store holds under
+    /// its key. A token the store refused, or that failed its check (`debug_token`: valid, of
+    /// the key's app and system user, a system-user token), is never listed.
     pub tokens: Vec<(String, SystemUserToken)>,
     /// The ids of the managed system users, by name (created ones included): pass them to
     /// the next plan ([`PlanOptions::identity`](super::PlanOptions::identity)) when they hold
@@ -190,11 +195,50 @@ pub(crate) async fn unassign(client: &Client, asset: &AssetRef, user: &SystemUse
     asset.visit(client, UnassignUser(user)).await
 }
 
+/// The stored tokens `replaces` names, read before a new token may overwrite one of them.
+///
+/// # Errors
+/// [`Error::TokenCheck`] when a record involved (of `replaces` or of `key`) holds a `previous`
+/// token: another run's rotation is under way since the plan was made, and minting now would
+/// push that token out of the record, held by nobody. The store's errors.
+async fn replaced(
+    store: &dyn TokenStore,
+    replaces: &[TokenKey],
+    key: &TokenKey,
+) -> Result<Vec<StoredToken>> {
+    let mut read: Vec<&TokenKey> = replaces.iter().collect();
+    if !replaces.contains(key) {
+        read.push(key);
+    }
+    let mut old = Vec::new();
+    for at in read {
+        match store.get(at).await? {
+            Some(stored) if stored.previous().is_some() => {
+                return Err(Error::TokenCheck {
+                    reason: format!(
+                        "a rotation of {at} is under way since the plan was made; nothing was minted: plan again"
+                    ),
+                });
+            }
+            Some(stored) if replaces.contains(at) => old.push(stored),
+            _ => {}
+        }
+    }
+    Ok(old)
+}
+
 impl Plan {
-    /// Makes the changes in order, stopping at the first failure. Each token minted is written
-    /// to the plan's store before anything else happens, then checked, and only then are the
-    /// tokens it replaces revoked. Applying a plan and then planning again yields an empty
-    /// plan; after a failure, plan and apply again to finish.
+    /// Makes the changes in order, stopping at the first failure. Applying a plan and then
+    /// planning again yields an empty plan; after a failure, plan and apply again to finish.
+    ///
+    /// A token is rotated in this order, so that after a failure or a kill at any step the
+    /// store holds a working token: **mint** (never re-sent; a lost answer is named in
+    /// [`ApplyReport::orphan_risk`]) → **store** the new token with the one it replaces as
+    /// its [`previous`](crate::StoredToken::previous) (both held) → **verify** it with
+    /// `debug_token` (valid, the key's app, system user and type) → **switch** (verified, it
+    /// is current; not, the old one is stored again and the new one revoked) → **revoke** the
+    /// old one, then clear `previous`. A record left with `previous` set is finished by the
+    /// next plan ([`Change::FinishRotation`]).
     ///
     /// ```
     /// use std::sync::Arc;
@@ -330,12 +374,44 @@ impl Run<'_> {
                     }
                 }
             }
+            Change::FinishRotation { system_user, key } => self.finish(system_user, key).await?,
             Change::GenerateToken { .. } => self.mint(change).await?,
         }
         Ok(())
     }
 
-    /// Mint, store, check, then revoke what the new token replaces.
+    /// Finishes the rotation a run left half-done (see [`rotation`]).
+    async fn finish(&mut self, system_user: &str, key: &TokenKey) -> Result<()> {
+        let store = self.store.ok_or_else(|| {
+            Error::invalid_input(
+                "store",
+                "a rotation is finished only in its store (PlanOptions::store)",
+            )
+        })?;
+        let Some(record) = store.get(key).await? else {
+            return Ok(());
+        };
+        match rotation::finish(self.client, store, record).await {
+            Finished::Settled => Ok(()),
+            Finished::RolledBack { why, note } => {
+                let note = note.map(|n| format!("; {n}")).unwrap_or_default();
+                self.report.warnings.push(format!(
+                    "the token rotation of {system_user:?} left half-done is undone: its new token does not check ({why}); the token it replaced is stored again{note}"
+                ));
+                Ok(())
+            }
+            Finished::Pending(why) | Finished::NeedsPerson(why) => Err(Error::TokenCheck {
+                reason: format!("finishing the token rotation of {system_user:?}: {why}"),
+            }),
+        }
+    }
+
+    /// Mint → store (the new token with the one it replaces at its key as `previous`: both
+    /// held) → verify (valid, this key's app, system user and type) → switch (verified: the
+    /// new one is current; not: the old one is stored again, the new one revoked) → revoke the
+    /// replaced tokens, then clear `previous`. A kill at any step leaves a working token stored
+    /// and a record the next plan finishes ([`Change::FinishRotation`]); only a lost mint
+    /// answer leaves a token nobody holds, and it is named in `orphan_risk`.
     async fn mint(&mut self, change: &Change) -> Result<()> {
         let Change::GenerateToken {
             system_user,
@@ -356,13 +432,9 @@ impl Run<'_> {
             )
         })?;
         let id = self.id_of(system_user)?;
+        let key = TokenKey::new(business.clone(), id.clone(), app.clone());
         // The tokens replaced, read before the new one may overwrite one of them.
-        let mut old = Vec::new();
-        for key in replaces {
-            if let Some(stored) = store.get(key).await? {
-                old.push(stored);
-            }
-        }
+        let mut old = replaced(store, replaces, &key).await?;
         let minted = client
             .system_user(id.clone())
             .generate_token(app.clone())
@@ -381,55 +453,115 @@ impl Run<'_> {
             }
         };
         let secret = token.secret().clone();
-        let key = TokenKey::new(business.clone(), id.clone(), app.clone());
         let expires_at = expires_in_60_days.then(|| crate::time::unix_now() + 60 * 86_400);
-        let stored = StoredToken::new(
+        let mut stored = StoredToken::new(
             key.clone(),
-            token.secret().clone(),
+            secret.clone(),
             TokenMeta::new(scopes.iter().cloned(), expires_at, Minted::Generated)
                 .named(system_user.as_str()),
         );
-        self.report.tokens.push((system_user.clone(), token));
-        if let Err(err) = store.put(stored).await {
+        let same_key = old.iter().position(|o| o.key == key).map(|i| old.remove(i));
+        if let Some(same) = &same_key {
+            stored = stored.with_previous(same.secret().clone());
+        }
+        if let Err(err) = store.put(stored.clone()).await {
             // Not stored, so held by nobody once this report is dropped: revoke it.
-            let revoked = client.revoke_token(app.clone(), secret).send().await;
-            if revoked.is_err() {
+            if rotation::revoke(client, &key, &secret).await.is_err() {
                 self.report.orphan_risk.push(system_user.clone());
             }
             return Err(Error::Store(err));
         }
-        match super::audit::inspect(client, Some(app), &secret).await? {
-            Ok(info)
-                if info.is_valid == Some(true) && info.user_id.as_deref() == Some(id.as_str()) => {}
-            Ok(_) => {
-                return Err(Error::invalid_input(
-                    "token",
-                    format!(
-                        "the token minted for {system_user:?} is stored but debug_token does not show it valid for {id}; the tokens it replaces were kept"
-                    ),
-                ));
+        match identity::verify(client, &key, &secret).await {
+            Verdict::Good => {}
+            Verdict::Bad { why, ours } => {
+                return Err(self
+                    .reject(store, system_user, &key, same_key, &secret, why, ours)
+                    .await);
             }
-            Err(why) => self.report.warnings.push(format!(
-                "the token minted for {system_user:?} is stored but could not be checked ({why})"
-            )),
+            Verdict::Unknown(why) => {
+                // Both are held (the new one current); the next plan checks it and finishes.
+                self.report.tokens.push((system_user.clone(), token));
+                self.report.warnings.push(format!(
+                    "the token minted for {system_user:?} is stored but could not be checked ({why}); the tokens it replaces are kept until it is (plan and apply again)"
+                ));
+                return Ok(());
+            }
         }
+        self.report.tokens.push((system_user.clone(), token));
+        if same_key.is_some()
+            && let Some(why) = rotation::retire(client, store, stored).await
+        {
+            self.report
+                .warnings
+                .push(format!("the new token of {system_user:?} is stored; {why}"));
+        }
+        self.revoke_replaced(store, system_user, old).await
+    }
+
+    /// Revokes the replaced tokens of other keys (another app's) and removes them.
+    async fn revoke_replaced(
+        &mut self,
+        store: &dyn TokenStore,
+        system_user: &str,
+        old: Vec<StoredToken>,
+    ) -> Result<()> {
         for stale in old {
-            let revoked = client
-                .revoke_token(stale.key.app.clone(), stale.secret().clone())
-                .send()
-                .await;
-            match revoked {
+            match rotation::revoke(self.client, &stale.key, stale.secret()).await {
                 Ok(()) => {
-                    if stale.key != key {
-                        store.remove(&stale.key).await?;
-                    }
+                    store.remove(&stale.key).await?;
                 }
                 Err(err) => self.report.warnings.push(format!(
-                    "the new token of {system_user:?} is stored; revoking the one it replaces ({}) failed: {err}",
+                    "the new token of {system_user:?} is stored; revoking the one it replaces ({}) failed: {err}; it stays in the store and the next plan replaces it",
                     stale.key
                 )),
             }
         }
         Ok(())
+    }
+
+    /// The minted token failed its check: it is not left stored under the key (the token it
+    /// replaced is stored again), it is revoked when it is this key's, and the error says so.
+    #[allow(clippy::too_many_arguments)]
+    async fn reject(
+        &mut self,
+        store: &dyn TokenStore,
+        system_user: &str,
+        key: &TokenKey,
+        replaced: Option<StoredToken>,
+        secret: &SecretString,
+        why: String,
+        ours: bool,
+    ) -> Error {
+        let client = self.client;
+        let done = match replaced {
+            Some(old) => match rotation::roll_back(client, store, old, secret, ours).await {
+                Ok(None) if ours => "it was revoked and the token it replaces is stored again".to_owned(),
+                Ok(None) => "it was not kept and not revoked (it may be another's); the token it replaces is stored again".to_owned(),
+                Ok(Some(note)) => format!("the token it replaces is stored again; {note}"),
+                Err(err) => format!(
+                    "putting the token it replaces back failed ({err}); the store holds both and the next plan finishes"
+                ),
+            },
+            None => {
+                let revoked = !ours || rotation::revoke(client, key, secret).await.is_ok();
+                let removed = store.remove(key).await;
+                match (revoked, removed) {
+                    (true, Ok(_)) if ours => "it was revoked and removed from the store".to_owned(),
+                    (true, Ok(_)) => "it was removed from the store and not revoked (it may be another's)".to_owned(),
+                    (false, Ok(_)) => {
+                        self.report.orphan_risk.push(system_user.to_owned());
+                        "it was removed from the store, but revoking it failed".to_owned()
+                    }
+                    (_, Err(err)) => format!("removing it from the store failed ({err}): remove it by hand"),
+                }
+            }
+        };
+        if !ours {
+            // The token asked for may exist as well, held by nobody.
+            self.report.orphan_risk.push(system_user.to_owned());
+        }
+        Error::TokenCheck {
+            reason: format!("the token minted for {system_user:?} is refused ({why}): {done}"),
+        }
     }
 }

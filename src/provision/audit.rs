@@ -15,7 +15,7 @@ use crate::config::SystemUserKind;
 use crate::ids::{AppId, BusinessId};
 use crate::models::system_user::SystemUser;
 use crate::models::token::TokenInfo;
-use crate::store::TokenStore;
+use crate::store::{TokenKey, TokenStore};
 
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -53,6 +53,11 @@ pub enum FindingKind {
     /// A token that could not be inspected (no secret for its app, or `debug_token` refused),
     /// or a store entry that could not be read.
     TokenUnknown,
+    /// A stored token that is not the token of its key: `debug_token` shows another system
+    /// user, another app or another type.
+    TokenMismatch,
+    /// A stored record still holding the token it replaced: a rotation was left half-done.
+    RotationUnfinished,
     /// A decommissioned system user (renamed by [`offboard`](super::offboard)) that still holds
     /// assets.
     DecommissionedWithAccess,
@@ -468,10 +473,11 @@ async fn token_findings(
         .unwrap_or(Duration::from_secs(14 * 86_400));
     // Each token is inspected as its own app: the caller's tokens as `options.app`, the
     // store's as the app of their key.
-    let mut tokens: Vec<(String, Option<AppId>, SecretString)> = options
+    // A stored token has a key: what it must be is known, and checked.
+    let mut tokens: Vec<(String, Option<AppId>, SecretString, Option<TokenKey>)> = options
         .tokens
         .iter()
-        .map(|(label, token)| (label.clone(), options.app.clone(), token.clone()))
+        .map(|(label, token)| (label.clone(), options.app.clone(), token.clone(), None))
         .collect();
     let mut findings = Vec::new();
     if let Some(store) = &options.store {
@@ -481,11 +487,20 @@ async fn token_findings(
             }
             // One entry that cannot be read is a finding about it; the others are still audited.
             match store.get(&key).await {
-                Ok(Some(stored)) => tokens.push((
-                    key.to_string(),
-                    Some(key.app.clone()),
-                    stored.secret().clone(),
-                )),
+                Ok(Some(stored)) => {
+                    if stored.previous().is_some() {
+                        findings.push(finding(
+                            FindingKind::RotationUnfinished,
+                            Severity::Warning,
+                            &key.to_string(),
+                            "a token rotation was left half-done: the record still holds the token it replaced".into(),
+                            "run the token keeper, or plan and apply: either finishes it (checks the new token, revokes the old one)",
+                        ));
+                    }
+                    let label = key.to_string();
+                    let app = Some(key.app.clone());
+                    tokens.push((label, app, stored.secret().clone(), Some(key)));
+                }
                 Ok(None) => {}
                 Err(err) => findings.push(finding(
                     FindingKind::TokenUnknown,
@@ -497,7 +512,7 @@ async fn token_findings(
             }
         }
     }
-    for (label, app, token) in &tokens {
+    for (label, app, token, key) in &tokens {
         let info = match inspect(client, app.as_ref(), token).await? {
             Ok(info) => info,
             Err(why) => {
@@ -511,6 +526,19 @@ async fn token_findings(
                 continue;
             }
         };
+        let mismatch = key
+            .as_ref()
+            .and_then(|key| crate::keeper::identity::mismatch(&info, key));
+        if let Some(why) = mismatch {
+            findings.push(finding(
+                FindingKind::TokenMismatch,
+                Severity::Critical,
+                label,
+                format!("the stored token is not this key's: {why}"),
+                "store a token of this system user and app in its place (plan and apply mint one), and find out how the other got there",
+            ));
+            continue;
+        }
         findings.extend(token_finding(label, &info, window));
     }
     Ok(findings)

@@ -97,6 +97,17 @@ pub enum Change {
         /// Why.
         reason: String,
     },
+    /// Finish a token rotation an earlier run left half-done: the stored record still holds
+    /// the token it replaced. The current token is checked; it checks, the replaced one is
+    /// revoked and cleared; it does not, the replaced one is stored again and the bad one
+    /// revoked. Planned alone for its system user's tokens: plan again afterwards to compare
+    /// the token with the file.
+    FinishRotation {
+        /// The system user.
+        system_user: String,
+        /// The record's key.
+        key: TokenKey,
+    },
     /// Generate a token, store it, check it, then revoke the tokens it replaces.
     GenerateToken {
         /// The system user.
@@ -126,6 +137,7 @@ impl Change {
             | Change::Assign { system_user, .. }
             | Change::ChangeTasks { system_user, .. }
             | Change::Unassign { system_user, .. }
+            | Change::FinishRotation { system_user, .. }
             | Change::GenerateToken { system_user, .. } => system_user,
         }
     }
@@ -139,8 +151,9 @@ impl Change {
             Change::Assign { .. } => 2,
             Change::ChangeTasks { .. } => 3,
             Change::Unassign { .. } => 4,
-            Change::InvalidateTokens { .. } => 5,
-            Change::GenerateToken { .. } => 6,
+            Change::FinishRotation { .. } => 5,
+            Change::InvalidateTokens { .. } => 6,
+            Change::GenerateToken { .. } => 7,
         }
     }
 }
@@ -166,6 +179,11 @@ impl fmt::Display for Change {
             Change::InstallApp { system_user, app } => {
                 write!(f, "+ install app {app} for {system_user:?}")
             }
+            Change::FinishRotation { system_user, key } => write!(
+                f,
+                "~ finish the token rotation of {system_user:?} left half-done (app {}): check the new token, then revoke the one it replaced (or put that one back)",
+                key.app
+            ),
             Change::Assign {
                 system_user,
                 asset,

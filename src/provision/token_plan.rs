@@ -52,6 +52,12 @@ impl TokenContext<'_> {
                 .collect(),
             None => Vec::new(),
         };
+        // A rotation left half-done is finished first, alone: the next plan compares the
+        // token it leaves with the file.
+        out.changes = self.unfinished(name, id);
+        if !out.changes.is_empty() {
+            return Ok(out);
+        }
         let Some(token) = &wanted.token else {
             out.not_managed
                 .extend(stored_keys.into_iter().map(|key| NotManaged::Token {
@@ -85,6 +91,7 @@ impl TokenContext<'_> {
             replaces.push((*other).clone());
         }
         let stored = self.stored.iter().find(|t| t.key == key);
+        let mut revoke_stored = false;
         let reason = match stored {
             None => {
                 if !self.invalidate_orphans {
@@ -93,31 +100,11 @@ impl TokenContext<'_> {
                 Some("no token in the store".to_owned())
             }
             Some(stored) => {
-                let inspected =
-                    super::audit::inspect(self.client, Some(&token.app), stored.secret()).await?;
-                match inspected {
-                    Err(why) => {
-                        out.drift.push(Drift {
-                            system_user: name.clone(),
-                            kind: DriftKind::TokenUnknown,
-                            detail: format!("the stored token cannot be inspected: {why}"),
-                            remedy: "left as it is; give the client the secret of its app (ClientBuilder::app_secret_for) to check it".to_owned(),
-                        });
-                        None
-                    }
-                    Ok(info) => {
-                        let found = self.judge(name, token, id, &info, &mut out.drift);
-                        // A valid token of this user is revoked once replaced; one that is not
-                        // valid, or not this user's, is only overwritten.
-                        if found.is_some()
-                            && info.is_valid == Some(true)
-                            && info.user_id.as_deref() == Some(id.as_str())
-                        {
-                            replaces.push(key.clone());
-                        }
-                        found
-                    }
-                }
+                let (reason, revoke) = self
+                    .inspect_stored(name, token, &key, stored, &mut out.drift)
+                    .await?;
+                revoke_stored = revoke;
+                reason
             }
         };
         let reason = match (reason, replaces.is_empty()) {
@@ -125,6 +112,9 @@ impl TokenContext<'_> {
             (None, false) => "the stored token is for another app".to_owned(),
             (None, true) => return Ok(out),
         };
+        if revoke_stored {
+            replaces.push(key.clone());
+        }
         if self.invalidate_orphans {
             out.changes.push(Change::InvalidateTokens {
                 system_user: name.clone(),
@@ -135,6 +125,57 @@ impl TokenContext<'_> {
         }
         out.changes.push(generate(name, token, &reason, replaces));
         Ok(out)
+    }
+
+    /// Why the stored token of `key` must be replaced, if it must, and whether it is to be
+    /// revoked once replaced: a valid token of this user and app is (also when only another
+    /// app's token is the reason to mint: it would be overwritten); one that is not valid, or
+    /// not this user's or app's, is only overwritten.
+    async fn inspect_stored(
+        &self,
+        name: &str,
+        token: &TokenSpec,
+        key: &TokenKey,
+        stored: &StoredToken,
+        drift: &mut Vec<Drift>,
+    ) -> Result<(Option<String>, bool)> {
+        let inspected =
+            super::audit::inspect(self.client, Some(&token.app), stored.secret()).await?;
+        Ok(match inspected {
+            Err(why) => {
+                drift.push(Drift {
+                    system_user: name.to_owned(),
+                    kind: DriftKind::TokenUnknown,
+                    detail: format!("the stored token cannot be inspected: {why}"),
+                    remedy: "left as it is; give the client the secret of its app (ClientBuilder::app_secret_for) to check it".to_owned(),
+                });
+                (None, false)
+            }
+            Ok(info) => {
+                let revoke =
+                    info.is_valid == Some(true) && crate::keeper::identity::revocable(&info, key);
+                (
+                    self.judge(name, token, &key.system_user, &info, drift),
+                    revoke,
+                )
+            }
+        })
+    }
+
+    /// The rotations of this user left half-done (a record still holding the token it
+    /// replaced), each to finish.
+    fn unfinished(&self, name: &str, id: Option<&SystemUserId>) -> Vec<Change> {
+        let Some(id) = id else {
+            return Vec::new();
+        };
+        self.stored
+            .iter()
+            .filter(|t| &t.key.system_user == id && t.previous().is_some())
+            .map(|t| Change::FinishRotation {
+                system_user: name.to_owned(),
+                key: t.key.clone(),
+            })
+            .collect()
     }
 
     /// Why the stored token must be replaced, if it must; drift is recorded on the way.
@@ -160,6 +201,9 @@ impl TokenContext<'_> {
         }
         if info.user_id.as_deref() != Some(id.as_str()) {
             return Some("the stored token belongs to another user".to_owned());
+        }
+        if !info.is_system_user() {
+            return Some("the stored token is not a system user's".to_owned());
         }
         if info.app_id.as_ref().is_some_and(|app| *app != token.app) {
             let app = info.app_id.as_ref().map(ToString::to_string);

@@ -234,7 +234,167 @@ async fn a_failed_check_of_the_new_token_puts_the_old_one_back() {
         Some(Step::Verify)
     );
     assert_eq!(stored_token(&store, &w.key).await, w.token);
+    assert!(
+        store
+            .get(&w.key)
+            .await
+            .unwrap()
+            .unwrap()
+            .previous()
+            .is_none()
+    );
     assert!(w.emulator.token_is_valid(&w.token));
+    // The new token, which nobody may use unchecked, was revoked, and the report says so.
+    assert_eq!(refreshes(&w.emulator), 1);
+    assert_eq!(w.emulator.valid_tokens_of(w.key.system_user.as_str()), 1);
+    let why = &report.tokens[0].failed.as_ref().unwrap().1;
+    assert!(why.contains("the new token was revoked"), "{why}");
+    assert!(report.tokens[0].orphan_risk.is_none());
+}
+
+/// A second system user of the demo business holding a valid token (another service's).
+async fn other_service(w: &World) -> (SystemUserId, String) {
+    let users = w.client.business(DEMO.business_id).system_users();
+    let su = users
+        .create("other-service")
+        .role(meta_business::SystemUserRole::Admin)
+        .send()
+        .await
+        .unwrap();
+    w.client
+        .system_user(&su.id)
+        .install_app(DEMO.app_id)
+        .send()
+        .await
+        .unwrap();
+    let token = w
+        .client
+        .system_user(&su.id)
+        .generate_token(DEMO.app_id)
+        .business(DEMO.business_id)
+        .scopes([Permission::AdsRead])
+        .expires_in_60_days(true)
+        .send()
+        .await
+        .unwrap();
+    (su.id, token.secret().expose_secret().to_owned())
+}
+
+#[tokio::test]
+async fn a_refresh_answered_with_another_users_token_is_neither_stored_nor_reported_refreshed() {
+    let store = MemoryStore::new();
+    let w = world(&store).await;
+    let (other, foreign) = other_service(&w).await;
+    w.emulator.advance_clock(Duration::from_secs(50 * DAY));
+    let body = serde_json::json!({"access_token": foreign, "token_type": "bearer", "expires_in": 5_184_000});
+    w.emulator.inject(
+        FaultRule::new(Fault::Raw {
+            status: 200,
+            body: body.to_string(),
+        })
+        .on("GET", "/oauth/access_token")
+        .times(1),
+    );
+    let report = TokenKeeper::new(w.client.clone(), store.clone())
+        .clock(w.emulator.clock_source())
+        .run_once()
+        .await;
+    let t = &report.tokens[0];
+    assert!(!t.refreshed, "{report}");
+    let (step, why) = t.failed.clone().unwrap();
+    assert_eq!(step, Step::Verify);
+    assert!(why.contains(&format!("user {other}")), "{why}");
+    // The first user's token is still the stored one, and works; the other's is left alone
+    // (it may be another service's), and the token asked for may exist: named.
+    assert_eq!(stored_token(&store, &w.key).await, w.token);
+    assert!(
+        store
+            .get(&w.key)
+            .await
+            .unwrap()
+            .unwrap()
+            .previous()
+            .is_none()
+    );
+    assert!(w.emulator.token_is_valid(&w.token));
+    assert!(w.emulator.token_is_valid(&foreign));
+    assert!(t.orphan_risk.is_some(), "{report}");
+    let text = report.to_string();
+    assert!(
+        text.contains("0 refreshed") && !text.contains(&foreign),
+        "{text}"
+    );
+    assert_eq!(store.keys().await.unwrap(), std::slice::from_ref(&w.key));
+}
+
+#[tokio::test]
+async fn a_stored_token_of_another_user_is_flagged_and_never_refreshed() {
+    let store = MemoryStore::new();
+    let w = world(&store).await;
+    let (_, foreign) = other_service(&w).await;
+    store
+        .put(StoredToken::new(
+            w.key.clone(),
+            foreign.clone(),
+            TokenMeta::new([Permission::AdsRead], None, Minted::Imported),
+        ))
+        .await
+        .unwrap();
+    w.emulator.advance_clock(Duration::from_secs(50 * DAY));
+    let report = TokenKeeper::new(w.client.clone(), store.clone())
+        .clock(w.emulator.clock_source())
+        .run_once()
+        .await;
+    let t = &report.tokens[0];
+    assert_eq!(t.state, TokenState::Mismatch, "{report}");
+    assert!(!t.refreshed && !report.is_healthy());
+    assert_eq!(refreshes(&w.emulator), 0);
+    assert!(
+        report.to_string().contains("NOT THIS KEY'S TOKEN"),
+        "{report}"
+    );
+    assert!(w.emulator.token_is_valid(&foreign));
+}
+
+#[tokio::test]
+async fn a_refused_refresh_of_a_token_that_expired_meanwhile_does_not_say_it_still_works() {
+    let store = MemoryStore::new();
+    let w = world(&store).await;
+    // The token expires; the keeper's first look (a stale answer) still shows it valid and due.
+    w.emulator.advance_clock(Duration::from_secs(61 * DAY));
+    let now = w
+        .emulator
+        .clock()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let stale = serde_json::json!({"data": {
+        "app_id": DEMO.app_id, "type": "SYSTEM_USER", "is_valid": true, "scopes": ["ads_read"],
+        "expires_at": now + DAY, "user_id": w.key.system_user.as_str(),
+    }});
+    w.emulator.inject(
+        FaultRule::new(Fault::Raw {
+            status: 200,
+            body: stale.to_string(),
+        })
+        .on("GET", "/debug_token")
+        .times(1),
+    );
+    let report = TokenKeeper::new(w.client.clone(), store.clone())
+        .clock(w.emulator.clock_source())
+        .run_once()
+        .await;
+    let t = &report.tokens[0];
+    assert_eq!(
+        t.failed.as_ref().map(|f| f.0),
+        Some(Step::Refresh),
+        "{report}"
+    );
+    assert_eq!(t.state, TokenState::Expired, "{report}");
+    let text = report.to_string();
+    assert!(!text.contains("still works"), "{text}");
+    assert!(text.contains("does not work: generate a new one"), "{text}");
+    assert!(t.orphan_risk.is_none(), "a definite refusal minted nothing");
 }
 
 #[tokio::test]
@@ -259,6 +419,29 @@ async fn a_failed_revoke_keeps_the_new_token_and_says_so() {
     let new = stored_token(&store, &w.key).await;
     assert_ne!(new, w.token);
     assert!(w.emulator.token_is_valid(&new));
+    // The old token is not dropped on the floor: the store still holds it as the previous
+    // token, and the next pass (the revocation working again) revokes it and clears it.
+    let held = store.get(&w.key).await.unwrap().unwrap();
+    assert_eq!(held.previous().unwrap().expose_secret(), w.token);
+    assert!(w.emulator.token_is_valid(&w.token));
+    w.emulator.clear_faults();
+    let next = TokenKeeper::new(w.client.clone(), store.clone())
+        .clock(w.emulator.clock_source())
+        .run_once()
+        .await;
+    assert!(next.tokens[0].failed.is_none(), "{next}");
+    assert!(!w.emulator.token_is_valid(&w.token));
+    assert_eq!(stored_token(&store, &w.key).await, new);
+    assert!(
+        store
+            .get(&w.key)
+            .await
+            .unwrap()
+            .unwrap()
+            .previous()
+            .is_none()
+    );
+    assert_eq!(w.emulator.valid_tokens_of(w.key.system_user.as_str()), 1);
 }
 
 #[tokio::test]
@@ -395,7 +578,7 @@ mod the_crate_uses_the_store {
     }
 
     #[tokio::test]
-    async fn a_store_that_refuses_stops_the_apply_and_the_token_stays_in_the_report() {
+    async fn a_store_that_refuses_stops_the_apply_and_the_refused_token_is_revoked_not_reported() {
         let (emulator, demo) = GraphEmulator::demo().await;
         let client = emulator.client(demo.admin_token).unwrap();
         let options = PlanOptions::default().store(Arc::new(ReadOnly(MemoryStore::new())));
@@ -405,7 +588,13 @@ mod the_crate_uses_the_store {
         let report = plan.apply(&client).await;
         let (_, err) = report.failed.as_ref().expect("stopped");
         assert!(err.to_string().contains("disk is full"), "{err}");
-        assert_eq!(report.tokens.len(), 1);
+        // Minted, refused by the store, revoked: held by nobody, so listed nowhere.
+        assert!(report.tokens.is_empty(), "{report}");
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["tokens_generated_for"], serde_json::json!([]));
+        let id = &report.identities["ads-reporting-server"];
+        assert_eq!(emulator.valid_tokens_of(id.as_str()), 0);
+        assert!(report.orphan_risk.is_empty());
     }
 
     #[tokio::test]
@@ -434,6 +623,81 @@ mod the_crate_uses_the_store {
             .find(|f| f.kind == FindingKind::TokenNeverExpires)
             .expect("the stored never-expiring token is reported");
         assert_eq!(never.subject, key.to_string());
+    }
+
+    #[tokio::test]
+    async fn audit_flags_a_stored_token_of_another_user_and_a_rotation_left_half_done() {
+        let (emulator, demo) = GraphEmulator::demo().await;
+        let client = emulator.client(demo.admin_token).unwrap();
+        let store = Arc::new(MemoryStore::new());
+        let options = PlanOptions::default().store(store.clone());
+        let plan = provision::plan(&client, &spec(true), &options)
+            .await
+            .unwrap();
+        let report = plan.apply(&client).await.into_result().unwrap();
+        let key = store.keys().await.unwrap().remove(0);
+        let own = store.get(&key).await.unwrap().unwrap();
+        // Another system user's token, stored under this user's key (a copy-paste, a bad
+        // import), the user's own kept as the record's previous token.
+        let users = client.business(demo.business_id).system_users();
+        let other = users
+            .create("other-service")
+            .role(meta_business::SystemUserRole::Admin)
+            .send()
+            .await
+            .unwrap();
+        client
+            .system_user(&other.id)
+            .install_app(demo.app_id)
+            .send()
+            .await
+            .unwrap();
+        let foreign = client
+            .system_user(&other.id)
+            .generate_token(demo.app_id)
+            .business(demo.business_id)
+            .scopes([Permission::AdsRead])
+            .send()
+            .await
+            .unwrap();
+        store
+            .put(
+                meta_business::StoredToken::new(
+                    key.clone(),
+                    foreign.secret().clone(),
+                    own.meta.clone(),
+                )
+                .with_previous(own.secret().clone()),
+            )
+            .await
+            .unwrap();
+        let audit = provision::audit(
+            &client,
+            demo.business_id,
+            &AuditOptions::default()
+                .app(demo.app_id)
+                .store(store.clone()),
+        )
+        .await
+        .unwrap();
+        let mismatch = audit
+            .findings
+            .iter()
+            .find(|f| f.kind == FindingKind::TokenMismatch)
+            .unwrap_or_else(|| panic!("{audit}"));
+        assert_eq!(mismatch.subject, key.to_string());
+        assert!(
+            mismatch.message.contains(&format!("user {}", other.id)),
+            "{audit}"
+        );
+        assert!(
+            audit
+                .findings
+                .iter()
+                .any(|f| f.kind == FindingKind::RotationUnfinished),
+            "{audit}"
+        );
+        let _ = report;
     }
 
     #[tokio::test]

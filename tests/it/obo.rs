@@ -264,3 +264,38 @@ async fn bad_input_sends_nothing() {
         "PartnerAdminToken([redacted])"
     );
 }
+
+/// The client token mints: a 502 after the server minted it is not re-sent (one request), and
+/// the error says the outcome is unknown (a token may exist that nobody holds).
+#[tokio::test]
+async fn a_client_token_whose_answer_is_lost_is_not_resent() {
+    use meta_business::testing::{Fault, FaultRule};
+    let (emulator, d) = GraphEmulator::obo_demo().await;
+    let client = emulator
+        .client_builder("EAAE-not-used-by-obo")
+        .app_secret(d.app_secret)
+        .build()
+        .unwrap();
+    let obo = client.on_behalf_of(d.partner, d.client);
+    obo.link(&ClientAdminToken::new(d.client_admin_token))
+        .await
+        .unwrap();
+    emulator.inject(
+        FaultRule::new(Fault::after_work(Fault::Http { status: 502 }))
+            .on("POST", "/access_token")
+            .times(1),
+    );
+    let err = obo
+        .client_system_user_token(&PartnerAdminToken::new(d.partner_admin_token), d.app_id)
+        .scopes([Permission::AdsManagement])
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.outcome_unknown(), "{err}");
+    let mints = emulator
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/access_token"))
+        .count();
+    assert_eq!(mints, 1, "never re-sent");
+}
