@@ -238,6 +238,77 @@ pub(crate) fn decode<T: DeserializeOwned>(
     decoded.map_err(|(json_path, inner)| decode_failure(ctx, trimmed, scrub, json_path, inner))
 }
 
+/// Decodes an answer that carries credentials (a minted or refreshed token, Page tokens):
+/// every string in it is scrubbed of the registry's secrets except the `access_token`s, each of
+/// which must be new to the client and is then registered.
+///
+/// A token that is (or holds) a secret the client already has is an echo, not a token: it
+/// would be stored as `[redacted]`, or the echoed secret stored as a new token. That answer is
+/// an error whose outcome is unknown (the server may have minted a token).
+pub(crate) fn decode_sensitive<T: DeserializeOwned>(
+    ctx: &ResponseContext<'_>,
+    body: &[u8],
+    scrub: &Scrubber<'_>,
+    registry: &crate::registry::Registry,
+) -> Result<T> {
+    let mut value: serde_json::Value = decode(ctx, body, scrub)?;
+    let mut tokens = Vec::new();
+    if !split_tokens(&mut value, scrub, &mut tokens) {
+        return Err(Error::UnexpectedResponse(Box::new(UnexpectedResponse {
+            method: ctx.method.clone(),
+            path: ctx.path.to_string(),
+            status: ctx.status,
+            reason: "its access_token is, or holds, a secret this client already had (a server echoing what it saw): it was not taken; a token may have been minted, so the outcome is unknown".into(),
+            content_type: None,
+            snippet: String::new(),
+            headers: scrub.headers(ctx.headers),
+        })));
+    }
+    for token in &tokens {
+        registry.seen(token);
+    }
+    serde_path_to_error::deserialize::<_, T>(value).map_err(|err| {
+        let json_path = err.path().to_string();
+        decode_failure(ctx, b"", scrub, json_path, err.into_inner())
+    })
+}
+
+/// Scrubs every string and key of `v` but the `access_token` values, which are collected;
+/// `false` when one of them holds a known secret.
+fn split_tokens(v: &mut serde_json::Value, scrub: &Scrubber<'_>, tokens: &mut Vec<String>) -> bool {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => scrub.string(s),
+        Value::Array(items) => return items.iter_mut().all(|i| split_tokens(i, scrub, tokens)),
+        Value::Object(map) => {
+            let dirty = map.keys().any(|k| matches!(scrub.text(k), Cow::Owned(_)));
+            if dirty {
+                let old = std::mem::take(map);
+                for (k, val) in old {
+                    map.insert(scrub.text(&k).into_owned(), val);
+                }
+            }
+            for (k, val) in map.iter_mut() {
+                match val {
+                    Value::String(token) if k == "access_token" => {
+                        if matches!(scrub.text(token), Cow::Owned(_)) {
+                            return false;
+                        }
+                        tokens.push(token.clone());
+                    }
+                    other => {
+                        if !split_tokens(other, scrub, tokens) {
+                            return false;
+                        }
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use reqwest::header::HeaderValue;
