@@ -214,8 +214,16 @@ impl Registry {
             .map(ExposeSecret::expose_secret);
         for secret in secrets {
             for form in forms(secret) {
-                if unique.insert(form.clone()) {
-                    needles.push(form);
+                // Answers are scrubbed before they are decoded: a form with a character JSON
+                // escapes (`\/` holds a backslash) is in the body escaped once more.
+                let escaped = serde_json::to_string(&form)
+                    .ok()
+                    .map(|json| json[1..json.len() - 1].to_owned())
+                    .filter(|escaped| *escaped != form);
+                for needle in std::iter::once(form).chain(escaped) {
+                    if unique.insert(needle.clone()) {
+                        needles.push(needle);
+                    }
                 }
             }
         }
@@ -349,6 +357,11 @@ mod tests {
             let body = reg.body(text.as_bytes());
             assert_eq!(&body[..], format!("x={REDACTED}&y=1").as_bytes());
         }
+        // In a JSON body, the `\/` form is escaped once more.
+        let body = serde_json::to_vec(&serde_json::json!({ "name": CANARY.replace('/', "\\/") }))
+            .unwrap();
+        let clean: serde_json::Value = serde_json::from_slice(&reg.body(&body)).unwrap();
+        assert_eq!(clean["name"], REDACTED);
         assert!(reg.knows(&format!("pre{CANARY}post")));
         assert!(!reg.knows("EAAB-another-token-entirely"));
     }

@@ -239,8 +239,8 @@ pub(crate) fn decode<T: DeserializeOwned>(
 }
 
 /// Decodes an answer that carries credentials (a minted or refreshed token, Page tokens):
-/// every string in it is scrubbed of the registry's secrets except the `access_token`s, each of
-/// which must be new to the client and is then registered.
+/// each `access_token` in it must be new to the client and is then registered; every other
+/// string is scrubbed of the registry's secrets, those tokens included.
 ///
 /// A token that is (or holds) a secret the client already has is an echo, not a token: it
 /// would be stored as `[redacted]`, or the echoed secret stored as a new token. That answer is
@@ -253,7 +253,8 @@ pub(crate) fn decode_sensitive<T: DeserializeOwned>(
 ) -> Result<T> {
     let mut value: serde_json::Value = decode(ctx, body, scrub)?;
     let mut tokens = Vec::new();
-    if !split_tokens(&mut value, scrub, &mut tokens) {
+    collect_tokens(&value, &mut tokens);
+    if tokens.iter().any(|t| matches!(scrub.text(t), Cow::Owned(_))) {
         return Err(Error::UnexpectedResponse(Box::new(UnexpectedResponse {
             method: ctx.method.clone(),
             path: ctx.path.to_string(),
@@ -267,46 +268,63 @@ pub(crate) fn decode_sensitive<T: DeserializeOwned>(
     for token in &tokens {
         registry.seen(token);
     }
+    let matcher = registry.matcher();
+    scrub_but_tokens(&mut value, &|s: &str| {
+        let own = scrub.text(s);
+        match registry.text(&matcher, &own) {
+            Cow::Borrowed(_) => (matches!(own, Cow::Owned(_))).then(|| own.into_owned()),
+            Cow::Owned(clean) => Some(clean),
+        }
+    });
     serde_path_to_error::deserialize::<_, T>(value).map_err(|err| {
         let json_path = err.path().to_string();
         decode_failure(ctx, b"", scrub, json_path, err.into_inner())
     })
 }
 
-/// Scrubs every string and key of `v` but the `access_token` values, which are collected;
-/// `false` when one of them holds a known secret.
-fn split_tokens(v: &mut serde_json::Value, scrub: &Scrubber<'_>, tokens: &mut Vec<String>) -> bool {
+/// Every `access_token` string of `v`, at any depth.
+fn collect_tokens(v: &serde_json::Value, tokens: &mut Vec<String>) {
     use serde_json::Value;
     match v {
-        Value::String(s) => scrub.string(s),
-        Value::Array(items) => return items.iter_mut().all(|i| split_tokens(i, scrub, tokens)),
+        Value::Array(items) => items.iter().for_each(|i| collect_tokens(i, tokens)),
         Value::Object(map) => {
-            let dirty = map.keys().any(|k| matches!(scrub.text(k), Cow::Owned(_)));
-            if dirty {
-                let old = std::mem::take(map);
-                for (k, val) in old {
-                    map.insert(scrub.text(&k).into_owned(), val);
-                }
-            }
-            for (k, val) in map.iter_mut() {
+            for (k, val) in map {
                 match val {
-                    Value::String(token) if k == "access_token" => {
-                        if matches!(scrub.text(token), Cow::Owned(_)) {
-                            return false;
-                        }
-                        tokens.push(token.clone());
-                    }
-                    other => {
-                        if !split_tokens(other, scrub, tokens) {
-                            return false;
-                        }
-                    }
+                    Value::String(token) if k == "access_token" => tokens.push(token.clone()),
+                    other => collect_tokens(other, tokens),
                 }
             }
         }
         _ => {}
     }
-    true
+}
+
+/// Scrubs every string and key of `v` but the `access_token` values; `clean` answers the
+/// scrubbed text, `None` when there was nothing to remove.
+fn scrub_but_tokens(v: &mut serde_json::Value, clean: &dyn Fn(&str) -> Option<String>) {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => {
+            if let Some(c) = clean(s) {
+                *s = c;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|i| scrub_but_tokens(i, clean)),
+        Value::Object(map) => {
+            if map.keys().any(|k| clean(k).is_some()) {
+                let old = std::mem::take(map);
+                for (k, val) in old {
+                    map.insert(clean(&k).unwrap_or(k), val);
+                }
+            }
+            for (k, val) in map.iter_mut() {
+                if !(k == "access_token" && val.is_string()) {
+                    scrub_but_tokens(val, clean);
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 #[cfg(test)]
