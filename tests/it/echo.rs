@@ -610,3 +610,111 @@ const ECHOED: &[&str] = &[
     "offboard",
     "call",
 ];
+
+/// A server that answers every request with an error quoting every proof it was sent so far.
+#[derive(Clone, Default)]
+struct ProofEcho(Arc<Mutex<Vec<String>>>);
+
+impl Respond for ProofEcho {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let mut proofs = self.0.lock().unwrap();
+        if let Some((_, p)) = req.url.query_pairs().find(|(k, _)| k == "appsecret_proof") {
+            proofs.push(p.into_owned());
+        }
+        if req.url.path().ends_with("/1000000000001") {
+            return ResponseTemplate::new(200)
+                .set_body_json(json!({"id": "1000000000001", "name": "Shop"}));
+        }
+        ResponseTemplate::new(400).set_body_json(json!({"error": {
+            "message": format!("proofs seen: {}", proofs.join(" ")), "code": 100}}))
+    }
+}
+
+#[tokio::test]
+async fn time_stamped_proofs_of_earlier_seconds_are_scrubbed_too() {
+    let server = MockServer::start().await;
+    let echo = ProofEcho::default();
+    wiremock::Mock::given(wiremock::matchers::any())
+        .respond_with(echo.clone())
+        .mount(&server)
+        .await;
+    let client = Client::builder()
+        .access_token(ADMIN)
+        .app_secret(APP_SECRET)
+        .proof_mode(meta_business::ProofMode::TimeStamped)
+        .base_url(server.uri())
+        .retry_policy(meta_business::RetryPolicy::none())
+        .build()
+        .unwrap();
+    client.business("1000000000001").get().send().await.unwrap();
+    // The next proof is of another second.
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let other = client.with_token("EAAE-echo-another-token-5d1c");
+    let err = other.business("1000000000002").get().send().await.unwrap_err();
+    let proofs = echo.0.lock().unwrap().clone();
+    assert_eq!(proofs.len(), 2);
+    assert_ne!(proofs[0], proofs[1]);
+    let text = format!("{err} {err:?}");
+    for proof in &proofs {
+        assert!(!text.contains(proof.as_str()), "{text}");
+    }
+    assert_eq!(text.matches("[redacted]").count(), 4, "{text}");
+}
+
+#[tokio::test]
+async fn a_token_answer_that_echoes_a_known_secret_is_refused_and_a_new_token_is_remembered() {
+    let server = MockServer::start().await;
+    let answer = Arc::new(Mutex::new(String::new()));
+    let shown = answer.clone();
+    wiremock::Mock::given(wiremock::matchers::path("/v26.0/oauth/access_token"))
+        .respond_with(move |_: &Request| {
+            ResponseTemplate::new(200).set_body_json(json!({
+                "access_token": *shown.lock().unwrap(), "token_type": "bearer", "expires_in": 5_184_000}))
+        })
+        .mount(&server)
+        .await;
+    let fresh = "EAAE-echo-freshly-refreshed-token-0a9b";
+    wiremock::Mock::given(wiremock::matchers::path("/v26.0/1000000000001"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": {
+            "message": format!("the token you got earlier was {fresh}"), "code": 100}})))
+        .mount(&server)
+        .await;
+    let client = Client::builder()
+        .access_token(ADMIN)
+        .app_secret(APP_SECRET)
+        .app_id(DEMO.app_id)
+        .base_url(server.uri())
+        .retry_policy(meta_business::RetryPolicy::none())
+        .build()
+        .unwrap();
+    let stored = "EAAE-echo-stored-token-to-refresh-77";
+    for echoed in [
+        ADMIN.to_owned(),
+        format!("{APP_SECRET}-and-more"),
+        stored.to_owned(),
+        format!("x{}", url::form_urlencoded::byte_serialize(ADMIN.as_bytes()).collect::<String>()),
+    ] {
+        *answer.lock().unwrap() = echoed.clone();
+        let err = client
+            .refresh_token(DEMO.app_id, stored)
+            .send()
+            .await
+            .unwrap_err();
+        assert!(err.outcome_unknown(), "{err}");
+        let text = format!("{err} {err:?}");
+        assert!(text.contains("already had"), "{text}");
+        assert!(!text.contains(&echoed) && !text.contains(ADMIN), "{text}");
+    }
+    // A new token is taken, and remembered: a later error that quotes it shows it redacted.
+    *answer.lock().unwrap() = fresh.to_owned();
+    let refreshed = client
+        .refresh_token(DEMO.app_id, stored)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refreshed.secret().expose_secret(), fresh);
+    let err = client.business("1000000000001").get().send().await.unwrap_err();
+    let text = format!("{err} {err:?}");
+    assert!(!text.contains(fresh), "{text}");
+    assert!(text.contains("the token you got earlier was [redacted]"), "{text}");
+}
