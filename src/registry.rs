@@ -15,8 +15,10 @@
 //!   made every second, so they are found by their shape (64 hex digits) and looked up.
 //!
 //! Each secret is looked for in every form the [`Scrubber`](crate::redact::Scrubber) knows
-//! (raw, percent-encoded in either case, encoded twice, JSON-escaped), by one Aho-Corasick
-//! automaton built when the set changes. A body without any secret costs one scan of it.
+//! (raw, percent-encoded in either case, encoded twice, JSON-escaped, and each of those
+//! JSON-escaped once more, as it is in a body not yet decoded), by one Aho-Corasick automaton,
+//! built again once [`MAX_PENDING`] new forms have been searched for one by one. A body
+//! without any secret costs one scan of it (tens of nanoseconds for a usual answer).
 //!
 //! [`Client::with_token`]: crate::Client::with_token
 //! [`Client::as_app`]: crate::Client::as_app
@@ -62,8 +64,11 @@ struct State {
     own: Vec<SecretString>,
     /// Oldest first.
     seen: VecDeque<(u64, SecretString)>,
-    /// The automaton of the current set; `None` after a change, built again on next use.
+    /// The matcher of the current set; `None` after a change, made again on next use.
     matcher: Option<Arc<Matcher>>,
+    /// The last automaton built, and the needles it holds: a few secrets added since are
+    /// searched on their own rather than building it again for each.
+    base: Option<(Arc<AhoCorasick>, HashSet<String>)>,
 }
 
 #[derive(Default)]
@@ -72,20 +77,54 @@ struct Stamped {
     order: VecDeque<u64>,
 }
 
+/// Needles added since the last automaton was built, past which it is built again: until
+/// then each is searched on its own (a keeper pass registers a token per request, and building
+/// the automaton of a thousand secrets costs milliseconds).
+const MAX_PENDING: usize = 32;
+
 /// Every form of every secret of one registry state.
 pub(crate) struct Matcher {
-    automaton: Option<AhoCorasick>,
+    /// The last automaton built (it may still hold a few secrets forgotten since: they are
+    /// scrubbed a little longer, never shown).
+    base: Option<Arc<AhoCorasick>>,
+    /// Needles added since, each searched on its own.
+    pending: Vec<memchr::memmem::Finder<'static>>,
+    /// Every needle of this state, for an automaton of them all, built when a text does hold
+    /// a secret while some are pending (replacing leftmost-longest over the whole set).
+    needles: Vec<String>,
+    whole: std::sync::OnceLock<Option<AhoCorasick>>,
     /// The longest form, in bytes.
     longest: usize,
 }
 
+/// The automaton of these needles: leftmost-longest, so that a form holding another is
+/// replaced whole. Building fails only past its size limits, which the registry's bounds keep
+/// far from.
+fn automaton(needles: &[String]) -> Option<AhoCorasick> {
+    if needles.is_empty() {
+        return None;
+    }
+    AhoCorasick::builder()
+        .match_kind(MatchKind::LeftmostLongest)
+        .build(needles)
+        .ok()
+}
+
 impl Matcher {
     /// Whether `haystack` holds any form of any secret.
-    #[cfg(test)]
     pub(crate) fn is_match(&self, haystack: &[u8]) -> bool {
-        self.automaton
+        self.base.as_ref().is_some_and(|ac| ac.is_match(haystack))
+            || self.pending.iter().any(|f| f.find(haystack).is_some())
+    }
+
+    /// The automaton that replaces: the base when nothing is pending.
+    fn replacer(&self) -> Option<&AhoCorasick> {
+        if self.pending.is_empty() {
+            return self.base.as_deref();
+        }
+        self.whole
+            .get_or_init(|| automaton(&self.needles))
             .as_ref()
-            .is_some_and(|ac| ac.is_match(haystack))
     }
 
     /// The longest form of any secret, in bytes.
@@ -95,7 +134,10 @@ impl Matcher {
 
     /// `s` with every form of every secret replaced.
     pub(crate) fn text<'s>(&self, s: &'s str) -> Cow<'s, str> {
-        let Some(ac) = self.automaton.as_ref().filter(|ac| ac.is_match(s)) else {
+        if !self.is_match(s.as_bytes()) {
+            return Cow::Borrowed(s);
+        }
+        let Some(ac) = self.replacer() else {
             return Cow::Borrowed(s);
         };
         let mut out = String::with_capacity(s.len());
@@ -107,7 +149,10 @@ impl Matcher {
     }
 
     fn bytes(&self, b: &[u8]) -> Option<Vec<u8>> {
-        let ac = self.automaton.as_ref().filter(|ac| ac.is_match(b))?;
+        if !self.is_match(b) {
+            return None;
+        }
+        let ac = self.replacer()?;
         let mut out = Vec::with_capacity(b.len());
         ac.replace_all_with_bytes(b, &mut out, |_, _, dst| {
             dst.extend_from_slice(REDACTED.as_bytes());
@@ -228,17 +273,33 @@ impl Registry {
             }
         }
         let longest = needles.iter().map(String::len).max().unwrap_or(0);
-        let automaton = if needles.is_empty() {
-            None
-        } else {
-            // Leftmost-longest: a form that contains another is replaced whole. Building can
-            // fail only past the automaton's size limits; then everything is searched without it.
-            AhoCorasick::builder()
-                .match_kind(MatchKind::LeftmostLongest)
-                .build(&needles)
-                .ok()
+        let pending: Vec<&String> = match &state.base {
+            Some((_, held)) => needles.iter().filter(|n| !held.contains(*n)).collect(),
+            None => needles.iter().collect(),
         };
-        let matcher = Arc::new(Matcher { automaton, longest });
+        let (base, pending) = match &state.base {
+            Some((ac, _)) if pending.len() <= MAX_PENDING => (
+                Some(Arc::clone(ac)),
+                pending
+                    .into_iter()
+                    .map(|n| memchr::memmem::Finder::new(n.as_bytes()).into_owned())
+                    .collect(),
+            ),
+            _ => {
+                let ac = automaton(&needles).map(Arc::new);
+                state.base = ac
+                    .as_ref()
+                    .map(|ac| (Arc::clone(ac), needles.iter().cloned().collect()));
+                (ac, Vec::new())
+            }
+        };
+        let matcher = Arc::new(Matcher {
+            base,
+            pending,
+            needles,
+            whole: std::sync::OnceLock::new(),
+            longest,
+        });
         state.matcher = Some(Arc::clone(&matcher));
         matcher
     }
@@ -405,6 +466,31 @@ mod tests {
         assert!(Arc::ptr_eq(&m, &reg.matcher()));
         reg.seen("another-secret-value");
         assert!(!Arc::ptr_eq(&m, &reg.matcher()));
+    }
+
+    #[test]
+    fn a_few_new_secrets_are_searched_without_building_again_and_replaced_exactly() {
+        let reg = Registry::default();
+        reg.seen("first-secret-value-0");
+        let base = reg.matcher();
+        // A new secret that holds an older one: replaced whole, not around the older one.
+        reg.seen("xx-first-secret-value-0-yy");
+        let m = reg.matcher();
+        assert!(Arc::ptr_eq(
+            base.base.as_ref().unwrap(),
+            m.base.as_ref().unwrap()
+        ));
+        assert_eq!(m.pending.len(), 1);
+        assert_eq!(
+            reg.text(&m, "a xx-first-secret-value-0-yy b first-secret-value-0"),
+            format!("a {REDACTED} b {REDACTED}")
+        );
+        for i in 0..=MAX_PENDING {
+            reg.seen(&format!("pending-secret-{i:04}"));
+        }
+        let m = reg.matcher();
+        assert!(m.pending.is_empty(), "built again past {MAX_PENDING}");
+        assert!(reg.knows("pending-secret-0000"));
     }
 
     #[test]
