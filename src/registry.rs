@@ -122,9 +122,7 @@ impl Matcher {
         if self.pending.is_empty() {
             return self.base.as_deref();
         }
-        self.whole
-            .get_or_init(|| automaton(&self.needles))
-            .as_ref()
+        self.whole.get_or_init(|| automaton(&self.needles)).as_ref()
     }
 
     /// The longest form of any secret, in bytes.
@@ -405,7 +403,9 @@ mod tests {
         for shown in [
             CANARY.to_owned(),
             form.clone(),
-            form.replace("%2F", "%2f").replace("%2B", "%2b").replace("%3D", "%3d"),
+            form.replace("%2F", "%2f")
+                .replace("%2B", "%2b")
+                .replace("%3D", "%3d"),
             form.replace('%', "%25"),
             form.replace('+', "%20"),
             CANARY.replace('/', "\\/"),
@@ -419,8 +419,8 @@ mod tests {
             assert_eq!(&body[..], format!("x={REDACTED}&y=1").as_bytes());
         }
         // In a JSON body, the `\/` form is escaped once more.
-        let body = serde_json::to_vec(&serde_json::json!({ "name": CANARY.replace('/', "\\/") }))
-            .unwrap();
+        let body =
+            serde_json::to_vec(&serde_json::json!({ "name": CANARY.replace('/', "\\/") })).unwrap();
         let clean: serde_json::Value = serde_json::from_slice(&reg.body(&body)).unwrap();
         assert_eq!(clean["name"], REDACTED);
         assert!(reg.knows(&format!("pre{CANARY}post")));
@@ -448,7 +448,10 @@ mod tests {
         reg.seen(first);
         reg.seen("seen-token-number-overflow");
         assert!(reg.knows(first), "a secret used again is kept");
-        assert!(!reg.knows("seen-token-number-000000"), "the oldest is forgotten");
+        assert!(
+            !reg.knows("seen-token-number-000000"),
+            "the oldest is forgotten"
+        );
         assert!(reg.knows("seen-token-number-000001"));
         assert!(reg.knows("seen-token-number-overflow"));
         assert!(reg.knows("the-clients-own-token"));

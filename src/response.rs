@@ -254,7 +254,10 @@ pub(crate) fn decode_sensitive<T: DeserializeOwned>(
     let mut value: serde_json::Value = decode(ctx, body, scrub)?;
     let mut tokens = Vec::new();
     collect_tokens(&value, &mut tokens);
-    if tokens.iter().any(|t| matches!(scrub.text(t), Cow::Owned(_))) {
+    if tokens
+        .iter()
+        .any(|t| matches!(scrub.text(t), Cow::Owned(_)))
+    {
         return Err(Error::UnexpectedResponse(Box::new(UnexpectedResponse {
             method: ctx.method.clone(),
             path: ctx.path.to_string(),

@@ -123,16 +123,30 @@ impl Respond for Echo {
         note_tokens(&answer, &self.seen);
         let echo = self.seen.echo();
         if let Some(err) = answer.get_mut("error").and_then(Value::as_object_mut) {
-            for field in ["message", "error_user_title", "error_user_msg", "fbtrace_id"] {
-                err.insert(field.into(), json!(format!("{echo} (was {:?})", err.get(field))));
+            for field in [
+                "message",
+                "error_user_title",
+                "error_user_msg",
+                "fbtrace_id",
+            ] {
+                err.insert(
+                    field.into(),
+                    json!(format!("{echo} (was {:?})", err.get(field))),
+                );
             }
-            err.insert("error_data".into(), json!({ "echo": echo, echo.clone(): 1 }));
+            err.insert(
+                "error_data".into(),
+                json!({ "echo": echo, echo.clone(): 1 }),
+            );
         } else {
             salt(&mut answer, &echo);
         }
         let mut template = ResponseTemplate::new(status)
             .set_body_raw(serde_json::to_vec(&answer).unwrap(), "application/json");
-        let header: String = echo.chars().filter(|c| c.is_ascii_graphic() || *c == ' ').collect();
+        let header: String = echo
+            .chars()
+            .filter(|c| c.is_ascii_graphic() || *c == ' ')
+            .collect();
         template = template
             .insert_header("x-fb-debug", header.as_str())
             .insert_header("x-fb-trace-id", header.as_str());
@@ -184,7 +198,9 @@ fn salt(v: &mut Value, echo: &str) {
 /// own thread, so a blocking socket is what fits).
 fn forward(upstream: &str, req: &Request) -> (u16, String, Vec<u8>) {
     let mut stream = std::net::TcpStream::connect(upstream).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     let target = match req.url.query() {
         Some(q) => format!("{}?{q}", req.url.path()),
         None => req.url.path().to_owned(),
@@ -261,7 +277,11 @@ async fn world() -> (GraphEmulator, MockServer, Seen) {
                 .system_user_token(
                     "6100000000077",
                     PARTNER_ADMIN,
-                    &["business_management", "pages_read_engagement", "pages_show_list"],
+                    &[
+                        "business_management",
+                        "pages_read_engagement",
+                        "pages_show_list",
+                    ],
                 ),
         )
         .business(
@@ -290,8 +310,10 @@ struct Shown(Vec<(String, String)>);
 
 impl Shown {
     fn add(&mut self, what: &str, display: &dyn std::fmt::Display, debug: &dyn std::fmt::Debug) {
-        self.0.push((format!("{what} (Display)"), display.to_string()));
-        self.0.push((format!("{what} (Debug)"), format!("{debug:?} {debug:#?}")));
+        self.0
+            .push((format!("{what} (Display)"), display.to_string()));
+        self.0
+            .push((format!("{what} (Debug)"), format!("{debug:?} {debug:#?}")));
     }
 
     fn json(&mut self, what: &str, value: &impl serde::Serialize) {
@@ -311,7 +333,8 @@ impl Shown {
     }
 
     fn debug(&mut self, what: &str, debug: &dyn std::fmt::Debug) {
-        self.0.push((format!("{what} (Debug)"), format!("{debug:?}")));
+        self.0
+            .push((format!("{what} (Debug)"), format!("{debug:?}")));
     }
 }
 
@@ -353,7 +376,13 @@ async fn secrets_a_server_saw_never_come_back_in_any_report_error_or_log() {
     let mut shown = Shown::default();
 
     // Plan and apply: a system user, a grant, a token (minted, stored, checked).
-    let broad = spec(&[Permission::CatalogManagement, Permission::BusinessManagement], false);
+    let broad = spec(
+        &[
+            Permission::CatalogManagement,
+            Permission::BusinessManagement,
+        ],
+        false,
+    );
     let plan = provision::plan(&client, &broad, &options).await.unwrap();
     shown.add("first plan", &plan, &plan);
     shown.json("first plan", &plan);
@@ -434,14 +463,21 @@ async fn secrets_a_server_saw_never_come_back_in_any_report_error_or_log() {
     emulator.clear_faults();
 
     // The audit, with a failing read of the stored tokens.
-    emulator.inject(FaultRule::new(Fault::graph(100)).on("GET", "/debug_token").times(1));
+    emulator.inject(
+        FaultRule::new(Fault::graph(100))
+            .on("GET", "/debug_token")
+            .times(1),
+    );
     let audit = provision::audit(
         &client,
         DEMO.business_id,
         &AuditOptions::default()
             .app(DEMO.app_id)
             .store(store.clone())
-            .token("ci.token", meta_business::SecretString::from(ADMIN.to_owned())),
+            .token(
+                "ci.token",
+                meta_business::SecretString::from(ADMIN.to_owned()),
+            ),
     )
     .await;
     match &audit {
@@ -454,7 +490,11 @@ async fn secrets_a_server_saw_never_come_back_in_any_report_error_or_log() {
     emulator.clear_faults();
 
     // Preflight, one of its reads failing.
-    emulator.inject(FaultRule::new(Fault::graph(100)).on("GET", "/business_users").times(1));
+    emulator.inject(
+        FaultRule::new(Fault::graph(100))
+            .on("GET", "/business_users")
+            .times(1),
+    );
     let preflight = client
         .business(DEMO.business_id)
         .preflight()
@@ -495,7 +535,12 @@ async fn secrets_a_server_saw_never_come_back_in_any_report_error_or_log() {
     }
 
     // A plain call's error, and a raw one.
-    let err = client.business("1000000000099").get().send().await.unwrap_err();
+    let err = client
+        .business("1000000000099")
+        .get()
+        .send()
+        .await
+        .unwrap_err();
     shown.error("call", &err);
 
     check(&seen, &shown);
@@ -509,7 +554,11 @@ async fn plan_error(
     options: &PlanOptions,
     emulator: &GraphEmulator,
 ) -> provision::ProvisionError {
-    emulator.inject(FaultRule::new(Fault::graph(100)).on("GET", "/system_users").times(1));
+    emulator.inject(
+        FaultRule::new(Fault::graph(100))
+            .on("GET", "/system_users")
+            .times(1),
+    );
     let err = provision::plan(client, spec, options).await.unwrap_err();
     emulator.clear_faults();
     err
@@ -650,7 +699,12 @@ async fn time_stamped_proofs_of_earlier_seconds_are_scrubbed_too() {
     // The next proof is of another second.
     tokio::time::sleep(Duration::from_millis(1_100)).await;
     let other = client.with_token("EAAE-echo-another-token-5d1c");
-    let err = other.business("1000000000002").get().send().await.unwrap_err();
+    let err = other
+        .business("1000000000002")
+        .get()
+        .send()
+        .await
+        .unwrap_err();
     let proofs = echo.0.lock().unwrap().clone();
     assert_eq!(proofs.len(), 2);
     assert_ne!(proofs[0], proofs[1]);
@@ -692,7 +746,10 @@ async fn a_token_answer_that_echoes_a_known_secret_is_refused_and_a_new_token_is
         ADMIN.to_owned(),
         format!("{APP_SECRET}-and-more"),
         stored.to_owned(),
-        format!("x{}", url::form_urlencoded::byte_serialize(ADMIN.as_bytes()).collect::<String>()),
+        format!(
+            "x{}",
+            url::form_urlencoded::byte_serialize(ADMIN.as_bytes()).collect::<String>()
+        ),
     ] {
         *answer.lock().unwrap() = echoed.clone();
         let err = client
@@ -713,8 +770,16 @@ async fn a_token_answer_that_echoes_a_known_secret_is_refused_and_a_new_token_is
         .await
         .unwrap();
     assert_eq!(refreshed.secret().expose_secret(), fresh);
-    let err = client.business("1000000000001").get().send().await.unwrap_err();
+    let err = client
+        .business("1000000000001")
+        .get()
+        .send()
+        .await
+        .unwrap_err();
     let text = format!("{err} {err:?}");
     assert!(!text.contains(fresh), "{text}");
-    assert!(text.contains("the token you got earlier was [redacted]"), "{text}");
+    assert!(
+        text.contains("the token you got earlier was [redacted]"),
+        "{text}"
+    );
 }
