@@ -64,6 +64,10 @@ struct State {
     own: Vec<SecretString>,
     /// Oldest first.
     seen: VecDeque<(u64, SecretString)>,
+    /// Digests of the seen secrets the server handed out (token answers): one may come back
+    /// in a later token answer (`fetch_only` answers the existing token), which no other
+    /// secret may.
+    handed: HashSet<u64>,
     /// The matcher of the current set; `None` after a change, made again on next use.
     matcher: Option<Arc<Matcher>>,
     /// The last automaton built, and the needles it holds: a few secrets added since are
@@ -221,9 +225,26 @@ impl Registry {
         while state.seen.len() > MAX_SEEN {
             if let Some((old, _)) = state.seen.pop_front() {
                 state.known.remove(&old);
+                state.handed.remove(&old);
             }
         }
         state.matcher = None;
+    }
+
+    /// Registers a token the server handed out (minted, refreshed, a Page token).
+    pub(crate) fn handed_out(&self, token: &str) {
+        self.seen(token);
+        let digest = self.digest(token.as_bytes());
+        let mut state = lock(&self.state);
+        if state.seen.iter().any(|(d, _)| *d == digest) {
+            state.handed.insert(digest);
+        }
+    }
+
+    /// Whether this token is one the server handed out before (and the registry still holds).
+    pub(crate) fn was_handed_out(&self, token: &str) -> bool {
+        let digest = self.digest(token.as_bytes());
+        lock(&self.state).handed.contains(&digest)
     }
 
     /// Registers a time-stamped proof (a new one every second: kept as a digest).
@@ -494,6 +515,20 @@ mod tests {
         let m = reg.matcher();
         assert!(m.pending.is_empty(), "built again past {MAX_PENDING}");
         assert!(reg.knows("pending-secret-0000"));
+    }
+
+    #[test]
+    fn a_token_handed_out_is_told_apart_until_forgotten() {
+        let reg = Registry::default();
+        reg.seen("given-as-an-argument");
+        reg.handed_out("minted-by-the-server");
+        assert!(reg.was_handed_out("minted-by-the-server"));
+        assert!(!reg.was_handed_out("given-as-an-argument"));
+        for i in 0..MAX_SEEN {
+            reg.seen(&format!("seen-token-number-{i:06}"));
+        }
+        assert!(!reg.was_handed_out("minted-by-the-server"));
+        assert!(lock(&reg.state).handed.is_empty());
     }
 
     #[test]

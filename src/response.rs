@@ -239,12 +239,14 @@ pub(crate) fn decode<T: DeserializeOwned>(
 }
 
 /// Decodes an answer that carries credentials (a minted or refreshed token, Page tokens):
-/// each `access_token` in it must be new to the client and is then registered; every other
-/// string is scrubbed of the registry's secrets, those tokens included.
+/// each `access_token` in it is registered as handed out; every other string is scrubbed of
+/// the registry's secrets, those tokens included. The tokens themselves are never scrubbed.
 ///
-/// A token that is (or holds) a secret the client already has is an echo, not a token: it
-/// would be stored as `[redacted]`, or the echoed secret stored as a new token. That answer is
-/// an error whose outcome is unknown (the server may have minted a token).
+/// A token that is (or holds) a secret the client was given (its token, an app secret, a
+/// proof, a token passed to it) is an echo, not a token: taken, the echoed secret would be
+/// stored as a new token. That answer is an error whose outcome is unknown (the server may
+/// have minted a token). A token the server handed out before may come back as it is
+/// (`fetch_only` answers the existing token).
 pub(crate) fn decode_sensitive<T: DeserializeOwned>(
     ctx: &ResponseContext<'_>,
     body: &[u8],
@@ -254,22 +256,20 @@ pub(crate) fn decode_sensitive<T: DeserializeOwned>(
     let mut value: serde_json::Value = decode(ctx, body, scrub)?;
     let mut tokens = Vec::new();
     collect_tokens(&value, &mut tokens);
-    if tokens
-        .iter()
-        .any(|t| matches!(scrub.text(t), Cow::Owned(_)))
-    {
+    let echo = |t: &String| matches!(scrub.text(t), Cow::Owned(_)) && !registry.was_handed_out(t);
+    if tokens.iter().any(echo) {
         return Err(Error::UnexpectedResponse(Box::new(UnexpectedResponse {
             method: ctx.method.clone(),
             path: ctx.path.to_string(),
             status: ctx.status,
-            reason: "its access_token is, or holds, a secret this client already had (a server echoing what it saw): it was not taken; a token may have been minted, so the outcome is unknown".into(),
+            reason: "its access_token is, or holds, a secret this client was given (its token, an app secret, a proof, a token passed to it): a server echoing what it saw; it was not taken, and a token may have been minted, so the outcome is unknown".into(),
             content_type: None,
             snippet: String::new(),
             headers: scrub.headers(ctx.headers),
         })));
     }
     for token in &tokens {
-        registry.seen(token);
+        registry.handed_out(token);
     }
     let matcher = registry.matcher();
     scrub_but_tokens(&mut value, &|s: &str| {
