@@ -378,6 +378,19 @@ impl ClientBuilder {
                     .map_err(|e| Error::Setup(e.without_url()))?
             }
         };
+        let secrets = crate::registry::Registry::default();
+        secrets.own(&token);
+        for secret in self.app_secret.iter().chain(self.app_secrets.values()) {
+            secrets.own(secret);
+        }
+        // The proof of the client's own token: computed now, so that it is one of the
+        // client's own secrets (a clone's proof is registered when first computed).
+        let classic_proof = std::sync::OnceLock::new();
+        if let Some(secret) = &self.app_secret {
+            let proof = crate::auth::appsecret_proof(secret, &token);
+            secrets.own(&proof);
+            let _ = classic_proof.set(proof);
+        }
         Ok(Client {
             proof_secret: None,
             shared: Arc::new(Shared {
@@ -407,9 +420,10 @@ impl ClientBuilder {
                     max_pages: self.max_pages.unwrap_or(DEFAULT_MAX_PAGES),
                     max_empty_pages: self.max_empty_pages.unwrap_or(DEFAULT_MAX_EMPTY_PAGES),
                 },
+                secrets,
             }),
             token: Arc::new(token),
-            classic_proof: Arc::default(),
+            classic_proof: Arc::new(classic_proof),
             auth: Arc::default(),
         })
     }

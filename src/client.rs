@@ -126,6 +126,9 @@ pub(crate) struct Shared {
     pub(crate) requests: std::sync::atomic::AtomicU64,
     pub(crate) create_lock: Arc<dyn CreateLock>,
     pub(crate) limits: Limits,
+    /// Every secret the client and its clones were given or saw: scrubbed from everything
+    /// they show, for the client's lifetime.
+    pub(crate) secrets: crate::registry::Registry,
 }
 
 /// Bounds on what one response or one list may cost.
@@ -207,9 +210,13 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub fn with_token(&self, token: impl Into<SecretString>) -> Client {
+        let token = token.into();
+        self.shared
+            .secrets
+            .seen(secrecy::ExposeSecret::expose_secret(&token));
         Client {
             shared: Arc::clone(&self.shared),
-            token: Arc::new(token.into()),
+            token: Arc::new(token),
             classic_proof: Arc::default(),
             auth: Arc::default(),
             proof_secret: None,

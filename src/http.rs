@@ -3,7 +3,10 @@
 //! Every request of the crate goes through [`Client::execute`]. The token travels only in
 //! `Authorization: Bearer`; `appsecret_proof` is attached here to every request, derived from the
 //! token that request carries (the classic form cached per token, the time-stamped one fresh); and every error built here is scrubbed of the token, the app secret
-//! and the proof.
+//! and the proof. Every secret a request carries is registered with the client's
+//! [`Registry`](crate::registry::Registry), and every answer is scrubbed of all the registry
+//! holds before it is decoded: what a server saw in an earlier request cannot come back in a
+//! later answer's names or errors.
 
 use std::borrow::Cow;
 use std::time::{Duration, Instant};
@@ -21,7 +24,9 @@ use crate::config::ProofMode;
 use crate::error::{Error, Result};
 use crate::redact::Scrubber;
 use crate::request::{Request, check_token};
-use crate::response::{ReadError, ResponseContext, decode, read_capped, redirect_error};
+use crate::response::{
+    ReadError, ResponseContext, decode, decode_sensitive, read_capped, redirect_error,
+};
 use crate::retry::{Attempts, Step};
 
 /// A request's versioned path (`/v26.0/{node}/{edge}`), written out only where it is shown: in
@@ -97,6 +102,11 @@ impl Client {
         req: Request,
         post: Option<PostProcess<T>>,
     ) -> Result<T> {
+        // Credentials passed as arguments (`input_token`, `fb_exchange_token`, …): the server
+        // sees them, so the client remembers them.
+        for (_, secret) in &req.secret_params {
+            self.shared.secrets.seen(secret.expose_secret());
+        }
         let path = PathOf(self, &req);
         let span = tracing::debug_span!(
             "graph_request",
@@ -240,7 +250,8 @@ impl Client {
                 .chain(self.app_secrets_exposed())
                 .chain(proof.as_ref().map(|(p, _)| p.expose_secret()))
                 .chain(req.secret_params.iter().map(|(_, v)| v.expose_secret())),
-        );
+        )
+        .with_registry(&self.shared.secrets);
 
         self.record_usage(&headers);
         let span = if traced {
@@ -281,7 +292,13 @@ impl Client {
             headers: &headers,
             sensitive: req.sensitive_response,
         };
-        let result = decode(&ctx, &body, &scrubber);
+        let result = if req.sensitive_response {
+            // Its tokens are checked against the registry, then registered.
+            decode_sensitive(&ctx, &body, &scrubber, &self.shared.secrets)
+        } else {
+            // One scan: a body holding no secret is decoded as it came.
+            decode(&ctx, &self.shared.secrets.body(&body), &scrubber)
+        };
         match result {
             Ok(mut value) => {
                 if let Some(post) = post {
@@ -411,7 +428,8 @@ impl Client {
                 .into_iter()
                 .chain(self.app_secrets_exposed()),
         )
-        .with_derived(&proofs);
+        .with_derived(&proofs)
+        .with_registry(&self.shared.secrets);
         let ctx = ResponseContext {
             method,
             path,
@@ -419,7 +437,7 @@ impl Client {
             headers,
             sensitive: false,
         };
-        decode(&ctx, body, &scrubber)
+        decode(&ctx, &self.shared.secrets.body(body), &scrubber)
     }
 
     /// Every proof a request of the last few minutes may have carried: the classic one, and in
@@ -448,17 +466,18 @@ impl Client {
         let secret = self.proof_secret()?;
         Some(match self.shared.proof_mode {
             ProofMode::Classic => {
-                let proof = self
-                    .classic_proof
-                    .get_or_init(|| crate::auth::appsecret_proof(secret, &self.token));
+                let proof = self.classic_proof.get_or_init(|| {
+                    let proof = crate::auth::appsecret_proof(secret, &self.token);
+                    self.shared.secrets.seen(proof.expose_secret());
+                    proof
+                });
                 (Cow::Borrowed(proof), None)
             }
             ProofMode::TimeStamped => {
                 let now = unix_now();
-                (
-                    Cow::Owned(crate::auth::appsecret_proof_at(secret, &self.token, now)),
-                    Some(now),
-                )
+                let proof = crate::auth::appsecret_proof_at(secret, &self.token, now);
+                self.shared.secrets.stamped_proof(proof.expose_secret());
+                (Cow::Owned(proof), Some(now))
             }
         })
     }

@@ -94,6 +94,7 @@ mod preflight;
 pub mod provision;
 mod quota;
 mod redact;
+mod registry;
 mod request;
 mod response;
 mod retry;

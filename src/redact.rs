@@ -5,17 +5,23 @@
 //! looked for raw, percent-encoded (upper- and lower-case hex, `+` or `%20` for a space, and
 //! encoded twice), and JSON-escaped (`\/`). Text is scrubbed **before** it is cut to an
 //! excerpt, so a secret crossing the cut cannot escape as a prefix.
+//!
+//! A scrubber also holds the client's [`Registry`]: every secret the client was given or saw
+//! before this request, which a server may echo as well.
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
+use std::sync::Arc;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+use crate::registry::{Matcher, Registry};
 
 /// What replaces a secret.
 pub(crate) const REDACTED: &str = "[redacted]";
 
 /// Shorter values would redact ordinary words; tokens, secrets and proofs are far longer.
-const MIN_SECRET_LEN: usize = 8;
+pub(crate) const MIN_SECRET_LEN: usize = 8;
 
 /// Response headers an error keeps: diagnostics and rate-limit state, nothing that can carry a
 /// credential by design (no `Set-Cookie`, `Location`, `Authorization`, …). Their values are
@@ -44,6 +50,10 @@ pub(crate) struct Scrubber<'a> {
     /// batch builds a scrubber per item, and boxing it was an allocation each).
     derived: Option<&'a (dyn Fn() -> Vec<String> + Send + Sync + 'a)>,
     needles: OnceCell<Vec<String>>,
+    /// The client's secrets of earlier requests.
+    registry: Option<&'a Registry>,
+    /// Its automaton, taken on first use.
+    matcher: OnceCell<Arc<Matcher>>,
 }
 
 impl<'a> Scrubber<'a> {
@@ -52,7 +62,20 @@ impl<'a> Scrubber<'a> {
             secrets: secrets.into_iter().collect(),
             derived: None,
             needles: OnceCell::new(),
+            registry: None,
+            matcher: OnceCell::new(),
         }
+    }
+
+    /// Scrubs the secrets of this registry as well (the client's, of earlier requests).
+    pub(crate) fn with_registry(mut self, registry: &'a Registry) -> Self {
+        self.registry = Some(registry);
+        self
+    }
+
+    fn matcher(&self) -> Option<(&Registry, &Matcher)> {
+        let registry = self.registry?;
+        Some((registry, self.matcher.get_or_init(|| registry.matcher())))
     }
 
     /// Adds secrets computed on first use (a success never computes them).
@@ -91,7 +114,8 @@ impl<'a> Scrubber<'a> {
 
     /// The longest form of any secret, in bytes.
     fn longest(&self) -> usize {
-        self.needles().first().map_or(0, String::len)
+        let own = self.needles().first().map_or(0, String::len);
+        self.matcher().map_or(own, |(_, m)| own.max(m.longest()))
     }
 
     /// `s` with every form of every secret replaced.
@@ -101,6 +125,11 @@ impl<'a> Scrubber<'a> {
             if out.contains(needle.as_str()) {
                 out = Cow::Owned(out.replace(needle.as_str(), REDACTED));
             }
+        }
+        if let Some((registry, matcher)) = self.matcher()
+            && let Cow::Owned(clean) = registry.text(matcher, &out)
+        {
+            out = Cow::Owned(clean);
         }
         out
     }
@@ -183,7 +212,7 @@ impl<'a> Scrubber<'a> {
 }
 
 /// The text forms a secret can come back in.
-fn forms(secret: &str) -> Vec<String> {
+pub(crate) fn forms(secret: &str) -> Vec<String> {
     let form: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
     let pct = form.replace('+', "%20");
     let mut out = vec![

@@ -240,6 +240,98 @@ pub(crate) fn decode<T: DeserializeOwned>(
     decoded.map_err(|(json_path, inner)| decode_failure(ctx, trimmed, scrub, json_path, inner))
 }
 
+/// Decodes an answer that carries credentials (a minted or refreshed token, Page tokens):
+/// each `access_token` in it is registered as handed out; every other string is scrubbed of
+/// the registry's secrets, those tokens included. The tokens themselves are never scrubbed.
+///
+/// A token that is (or holds) a secret the client was given (its token, an app secret, a
+/// proof, a token passed to it) is an echo, not a token: taken, the echoed secret would be
+/// stored as a new token. That answer is an error whose outcome is unknown (the server may
+/// have minted a token). A token the server handed out before may come back as it is
+/// (`fetch_only` answers the existing token).
+pub(crate) fn decode_sensitive<T: DeserializeOwned>(
+    ctx: &ResponseContext<'_>,
+    body: &[u8],
+    scrub: &Scrubber<'_>,
+    registry: &crate::registry::Registry,
+) -> Result<T> {
+    let mut value: serde_json::Value = decode(ctx, body, scrub)?;
+    let mut tokens = Vec::new();
+    collect_tokens(&value, &mut tokens);
+    let echo = |t: &String| matches!(scrub.text(t), Cow::Owned(_)) && !registry.was_handed_out(t);
+    if tokens.iter().any(echo) {
+        return Err(Error::UnexpectedResponse(Box::new(UnexpectedResponse {
+            method: ctx.method.clone(),
+            path: ctx.path.to_string(),
+            status: ctx.status,
+            reason: "its access_token is, or holds, a secret this client was given (its token, an app secret, a proof, a token passed to it): a server echoing what it saw; it was not taken, and a token may have been minted, so the outcome is unknown".into(),
+            content_type: None,
+            snippet: String::new(),
+            headers: scrub.headers(ctx.headers),
+        })));
+    }
+    for token in &tokens {
+        registry.handed_out(token);
+    }
+    let matcher = registry.matcher();
+    scrub_but_tokens(&mut value, &|s: &str| {
+        let own = scrub.text(s);
+        match registry.text(&matcher, &own) {
+            Cow::Borrowed(_) => (matches!(own, Cow::Owned(_))).then(|| own.into_owned()),
+            Cow::Owned(clean) => Some(clean),
+        }
+    });
+    serde_path_to_error::deserialize::<_, T>(value).map_err(|err| {
+        let json_path = err.path().to_string();
+        decode_failure(ctx, b"", scrub, json_path, err.into_inner())
+    })
+}
+
+/// Every `access_token` string of `v`, at any depth.
+fn collect_tokens(v: &serde_json::Value, tokens: &mut Vec<String>) {
+    use serde_json::Value;
+    match v {
+        Value::Array(items) => items.iter().for_each(|i| collect_tokens(i, tokens)),
+        Value::Object(map) => {
+            for (k, val) in map {
+                match val {
+                    Value::String(token) if k == "access_token" => tokens.push(token.clone()),
+                    other => collect_tokens(other, tokens),
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Scrubs every string and key of `v` but the `access_token` values; `clean` answers the
+/// scrubbed text, `None` when there was nothing to remove.
+fn scrub_but_tokens(v: &mut serde_json::Value, clean: &dyn Fn(&str) -> Option<String>) {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => {
+            if let Some(c) = clean(s) {
+                *s = c;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|i| scrub_but_tokens(i, clean)),
+        Value::Object(map) => {
+            if map.keys().any(|k| clean(k).is_some()) {
+                let old = std::mem::take(map);
+                for (k, val) in old {
+                    map.insert(clean(&k).unwrap_or(k), val);
+                }
+            }
+            for (k, val) in map.iter_mut() {
+                if !(k == "access_token" && val.is_string()) {
+                    scrub_but_tokens(val, clean);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use reqwest::header::HeaderValue;

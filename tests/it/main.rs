@@ -10,6 +10,7 @@ mod client;
 mod common;
 mod contract;
 mod desired_state;
+mod echo;
 mod emulator;
 mod errors;
 mod examples;
