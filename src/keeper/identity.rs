@@ -180,7 +180,10 @@ mod tests {
         }))
         .unwrap_err()
         .to_string();
-        assert!(!refused.contains("EAAE") && !refused.contains("secret"), "{refused}");
+        assert!(
+            !refused.contains("EAAE") && !refused.contains("secret"),
+            "{refused}"
+        );
         for hostile in [
             info("2000000000001", echo, "SYSTEM_USER", true),
             info("2000000000001", "610000000000002", echo, true),

@@ -30,6 +30,7 @@ mod offboard;
 mod plan;
 mod spec;
 mod tier;
+mod token_audit;
 mod token_plan;
 mod user_changes;
 

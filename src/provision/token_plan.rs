@@ -140,7 +140,7 @@ impl TokenContext<'_> {
         drift: &mut Vec<Drift>,
     ) -> Result<(Option<String>, bool)> {
         let inspected =
-            super::audit::inspect(self.client, Some(&token.app), stored.secret()).await?;
+            super::token_audit::inspect(self.client, Some(&token.app), stored.secret()).await?;
         Ok(match inspected {
             Err(why) => {
                 drift.push(Drift {
