@@ -5,6 +5,7 @@ mod assignments;
 mod batch;
 mod batch_hostile;
 mod business;
+mod classify;
 mod client;
 mod common;
 mod contract;
