@@ -29,3 +29,4 @@ mod store_file;
 mod system_users;
 mod tokens;
 mod usage;
+mod write_answers;
