@@ -24,6 +24,7 @@ mod preflight;
 mod provision;
 mod quota;
 mod redaction;
+mod replay;
 mod store;
 mod store_file;
 mod system_users;
