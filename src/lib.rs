@@ -144,7 +144,7 @@ pub use config::{
     AccessTier, ApiVersion, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_EMPTY_PAGES, DEFAULT_MAX_PAGES,
     DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, ProofMode, SystemUserKind, SystemUserQuota,
 };
-pub use error::{ApiError, Error, ErrorHint, GraphError, Result, UnexpectedResponse};
+pub use error::{ApiError, Error, ErrorClass, ErrorHint, GraphError, Result, UnexpectedResponse};
 pub use ids::{AppId, BusinessId, SystemUserId, UserId};
 pub use keeper::{
     DEFAULT_REFRESH_WINDOW, KeeperHandle, KeeperReport, Step, TokenKeeper, TokenReport, TokenState,

@@ -206,14 +206,14 @@ impl Usage {
     }
 
     /// The Marketing API access tier this business's usage header reports
-    /// (`ads_api_access_tier`: `standard_access`/`limited_access` or `advanced_access`/`full_access`),
-    /// when it reports one this crate knows.
+    /// (`ads_api_access_tier`: `development_access` is the lower tier, Limited; `standard_access`
+    /// the upper one, Full, as Meta's Marketing API rate-limiting page maps them), when it reports one this crate knows.
     pub fn business_tier(&self, business: &str) -> Option<crate::config::AccessTier> {
         self.business_use_case
             .get(business)?
             .iter()
             .filter_map(|e| e.ads_api_access_tier.as_deref())
-            .find_map(|tier| tier.parse().ok())
+            .find_map(header_tier)
     }
 
     /// The highest percentage reported: the app's, the ad account's, or any business object's
@@ -273,6 +273,26 @@ fn secs<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     })
 }
 
+/// The tier an `ads_api_access_tier` string of a usage header names.
+///
+/// The header speaks the Marketing API's own names, which are not the feature's: Meta's
+/// Marketing API rate-limiting page maps "Development access" to the feature's Standard access
+/// (the lower tier, now Limited) and "Standard access" to its Advanced access (the upper tier,
+/// now Full), and says new apps start in `development_access`
+/// (<https://developers.facebook.com/docs/marketing-apis/rate-limiting>). So in this header
+/// `standard_access` is the upper tier, unlike [`AccessTier`](crate::config::AccessTier)'s
+/// `FromStr`, which reads the feature's names. [INFER] The feature's names after the 2026
+/// rename (`limited_access`, `full_access`) and `advanced_access`, should Meta send them, are
+/// read as the tiers they name.
+pub(crate) fn header_tier(tier: &str) -> Option<crate::config::AccessTier> {
+    use crate::config::AccessTier;
+    match tier.trim().to_ascii_lowercase().as_str() {
+        "development_access" | "dev_access" | "limited_access" => Some(AccessTier::Limited),
+        "standard_access" | "advanced_access" | "full_access" => Some(AccessTier::Full),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -328,11 +348,25 @@ mod tests {
         );
         h.insert("x-business-use-case-usage", buc.parse().unwrap());
         let u = Usage::from_headers(&h);
+        // The header's `standard_access` is the upper tier (see `header_tier`).
         assert_eq!(
             u.business_tier("112233"),
-            Some(crate::config::AccessTier::Limited)
+            Some(crate::config::AccessTier::Full)
         );
         assert_eq!(u.business_tier("445566"), None);
+        for (sent, tier) in [
+            (
+                "development_access",
+                Some(crate::config::AccessTier::Limited),
+            ),
+            ("standard_access", Some(crate::config::AccessTier::Full)),
+            ("limited_access", Some(crate::config::AccessTier::Limited)),
+            ("full_access", Some(crate::config::AccessTier::Full)),
+            ("advanced_access", Some(crate::config::AccessTier::Full)),
+            ("tier_x", None),
+        ] {
+            assert_eq!(header_tier(sent), tier, "{sent}");
+        }
         let app = u.app.as_ref().unwrap();
         assert_eq!(app.max_pct(), 28.0);
         assert_eq!(app.other["new_key"], 1);

@@ -5,6 +5,7 @@ pub mod assignments;
 pub mod business;
 pub mod businesses;
 pub(crate) mod core;
+pub(crate) mod fields;
 pub mod system_user;
 pub mod system_users;
 pub mod tokens;

@@ -99,51 +99,36 @@ pub struct ApiError {
     pub headers: HeaderMap,
 }
 
-const TRANSIENT_CODES: &[i64] = &[1, 2, 4, 17, 32, 341, 613];
-const RATE_LIMIT_CODES: &[i64] = &[4, 17, 32, 341, 613];
-const BUC_RATE_LIMIT: std::ops::RangeInclusive<i64> = 80000..=80014;
-const AUTH_CODES: &[i64] = &[102, 104, 190];
-const AUTH_SUBCODES: &[i64] = &[458, 459, 460, 463, 464, 467, 492];
-
 impl ApiError {
     /// The usage headers of the response.
     pub fn usage(&self) -> crate::usage::Usage {
         crate::usage::Usage::from_headers(&self.headers)
     }
 
+    /// What kind of failure this is, read from Meta's error reference (the table in
+    /// `src/error/classify.rs`).
+    pub fn class(&self) -> super::ErrorClass {
+        super::classify::classify(self).0
+    }
+
     /// See [`Error::is_transient`].
     pub fn is_transient(&self) -> bool {
-        self.graph.is_transient == Some(true)
-            || self.is_rate_limited()
-            || self
-                .graph
-                .code
-                .is_some_and(|c| TRANSIENT_CODES.contains(&c))
-            || self.status >= 500
+        super::classify::transient(self, self.class())
     }
 
     /// See [`Error::is_rate_limited`].
     pub fn is_rate_limited(&self) -> bool {
-        self.graph
-            .code
-            .is_some_and(|c| RATE_LIMIT_CODES.contains(&c) || BUC_RATE_LIMIT.contains(&c))
-            || self.status == 429
+        super::classify::rate_limited(self, self.class())
     }
 
     /// See [`Error::is_auth`].
     pub fn is_auth(&self) -> bool {
-        self.graph.code.is_some_and(|c| AUTH_CODES.contains(&c))
-            || self
-                .graph
-                .error_subcode
-                .is_some_and(|s| AUTH_SUBCODES.contains(&s))
+        self.class() == super::ErrorClass::Auth
     }
 
     /// See [`Error::is_permission`].
     pub fn is_permission(&self) -> bool {
-        self.graph
-            .code
-            .is_some_and(|c| c == 10 || (200..=299).contains(&c))
+        self.class() == super::ErrorClass::Permission
     }
 }
 

@@ -30,18 +30,24 @@ pub enum ErrorHint {
     AppNotInstalled,
     /// Code 190 otherwise, or 102: the token is invalid.
     InvalidToken,
-    /// Code 100 (`GraphMethodException`) about `appsecret_proof`: the proof is wrong, missing
-    /// or (time-stamped) expired.
+    /// Code 100 (`GraphMethodException`) about `appsecret_proof` ("Invalid appsecret_proof",
+    /// "…require an appsecret_proof argument", "…requires either app secret proof or an app
+    /// token"): the proof is wrong, missing or (time-stamped) expired.
     BadSignature,
-    /// Code 104: no access token reached the API.
+    /// Code 104, or 2500 ("An active access token must be used…"): no (active) access token
+    /// reached the API.
     TokenRequired,
     /// `POST /{system_user}/access_tokens` refused the app: Meta keeps that edge only for apps
     /// that called it within the last 90 days.
     LegacyTokenEdgeClosed,
-    /// Code 10 or 200–299: the token lacks a permission or role.
+    /// Code 10, 200–299 or a code-100 "Missing Permission": the token lacks a permission or
+    /// role.
     PermissionDenied,
     /// A rate limit was hit.
     RateLimited,
+    /// Code 368, or Instagram's 4/2207051 "Action is blocked": Meta blocked the action for its
+    /// policies. Not a rate limit: wait for the block to lift rather than retry.
+    PolicyBlocked,
 }
 
 impl ErrorHint {
@@ -59,7 +65,7 @@ impl ErrorHint {
             }
             ErrorHint::InvalidToken => "the token is invalid or revoked: generate a new one",
             ErrorHint::BadSignature => {
-                "appsecret_proof is missing, wrong or expired: configure the app secret of the app that issued the token (ClientBuilder::app_secret); with the time-stamped proof, check the machine's clock"
+                "appsecret_proof is missing, wrong or expired: configure the app secret of the app that issued the token (ClientBuilder::app_secret), or call with an app token where Meta accepts one; with the time-stamped proof, check the machine's clock"
             }
             ErrorHint::TokenRequired => {
                 "no access token reached the API: configure one (ClientBuilder::access_token), and check that no proxy strips the Authorization header"
@@ -73,6 +79,9 @@ impl ErrorHint {
             ErrorHint::RateLimited => {
                 "rate limited: wait before retrying and check the usage headers"
             }
+            ErrorHint::PolicyBlocked => {
+                "Meta temporarily blocked this action for its policies (spam or abuse checks): do not retry now, repeating it can prolong the block; wait for it to lift (Meta gives no duration) and review the action, the account's quality and Meta's Platform Terms before trying again"
+            }
         }
     }
 }
@@ -84,32 +93,9 @@ impl fmt::Display for ErrorHint {
 }
 
 impl ApiError {
-    /// A typed diagnosis of a known failure.
+    /// A typed diagnosis of a known failure (the table in `src/error/classify.rs`).
     pub fn hint(&self) -> Option<ErrorHint> {
-        let (code, sub) = (self.graph.code, self.graph.error_subcode);
-        let message = self.graph.message.to_ascii_lowercase();
-        let legacy_edge =
-            self.method == reqwest::Method::POST && self.path.ends_with("/access_tokens");
-        Some(match (code, sub) {
-            (Some(415), Some(2859009)) => ErrorHint::TwoFactorRequired,
-            (_, Some(463)) => ErrorHint::TokenExpired,
-            (_, Some(458)) => ErrorHint::AppNotInstalled,
-            (Some(190 | 102), _) => ErrorHint::InvalidToken,
-            (Some(104), _) => ErrorHint::TokenRequired,
-            (Some(100), _)
-                if message.contains("appsecret_proof") || message.contains("appsecret_time") =>
-            {
-                ErrorHint::BadSignature
-            }
-            // [INFER] Meta does not document the refusal's shape: the generic capability error
-            // (code 3), or a permission error that names the 90 days.
-            (Some(3), _) if legacy_edge => ErrorHint::LegacyTokenEdgeClosed,
-            _ if legacy_edge && self.is_permission() && message.contains("90 days") => {
-                ErrorHint::LegacyTokenEdgeClosed
-            }
-            _ if self.is_permission() => ErrorHint::PermissionDenied,
-            _ if self.is_rate_limited() => ErrorHint::RateLimited,
-            _ => return None,
-        })
+        let (_, hint) = super::classify::classify(self);
+        hint.or_else(|| self.is_rate_limited().then_some(ErrorHint::RateLimited))
     }
 }

@@ -7,9 +7,11 @@ use reqwest::Method;
 use crate::config::{AccessTier, SystemUserKind};
 use crate::ids::BusinessId;
 
+mod classify;
 mod graph;
 mod hint;
 
+pub use classify::ErrorClass;
 pub use graph::{ApiError, GraphError, UnexpectedResponse};
 pub use hint::ErrorHint;
 
@@ -330,8 +332,9 @@ impl Error {
     }
 
     /// Whether trying again later may succeed: Graph codes 1, 2, 4, 17, 32, 341, 613 and
-    /// 80000–80014, an error flagged `is_transient`, HTTP 5xx, a timeout or a connection
-    /// failure.
+    /// 80000–80014, HTTP 5xx, a timeout or a connection failure. Meta's own `is_transient`
+    /// flag wins over the code, both ways: `false` makes any Graph error final, `true` makes
+    /// any retryable. A policy block (368, 4/2207051) is not transient.
     ///
     /// Whether a retry is *safe* is another question: a create that failed this way may have
     /// happened.
@@ -354,7 +357,7 @@ impl Error {
     }
 
     /// Whether this is a rate limit: Graph codes 4, 17, 32, 341, 613 or 80000–80014, or HTTP
-    /// 429.
+    /// 429; not a block Meta documents under one of those codes (4/2207051).
     pub fn is_rate_limited(&self) -> bool {
         match self {
             Error::Api(api) => api.is_rate_limited(),
@@ -364,13 +367,20 @@ impl Error {
     }
 
     /// Whether the access token (or its proof) was rejected: code 190 (with any subcode), 102,
-    /// 104, or a token subcode (458, 459, 460, 463, 464, 467, 492). Get a new token; retrying
-    /// will not help.
+    /// 104, 2500, a token subcode (458, 459, 460, 463, 464, 467, 492), or a code 100 about
+    /// `appsecret_proof`. Get a new token or fix the proof; retrying will not help.
     pub fn is_auth(&self) -> bool {
         self.api_error().is_some_and(ApiError::is_auth)
     }
 
-    /// Whether the token lacks a permission or role: code 10 or 200–299.
+    /// The class of a Graph error, read from Meta's error reference; `None` for errors that
+    /// are not a Graph error envelope.
+    pub fn class(&self) -> Option<ErrorClass> {
+        self.api_error().map(ApiError::class)
+    }
+
+    /// Whether the token lacks a permission, role or capability: code 3, 10, 200–299, or a
+    /// code 100 "Missing Permission".
     pub fn is_permission(&self) -> bool {
         self.api_error().is_some_and(ApiError::is_permission)
     }

@@ -126,16 +126,7 @@ pub(crate) fn truthy(v: &serde_json::Value) -> bool {
 
 /// Checks a raw `fields` list (`"id,name,owned_pages{id}"`) for obvious mistakes.
 pub(crate) fn check_fields(fields: &str) -> Result<()> {
-    if fields.trim().is_empty() {
-        return Err(Error::invalid_input("fields", "must not be empty"));
-    }
-    if fields.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err(Error::invalid_input(
-            "fields",
-            "must not contain spaces or control characters",
-        ));
-    }
-    Ok(())
+    crate::api::fields::check(fields)
 }
 
 /// A node id kept as a string (users, groups, nested nodes): numeric like every Graph id, and

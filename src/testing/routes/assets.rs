@@ -81,15 +81,18 @@ fn assign(state: &mut State, ctx: &Ctx<'_>, asset_id: &str, asset: &Asset) -> Re
         return invalid("The parameter user is required");
     };
     // A system user of the business, or a person of it (graph-api.md 9: business users
-    // can be assigned too).
+    // can be assigned too) by any id the emulator shows for them: the id `business_users`
+    // lists (an admin's business-scoped id, an employee's id) or an admin's user id.
     let is_member = state
         .system_users
         .get(user)
         .is_some_and(|su| su.business == asset.business)
-        || state
-            .businesses
-            .get(&asset.business)
-            .is_some_and(|b| b.admins.iter().any(|a| a == user));
+        || state.businesses.get(&asset.business).is_some_and(|b| {
+            b.employees.iter().any(|e| e == user)
+                || b.admins
+                    .iter()
+                    .any(|a| a == user || user.strip_prefix('5') == Some(a.as_str()))
+        });
     if !is_member {
         return invalid(
             "Param user must be a system user or person of the business that owns the asset",

@@ -253,12 +253,13 @@ fn business_of(state: &State, inc: &Incoming) -> Option<String> {
     }
 }
 
-/// The tier as the usage header spells it. Meta's strings after the 2026 rename are not
-/// documented; the emulator sends the long-standing ones, which the crate reads with the new.
+/// The tier as the usage header spells it: Meta's Marketing API rate-limiting page names the
+/// lower tier `development_access` and the upper `standard_access` (the header's names, not the
+/// App Review feature's); strings after the 2026 rename are not documented.
 fn tier_string(tier: Option<AccessTier>) -> &'static str {
     match tier {
-        Some(AccessTier::Full) => "advanced_access",
-        _ => "standard_access",
+        Some(AccessTier::Full) => "standard_access",
+        _ => "development_access",
     }
 }
 

@@ -150,7 +150,9 @@ pub(super) fn system_user_edge(state: &mut State, ctx: &Ctx<'_>, su: &str, edge:
                     if let Some(s) = state.system_users.get_mut(su) {
                         s.installed_apps.insert(app.to_owned());
                     }
-                    ok(json!(true))
+                    // An object, as Meta answers every write (graph-api.md §10): Meta's own
+                    // SDKs fail on a bare `true`.
+                    ok(json!({"success": true}))
                 }
             }
         }
@@ -198,7 +200,7 @@ pub(super) fn system_user_edge(state: &mut State, ctx: &Ctx<'_>, su: &str, edge:
                     rec.valid = false;
                 }
             }
-            ok(json!(true))
+            ok(json!({"success": true}))
         }
         _ => unknown_path(&format!("/{edge}")),
     }
