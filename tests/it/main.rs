@@ -27,6 +27,7 @@ mod quota;
 mod redaction;
 mod rotation;
 mod store;
+mod store_conformance;
 mod store_file;
 mod system_users;
 mod tokens;
