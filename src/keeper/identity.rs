@@ -174,9 +174,15 @@ mod tests {
         assert!(mismatch(&untyped, &key).unwrap().contains("type"));
         // What an answer puts where an id or a type belongs is shown only in that form.
         let echo = "EAAEsecretTokenEchoedBack0123456789abcdef";
+        // An app id of another form is refused when the answer is decoded, without showing it.
+        let refused = serde_json::from_value::<TokenInfo>(serde_json::json!({
+            "app_id": echo, "user_id": "610000000000002", "type": "SYSTEM_USER", "is_valid": true,
+        }))
+        .unwrap_err()
+        .to_string();
+        assert!(!refused.contains("EAAE") && !refused.contains("secret"), "{refused}");
         for hostile in [
             info("2000000000001", echo, "SYSTEM_USER", true),
-            info(echo, "610000000000002", "SYSTEM_USER", true),
             info("2000000000001", "610000000000002", echo, true),
         ] {
             let why = mismatch(&hostile, &key).unwrap();
