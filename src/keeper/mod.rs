@@ -23,7 +23,7 @@ use secrecy::ExposeSecret;
 use crate::client::Client;
 use crate::error::Error;
 use crate::models::token::{Expiry, TokenInfo};
-use crate::store::{Minted, StoredToken, TokenKey, TokenMeta, TokenStore};
+use crate::store::{Minted, StoredToken, TokenKey, TokenMeta, TokenStore, put_any};
 use identity::Verdict;
 use rotation::Finished;
 
@@ -43,7 +43,7 @@ type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 ///
 /// ```
 /// use std::time::Duration;
-/// use meta_business::{MemoryStore, Minted, StoredToken, TokenKeeper, TokenKey, TokenMeta, TokenState, TokenStore};
+/// use meta_business::{Expect, MemoryStore, Minted, Put, StoredToken, TokenKeeper, TokenKey, TokenMeta, TokenState, TokenStore};
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
@@ -54,7 +54,8 @@ type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 /// #     .scopes([meta_business::Permission::AdsRead]).expires_in_60_days(true).send().await?;
 /// let store = MemoryStore::new();
 /// let key = TokenKey::new(demo.business_id, su.id.clone(), demo.app_id);
-/// store.put(StoredToken::new(key.clone(), token.into_secret(), TokenMeta::new([], None, Minted::Generated))).await?;
+/// let stored = StoredToken::new(key.clone(), token.into_secret(), TokenMeta::new([], None, Minted::Generated));
+/// assert!(matches!(store.put(stored, Expect::Absent).await?, Put::Written(_)));
 ///
 /// // Fifty days later, the keeper refreshes it.
 /// emulator.advance_clock(Duration::from_secs(50 * 86_400));
@@ -230,7 +231,7 @@ impl<S: TokenStore> TokenKeeper<S> {
     async fn keep(&self, key: TokenKey) -> TokenReport {
         let mut report = TokenReport::new(key.clone());
         let mut stored = match self.store.get(&key).await {
-            Ok(Some(stored)) => stored,
+            Ok(Some(stored)) => stored.token,
             Ok(None) => return report.skipped("removed from the store meanwhile"),
             Err(err) => return report.failed(Step::Read, err.to_string()),
         };
@@ -264,7 +265,8 @@ impl<S: TokenStore> TokenKeeper<S> {
         };
         // Another keeper may have refreshed it between our read and our claim.
         match self.store.get(&key).await {
-            Ok(Some(now)) if now.secret().expose_secret() == stored.secret().expose_secret() => {}
+            Ok(Some(now))
+                if now.token.secret().expose_secret() == stored.secret().expose_secret() => {}
             Ok(_) => return report.skipped("refreshed elsewhere since it was read"),
             Err(err) => return report.failed(Step::Read, err.to_string()),
         }
@@ -298,8 +300,8 @@ impl<S: TokenStore> TokenKeeper<S> {
         match self.store.get(&key).await {
             // Still holding a token to revoke: no new rotation over it this pass (its
             // `previous` would be overwritten, the token held by nobody).
-            Ok(Some(stored)) if stored.previous().is_some() => None,
-            Ok(Some(stored)) => Some(stored),
+            Ok(Some(stored)) if stored.token.previous().is_some() => None,
+            Ok(Some(stored)) => Some(stored.token),
             Ok(None) => {
                 report.skipped = Some("removed from the store meanwhile".to_owned());
                 None
@@ -377,7 +379,7 @@ impl<S: TokenStore> TokenKeeper<S> {
             },
         )
         .with_previous(old.secret().clone());
-        if let Err(err) = self.store.put(new.clone()).await {
+        if let Err(err) = put_any(&self.store, new.clone()).await {
             // The old token is still stored; the new one would be held by nobody: revoke it.
             if rotation::revoke(&self.client, &key, new.secret())
                 .await
@@ -422,8 +424,8 @@ impl<S: TokenStore> TokenKeeper<S> {
             }
             None => "the old token was kept (keep_old_tokens)".to_owned(),
         };
-        match self.store.put(new.without_previous()).await {
-            Ok(()) => Some(keep_old),
+        match put_any(&self.store, new.without_previous()).await {
+            Ok(_) => Some(keep_old),
             Err(err) => Some(format!(
                 "{keep_old}; the store still lists it as the previous token ({err}) and the next pass revokes it at once"
             )),

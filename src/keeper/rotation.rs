@@ -23,7 +23,7 @@ use secrecy::SecretString;
 use super::identity::{self, Verdict};
 use crate::client::Client;
 use crate::error::Error;
-use crate::store::{StoreError, StoredToken, TokenKey, TokenStore};
+use crate::store::{StoreError, StoredToken, TokenKey, TokenStore, put_any};
 
 /// What [`finish`] did.
 #[derive(Debug)]
@@ -72,8 +72,8 @@ pub(crate) async fn retire(
             ));
         }
     }
-    match store.put(record.without_previous()).await {
-        Ok(()) => None,
+    match put_any(store, record.without_previous()).await {
+        Ok(_) => None,
         Err(err) => Some(format!(
             "the token it replaced is revoked, but the store could not be updated ({err}); the next run finishes"
         )),
@@ -95,12 +95,12 @@ pub(crate) async fn roll_back(
 ) -> Result<Option<String>, StoreError> {
     let good = good.without_previous();
     if !ours {
-        store.put(good).await?;
+        put_any(store, good).await?;
         return Ok(None);
     }
-    store.put(good.clone().with_previous(bad.clone())).await?;
+    put_any(store, good.clone().with_previous(bad.clone())).await?;
     match revoke(client, &good.key, bad).await {
-        Ok(()) => Ok(store.put(good).await.err().map(|err| {
+        Ok(()) => Ok(put_any(store, good).await.err().map(|err| {
             format!("the rejected token is revoked, but the store still lists it ({err}); the next run clears it")
         })),
         Err(err) => Ok(Some(format!(
@@ -138,8 +138,8 @@ pub(crate) async fn finish(
                 if previous_ours {
                     let _ = revoke(client, &key, &previous).await;
                 }
-                let cleared = match store.put(record.without_previous()).await {
-                    Ok(()) => "the record is cleared; the next plan mints one",
+                let cleared = match put_any(store, record.without_previous()).await {
+                    Ok(_) => "the record is cleared; the next plan mints one",
                     Err(_) => "the record could not be cleared",
                 };
                 return Finished::NeedsPerson(format!(

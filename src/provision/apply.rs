@@ -13,7 +13,7 @@ use crate::keeper::identity::{self, Verdict};
 use crate::keeper::rotation::{self, Finished};
 use crate::kinds::{AssetRef, AssignTasks, UnassignUser};
 use crate::models::token::SystemUserToken;
-use crate::store::{Minted, StoredToken, TokenKey, TokenMeta, TokenStore};
+use crate::store::{Minted, StoredToken, TokenKey, TokenMeta, TokenStore, put_any, remove_any};
 use secrecy::SecretString;
 
 /// What applying a plan did. A failure is inside it, not an `Err`: keep the report (it holds
@@ -212,7 +212,7 @@ async fn replaced(
     }
     let mut old = Vec::new();
     for at in read {
-        match store.get(at).await? {
+        match store.get(at).await?.map(|found| found.token) {
             Some(stored) if stored.previous().is_some() => {
                 return Err(Error::TokenCheck {
                     reason: format!(
@@ -369,7 +369,7 @@ impl Run<'_> {
                 if let Some(store) = self.store {
                     for key in store.keys().await? {
                         if &key.business == business && key.system_user == id {
-                            store.remove(&key).await?;
+                            crate::store::remove_any(store, &key).await?;
                         }
                     }
                 }
@@ -388,7 +388,7 @@ impl Run<'_> {
                 "a rotation is finished only in its store (PlanOptions::store)",
             )
         })?;
-        let Some(record) = store.get(key).await? else {
+        let Some(record) = store.get(key).await?.map(|found| found.token) else {
             return Ok(());
         };
         match rotation::finish(self.client, store, record).await {
@@ -464,7 +464,7 @@ impl Run<'_> {
         if let Some(same) = &same_key {
             stored = stored.with_previous(same.secret().clone());
         }
-        if let Err(err) = store.put(stored.clone()).await {
+        if let Err(err) = put_any(store, stored.clone()).await {
             // Not stored, so held by nobody once this report is dropped: revoke it.
             if rotation::revoke(client, &key, &secret).await.is_err() {
                 self.report.orphan_risk.push(system_user.clone());
@@ -508,7 +508,7 @@ impl Run<'_> {
         for stale in old {
             match rotation::revoke(self.client, &stale.key, stale.secret()).await {
                 Ok(()) => {
-                    store.remove(&stale.key).await?;
+                    remove_any(store, &stale.key).await?;
                 }
                 Err(err) => self.report.warnings.push(format!(
                     "the new token of {system_user:?} is stored; revoking the one it replaces ({}) failed: {err}; it stays in the store and the next plan replaces it",
@@ -544,7 +544,7 @@ impl Run<'_> {
             },
             None => {
                 let revoked = !ours || rotation::revoke(client, key, secret).await.is_ok();
-                let removed = store.remove(key).await;
+                let removed = remove_any(store, key).await;
                 match (revoked, removed) {
                     (true, Ok(_)) if ours => "it was revoked and removed from the store".to_owned(),
                     (true, Ok(_)) => "it was removed from the store and not revoked (it may be another's)".to_owned(),

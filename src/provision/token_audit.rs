@@ -37,7 +37,11 @@ pub(super) async fn token_findings(
                 continue;
             }
             // One entry that cannot be read is a finding about it; the others are still audited.
-            match store.get(&key).await {
+            match store
+                .get(&key)
+                .await
+                .map(|found| found.map(|found| found.token))
+            {
                 Ok(Some(stored)) => {
                     if stored.previous().is_some() {
                         findings.push(finding(

@@ -391,7 +391,12 @@ async fn secrets_a_server_saw_never_come_back_in_any_report_error_or_log() {
     shown.json("first apply", &first);
     let id = first.identities["echo-uploader"].clone();
     let key = TokenKey::new(DEMO.business_id, id.clone(), DEMO.app_id);
-    let minted = store.get(&key).await.unwrap().expect("a token stored");
+    let minted = store
+        .get(&key)
+        .await
+        .unwrap()
+        .expect("a token stored")
+        .token;
     assert!(
         seen.all()
             .iter()
@@ -424,7 +429,12 @@ async fn secrets_a_server_saw_never_come_back_in_any_report_error_or_log() {
     let applied = plan.apply(&client).await;
     shown.add("rotation apply", &applied, &applied);
     shown.json("rotation apply", &applied);
-    let rotated = store.get(&key).await.unwrap().expect("a token stored");
+    let rotated = store
+        .get(&key)
+        .await
+        .unwrap()
+        .expect("a token stored")
+        .token;
     assert_ne!(
         rotated.secret().expose_secret(),
         minted.secret().expose_secret(),

@@ -29,6 +29,7 @@ mod redaction;
 mod replay;
 mod rotation;
 mod store;
+mod store_conformance;
 mod store_file;
 mod system_users;
 mod tokens;

@@ -7,6 +7,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::common::StoreOutcome;
+use meta_business::Expect;
 use meta_business::provision::{self, ApplyReport, Change, PlanOptions, Spec, SystemUserBuilder};
 use meta_business::testing::{DEMO, Fault, FaultRule, GraphEmulator};
 use meta_business::{
@@ -103,7 +105,7 @@ async fn apply_world(retries: bool) -> ApplyWorld {
 }
 
 async fn current(store: &dyn TokenStore, key: &TokenKey) -> Option<StoredToken> {
-    store.get(key).await.unwrap()
+    store.get(key).await.unwrap().map(|found| found.token)
 }
 
 /// A report never lists a token the store does not hold under its key.
@@ -330,13 +332,16 @@ async fn mint_and_store(client: &Client, store: &MemoryStore, key: &TokenKey) ->
         .unwrap();
     let token = minted.secret().expose_secret().to_owned();
     store
-        .put(StoredToken::new(
-            key.clone(),
-            token.clone(),
-            TokenMeta::new([Permission::AdsRead], None, Minted::Generated),
-        ))
+        .put(
+            StoredToken::new(
+                key.clone(),
+                token.clone(),
+                TokenMeta::new([Permission::AdsRead], None, Minted::Generated),
+            ),
+            Expect::Any,
+        )
         .await
-        .unwrap();
+        .done();
     token
 }
 
@@ -480,9 +485,10 @@ async fn a_record_left_mid_rotation_is_finished_by_the_next_keeper_pass() {
                 TokenMeta::new([Permission::AdsRead], None, Minted::Refreshed),
             )
             .with_previous(w.token.clone()),
+            Expect::Any,
         )
         .await
-        .unwrap();
+        .done();
     assert_eq!(w.emulator.valid_tokens_of(w.id.as_str()), 2);
     let report = w.keeper().run_once().await;
     let t = &report.tokens[0];
@@ -530,9 +536,10 @@ async fn a_record_left_mid_rotation_with_a_dead_new_token_is_rolled_back_by_plan
         .put(
             StoredToken::new(w.key.clone(), dead.secret().clone(), old.meta.clone())
                 .with_previous(old.secret().clone()),
+            Expect::Any,
         )
         .await
-        .unwrap();
+        .done();
     let plan = provision::plan(&w.client, &narrow(), &w.options)
         .await
         .unwrap();
@@ -750,9 +757,10 @@ async fn a_record_left_mid_rotation_with_two_dead_tokens_is_named_and_the_next_p
         .put(
             StoredToken::new(w.key.clone(), dead.secret().clone(), old.meta.clone())
                 .with_previous(old.secret().clone()),
+            Expect::Any,
         )
         .await
-        .unwrap();
+        .done();
     let plan = provision::plan(&w.client, &narrow(), &w.options)
         .await
         .unwrap();
@@ -793,9 +801,10 @@ async fn an_apply_finding_a_rotation_under_way_since_its_plan_mints_nothing() {
         .put(
             StoredToken::new(w.key.clone(), theirs.secret().clone(), old.meta.clone())
                 .with_previous(old.secret().clone()),
+            Expect::Any,
         )
         .await
-        .unwrap();
+        .done();
     w.emulator.clear_requests();
     let report = plan.apply(&w.client).await;
     let (_, err) = report.failed.as_ref().expect("stopped");
@@ -818,17 +827,28 @@ struct DiesAfterFirstPut {
 }
 
 impl TokenStore for DiesAfterFirstPut {
-    fn get<'a>(&'a self, key: &'a TokenKey) -> meta_business::StoreFuture<'a, Option<StoredToken>> {
+    fn get<'a>(
+        &'a self,
+        key: &'a TokenKey,
+    ) -> meta_business::StoreFuture<'a, Option<meta_business::Versioned>> {
         self.inner.get(key)
     }
-    fn put(&self, token: StoredToken) -> meta_business::StoreFuture<'_, ()> {
+    fn put(
+        &self,
+        token: StoredToken,
+        expect: Expect,
+    ) -> meta_business::StoreFuture<'_, meta_business::Put> {
         if self.puts.fetch_add(1, std::sync::atomic::Ordering::SeqCst) >= 1 {
             return Box::pin(async { Err(meta_business::StoreError::new("the process died")) });
         }
-        self.inner.put(token)
+        self.inner.put(token, expect)
     }
-    fn remove<'a>(&'a self, key: &'a TokenKey) -> meta_business::StoreFuture<'a, bool> {
-        self.inner.remove(key)
+    fn remove<'a>(
+        &'a self,
+        key: &'a TokenKey,
+        expect: Expect,
+    ) -> meta_business::StoreFuture<'a, meta_business::Removed> {
+        self.inner.remove(key, expect)
     }
     fn keys(&self) -> meta_business::StoreFuture<'_, Vec<TokenKey>> {
         self.inner.keys()
@@ -850,9 +870,9 @@ async fn a_keeper_killed_after_storing_leaves_both_tokens_on_disk_and_the_next_p
     ));
     let first = meta_business::FileStore::open(&dir).unwrap();
     first
-        .put(current(&w.store, &w.key).await.unwrap())
+        .put(current(&w.store, &w.key).await.unwrap(), Expect::Any)
         .await
-        .unwrap();
+        .done();
     let dying = DiesAfterFirstPut {
         inner: first,
         puts: std::sync::atomic::AtomicUsize::new(0),
@@ -872,7 +892,7 @@ async fn a_keeper_killed_after_storing_leaves_both_tokens_on_disk_and_the_next_p
     w.emulator.clear_faults();
     // A new process: a new handle on the same directory.
     let restarted = meta_business::FileStore::open(&dir).unwrap();
-    let on_disk = restarted.get(&w.key).await.unwrap().unwrap();
+    let on_disk = restarted.get(&w.key).await.unwrap().unwrap().token;
     assert_eq!(on_disk.previous().unwrap().expose_secret(), w.token);
     let fresh = on_disk.secret().expose_secret().to_owned();
     assert!(w.emulator.token_is_valid(&fresh));
@@ -881,7 +901,7 @@ async fn a_keeper_killed_after_storing_leaves_both_tokens_on_disk_and_the_next_p
         .run_once()
         .await;
     assert!(next.tokens[0].failed.is_none(), "{next}");
-    let settled = restarted.get(&w.key).await.unwrap().unwrap();
+    let settled = restarted.get(&w.key).await.unwrap().unwrap().token;
     assert_eq!(settled.secret().expose_secret(), fresh);
     assert!(settled.previous().is_none());
     assert!(!w.emulator.token_is_valid(&w.token));
