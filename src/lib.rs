@@ -156,7 +156,7 @@ pub use kinds::page::{PageId, PageTask};
 pub use kinds::pixel::{PixelId, PixelTask};
 pub use kinds::whatsapp::{WhatsAppBusinessAccountId, WhatsAppTask};
 pub use kinds::{AssetKind, AssetRef, KindVisitor, Task};
-pub use lock::{CreateGuard, CreateLock, InProcessLock, LockFuture};
+pub use lock::{CreateGuard, CreateLock, FileLock, InProcessLock, LockFuture};
 pub use models::assets::{
     AccessStatus, AdAccount, App, ClaimResult, FacebookPage, InstagramAsset, Pixel, ProductCatalog,
     WhatsAppBusinessAccount,

@@ -144,6 +144,17 @@ pub enum Error {
     #[error("token store: {0}")]
     Store(#[from] crate::store::StoreError),
 
+    /// A [`CreateLock`](crate::CreateLock) could not take its lock (the message names the lock,
+    /// never a secret); the create was not sent.
+    #[error("create lock: {message}")]
+    Lock {
+        /// What could not be done, and where.
+        message: String,
+        /// The cause (an OS error, a database error).
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+
     /// The batch request that carried this item failed as a whole, or the server never ran the
     /// item; the item may not have run.
     #[error("the batch request carrying this item failed: {message}")]

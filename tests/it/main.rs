@@ -22,6 +22,7 @@ mod preflight;
 mod provision;
 mod quota;
 mod redaction;
+mod replicas;
 mod store;
 mod store_conformance;
 mod store_file;

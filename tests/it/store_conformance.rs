@@ -5,15 +5,18 @@ use std::sync::Arc;
 
 use meta_business::testing::store_conformance;
 use meta_business::{
-    Expect, FileStore, MemoryStore, Put, Removed, StoreFuture, StoredToken, TokenKey,
-    TokenStore, Versioned,
+    Expect, FileStore, MemoryStore, Put, Removed, StoreFuture, StoredToken, TokenKey, TokenStore,
+    Versioned,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_memory_store_keeps_the_contract() {
     let store = MemoryStore::new();
     store_conformance(|| store.clone()).await;
-    assert!(store.keys().await.unwrap().is_empty(), "the suite cleans up");
+    assert!(
+        store.keys().await.unwrap().is_empty(),
+        "the suite cleans up"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -25,7 +28,14 @@ async fn the_file_store_keeps_the_contract_across_handles() {
     ));
     // Every handle opens the directory anew, as another process would.
     store_conformance(|| FileStore::open(&dir).unwrap()).await;
-    assert!(FileStore::open(&dir).unwrap().keys().await.unwrap().is_empty());
+    assert!(
+        FileStore::open(&dir)
+            .unwrap()
+            .keys()
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -54,10 +64,7 @@ async fn a_store_that_ignores_expectations_fails_the_suite() {
         store_conformance(|| Unconditional(MemoryStore::clone(&store))).await;
     });
     let panic = run.await.unwrap_err().into_panic();
-    let message = panic
-        .downcast_ref::<String>()
-        .cloned()
-        .unwrap_or_default();
+    let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
     assert!(message.starts_with("store conformance, "), "{message}");
     assert!(message.contains("expected Conflict"), "{message}");
 }
