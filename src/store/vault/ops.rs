@@ -1,0 +1,1 @@
+//! The `TokenStore` implementation (waits for the versioned store contract).
