@@ -70,7 +70,9 @@ impl Auth {
     pub(super) fn secrets(&self) -> Vec<&str> {
         match self {
             Auth::Token(token) => vec![token.expose_secret()],
-            Auth::AppRole(role) => vec![role.role_id.expose_secret(), role.secret_id.expose_secret()],
+            Auth::AppRole(role) => {
+                vec![role.role_id.expose_secret(), role.secret_id.expose_secret()]
+            }
         }
     }
 
@@ -121,8 +123,9 @@ impl Auth {
 
 impl Lease {
     fn from_answer(answer: &super::http::Answer, what: &str) -> Result<Lease, StoreError> {
-        let parsed: AuthAnswer = serde_json::from_slice(&answer.body)
-            .map_err(|_| StoreError::new(format!("Vault's answer to {what} is not an auth answer")))?;
+        let parsed: AuthAnswer = serde_json::from_slice(&answer.body).map_err(|_| {
+            StoreError::new(format!("Vault's answer to {what} is not an auth answer"))
+        })?;
         let block = parsed
             .auth
             .ok_or_else(|| StoreError::new(format!("Vault's answer to {what} holds no token")))?;
@@ -157,7 +160,14 @@ impl AppRole {
         segments.push("login");
         let secrets = [self.role_id.expose_secret(), self.secret_id.expose_secret()];
         let answer = http
-            .send(Method::POST, url(&http.addr, segments), None, Some(&body), &what, &secrets)
+            .send(
+                Method::POST,
+                url(&http.addr, segments),
+                None,
+                Some(&body),
+                &what,
+                &secrets,
+            )
             .await?;
         if answer.status != StatusCode::OK {
             return Err(refused(&answer, &what, &secrets));

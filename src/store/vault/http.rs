@@ -30,6 +30,8 @@ pub(super) struct Http {
 pub(super) struct Answer {
     pub(super) status: StatusCode,
     pub(super) body: Bytes,
+    /// The Vault token the request carried, to keep out of an error built from the answer.
+    pub(super) sent_token: Option<SecretString>,
 }
 
 /// Vault's error envelope: `{"errors": ["…"]}`.
@@ -121,7 +123,11 @@ impl Http {
                     scrubbed(&all(), e),
                 ),
             })?;
-        Ok(Answer { status, body })
+        Ok(Answer {
+            status,
+            body,
+            sent_token: token.cloned(),
+        })
     }
 
     fn host(&self) -> String {
@@ -134,8 +140,13 @@ impl Http {
 }
 
 /// Vault refused `what`: its status and its reasons, scrubbed of `secrets` and cut short.
-pub(super) fn refused(answer: &Answer, what: &(dyn fmt::Display + Sync), secrets: &[&str]) -> StoreError {
-    let scrub = Scrubber::new(secrets.iter().copied());
+pub(super) fn refused(
+    answer: &Answer,
+    what: &(dyn fmt::Display + Sync),
+    secrets: &[&str],
+) -> StoreError {
+    let sent = answer.sent_token.as_ref().map(|t| t.expose_secret());
+    let scrub = Scrubber::new(secrets.iter().copied().chain(sent));
     let reasons = answer.reasons();
     let reasons = if reasons.is_empty() {
         scrub.excerpt(&answer.body, REASON_CHARS)
@@ -161,7 +172,14 @@ pub(super) fn refused(answer: &Answer, what: &(dyn fmt::Display + Sync), secrets
 /// A transport error as text, scrubbed: reqwest's errors name the URL, and a hostile proxy
 /// can put anything in an error.
 fn scrubbed(secrets: &[&str], e: reqwest::Error) -> TransportError {
-    let text = e.without_url().to_string();
+    let e = e.without_url();
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(&e);
+    while let Some(inner) = cause {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        cause = inner.source();
+    }
     let scrub = Scrubber::new(secrets.iter().copied());
     TransportError(scrub.text(&text).into_owned())
 }

@@ -50,7 +50,11 @@ impl Layout {
         self.url(
             addr,
             kind,
-            &[key.business.as_str(), key.system_user.as_str(), key.app.as_str()],
+            &[
+                key.business.as_str(),
+                key.system_user.as_str(),
+                key.app.as_str(),
+            ],
         )
     }
 
@@ -229,7 +233,8 @@ pub(super) fn mirror_body(version: u64, token: Option<&StoredToken>) -> Value {
             put("scopes", scopes.join(","));
             put(
                 "expires_at",
-                meta.expires_at.map_or_else(|| "never".to_owned(), |t| t.to_string()),
+                meta.expires_at
+                    .map_or_else(|| "never".to_owned(), |t| t.to_string()),
             );
             put("minted_at", meta.minted_at.to_string());
             let minted = serde_json::to_value(meta.minted)
@@ -273,4 +278,86 @@ pub(super) fn listed(answer: &Answer) -> Option<Vec<String>> {
     serde_json::from_slice::<Listed>(&answer.body)
         .ok()
         .map(|l| l.data.keys)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16, body: &str) -> Answer {
+        Answer {
+            status: StatusCode::from_u16(status).unwrap_or(StatusCode::IM_A_TEAPOT),
+            body: body.to_owned().into(),
+            sent_token: None,
+        }
+    }
+
+    fn key() -> TokenKey {
+        TokenKey::new("1000000000001", "610000000000002", "2000000000001")
+    }
+
+    #[test]
+    fn a_read_is_never_written_removed_or_a_token() {
+        let k = key();
+        assert!(matches!(
+            state_of(&answer(404, r#"{"errors":[]}"#), &k),
+            Some(State::Never)
+        ));
+        let deleted = r#"{"data":{"data":null,"metadata":{"version":7,"deletion_time":"2026-01-01T00:00:00Z","destroyed":false}}}"#;
+        assert!(matches!(
+            state_of(&answer(404, deleted), &k),
+            Some(State::Gone(7))
+        ));
+        let tombstone =
+            r#"{"data":{"data":{"meta_business":1,"removed":true},"metadata":{"version":8}}}"#;
+        assert!(matches!(
+            state_of(&answer(200, tombstone), &k),
+            Some(State::Gone(8))
+        ));
+        let live = r#"{"data":{"data":{"meta_business":1,"token":"EAAB-live","previous":"EAAB-old",
+            "meta":{"scopes":["ads_read"],"expires_at":null,"minted_at":5,"minted":"generated"}},
+            "metadata":{"version":9}}}"#;
+        match state_of(&answer(200, live), &k) {
+            Some(State::Live(9, Ok(token))) => {
+                assert_eq!(token.secret().expose_secret(), "EAAB-live");
+                assert_eq!(
+                    token.previous().map(|p| p.expose_secret()),
+                    Some("EAAB-old")
+                );
+            }
+            _ => panic!("a token"),
+        }
+        assert!(state_of(&answer(403, r#"{"errors":["permission denied"]}"#), &k).is_none());
+        assert!(state_of(&answer(200, "not json"), &k).is_none());
+    }
+
+    #[test]
+    fn a_foreign_entry_is_an_error_without_its_values() {
+        let body = r#"{"data":{"data":{"meta_business":1,"token":"EAAB-foreign-secret","meta":"EAAB-foreign-secret"},"metadata":{"version":3}}}"#;
+        match state_of(&answer(200, body), &key()) {
+            Some(State::Live(3, Err(e))) => {
+                let shown = e.to_string();
+                assert!(
+                    shown.contains("`meta`") && !shown.contains("EAAB-foreign"),
+                    "{shown}"
+                );
+            }
+            _ => panic!("an unreadable entry"),
+        }
+    }
+
+    #[test]
+    fn the_mirror_holds_no_secret_and_fits_vault() {
+        let meta =
+            TokenMeta::new([], Some(10), crate::store::Minted::Imported).named("x".repeat(600));
+        let token =
+            StoredToken::new(key(), "EAAB-mirror-secret", meta).with_previous("EAAB-mirror-prev");
+        let body = mirror_body(4, Some(&token)).to_string();
+        assert!(!body.contains("EAAB-mirror"), "{body}");
+        let custom = &mirror_body(4, Some(&token))["custom_metadata"];
+        let name = custom["system_user_name"].as_str().unwrap_or_default();
+        assert!(name.len() <= MAX_CUSTOM_VALUE && name.ends_with('…'));
+        assert_eq!(custom["rotation_pending"], "true");
+        assert_eq!(custom["minted"], "imported");
+    }
 }

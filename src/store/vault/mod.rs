@@ -134,6 +134,21 @@ impl VaultStore {
     }
 }
 
+impl VaultStore {
+    /// Vault refused a request: the error, scrubbed of the store's credentials, the token the
+    /// request carried and `secrets`.
+    fn refused(
+        &self,
+        answer: &Answer,
+        what: &(dyn fmt::Display + Sync),
+        secrets: &[&str],
+    ) -> StoreError {
+        let mut all = self.inner.auth.secrets();
+        all.extend_from_slice(secrets);
+        http::refused(answer, what, &all)
+    }
+}
+
 /// How a [`VaultStore`] is set up: the address, then [`token`](Self::token) or
 /// [`approle`](Self::approle), and what differs from the defaults.
 pub struct VaultStoreBuilder {
@@ -185,7 +200,11 @@ impl VaultStoreBuilder {
     }
 
     /// Logs in with this AppRole and keeps its own Vault token alive.
-    pub fn approle(mut self, role_id: impl Into<SecretString>, secret_id: impl Into<SecretString>) -> Self {
+    pub fn approle(
+        mut self,
+        role_id: impl Into<SecretString>,
+        secret_id: impl Into<SecretString>,
+    ) -> Self {
         self.auth = Some(AuthChoice::AppRole(role_id.into(), secret_id.into()));
         self
     }
@@ -243,7 +262,10 @@ impl VaultStoreBuilder {
             return Err(Error::invalid_input("timeout", "must be greater than zero"));
         }
         if self.max_response_bytes == 0 {
-            return Err(Error::invalid_input("max_response_bytes", "must be greater than zero"));
+            return Err(Error::invalid_input(
+                "max_response_bytes",
+                "must be greater than zero",
+            ));
         }
         let auth = match self.auth {
             None => return Err(Error::invalid_input("auth", "give a token or an AppRole")),
@@ -289,7 +311,11 @@ fn parse_addr(raw: &str) -> Result<Url> {
     if url.cannot_be_a_base() || url.host().is_none() {
         return Err(bad("must have a host"));
     }
-    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() || url.password().is_some() {
+    if url.query().is_some()
+        || url.fragment().is_some()
+        || !url.username().is_empty()
+        || url.password().is_some()
+    {
         return Err(bad("must hold no query, fragment or credentials"));
     }
     Ok(url)

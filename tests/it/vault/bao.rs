@@ -78,7 +78,10 @@ fn start() -> Bao {
             .port();
         let listen = format!("127.0.0.1:{port}");
         let root = format!("root-{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
-        let log = std::env::temp_dir().join(format!("meta-business-bao-{}-{port}.log", std::process::id()));
+        let log = std::env::temp_dir().join(format!(
+            "meta-business-bao-{}-{port}.log",
+            std::process::id()
+        ));
         // The watchdog ends the server once this binary is gone, however it ended.
         let script = r#"exec </dev/null; "$0" server -dev -dev-listen-address="$1" -dev-root-token-id="$2" >"$4" 2>&1 & b=$!
 while kill -0 "$3" 2>/dev/null && kill -0 "$b" 2>/dev/null; do sleep 0.2; done
@@ -116,7 +119,10 @@ fn ready(listen: &str, root: &str) -> bool {
     while Instant::now() < deadline {
         let probe = r#"{"data":{"ready":"yes"}}"#;
         if matches!(raw(listen, "GET", "/v1/sys/health", root, None), Some(200))
-            && matches!(raw(listen, "POST", "/v1/secret/data/probe", root, Some(probe)), Some(200))
+            && matches!(
+                raw(listen, "POST", "/v1/secret/data/probe", root, Some(probe)),
+                Some(200)
+            )
         {
             return true;
         }

@@ -40,7 +40,8 @@ pub async fn recorder(upstream: &str) -> Recorder {
     let all = streams.clone();
     tokio::spawn(async move {
         while let Ok((client, _)) = listener.accept().await {
-            let Ok(server) = TcpStream::connect(&upstream).await else {
+            let server = TcpStream::connect(&upstream).await;
+            let Ok(server) = server else {
                 continue;
             };
             let log: Arc<Mutex<Vec<u8>>> = Arc::default();
@@ -52,8 +53,8 @@ pub async fn recorder(upstream: &str) -> Recorder {
 }
 
 async fn relay(client: TcpStream, server: TcpStream, log: Arc<Mutex<Vec<u8>>>) {
-    let (mut from_client, mut to_server) = client.into_split();
-    let (mut from_server, mut to_client) = server.into_split();
+    let (mut from_client, mut to_client) = client.into_split();
+    let (mut from_server, mut to_server) = server.into_split();
     let up = async move {
         let mut buf = vec![0u8; 16 * 1024];
         loop {
@@ -70,7 +71,17 @@ async fn relay(client: TcpStream, server: TcpStream, log: Arc<Mutex<Vec<u8>>>) {
         let _ = to_server.shutdown().await;
     };
     let down = async move {
-        let _ = tokio::io::copy(&mut from_server, &mut to_client).await;
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            match from_server.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if to_client.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
         let _ = to_client.shutdown().await;
     };
     tokio::join!(up, down);
@@ -86,13 +97,6 @@ impl Recorder {
             parse(&bytes, &mut out);
         }
         out
-    }
-
-    /// Forgets what was sent so far.
-    pub fn clear(&self) {
-        for stream in self.streams.lock().unwrap().iter() {
-            stream.lock().unwrap().clear();
-        }
     }
 }
 
