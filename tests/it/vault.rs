@@ -478,7 +478,7 @@ async fn approle_logs_in_renews_its_token_and_logs_in_again_after_expiry() {
 
     // Left unused past its lease, the token expires: the store logs in again.
     tokio::time::sleep(Duration::from_millis(2600)).await;
-    assert_eq!(store.keys().await.unwrap(), [key.clone()]);
+    assert_eq!(store.keys().await.unwrap(), std::slice::from_ref(&key));
     assert_eq!(logins(&mount, &secret_id).await, 2);
 
     // A token revoked by an operator: Vault refuses it, the store logs in again and goes on.

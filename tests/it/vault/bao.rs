@@ -24,6 +24,8 @@ pub struct Bao {
     pub addr: String,
     /// Its root token.
     pub root: String,
+    /// The watchdog shell, which ends the server when this binary is gone.
+    _watchdog: std::process::Child,
 }
 
 static SERVER: OnceLock<Bao> = OnceLock::new();
@@ -86,7 +88,7 @@ fn start() -> Bao {
         let script = r#"exec </dev/null; "$0" server -dev -dev-listen-address="$1" -dev-root-token-id="$2" >"$4" 2>&1 & b=$!
 while kill -0 "$3" 2>/dev/null && kill -0 "$b" 2>/dev/null; do sleep 0.2; done
 kill "$b" 2>/dev/null; wait "$b""#;
-        Command::new("sh")
+        let watchdog = Command::new("sh")
             .arg("-c")
             .arg(script)
             .arg(&bin)
@@ -103,8 +105,10 @@ kill "$b" 2>/dev/null; wait "$b""#;
             return Bao {
                 addr: format!("http://{listen}"),
                 root,
+                _watchdog: watchdog,
             };
         }
+        drop(watchdog);
         last = std::fs::read_to_string(&log).unwrap_or_default();
     }
     panic!(

@@ -6,6 +6,9 @@ use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+/// What one connection sent.
+type Log = Arc<Mutex<Vec<u8>>>;
+
 /// One request as sent.
 #[derive(Debug, Clone)]
 pub struct Sent {
@@ -29,14 +32,14 @@ impl Sent {
 /// The relay: point a store at `addr`.
 pub struct Recorder {
     pub addr: String,
-    streams: Arc<Mutex<Vec<Arc<Mutex<Vec<u8>>>>>>,
+    streams: Arc<Mutex<Vec<Log>>>,
 }
 
 pub async fn recorder(upstream: &str) -> Recorder {
     let upstream = upstream.trim_start_matches("http://").to_owned();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = format!("http://{}", listener.local_addr().unwrap());
-    let streams: Arc<Mutex<Vec<Arc<Mutex<Vec<u8>>>>>> = Arc::default();
+    let streams: Arc<Mutex<Vec<Log>>> = Arc::default();
     let all = streams.clone();
     tokio::spawn(async move {
         while let Ok((client, _)) = listener.accept().await {
@@ -44,7 +47,7 @@ pub async fn recorder(upstream: &str) -> Recorder {
             let Ok(server) = server else {
                 continue;
             };
-            let log: Arc<Mutex<Vec<u8>>> = Arc::default();
+            let log: Log = Arc::default();
             all.lock().unwrap().push(log.clone());
             tokio::spawn(relay(client, server, log));
         }
@@ -52,7 +55,7 @@ pub async fn recorder(upstream: &str) -> Recorder {
     Recorder { addr, streams }
 }
 
-async fn relay(client: TcpStream, server: TcpStream, log: Arc<Mutex<Vec<u8>>>) {
+async fn relay(client: TcpStream, server: TcpStream, log: Log) {
     let (mut from_client, mut to_client) = client.into_split();
     let (mut from_server, mut to_server) = server.into_split();
     let up = async move {
