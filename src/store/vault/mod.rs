@@ -42,8 +42,13 @@ pub const DEFAULT_VAULT_MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
 /// The store authenticates with a token the caller keeps alive, or logs in with an AppRole
 /// (`POST /v1/auth/<mount>/login`) and keeps its own token alive: renewed (`renew-self`) once
 /// half its lease has passed, replaced by a new login when renewal fails or Vault refuses it.
-/// The policy needs `create`, `read`, `update` on `<mount>/data/<prefix>/*`, `update` on
-/// `<mount>/delete/<prefix>/*`, `read`, `update`, `list` on `<mount>/metadata/<prefix>/*`.
+/// The policy it needs (the tests log in with exactly this one):
+///
+/// ```hcl
+/// path "secret/data/meta-business/*"     { capabilities = ["create", "read", "update"] }
+/// path "secret/delete/meta-business/*"   { capabilities = ["update"] }
+/// path "secret/metadata/meta-business/*" { capabilities = ["update", "list"] }
+/// ```
 ///
 /// Requests follow no redirect (a standby node's 307 is an error naming it), time out, and
 /// read at most [`DEFAULT_VAULT_MAX_RESPONSE_BYTES`]. Errors name the key and Vault's reason,
