@@ -38,6 +38,9 @@ pub const DEFAULT_VAULT_MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
 /// mirrors the metadata for operators (scopes, expiry, how and when minted: never a secret),
 /// and `cas_required` is set on it so that other tools writing the key must name a version
 /// too. Deleting a key's metadata by hand restarts its versions: don't, while replicas run.
+/// Replaced tokens stay in the key's history (up to the engine's `max_versions`) for whoever may
+/// read `<mount>/data/…?version=N`; they are revoked by the rotation that replaced them, and a
+/// low `max_versions` on the mount keeps fewer of them.
 ///
 /// The store authenticates with a token the caller keeps alive, or logs in with an AppRole
 /// (`POST /v1/auth/<mount>/login`) and keeps its own token alive: renewed (`renew-self`) once

@@ -74,10 +74,7 @@ fn start() -> Bao {
     let bin = binary();
     let mut last = String::new();
     for _ in 0..3 {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free loopback port")
-            .port();
+        let port = free_port_pair();
         let listen = format!("127.0.0.1:{port}");
         let root = format!("root-{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
         let log = std::env::temp_dir().join(format!(
@@ -115,6 +112,19 @@ kill "$b" 2>/dev/null; wait "$b""#;
         "the OpenBao dev server ({}) did not become ready; its log:\n{last}",
         bin.display()
     );
+}
+
+/// A free loopback port whose next one is free too: a dev server's cluster listener takes it.
+fn free_port_pair() -> u16 {
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free loopback port")
+            .port();
+        if port < u16::MAX && TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// Healthy, and the KV engine takes a write (it does a little after health answers).
