@@ -180,6 +180,18 @@ async fn every_write_names_the_version_it_replaces() {
         })
         .collect();
     assert_eq!(cas, [0, 1, 2, 3, 4]);
+    // What each operation costs: a put reads, writes and mirrors (3 requests); a remove reads,
+    // writes its tombstone, soft-deletes and mirrors (4); a get reads (1).
+    let count = |method: &str, kind: &str| {
+        let target = format!("/v1/secret/{kind}/{prefix}/{B}/{U}/{A}");
+        sent.iter()
+            .filter(|s| s.method == method && s.target == target)
+            .count()
+    };
+    assert_eq!(count("GET", "data"), 6);
+    assert_eq!(count("POST", "metadata"), 5);
+    assert_eq!(count("POST", "delete"), 1);
+    assert_eq!(sent.len(), 6 + 5 + 5 + 1);
     for s in &sent {
         assert_eq!(
             s.header("x-vault-token"),
