@@ -99,6 +99,8 @@ kill "$b" 2>/dev/null; wait "$b""#;
             .spawn()
             .unwrap_or_else(|e| panic!("starting {}: {e}: {INSTALL}", bin.display()));
         if ready(&listen, &root) {
+            // Read only when the server does not start; it goes with the server's end.
+            let _ = std::fs::remove_file(&log);
             return Bao {
                 addr: format!("http://{listen}"),
                 root,
