@@ -190,6 +190,8 @@ pub use store::{
     Conflict, Expect, FileStore, MemoryStore, Minted, Put, Removed, StoreError, StoreFuture,
     StoredToken, TokenKey, TokenMeta, TokenStore, Version, Versioned,
 };
+#[cfg(feature = "vault")]
+pub use store::{DEFAULT_VAULT_MAX_RESPONSE_BYTES, VaultStore, VaultStoreBuilder};
 pub use usage::{AdAccountUsage, AppUsage, BusinessUseCaseUsage, Usage};
 
 /// Compiles the README's examples as doctests so they cannot drift from the API.

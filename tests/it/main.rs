@@ -29,3 +29,5 @@ mod store_file;
 mod system_users;
 mod tokens;
 mod usage;
+#[cfg(feature = "vault")]
+mod vault;
