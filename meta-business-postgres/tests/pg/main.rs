@@ -1,0 +1,4 @@
+//! Tests against a real PostgreSQL cluster, started by the tests themselves (see `cluster`).
+
+mod cluster;
+mod lock;
