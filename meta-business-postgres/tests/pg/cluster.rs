@@ -117,6 +117,11 @@ impl Cluster {
         }
     }
 
+    /// The path of one of the cluster's binaries (`psql`).
+    pub fn binary(&self, name: &str) -> PathBuf {
+        self.bin.join(name)
+    }
+
     /// Stops the cluster and removes its files once this process is gone, however it ends.
     fn spawn_watchdog(&self) {
         let script = format!(
