@@ -57,10 +57,9 @@ impl Cipher {
             msg: secret.expose_secret().as_bytes(),
             aad: &aad,
         };
-        let ciphertext = self
-            .0
-            .encrypt(&nonce, payload)
-            .map_err(|_| StoreError::new(format!("could not encrypt the {} of {key}", field.name())))?;
+        let ciphertext = self.0.encrypt(&nonce, payload).map_err(|_| {
+            StoreError::new(format!("could not encrypt the {} of {key}", field.name()))
+        })?;
         Ok(Sealed {
             ciphertext,
             nonce: nonce.to_vec(),

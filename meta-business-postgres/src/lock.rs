@@ -88,7 +88,9 @@ impl PgCreateLock {
                 "{doing} the PostgreSQL create lock of business {business}: {why}"
             ))
         };
-        let timeout = self.wait.map_or(0, |w| w.as_millis().clamp(1, i32::MAX as u128));
+        let timeout = self
+            .wait
+            .map_or(0, |w| w.as_millis().clamp(1, i32::MAX as u128));
         // SET takes no parameters; the values are numbers formatted here.
         let setup = format!(
             "SET client_connection_check_interval = 1000; SET lock_timeout = {timeout}; BEGIN"

@@ -66,7 +66,10 @@ impl Cluster {
     fn start() -> Cluster {
         let bin = find_bin();
         // initdb refuses to run as root: root runs it as the `postgres` user.
-        let as_postgres = std::fs::metadata("/proc/self").map(|m| m.uid()).unwrap_or(1) == 0;
+        let as_postgres = std::fs::metadata("/proc/self")
+            .map(|m| m.uid())
+            .unwrap_or(1)
+            == 0;
         let dir = std::env::temp_dir().join(format!(
             "meta-business-pg-{}-{}",
             std::process::id(),
@@ -88,7 +91,14 @@ impl Cluster {
         };
         cluster.spawn_watchdog();
         run(cluster.tool("initdb").arg("-D").arg(&cluster.data).args([
-            "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8",
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "--no-sync",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
         ]));
         let options = format!(
             "-c listen_addresses=127.0.0.1 -p {} -k {} -c fsync=off -c max_connections=200",
@@ -130,7 +140,9 @@ impl Cluster {
             stop = self.stop_command(),
             dir = self.dir.display()
         );
-        Command::new("sh")
+        // Outlives this process by design: never waited for.
+        #[allow(clippy::zombie_processes)]
+        let _watchdog = Command::new("sh")
             .args(["-c", &script])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -141,7 +153,11 @@ impl Cluster {
 
     fn stop_command(&self) -> String {
         let pg_ctl = self.bin.join("pg_ctl");
-        let runuser = if self.as_postgres { "runuser -u postgres -- " } else { "" };
+        let runuser = if self.as_postgres {
+            "runuser -u postgres -- "
+        } else {
+            ""
+        };
         format!(
             "{runuser}'{}' -D '{}' stop -m immediate >/dev/null 2>&1",
             pg_ctl.display(),
@@ -160,9 +176,15 @@ impl Cluster {
         {
             // CREATE DATABASE copies template1, which must have no other session meanwhile.
             let _one = CREATE_DB.lock().unwrap_or_else(|e| e.into_inner());
-            run(self
-                .tool("createdb")
-                .args(["-h", "127.0.0.1", "-U", "postgres", "-p", &self.port.to_string(), &name]));
+            run(self.tool("createdb").args([
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "-p",
+                &self.port.to_string(),
+                &name,
+            ]));
         }
         name
     }
@@ -171,13 +193,19 @@ impl Cluster {
 /// A connector to database `name` of the cluster on `port`.
 pub fn connector(port: u16, name: &str) -> Connector {
     let mut config = Config::new();
-    config.host("127.0.0.1").port(port).user("postgres").dbname(name);
+    config
+        .host("127.0.0.1")
+        .port(port)
+        .user("postgres")
+        .dbname(name);
     Connector::no_tls(config)
 }
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        let _ = Command::new("sh").args(["-c", &self.stop_command()]).status();
+        let _ = Command::new("sh")
+            .args(["-c", &self.stop_command()])
+            .status();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

@@ -31,7 +31,10 @@ pub async fn held(connector: &Connector, business: &BusinessId) -> i64 {
 pub async fn until_free(connector: &Connector, business: &BusinessId, bound: Duration) -> Duration {
     let start = Instant::now();
     while held(connector, business).await != 0 {
-        assert!(start.elapsed() < bound, "the lock was not released within {bound:?}");
+        assert!(
+            start.elapsed() < bound,
+            "the lock was not released within {bound:?}"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     start.elapsed()
@@ -41,7 +44,10 @@ pub async fn until_free(connector: &Connector, business: &BusinessId, bound: Dur
 async fn two_guards_on_one_business_exclude_each_other_and_others_do_not() {
     let db = cluster().database();
     let lock = PgCreateLock::new(db.clone());
-    let (one, two) = (BusinessId::from("1000000000001"), BusinessId::from("1000000000002"));
+    let (one, two) = (
+        BusinessId::from("1000000000001"),
+        BusinessId::from("1000000000002"),
+    );
     let guard = lock.acquire(&one).await.unwrap();
     assert_eq!(held(&db, &one).await, 1);
 
@@ -52,14 +58,22 @@ async fn two_guards_on_one_business_exclude_each_other_and_others_do_not() {
     };
     // Another business is not blocked by the first one's holder.
     let other = tokio::time::timeout(Duration::from_secs(5), lock.acquire(&two)).await;
-    let other = other.expect("another business's lock waits for nobody").unwrap();
+    let other = other
+        .expect("another business's lock waits for nobody")
+        .unwrap();
     assert_eq!(held(&db, &two).await, 1);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(!waiter.is_finished(), "a second guard on one business while the first is held");
+    assert!(
+        !waiter.is_finished(),
+        "a second guard on one business while the first is held"
+    );
 
     let bounded = PgCreateLock::new(db.clone()).wait_at_most(Duration::from_millis(200));
     let refused = bounded.acquire(&one).await.unwrap_err().to_string();
-    assert!(refused.contains("longer than the wait allowed"), "{refused}");
+    assert!(
+        refused.contains("longer than the wait allowed"),
+        "{refused}"
+    );
     assert!(refused.contains("1000000000001"), "{refused}");
 
     let released = Instant::now();
@@ -83,7 +97,12 @@ async fn a_lock_whose_holder_process_is_killed_is_free_within_a_second() {
     let db = connector(cluster.port, &name);
     let business = BusinessId::from("1000000000003");
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--ignored", "--exact", "lock::child_holds_the_lock", "--nocapture"])
+        .args([
+            "--ignored",
+            "--exact",
+            "lock::child_holds_the_lock",
+            "--nocapture",
+        ])
         .env(PORT_VAR, cluster.port.to_string())
         .env(DB_VAR, &name)
         .env(BUSINESS_VAR, business.as_str())
@@ -93,13 +112,22 @@ async fn a_lock_whose_holder_process_is_killed_is_free_within_a_second() {
         .unwrap();
     let stdout = child.stdout.take().unwrap();
     let locked = tokio::task::spawn_blocking(move || {
-        BufReader::new(stdout).lines().map_while(Result::ok).any(|line| line == "LOCKED")
+        BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .any(|line| line == "LOCKED")
     });
     let locked = tokio::time::timeout(Duration::from_secs(30), locked).await;
-    assert!(matches!(locked, Ok(Ok(true))), "the child process did not take the lock");
+    assert!(
+        matches!(locked, Ok(Ok(true))),
+        "the child process did not take the lock"
+    );
     assert_eq!(held(&db, &business).await, 1);
     let bounded = PgCreateLock::new(db.clone()).wait_at_most(Duration::from_millis(200));
-    assert!(bounded.acquire(&business).await.is_err(), "the child holds it");
+    assert!(
+        bounded.acquire(&business).await.is_err(),
+        "the child holds it"
+    );
 
     child.kill().unwrap(); // SIGKILL: no destructor runs in the child
     let killed = Instant::now();
@@ -119,7 +147,10 @@ async fn a_lock_whose_holder_process_is_killed_is_free_within_a_second() {
 #[tokio::test]
 #[ignore = "the child process of a_lock_whose_holder_process_is_killed_is_free_within_a_second"]
 async fn child_holds_the_lock() {
-    let port = std::env::var(PORT_VAR).expect("run by the SIGKILL test").parse().unwrap();
+    let port = std::env::var(PORT_VAR)
+        .expect("run by the SIGKILL test")
+        .parse()
+        .unwrap();
     let db = connector(port, &std::env::var(DB_VAR).unwrap());
     let business = BusinessId::from(std::env::var(BUSINESS_VAR).unwrap().as_str());
     let _guard = PgCreateLock::new(db).acquire(&business).await.unwrap();

@@ -3,3 +3,4 @@
 mod cluster;
 mod lock;
 mod psql;
+mod quota;

@@ -21,12 +21,26 @@ fn psql_holding(db: &str, business: &BusinessId, sleep: u32, check_ms: Option<u3
     );
     let mut command = Command::new(cluster.binary("psql"));
     command
-        .args(["-X", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", db, "-c", &sql])
+        .args([
+            "-X",
+            "-q",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-d",
+            db,
+            "-c",
+            &sql,
+        ])
         .args(["-p", &cluster.port.to_string()])
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     if let Some(ms) = check_ms {
-        command.env("PGOPTIONS", format!("-c client_connection_check_interval={ms}"));
+        command.env(
+            "PGOPTIONS",
+            format!("-c client_connection_check_interval={ms}"),
+        );
     }
     command.spawn().expect("running psql")
 }
@@ -36,7 +50,10 @@ async fn held_after_kill(mut psql: Child, db: &str, business: &BusinessId) -> Du
     let connector = connector(cluster().port, db);
     let start = Instant::now();
     while held(&connector, business).await == 0 {
-        assert!(start.elapsed() < Duration::from_secs(20), "psql never took the lock");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "psql never took the lock"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     psql.kill().unwrap();
