@@ -19,6 +19,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+use meta_business::{Expect, Put};
 use meta_business::{
     ExposeSecret, FileStore, MemoryStore, Minted, Permission, StoredToken, TokenKeeper, TokenKey,
     TokenMeta, TokenStore,
@@ -75,14 +76,20 @@ async fn run(args: Args) -> Result<bool, String> {
             println!("minted:    {} (60 days)", minted.masked());
             let store = MemoryStore::new();
             let key = TokenKey::new(target.business.clone(), su, app);
-            store
-                .put(StoredToken::new(
-                    key.clone(),
-                    minted.secret().clone(),
-                    TokenMeta::new([Permission::AdsRead], None, Minted::Generated),
-                ))
+            let put = store
+                .put(
+                    StoredToken::new(
+                        key.clone(),
+                        minted.secret().clone(),
+                        TokenMeta::new([Permission::AdsRead], None, Minted::Generated),
+                    ),
+                    Expect::Absent,
+                )
                 .await
                 .map_err(|e| e.to_string())?;
+            if !matches!(put, Put::Written(_)) {
+                return Err(format!("{key} is already stored: {put:?}"));
+            }
             emulator.advance_clock(Duration::from_secs(50 * 86_400));
             println!(
                 "clock:     50 days later (10 days left, inside the {}-day window)",
@@ -93,7 +100,7 @@ async fn run(args: Args) -> Result<bool, String> {
                 .clock(emulator.clock_source())
                 .run_once()
                 .await;
-            if let Ok(Some(now)) = store.get(&key).await {
+            if let Ok(Some(now)) = store.get(&key).await.map(|v| v.map(|v| v.token)) {
                 let masked = now.masked();
                 println!(
                     "stored:    {masked} (refreshed: {})",

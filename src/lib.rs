@@ -187,8 +187,8 @@ pub use response::fuzzing;
 pub use retry::{RetryDecision, RetryPolicy};
 pub use secrecy::{ExposeSecret, SecretString};
 pub use store::{
-    FileStore, MemoryStore, Minted, StoreError, StoreFuture, StoredToken, TokenKey, TokenMeta,
-    TokenStore,
+    Conflict, Expect, FileStore, MemoryStore, Minted, Put, Removed, StoreError, StoreFuture,
+    StoredToken, TokenKey, TokenMeta, TokenStore, Version, Versioned,
 };
 pub use usage::{AdAccountUsage, AppUsage, BusinessUseCaseUsage, Usage};
 

@@ -28,7 +28,7 @@ type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 ///
 /// ```
 /// use std::time::Duration;
-/// use meta_business::{MemoryStore, Minted, StoredToken, TokenKeeper, TokenKey, TokenMeta, TokenState, TokenStore};
+/// use meta_business::{Expect, MemoryStore, Minted, Put, StoredToken, TokenKeeper, TokenKey, TokenMeta, TokenState, TokenStore};
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
@@ -39,7 +39,8 @@ type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 /// #     .scopes([meta_business::Permission::AdsRead]).expires_in_60_days(true).send().await?;
 /// let store = MemoryStore::new();
 /// let key = TokenKey::new(demo.business_id, su.id.clone(), demo.app_id);
-/// store.put(StoredToken::new(key.clone(), token.into_secret(), TokenMeta::new([], None, Minted::Generated))).await?;
+/// let stored = StoredToken::new(key.clone(), token.into_secret(), TokenMeta::new([], None, Minted::Generated));
+/// assert!(matches!(store.put(stored, Expect::Absent).await?, Put::Written(_)));
 ///
 /// // Fifty days later, the keeper refreshes it.
 /// emulator.advance_clock(Duration::from_secs(50 * 86_400));
@@ -215,7 +216,7 @@ impl<S: TokenStore> TokenKeeper<S> {
     async fn keep(&self, key: TokenKey) -> TokenReport {
         let mut report = TokenReport::new(key.clone());
         let stored = match self.store.get(&key).await {
-            Ok(Some(stored)) => stored,
+            Ok(Some(stored)) => stored.token,
             Ok(None) => return report.skipped("removed from the store meanwhile"),
             Err(err) => return report.failed(Step::Read, err.to_string()),
         };
@@ -233,7 +234,8 @@ impl<S: TokenStore> TokenKeeper<S> {
         };
         // Another keeper may have refreshed it between our read and our claim.
         match self.store.get(&key).await {
-            Ok(Some(now)) if now.secret().expose_secret() == stored.secret().expose_secret() => {}
+            Ok(Some(now))
+                if now.token.secret().expose_secret() == stored.secret().expose_secret() => {}
             Ok(_) => return report.skipped("refreshed elsewhere since it was read"),
             Err(err) => return report.failed(Step::Read, err.to_string()),
         }
@@ -295,7 +297,7 @@ impl<S: TokenStore> TokenKeeper<S> {
                 system_user_name: old.meta.system_user_name.clone(),
             },
         );
-        if let Err(err) = self.store.put(new.clone()).await {
+        if let Err(err) = crate::store::put_any(&self.store, new.clone()).await {
             // The old token is still stored; the new one would be an orphan: revoke it.
             let _ = self.revoke(&key, &new).await;
             return report.failed(Step::Store, err.to_string());
@@ -308,8 +310,8 @@ impl<S: TokenStore> TokenKeeper<S> {
                     Err(err) => err.to_string(),
                 };
                 // Put the old token back: it is the one known to work.
-                return match self.store.put(old).await {
-                    Ok(()) => report.failed(Step::Verify, why),
+                return match crate::store::put_any(&self.store, old).await {
+                    Ok(_) => report.failed(Step::Verify, why),
                     Err(err) => report.failed(
                         Step::Verify,
                         format!("{why}; restoring the old token failed too: {err}"),

@@ -325,7 +325,7 @@ impl Run<'_> {
                 if let Some(store) = self.store {
                     for key in store.keys().await? {
                         if &key.business == business && key.system_user == id {
-                            store.remove(&key).await?;
+                            crate::store::remove_any(store, &key).await?;
                         }
                     }
                 }
@@ -360,7 +360,7 @@ impl Run<'_> {
         let mut old = Vec::new();
         for key in replaces {
             if let Some(stored) = store.get(key).await? {
-                old.push(stored);
+                old.push(stored.token);
             }
         }
         let minted = client
@@ -390,7 +390,7 @@ impl Run<'_> {
                 .named(system_user.as_str()),
         );
         self.report.tokens.push((system_user.clone(), token));
-        if let Err(err) = store.put(stored).await {
+        if let Err(err) = crate::store::put_any(store, stored).await {
             // Not stored, so held by nobody once this report is dropped: revoke it.
             let revoked = client.revoke_token(app.clone(), secret).send().await;
             if revoked.is_err() {
@@ -421,7 +421,7 @@ impl Run<'_> {
             match revoked {
                 Ok(()) => {
                     if stale.key != key {
-                        store.remove(&stale.key).await?;
+                        crate::store::remove_any(store, &stale.key).await?;
                     }
                 }
                 Err(err) => self.report.warnings.push(format!(

@@ -447,7 +447,7 @@ async fn token_findings(
                 Ok(Some(stored)) => tokens.push((
                     key.to_string(),
                     Some(key.app.clone()),
-                    stored.secret().clone(),
+                    stored.token.secret().clone(),
                 )),
                 Ok(None) => {}
                 Err(err) => findings.push(finding(

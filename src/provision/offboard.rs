@@ -343,7 +343,7 @@ async fn steps(
         for key in store.keys().await.map_err(at)? {
             if &key.business == business
                 && key.system_user == id
-                && store.remove(&key).await.map_err(at)?
+                && crate::store::remove_any(&**store, &key).await.map_err(at)?
             {
                 report.tokens_removed.push(key);
             }

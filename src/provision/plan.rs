@@ -381,9 +381,9 @@ async fn stored_tokens(store: &dyn TokenStore, business: &BusinessId) -> Result<
     let mut stored = Vec::new();
     for key in store.keys().await? {
         if &key.business == business
-            && let Some(token) = store.get(&key).await?
+            && let Some(found) = store.get(&key).await?
         {
-            stored.push(token);
+            stored.push(found.token);
         }
     }
     Ok(stored)

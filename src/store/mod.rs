@@ -1,7 +1,7 @@
 //! Where system-user tokens live: the [`TokenStore`] trait, keyed by business, system user and
 //! app, holding each token as a secret with what is known about it (scopes, expiry, when and how
-//! it was minted). [`MemoryStore`] and [`FileStore`] come with the crate; a secrets manager is
-//! a few lines (see [`TokenStore`]).
+//! it was minted), with a version for compare-and-set. [`MemoryStore`] and [`FileStore`] come
+//! with the crate; the contract every store keeps is on [`TokenStore`].
 
 mod file;
 mod memory;
@@ -243,87 +243,220 @@ impl std::error::Error for StoreError {
     }
 }
 
+/// A token's version in its store. It changes with every write of its key and is never
+/// reused for that key (not even after a remove): a stale expectation can never match.
+///
+/// Versions of one key grow with each write in the stores this crate ships, but the contract
+/// is only that they differ: compare them for equality.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Version(u64);
+
+impl Version {
+    /// The version numbered `n` (as a store keeps it).
+    pub const fn new(n: u64) -> Self {
+        Version(n)
+    }
+
+    /// Its number.
+    pub const fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "version {}", self.0)
+    }
+}
+
+/// What a write or a remove expects the store to hold for the key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Expect {
+    /// No token: the write creates the key.
+    Absent,
+    /// The token of this version: the write replaces (or the remove removes) what was read.
+    Version(Version),
+    /// Whatever is there (nothing included).
+    Any,
+}
+
+impl Expect {
+    /// Whether a key holding `current` meets this expectation.
+    pub fn matches(self, current: Option<Version>) -> bool {
+        match self {
+            Expect::Any => true,
+            Expect::Absent => current.is_none(),
+            Expect::Version(v) => current == Some(v),
+        }
+    }
+}
+
+/// A stored token with its version.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Versioned {
+    /// The token (with its previous token and metadata, read as one).
+    pub token: StoredToken,
+    /// Its version: what a write or remove that replaces this token expects.
+    pub version: Version,
+}
+
+impl Versioned {
+    /// A token read at this version (for implementations of [`TokenStore`]).
+    pub fn new(token: StoredToken, version: Version) -> Self {
+        Versioned { token, version }
+    }
+}
+
+/// Another writer got there first: what the key holds now (`None`: nothing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Conflict {
+    /// The key's version when the write or remove was refused.
+    pub current: Option<Version>,
+}
+
+impl Conflict {
+    /// The key held `current` (for implementations of [`TokenStore`]).
+    pub fn new(current: Option<Version>) -> Self {
+        Conflict { current }
+    }
+}
+
+/// What a conditional write did.
+#[must_use]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Put {
+    /// Written; the token's new version.
+    Written(Version),
+    /// Not written: the key did not hold what was expected.
+    Conflict(Conflict),
+}
+
+/// What a conditional remove did.
+#[must_use]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Removed {
+    /// The token was removed.
+    Removed,
+    /// Nothing was stored (and nothing else was expected).
+    Absent,
+    /// Not removed: the key did not hold what was expected.
+    Conflict(Conflict),
+}
+
 /// Where system-user tokens live, keyed by business, system user and app.
 ///
 /// Implementations keep the token secret (a secrets manager, an encrypted column, files only
-/// their owner reads) and keep the metadata beside it. `put` replaces the token of its key as
-/// a whole: a reader sees the old token or the new one, never a mix.
+/// their owner reads) and keep the metadata beside it. The crate ships [`MemoryStore`] and
+/// [`FileStore`]; a Vault / OpenBao KV v2 store, `VaultStore`, comes under the `vault` feature.
 ///
-/// An implementation over HashiCorp Vault's KV version 2 API, with the crate's own reqwest:
+/// # The contract
 ///
-/// ```no_run
+/// Every store, whatever it keeps tokens in, promises this (and
+/// `meta_business::testing::store_conformance` checks it):
+///
+/// - **Linearizable per key.** Every `get`, `put` and `remove` of one key appears to take effect
+///   at one instant between its call and its return, for every handle and every process
+///   sharing the store.
+/// - **Versions.** A token is read with its [`Version`]; a write changes it, and a key never
+///   holds a version it held before, not even after a remove.
+/// - **Compare-and-set.** `put` and `remove` act only when the key holds what their [`Expect`]
+///   says: [`Expect::Absent`] when no token is stored, [`Expect::Version`] when the current
+///   version is that one, [`Expect::Any`] always. A `put` that wrote returns the new version,
+///   and a `get` right after returns it.
+/// - **Removes.** A missing key with [`Expect::Any`] or [`Expect::Absent`] is
+///   [`Removed::Absent`]; with [`Expect::Version`] it is a conflict with `current: None`; a
+///   present key with [`Expect::Absent`] is a conflict.
+/// - **A conflict is an outcome** (`Ok(Put::Conflict(..))`, `Ok(Removed::Conflict(..))`),
+///   never a [`StoreError`]; a `StoreError` says the store could not answer (unreachable,
+///   refused, a corrupt entry).
+/// - **One write, one whole.** The token, its previous token and its metadata are written and
+///   read as one: never a mix of two writers.
+///
+/// # Implementing it
+///
+/// A store over a map, honouring every expectation under one lock:
+///
+/// ```
+/// use std::collections::HashMap;
+/// use std::sync::Mutex;
 /// use meta_business::{
-///     ExposeSecret, StoreError, StoreFuture, StoredToken, TokenKey, TokenMeta, TokenStore,
+///     Conflict, Expect, Put, Removed, StoreError, StoreFuture, StoredToken, TokenKey,
+///     TokenStore, Version, Versioned,
 /// };
 ///
-/// struct Vault { http: reqwest::Client, addr: String, vault_token: String }
+/// #[derive(Default)]
+/// struct MapStore {
+///     // The last version handed out, for every key: versions never repeat.
+///     state: Mutex<(u64, HashMap<TokenKey, (StoredToken, Version)>)>,
+/// }
 ///
-/// impl Vault {
-///     fn url(&self, kind: &str, key: &TokenKey) -> String {
-///         format!("{}/v1/secret/{kind}/meta-business/{}/{}/{}", self.addr, key.business, key.system_user, key.app)
-///     }
-///     async fn call(&self, method: reqwest::Method, url: String, body: Option<Vec<u8>>) -> Result<reqwest::Response, StoreError> {
-///         let mut request = self.http.request(method, url).header("X-Vault-Token", &self.vault_token);
-///         if let Some(body) = body {
-///             request = request.header("Content-Type", "application/json").body(body);
-///         }
-///         request.send().await.map_err(|e| StoreError::with_source("Vault unreachable", e))
+/// impl MapStore {
+///     fn locked(&self) -> Result<std::sync::MutexGuard<'_, (u64, HashMap<TokenKey, (StoredToken, Version)>)>, StoreError> {
+///         self.state.lock().map_err(|_| StoreError::new("store poisoned"))
 ///     }
 /// }
 ///
-/// impl TokenStore for Vault {
-///     fn get<'a>(&'a self, key: &'a TokenKey) -> StoreFuture<'a, Option<StoredToken>> {
+/// impl TokenStore for MapStore {
+///     fn get<'a>(&'a self, key: &'a TokenKey) -> StoreFuture<'a, Option<Versioned>> {
 ///         Box::pin(async move {
-///             let response = self.call(reqwest::Method::GET, self.url("data", key), None).await?;
-///             if response.status() == 404 {
-///                 return Ok(None);
-///             }
-///             let body = response.bytes().await.map_err(|e| StoreError::with_source("reading Vault", e))?;
-///             let value: serde_json::Value = serde_json::from_slice(&body)
-///                 .map_err(|e| StoreError::with_source(format!("Vault's answer for {key}"), e))?;
-///             let data = &value["data"]["data"];
-///             let token = data["token"].as_str().ok_or_else(|| StoreError::new(format!("no token for {key}")))?;
-///             let meta: TokenMeta = serde_json::from_value(data["meta"].clone())
-///                 .map_err(|e| StoreError::with_source(format!("metadata of {key}"), e))?;
-///             Ok(Some(StoredToken::new(key.clone(), token.to_owned(), meta)))
+///             let state = self.locked()?;
+///             Ok(state.1.get(key).map(|(t, v)| Versioned::new(t.clone(), *v)))
 ///         })
 ///     }
 ///
-///     fn put(&self, stored: StoredToken) -> StoreFuture<'_, ()> {
+///     fn put(&self, token: StoredToken, expect: Expect) -> StoreFuture<'_, Put> {
 ///         Box::pin(async move {
-///             let body = serde_json::json!({"data": {
-///                 "token": stored.secret().expose_secret(),
-///                 "meta": stored.meta,
-///             }});
-///             let response = self.call(reqwest::Method::POST, self.url("data", &stored.key), Some(body.to_string().into_bytes())).await?;
-///             if !response.status().is_success() {
-///                 return Err(StoreError::new(format!("Vault refused {}: {}", stored.key, response.status())));
+///             let mut state = self.locked()?;
+///             let current = state.1.get(&token.key).map(|(_, v)| *v);
+///             if !expect.matches(current) {
+///                 return Ok(Put::Conflict(Conflict::new(current)));
 ///             }
-///             Ok(())
+///             state.0 += 1;
+///             let version = Version::new(state.0);
+///             state.1.insert(token.key.clone(), (token, version));
+///             Ok(Put::Written(version))
 ///         })
 ///     }
 ///
-///     fn remove<'a>(&'a self, key: &'a TokenKey) -> StoreFuture<'a, bool> {
+///     fn remove<'a>(&'a self, key: &'a TokenKey, expect: Expect) -> StoreFuture<'a, Removed> {
 ///         Box::pin(async move {
-///             let response = self.call(reqwest::Method::DELETE, self.url("metadata", key), None).await?;
-///             Ok(response.status().is_success())
+///             let mut state = self.locked()?;
+///             let current = state.1.get(key).map(|(_, v)| *v);
+///             if !expect.matches(current) {
+///                 return Ok(Removed::Conflict(Conflict::new(current)));
+///             }
+///             Ok(match state.1.remove(key) {
+///                 Some(_) => Removed::Removed,
+///                 None => Removed::Absent,
+///             })
 ///         })
 ///     }
 ///
 ///     fn keys(&self) -> StoreFuture<'_, Vec<TokenKey>> {
-///         // Vault's LIST walks one level at a time; left out of this sketch.
-///         Box::pin(async { Err(StoreError::new("listing is not implemented for this store")) })
+///         Box::pin(async move {
+///             let mut keys: Vec<TokenKey> = self.locked()?.1.keys().cloned().collect();
+///             keys.sort();
+///             Ok(keys)
+///         })
 ///     }
 /// }
 /// ```
 pub trait TokenStore: Send + Sync {
-    /// The token of this key, if one is stored.
-    fn get<'a>(&'a self, key: &'a TokenKey) -> StoreFuture<'a, Option<StoredToken>>;
-    /// Stores a token, replacing the one of its key as a whole.
-    fn put(&self, token: StoredToken) -> StoreFuture<'_, ()>;
-    /// Removes the token of this key; whether there was one.
-    fn remove<'a>(&'a self, key: &'a TokenKey) -> StoreFuture<'a, bool>;
-    /// The keys of every stored token, in order.
+    /// The token of this key and its version, if one is stored.
+    fn get<'a>(&'a self, key: &'a TokenKey) -> StoreFuture<'a, Option<Versioned>>;
+    /// Writes the token (with its `previous`, if any) as one, if the key holds what `expect`
+    /// says.
+    fn put(&self, token: StoredToken, expect: Expect) -> StoreFuture<'_, Put>;
+    /// Removes the token of this key, if the key holds what `expect` says.
+    fn remove<'a>(&'a self, key: &'a TokenKey, expect: Expect) -> StoreFuture<'a, Removed>;
+    /// The keys of every stored token, in order (an entry that cannot be read is still listed;
+    /// its `get` fails).
     fn keys(&self) -> StoreFuture<'_, Vec<TokenKey>>;
 }
 
@@ -336,16 +469,46 @@ impl fmt::Debug for dyn TokenStore {
 }
 
 impl<S: TokenStore + ?Sized> TokenStore for std::sync::Arc<S> {
-    fn get<'a>(&'a self, key: &'a TokenKey) -> StoreFuture<'a, Option<StoredToken>> {
+    fn get<'a>(&'a self, key: &'a TokenKey) -> StoreFuture<'a, Option<Versioned>> {
         (**self).get(key)
     }
-    fn put(&self, token: StoredToken) -> StoreFuture<'_, ()> {
-        (**self).put(token)
+    fn put(&self, token: StoredToken, expect: Expect) -> StoreFuture<'_, Put> {
+        (**self).put(token, expect)
     }
-    fn remove<'a>(&'a self, key: &'a TokenKey) -> StoreFuture<'a, bool> {
-        (**self).remove(key)
+    fn remove<'a>(&'a self, key: &'a TokenKey, expect: Expect) -> StoreFuture<'a, Removed> {
+        (**self).remove(key, expect)
     }
     fn keys(&self) -> StoreFuture<'_, Vec<TokenKey>> {
         (**self).keys()
+    }
+}
+
+/// Writes `token` whatever its key holds: the workflows that do not compare yet. A conflict
+/// cannot happen with [`Expect::Any`]; a store that reports one anyway is answered with an
+/// error, never trusted blindly.
+pub(crate) async fn put_any<S: TokenStore + ?Sized>(
+    store: &S,
+    token: StoredToken,
+) -> Result<Version, StoreError> {
+    let key = token.key.clone();
+    match store.put(token, Expect::Any).await? {
+        Put::Written(version) => Ok(version),
+        Put::Conflict(_) => Err(StoreError::new(format!(
+            "the store refused an unconditional write of {key} as a conflict"
+        ))),
+    }
+}
+
+/// Removes the token of `key` whatever it is; whether there was one.
+pub(crate) async fn remove_any<S: TokenStore + ?Sized>(
+    store: &S,
+    key: &TokenKey,
+) -> Result<bool, StoreError> {
+    match store.remove(key, Expect::Any).await? {
+        Removed::Removed => Ok(true),
+        Removed::Absent => Ok(false),
+        Removed::Conflict(_) => Err(StoreError::new(format!(
+            "the store refused an unconditional remove of {key} as a conflict"
+        ))),
     }
 }

@@ -271,3 +271,33 @@ pub fn captured_logs() -> &'static Sink {
 pub fn logs_text() -> String {
     String::from_utf8_lossy(&captured_logs().0.lock().unwrap()).into_owned()
 }
+
+/// What a store's write or remove did, for tests that expect it to have happened.
+pub trait StoreOutcome {
+    /// What it yields when it happened.
+    type Done;
+    /// Panics (naming what happened instead) unless it happened.
+    fn done(self) -> Self::Done;
+}
+
+impl StoreOutcome for Result<meta_business::Put, meta_business::StoreError> {
+    type Done = meta_business::Version;
+    fn done(self) -> meta_business::Version {
+        match self {
+            Ok(meta_business::Put::Written(version)) => version,
+            other => panic!("expected a write, got {other:?}"),
+        }
+    }
+}
+
+impl StoreOutcome for Result<meta_business::Removed, meta_business::StoreError> {
+    /// Whether there was a token to remove.
+    type Done = bool;
+    fn done(self) -> bool {
+        match self {
+            Ok(meta_business::Removed::Removed) => true,
+            Ok(meta_business::Removed::Absent) => false,
+            other => panic!("expected a remove, got {other:?}"),
+        }
+    }
+}

@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use crate::common::StoreOutcome;
+use meta_business::Expect;
 use meta_business::provision::{
     self, AuditOptions, Change, DriftKind, FindingKind, NotManaged, OffboardOptions, OffboardStep,
     PlanOptions, ProvisionError, Spec, SystemUserBuilder,
@@ -261,7 +263,7 @@ async fn a_token_needs_a_store_and_the_store_stops_token_sprawl() {
     assert_eq!(emulator.valid_tokens_of(id.as_str()), 1, "one token, ever");
     let stored = store.keys().await.unwrap();
     assert_eq!(stored.len(), 1);
-    let meta = store.get(&stored[0]).await.unwrap().unwrap().meta;
+    let meta = store.get(&stored[0]).await.unwrap().unwrap().token.meta;
     assert_eq!(meta.system_user_name.as_deref(), Some(UPLOADER));
 }
 
@@ -313,7 +315,7 @@ async fn a_lost_mint_answer_is_reported_and_the_next_plan_offers_to_invalidate_t
     let _done = plan.apply(&client).await.into_result().unwrap();
     assert_eq!(emulator.valid_tokens_of(id.as_str()), 1);
     let key = store.keys().await.unwrap().remove(0);
-    let stored = store.get(&key).await.unwrap().unwrap();
+    let stored = store.get(&key).await.unwrap().unwrap().token;
     assert!(emulator.token_is_valid(stored.secret().expose_secret()));
 }
 
@@ -336,7 +338,7 @@ async fn extra_scopes_and_the_wrong_expiry_are_rotated_and_the_old_token_revoked
     let first = apply(&client, &broad, &options).await;
     let id = first.identities[UPLOADER].clone();
     let key = TokenKey::new(DEMO.business_id, id.clone(), DEMO.app_id);
-    let old = store.get(&key).await.unwrap().unwrap();
+    let old = store.get(&key).await.unwrap().unwrap().token;
 
     let narrow = spec_of([uploader(true)], false);
     let plan = provision::plan(&client, &narrow, &options).await.unwrap();
@@ -352,7 +354,7 @@ async fn extra_scopes_and_the_wrong_expiry_are_rotated_and_the_old_token_revoked
     );
     assert!(plan.to_string().contains("then revoke the stored one"));
     let _done = plan.apply(&client).await.into_result().unwrap();
-    let new = store.get(&key).await.unwrap().unwrap();
+    let new = store.get(&key).await.unwrap().unwrap().token;
     assert!(
         !emulator.token_is_valid(old.secret().expose_secret()),
         "old revoked"
@@ -408,13 +410,16 @@ async fn a_token_of_another_app_is_unknown_in_the_plan_and_the_audit() {
     let store = Arc::new(MemoryStore::new());
     let key = TokenKey::new("11", "611", "22");
     store
-        .put(StoredToken::new(
-            key.clone(),
-            "EAAB-minted-elsewhere-for-app-22".to_owned(),
-            TokenMeta::new([Permission::AdsRead], None, Minted::Imported),
-        ))
+        .put(
+            StoredToken::new(
+                key.clone(),
+                "EAAB-minted-elsewhere-for-app-22".to_owned(),
+                TokenMeta::new([Permission::AdsRead], None, Minted::Imported),
+            ),
+            Expect::Any,
+        )
         .await
-        .unwrap();
+        .done();
     let spec = Spec::builder("11")
         .system_user(
             SystemUserBuilder::new("crm-sync-eu")
@@ -872,7 +877,7 @@ async fn a_stored_token_of_the_wrong_app_is_replaced_and_revoked() {
     let first = apply(&client, &spec_for("21"), &options).await;
     let id = first.identities["crm-sync-eu"].clone();
     let old_key = TokenKey::new("11", id.clone(), "21");
-    let old = store.get(&old_key).await.unwrap().unwrap();
+    let old = store.get(&old_key).await.unwrap().unwrap().token;
 
     // The file now wants the token of the other app.
     let spec = spec_for("22");
@@ -892,7 +897,7 @@ async fn a_stored_token_of_the_wrong_app_is_replaced_and_revoked() {
     );
     let keys = store.keys().await.unwrap();
     assert_eq!(keys, [TokenKey::new("11", id.clone(), "22")]);
-    let new = store.get(&keys[0]).await.unwrap().unwrap();
+    let new = store.get(&keys[0]).await.unwrap().unwrap().token;
     assert!(emulator.token_is_valid(new.secret().expose_secret()));
     assert_eq!(emulator.valid_tokens_of(id.as_str()), 1);
     assert_converged(&client, &spec, &options).await;

@@ -4,11 +4,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::common::StoreOutcome;
 use meta_business::testing::{DEMO, Fault, FaultRule, GraphEmulator};
 use meta_business::{
     Client, ExposeSecret, MemoryStore, Minted, Permission, Step, StoreError, StoreFuture,
     StoredToken, SystemUserId, TokenKeeper, TokenKey, TokenMeta, TokenState, TokenStore,
 };
+use meta_business::{Expect, Put, Removed, Versioned};
 
 use crate::common::{captured_logs, logs_text};
 
@@ -50,13 +52,16 @@ async fn world(store: &dyn TokenStore) -> World {
     let token = minted.secret().expose_secret().to_owned();
     let key = TokenKey::new(demo.business_id, su.id.clone(), demo.app_id);
     store
-        .put(StoredToken::new(
-            key.clone(),
-            token.clone(),
-            TokenMeta::new([Permission::AdsRead], None, Minted::Generated),
-        ))
+        .put(
+            StoredToken::new(
+                key.clone(),
+                token.clone(),
+                TokenMeta::new([Permission::AdsRead], None, Minted::Generated),
+            ),
+            Expect::Any,
+        )
         .await
-        .unwrap();
+        .done();
     World {
         emulator,
         client,
@@ -71,6 +76,7 @@ async fn stored_token(store: &dyn TokenStore, key: &TokenKey) -> String {
         .await
         .unwrap()
         .unwrap()
+        .token
         .secret()
         .expose_secret()
         .to_owned()
@@ -106,7 +112,7 @@ async fn a_full_rotation_refreshes_stores_verifies_and_revokes() {
         !w.emulator.token_is_valid(&w.token),
         "the old token is revoked"
     );
-    let stored = store.get(&w.key).await.unwrap().unwrap();
+    let stored = store.get(&w.key).await.unwrap().unwrap().token;
     assert_eq!(stored.meta.minted, Minted::Refreshed);
     assert_eq!(stored.meta.scopes, [Permission::AdsRead]);
     let clock = w
@@ -176,14 +182,14 @@ async fn a_failed_refresh_leaves_the_old_token() {
 struct ReadOnly(MemoryStore);
 
 impl TokenStore for ReadOnly {
-    fn get<'a>(&'a self, key: &'a TokenKey) -> StoreFuture<'a, Option<StoredToken>> {
+    fn get<'a>(&'a self, key: &'a TokenKey) -> StoreFuture<'a, Option<Versioned>> {
         self.0.get(key)
     }
-    fn put(&self, _token: StoredToken) -> StoreFuture<'_, ()> {
+    fn put(&self, _token: StoredToken, _expect: Expect) -> StoreFuture<'_, Put> {
         Box::pin(async { Err(StoreError::new("the disk is full")) })
     }
-    fn remove<'a>(&'a self, key: &'a TokenKey) -> StoreFuture<'a, bool> {
-        self.0.remove(key)
+    fn remove<'a>(&'a self, key: &'a TokenKey, expect: Expect) -> StoreFuture<'a, Removed> {
+        self.0.remove(key, expect)
     }
     fn keys(&self) -> StoreFuture<'_, Vec<TokenKey>> {
         self.0.keys()
@@ -343,6 +349,8 @@ async fn the_background_keeper_runs_and_stops_cleanly() {
 mod the_crate_uses_the_store {
     use std::sync::Arc;
 
+    use crate::common::StoreOutcome;
+    use meta_business::Expect;
     use meta_business::provision::{
         self, AuditOptions, FindingKind, OffboardOptions, PlanOptions, Spec, SystemUserBuilder,
     };
@@ -384,6 +392,7 @@ mod the_crate_uses_the_store {
             .get(&key)
             .await
             .unwrap()
+            .map(|v| v.token)
             .expect("stored under its key");
         assert_eq!(
             stored.secret().expose_secret(),
@@ -447,17 +456,20 @@ mod the_crate_uses_the_store {
             .unwrap();
         assert!(plan.apply(&client).await.is_complete());
         let key = store.keys().await.unwrap().remove(0);
-        let token = store.get(&key).await.unwrap().unwrap();
+        let token = store.get(&key).await.unwrap().unwrap().token;
         // A token of another system user in the same store stays.
         let other = TokenKey::new(demo.business_id, "610000000000099", demo.app_id);
         store
-            .put(meta_business::StoredToken::new(
-                other.clone(),
-                "EAAB-other".to_owned(),
-                token.meta.clone(),
-            ))
+            .put(
+                meta_business::StoredToken::new(
+                    other.clone(),
+                    "EAAB-other".to_owned(),
+                    token.meta.clone(),
+                ),
+                Expect::Any,
+            )
             .await
-            .unwrap();
+            .done();
         let report = provision::offboard(
             &client,
             demo.business_id,

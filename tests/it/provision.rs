@@ -322,7 +322,7 @@ async fn stored_tokens_are_checked_and_renewed_when_needed() {
     );
     // A revoked token is replaced.
     let key = store.keys().await.unwrap().remove(0);
-    let stored = store.get(&key).await.unwrap().unwrap();
+    let stored = store.get(&key).await.unwrap().unwrap().token;
     client
         .revoke_token(DEMO.app_id, stored.secret().clone())
         .send()

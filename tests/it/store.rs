@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use crate::common::StoreOutcome;
+use meta_business::Expect;
 use meta_business::{
     ExposeSecret, FileStore, MemoryStore, Minted, Permission, StoredToken, TokenKey, TokenMeta,
     TokenStore,
@@ -44,13 +46,28 @@ fn fastrand_suffix() -> u64 {
 }
 
 async fn round_trip(store: &dyn TokenStore) {
-    assert!(store.get(&key("610000000000001")).await.unwrap().is_none());
-    store.put(stored("610000000000001", SECRET)).await.unwrap();
+    assert!(
+        store
+            .get(&key("610000000000001"))
+            .await
+            .unwrap()
+            .map(|v| v.token)
+            .is_none()
+    );
     store
-        .put(stored("610000000000002", "EAAB-other"))
+        .put(stored("610000000000001", SECRET), Expect::Any)
         .await
-        .unwrap();
-    let got = store.get(&key("610000000000001")).await.unwrap().unwrap();
+        .done();
+    store
+        .put(stored("610000000000002", "EAAB-other"), Expect::Any)
+        .await
+        .done();
+    let got = store
+        .get(&key("610000000000001"))
+        .await
+        .unwrap()
+        .unwrap()
+        .token;
     assert_eq!(got.secret().expose_secret(), SECRET);
     assert_eq!(got.meta.scopes, [Permission::AdsRead]);
     assert_eq!(got.meta.expires_at, Some(1_900_000_000));
@@ -61,13 +78,28 @@ async fn round_trip(store: &dyn TokenStore) {
     );
     // Replacing keeps one token per key.
     store
-        .put(stored("610000000000001", "EAAB-newer"))
+        .put(stored("610000000000001", "EAAB-newer"), Expect::Any)
         .await
-        .unwrap();
-    let got = store.get(&key("610000000000001")).await.unwrap().unwrap();
+        .done();
+    let got = store
+        .get(&key("610000000000001"))
+        .await
+        .unwrap()
+        .unwrap()
+        .token;
     assert_eq!(got.secret().expose_secret(), "EAAB-newer");
-    assert!(store.remove(&key("610000000000001")).await.unwrap());
-    assert!(!store.remove(&key("610000000000001")).await.unwrap());
+    assert!(
+        store
+            .remove(&key("610000000000001"), Expect::Any)
+            .await
+            .done()
+    );
+    assert!(
+        !store
+            .remove(&key("610000000000001"), Expect::Any)
+            .await
+            .done()
+    );
     assert_eq!(store.keys().await.unwrap(), [key("610000000000002")]);
 }
 
@@ -78,10 +110,17 @@ async fn the_memory_store_round_trips() {
     let store = Arc::new(MemoryStore::new());
     store
         .clone()
-        .put(stored("610000000000003", SECRET))
+        .put(stored("610000000000003", SECRET), Expect::Any)
         .await
-        .unwrap();
-    assert!(store.get(&key("610000000000003")).await.unwrap().is_some());
+        .done();
+    assert!(
+        store
+            .get(&key("610000000000003"))
+            .await
+            .unwrap()
+            .map(|v| v.token)
+            .is_some()
+    );
 }
 
 #[tokio::test]
@@ -93,7 +132,8 @@ async fn the_file_store_round_trips_and_survives_reopening() {
         .get(&key("610000000000002"))
         .await
         .unwrap()
-        .unwrap();
+        .unwrap()
+        .token;
     assert_eq!(got.secret().expose_secret(), "EAAB-other");
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -104,22 +144,28 @@ async fn the_file_store_keeps_its_files_to_their_owner() {
     use std::os::unix::fs::PermissionsExt;
     let dir = temp_dir("modes").join("nested");
     let store = FileStore::open(&dir).unwrap();
-    store.put(stored("610000000000001", SECRET)).await.unwrap();
+    store
+        .put(stored("610000000000001", SECRET), Expect::Any)
+        .await
+        .done();
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&dir), 0o700);
-    let files: Vec<_> = std::fs::read_dir(&dir)
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
-    assert_eq!(files.len(), 1, "{files:?}");
+    files.sort();
+    // The entry and the lock file of compare-and-set.
+    assert_eq!(files.len(), 2, "{files:?}");
+    assert!(dir.join(".lock").is_file());
     for file in &files {
         assert_eq!(mode(file), 0o600, "{}", file.display());
     }
     // One file holds the key, the token and the metadata, written together.
     let entry: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&files[0]).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(&files[1]).unwrap()).unwrap();
     assert_eq!(
-        files[0].file_name().unwrap(),
+        files[1].file_name().unwrap(),
         "1000000000001_610000000000001_2000000000001.json"
     );
     assert_eq!(entry["token"], SECRET);
@@ -140,37 +186,50 @@ async fn the_file_store_replaces_atomically() {
     let dir = temp_dir("atomic");
     let store = Arc::new(FileStore::open(&dir).unwrap());
     store
-        .put(stored("610000000000001", "EAAB-v0"))
+        .put(stored("610000000000001", "EAAB-v0"), Expect::Any)
         .await
-        .unwrap();
+        .done();
     let writer = {
         let store = Arc::clone(&store);
         tokio::spawn(async move {
             for i in 1..2000 {
                 store
-                    .put(stored("610000000000001", &format!("EAAB-v{i}")))
+                    .put(
+                        stored("610000000000001", &format!("EAAB-v{i}")),
+                        Expect::Any,
+                    )
                     .await
-                    .unwrap();
+                    .done();
             }
         })
     };
     // Every read sees a whole token, one of those written.
     for _ in 0..2000 {
-        let got = store.get(&key("610000000000001")).await.unwrap().unwrap();
+        let got = store
+            .get(&key("610000000000001"))
+            .await
+            .unwrap()
+            .unwrap()
+            .token;
         let token = got.secret().expose_secret().to_owned();
         let n: u32 = token.strip_prefix("EAAB-v").unwrap().parse().unwrap();
         assert!(n < 2000, "{token}");
         tokio::task::yield_now().await;
     }
     writer.await.unwrap();
-    let got = store.get(&key("610000000000001")).await.unwrap().unwrap();
+    let got = store
+        .get(&key("610000000000001"))
+        .await
+        .unwrap()
+        .unwrap()
+        .token;
     assert_eq!(got.secret().expose_secret(), "EAAB-v1999");
     // No temporary file is left behind.
     let names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names.len(), 1, "{names:?}");
+    assert_eq!(names.len(), 2, "the entry and .lock: {names:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -181,11 +240,14 @@ async fn keys_are_checked_and_no_token_is_ever_shown() {
     // A key that could escape the directory is refused before any file is touched.
     let bad = TokenKey::new("../../etc", "1", "2");
     let err = store
-        .put(StoredToken::new(
-            bad.clone(),
-            SECRET.to_owned(),
-            TokenMeta::new([], None, Minted::Imported),
-        ))
+        .put(
+            StoredToken::new(
+                bad.clone(),
+                SECRET.to_owned(),
+                TokenMeta::new([], None, Minted::Imported),
+            ),
+            Expect::Any,
+        )
         .await
         .unwrap_err();
     assert!(err.to_string().contains("token key"), "{err}");

@@ -7,6 +7,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::common::StoreOutcome;
+use meta_business::Expect;
 use meta_business::provision::{self, AuditOptions, FindingKind, Severity};
 use meta_business::testing::{BusinessSeed, GraphEmulator};
 use meta_business::{
@@ -68,11 +70,13 @@ impl Drop for TempDir {
     }
 }
 
-/// The names in `dir`, sorted.
+/// The names in `dir`, sorted, but for the lock file every write takes (`.lock`, checked in
+/// `entries_are_0600_in_a_0700_directory_with_no_temporary_file_left`).
 fn names(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name != ".lock")
         .collect();
     names.sort();
     names
@@ -139,13 +143,16 @@ async fn world(store: &FileStore, n: usize) -> (GraphEmulator, Client, Vec<Token
             .unwrap();
         let key = TokenKey::new(BUSINESS, su.id.clone(), APP);
         store
-            .put(StoredToken::new(
-                key.clone(),
-                minted.secret().clone(),
-                TokenMeta::new([Permission::AdsRead], None, Minted::Generated),
-            ))
+            .put(
+                StoredToken::new(
+                    key.clone(),
+                    minted.secret().clone(),
+                    TokenMeta::new([Permission::AdsRead], None, Minted::Generated),
+                ),
+                Expect::Any,
+            )
             .await
-            .unwrap();
+            .done();
         keys.push(key);
     }
     (emulator, client, keys)
@@ -187,7 +194,7 @@ async fn a_symlinked_entry_is_never_followed_and_its_target_never_sent() {
     assert!(!reached_the_server(&emulator, OTHER_SECRET));
     // The link and its target are as they were; removing the key removes the link only.
     assert!(std::fs::symlink_metadata(&entry).unwrap().is_symlink());
-    assert!(store.remove(linked).await.unwrap());
+    assert!(store.remove(linked, Expect::Any).await.done());
     assert!(std::fs::symlink_metadata(&entry).is_err());
     assert_eq!(
         std::fs::read_to_string(&target).unwrap(),
@@ -253,14 +260,13 @@ async fn only_a_regular_file_of_the_stores_owner_with_one_name_is_read() {
     // Writing over a FIFO or a second name replaces that name; the other file is left alone.
     for k in [&fifo, &hard] {
         store
-            .put(StoredToken::new(
-                k.clone(),
-                "EAAB-fresh".to_owned(),
-                meta("f"),
-            ))
+            .put(
+                StoredToken::new(k.clone(), "EAAB-fresh".to_owned(), meta("f")),
+                Expect::Any,
+            )
             .await
-            .unwrap();
-        let got = store.get(k).await.unwrap().unwrap();
+            .done();
+        let got = store.get(k).await.unwrap().unwrap().token;
         assert_eq!(got.secret().expose_secret(), "EAAB-fresh");
     }
     assert_eq!(
@@ -269,11 +275,10 @@ async fn only_a_regular_file_of_the_stores_owner_with_one_name_is_read() {
     );
     // A directory in the way is that key's error, and leaves no temporary file behind.
     let err = store
-        .put(StoredToken::new(
-            dir.clone(),
-            "EAAB-x".to_owned(),
-            meta("d"),
-        ))
+        .put(
+            StoredToken::new(dir.clone(), "EAAB-x".to_owned(), meta("d")),
+            Expect::Any,
+        )
         .await
         .unwrap_err();
     assert!(
@@ -301,13 +306,12 @@ async fn another_owners_file_is_refused_and_root_writes_as_the_stores_owner() {
     let store = FileStore::open(tmp.store()).unwrap();
     let k = key("610000000000001");
     store
-        .put(StoredToken::new(
-            k.clone(),
-            OTHER_SECRET.to_owned(),
-            meta("o"),
-        ))
+        .put(
+            StoredToken::new(k.clone(), OTHER_SECRET.to_owned(), meta("o")),
+            Expect::Any,
+        )
         .await
-        .unwrap();
+        .done();
     let entry = tmp.store().join(entry_name(&k, "json"));
     if let Err(e) = std::os::unix::fs::chown(&entry, Some(NOBODY), None) {
         assert_eq!(e.kind(), std::io::ErrorKind::PermissionDenied, "{e}");
@@ -325,16 +329,15 @@ async fn another_owners_file_is_refused_and_root_writes_as_the_stores_owner() {
     std::os::unix::fs::chown(&theirs, Some(NOBODY), Some(NOBODY)).unwrap();
     let store = FileStore::open(&theirs).unwrap();
     store
-        .put(StoredToken::new(
-            k.clone(),
-            "EAAB-theirs".to_owned(),
-            meta("t"),
-        ))
+        .put(
+            StoredToken::new(k.clone(), "EAAB-theirs".to_owned(), meta("t")),
+            Expect::Any,
+        )
         .await
-        .unwrap();
+        .done();
     let written = std::fs::metadata(theirs.join(entry_name(&k, "json"))).unwrap();
     assert_eq!(written.uid(), NOBODY);
-    let got = store.get(&k).await.unwrap().unwrap();
+    let got = store.get(&k).await.unwrap().unwrap().token;
     assert_eq!(got.secret().expose_secret(), "EAAB-theirs");
 }
 
@@ -344,13 +347,12 @@ async fn a_copied_entry_is_listed_once() {
     let store = FileStore::open(tmp.store()).unwrap();
     let k = key("610000000000001");
     store
-        .put(StoredToken::new(
-            k.clone(),
-            "EAAB-one".to_owned(),
-            meta("c"),
-        ))
+        .put(
+            StoredToken::new(k.clone(), "EAAB-one".to_owned(), meta("c")),
+            Expect::Any,
+        )
         .await
-        .unwrap();
+        .done();
     let entry = tmp.store().join(entry_name(&k, "json"));
     for copy in [
         "backup-before-rotation.json".to_owned(),
@@ -365,7 +367,7 @@ async fn a_copied_entry_is_listed_once() {
     }
     assert_eq!(names(&tmp.store()).len(), 5);
     assert_eq!(store.keys().await.unwrap(), std::slice::from_ref(&k));
-    let got = store.get(&k).await.unwrap().unwrap();
+    let got = store.get(&k).await.unwrap().unwrap().token;
     assert_eq!(got.secret().expose_secret(), "EAAB-one");
 }
 
@@ -382,6 +384,7 @@ async fn a_truncated_entry_fails_that_key_alone_in_the_keeper_and_the_audit() {
         .await
         .unwrap()
         .unwrap()
+        .token
         .secret()
         .expose_secret()
         .to_owned();
@@ -394,7 +397,7 @@ async fn a_truncated_entry_fails_that_key_alone_in_the_keeper_and_the_audit() {
     assert!(shown.contains(&*entry.to_string_lossy()), "{shown}");
     assert!(shown.contains("cut short"), "{shown}");
     for k in [&keys[0], &keys[2]] {
-        assert!(store.get(k).await.unwrap().is_some());
+        assert!(store.get(k).await.unwrap().map(|v| v.token).is_some());
     }
 
     let keeper = TokenKeeper::new(client.clone(), store.clone()).clock(emulator.clock_source());
@@ -485,7 +488,7 @@ fn four_threads_two_handles_one_key_every_read_is_a_matching_pair() {
                             let stored =
                                 StoredToken::new(k.clone(), format!("EAAB-{id}"), meta(&id))
                                     .with_previous(format!("EAAB-before-{id}"));
-                            block_on(handles[n % 2].put(stored)).unwrap();
+                            block_on(handles[n % 2].put(stored, Expect::Any)).done();
                         }
                     })
                 })
@@ -497,7 +500,7 @@ fn four_threads_two_handles_one_key_every_read_is_a_matching_pair() {
                         let mut reads = 0;
                         while !done.load(std::sync::atomic::Ordering::Relaxed) {
                             if let Some(stored) = block_on(handles[r].get(k)).unwrap() {
-                                check(&stored);
+                                check(&stored.token);
                                 reads += 1;
                             }
                         }
@@ -515,7 +518,7 @@ fn four_threads_two_handles_one_key_every_read_is_a_matching_pair() {
                 .sum::<usize>()
         });
         for handle in &handles {
-            let last = block_on(handle.get(&k)).unwrap().unwrap();
+            let last = block_on(handle.get(&k)).unwrap().unwrap().token;
             check(&last);
             assert!(
                 last.secret()
@@ -562,8 +565,8 @@ async fn the_previous_token_round_trips_and_is_dropped_when_cleared() {
     let k = key("610000000000001");
     let rotating = StoredToken::new(k.clone(), "EAAB-new".to_owned(), meta("p"))
         .with_previous("EAAB-old".to_owned());
-    store.put(rotating.clone()).await.unwrap();
-    let got = store.get(&k).await.unwrap().unwrap();
+    store.put(rotating.clone(), Expect::Any).await.done();
+    let got = store.get(&k).await.unwrap().unwrap().token;
     assert_eq!(got.secret().expose_secret(), "EAAB-new");
     assert_eq!(got.previous().unwrap().expose_secret(), "EAAB-old");
     assert_eq!(got.meta, rotating.meta);
@@ -573,8 +576,20 @@ async fn the_previous_token_round_trips_and_is_dropped_when_cleared() {
     assert_eq!(on_disk["previous"], "EAAB-old");
     assert_eq!(on_disk["token"], "EAAB-new");
 
-    store.put(rotating.without_previous()).await.unwrap();
-    assert!(store.get(&k).await.unwrap().unwrap().previous().is_none());
+    store
+        .put(rotating.without_previous(), Expect::Any)
+        .await
+        .done();
+    assert!(
+        store
+            .get(&k)
+            .await
+            .unwrap()
+            .unwrap()
+            .token
+            .previous()
+            .is_none()
+    );
     let on_disk: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&entry).unwrap()).unwrap();
     assert!(on_disk.get("previous").is_none(), "{on_disk}");
@@ -597,7 +612,7 @@ async fn a_two_file_store_is_read_and_moved_to_one_file_on_write() {
         store.keys().await.unwrap(),
         [moved.clone(), removed.clone(), orphan.clone()]
     );
-    let got = store.get(&moved).await.unwrap().unwrap();
+    let got = store.get(&moved).await.unwrap().unwrap().token;
     assert_eq!(got.secret().expose_secret(), "EAAB-legacy-one");
     assert_eq!(got.meta, meta("legacy"));
     assert!(got.previous().is_none());
@@ -606,9 +621,12 @@ async fn a_two_file_store_is_read_and_moved_to_one_file_on_write() {
 
     // The next write of a key moves it to one file.
     store
-        .put(got.clone().with_previous("EAAB-legacy-one".to_owned()))
+        .put(
+            got.clone().with_previous("EAAB-legacy-one".to_owned()),
+            Expect::Any,
+        )
         .await
-        .unwrap();
+        .done();
     assert!(!tmp.store().join(entry_name(&moved, "token")).exists());
     let on_disk: serde_json::Value = serde_json::from_slice(
         &std::fs::read(tmp.store().join(entry_name(&moved, "json"))).unwrap(),
@@ -616,12 +634,19 @@ async fn a_two_file_store_is_read_and_moved_to_one_file_on_write() {
     .unwrap();
     assert_eq!(on_disk["version"], 2);
     assert_eq!(on_disk["token"], "EAAB-legacy-one");
-    let again = store.get(&moved).await.unwrap().unwrap();
+    let again = store.get(&moved).await.unwrap().unwrap().token;
     assert_eq!(again.previous().unwrap().expose_secret(), "EAAB-legacy-one");
 
     // Removing a two-file key removes both files.
-    assert!(store.remove(&removed).await.unwrap());
-    assert!(store.get(&removed).await.unwrap().is_none());
+    assert!(store.remove(&removed, Expect::Any).await.done());
+    assert!(
+        store
+            .get(&removed)
+            .await
+            .unwrap()
+            .map(|v| v.token)
+            .is_none()
+    );
     assert_eq!(
         names(&tmp.store()),
         [entry_name(&moved, "json"), entry_name(&orphan, "json")]
@@ -631,9 +656,9 @@ async fn a_two_file_store_is_read_and_moved_to_one_file_on_write() {
     // is ignored, listed once, and gone at the next write.
     std::fs::write(tmp.store().join(entry_name(&moved, "token")), "EAAB-stale").unwrap();
     assert_eq!(store.keys().await.unwrap(), [moved.clone(), orphan.clone()]);
-    let got = store.get(&moved).await.unwrap().unwrap();
+    let got = store.get(&moved).await.unwrap().unwrap().token;
     assert_eq!(got.secret().expose_secret(), "EAAB-legacy-one");
-    store.put(got.without_previous()).await.unwrap();
+    store.put(got.without_previous(), Expect::Any).await.done();
     assert_eq!(
         names(&tmp.store()),
         [entry_name(&moved, "json"), entry_name(&orphan, "json")]
@@ -645,12 +670,17 @@ async fn entries_are_0600_in_a_0700_directory_with_no_temporary_file_left() {
     let tmp = TempDir::new("modes");
     let store = FileStore::open(tmp.store()).unwrap();
     write_legacy(&tmp.store(), &key("610000000000009"), Some("EAAB-legacy"));
-    let legacy = store.get(&key("610000000000009")).await.unwrap().unwrap();
-    store.put(legacy).await.unwrap();
+    let legacy = store
+        .get(&key("610000000000009"))
+        .await
+        .unwrap()
+        .unwrap()
+        .token;
+    store.put(legacy, Expect::Any).await.done();
     for su in ["610000000000001", "610000000000002"] {
         for n in 0..5 {
             let stored = StoredToken::new(key(su), format!("EAAB-{n}"), meta("m"));
-            store.put(stored).await.unwrap();
+            store.put(stored, Expect::Any).await.done();
         }
     }
     assert_eq!(mode(&tmp.store()), 0o700);
@@ -659,6 +689,7 @@ async fn entries_are_0600_in_a_0700_directory_with_no_temporary_file_left() {
         .map(|su| entry_name(&key(su), "json"))
         .collect();
     assert_eq!(names(&tmp.store()), expected);
+    assert_eq!(mode(&tmp.store().join(".lock")), 0o600);
     for name in &expected {
         assert_eq!(mode(&tmp.store().join(name)), 0o600, "{name}");
     }
@@ -687,7 +718,7 @@ async fn a_plan_stops_on_an_unreadable_entry_of_its_own_business_only() {
     provision::plan(&client, &spec, &options).await.unwrap();
 
     let entry = tmp.store().join(entry_name(&keys[0], "json"));
-    let secret = store.get(&keys[0]).await.unwrap().unwrap();
+    let secret = store.get(&keys[0]).await.unwrap().unwrap().token;
     let secret = secret.secret().expose_secret().to_owned();
     std::fs::remove_file(&entry).unwrap();
     std::fs::write(
@@ -729,7 +760,7 @@ fn readers_of_a_two_file_entry_being_moved_always_find_a_whole_token() {
                         let mut reads = 0;
                         loop {
                             let stopping = done.load(std::sync::atomic::Ordering::Relaxed);
-                            let got = block_on(reader.get(k)).unwrap().expect("a token");
+                            let got = block_on(reader.get(k)).unwrap().expect("a token").token;
                             let token = got.secret().expose_secret();
                             let name = got.meta.system_user_name.as_deref();
                             assert!(
@@ -747,7 +778,7 @@ fn readers_of_a_two_file_entry_being_moved_always_find_a_whole_token() {
                 })
                 .collect();
             let stored = StoredToken::new(k.clone(), format!("EAAB-new-{round}"), meta("new"));
-            block_on(writer.put(stored)).unwrap();
+            block_on(writer.put(stored, Expect::Any)).done();
             done.store(true, std::sync::atomic::Ordering::Relaxed);
             readers
                 .into_iter()

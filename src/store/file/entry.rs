@@ -10,7 +10,7 @@ use std::path::Path;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
-use crate::store::{StoreError, StoredToken, TokenKey, TokenMeta};
+use crate::store::{StoreError, StoredToken, TokenKey, TokenMeta, Version};
 
 /// The `version` of the entries this crate writes. Two-file stores had none.
 const VERSION: u32 = 2;
@@ -23,6 +23,8 @@ pub(super) const LEGACY_TOKEN: &str = "token";
 #[derive(Serialize)]
 struct Written<'a> {
     version: u32,
+    /// The entry's [`Version`] (the `version` above is the file's format).
+    rev: Version,
     key: &'a TokenKey,
     token: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -34,16 +36,20 @@ struct Written<'a> {
 struct Stored {
     #[serde(default)]
     version: u32,
+    /// Missing in entries written before versions: 0.
+    #[serde(default)]
+    rev: u64,
     key: TokenKey,
     token: Option<SecretString>,
     previous: Option<SecretString>,
     meta: TokenMeta,
 }
 
-/// The bytes of the entry for `stored`.
-pub(super) fn encode(stored: &StoredToken) -> Result<Vec<u8>, StoreError> {
+/// The bytes of the entry for `stored`, at version `rev`.
+pub(super) fn encode(stored: &StoredToken, rev: Version) -> Result<Vec<u8>, StoreError> {
     let written = Written {
         version: VERSION,
+        rev,
         key: &stored.key,
         token: stored.secret().expose_secret(),
         previous: stored.previous().map(|p| p.expose_secret()),
@@ -55,8 +61,8 @@ pub(super) fn encode(stored: &StoredToken) -> Result<Vec<u8>, StoreError> {
 
 /// What a `.json` file of the store held.
 pub(super) enum Decoded {
-    /// A whole entry.
-    Entry(StoredToken),
+    /// A whole entry, at its version.
+    Entry(StoredToken, Version),
     /// A two-file store's metadata: the token is in the `.token` file beside it.
     Legacy(TokenMeta),
 }
@@ -95,7 +101,7 @@ pub(super) fn decode(bytes: &[u8], key: &TokenKey, path: &Path) -> Result<Decode
             if let Some(previous) = stored.previous {
                 entry = entry.with_previous(previous);
             }
-            Ok(Decoded::Entry(entry))
+            Ok(Decoded::Entry(entry, Version::new(stored.rev)))
         }
         (0 | VERSION, _) => Err(StoreError::new(format!(
             "{} is not a store entry of a known form (no token, or a token where none belongs); \
@@ -192,10 +198,11 @@ mod tests {
             TokenMeta::new([], Some(7), Minted::Refreshed),
         )
         .with_previous("EAAB-old-token".to_owned());
-        let bytes = encode(&stored).unwrap();
-        let Ok(Decoded::Entry(back)) = decode(&bytes, &key(), Path::new("e.json")) else {
+        let bytes = encode(&stored, Version::new(42)).unwrap();
+        let Ok(Decoded::Entry(back, rev)) = decode(&bytes, &key(), Path::new("e.json")) else {
             panic!("not an entry");
         };
+        assert_eq!(rev, Version::new(42));
         assert_eq!(back.secret().expose_secret(), "EAAB-new-token");
         assert_eq!(
             back.previous().map(|p| p.expose_secret().to_owned()),
@@ -227,9 +234,13 @@ mod tests {
             "EAAB-x".to_owned(),
             TokenMeta::new([], None, Minted::Imported),
         );
-        let err = decode(&encode(&other).unwrap(), &key(), Path::new("e.json"))
-            .err()
-            .unwrap();
+        let err = decode(
+            &encode(&other, Version::new(1)).unwrap(),
+            &key(),
+            Path::new("e.json"),
+        )
+        .err()
+        .unwrap();
         assert!(err.to_string().contains("another key"), "{err}");
     }
 }

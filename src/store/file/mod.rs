@@ -1,6 +1,7 @@
 //! A store in a directory: one file per token, holding the token with its metadata, readable
 //! by its owner only.
 
+mod cas;
 mod disk;
 mod entry;
 
@@ -8,7 +9,11 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::{StoreError, StoreFuture, StoredToken, TokenKey, TokenStore};
+use super::{
+    Expect, Put, Removed, StoreError, StoreFuture, StoredToken, TokenKey, TokenStore, Version,
+    Versioned,
+};
+use cas::Current;
 use entry::{Decoded, ENTRY, LEGACY_TOKEN};
 
 /// Tokens in files: `<business>_<system user>_<app>.json` (mode 0600) holds the key, the
@@ -27,11 +32,20 @@ use entry::{Decoded, ENTRY, LEGACY_TOKEN};
 /// - **One bad entry is one key's error.** [`keys`](TokenStore::keys) lists every entry by
 ///   its name; [`get`](TokenStore::get) of a key whose file is cut short, holds another key or
 ///   is not a regular file fails for that key alone.
+/// - **Compare-and-set across processes.** Each write and remove takes an OS lock (`flock`)
+///   on `.lock` in the directory for its check and its rename only, so every handle and every
+///   process on this host sharing the directory sees one order of writes per key. The OS
+///   releases the lock of a process that dies: a crash never blocks the others. Reads take no
+///   lock. Each entry holds its [`Version`]; a new version is above the key's last one and at
+///   least the time of the write in microseconds, and `.lock` keeps the highest version
+///   removed, so a version is never handed out twice for a key. (A network file system's
+///   `flock` may not reach other hosts: keep the directory on a local disk.)
 /// - **Earlier stores.** A store written by an earlier version (the token in `….token`, the
 ///   metadata in `….json`) is read as it is, and each key moves to the one-file form the next
 ///   time it is written.
 ///
-/// The files are small; reads and writes happen on the calling task.
+/// The files are small; reads and writes happen on the calling task (a write waiting for the
+/// lock waits there, for another writer's check and rename).
 ///
 /// ```no_run
 /// use meta_business::{FileStore, TokenStore};
@@ -107,7 +121,7 @@ impl FileStore {
         Ok(self.dir.join(entry::file_name(key, extension)))
     }
 
-    fn read(&self, key: &TokenKey) -> Result<Option<StoredToken>, StoreError> {
+    fn read(&self, key: &TokenKey) -> Result<Option<Versioned>, StoreError> {
         let entry_path = self.path(key, ENTRY)?;
         let token_path = self.path(key, LEGACY_TOKEN)?;
         // A two-file entry may be moved to one file (or removed) between the reads of its two
@@ -123,12 +137,16 @@ impl FileStore {
                 return Ok(None);
             };
             let meta = match entry::decode(&bytes, key, &entry_path)? {
-                Decoded::Entry(stored) => return Ok(Some(stored)),
+                Decoded::Entry(stored, version) => {
+                    return Ok(Some(Versioned::new(stored, version)));
+                }
                 Decoded::Legacy(meta) => meta,
             };
             if let Some(bytes) = disk::read(&token_path, self.owner)? {
                 let token = entry::decode_legacy_token(bytes, &token_path)?;
-                return Ok(Some(StoredToken::new(key.clone(), token, meta)));
+                // A two-file entry predates versions: it is at version 0 until written.
+                let stored = StoredToken::new(key.clone(), token, meta);
+                return Ok(Some(Versioned::new(stored, Version::new(0))));
             }
         }
         Err(StoreError::new(format!(
@@ -138,10 +156,58 @@ impl FileStore {
         )))
     }
 
-    fn write(&self, stored: &StoredToken) -> Result<(), StoreError> {
+    /// What `key` (a checked key) holds, for a write or remove under the lock.
+    fn current(&self, key: &TokenKey) -> Current {
+        match self.read(key) {
+            Ok(None) => Current::Missing,
+            Ok(Some(found)) => Current::At(found.version),
+            Err(e) => Current::Unreadable(e),
+        }
+    }
+
+    fn put_if(&self, stored: &StoredToken, expect: Expect) -> Result<Put, StoreError> {
+        // A bad key touches nothing, not even the lock file.
+        self.path(&stored.key, ENTRY)?;
+        let mut held = cas::lock(&self.dir, self.owner)?;
+        let current = match self.current(&stored.key).meets(expect)? {
+            Ok(current) => current,
+            Err(conflict) => return Ok(Put::Conflict(conflict)),
+        };
+        let version = cas::next(current, held.floor()?);
+        self.write(stored, version)?;
+        drop(held);
+        Ok(Put::Written(version))
+    }
+
+    fn remove_if(&self, key: &TokenKey, expect: Expect) -> Result<Removed, StoreError> {
+        self.path(key, ENTRY)?;
+        let mut held = cas::lock(&self.dir, self.owner)?;
+        let current = self.current(key);
+        let unread = matches!(current, Current::Unreadable(_));
+        let version = match current.meets(expect)? {
+            Ok(version) => version,
+            Err(conflict) => return Ok(Removed::Conflict(conflict)),
+        };
+        // The floor first: a crash after it and before the removal costs nothing.
+        match version {
+            Some(version) => held.raise_floor(version.get())?,
+            None if unread => held.raise_floor(cas::unknown())?,
+            None => {}
+        }
+        let removed = self.delete(key)?;
+        drop(held);
+        Ok(if removed {
+            Removed::Removed
+        } else {
+            Removed::Absent
+        })
+    }
+
+    fn write(&self, stored: &StoredToken, version: Version) -> Result<(), StoreError> {
         let entry_path = self.path(&stored.key, ENTRY)?;
         let token_path = self.path(&stored.key, LEGACY_TOKEN)?;
-        disk::replace(&self.dir, &entry_path, &entry::encode(stored)?, self.owner)?;
+        let bytes = entry::encode(stored, version)?;
+        disk::replace(&self.dir, &entry_path, &bytes, self.owner)?;
         // An earlier version's token file goes only once the entry that replaces it is on
         // disk (`replace` synced the directory): a crash in between leaves both, and the
         // entry is what is read.
@@ -178,16 +244,16 @@ impl FileStore {
 }
 
 impl TokenStore for FileStore {
-    fn get<'a>(&'a self, key: &'a TokenKey) -> StoreFuture<'a, Option<StoredToken>> {
+    fn get<'a>(&'a self, key: &'a TokenKey) -> StoreFuture<'a, Option<Versioned>> {
         Box::pin(async move { self.read(key) })
     }
 
-    fn put(&self, token: StoredToken) -> StoreFuture<'_, ()> {
-        Box::pin(async move { self.write(&token) })
+    fn put(&self, token: StoredToken, expect: Expect) -> StoreFuture<'_, Put> {
+        Box::pin(async move { self.put_if(&token, expect) })
     }
 
-    fn remove<'a>(&'a self, key: &'a TokenKey) -> StoreFuture<'a, bool> {
-        Box::pin(async move { self.delete(key) })
+    fn remove<'a>(&'a self, key: &'a TokenKey, expect: Expect) -> StoreFuture<'a, Removed> {
+        Box::pin(async move { self.remove_if(key, expect) })
     }
 
     fn keys(&self) -> StoreFuture<'_, Vec<TokenKey>> {
