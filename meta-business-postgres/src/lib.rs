@@ -26,12 +26,12 @@ mod connect;
 mod crypto;
 mod lock;
 mod schema;
-// mod store;
+mod store;
 
 pub use connect::Connector;
 pub use crypto::KEY_LEN;
 pub use lock::PgCreateLock;
 pub use schema::{TABLE, VERSION_SEQUENCE};
 pub use secrecy::SecretBox;
-// pub use store::PostgresStore;
+pub use store::PostgresStore;
 pub use tokio_postgres;

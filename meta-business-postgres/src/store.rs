@@ -110,8 +110,12 @@ impl PostgresStore {
         extra: &[&(dyn ToSql + Sync)],
     ) -> Result<Vec<Row>, StoreError> {
         let client = self.client().await?;
-        let mut params: Vec<&(dyn ToSql + Sync)> =
-            vec![&key.business.as_str(), &key.system_user.as_str(), &key.app.as_str()];
+        let ids = [
+            key.business.as_str(),
+            key.system_user.as_str(),
+            key.app.as_str(),
+        ];
+        let mut params: Vec<&(dyn ToSql + Sync)> = vec![&ids[0], &ids[1], &ids[2]];
         params.extend_from_slice(extra);
         client
             .query(sql, &params)
@@ -129,7 +133,8 @@ impl PostgresStore {
     fn decode(&self, key: &TokenKey, row: &Row) -> Result<Versioned, StoreError> {
         let corrupt = |what: &str| StoreError::new(format!("the row of {key} is corrupt: {what}"));
         let column = |i: usize| -> Result<Vec<u8>, StoreError> {
-            row.try_get(i).map_err(|_| corrupt("a token column is missing"))
+            row.try_get(i)
+                .map_err(|_| corrupt("a token column is missing"))
         };
         let version = version(row, key)?;
         let sealed = Sealed {
@@ -177,8 +182,13 @@ impl PostgresStore {
             Some(p) => (Some(&p.ciphertext), Some(&p.nonce)),
             None => (None, None),
         };
-        let values: [&(dyn ToSql + Sync); 5] =
-            [&sealed.ciphertext, &sealed.nonce, &prev_ct, &prev_nonce, &meta];
+        let values: [&(dyn ToSql + Sync); 5] = [
+            &sealed.ciphertext,
+            &sealed.nonce,
+            &prev_ct,
+            &prev_nonce,
+            &meta,
+        ];
         match expect {
             Expect::Any => {
                 let rows = self.query("writing", &upsert_sql(), key, &values).await?;
@@ -231,7 +241,11 @@ impl PostgresStore {
         match expect {
             Expect::Any => {
                 let rows = self.query("removing", &delete, key, &[]).await?;
-                Ok(if rows.is_empty() { Removed::Absent } else { Removed::Removed })
+                Ok(if rows.is_empty() {
+                    Removed::Absent
+                } else {
+                    Removed::Removed
+                })
             }
             Expect::Version(expected) => {
                 let Ok(expected) = i64::try_from(expected.get()) else {
@@ -267,8 +281,9 @@ impl PostgresStore {
         let mut keys = Vec::with_capacity(rows.len());
         for row in &rows {
             let column = |i: usize| -> Result<String, StoreError> {
-                row.try_get(i)
-                    .map_err(|_| StoreError::new("listing the keys in PostgreSQL: a key column is not text"))
+                row.try_get(i).map_err(|_| {
+                    StoreError::new("listing the keys in PostgreSQL: a key column is not text")
+                })
             };
             keys.push(TokenKey::new(column(0)?, column(1)?, column(2)?));
         }

@@ -1,6 +1,8 @@
 //! Tests against a real PostgreSQL cluster, started by the tests themselves (see `cluster`).
 
 mod cluster;
+mod contract;
 mod lock;
 mod psql;
 mod quota;
+mod store;
