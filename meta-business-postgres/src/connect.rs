@@ -5,11 +5,16 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
 use tokio_postgres::{Client, Config, NoTls, Socket};
 
 use meta_business::StoreError;
+
+/// How long a connection attempt may take when the configuration does not say: a server that
+/// never answers must not hang a store call or a lock forever.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 type ConnectFuture = Pin<Box<dyn Future<Output = Result<Client, tokio_postgres::Error>> + Send>>;
 type ConnectFn = dyn Fn(Config) -> ConnectFuture + Send + Sync;
@@ -17,7 +22,9 @@ type ConnectFn = dyn Fn(Config) -> ConnectFuture + Send + Sync;
 /// How to reach the database: a [`tokio_postgres::Config`] and a TLS connector.
 ///
 /// Each connection it opens is driven by a task spawned on the current Tokio runtime, which
-/// ends when the connection's [`Client`] is dropped. `Debug` shows the host, port, database and
+/// ends when the connection's [`Client`] is dropped. A connection attempt gives up after the
+/// configuration's `connect_timeout`, or [`DEFAULT_CONNECT_TIMEOUT`]; to bound statements too,
+/// set `options=-c statement_timeout=…` in the configuration. `Debug` shows the host, port, database and
 /// user, never the password.
 ///
 /// ```
@@ -53,6 +60,10 @@ impl Connector {
                 Ok(client)
             })
         };
+        let mut config = config;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(DEFAULT_CONNECT_TIMEOUT);
+        }
         Connector {
             config,
             connect: Arc::new(connect),

@@ -28,7 +28,7 @@ mod lock;
 mod schema;
 mod store;
 
-pub use connect::Connector;
+pub use connect::{Connector, DEFAULT_CONNECT_TIMEOUT};
 pub use crypto::KEY_LEN;
 pub use lock::PgCreateLock;
 pub use schema::{TABLE, VERSION_SEQUENCE};

@@ -88,13 +88,16 @@ impl PgCreateLock {
                 "{doing} the PostgreSQL create lock of business {business}: {why}"
             ))
         };
+        // Only servers on Linux have the connection check; elsewhere the lock works without
+        // it (a dead waiter's backend ends when it next writes to the closed socket).
+        let _ = client
+            .batch_execute("SET client_connection_check_interval = 1000")
+            .await;
         let timeout = self
             .wait
             .map_or(0, |w| w.as_millis().clamp(1, i32::MAX as u128));
-        // SET takes no parameters; the values are numbers formatted here.
-        let setup = format!(
-            "SET client_connection_check_interval = 1000; SET lock_timeout = {timeout}; BEGIN"
-        );
+        // SET takes no parameters; the value is a number formatted here.
+        let setup = format!("SET lock_timeout = {timeout}; BEGIN");
         client
             .batch_execute(&setup)
             .await
