@@ -32,6 +32,7 @@
 
 mod budget;
 mod builder;
+mod conformance;
 pub mod contract;
 mod faults;
 mod inspect;
@@ -47,6 +48,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use wiremock::{MockServer, Request, Respond, ResponseTemplate};
 
 pub use builder::EmulatorBuilder;
+pub use conformance::store_conformance;
 pub use faults::{Fault, FaultRule};
 pub use journal::{EmulatedSystemUser, Recorded};
 pub use seed::{BusinessSeed, DEFAULT_APP_PERMISSIONS, DEMO, Demo, OBO_DEMO, OboDemo};

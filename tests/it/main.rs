@@ -23,6 +23,7 @@ mod provision;
 mod quota;
 mod redaction;
 mod store;
+mod store_conformance;
 mod store_file;
 mod system_users;
 mod tokens;
