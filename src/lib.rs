@@ -157,7 +157,7 @@ pub use kinds::page::{PageId, PageTask};
 pub use kinds::pixel::{PixelId, PixelTask};
 pub use kinds::whatsapp::{WhatsAppBusinessAccountId, WhatsAppTask};
 pub use kinds::{AssetKind, AssetRef, KindVisitor, Task};
-pub use lock::{CreateGuard, CreateLock, InProcessLock, LockFuture};
+pub use lock::{CreateGuard, CreateLock, FileLock, InProcessLock, LockFuture};
 pub use models::assets::{
     AccessStatus, AdAccount, App, ClaimResult, FacebookPage, InstagramAsset, Pixel, ProductCatalog,
     WhatsAppBusinessAccount,
@@ -193,6 +193,8 @@ pub use store::{
     Conflict, Expect, FileStore, MemoryStore, Minted, Put, Removed, StoreError, StoreFuture,
     StoredToken, TokenKey, TokenMeta, TokenStore, Version, Versioned,
 };
+#[cfg(feature = "vault")]
+pub use store::{DEFAULT_VAULT_MAX_RESPONSE_BYTES, VaultStore, VaultStoreBuilder};
 pub use usage::{AdAccountUsage, AppUsage, BusinessUseCaseUsage, Usage};
 
 /// Compiles the README's examples as doctests so they cannot drift from the API.

@@ -4,8 +4,10 @@
 //! The default, [`InProcessLock`], covers one [`Client`](crate::Client) and its clones: the
 //! tasks of one process. Two processes (or two `Client`s built separately) on one business can
 //! each see room for one more system user and both create one. Where that can happen, give the
-//! builder a [`CreateLock`] backed by the lock your deployment already shares: a database
-//! advisory lock, a Redis lock, a lock file on a shared volume.
+//! builder a [`CreateLock`] backed by the lock your deployment already shares: [`FileLock`]
+//! for the processes of one host, a database advisory lock, a Redis lock.
+
+mod file;
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -16,6 +18,8 @@ use std::sync::{Arc, Mutex};
 
 use crate::error::Result;
 use crate::ids::BusinessId;
+
+pub use file::FileLock;
 
 /// The future [`CreateLock::acquire`] returns.
 pub type LockFuture<'a> = Pin<Box<dyn Future<Output = Result<CreateGuard>> + Send + 'a>>;

@@ -146,6 +146,17 @@ pub enum Error {
     #[error("token store: {0}")]
     Store(#[from] crate::store::StoreError),
 
+    /// A [`CreateLock`](crate::CreateLock) could not take its lock (the message names the lock,
+    /// never a secret); the create was not sent.
+    #[error("create lock: {message}")]
+    Lock {
+        /// What could not be done, and where.
+        message: String,
+        /// The cause (an OS error, a database error).
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+
     /// The batch request that carried this item failed as a whole, the server never ran the
     /// item, or its answer had no item that can be matched to this call (too few or too many
     /// items): the item may or may not have run.

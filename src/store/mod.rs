@@ -5,6 +5,8 @@
 
 mod file;
 mod memory;
+#[cfg(feature = "vault")]
+mod vault;
 
 use std::fmt;
 use std::future::Future;
@@ -18,6 +20,8 @@ use crate::models::permissions::Permission;
 
 pub use file::FileStore;
 pub use memory::MemoryStore;
+#[cfg(feature = "vault")]
+pub use vault::{DEFAULT_VAULT_MAX_RESPONSE_BYTES, VaultStore, VaultStoreBuilder};
 
 /// The future every [`TokenStore`] method returns.
 pub type StoreFuture<'a, T> =

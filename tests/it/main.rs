@@ -27,6 +27,7 @@ mod provision;
 mod quota;
 mod redaction;
 mod replay;
+mod replicas;
 mod rotation;
 mod store;
 mod store_conformance;
@@ -34,5 +35,7 @@ mod store_file;
 mod system_users;
 mod tokens;
 mod usage;
+#[cfg(feature = "vault")]
+mod vault;
 mod write_answers;
 mod wrong_object;

@@ -793,3 +793,47 @@ fn readers_of_a_two_file_entry_being_moved_always_find_a_whole_token() {
     }
     assert!(reads > 0);
 }
+
+/// A cut-short entry has no version to compare: only a write or remove expecting anything
+/// replaces it, and the version it then gets was never handed out.
+#[tokio::test]
+async fn an_unreadable_entry_meets_only_expect_any() {
+    let tmp = TempDir::new("unreadable-cas");
+    let store = FileStore::open(tmp.store()).unwrap();
+    let k = key("610000000000001");
+    let first = store
+        .put(
+            StoredToken::new(k.clone(), "EAAB-one".to_owned(), meta("u")),
+            Expect::Absent,
+        )
+        .await
+        .done();
+    let entry = tmp.store().join(entry_name(&k, "json"));
+    std::fs::write(&entry, b"{\"version\": 2, \"rev\"").unwrap();
+    for expect in [Expect::Absent, Expect::Version(first)] {
+        let put = store
+            .put(
+                StoredToken::new(k.clone(), "EAAB-two".to_owned(), meta("u")),
+                expect,
+            )
+            .await;
+        let err = put.unwrap_err();
+        assert!(err.to_string().contains("cut short"), "{err}");
+        let removed = store.remove(&k, expect).await;
+        assert!(removed.unwrap_err().to_string().contains("cut short"));
+    }
+    assert_eq!(std::fs::read(&entry).unwrap(), b"{\"version\": 2, \"rev\"");
+    let second = store
+        .put(
+            StoredToken::new(k.clone(), "EAAB-three".to_owned(), meta("u")),
+            Expect::Any,
+        )
+        .await
+        .done();
+    assert!(second > first);
+    let got = store.get(&k).await.unwrap().unwrap();
+    assert_eq!(
+        (got.version, got.token.secret().expose_secret()),
+        (second, "EAAB-three")
+    );
+}

@@ -31,7 +31,9 @@ use entry::{Decoded, ENTRY, LEGACY_TOKEN};
 ///   `backup.json` or `….json.bak` is left alone.
 /// - **One bad entry is one key's error.** [`keys`](TokenStore::keys) lists every entry by
 ///   its name; [`get`](TokenStore::get) of a key whose file is cut short, holds another key or
-///   is not a regular file fails for that key alone.
+///   is not a regular file fails for that key alone, and so does a `put` or `remove` of it
+///   expecting anything but [`Expect::Any`] (its version cannot be read; with `Any` it is
+///   replaced or removed, a link itself and never what it points at).
 /// - **Compare-and-set across processes.** Each write and remove takes an OS lock (`flock`)
 ///   on `.lock` in the directory for its check and its rename only, so every handle and every
 ///   process on this host sharing the directory sees one order of writes per key. The OS
