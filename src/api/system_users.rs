@@ -454,7 +454,7 @@ impl LookBeforeRetry<'_> {
 #[derive(Debug)]
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct GetOrCreateSystemUser {
-    inner: CreateSystemUser,
+    pub(crate) inner: CreateSystemUser,
 }
 
 impl GetOrCreateSystemUser {

@@ -9,21 +9,26 @@
 //! then clear `previous`. A pass that finds a record with `previous` set finishes that rotation
 //! first: the current token checks, `previous` is revoked and cleared; it does not, the old one
 //! is put back and the bad one revoked; neither works, the report says a person must mint one.
+//!
+//! Several keepers (replicas, processes) may share one store: every write expects the version
+//! the keeper read ([`Expect::Version`]), so none overwrites a newer token or puts back one
+//! another keeper may have revoked. Two keepers refreshing one token both mint; the first
+//! write wins, and the other revokes the token it minted and says so
+//! ([`TokenReport::lost_race`]). No process-local guard is needed (none is kept).
 
 pub(crate) mod identity;
 mod report;
 pub(crate) mod rotation;
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-use secrecy::ExposeSecret;
 
 use crate::client::Client;
 use crate::error::Error;
 use crate::models::token::{Expiry, TokenInfo};
-use crate::store::{Minted, StoredToken, TokenKey, TokenMeta, TokenStore, put_any};
+use crate::store::{
+    Expect, Minted, StoredToken, TokenKey, TokenMeta, TokenStore, Version, Versioned,
+};
 use identity::Verdict;
 use rotation::Finished;
 
@@ -87,49 +92,10 @@ impl<S> std::fmt::Debug for TokenKeeper<S> {
     }
 }
 
-/// The tokens being refreshed in this process (by digest, never the token), so that two
-/// keepers never refresh one token at once, whichever store they share.
-fn refreshing() -> &'static Mutex<HashSet<[u8; 32]>> {
-    static REFRESHING: OnceLock<Mutex<HashSet<[u8; 32]>>> = OnceLock::new();
-    REFRESHING.get_or_init(|| Mutex::new(HashSet::new()))
-}
-
 /// An old token kept for a grace period after its refresh.
 struct Retiring {
     token: StoredToken,
     due: u64,
-}
-
-/// Holds a token in [`refreshing`] until dropped.
-struct Claim([u8; 32]);
-
-impl Claim {
-    fn take(token: &StoredToken) -> Option<Claim> {
-        use sha2::Digest;
-        let digest: [u8; 32] =
-            sha2::Sha256::digest(token.secret().expose_secret().as_bytes()).into();
-        let mut held = match refreshing().lock() {
-            Ok(held) => held,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        // Built only when the insert took: a `Claim` dropped here would unlock a claim it
-        // does not hold, under the lock it needs.
-        if held.insert(digest) {
-            Some(Claim(digest))
-        } else {
-            None
-        }
-    }
-}
-
-impl Drop for Claim {
-    fn drop(&mut self) {
-        let mut held = match refreshing().lock() {
-            Ok(held) => held,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        held.remove(&self.0);
-    }
 }
 
 fn unix(at: SystemTime) -> u64 {
@@ -230,14 +196,14 @@ impl<S: TokenStore> TokenKeeper<S> {
 
     async fn keep(&self, key: TokenKey) -> TokenReport {
         let mut report = TokenReport::new(key.clone());
-        let mut stored = match self.store.get(&key).await {
-            Ok(Some(stored)) => stored.token,
+        let (mut stored, mut version) = match self.store.get(&key).await {
+            Ok(Some(found)) => (found.token, found.version),
             Ok(None) => return report.skipped("removed from the store meanwhile"),
             Err(err) => return report.failed(Step::Read, err.to_string()),
         };
         if stored.previous().is_some() {
-            match self.finish(stored, &mut report).await {
-                Some(settled) => stored = settled,
+            match self.finish(stored, version, &mut report).await {
+                Some(settled) => (stored, version) = (settled.token, settled.version),
                 None => return report,
             }
         }
@@ -254,30 +220,36 @@ impl<S: TokenStore> TokenKeeper<S> {
             ));
         }
         report.state = self.classify(&info);
+        if matches!(report.state, TokenState::Invalid | TokenState::Expired)
+            && matches!(self.store.get(&key).await, Ok(Some(now)) if now.version != version)
+        {
+            // What was read is no longer stored: another replica replaced (and revoked) it.
+            return report.skipped("replaced elsewhere since it was read");
+        }
         if report.state != TokenState::ExpiresSoon {
             return report;
         }
-        // An optimisation only: two keepers of this process do not both call. Keepers of other
-        // processes are not seen here; each verifies what it stores and revokes nothing it did
-        // not replace.
-        let Some(_claim) = Claim::take(&stored) else {
-            return report.skipped("another keeper of this process is refreshing it");
-        };
-        // Another keeper may have refreshed it between our read and our claim.
+        // An optimisation only (fewer mints): another keeper stored a fresh token since our
+        // read. What makes a race safe is the version every write below expects: the loser
+        // of a race revokes what it minted and adopts the winner's token.
         match self.store.get(&key).await {
-            Ok(Some(now))
-                if now.token.secret().expose_secret() == stored.secret().expose_secret() => {}
+            Ok(Some(now)) if now.version == version => {}
             Ok(_) => return report.skipped("refreshed elsewhere since it was read"),
             Err(err) => return report.failed(Step::Read, err.to_string()),
         }
-        self.refresh(stored, info, report).await
+        self.refresh(stored, version, info, report).await
     }
 
     /// Finishes the rotation an earlier pass left half-done; the record to go on with, or
     /// `None` when the report is complete.
-    async fn finish(&self, stored: StoredToken, report: &mut TokenReport) -> Option<StoredToken> {
+    async fn finish(
+        &self,
+        stored: StoredToken,
+        version: Version,
+        report: &mut TokenReport,
+    ) -> Option<Versioned> {
         let key = stored.key.clone();
-        match rotation::finish(&self.client, &self.store, stored).await {
+        match rotation::finish(&self.client, &self.store, stored, version).await {
             Finished::Settled => {
                 report.warning = Some("an earlier rotation was left half-done; it is finished (the token it replaced is revoked)".to_owned());
             }
@@ -300,8 +272,13 @@ impl<S: TokenStore> TokenKeeper<S> {
         match self.store.get(&key).await {
             // Still holding a token to revoke: no new rotation over it this pass (its
             // `previous` would be overwritten, the token held by nobody).
-            Ok(Some(stored)) if stored.token.previous().is_some() => None,
-            Ok(Some(stored)) => Some(stored.token),
+            Ok(Some(stored)) if stored.token.previous().is_some() => {
+                report.skipped = Some(
+                    "another replica started a new rotation meanwhile (the record holds a token to revoke); it finishes it, or the next pass does".to_owned(),
+                );
+                None
+            }
+            Ok(Some(stored)) => Some(stored),
             Ok(None) => {
                 report.skipped = Some("removed from the store meanwhile".to_owned());
                 None
@@ -338,6 +315,7 @@ impl<S: TokenStore> TokenKeeper<S> {
     async fn refresh(
         &self,
         old: StoredToken,
+        version: Version,
         info: TokenInfo,
         mut report: TokenReport,
     ) -> TokenReport {
@@ -354,6 +332,15 @@ impl<S: TokenStore> TokenKeeper<S> {
                     // The exchange mints: it may have happened, its answer lost.
                     report.orphan_risk = Some(ORPHAN_RISK.to_owned());
                 } else {
+                    // Refused because another replica rotated the token meanwhile (and revoked
+                    // the one this run exchanged): not a failure, the store holds the new one.
+                    if let Ok(Some(now)) = self.store.get(&key).await
+                        && now.version != version
+                    {
+                        return report.skipped(
+                            "refreshed elsewhere since it was read (another replica replaced and revoked the token this run tried to exchange)",
+                        );
+                    }
                     // Refused: say what the stored token is now, not what it was.
                     self.restate(&old, &mut report).await;
                 }
@@ -379,36 +366,49 @@ impl<S: TokenStore> TokenKeeper<S> {
             },
         )
         .with_previous(old.secret().clone());
-        if let Err(err) = put_any(&self.store, new.clone()).await {
-            // The old token is still stored; the new one would be held by nobody: revoke it.
-            if rotation::revoke(&self.client, &key, new.secret())
-                .await
-                .is_err()
-            {
-                report.orphan_risk = Some(ORPHAN_RISK.to_owned());
-            }
-            return report.failed(Step::Store, err.to_string());
-        }
+        let written =
+            match rotation::put_at(&self.store, new.clone(), Expect::Version(version)).await {
+                Ok(Some(written)) => written,
+                Ok(None) => return self.lost(&new, report).await,
+                Err(err) => {
+                    // The old token is still stored; the new one would be held by nobody: revoke it.
+                    if rotation::revoke(&self.client, &key, new.secret())
+                        .await
+                        .is_err()
+                    {
+                        report.orphan_risk = Some(ORPHAN_RISK.to_owned());
+                    }
+                    return report.failed(Step::Store, err.to_string());
+                }
+            };
         match identity::verify(&self.client, &key, new.secret()).await {
             Verdict::Good => {}
-            Verdict::Bad { why, ours } => return self.reject(old, &new, why, ours, report).await,
+            Verdict::Bad { why, ours } => {
+                return self.reject(old, &new, written, why, ours, report).await;
+            }
             Verdict::Unknown(why) => {
                 let why = format!("the new token could not be checked: {why}");
-                return self.reject(old, &new, why, true, report).await;
+                return self.reject(old, &new, written, why, true, report).await;
             }
         }
         report.refreshed = true;
         report.expires_at = expires_at;
-        report.warning = self.settle(new, old, now).await;
+        report.warning = self.settle(new, written, old, now).await;
         report
     }
 
     /// The new token is verified: revoke the old one now (and clear `previous`), later
     /// (grace period), or never. A note for the report, if any.
-    async fn settle(&self, new: StoredToken, old: StoredToken, now: u64) -> Option<String> {
+    async fn settle(
+        &self,
+        new: StoredToken,
+        version: Version,
+        old: StoredToken,
+        now: u64,
+    ) -> Option<String> {
         let keep_old = match self.grace {
             Some(grace) if grace.is_zero() => {
-                return rotation::retire(&self.client, &self.store, new)
+                return rotation::retire(&self.client, &self.store, new, version)
                     .await
                     .map(|why| format!("the new token is stored; {why}"));
             }
@@ -424,8 +424,15 @@ impl<S: TokenStore> TokenKeeper<S> {
             }
             None => "the old token was kept (keep_old_tokens)".to_owned(),
         };
-        match put_any(&self.store, new.without_previous()).await {
-            Ok(_) => Some(keep_old),
+        match rotation::put_at(
+            &self.store,
+            new.without_previous(),
+            Expect::Version(version),
+        )
+        .await
+        {
+            Ok(Some(_)) => Some(keep_old),
+            Ok(None) => Some(format!("{keep_old}; {}", rotation::CHANGED)),
             Err(err) => Some(format!(
                 "{keep_old}; the store still lists it as the previous token ({err}) and the next pass revokes it at once"
             )),
@@ -438,11 +445,13 @@ impl<S: TokenStore> TokenKeeper<S> {
         &self,
         old: StoredToken,
         new: &StoredToken,
+        written: Version,
         why: String,
         ours: bool,
         mut report: TokenReport,
     ) -> TokenReport {
-        let rolled = rotation::roll_back(&self.client, &self.store, old, new.secret(), ours).await;
+        let rolled =
+            rotation::roll_back(&self.client, &self.store, old, new.secret(), ours, written).await;
         let done = match rolled {
             Ok(None) if ours => {
                 "the new token was revoked and the old one is stored again".to_owned()
@@ -458,6 +467,33 @@ impl<S: TokenStore> TokenKeeper<S> {
             ),
         };
         report.failed(Step::Verify, format!("{why}; {done}"))
+    }
+
+    /// Another keeper stored its fresh token first: ours is revoked (held by nobody
+    /// otherwise) and the winner's, in the store, is what the key has now.
+    async fn lost(&self, mine: &StoredToken, mut report: TokenReport) -> TokenReport {
+        let key = mine.key.clone();
+        let revoked = rotation::revoke(&self.client, &key, mine.secret()).await;
+        report.lost_race = Some(match revoked {
+            Ok(()) => rotation::LOST_RACE.to_owned(),
+            Err(err) => {
+                report.orphan_risk = Some(ORPHAN_RISK.to_owned());
+                format!(
+                    "another replica rotated it first; revoking the token this run minted failed ({err})"
+                )
+            }
+        });
+        // Adopt the winner's: what the key holds now is what this report describes.
+        match self.store.get(&key).await {
+            Ok(Some(won)) => {
+                report.expires_at = won.token.meta.expires_at;
+                report.skipped =
+                    Some("another replica refreshed it; its token is stored".to_owned());
+            }
+            Ok(None) => report.skipped = Some("removed from the store meanwhile".to_owned()),
+            Err(err) => report.failed = Some((Step::Read, err.to_string())),
+        }
+        report
     }
 
     /// Sets the report's state from what `debug_token` says of `stored` now.

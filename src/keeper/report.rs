@@ -72,6 +72,9 @@ pub struct TokenReport {
     /// server answered with a token that is not this key's): what happened and the remedy
     /// (invalidate the system user's tokens and mint again).
     pub orphan_risk: Option<String>,
+    /// Set when another keeper (another replica) stored its fresh token first: this one stored
+    /// nothing, revoked the token it minted (or says why not) and the key holds the winner's.
+    pub lost_race: Option<String>,
 }
 
 impl TokenReport {
@@ -85,6 +88,7 @@ impl TokenReport {
             failed: None,
             warning: None,
             orphan_risk: None,
+            lost_race: None,
         }
     }
 
@@ -180,6 +184,10 @@ impl KeeperReport {
             )),
             count(&|t| t.state == TokenState::NeverExpires),
         );
+        let lost = count(&|t| t.lost_race.is_some());
+        if lost > 0 {
+            line.push_str(&format!(", {lost} refreshed by another replica first"));
+        }
         let orphans = count(&|t| t.orphan_risk.is_some());
         if orphans > 0 {
             line.push_str(&format!(
@@ -227,6 +235,9 @@ impl fmt::Display for KeeperReport {
                     TokenState::Unknown => "the stored token's state is unknown",
                 };
                 write!(f, "; FAILED at {step:?} ({stored}): {why}")?;
+            }
+            if let Some(lost) = &t.lost_race {
+                write!(f, "; {lost}")?;
             }
             if let Some(orphan) = &t.orphan_risk {
                 write!(f, "; {orphan}")?;

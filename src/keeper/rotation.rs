@@ -18,12 +18,32 @@
 //! current (when that one checks) and revokes the bad one; unknown, it leaves both held and
 //! says so.
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 use super::identity::{self, Verdict};
 use crate::client::Client;
 use crate::error::Error;
-use crate::store::{StoreError, StoredToken, TokenKey, TokenStore, put_any};
+use crate::store::{Expect, Put, StoreError, StoredToken, TokenKey, TokenStore, Version};
+
+/// What a run says when the record changed under it: it leaves the other writer's record alone.
+pub(crate) const CHANGED: &str = "the record was changed meanwhile by another run (another replica); it is left as that run wrote it";
+
+/// What the loser of a race says: it stored nothing and revoked the token it minted.
+pub(crate) const LOST_RACE: &str =
+    "another replica rotated it first; the token this run minted was revoked";
+
+/// Writes `token` if the key still holds `version`: the new version, or `None` when another
+/// writer changed it first (nothing written).
+pub(crate) async fn put_at(
+    store: &dyn TokenStore,
+    token: StoredToken,
+    expect: Expect,
+) -> Result<Option<Version>, StoreError> {
+    Ok(match store.put(token, expect).await? {
+        Put::Written(version) => Some(version),
+        Put::Conflict(_) => None,
+    })
+}
 
 /// What [`finish`] did.
 #[derive(Debug)]
@@ -57,6 +77,7 @@ pub(crate) async fn retire(
     client: &Client,
     store: &dyn TokenStore,
     record: StoredToken,
+    version: Version,
 ) -> Option<String> {
     // Nothing held as previous: nothing to retire.
     let previous = record.previous().cloned()?;
@@ -72,8 +93,25 @@ pub(crate) async fn retire(
             ));
         }
     }
-    match put_any(store, record.without_previous()).await {
-        Ok(_) => None,
+    let key = record.key.clone();
+    match put_at(store, record.without_previous(), Expect::Version(version)).await {
+        Ok(Some(_)) => None,
+        // Another run wrote meanwhile: done unless the record still holds the revoked token
+        // (that run finished this same rotation, or replaced the record).
+        Ok(None) => match store.get(&key).await {
+            Ok(Some(now))
+                if now
+                    .token
+                    .previous()
+                    .is_some_and(|p| p.expose_secret() == previous.expose_secret()) =>
+            {
+                Some(format!("the token it replaced is revoked; {CHANGED}"))
+            }
+            Ok(_) => None,
+            Err(err) => Some(format!(
+                "the token it replaced is revoked; the record was changed meanwhile and could not be read again ({err})"
+            )),
+        },
         Err(err) => Some(format!(
             "the token it replaced is revoked, but the store could not be updated ({err}); the next run finishes"
         )),
@@ -84,6 +122,10 @@ pub(crate) async fn retire(
 /// as `previous` until then, so that a failed revocation is retried by the next run). `Ok(None)`
 /// when `bad` is revoked or not ours; `Ok(Some(note))` when it is still held as `previous`.
 ///
+/// `version` is that of the record this run read or wrote (holding `bad`): `good` is never
+/// written over a record another run changed since (it may hold a newer token, or `good` may
+/// have been revoked by then): then nothing is restored or revoked, and the note says so.
+///
 /// # Errors
 /// The store's, when `good` could not be stored again (the record is left as it was).
 pub(crate) async fn roll_back(
@@ -92,17 +134,26 @@ pub(crate) async fn roll_back(
     good: StoredToken,
     bad: &SecretString,
     ours: bool,
+    version: Version,
 ) -> Result<Option<String>, StoreError> {
     let good = good.without_previous();
+    let expect = Expect::Version(version);
     if !ours {
-        put_any(store, good).await?;
-        return Ok(None);
+        return Ok(put_at(store, good, expect)
+            .await?
+            .map_or_else(|| Some(CHANGED.to_owned()), |_| None));
     }
-    put_any(store, good.clone().with_previous(bad.clone())).await?;
+    let Some(held) = put_at(store, good.clone().with_previous(bad.clone()), expect).await? else {
+        return Ok(Some(format!("nothing was restored: {CHANGED}")));
+    };
     match revoke(client, &good.key, bad).await {
-        Ok(()) => Ok(put_any(store, good).await.err().map(|err| {
-            format!("the rejected token is revoked, but the store still lists it ({err}); the next run clears it")
-        })),
+        Ok(()) => Ok(match put_at(store, good, Expect::Version(held)).await {
+            Ok(Some(_)) => None,
+            Ok(None) => Some(format!("the rejected token is revoked; {CHANGED}")),
+            Err(err) => Some(format!(
+                "the rejected token is revoked, but the store still lists it ({err}); the next run clears it"
+            )),
+        }),
         Err(err) => Ok(Some(format!(
             "revoking the rejected token failed ({err}); it is held in the store as the previous token, and the next run revokes it"
         ))),
@@ -114,13 +165,14 @@ pub(crate) async fn finish(
     client: &Client,
     store: &dyn TokenStore,
     record: StoredToken,
+    version: Version,
 ) -> Finished {
     let Some(previous) = record.previous().cloned() else {
         return Finished::Settled;
     };
     let key = record.key.clone();
     match identity::verify(client, &key, record.secret()).await {
-        Verdict::Good => match retire(client, store, record).await {
+        Verdict::Good => match retire(client, store, record, version).await {
             None => Finished::Settled,
             Some(why) => Finished::Pending(why),
         },
@@ -138,8 +190,17 @@ pub(crate) async fn finish(
                 if previous_ours {
                     let _ = revoke(client, &key, &previous).await;
                 }
-                let cleared = match put_any(store, record.without_previous()).await {
-                    Ok(_) => "the record is cleared; the next plan mints one",
+                let cleared = match put_at(
+                    store,
+                    record.without_previous(),
+                    Expect::Version(version),
+                )
+                .await
+                {
+                    Ok(Some(_)) => "the record is cleared; the next plan mints one",
+                    Ok(None) => {
+                        "the record was changed meanwhile by another run and is left as it is"
+                    }
                     Err(_) => "the record could not be cleared",
                 };
                 return Finished::NeedsPerson(format!(
@@ -150,7 +211,7 @@ pub(crate) async fn finish(
             // The metadata is the rejected token's; the old token's expiry is not known here.
             meta.expires_at = None;
             let good = StoredToken::new(key, previous, meta);
-            match roll_back(client, store, good, record.secret(), ours).await {
+            match roll_back(client, store, good, record.secret(), ours, version).await {
                 Ok(note) => Finished::RolledBack { why, note },
                 Err(err) => Finished::Pending(format!(
                     "the current token does not check ({why}) and putting the one it replaced back failed: {err}"

@@ -5,16 +5,17 @@ use std::fmt;
 
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
+use super::forget;
+
+mod mint;
 use super::plan::{Change, Plan};
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::ids::SystemUserId;
-use crate::keeper::identity::{self, Verdict};
 use crate::keeper::rotation::{self, Finished};
 use crate::kinds::{AssetRef, AssignTasks, UnassignUser};
 use crate::models::token::SystemUserToken;
-use crate::store::{Minted, StoredToken, TokenKey, TokenMeta, TokenStore, put_any, remove_any};
-use secrecy::SecretString;
+use crate::store::{TokenKey, TokenStore};
 
 /// What applying a plan did. A failure is inside it, not an `Err`: keep the report (it holds
 /// the tokens generated before the failure), or turn it into a `Result` with
@@ -67,6 +68,10 @@ pub struct ApplyReport {
     /// [`PlanOptions::invalidate_orphans`](super::PlanOptions::invalidate_orphans) to
     /// invalidate it.
     pub orphan_risk: Vec<String>,
+    /// System users whose token another run (another replica) stored first: the store holds
+    /// that run's token. This run either found it before minting (and minted nothing) or
+    /// revoked the token it had minted (or says in `orphan_risk` that it could not).
+    pub lost_races: Vec<String>,
     /// What went wrong without stopping the apply (an old token that could not be revoked, a
     /// new one that could not be checked).
     pub warnings: Vec<String>,
@@ -129,7 +134,7 @@ impl std::error::Error for IncompleteApply {
 
 impl Serialize for ApplyReport {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        let mut st = s.serialize_struct("ApplyReport", 7)?;
+        let mut st = s.serialize_struct("ApplyReport", 8)?;
         st.serialize_field("applied", &self.applied)?;
         let failed = self
             .failed
@@ -142,6 +147,7 @@ impl Serialize for ApplyReport {
         st.serialize_field("tokens_generated_for", &tokens)?;
         st.serialize_field("identities", &self.identities)?;
         st.serialize_field("orphan_risk", &self.orphan_risk)?;
+        st.serialize_field("lost_races", &self.lost_races)?;
         st.serialize_field("warnings", &self.warnings)?;
         st.end()
     }
@@ -162,6 +168,12 @@ impl fmt::Display for ApplyReport {
             writeln!(
                 f,
                 "  a token of {name:?} may exist that nobody holds: the answer to minting it was lost; plan again with invalidate_orphans to invalidate it"
+            )?;
+        }
+        for name in &self.lost_races {
+            writeln!(
+                f,
+                "  token of {name:?}: another run (replica) stored one first; it is kept, and a token this run minted for it was revoked"
             )?;
         }
         for warning in &self.warnings {
@@ -195,38 +207,6 @@ pub(crate) async fn unassign(client: &Client, asset: &AssetRef, user: &SystemUse
     asset.visit(client, UnassignUser(user)).await
 }
 
-/// The stored tokens `replaces` names, read before a new token may overwrite one of them.
-///
-/// # Errors
-/// [`Error::TokenCheck`] when a record involved (of `replaces` or of `key`) holds a `previous`
-/// token: another run's rotation is under way since the plan was made, and minting now would
-/// push that token out of the record, held by nobody. The store's errors.
-async fn replaced(
-    store: &dyn TokenStore,
-    replaces: &[TokenKey],
-    key: &TokenKey,
-) -> Result<Vec<StoredToken>> {
-    let mut read: Vec<&TokenKey> = replaces.iter().collect();
-    if !replaces.contains(key) {
-        read.push(key);
-    }
-    let mut old = Vec::new();
-    for at in read {
-        match store.get(at).await?.map(|found| found.token) {
-            Some(stored) if stored.previous().is_some() => {
-                return Err(Error::TokenCheck {
-                    reason: format!(
-                        "a rotation of {at} is under way since the plan was made; nothing was minted: plan again"
-                    ),
-                });
-            }
-            Some(stored) if replaces.contains(at) => old.push(stored),
-            _ => {}
-        }
-    }
-    Ok(old)
-}
-
 impl Plan {
     /// Makes the changes in order, stopping at the first failure. Applying a plan and then
     /// planning again yields an empty plan; after a failure, plan and apply again to finish.
@@ -239,6 +219,11 @@ impl Plan {
     /// is current; not, the old one is stored again and the new one revoked) → **revoke** the
     /// old one, then clear `previous`. A record left with `previous` set is finished by the
     /// next plan ([`Change::FinishRotation`]).
+    ///
+    /// Several runs (replicas) may apply at once over one store: every write expects the
+    /// version read (a new key: nothing stored), so the first run's token wins and the others
+    /// revoke the token they minted ([`ApplyReport::lost_races`]); invalidating removes only
+    /// the records read before the invalidation.
     ///
     /// ```
     /// use std::sync::Arc;
@@ -274,6 +259,7 @@ impl Plan {
                 tokens: Vec::new(),
                 identities: self.ids.clone(),
                 orphan_risk: Vec::new(),
+                lost_races: Vec::new(),
                 warnings: Vec::new(),
             },
         };
@@ -315,15 +301,18 @@ impl Run<'_> {
         let (client, business) = (self.client, &self.plan.business);
         match change {
             Change::CreateSystemUser { name, role } => {
-                let su = client
+                let create = client
                     .business(business.clone())
                     .system_users()
                     .create(name.as_str())
                     .role(role.clone())
-                    .quota_policy(self.plan.policy)
+                    .quota_policy(self.plan.policy);
+                // Decided again under the create lock: a replica applying the same plan may
+                // have created this user since the plan was made.
+                let got = crate::GetOrCreateSystemUser { inner: create }
                     .send()
                     .await?;
-                self.report.identities.insert(name.clone(), su.id);
+                self.report.identities.insert(name.clone(), got.user.id);
             }
             Change::RenameSystemUser {
                 system_user, id, ..
@@ -360,18 +349,22 @@ impl Run<'_> {
             } => unassign(client, asset, &self.id_of(system_user)?).await?,
             Change::InvalidateTokens { system_user, .. } => {
                 let id = self.id_of(system_user)?;
+                // Read first: what the store holds now dies with the invalidation; a token
+                // stored after this read is another run's, and stays.
+                let read = match self.store {
+                    Some(store) => Some(forget::read(store, business, &id).await?),
+                    None => None,
+                };
                 client
                     .system_user(id.clone())
                     .invalidate_tokens()
                     .send()
                     .await?;
-                // Invalidated: what the store holds of this user is dead.
-                if let Some(store) = self.store {
-                    for key in store.keys().await? {
-                        if &key.business == business && key.system_user == id {
-                            crate::store::remove_any(store, &key).await?;
-                        }
-                    }
+                if let (Some(store), Some(read)) = (self.store, read) {
+                    let forgot = forget::forget(store, read).await?;
+                    self.report
+                        .warnings
+                        .extend(forget::changed_note(&forgot.changed));
                 }
             }
             Change::FinishRotation { system_user, key } => self.finish(system_user, key).await?,
@@ -388,10 +381,10 @@ impl Run<'_> {
                 "a rotation is finished only in its store (PlanOptions::store)",
             )
         })?;
-        let Some(record) = store.get(key).await?.map(|found| found.token) else {
+        let Some(record) = store.get(key).await? else {
             return Ok(());
         };
-        match rotation::finish(self.client, store, record).await {
+        match rotation::finish(self.client, store, record.token, record.version).await {
             Finished::Settled => Ok(()),
             Finished::RolledBack { why, note } => {
                 let note = note.map(|n| format!("; {n}")).unwrap_or_default();
@@ -403,165 +396,6 @@ impl Run<'_> {
             Finished::Pending(why) | Finished::NeedsPerson(why) => Err(Error::TokenCheck {
                 reason: format!("finishing the token rotation of {system_user:?}: {why}"),
             }),
-        }
-    }
-
-    /// Mint → store (the new token with the one it replaces at its key as `previous`: both
-    /// held) → verify (valid, this key's app, system user and type) → switch (verified: the
-    /// new one is current; not: the old one is stored again, the new one revoked) → revoke the
-    /// replaced tokens, then clear `previous`. A kill at any step leaves a working token stored
-    /// and a record the next plan finishes ([`Change::FinishRotation`]); only a lost mint
-    /// answer leaves a token nobody holds, and it is named in `orphan_risk`.
-    async fn mint(&mut self, change: &Change) -> Result<()> {
-        let Change::GenerateToken {
-            system_user,
-            app,
-            scopes,
-            expires_in_60_days,
-            replaces,
-            ..
-        } = change
-        else {
-            return Ok(());
-        };
-        let (client, business) = (self.client, &self.plan.business);
-        let store = self.store.ok_or_else(|| {
-            Error::invalid_input(
-                "store",
-                "a token is minted only into a store (PlanOptions::store)",
-            )
-        })?;
-        let id = self.id_of(system_user)?;
-        let key = TokenKey::new(business.clone(), id.clone(), app.clone());
-        // The tokens replaced, read before the new one may overwrite one of them.
-        let mut old = replaced(store, replaces, &key).await?;
-        let minted = client
-            .system_user(id.clone())
-            .generate_token(app.clone())
-            .business(business.clone())
-            .scopes(scopes.iter().cloned())
-            .expires_in_60_days(*expires_in_60_days)
-            .send()
-            .await;
-        let token = match minted {
-            Ok(token) => token,
-            Err(err) => {
-                if err.outcome_unknown() {
-                    self.report.orphan_risk.push(system_user.clone());
-                }
-                return Err(err);
-            }
-        };
-        let secret = token.secret().clone();
-        let expires_at = expires_in_60_days.then(|| crate::time::unix_now() + 60 * 86_400);
-        let mut stored = StoredToken::new(
-            key.clone(),
-            secret.clone(),
-            TokenMeta::new(scopes.iter().cloned(), expires_at, Minted::Generated)
-                .named(system_user.as_str()),
-        );
-        let same_key = old.iter().position(|o| o.key == key).map(|i| old.remove(i));
-        if let Some(same) = &same_key {
-            stored = stored.with_previous(same.secret().clone());
-        }
-        if let Err(err) = put_any(store, stored.clone()).await {
-            // Not stored, so held by nobody once this report is dropped: revoke it.
-            if rotation::revoke(client, &key, &secret).await.is_err() {
-                self.report.orphan_risk.push(system_user.clone());
-            }
-            return Err(Error::Store(err));
-        }
-        match identity::verify(client, &key, &secret).await {
-            Verdict::Good => {}
-            Verdict::Bad { why, ours } => {
-                return Err(self
-                    .reject(store, system_user, &key, same_key, &secret, why, ours)
-                    .await);
-            }
-            Verdict::Unknown(why) => {
-                // Both are held (the new one current); the next plan checks it and finishes.
-                self.report.tokens.push((system_user.clone(), token));
-                self.report.warnings.push(format!(
-                    "the token minted for {system_user:?} is stored but could not be checked ({why}); the tokens it replaces are kept until it is (plan and apply again)"
-                ));
-                return Ok(());
-            }
-        }
-        self.report.tokens.push((system_user.clone(), token));
-        if same_key.is_some()
-            && let Some(why) = rotation::retire(client, store, stored).await
-        {
-            self.report
-                .warnings
-                .push(format!("the new token of {system_user:?} is stored; {why}"));
-        }
-        self.revoke_replaced(store, system_user, old).await
-    }
-
-    /// Revokes the replaced tokens of other keys (another app's) and removes them.
-    async fn revoke_replaced(
-        &mut self,
-        store: &dyn TokenStore,
-        system_user: &str,
-        old: Vec<StoredToken>,
-    ) -> Result<()> {
-        for stale in old {
-            match rotation::revoke(self.client, &stale.key, stale.secret()).await {
-                Ok(()) => {
-                    remove_any(store, &stale.key).await?;
-                }
-                Err(err) => self.report.warnings.push(format!(
-                    "the new token of {system_user:?} is stored; revoking the one it replaces ({}) failed: {err}; it stays in the store and the next plan replaces it",
-                    stale.key
-                )),
-            }
-        }
-        Ok(())
-    }
-
-    /// The minted token failed its check: it is not left stored under the key (the token it
-    /// replaced is stored again), it is revoked when it is this key's, and the error says so.
-    #[allow(clippy::too_many_arguments)]
-    async fn reject(
-        &mut self,
-        store: &dyn TokenStore,
-        system_user: &str,
-        key: &TokenKey,
-        replaced: Option<StoredToken>,
-        secret: &SecretString,
-        why: String,
-        ours: bool,
-    ) -> Error {
-        let client = self.client;
-        let done = match replaced {
-            Some(old) => match rotation::roll_back(client, store, old, secret, ours).await {
-                Ok(None) if ours => "it was revoked and the token it replaces is stored again".to_owned(),
-                Ok(None) => "it was not kept and not revoked (it may be another's); the token it replaces is stored again".to_owned(),
-                Ok(Some(note)) => format!("the token it replaces is stored again; {note}"),
-                Err(err) => format!(
-                    "putting the token it replaces back failed ({err}); the store holds both and the next plan finishes"
-                ),
-            },
-            None => {
-                let revoked = !ours || rotation::revoke(client, key, secret).await.is_ok();
-                let removed = remove_any(store, key).await;
-                match (revoked, removed) {
-                    (true, Ok(_)) if ours => "it was revoked and removed from the store".to_owned(),
-                    (true, Ok(_)) => "it was removed from the store and not revoked (it may be another's)".to_owned(),
-                    (false, Ok(_)) => {
-                        self.report.orphan_risk.push(system_user.to_owned());
-                        "it was removed from the store, but revoking it failed".to_owned()
-                    }
-                    (_, Err(err)) => format!("removing it from the store failed ({err}): remove it by hand"),
-                }
-            }
-        };
-        if !ours {
-            // The token asked for may exist as well, held by nobody.
-            self.report.orphan_risk.push(system_user.to_owned());
-        }
-        Error::TokenCheck {
-            reason: format!("the token minted for {system_user:?} is refused ({why}): {done}"),
         }
     }
 }

@@ -23,6 +23,7 @@ mod build;
 mod caller;
 mod change;
 mod error;
+mod forget;
 mod identity;
 mod left_alone;
 mod live;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::error::{ProvisionError, Result};
+use super::forget;
 use super::live::{self, Owned};
 use crate::client::Client;
 use crate::error::Error;
@@ -350,6 +351,12 @@ pub async fn offboard(
         not_done: Vec::new(),
         notes,
     };
+    // Read before invalidating: only these records die with it; one stored after this read
+    // is another run's newer token, never deleted here.
+    let read = match &options.store {
+        Some(store) => Some(forget::read(&**store, &business, &id).await?),
+        None => None,
+    };
     client
         .system_user(id.clone())
         .invalidate_tokens()
@@ -357,7 +364,9 @@ pub async fn offboard(
         .await?;
     report.tokens_invalidated = true;
     // From here on, something was written: a failure goes in the report.
-    if let Err(Stop { step, err, later }) = steps(client, &business, options, &mut report).await {
+    if let Err(Stop { step, err, later }) =
+        steps(client, &business, options, read, &mut report).await
+    {
         report.not_done = remaining(&step, later, &report, options);
         report.failed = Some((step, err));
     }
@@ -386,22 +395,18 @@ async fn steps(
     client: &Client,
     business: &BusinessId,
     options: &OffboardOptions,
+    read: Option<forget::Read>,
     report: &mut OffboardReport,
 ) -> std::result::Result<(), Stop> {
     let id = report.system_user.clone();
     // Invalidated first: a token removed from the store but still valid would be forgotten,
     // not gone.
-    if let Some(store) = &options.store {
+    if let (Some(store), Some(read)) = (&options.store, read) {
         let at =
             |e: crate::store::StoreError| Stop::at(OffboardStep::ForgetTokens)(Error::Store(e));
-        for key in store.keys().await.map_err(at)? {
-            if &key.business == business
-                && key.system_user == id
-                && crate::store::remove_any(&**store, &key).await.map_err(at)?
-            {
-                report.tokens_removed.push(key);
-            }
-        }
+        let forgot = forget::forget(&**store, read).await.map_err(at)?;
+        report.tokens_removed.extend(forgot.removed);
+        report.notes.extend(forget::changed_note(&forgot.changed));
     }
     let read = |e| Stop::at(OffboardStep::ReadAssets)(e);
     let pages = pages_of(options);

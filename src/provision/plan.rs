@@ -23,7 +23,7 @@ use crate::client::{Client, QuotaPolicy};
 use crate::error::Error;
 use crate::ids::{BusinessId, SystemUserId};
 use crate::quota::QuotaUsage;
-use crate::store::{StoredToken, TokenStore};
+use crate::store::{StoredToken, TokenKey, TokenStore, Version, Versioned};
 
 /// Options for [`plan`].
 ///
@@ -150,6 +150,11 @@ pub struct Plan {
     pub(crate) ids: BTreeMap<String, SystemUserId>,
     #[serde(skip)]
     pub(crate) store: Option<PlanStore>,
+    /// The version of each key that held a token when the plan was made: applying writes a
+    /// key only as the plan saw it (at that version, or still empty), so a token another run
+    /// stored since is never overwritten, and replaced only as read.
+    #[serde(skip)]
+    pub(crate) seen: BTreeMap<TokenKey, Version>,
 }
 
 impl Plan {
@@ -286,10 +291,15 @@ pub async fn plan(client: &Client, spec: &Spec, options: &PlanOptions) -> Result
     let policy = tier::effective_policy(client, spec, &users)?;
     // The business's stored tokens, read once: they say who was provisioned (by name) and
     // which tokens to check.
-    let stored = match options.store.as_deref() {
+    let read = match options.store.as_deref() {
         Some(store) => stored_tokens(store, business).await?,
         None => Vec::new(),
     };
+    let seen: BTreeMap<TokenKey, Version> = read
+        .iter()
+        .map(|found| (found.token.key.clone(), found.version))
+        .collect();
+    let stored: Vec<StoredToken> = read.into_iter().map(|found| found.token).collect();
     let known = known_ids(options, &stored);
 
     // Pixels and Instagram assets have no per-user edge: read their assigned users instead.
@@ -325,6 +335,7 @@ pub async fn plan(client: &Client, spec: &Spec, options: &PlanOptions) -> Result
         notes: identities.notes,
         ids: identities.ids,
         store: options.store.clone().map(PlanStore),
+        seen,
     };
     for wanted in &spec.system_users {
         if identities.withheld.contains(&wanted.name) {
@@ -394,13 +405,13 @@ fn check_options(client: &Client, spec: &Spec, options: &PlanOptions) -> Result<
 }
 
 /// The stored tokens of this business.
-async fn stored_tokens(store: &dyn TokenStore, business: &BusinessId) -> Result<Vec<StoredToken>> {
+async fn stored_tokens(store: &dyn TokenStore, business: &BusinessId) -> Result<Vec<Versioned>> {
     let mut stored = Vec::new();
     for key in store.keys().await? {
         if &key.business == business
             && let Some(found) = store.get(&key).await?
         {
-            stored.push(found.token);
+            stored.push(found);
         }
     }
     Ok(stored)

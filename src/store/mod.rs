@@ -486,33 +486,3 @@ impl<S: TokenStore + ?Sized> TokenStore for std::sync::Arc<S> {
         (**self).keys()
     }
 }
-
-/// Writes `token` whatever its key holds: the workflows that do not compare yet. A conflict
-/// cannot happen with [`Expect::Any`]; a store that reports one anyway is answered with an
-/// error, never trusted blindly.
-pub(crate) async fn put_any<S: TokenStore + ?Sized>(
-    store: &S,
-    token: StoredToken,
-) -> Result<Version, StoreError> {
-    let key = token.key.clone();
-    match store.put(token, Expect::Any).await? {
-        Put::Written(version) => Ok(version),
-        Put::Conflict(_) => Err(StoreError::new(format!(
-            "the store refused an unconditional write of {key} as a conflict"
-        ))),
-    }
-}
-
-/// Removes the token of `key` whatever it is; whether there was one.
-pub(crate) async fn remove_any<S: TokenStore + ?Sized>(
-    store: &S,
-    key: &TokenKey,
-) -> Result<bool, StoreError> {
-    match store.remove(key, Expect::Any).await? {
-        Removed::Removed => Ok(true),
-        Removed::Absent => Ok(false),
-        Removed::Conflict(_) => Err(StoreError::new(format!(
-            "the store refused an unconditional remove of {key} as a conflict"
-        ))),
-    }
-}

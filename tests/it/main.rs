@@ -28,6 +28,8 @@ mod quota;
 mod redaction;
 mod replay;
 mod replicas;
+mod replicas_in_process;
+mod replicas_workflows;
 mod rotation;
 mod store;
 mod store_conformance;

@@ -3,7 +3,7 @@
 //! removals as the metadata endpoint shows them, listing, AppRole login and renewal, the keeper
 //! over Vault, and errors without secrets (a hostile server included).
 
-mod bao;
+pub(crate) mod bao;
 mod proxy;
 
 use std::time::Duration;
