@@ -432,7 +432,13 @@ async fn a_late_apply_over_an_invalid_token(kind: &str) {
     }
     emulator.clear_requests();
     let late = plans.pop().unwrap();
-    let winner = plans.pop().unwrap().apply(&client).await.into_result().unwrap();
+    let winner = plans
+        .pop()
+        .unwrap()
+        .apply(&client)
+        .await
+        .into_result()
+        .unwrap();
     let report = late.apply(&client).await;
 
     let mints = emulator
