@@ -11,7 +11,7 @@ use std::process::{Command, Output};
 use meta_business::testing::{DEMO, GraphEmulator};
 
 /// `target/<profile>/examples/<name>`, beside this test's own `target/<profile>/deps/`.
-fn binary(name: &str) -> PathBuf {
+pub(crate) fn binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("the test's own path");
     let profile_dir = exe
         .parent()
