@@ -107,7 +107,6 @@ struct Args {
 /// `--store`, parsed.
 enum StoreFlag {
     File(PathBuf),
-    #[cfg_attr(not(feature = "vault"), allow(dead_code))]
     Vault(String),
 }
 

@@ -76,7 +76,12 @@ async fn run(name: &str, args: &[&str], env: Vec<(String, Option<String>)>) -> O
 
 /// Runs an example with a bad input and asserts: a failure, `expected` in its message, and not
 /// one request at the emulator.
-async fn refused(name: &str, args: &[&str], overrides: &[(&str, Option<&str>)], expected: &[&str]) {
+pub(crate) async fn refused(
+    name: &str,
+    args: &[&str],
+    overrides: &[(&str, Option<&str>)],
+    expected: &[&str],
+) {
     let emulator = GraphEmulator::demo().await.0;
     let out = run(name, args, env_for(&emulator, overrides)).await;
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -84,7 +84,12 @@ impl Replica {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        for var in ["VAULT_ADDR", "VAULT_TOKEN", "VAULT_ROLE_ID", "VAULT_SECRET_ID"] {
+        for var in [
+            "VAULT_ADDR",
+            "VAULT_TOKEN",
+            "VAULT_ROLE_ID",
+            "VAULT_SECRET_ID",
+        ] {
             command.env_remove(var);
         }
         for (k, v) in env {
@@ -216,6 +221,7 @@ fn mints(emulator: &GraphEmulator) -> usize {
 /// when asked (SIGHUP, a line on stdin) and stop on SIGTERM, the third stops after
 /// `--run-for`. Then the state is asserted.
 async fn three_replicas(
+    backend: &str,
     store: Arc<dyn TokenStore>,
     store_args: Vec<String>,
     env: Vec<(&'static str, String)>,
@@ -311,7 +317,10 @@ async fn three_replicas(
         "it reports the stored token, masked: {all}"
     );
     let lost = first.iter().filter(|a| a["outcome"] == "lost_race").count();
-    for apply in first.iter().filter(|a| a["outcome"] != "applied_and_minted") {
+    for apply in first
+        .iter()
+        .filter(|a| a["outcome"] != "applied_and_minted")
+    {
         assert!(
             ["lost_race", "nothing_to_do", "applied"].contains(&apply["outcome"].as_str().unwrap()),
             "{all}"
@@ -350,7 +359,7 @@ async fn three_replicas(
         assert!(!printed.contains(DEMO.admin_token) && !printed.contains(DEMO.app_secret));
     }
     println!(
-        "3 replica_service processes: 1 user, {minted} token(s) minted, 1 valid, 1 stored; \
+        "{backend}: 3 replica_service processes: 1 user, {minted} token(s) minted, 1 valid, 1 stored; \
          at start: 1 applied and minted, {lost} lost the race, {} found nothing to do",
         first
             .iter()
@@ -365,7 +374,7 @@ async fn three_replica_service_processes_on_one_file_store_converge_on_one_user_
     let dir = tmp.0.join("tokens");
     let store = Arc::new(FileStore::open(&dir).unwrap());
     let args = vec!["--store".to_owned(), format!("file:{}", dir.display())];
-    three_replicas(store, args, Vec::new(), &tmp.0).await;
+    three_replicas("FileStore", store, args, Vec::new(), &tmp.0).await;
 }
 
 #[cfg(feature = "vault")]
@@ -391,5 +400,103 @@ async fn three_replica_service_processes_on_one_openbao_store_converge_on_one_us
         tmp.0.join("locks").display().to_string(),
     ];
     let env = vec![("VAULT_TOKEN", server.root.clone())];
-    three_replicas(store, args, env, &tmp.0).await;
+    three_replicas("VaultStore (OpenBao)", store, args, env, &tmp.0).await;
+}
+
+/// Refused with `expected` in the message and no request sent, no `VAULT_*` variable set but
+/// those in `extra`.
+async fn refused(args: &[&str], extra: &[(&str, Option<&str>)], expected: &[&str]) {
+    let mut overrides: Vec<(&str, Option<&str>)> = [
+        "VAULT_ADDR",
+        "VAULT_TOKEN",
+        "VAULT_ROLE_ID",
+        "VAULT_SECRET_ID",
+    ]
+    .into_iter()
+    .map(|var| (var, None))
+    .collect();
+    overrides.extend_from_slice(extra);
+    crate::examples::refused("replica_service", args, &overrides, expected).await;
+}
+
+#[tokio::test]
+async fn replica_service_refuses_bad_inputs_before_sending_anything() {
+    let tmp = TempDir::new("refused");
+    let spec = write_spec(&tmp.0).display().to_string();
+    let spec = spec.as_str();
+    let store = format!("file:{}", tmp.0.join("tokens").display());
+    let store = store.as_str();
+    refused(
+        &["--spec", spec, "--store", "s3:bucket"],
+        &[],
+        &["give file:DIR", "vault:ADDR"],
+    )
+    .await;
+    refused(
+        &["--spec", spec],
+        &[],
+        &["--store: give file:DIR or vault:ADDR"],
+    )
+    .await;
+    refused(&["--store", store], &[], &["--spec FILE"]).await;
+    refused(
+        &["--spec", spec, "--store", store, "--interval", "0"],
+        &[],
+        &["--interval"],
+    )
+    .await;
+    refused(
+        &["--spec", spec, "--store", store],
+        &[("META_APP_SECRET", None)],
+        &["META_APP_SECRET is not set"],
+    )
+    .await;
+    refused(
+        &["--spec", spec, "--store", store],
+        &[("META_BUSINESS_ID", Some("1000000000099"))],
+        &["--spec names business 1000000000001", "1000000000099"],
+    )
+    .await;
+    #[cfg(feature = "vault")]
+    {
+        refused(
+            &["--spec", spec, "--store", "vault:http://127.0.0.1:9"],
+            &[],
+            &["VAULT_TOKEN, or VAULT_ROLE_ID and VAULT_SECRET_ID"],
+        )
+        .await;
+        refused(&["--spec", spec, "--store", "vault:"], &[], &["VAULT_ADDR"]).await;
+        refused(
+            &["--spec", spec, "--store", "vault:ftp://vault"],
+            &[("VAULT_TOKEN", Some("hvs.not-sent"))],
+            &["--store:"],
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn replica_service_help_lists_the_variables_it_reads() {
+    let out = Command::new(crate::examples::binary("replica_service"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for var in [
+        "META_ACCESS_TOKEN",
+        "META_APP_SECRET",
+        "META_APP_ID",
+        "META_BUSINESS_ID",
+        "META_GRAPH_URL",
+        "VAULT_ADDR",
+        "VAULT_TOKEN",
+        "VAULT_ROLE_ID",
+        "VAULT_SECRET_ID",
+        "SIGHUP",
+        "--store",
+        "--run-for",
+    ] {
+        assert!(help.contains(var), "{var} not in --help:\n{help}");
+    }
 }
