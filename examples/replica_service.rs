@@ -385,7 +385,7 @@ async fn serve(service: &Service, args: &Args) -> Result<bool, String> {
         || {
             let last = last.as_ref().map_or_else(
                 || "no pass finished".to_owned(),
-                |r| format!("{}", r.summary()),
+                |r| r.summary().to_string(),
             );
             format!("stopped ({reason}); the keeper's last report: {last}")
         },

@@ -293,7 +293,11 @@ async fn three_replicas(
     );
     // The store: that token, under the user's key, and nothing else.
     let key = TokenKey::new(demo.business_id, su.id.as_str(), demo.app_id);
-    assert_eq!(store.keys().await.unwrap(), [key.clone()], "{all}");
+    assert_eq!(
+        store.keys().await.unwrap(),
+        std::slice::from_ref(&key),
+        "{all}"
+    );
     let stored = store.get(&key).await.unwrap().unwrap().token;
     assert!(
         emulator.token_is_valid(stored.secret().expose_secret()),
