@@ -6,7 +6,9 @@
 use std::path::Path;
 
 use meta_business::testing::GraphEmulator;
-use meta_business::{AppId, BusinessId, Client, Error, ExposeSecret, SecretString};
+use meta_business::{
+    AccessTier, AppId, BusinessId, Client, ClientBuilder, Error, ExposeSecret, SecretString,
+};
 
 /// Where an example runs.
 pub struct Target {
@@ -63,11 +65,23 @@ fn env(name: &str) -> Option<String> {
 /// the `META_*` variables name. Every variable is checked before anything is sent, and every
 /// problem is reported at once.
 pub async fn target() -> Result<Target, String> {
+    target_with(|builder| builder).await
+}
+
+/// [`target`], with the client's builder passed through `configure` before it is built (to
+/// give it a shared create lock, for example).
+pub async fn target_with(
+    configure: impl FnOnce(ClientBuilder) -> ClientBuilder,
+) -> Result<Target, String> {
     if env("META_ACCESS_TOKEN").is_none() {
         let (emulator, demo) = GraphEmulator::demo().await;
-        let client = emulator
-            .client(demo.admin_token)
-            .map_err(|e| e.to_string())?;
+        // What `GraphEmulator::client` sets for the demo admin's token.
+        let builder = emulator
+            .client_builder(demo.admin_token)
+            .app_id(demo.app_id)
+            .app_secret(demo.app_secret)
+            .access_tier(AccessTier::Limited);
+        let client = configure(builder).build().map_err(|e| e.to_string())?;
         return Ok(Target {
             client,
             business: demo.business_id.into(),
@@ -82,7 +96,7 @@ pub async fn target() -> Result<Target, String> {
     let mut problems = Vec::new();
     let client = Client::builder()
         .from_env()
-        .and_then(|b| b.build())
+        .and_then(|b| configure(b).build())
         .map_err(|e| problems.push(e.to_string()))
         .ok();
     let business: Option<BusinessId> = match env("META_BUSINESS_ID") {

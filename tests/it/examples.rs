@@ -11,7 +11,7 @@ use std::process::{Command, Output};
 use meta_business::testing::{DEMO, GraphEmulator};
 
 /// `target/<profile>/examples/<name>`, beside this test's own `target/<profile>/deps/`.
-fn binary(name: &str) -> PathBuf {
+pub(crate) fn binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("the test's own path");
     let profile_dir = exe
         .parent()
@@ -76,7 +76,12 @@ async fn run(name: &str, args: &[&str], env: Vec<(String, Option<String>)>) -> O
 
 /// Runs an example with a bad input and asserts: a failure, `expected` in its message, and not
 /// one request at the emulator.
-async fn refused(name: &str, args: &[&str], overrides: &[(&str, Option<&str>)], expected: &[&str]) {
+pub(crate) async fn refused(
+    name: &str,
+    args: &[&str],
+    overrides: &[(&str, Option<&str>)],
+    expected: &[&str],
+) {
     let emulator = GraphEmulator::demo().await.0;
     let out = run(name, args, env_for(&emulator, overrides)).await;
     let stderr = String::from_utf8_lossy(&out.stderr);

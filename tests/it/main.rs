@@ -27,6 +27,7 @@ mod provision;
 mod quota;
 mod redaction;
 mod replay;
+mod replica_service;
 mod replicas;
 mod replicas_in_process;
 mod replicas_workflows;
