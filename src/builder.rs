@@ -293,7 +293,7 @@ impl ClientBuilder {
     /// ```
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] naming `access_tier` for an unknown `META_ACCESS_TIER`.
+    /// [`Error::InvalidInput`] naming `META_ACCESS_TIER` when it holds an unknown tier.
     pub fn from_env(mut self) -> Result<Self> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         if let Some(token) = var("META_ACCESS_TOKEN") {
@@ -312,7 +312,9 @@ impl ClientBuilder {
             self = self.api_version(version);
         }
         if let Some(tier) = var("META_ACCESS_TIER") {
-            self = self.access_tier(tier.parse()?);
+            // Named after the variable: the user set that, not a field.
+            let tier = tier.parse().map_err(|e: Error| e.relabel("META_ACCESS_TIER"))?;
+            self = self.access_tier(tier);
         }
         Ok(self)
     }
