@@ -313,7 +313,9 @@ impl ClientBuilder {
         }
         if let Some(tier) = var("META_ACCESS_TIER") {
             // Named after the variable: the user set that, not a field.
-            let tier = tier.parse().map_err(|e: Error| e.relabel("META_ACCESS_TIER"))?;
+            let tier = tier
+                .parse()
+                .map_err(|e: Error| e.relabel("META_ACCESS_TIER"))?;
             self = self.access_tier(tier);
         }
         Ok(self)

@@ -83,6 +83,15 @@ pub const TARGET_VARS: &[(&str, &str)] = &[
     ),
 ];
 
+/// [`TARGET_VARS`] but those named in `skip`.
+pub fn target_vars_except(skip: &[&str]) -> Vec<(&'static str, &'static str)> {
+    TARGET_VARS
+        .iter()
+        .copied()
+        .filter(|(name, _)| !skip.contains(name))
+        .collect()
+}
+
 /// The `--help` section listing `vars` (name, meaning), under `intro`.
 pub fn vars_help(intro: &str, vars: &[(&str, &str)]) -> String {
     let width = vars.iter().map(|(name, _)| name.len()).max().unwrap_or(0);
@@ -147,7 +156,7 @@ pub fn var_problem(name: &str, e: Error) -> String {
 
 /// Every `META_*` variable the client reads, each checked on its own so that all bad ones are
 /// named together.
-fn check_client_vars(problems: &mut Vec<String>) {
+pub fn check_client_vars(problems: &mut Vec<String>) {
     check_var(problems, "META_ACCESS_TOKEN", |b, v| b.access_token(v));
     check_var(problems, "META_APP_SECRET", |b, v| b.app_secret(v));
     check_var(problems, "META_GRAPH_URL", |b, v| b.base_url(v));

@@ -290,7 +290,10 @@ const VAGUE_NAME_REMEDY: &str = "rename it after the integration it serves (e.g.
 /// ```
 pub fn name_warning(name: &str) -> Option<String> {
     vague_name(name).map(|why| {
-        format!("{:?} is {why}; the audit flags it: {VAGUE_NAME_REMEDY}", name.trim())
+        format!(
+            "{:?} is {why}; the audit flags it: {VAGUE_NAME_REMEDY}",
+            name.trim()
+        )
     })
 }
 
