@@ -273,7 +273,10 @@ async fn a_refused_connection_says_how_many_attempts_were_made_and_to_which_base
             "GET /v26.0/me to http://127.0.0.1:{port}/graph/ failed after 3 attempts: connection refused (nothing listens there)"
         )
     );
-    assert!(matches!(err, Error::Transport { attempts: 3, .. }), "{err:?}");
+    assert!(
+        matches!(err, Error::Transport { attempts: 3, .. }),
+        "{err:?}"
+    );
     // A create's calls go through the same retry loop and are counted the same way.
     let err = client
         .business("1000000000001")
@@ -284,7 +287,9 @@ async fn a_refused_connection_says_how_many_attempts_were_made_and_to_which_base
         .unwrap_err();
     let shown = err.to_string();
     assert!(
-        shown.contains(&format!("to http://127.0.0.1:{port}/graph/ failed after 3 attempts")),
+        shown.contains(&format!(
+            "to http://127.0.0.1:{port}/graph/ failed after 3 attempts"
+        )),
         "{shown}"
     );
     for text in [shown, format!("{err:?}")] {

@@ -304,7 +304,10 @@ async fn a_plans_quota_refusal_gives_the_same_remedies_as_a_creates() {
         "{plan}"
     );
     let plan = plan.to_string();
-    assert!(plan.ends_with(&format!("nothing was written. {remedy}")), "{plan}");
+    assert!(
+        plan.ends_with(&format!("nothing was written. {remedy}")),
+        "{plan}"
+    );
     // The refusal wrote nothing: the business still has the one user.
     assert!(
         emulator.requests()[before..]

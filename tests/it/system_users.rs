@@ -369,7 +369,11 @@ async fn a_create_warns_with_the_audits_name_rule_and_the_audit_flags_the_same_n
         .expect("a vague-name finding");
     assert!(finding.subject.contains(user.id.as_str()), "{finding:?}");
     assert!(finding.message.contains("a generic name"), "{finding:?}");
-    assert!(warning.ends_with(&finding.remedy), "{warning} / {}", finding.remedy);
+    assert!(
+        warning.ends_with(&finding.remedy),
+        "{warning} / {}",
+        finding.remedy
+    );
     // A descriptive name gets neither.
     assert!(name_warning("crm-sync-eu").is_none());
 }
