@@ -255,7 +255,6 @@ pub enum Error {
     },
 }
 
-/// What to do when the quota is full.
 /// What to do when a system user does not fit the quota: a create's refusal and a plan's.
 pub(crate) fn quota_remedy(tier: Option<AccessTier>) -> &'static str {
     match tier {
