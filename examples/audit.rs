@@ -26,7 +26,10 @@ enum FailOn {
 }
 
 #[derive(Parser)]
-#[command(about = "Audit a business's system users, assignments and tokens")]
+#[command(
+    about = "Audit a business's system users, assignments and tokens",
+    after_help = common::env_help(&[])
+)]
 struct Args {
     /// Token files to inspect (each is labelled by its file name).
     #[arg(long)]

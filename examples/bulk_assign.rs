@@ -22,7 +22,10 @@ use meta_business::testing::{BusinessSeed, GraphEmulator};
 use meta_business::{AdAccountId, AdAccountTask, BulkMode, Client, SystemUserId};
 
 #[derive(Parser)]
-#[command(about = "Assign a system user to N ad accounts and report requests and time as JSON")]
+#[command(
+    about = "Assign a system user to N ad accounts and report requests and time as JSON",
+    after_help = common::env_help(&[])
+)]
 struct Args {
     /// How many ad accounts.
     #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=100_000))]
@@ -43,6 +46,9 @@ struct Args {
     /// The system user (real business only).
     #[arg(long)]
     system_user: Option<String>,
+    /// Print the JSON report indented (without it: one JSON line, as scripts expect).
+    #[arg(long)]
+    json: bool,
 }
 
 fn at_least_one(raw: &str) -> Result<usize, String> {
@@ -168,14 +174,16 @@ async fn run(args: Args) -> Result<(), String> {
     }
     let mode = format!("{:?}", args.mode).to_lowercase();
     let max_in_flight = emulator.as_ref().map(GraphEmulator::max_in_flight);
-    println!(
-        "{}",
-        serde_json::json!({
+    let report = serde_json::json!({
             "mode": mode, "n": accounts.len(), "requests": requests, "seconds": (seconds * 1000.0).round() / 1000.0,
             "succeeded": results.len() - failed, "failed": failed,
             "concurrency": args.concurrency.map_or_else(|| format!("adaptive, at most {}", args.max_concurrency), |n| n.to_string()),
             "max_in_flight": max_in_flight,
-        })
-    );
+    });
+    if args.json {
+        println!("{report:#}");
+    } else {
+        println!("{report}");
+    }
     Ok(())
 }

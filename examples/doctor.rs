@@ -15,7 +15,10 @@ use clap::Parser;
 use meta_business::{AdAccountId, Permission};
 
 #[derive(Parser)]
-#[command(about = "Check the prerequisites of system users for a business")]
+#[command(
+    about = "Check the prerequisites of system users for a business",
+    after_help = common::env_help(&[])
+)]
 struct Args {
     /// A permission the system-user tokens will ask for (repeatable).
     #[arg(long = "scope")]

@@ -16,7 +16,10 @@ use meta_business::provision::{self, OffboardOptions, PlanOptions, Spec};
 use meta_business::{Error, MemoryStore, SystemUserId};
 
 #[derive(Parser)]
-#[command(about = "Offboard a system user")]
+#[command(
+    about = "Offboard a system user",
+    after_help = common::env_help(&[])
+)]
 struct Args {
     /// The system user's id.
     #[arg(long, conflicts_with = "name")]
@@ -27,6 +30,9 @@ struct Args {
     /// Keep its name instead of marking it decommissioned.
     #[arg(long)]
     keep_name: bool,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[tokio::main]
@@ -121,7 +127,14 @@ async fn run(args: Args) -> Result<(), String> {
     let report = provision::offboard(client, target.business.clone(), id, &options)
         .await
         .map_err(|e| e.to_string())?;
-    print!("{report}");
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?
+        );
+    } else {
+        print!("{report}");
+    }
     // A step that failed after the first write is in the report: it says where it stopped.
     report.into_result().map(|_| ()).map_err(|e| e.to_string())
 }

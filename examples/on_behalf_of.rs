@@ -14,6 +14,8 @@
 //! missing or malformed variable is reported at once, before anything is sent; the flow keeps
 //! the relationship unless `--unlink` is given.
 
+mod common;
+
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -24,12 +26,70 @@ use meta_business::{
 };
 
 #[derive(Parser)]
-#[command(about = "Run the Business On Behalf Of flow")]
+#[command(
+    about = "Run the Business On Behalf Of flow (two businesses on the embedded emulator unless META_ACCESS_TOKEN or META_PARTNER_ADMIN_TOKEN is set)",
+    after_help = common::vars_help(
+        "Environment (read before anything is sent; every problem is named at once):\n\
+         With META_ACCESS_TOKEN or META_PARTNER_ADMIN_TOKEN set, all but the last three are required.",
+        VARS,
+    )
+)]
 struct Args {
     /// Remove the relationship at the end (always done on the emulator).
     #[arg(long)]
     unlink: bool,
+    /// Print what was done as one JSON object on stdout (the steps go to stderr; tokens
+    /// masked).
+    #[arg(long)]
+    json: bool,
 }
+
+/// The variables this example reads: the partner (yours) as every example reads it, and the
+/// client business.
+const VARS: &[(&str, &str)] = &[
+    (
+        "META_PARTNER_ADMIN_TOKEN",
+        "an admin token of the partner business (yours); default META_ACCESS_TOKEN",
+    ),
+    (
+        "META_ACCESS_TOKEN",
+        "the partner's admin token when META_PARTNER_ADMIN_TOKEN is unset; both unset: the embedded emulator",
+    ),
+    (
+        "META_PARTNER_BUSINESS_ID",
+        "the id of the partner business (yours); default META_BUSINESS_ID",
+    ),
+    (
+        "META_BUSINESS_ID",
+        "the partner business when META_PARTNER_BUSINESS_ID is unset",
+    ),
+    (
+        "META_APP_ID",
+        "the partner's app the client system user's token is for",
+    ),
+    ("META_APP_SECRET", "the secret of META_APP_ID"),
+    (
+        "META_CLIENT_BUSINESS_ID",
+        "the id of the client business to act for",
+    ),
+    (
+        "META_CLIENT_ADMIN_TOKEN",
+        "an admin token of the client business (it approves the relationship)",
+    ),
+    (
+        "META_CLIENT_PAGE_ID",
+        "a Page of the client business to assign to its system user",
+    ),
+    (
+        "META_GRAPH_URL",
+        "the Graph API base URL (default https://graph.facebook.com)",
+    ),
+    ("META_API_VERSION", "the Graph API version (default v26.0)"),
+    (
+        "META_ACCESS_TIER",
+        "the app's access tier, `limited` or `full`",
+    ),
+];
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -64,7 +124,7 @@ fn id<T: std::str::FromStr<Err = Error>>(
         return None;
     }
     raw.parse()
-        .map_err(|e: Error| problems.push(format!("{name}: {e}")))
+        .map_err(|e: Error| problems.push(common::var_problem(name, e)))
         .ok()
 }
 
@@ -77,14 +137,16 @@ struct Setup {
     client_admin: ClientAdminToken,
     page: PageId,
     unlink: bool,
+    /// Where it runs, for the first line.
+    target: String,
     _emulator: Option<GraphEmulator>,
 }
 
 async fn setup(args: &Args) -> Result<Setup, String> {
     if env("META_PARTNER_ADMIN_TOKEN").is_none() && env("META_ACCESS_TOKEN").is_none() {
         let (emulator, d) = GraphEmulator::obo_demo().await;
-        println!(
-            "target:           embedded Graph emulator at {} (partner {}, client {})",
+        let target = format!(
+            "embedded Graph emulator at {} (partner {}, client {})",
             emulator.uri(),
             d.partner,
             d.client
@@ -104,6 +166,7 @@ async fn setup(args: &Args) -> Result<Setup, String> {
             client_admin: ClientAdminToken::new(d.client_admin_token),
             page: d.client_page.into(),
             unlink: true,
+            target,
             _emulator: Some(emulator),
         });
     }
@@ -149,12 +212,18 @@ async fn setup(args: &Args) -> Result<Setup, String> {
     let page: Option<PageId> = id(&page, "META_CLIENT_PAGE_ID", &mut problems);
     // META_GRAPH_URL, META_API_VERSION, META_APP_SECRET and META_ACCESS_TIER as every example
     // reads them; the partner's token signs in.
-    let client = Client::builder()
-        .from_env()
-        .map(|b| b.access_token(partner_token.clone()))
-        .and_then(|b| b.build())
-        .map_err(|e| problems.push(e.to_string()))
-        .ok();
+    common::check_client_vars(&mut problems);
+    let client = problems
+        .is_empty()
+        .then(|| {
+            Client::builder()
+                .from_env()
+                .map(|b| b.access_token(partner_token.clone()))
+                .and_then(|b| b.build())
+                .map_err(|e| problems.push(e.to_string()))
+                .ok()
+        })
+        .flatten();
     let (Some(client), Some(partner), Some(client_business), Some(app), Some(page), true) = (
         client,
         partner,
@@ -163,10 +232,10 @@ async fn setup(args: &Args) -> Result<Setup, String> {
         page,
         problems.is_empty(),
     ) else {
-        return Err(problems.join("\n"));
+        return Err(common::problems_message(&problems));
     };
-    println!(
-        "target:           {} ({}), partner {partner}, client {client_business}",
+    let target = format!(
+        "{} ({}), partner {partner}, client {client_business}",
         client.base_url(),
         client.api_version()
     );
@@ -179,12 +248,21 @@ async fn setup(args: &Args) -> Result<Setup, String> {
         client_admin: ClientAdminToken::new(client_token),
         page,
         unlink: args.unlink,
+        target,
         _emulator: None,
     })
 }
 
 async fn run(args: Args) -> Result<(), String> {
     let s = setup(&args).await?;
+    let json = args.json;
+    // With --json, stdout holds the JSON alone; the steps go to stderr.
+    macro_rules! say {
+        ($($arg:tt)*) => {
+            if json { eprintln!($($arg)*) } else { println!($($arg)*) }
+        };
+    }
+    say!("target:           {}", s.target);
     let obo = s
         .client
         .on_behalf_of(s.partner.clone(), s.client_business.clone());
@@ -193,7 +271,7 @@ async fn run(args: Args) -> Result<(), String> {
         .link(&s.client_admin)
         .await
         .map_err(|e| format!("step 1 (link): {e}"))?;
-    println!(
+    say!(
         "1 linked:         client business {}",
         linked.name.as_deref().unwrap_or(s.client_business.as_str())
     );
@@ -204,7 +282,7 @@ async fn run(args: Args) -> Result<(), String> {
         .send()
         .await
         .map_err(|e| format!("step 2 (client system-user token): {e}"))?;
-    println!(
+    say!(
         "2 token:          {} (client system user)",
         su_token.masked()
     );
@@ -213,7 +291,7 @@ async fn run(args: Args) -> Result<(), String> {
         .client_system_user(&su_token)
         .await
         .map_err(|e| format!("step 3 (GET /me): {e}"))?;
-    println!(
+    say!(
         "3 system user:    {} {}",
         me.id,
         me.name.as_deref().unwrap_or("")
@@ -225,18 +303,22 @@ async fn run(args: Args) -> Result<(), String> {
         .send()
         .await
         .map_err(|e| format!("step 4 (assign the Page): {e}"))?;
-    println!("4 assigned:       Page {} → ANALYZE,ADVERTISE", s.page);
+    say!("4 assigned:       Page {} → ANALYZE,ADVERTISE", s.page);
 
     let pages = obo
         .pages(&su_token)
         .collect(100)
         .await
         .map_err(|e| format!("step 5 (GET /me/accounts): {e}"))?;
+    let mut pages_json = Vec::new();
     for page in &pages {
         let token = page
             .access_token()
             .map_or_else(|| "no token".to_owned(), |t| t.masked());
-        println!(
+        pages_json.push(serde_json::json!({
+            "id": page.id.as_str(), "name": page.name, "tasks": page.tasks, "token": token,
+        }));
+        say!(
             "5 page:           {} {} tasks {} token {token}",
             page.id,
             page.name.as_deref().unwrap_or(""),
@@ -244,12 +326,18 @@ async fn run(args: Args) -> Result<(), String> {
         );
     }
 
+    let mut token_after_unlink = None;
     if s.unlink {
         obo.unlink(&s.client_admin)
             .await
             .map_err(|e| format!("step 6 (unlink): {e}"))?;
         let after = obo.client_system_user(&su_token).await;
-        println!(
+        token_after_unlink = Some(if after.is_err() {
+            "fails"
+        } else {
+            "still works"
+        });
+        say!(
             "6 unlinked:       the client system user's token now {}",
             if after.is_err() {
                 "fails"
@@ -259,5 +347,19 @@ async fn run(args: Args) -> Result<(), String> {
         );
     }
     let _ = su_token.secret().expose_secret().len();
+    if json {
+        let summary = serde_json::json!({
+            "target": s.target,
+            "client_business": s.client_business.as_str(),
+            "linked": linked.name,
+            "token": su_token.masked().to_string(),
+            "system_user": { "id": me.id.as_str(), "name": me.name },
+            "assigned": { "page": s.page.as_str(), "tasks": ["ANALYZE", "ADVERTISE"] },
+            "pages": pages_json,
+            "unlinked": s.unlink,
+            "token_after_unlink": token_after_unlink,
+        });
+        println!("{summary:#}");
+    }
     Ok(())
 }

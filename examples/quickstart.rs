@@ -26,7 +26,8 @@ mod common;
 
 #[derive(Parser)]
 #[command(
-    about = "Provision a system user end to end (embedded emulator unless META_ACCESS_TOKEN is set)"
+    about = "Provision a system user end to end (embedded emulator unless META_ACCESS_TOKEN is set)",
+    after_help = common::env_help(NEEDS)
 )]
 struct Args {
     /// A name that says what the integration is.
@@ -44,7 +45,14 @@ struct Args {
     /// Write the token to this file, created with mode 0600.
     #[arg(long)]
     token_file: Option<std::path::PathBuf>,
+    /// Print the summary as one JSON object on stdout (the steps go to stderr); the token is
+    /// masked in it too.
+    #[arg(long)]
+    json: bool,
 }
+
+/// What a real run requires besides the business.
+const NEEDS: &[common::Need] = &[common::Need::App, common::Need::AppSecret];
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -59,11 +67,16 @@ async fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> Result<(), String> {
-    let t = common::target().await?;
-    println!("target:        {}", t.description);
-
-    // Every input first: nothing is sent until all of them hold.
-    t.require(&[common::Need::App, common::Need::AppSecret])?;
+    // Every input first, every variable included: nothing is sent until all of them hold.
+    let t = common::target_with(NEEDS).await?;
+    let json = args.json;
+    // With --json, stdout holds the JSON alone; the steps go to stderr.
+    macro_rules! say {
+        ($($arg:tt)*) => {
+            if json { eprintln!($($arg)*) } else { println!($($arg)*) }
+        };
+    }
+    say!("target:        {}", t.description);
     let app = t.app()?;
     common::check_name("--name", &args.name)?;
     let ad_account: Option<AdAccountId> = args
@@ -118,7 +131,7 @@ async fn run(args: Args) -> Result<(), String> {
         .send()
         .await
         .map_err(|e| e.to_string())?;
-    println!("quota:         {usage}");
+    say!("quota:         {usage}");
 
     // 2. Find the system user by name, or create it (one lookup-and-create, under the lock).
     let got = biz
@@ -128,13 +141,13 @@ async fn run(args: Args) -> Result<(), String> {
         .send()
         .await
         .map_err(|e| e.to_string())?;
-    let su = got.user;
+    let su = got.user.clone();
     let how = if got.created {
         "created"
     } else {
         "already exists, reused"
     };
-    println!("system user:   {} ({}) {how}", su.id, args.name);
+    say!("system user:   {} ({}) {how}", su.id, args.name);
 
     // 3. Least privilege: analyze-only tasks on one ad account and one Page.
     client
@@ -143,14 +156,14 @@ async fn run(args: Args) -> Result<(), String> {
         .send()
         .await
         .map_err(|e| e.to_string())?;
-    println!("ad account:    {ad_account} → ANALYZE");
+    say!("ad account:    {ad_account} → ANALYZE");
     client
         .page(page.clone())
         .assign(&su.id, [PageTask::Analyze])
         .send()
         .await
         .map_err(|e| e.to_string())?;
-    println!("page:          {page} → ANALYZE");
+    say!("page:          {page} → ANALYZE");
 
     // 4. Install the app, 5. generate the token.
     let user = client.system_user(&su.id);
@@ -158,7 +171,7 @@ async fn run(args: Args) -> Result<(), String> {
         .send()
         .await
         .map_err(|e| e.to_string())?;
-    println!("app:           {app} installed");
+    say!("app:           {app} installed");
     let token = user
         .generate_token(app.clone())
         // With the business, a token for the client's own app (META_APP_ID) is minted through
@@ -194,27 +207,39 @@ async fn run(args: Args) -> Result<(), String> {
     } else {
         "expiry unknown".to_owned()
     };
-    println!(
+    say!(
         "token:         {} ({kind}, {}, {expiry})",
         token.masked(),
         scopes.join(",")
     );
 
-    match args.token_file {
+    match &args.token_file {
         Some(path) => {
-            common::write_secret(&path, token.secret())
+            common::write_secret(path, token.secret())
                 .map_err(|e| format!("writing {}: {e}", path.display()))?;
-            println!("token file:    {} (mode 0600)", path.display());
+            say!("token file:    {} (mode 0600)", path.display());
         }
-        None => println!(
-            "token file:    not written: pass --token-file PATH to keep the token (mode 0600)"
-        ),
+        None => {
+            say!("token file:    not written: pass --token-file PATH to keep the token (mode 0600)")
+        }
     }
-    println!(
+    say!(
         "done:          system user {} can read ad account {ad_account} and Page {page}",
         su.id
     );
-    if t.emulator.is_some() {
+    if json {
+        let summary = serde_json::json!({
+            "target": t.description,
+            "quota": usage.to_string(),
+            "system_user": { "id": su.id.as_str(), "name": args.name, "created": got.created },
+            "ad_account": { "id": ad_account.as_str(), "tasks": ["ANALYZE"] },
+            "page": { "id": page.as_str(), "tasks": ["ANALYZE"] },
+            "app": app.as_str(),
+            "token": { "masked": token.masked().to_string(), "type": kind, "scopes": scopes, "expiry": expiry },
+            "token_file": args.token_file.as_ref().map(|p| p.display().to_string()),
+        });
+        println!("{summary:#}");
+    } else if t.emulator.is_some() {
         print!("{NEXT_STEPS}");
     }
     Ok(())

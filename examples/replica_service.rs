@@ -226,7 +226,7 @@ async fn setup(args: &Args) -> Result<Service, String> {
     let lock = lock_dir
         .map(|dir| FileLock::open(&dir).map_err(|e| format!("--lock-dir {}: {e}", dir.display())))
         .transpose()?;
-    let target = common::target_with(|builder| match lock {
+    let target = common::target_configured(&[common::Need::AppSecret], |builder| match lock {
         Some(lock) => builder.create_lock(lock),
         None => builder,
     })

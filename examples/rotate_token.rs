@@ -20,7 +20,10 @@ use clap::Parser;
 use meta_business::Expiry;
 
 #[derive(Parser)]
-#[command(about = "Refresh a 60-day system-user token, store it, revoke the old one")]
+#[command(
+    about = "Refresh a 60-day system-user token, store it, revoke the old one",
+    after_help = common::env_help(NEEDS)
+)]
 struct Args {
     /// The file holding the token (replaced with the new one).
     #[arg(long)]
@@ -31,6 +34,21 @@ struct Args {
     /// Rotate whatever the expiry.
     #[arg(long)]
     force: bool,
+    /// Print what was done as one JSON object (tokens masked).
+    #[arg(long)]
+    json: bool,
+}
+
+/// What a real run requires besides the business.
+const NEEDS: &[common::Need] = &[common::Need::App, common::Need::AppSecret];
+
+/// Prints the outcome as JSON, or `text` for a person.
+fn report(json: bool, value: serde_json::Value, text: &str) {
+    if json {
+        println!("{value:#}");
+    } else {
+        println!("{text}");
+    }
 }
 
 #[tokio::main]
@@ -45,11 +63,10 @@ async fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> Result<(), String> {
-    let target = common::target().await?;
+    // Inputs before anything is sent: inspecting and refreshing need the app and its secret.
+    let target = common::target_with(NEEDS).await?;
     eprintln!("target: {}", target.description);
     let client = &target.client;
-    // Inputs before anything is sent: inspecting and refreshing need the app and its secret.
-    target.require(&[common::Need::App, common::Need::AppSecret])?;
     let app = target.app()?;
     if target.emulator.is_none() && args.token_file.is_none() {
         return Err("pass the token to rotate: --token-file PATH (a file holding one token, as quickstart --token-file writes it)".into());
@@ -96,7 +113,11 @@ async fn run(args: Args) -> Result<(), String> {
     match info.expiry() {
         Some(Expiry::Never) => return Err("the token never expires: there is nothing to refresh (generate a 60-day token instead)".into()),
         _ if !force && !info.expires_within(window) => {
-            println!("the token does not expire within {} days; nothing to do (use --force to rotate anyway)", args.within);
+            report(
+                args.json,
+                serde_json::json!({ "rotated": false, "file": path.display().to_string(), "within_days": args.within }),
+                &format!("the token does not expire within {} days; nothing to do (use --force to rotate anyway)", args.within),
+            );
             return Ok(());
         }
         _ => {}
@@ -117,12 +138,14 @@ async fn run(args: Args) -> Result<(), String> {
     }
     common::write_secret(&path, fresh.secret())
         .map_err(|e| format!("storing the new token: {e}; the old one was kept"))?;
-    println!(
-        "new token {} stored in {} (valid for {} days)",
-        fresh.masked(),
-        path.display(),
-        fresh.expires_in().map_or(0, |d| d.as_secs() / 86_400)
-    );
+    let days = fresh.expires_in().map_or(0, |d| d.as_secs() / 86_400);
+    if !args.json {
+        println!(
+            "new token {} stored in {} (valid for {days} days)",
+            fresh.masked(),
+            path.display(),
+        );
+    }
     client
         .revoke_token(app, old.clone())
         .send()
@@ -133,7 +156,15 @@ async fn run(args: Args) -> Result<(), String> {
         .send()
         .await
         .map_err(|e| e.to_string())?;
-    println!("old token revoked (valid: {})", gone.is_valid == Some(true));
+    let still_valid = gone.is_valid == Some(true);
+    report(
+        args.json,
+        serde_json::json!({
+            "rotated": true, "file": path.display().to_string(), "new_token": fresh.masked().to_string(),
+            "valid_days": days, "old_token_revoked": !still_valid,
+        }),
+        &format!("old token revoked (valid: {still_valid})"),
+    );
     if target.emulator.is_some() {
         let _ = std::fs::remove_file(&scratch);
     }

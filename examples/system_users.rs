@@ -18,7 +18,10 @@ use meta_business::SystemUserRole;
 mod common;
 
 #[derive(Parser)]
-#[command(about = "List a business's system users and its quota; optionally create one")]
+#[command(
+    about = "List a business's system users and its quota; optionally create one",
+    after_help = common::env_help(&[])
+)]
 struct Args {
     /// Create a system user with this (descriptive) name.
     #[arg(long)]
@@ -26,6 +29,9 @@ struct Args {
     /// Make the created system user an admin system user.
     #[arg(long, requires = "create")]
     admin: bool,
+    /// Print the users, the quota and what was created as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[tokio::main]
@@ -44,10 +50,15 @@ async fn run(args: Args) -> Result<(), String> {
     eprintln!("target: {}", target.description);
     if let Some(name) = &args.create {
         common::check_name("--create", name)?;
+        // The audit's own rule, said now rather than at the next audit.
+        if let Some(warning) = meta_business::provision::name_warning(name) {
+            eprintln!("warning: --create {warning}");
+        }
     }
     let client = target.client.clone();
     let business = client.business(target.business.clone());
 
+    let mut created_json = None;
     if let Some(name) = args.create {
         let role = if args.admin {
             SystemUserRole::Admin
@@ -61,7 +72,13 @@ async fn run(args: Args) -> Result<(), String> {
             .send()
             .await
             .map_err(|e| e.to_string())?;
-        println!("created system user {} ({})", created.id, created.kind());
+        if args.json {
+            created_json = Some(serde_json::json!({
+                "id": created.id.as_str(), "name": created.name, "kind": created.kind().to_string(),
+            }));
+        } else {
+            println!("created system user {} ({})", created.id, created.kind());
+        }
     }
 
     let users = business
@@ -70,6 +87,20 @@ async fn run(args: Args) -> Result<(), String> {
         .collect(1_000)
         .await
         .map_err(|e| e.to_string())?;
+    let quota = business
+        .system_user_quota()
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    if args.json {
+        let report = serde_json::json!({
+            "created": created_json,
+            "system_users": users,
+            "quota": quota,
+        });
+        println!("{report:#}");
+        return Ok(());
+    }
     for user in &users {
         let role = user.role.as_ref().map_or("-", |r| r.as_str());
         println!(
@@ -79,13 +110,6 @@ async fn run(args: Args) -> Result<(), String> {
             user.name.as_deref().unwrap_or("")
         );
     }
-    println!(
-        "{}",
-        business
-            .system_user_quota()
-            .send()
-            .await
-            .map_err(|e| e.to_string())?
-    );
+    println!("{quota}");
     Ok(())
 }

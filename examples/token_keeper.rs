@@ -26,7 +26,10 @@ use meta_business::{
 };
 
 #[derive(Parser)]
-#[command(about = "One pass of the token keeper: refresh the tokens about to expire")]
+#[command(
+    about = "One pass of the token keeper: refresh the tokens about to expire",
+    after_help = common::env_help(NEEDS)
+)]
 struct Args {
     /// The token store directory (required on a real business).
     #[arg(long)]
@@ -38,6 +41,9 @@ struct Args {
     #[arg(long)]
     json: bool,
 }
+
+/// What a real run requires besides the business.
+const NEEDS: &[common::Need] = &[common::Need::AppSecret];
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -52,10 +58,16 @@ async fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> Result<bool, String> {
-    let target = common::target().await?;
-    eprintln!("target: {}", target.description);
     // Inputs before anything is sent: inspecting and refreshing need the app secret.
-    target.require(&[common::Need::AppSecret])?;
+    let target = common::target_with(NEEDS).await?;
+    eprintln!("target: {}", target.description);
+    let json = args.json;
+    // With --json, stdout holds the JSON alone; the demo's steps go to stderr.
+    macro_rules! say {
+        ($($arg:tt)*) => {
+            if json { eprintln!($($arg)*) } else { println!($($arg)*) }
+        };
+    }
     let window = Duration::from_secs(args.within_days * 86_400);
     let report = match &target.emulator {
         None => {
@@ -73,7 +85,7 @@ async fn run(args: Args) -> Result<bool, String> {
             let client = &target.client;
             let app = target.app()?;
             let (su, minted) = common::demo_token(&target, "token-keeper-demo-reporting").await?;
-            println!("minted:    {} (60 days)", minted.masked());
+            say!("minted:    {} (60 days)", minted.masked());
             let store = MemoryStore::new();
             let key = TokenKey::new(target.business.clone(), su, app);
             let put = store
@@ -91,7 +103,7 @@ async fn run(args: Args) -> Result<bool, String> {
                 return Err(format!("{key} is already stored: {put:?}"));
             }
             emulator.advance_clock(Duration::from_secs(50 * 86_400));
-            println!(
+            say!(
                 "clock:     50 days later (10 days left, inside the {}-day window)",
                 args.within_days
             );
@@ -102,11 +114,11 @@ async fn run(args: Args) -> Result<bool, String> {
                 .await;
             if let Ok(Some(now)) = store.get(&key).await.map(|v| v.map(|v| v.token)) {
                 let masked = now.masked();
-                println!(
+                say!(
                     "stored:    {masked} (refreshed: {})",
                     now.secret().expose_secret() != minted.secret().expose_secret()
                 );
-                println!(
+                say!(
                     "old token: {}",
                     if emulator.token_is_valid(minted.secret().expose_secret()) {
                         "still valid"

@@ -293,9 +293,15 @@ impl ClientBuilder {
     /// ```
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] naming `access_tier` for an unknown `META_ACCESS_TIER`.
-    pub fn from_env(mut self) -> Result<Self> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    /// [`Error::InvalidInput`] naming `META_ACCESS_TIER` when it holds an unknown tier.
+    pub fn from_env(self) -> Result<Self> {
+        self.with_vars_from(|name| std::env::var(name).ok())
+    }
+
+    /// [`ClientBuilder::from_env`] over any source of variables (the tests' own, since the
+    /// process environment is shared by every test thread).
+    fn with_vars_from(mut self, lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let var = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         if let Some(token) = var("META_ACCESS_TOKEN") {
             self = self.access_token(token);
         }
@@ -312,7 +318,11 @@ impl ClientBuilder {
             self = self.api_version(version);
         }
         if let Some(tier) = var("META_ACCESS_TIER") {
-            self = self.access_tier(tier.parse()?);
+            // Named after the variable: the user set that, not a field.
+            let tier = tier
+                .parse()
+                .map_err(|e: Error| e.relabel("META_ACCESS_TIER"))?;
+            self = self.access_tier(tier);
         }
         Ok(self)
     }
@@ -506,6 +516,21 @@ impl fmt::Debug for ClientBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn from_env_names_the_variable_of_a_bad_tier() {
+        let vars = |name: &str| (name == "META_ACCESS_TIER").then(|| "gold".to_owned());
+        let err = Client::builder().with_vars_from(vars).unwrap_err();
+        let shown = err.to_string();
+        assert!(
+            shown.starts_with("invalid input `META_ACCESS_TIER`: expected `limited`"),
+            "{shown}"
+        );
+        assert!(!shown.contains("`access_tier`"), "{shown}");
+        let vars = |name: &str| (name == "META_ACCESS_TIER").then(|| "full".to_owned());
+        let quota = Client::builder().with_vars_from(vars).unwrap().quota;
+        assert!(matches!(quota, Some(QuotaPolicy::Tier(AccessTier::Full))));
+    }
 
     #[test]
     fn base_url_rules() {

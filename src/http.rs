@@ -235,6 +235,8 @@ impl Client {
             method: req.method.clone(),
             path: path.to_string(),
             host: self.host(),
+            base_url: self.shared.base_url.to_string(),
+            attempts: 1,
             source: e.without_url(),
         };
         self.shared

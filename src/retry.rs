@@ -184,7 +184,7 @@ pub(crate) async fn retry<A: Attempts>(
     let mut attempt = 1u32;
     loop {
         let err = match attempts.attempt().await {
-            Step::Done(result) => return (result, attempt),
+            Step::Done(result) => return (result.map_err(|e| e.with_attempts(attempt)), attempt),
             Step::Again(err) => err,
         };
         match policy.decide(
@@ -199,7 +199,7 @@ pub(crate) async fn retry<A: Attempts>(
                 tokio::time::sleep(wait).await;
                 attempt += 1;
             }
-            RetryDecision::GiveUp => return (Err(err), attempt),
+            RetryDecision::GiveUp => return (Err(err.with_attempts(attempt)), attempt),
         }
     }
 }

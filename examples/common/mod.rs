@@ -53,6 +53,121 @@ impl Target {
     }
 }
 
+/// The `META_*` variables an example on [`target`] reads, with what each is for: the lines of
+/// every example's `--help`.
+pub const TARGET_VARS: &[(&str, &str)] = &[
+    (
+        "META_ACCESS_TOKEN",
+        "an admin's (or admin system user's) token of the business; unset: the example runs on the embedded Graph emulator's demo business",
+    ),
+    (
+        "META_BUSINESS_ID",
+        "the id of the business to act on (Business settings, Business info)",
+    ),
+    (
+        "META_APP_ID",
+        "the id of the app to install and mint tokens for",
+    ),
+    (
+        "META_APP_SECRET",
+        "the secret of META_APP_ID (App settings, Basic): it signs requests (appsecret_proof), mints and inspects tokens",
+    ),
+    (
+        "META_GRAPH_URL",
+        "the Graph API base URL (default https://graph.facebook.com); an emulator's URL to rehearse on it",
+    ),
+    ("META_API_VERSION", "the Graph API version (default v26.0)"),
+    (
+        "META_ACCESS_TIER",
+        "the app's Marketing API access tier, `limited` (1 system user + 1 admin) or `full` (10 + 1): the quota checked before a create",
+    ),
+];
+
+/// [`TARGET_VARS`] but those named in `skip`.
+pub fn target_vars_except(skip: &[&str]) -> Vec<(&'static str, &'static str)> {
+    TARGET_VARS
+        .iter()
+        .copied()
+        .filter(|(name, _)| !skip.contains(name))
+        .collect()
+}
+
+/// The `--help` section listing `vars` (name, meaning), under `intro`.
+pub fn vars_help(intro: &str, vars: &[(&str, &str)]) -> String {
+    let width = vars.iter().map(|(name, _)| name.len()).max().unwrap_or(0);
+    let mut out = format!("{intro}\n");
+    for (name, meaning) in vars {
+        out.push_str(&format!("  {name:<width$}  {meaning}\n"));
+    }
+    out
+}
+
+/// The `--help` section of an example on [`target`]: the variables it reads, and which of
+/// them a real run (with `META_ACCESS_TOKEN`) requires.
+pub fn env_help(needs: &[Need]) -> String {
+    let mut required = vec!["META_BUSINESS_ID"];
+    if needs.contains(&Need::App) {
+        required.push("META_APP_ID");
+    }
+    if needs.contains(&Need::AppSecret) {
+        required.push("META_APP_SECRET");
+    }
+    let intro = format!(
+        "Environment (read before anything is sent; every problem is named at once):\n\
+         With META_ACCESS_TOKEN set, this example also requires {}; the others are optional.",
+        required.join(", ")
+    );
+    vars_help(&intro, TARGET_VARS)
+}
+
+/// Every problem in one message, so that they are not learnt one run at a time.
+pub fn problems_message(problems: &[String]) -> String {
+    match problems {
+        [one] => one.clone(),
+        many => format!(
+            "{} problems with the environment (see --help):\n  {}",
+            many.len(),
+            many.join("\n  ")
+        ),
+    }
+}
+
+/// A variable's value checked as the client builder will check it, named after the variable
+/// (the builder names its own field, which the user never set).
+fn check_var(
+    problems: &mut Vec<String>,
+    name: &str,
+    set: impl FnOnce(ClientBuilder, String) -> ClientBuilder,
+) {
+    let Some(value) = env(name) else { return };
+    let builder = set(Client::builder().access_token("EAA-check-only"), value);
+    if let Err(e) = builder.build() {
+        problems.push(var_problem(name, e));
+    }
+}
+
+/// A problem with a variable, named after the variable rather than the field it sets.
+pub fn var_problem(name: &str, e: Error) -> String {
+    match e {
+        Error::InvalidInput { reason, .. } => format!("{name}: {reason}"),
+        other => format!("{name}: {other}"),
+    }
+}
+
+/// Every `META_*` variable the client reads, each checked on its own so that all bad ones are
+/// named together.
+pub fn check_client_vars(problems: &mut Vec<String>) {
+    check_var(problems, "META_ACCESS_TOKEN", |b, v| b.access_token(v));
+    check_var(problems, "META_APP_SECRET", |b, v| b.app_secret(v));
+    check_var(problems, "META_GRAPH_URL", |b, v| b.base_url(v));
+    check_var(problems, "META_API_VERSION", |b, v| b.api_version(v));
+    if let Some(raw) = env("META_ACCESS_TIER")
+        && let Err(e) = raw.parse::<AccessTier>()
+    {
+        problems.push(var_problem("META_ACCESS_TIER", e));
+    }
+}
+
 const MISSING_APP: &str =
     "META_APP_ID is not set: set it to the id of the app to install and mint tokens for";
 const MISSING_SECRET: &str = "META_APP_SECRET is not set: set it to the secret of META_APP_ID (App settings, Basic); it signs requests and mints tokens";
@@ -61,16 +176,22 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
-/// The embedded emulator's demo business when `META_ACCESS_TOKEN` is unset, else the business
-/// the `META_*` variables name. Every variable is checked before anything is sent, and every
-/// problem is reported at once.
+/// [`target_with`] needing nothing but the business.
 pub async fn target() -> Result<Target, String> {
-    target_with(|builder| builder).await
+    target_with(&[]).await
 }
 
-/// [`target`], with the client's builder passed through `configure` before it is built (to
-/// give it a shared create lock, for example).
-pub async fn target_with(
+/// The embedded emulator's demo business when `META_ACCESS_TOKEN` is unset, else the business
+/// the `META_*` variables name. Every variable is checked before anything is sent, `needs`
+/// included, and every problem is reported in one message.
+pub async fn target_with(needs: &[Need]) -> Result<Target, String> {
+    target_configured(needs, |builder| builder).await
+}
+
+/// [`target_with`], with the client's builder passed through `configure` before it is built
+/// (to give it a shared create lock, for example).
+pub async fn target_configured(
+    needs: &[Need],
     configure: impl FnOnce(ClientBuilder) -> ClientBuilder,
 ) -> Result<Target, String> {
     if env("META_ACCESS_TOKEN").is_none() {
@@ -94,11 +215,18 @@ pub async fn target_with(
         });
     }
     let mut problems = Vec::new();
-    let client = Client::builder()
-        .from_env()
-        .and_then(|b| configure(b).build())
-        .map_err(|e| problems.push(e.to_string()))
-        .ok();
+    check_client_vars(&mut problems);
+    // Built only when each variable held on its own; a failure left is still reported.
+    let client = problems
+        .is_empty()
+        .then(|| {
+            Client::builder()
+                .from_env()
+                .and_then(|b| configure(b).build())
+                .map_err(|e| problems.push(e.to_string()))
+                .ok()
+        })
+        .flatten();
     let business: Option<BusinessId> = match env("META_BUSINESS_ID") {
         None => {
             problems.push(
@@ -109,16 +237,23 @@ pub async fn target_with(
         }
         Some(raw) => raw
             .parse()
-            .map_err(|e: Error| problems.push(format!("META_BUSINESS_ID: {e}")))
+            .map_err(|e: Error| problems.push(var_problem("META_BUSINESS_ID", e)))
             .ok(),
     };
-    let app = env("META_APP_ID").and_then(|raw| {
+    let app_var = env("META_APP_ID");
+    let app = app_var.as_deref().and_then(|raw| {
         raw.parse()
-            .map_err(|e: Error| problems.push(format!("META_APP_ID: {e}")))
+            .map_err(|e: Error| problems.push(var_problem("META_APP_ID", e)))
             .ok()
     });
+    if needs.contains(&Need::App) && app_var.is_none() {
+        problems.push(MISSING_APP.to_owned());
+    }
+    if needs.contains(&Need::AppSecret) && env("META_APP_SECRET").is_none() {
+        problems.push(MISSING_SECRET.to_owned());
+    }
     let (Some(client), Some(business), true) = (client, business, problems.is_empty()) else {
-        return Err(problems.join("\n"));
+        return Err(problems_message(&problems));
     };
     let description = format!("{} ({})", client.base_url(), client.api_version());
     Ok(Target {

@@ -11,7 +11,7 @@ use crate::client::{Client, QuotaPolicy};
 use crate::error::{Error, Result};
 use crate::ids::{BusinessId, SystemUserId};
 use crate::models::system_user::{SystemUser, SystemUserRole};
-use crate::models::{check_enum_escape, check_name};
+use crate::models::{check_enum_escape, check_new_name};
 use crate::pagination::ListRequest;
 use crate::quota::QuotaUsage;
 use crate::request::Request;
@@ -269,7 +269,7 @@ impl CreateSystemUser {
     /// create lock.
     async fn run(self, reuse: bool) -> Result<GetOrCreated> {
         self.business.validate()?;
-        check_name("name", &self.name)?;
+        check_new_name(&self.name)?;
         if let Some(SystemUserRole::Other(raw)) = &self.role {
             check_enum_escape("role", raw)?;
         }
@@ -530,7 +530,7 @@ impl RenameSystemUser {
     pub async fn send(self) -> Result<SystemUser> {
         self.business.validate()?;
         self.id.validate()?;
-        check_name("name", &self.name)?;
+        check_new_name(&self.name)?;
         let name = self.name.trim().to_owned();
         let req = Request::post([self.business.as_str(), "system_users"])
             .param("system_user_id", self.id.as_str())

@@ -54,7 +54,11 @@ pub enum Error {
 
     /// The request could not be sent or its response could not be read: DNS, connect, TLS,
     /// timeout, reset connection.
-    #[error("{method} {path} to {host} failed: {}", transport_cause(source))]
+    #[error(
+        "{method} {path} to {base_url} failed after {attempts} attempt{}: {}",
+        if *attempts == 1 { "" } else { "s" },
+        transport_cause(source)
+    )]
     Transport {
         /// HTTP method.
         method: Method,
@@ -62,6 +66,10 @@ pub enum Error {
         path: String,
         /// The server's host and port (`graph.facebook.com:443`).
         host: String,
+        /// The client's base URL: no secret, as the builder refuses credentials or a query.
+        base_url: String,
+        /// How many attempts were made before giving up.
+        attempts: u32,
         /// The underlying error, with its URL removed.
         #[source]
         source: reqwest::Error,
@@ -247,8 +255,8 @@ pub enum Error {
     },
 }
 
-/// What to do when the quota is full.
-fn quota_remedy(tier: Option<AccessTier>) -> &'static str {
+/// What to do when a system user does not fit the quota: a create's refusal and a plan's.
+pub(crate) fn quota_remedy(tier: Option<AccessTier>) -> &'static str {
     match tier {
         Some(AccessTier::Limited) => {
             "Reuse an existing system user (get_or_create), offboard an unused one, or reach the Full access tier (10 + 1)"
@@ -305,6 +313,14 @@ impl Error {
             field: field.into(),
             reason: reason.into(),
         }
+    }
+
+    /// The same error with the attempt count the retry loop knows (for a transport failure).
+    pub(crate) fn with_attempts(mut self, made: u32) -> Self {
+        if let Error::Transport { attempts, .. } = &mut self {
+            *attempts = made;
+        }
+        self
     }
 
     /// The same error naming another field, for a check reused on several inputs.

@@ -182,6 +182,16 @@ fn is_invisible(c: char) -> bool {
         )
 }
 
+/// [`check_name`] for the name a system user is created or renamed with, which also logs a
+/// warning for a name the audit would call vague: the same rule, said at the time it is given.
+pub(crate) fn check_new_name(name: &str) -> Result<()> {
+    check_name("name", name)?;
+    if let Some(warning) = crate::provision::name_warning(name) {
+        tracing::warn!(%warning, "a system user is given a vague name");
+    }
+    Ok(())
+}
+
 /// Rejects the name mistakes a typed API can catch: empty or invisible, control or bidi
 /// characters, more than [`MAX_NAME_CHARS`] characters.
 pub(crate) fn check_name(field: &'static str, name: &str) -> Result<()> {

@@ -254,8 +254,16 @@ const GENERIC_NAMES: &[&str] = &[
     "my system user",
 ];
 
-/// Why a name does not say what the integration is, if it does not.
-pub(crate) fn vague_name(name: &str) -> Option<&'static str> {
+/// Why a system user's name does not say what the integration is, if it does not: the rule
+/// behind the audit's [`FindingKind::VagueName`] and the warning a create logs, so that a name
+/// passed at create time is judged as the audit will judge it.
+///
+/// ```
+/// use meta_business::provision::vague_name;
+/// assert_eq!(vague_name("test"), Some("a generic name"));
+/// assert_eq!(vague_name("crm-sync-eu"), None);
+/// ```
+pub fn vague_name(name: &str) -> Option<&'static str> {
     let lower = name.trim().to_lowercase();
     let stem = lower.trim_end_matches(|c: char| c.is_ascii_digit() || matches!(c, ' ' | '-' | '_'));
     // Short is not vague: "crm" or "erp" name an integration. A generic word, or one or two
@@ -267,6 +275,26 @@ pub(crate) fn vague_name(name: &str) -> Option<&'static str> {
     } else {
         None
     }
+}
+
+/// What to do about a vague name, in the audit's finding and the create's warning.
+const VAGUE_NAME_REMEDY: &str = "rename it after the integration it serves (e.g. \"crm-sync-eu\")";
+
+/// The warning for a name the audit would call vague (see [`vague_name`]), or `None`.
+///
+/// ```
+/// use meta_business::provision::name_warning;
+/// let warning = name_warning("test").unwrap();
+/// assert!(warning.contains("generic name") && warning.contains("crm-sync-eu"), "{warning}");
+/// assert!(name_warning("ads-reporting-server").is_none());
+/// ```
+pub fn name_warning(name: &str) -> Option<String> {
+    vague_name(name).map(|why| {
+        format!(
+            "{:?} is {why}; the audit flags it: {VAGUE_NAME_REMEDY}",
+            name.trim()
+        )
+    })
 }
 
 pub(super) fn finding(
@@ -413,7 +441,7 @@ fn user_findings(user: &SystemUser, held: &live::Assignments, owned: &Owned) -> 
             Severity::Warning,
             &subject,
             format!("{name:?} is {why}"),
-            "rename it after the integration it serves (e.g. \"crm-sync-eu\")",
+            VAGUE_NAME_REMEDY,
         ));
     }
     if user.kind() == SystemUserKind::Admin {

@@ -29,12 +29,15 @@ pub enum ProvisionError {
 
     /// A plan needs more system users than the quota allows; nothing was written.
     #[error(
-        "the plan does not fit the system-user quota of business {business}: {} would exceed it ({detail})",
-        system_users.join(", ")
+        "the plan does not fit the system-user quota of business {business}: {} would exceed it ({detail}); nothing was written. {}",
+        system_users.join(", "),
+        crate::error::quota_remedy(*tier)
     )]
     PlanExceedsQuota {
         /// The business.
         business: BusinessId,
+        /// The access tier the plan was held to, or `None` for a custom quota.
+        tier: Option<crate::config::AccessTier>,
         /// The system users (by name) that do not fit.
         system_users: Vec<String>,
         /// Limits and counts, in words.

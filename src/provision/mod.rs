@@ -36,7 +36,10 @@ mod token_plan;
 mod user_changes;
 
 pub use apply::{ApplyReport, IncompleteApply};
-pub use audit::{AuditOptions, AuditReport, AuditedUser, Finding, FindingKind, Severity, audit};
+pub use audit::{
+    AuditOptions, AuditReport, AuditedUser, Finding, FindingKind, Severity, audit, name_warning,
+    vague_name,
+};
 pub use build::{SpecBuilder, SystemUserBuilder};
 pub use error::{ProvisionError, Result};
 pub use identity::{Drift, DriftKind};

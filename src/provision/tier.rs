@@ -92,6 +92,7 @@ pub(super) fn fit_quota(
         .unwrap_or(crate::config::SystemUserQuota::new(0, 0));
     Err(ProvisionError::PlanExceedsQuota {
         business: business.clone(),
+        tier: policy.tier(),
         system_users: over,
         detail: format!(
             "{} admin and {} regular system users after the plan, limits {} and {}{}",

@@ -229,11 +229,71 @@ async fn a_refused_connection_names_the_host_and_the_cause_once() {
     assert_eq!(
         shown,
         format!(
-            "GET /v26.0/me to 127.0.0.1:{port} failed: connection refused (nothing listens there)"
+            "GET /v26.0/me to http://127.0.0.1:{port}/ failed after 1 attempt: connection refused (nothing listens there)"
         )
     );
     assert!(err.is_connect());
     // The details are in the chain, and the first cause does not repeat the message.
     let first = std::error::Error::source(&err).unwrap().to_string();
     assert!(!shown.contains(&first), "{shown} / {first}");
+}
+
+/// A loopback port nothing listens on: bound, then let go.
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test]
+async fn a_refused_connection_says_how_many_attempts_were_made_and_to_which_base_url() {
+    let port = closed_port();
+    let secret = "app-secret-never-shown-0123";
+    let client = Client::builder()
+        .access_token(TOKEN)
+        .app_secret(secret)
+        .base_url(format!("http://127.0.0.1:{port}/graph/"))
+        .retry_policy(
+            RetryPolicy::default()
+                .max_attempts(3)
+                .base_delay(std::time::Duration::from_millis(1)),
+        )
+        .build()
+        .unwrap();
+    // A GET is retried on a refused connection: all three attempts are made, then counted.
+    let err = client
+        .get::<serde_json::Value>("me", &[])
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "GET /v26.0/me to http://127.0.0.1:{port}/graph/ failed after 3 attempts: connection refused (nothing listens there)"
+        )
+    );
+    assert!(
+        matches!(err, Error::Transport { attempts: 3, .. }),
+        "{err:?}"
+    );
+    // A create's calls go through the same retry loop and are counted the same way.
+    let err = client
+        .business("1000000000001")
+        .system_users()
+        .create("crm-sync-eu")
+        .send()
+        .await
+        .unwrap_err();
+    let shown = err.to_string();
+    assert!(
+        shown.contains(&format!(
+            "to http://127.0.0.1:{port}/graph/ failed after 3 attempts"
+        )),
+        "{shown}"
+    );
+    for text in [shown, format!("{err:?}")] {
+        assert!(!text.contains(TOKEN) && !text.contains(secret), "{text}");
+        assert!(!text.contains("appsecret_proof"), "{text}");
+    }
 }

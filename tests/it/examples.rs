@@ -303,3 +303,339 @@ async fn token_keeper_refuses_a_missing_store_and_a_missing_secret() {
     )
     .await;
 }
+
+/// Runs an example, killing it (and failing) if it has not exited within `limit`: an example
+/// that starts a server instead of answering shows up here, not as a hung test.
+async fn run_bounded(
+    name: &str,
+    args: &[&str],
+    env: Vec<(String, Option<String>)>,
+    limit: std::time::Duration,
+) -> Output {
+    let mut command = Command::new(binary(name));
+    command
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for (k, v) in env {
+        match v {
+            Some(v) => command.env(k, v),
+            None => command.env_remove(k),
+        };
+    }
+    let name = name.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut child = command.spawn().expect("the example starts");
+        let started = std::time::Instant::now();
+        while child.try_wait().expect("wait").is_none() {
+            if started.elapsed() > limit {
+                let _ = child.kill();
+                let out = child.wait_with_output().expect("output");
+                panic!(
+                    "{name} still ran after {limit:?}; it printed:\n{}",
+                    String::from_utf8_lossy(&out.stdout)
+                );
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        child.wait_with_output().expect("output")
+    })
+    .await
+    .expect("join")
+}
+
+/// The variables of every example on `common::target`.
+const TARGET_VARS: &[&str] = &[
+    "META_ACCESS_TOKEN",
+    "META_BUSINESS_ID",
+    "META_APP_ID",
+    "META_APP_SECRET",
+    "META_GRAPH_URL",
+    "META_API_VERSION",
+    "META_ACCESS_TIER",
+];
+
+#[tokio::test]
+async fn every_example_answers_help_listing_its_variables_sending_nothing_starting_nothing() {
+    let obo: &[&str] = &[
+        "META_PARTNER_ADMIN_TOKEN",
+        "META_PARTNER_BUSINESS_ID",
+        "META_CLIENT_BUSINESS_ID",
+        "META_CLIENT_ADMIN_TOKEN",
+        "META_CLIENT_PAGE_ID",
+    ];
+    let emulator_vars: &[&str] = &[
+        "META_GRAPH_URL",
+        "META_ACCESS_TOKEN",
+        "META_APP_SECRET",
+        "META_APP_ID",
+        "META_BUSINESS_ID",
+        "META_ACCESS_TIER",
+    ];
+    // provision's --help is another branch's; every other example is here.
+    let examples: &[(&str, &[&str], &[&str])] = &[
+        ("audit", TARGET_VARS, &[]),
+        ("bulk_assign", TARGET_VARS, &[]),
+        ("doctor", TARGET_VARS, &[]),
+        ("graph_emulator", emulator_vars, &[]),
+        ("offboard", TARGET_VARS, &[]),
+        ("on_behalf_of", TARGET_VARS, obo),
+        (
+            "quickstart",
+            TARGET_VARS,
+            &["requires META_BUSINESS_ID, META_APP_ID, META_APP_SECRET"],
+        ),
+        (
+            "rotate_token",
+            TARGET_VARS,
+            &["requires META_BUSINESS_ID, META_APP_ID, META_APP_SECRET"],
+        ),
+        ("system_users", TARGET_VARS, &["requires META_BUSINESS_ID;"]),
+        (
+            "token_keeper",
+            TARGET_VARS,
+            &["requires META_BUSINESS_ID, META_APP_SECRET;"],
+        ),
+    ];
+    for (name, vars, more) in examples {
+        // Pointed at an emulator, a real run would reach it: `--help` must not.
+        let emulator = GraphEmulator::demo().await.0;
+        for args in [&["--help"][..], &["-h"][..]] {
+            let out = run_bounded(
+                name,
+                args,
+                env_for(&emulator, &[]),
+                std::time::Duration::from_secs(30),
+            )
+            .await;
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                out.status.success(),
+                "{name} {args:?}: {}\n{stdout}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            for text in vars.iter().chain(more.iter()) {
+                assert!(
+                    stdout.contains(text),
+                    "{name} {args:?}: no {text:?} in\n{stdout}"
+                );
+            }
+            // No demo run, no server: nothing but the help.
+            assert!(stdout.starts_with(char::is_uppercase), "{name}: {stdout}");
+            assert!(!stdout.contains("export META_"), "{name} started: {stdout}");
+            assert!(!stdout.contains("target:"), "{name} ran: {stdout}");
+        }
+        assert!(
+            emulator.requests().is_empty(),
+            "{name} --help sent {:?}",
+            emulator.requests()
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_missing_or_bad_variable_is_named_in_one_message() {
+    // META_ACCESS_TOKEN alone: the three a real quickstart requires, all at once.
+    refused(
+        "quickstart",
+        &[],
+        &[
+            ("META_BUSINESS_ID", None),
+            ("META_APP_ID", None),
+            ("META_APP_SECRET", None),
+        ],
+        &[
+            "3 problems with the environment (see --help)",
+            "META_BUSINESS_ID is not set",
+            "META_APP_ID is not set",
+            "META_APP_SECRET is not set",
+        ],
+    )
+    .await;
+    // Bad values are named after the variable, not the builder's field, together with the
+    // missing ones.
+    for example in ["quickstart", "system_users", "rotate_token", "token_keeper"] {
+        let emulator = GraphEmulator::demo().await.0;
+        let out = run(
+            example,
+            &[],
+            env_for(
+                &emulator,
+                &[
+                    ("META_ACCESS_TIER", Some("gold")),
+                    ("META_API_VERSION", Some("26")),
+                    ("META_BUSINESS_ID", Some("biz-1")),
+                ],
+            ),
+        )
+        .await;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{example}: {stderr}");
+        for text in [
+            "3 problems with the environment",
+            "META_ACCESS_TIER: expected `limited`",
+            "\"gold\"",
+            "META_API_VERSION: must look like `v26.0`",
+            "META_BUSINESS_ID:",
+        ] {
+            assert!(
+                stderr.contains(text),
+                "{example}: {text:?} not in\n{stderr}"
+            );
+        }
+        for field in ["`access_tier`", "`api_version`", "`business_id`"] {
+            assert!(!stderr.contains(field), "{example} names a field: {stderr}");
+        }
+        assert!(emulator.requests().is_empty(), "{example} sent a request");
+    }
+}
+
+#[tokio::test]
+async fn system_users_create_warns_with_the_rule_the_audit_then_flags() {
+    let emulator = GraphEmulator::demo().await.0;
+    let out = run(
+        "system_users",
+        &["--create", "test"],
+        env_for(&emulator, &[]),
+    )
+    .await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let expected = meta_business::provision::name_warning("test").unwrap();
+    assert!(
+        stderr.contains(&format!("warning: --create {expected}")),
+        "{stderr}"
+    );
+    // A warning, not a refusal: the user was created.
+    let created = emulator.system_users(DEMO.business_id);
+    let user = created
+        .iter()
+        .find(|u| u.name == "test")
+        .expect("the user was created");
+
+    // The audit example, on the same business, flags the same user for the same reason.
+    let out = run(
+        "audit",
+        &["--json", "--fail-on", "never"],
+        env_for(&emulator, &[]),
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let vague: Vec<&serde_json::Value> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["kind"] == "vague_name")
+        .collect();
+    assert_eq!(vague.len(), 1, "{report:#}");
+    assert!(
+        vague[0]["subject"].as_str().unwrap().contains(&user.id),
+        "{report:#}"
+    );
+    assert!(expected.ends_with(vague[0]["remedy"].as_str().unwrap()));
+
+    // A descriptive name: no warning.
+    let emulator = GraphEmulator::demo().await.0;
+    let out = run(
+        "system_users",
+        &["--create", "crm-sync-eu"],
+        env_for(&emulator, &[]),
+    )
+    .await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("warning"), "{stderr}");
+}
+
+#[tokio::test]
+async fn a_refused_connection_names_the_attempts_and_the_base_url() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}/");
+    let emulator = GraphEmulator::demo().await.0;
+    let out = run(
+        "system_users",
+        &[],
+        env_for(&emulator, &[("META_GRAPH_URL", Some(&url))]),
+    )
+    .await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "to {url} failed after 3 attempts: connection refused (nothing listens there)"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains(DEMO.admin_token) && !stderr.contains(DEMO.app_secret),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn every_example_that_reports_prints_json_with_json() {
+    // On an emulator through the META_* variables: the JSON is what the emulator holds.
+    let emulator = GraphEmulator::demo().await.0;
+    let out = run("quickstart", &["--json"], env_for(&emulator, &[])).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON alone");
+    let id = summary["system_user"]["id"].as_str().expect("an id");
+    let users = emulator.system_users(DEMO.business_id);
+    let user = users.iter().find(|u| u.id == id).expect("created");
+    assert_eq!(summary["system_user"]["name"], user.name);
+    assert_eq!(user.installed_apps, [DEMO.app_id]);
+    assert_eq!(emulator.valid_tokens_of(id), 1);
+    let masked = summary["token"]["masked"].as_str().unwrap();
+    assert!(masked.contains('…') && masked.len() < 16, "{masked}");
+    let ad_account = summary["ad_account"]["id"].as_str().unwrap();
+    assert_eq!(emulator.assignments(ad_account)[id], ["ANALYZE"]);
+
+    let out = run("system_users", &["--json"], env_for(&emulator, &[])).await;
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON alone");
+    let ids: Vec<&str> = listed["system_users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_str().unwrap())
+        .collect();
+    let expected: Vec<String> = users.iter().map(|u| u.id.clone()).collect();
+    assert_eq!(ids, expected);
+    assert_eq!(listed["quota"]["regular"], 1);
+
+    // On the embedded emulator (no META_ACCESS_TOKEN): stdout is one JSON document.
+    let embedded = |emulator: &GraphEmulator| env_for(emulator, &[("META_ACCESS_TOKEN", None)]);
+    for (name, args, key) in [
+        ("audit", &["--json"][..], "findings"),
+        ("doctor", &["--json"][..], "checks"),
+        ("offboard", &["--json"][..], "system_user"),
+        ("rotate_token", &["--json"][..], "new_token"),
+        ("token_keeper", &["--json"][..], "tokens"),
+        ("on_behalf_of", &["--json"][..], "system_user"),
+        ("bulk_assign", &["--json", "--n", "5"][..], "requests"),
+    ] {
+        let out = run(name, args, embedded(&emulator)).await;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{name}: {}\n{stdout}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let value: serde_json::Value = serde_json::from_str(&stdout)
+            .unwrap_or_else(|e| panic!("{name} --json: {e}\n{stdout}"));
+        assert!(value.get(key).is_some(), "{name}: no {key:?} in {value:#}");
+    }
+}

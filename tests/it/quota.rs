@@ -264,3 +264,65 @@ async fn quota_report_counts_every_page() {
     assert_eq!(reqs.len(), 3);
     assert_wire(&reqs, TOKEN);
 }
+
+#[tokio::test]
+async fn a_plans_quota_refusal_gives_the_same_remedies_as_a_creates() {
+    use meta_business::provision::{self, PlanOptions, ProvisionError, Spec};
+    use meta_business::testing::{DEMO, GraphEmulator};
+    // The demo business is on the Limited tier: one regular system user fits.
+    let (emulator, demo) = GraphEmulator::demo().await;
+    let client = emulator.client(demo.admin_token).unwrap();
+    let users = client.business(DEMO.business_id).system_users();
+    users.create("crm-sync-eu").send().await.unwrap();
+    let create = users.create("catalog-feed").send().await.unwrap_err();
+    assert!(matches!(create, Error::QuotaExceeded { .. }), "{create}");
+    let create = create.to_string();
+    let remedy = create
+        .split_once("nothing was sent. ")
+        .map(|(_, remedy)| remedy.to_owned())
+        .unwrap_or_else(|| panic!("no remedy after the refusal: {create}"));
+    assert!(
+        remedy.contains("offboard an unused one") && remedy.contains("Full access tier"),
+        "{remedy}"
+    );
+
+    let before = emulator.requests().len();
+    let spec = Spec::from_json_str(&format!(
+        r#"{{"business": "{}", "system_users": [{{"name": "catalog-feed"}}]}}"#,
+        DEMO.business_id
+    ))
+    .unwrap();
+    let plan = provision::plan(&client, &spec, &PlanOptions::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &plan,
+            ProvisionError::PlanExceedsQuota { system_users, tier: Some(AccessTier::Limited), .. }
+                if system_users == &["catalog-feed"]
+        ),
+        "{plan}"
+    );
+    let plan = plan.to_string();
+    assert!(
+        plan.ends_with(&format!("nothing was written. {remedy}")),
+        "{plan}"
+    );
+    // The refusal wrote nothing: the business still has the one user.
+    assert!(
+        emulator.requests()[before..]
+            .iter()
+            .all(|r| r.method == "GET"),
+        "{:?}",
+        &emulator.requests()[before..]
+    );
+    let names: Vec<String> = users
+        .list()
+        .collect(100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|u| u.name)
+        .collect();
+    assert_eq!(names, ["crm-sync-eu"]);
+}

@@ -326,3 +326,54 @@ async fn get_or_create_under_twenty_concurrent_callers_makes_one_user() {
         .unwrap_err();
     assert!(err.to_string().contains("2 system users"), "{err}");
 }
+
+#[tokio::test]
+async fn a_create_warns_with_the_audits_name_rule_and_the_audit_flags_the_same_name() {
+    use meta_business::provision::{self, AuditOptions, FindingKind, name_warning, vague_name};
+    use meta_business::testing::{DEMO, GraphEmulator};
+    crate::common::captured_logs();
+    let (emulator, demo) = GraphEmulator::demo().await;
+    let client = emulator.client(demo.admin_token).unwrap();
+    // Unique within this test binary's shared log capture; "bot" is one of the generic words.
+    let vague = "bot-94731";
+    assert_eq!(vague_name(vague), Some("a generic name"));
+    let user = client
+        .business(DEMO.business_id)
+        .system_users()
+        .create(vague)
+        .send()
+        .await
+        .unwrap();
+    // A warning, not an error: the user exists.
+    assert!(
+        emulator
+            .system_users(DEMO.business_id)
+            .iter()
+            .any(|u| u.id == user.id.as_str() && u.name == vague)
+    );
+    let warning = name_warning(vague).unwrap();
+    let logs = crate::common::logs_text();
+    assert!(
+        logs.lines()
+            .any(|l| l.contains("WARN") && l.contains(&format!("{vague:?} is a generic name"))),
+        "no warning for {vague:?} in the logs ({warning})"
+    );
+    // The audit calls the same user vague, for the same reason.
+    let report = provision::audit(&client, DEMO.business_id, &AuditOptions::default())
+        .await
+        .unwrap();
+    let finding = report
+        .findings
+        .iter()
+        .find(|f| f.kind == FindingKind::VagueName)
+        .expect("a vague-name finding");
+    assert!(finding.subject.contains(user.id.as_str()), "{finding:?}");
+    assert!(finding.message.contains("a generic name"), "{finding:?}");
+    assert!(
+        warning.ends_with(&finding.remedy),
+        "{warning} / {}",
+        finding.remedy
+    );
+    // A descriptive name gets neither.
+    assert!(name_warning("crm-sync-eu").is_none());
+}
