@@ -51,7 +51,11 @@ pub struct ClientBuilder {
     base_url: Option<String>,
     timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
-    quota: Option<QuotaPolicy>,
+    // Kept apart and resolved in `build` (disabled, then custom, then tier) so that the
+    // three quota setters give the same client whatever order they are called in.
+    tier: Option<AccessTier>,
+    custom_quota: Option<SystemUserQuota>,
+    quota_disabled: bool,
     retry_policy: Option<RetryPolicy>,
     pacing: Option<Pacing>,
     http_client: Option<reqwest::Client>,
@@ -179,11 +183,12 @@ impl ClientBuilder {
     /// # Ok::<(), meta_business::Error>(())
     /// ```
     pub fn access_tier(mut self, tier: AccessTier) -> Self {
-        self.quota = Some(QuotaPolicy::Tier(tier));
+        self.tier = Some(tier);
         self
     }
 
-    /// A custom system-user quota, replacing the tier's.
+    /// A custom system-user quota, replacing the tier's (whether [`ClientBuilder::access_tier`]
+    /// is called before or after).
     ///
     /// ```
     /// use meta_business::{Client, QuotaPolicy, SystemUserQuota};
@@ -196,11 +201,12 @@ impl ClientBuilder {
     /// # Ok::<(), meta_business::Error>(())
     /// ```
     pub fn system_user_quota(mut self, quota: SystemUserQuota) -> Self {
-        self.quota = Some(QuotaPolicy::Custom(quota));
+        self.custom_quota = Some(quota);
         self
     }
 
-    /// Turns the client-side quota check off; the server alone decides.
+    /// Turns the client-side quota check off; the server alone decides (a tier or custom quota
+    /// given before or after is ignored).
     ///
     /// ```
     /// use meta_business::{Client, QuotaPolicy};
@@ -209,7 +215,7 @@ impl ClientBuilder {
     /// # Ok::<(), meta_business::Error>(())
     /// ```
     pub fn disable_quota_check(mut self) -> Self {
-        self.quota = Some(QuotaPolicy::Disabled);
+        self.quota_disabled = true;
         self
     }
 
@@ -279,14 +285,14 @@ impl ClientBuilder {
     }
 
     /// Reads the examples' environment contract: `META_ACCESS_TOKEN`, `META_APP_SECRET`,
-    /// `META_APP_ID`, `META_GRAPH_URL`, `META_API_VERSION`, `META_ACCESS_TIER`. Unset variables leave the
-    /// builder as it was; an invalid value fails at [`ClientBuilder::build`] (or here, for
-    /// the tier).
+    /// `META_APP_ID`, `META_GRAPH_URL`, `META_API_VERSION`, `META_ACCESS_TIER`. A variable
+    /// fills only what no setter gives, before or after this call (unset variables change
+    /// nothing); an invalid value fails at [`ClientBuilder::build`] (or here, for the tier).
     ///
     /// ```no_run
     /// use meta_business::Client;
     /// // META_ACCESS_TOKEN, META_APP_SECRET, META_APP_ID, META_GRAPH_URL, META_API_VERSION,
-    /// // META_ACCESS_TIER; setters after it override them.
+    /// // META_ACCESS_TIER; a setter, before or after it, wins over its variable.
     /// let client = Client::builder().from_env()?.build()?;
     /// # let _ = client;
     /// # Ok::<(), meta_business::Error>(())
@@ -294,24 +300,31 @@ impl ClientBuilder {
     ///
     /// # Errors
     /// [`Error::InvalidInput`] naming `access_tier` for an unknown `META_ACCESS_TIER`.
-    pub fn from_env(mut self) -> Result<Self> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        if let Some(token) = var("META_ACCESS_TOKEN") {
+    pub fn from_env(self) -> Result<Self> {
+        self.from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// [`ClientBuilder::from_env`] reading its variables through `var` (tests give a map).
+    fn from_vars(mut self, var: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let var = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+        // A variable fills only what no setter gave, so that a setter wins whether it is
+        // called before or after this.
+        if let (None, Some(token)) = (&self.access_token, var("META_ACCESS_TOKEN")) {
             self = self.access_token(token);
         }
-        if let Some(secret) = var("META_APP_SECRET") {
+        if let (None, Some(secret)) = (&self.app_secret, var("META_APP_SECRET")) {
             self = self.app_secret(secret);
         }
-        if let Some(app) = var("META_APP_ID") {
+        if let (None, Some(app)) = (&self.app_id, var("META_APP_ID")) {
             self = self.app_id(app.trim());
         }
-        if let Some(url) = var("META_GRAPH_URL") {
+        if let (None, Some(url)) = (&self.base_url, var("META_GRAPH_URL")) {
             self = self.base_url(url);
         }
-        if let Some(version) = var("META_API_VERSION") {
+        if let (None, Some(version)) = (&self.api_version, var("META_API_VERSION")) {
             self = self.api_version(version);
         }
-        if let Some(tier) = var("META_ACCESS_TIER") {
+        if let (None, Some(tier)) = (&self.tier, var("META_ACCESS_TIER")) {
             self = self.access_tier(tier.parse()?);
         }
         Ok(self)
@@ -401,11 +414,17 @@ impl ClientBuilder {
                 version,
                 app_secret: self.app_secret,
                 app_secrets: self.app_secrets,
-                quota_configured: self.quota.is_some(),
+                quota_configured: self.quota_disabled
+                    || self.custom_quota.is_some()
+                    || self.tier.is_some(),
                 app_id: self.app_id,
                 proof_mode: self.proof_mode,
                 timeout,
-                quota: self.quota.unwrap_or(QuotaPolicy::Tier(AccessTier::Limited)),
+                quota: match (self.quota_disabled, self.custom_quota, self.tier) {
+                    (true, _, _) => QuotaPolicy::Disabled,
+                    (false, Some(custom), _) => QuotaPolicy::Custom(custom),
+                    (false, None, tier) => QuotaPolicy::Tier(tier.unwrap_or(AccessTier::Limited)),
+                },
                 retry: self.retry_policy.unwrap_or_default(),
                 pacing: self.pacing,
                 usage: Mutex::new(UsageSeen::default()),
@@ -495,7 +514,9 @@ impl fmt::Debug for ClientBuilder {
             .field("base_url", &self.base_url)
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
-            .field("quota", &self.quota)
+            .field("access_tier", &self.tier)
+            .field("system_user_quota", &self.custom_quota)
+            .field("quota_disabled", &self.quota_disabled)
             .field("retry_policy", &self.retry_policy)
             .field("pacing", &self.pacing)
             .field("http_client", &self.http_client.as_ref().map(|_| "custom"))
@@ -520,5 +541,46 @@ mod tests {
         ] {
             assert!(parse_base_url(bad).is_err(), "{bad}");
         }
+    }
+
+    /// What a built client shows of the settings `from_vars` may fill.
+    fn settings(builder: ClientBuilder) -> (String, String, QuotaPolicy) {
+        let client = builder.build().unwrap();
+        (
+            client.base_url().to_string(),
+            client.api_version().to_string(),
+            client.quota_policy(),
+        )
+    }
+
+    #[test]
+    fn a_setter_wins_over_its_variable_before_or_after_from_env() {
+        let vars = |name: &str| match name {
+            "META_ACCESS_TOKEN" => Some("EAAB-from-env-0123456789".to_owned()),
+            "META_GRAPH_URL" => Some("http://127.0.0.1:9/env".to_owned()),
+            "META_API_VERSION" => Some("v25.0".to_owned()),
+            "META_ACCESS_TIER" => Some("full".to_owned()),
+            _ => None,
+        };
+        let set = |b: ClientBuilder| {
+            b.base_url("http://127.0.0.1:9/set")
+                .api_version("v26.0")
+                .access_tier(AccessTier::Limited)
+        };
+        let before = settings(set(ClientBuilder::default()).from_vars(vars).unwrap());
+        let after = settings(set(ClientBuilder::default().from_vars(vars).unwrap()));
+        assert_eq!(before, after);
+        assert_eq!(
+            before,
+            (
+                "http://127.0.0.1:9/set".to_owned(),
+                "v26.0".to_owned(),
+                QuotaPolicy::Tier(AccessTier::Limited)
+            )
+        );
+        // What no setter gives still comes from the variables.
+        let env_only = settings(ClientBuilder::default().from_vars(vars).unwrap());
+        assert_eq!(env_only.1, "v25.0");
+        assert_eq!(env_only.2, QuotaPolicy::Tier(AccessTier::Full));
     }
 }

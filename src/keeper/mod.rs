@@ -78,6 +78,8 @@ pub struct TokenKeeper<S> {
     /// What to do with the old token after a refresh: revoke it at once (`Some(0)`), after a
     /// grace period, or never (`None`: it expires by itself).
     grace: Option<Duration>,
+    /// `keep_old_tokens` was called: it wins over `keep_old_tokens_for`, in either order.
+    keep_all: bool,
     /// Old tokens waiting for the end of their grace period.
     retiring: Mutex<Vec<Retiring>>,
     clock: Clock,
@@ -88,6 +90,7 @@ impl<S> std::fmt::Debug for TokenKeeper<S> {
         f.debug_struct("TokenKeeper")
             .field("window", &self.window)
             .field("grace", &self.grace)
+            .field("keep_all", &self.keep_all)
             .finish_non_exhaustive()
     }
 }
@@ -112,6 +115,7 @@ impl<S: TokenStore> TokenKeeper<S> {
             store,
             window: DEFAULT_REFRESH_WINDOW,
             grace: Some(Duration::ZERO),
+            keep_all: false,
             retiring: Mutex::new(Vec::new()),
             clock: Arc::new(SystemTime::now),
         }
@@ -125,9 +129,9 @@ impl<S: TokenStore> TokenKeeper<S> {
 
     /// Keep the old token after a refresh instead of revoking it (it stays valid until it
     /// expires, at the latest at the end of the window): for consumers that pick up the new
-    /// token late.
+    /// token late. Wins over [`TokenKeeper::keep_old_tokens_for`], whichever is called first.
     pub fn keep_old_tokens(mut self) -> Self {
-        self.grace = None;
+        self.keep_all = true;
         self
     }
 
@@ -406,7 +410,8 @@ impl<S: TokenStore> TokenKeeper<S> {
         old: StoredToken,
         now: u64,
     ) -> Option<String> {
-        let keep_old = match self.grace {
+        let grace = if self.keep_all { None } else { self.grace };
+        let keep_old = match grace {
             Some(grace) if grace.is_zero() => {
                 return rotation::retire(&self.client, &self.store, new, version)
                     .await

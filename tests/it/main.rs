@@ -5,6 +5,7 @@ mod assignments;
 mod batch;
 mod batch_hostile;
 mod bounds;
+mod builder_order;
 mod business;
 mod classify;
 mod client;
