@@ -20,6 +20,7 @@ mod faults;
 mod fidelity;
 mod hostile;
 mod keeper;
+mod keeper_rotate;
 mod layout;
 mod obo;
 mod pagination;
