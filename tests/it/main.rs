@@ -25,6 +25,7 @@ mod layout;
 mod obo;
 mod pagination;
 mod preflight;
+mod progress;
 mod provision;
 mod quota;
 mod redaction;
