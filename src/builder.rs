@@ -301,11 +301,11 @@ impl ClientBuilder {
     /// # Errors
     /// [`Error::InvalidInput`] naming `access_tier` for an unknown `META_ACCESS_TIER`.
     pub fn from_env(self) -> Result<Self> {
-        self.from_vars(|name| std::env::var(name).ok())
+        self.fill_from_vars(|name| std::env::var(name).ok())
     }
 
     /// [`ClientBuilder::from_env`] reading its variables through `var` (tests give a map).
-    fn from_vars(mut self, var: impl Fn(&str) -> Option<String>) -> Result<Self> {
+    fn fill_from_vars(mut self, var: impl Fn(&str) -> Option<String>) -> Result<Self> {
         let var = |name: &str| var(name).filter(|v| !v.trim().is_empty());
         // A variable fills only what no setter gave, so that a setter wins whether it is
         // called before or after this.
@@ -543,7 +543,7 @@ mod tests {
         }
     }
 
-    /// What a built client shows of the settings `from_vars` may fill.
+    /// What a built client shows of the settings `fill_from_vars` may fill.
     fn settings(builder: ClientBuilder) -> (String, String, QuotaPolicy) {
         let client = builder.build().unwrap();
         (
@@ -567,8 +567,8 @@ mod tests {
                 .api_version("v26.0")
                 .access_tier(AccessTier::Limited)
         };
-        let before = settings(set(ClientBuilder::default()).from_vars(vars).unwrap());
-        let after = settings(set(ClientBuilder::default().from_vars(vars).unwrap()));
+        let before = settings(set(ClientBuilder::default()).fill_from_vars(vars).unwrap());
+        let after = settings(set(ClientBuilder::default().fill_from_vars(vars).unwrap()));
         assert_eq!(before, after);
         assert_eq!(
             before,
@@ -579,7 +579,7 @@ mod tests {
             )
         );
         // What no setter gives still comes from the variables.
-        let env_only = settings(ClientBuilder::default().from_vars(vars).unwrap());
+        let env_only = settings(ClientBuilder::default().fill_from_vars(vars).unwrap());
         assert_eq!(env_only.1, "v25.0");
         assert_eq!(env_only.2, QuotaPolicy::Tier(AccessTier::Full));
     }
