@@ -5,10 +5,10 @@
 use std::sync::{Arc, Mutex};
 
 use meta_business::provision::{self, OffboardOptions, PlanOptions, Spec, SystemUserBuilder};
-use meta_business::testing::{Demo, GraphEmulator};
+use meta_business::testing::{Demo, Fault, FaultRule, GraphEmulator};
 use meta_business::{
     AdAccountTask, BulkMode, Client, ExposeSecret, MemoryStore, PageTask, Permission, Progress,
-    ProgressSink, SystemUserId, TokenKeeper, TokenKey, TokenStore, Workflow,
+    ProgressSink, RetryPolicy, SystemUserId, TokenKeeper, TokenKey, TokenStore, Workflow,
 };
 
 use crate::common::{captured_logs, logs_text};
@@ -339,4 +339,46 @@ async fn no_event_of_any_workflow_holds_a_secret() {
             ..
         }
     ));
+}
+
+#[tokio::test]
+async fn an_apply_that_stops_reports_the_failed_step_and_its_counts() {
+    let w = world().await;
+    // The second assignment is refused: apply stops there, the token is not minted.
+    w.emulator.inject(
+        FaultRule::new(Fault::graph(200))
+            .on("POST", "/assigned_users")
+            .after(1)
+            .times(1),
+    );
+    let client = w
+        .emulator
+        .client_builder(w.demo.admin_token)
+        .app_secret(w.demo.app_secret)
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let options = PlanOptions::default()
+        .store(w.store.clone())
+        .progress(w.sink.clone());
+    let plan = provision::plan(&client, &spec(&w.demo), &options)
+        .await
+        .unwrap();
+    lines(&w.events);
+    let report = plan.apply(&client).await;
+    let (_, err) = report.failed.as_ref().unwrap();
+    let page = w.demo.pages[0];
+    let got = lines(&w.events);
+    assert_eq!(got.len(), 10, "{got:#?}");
+    assert_eq!(
+        got[7..],
+        [
+            format!("apply [4/5] + assign Page {page} to \"progress-reporting\": ANALYZE"),
+            format!(
+                "apply [4/5] FAILED: + assign Page {page} to \"progress-reporting\": ANALYZE: {err}"
+            ),
+            "apply finished: 3 done, 1 failed".to_owned(),
+        ]
+    );
+    assert!(w.store.keys().await.unwrap().is_empty());
 }
