@@ -284,6 +284,18 @@ impl ClientBuilder {
         http_client: reqwest::Client;
     }
 
+    /// The quota the three quota setters give, whatever their order (turned off, then a
+    /// custom quota, then the tier), and whether any was called.
+    fn resolved_quota(&self) -> (QuotaPolicy, bool) {
+        let quota = match (self.quota_disabled, self.custom_quota, self.tier) {
+            (true, _, _) => QuotaPolicy::Disabled,
+            (false, Some(custom), _) => QuotaPolicy::Custom(custom),
+            (false, None, tier) => QuotaPolicy::Tier(tier.unwrap_or(AccessTier::Limited)),
+        };
+        let configured = self.quota_disabled || self.custom_quota.is_some() || self.tier.is_some();
+        (quota, configured)
+    }
+
     /// Reads the examples' environment contract: `META_ACCESS_TOKEN`, `META_APP_SECRET`,
     /// `META_APP_ID`, `META_GRAPH_URL`, `META_API_VERSION`, `META_ACCESS_TIER`. A variable
     /// fills only what no setter gives, before or after this call (unset variables change
@@ -344,6 +356,7 @@ impl ClientBuilder {
     /// `base_url`, `timeout` or `connect_timeout`; [`Error::Setup`] if the TLS backend fails
     /// to initialize.
     pub fn build(self) -> Result<Client> {
+        let (quota, quota_configured) = self.resolved_quota();
         let token = self
             .access_token
             .ok_or_else(|| Error::invalid_input("access_token", "is required"))?;
@@ -414,17 +427,11 @@ impl ClientBuilder {
                 version,
                 app_secret: self.app_secret,
                 app_secrets: self.app_secrets,
-                quota_configured: self.quota_disabled
-                    || self.custom_quota.is_some()
-                    || self.tier.is_some(),
+                quota_configured,
                 app_id: self.app_id,
                 proof_mode: self.proof_mode,
                 timeout,
-                quota: match (self.quota_disabled, self.custom_quota, self.tier) {
-                    (true, _, _) => QuotaPolicy::Disabled,
-                    (false, Some(custom), _) => QuotaPolicy::Custom(custom),
-                    (false, None, tier) => QuotaPolicy::Tier(tier.unwrap_or(AccessTier::Limited)),
-                },
+                quota,
                 retry: self.retry_policy.unwrap_or_default(),
                 pacing: self.pacing,
                 usage: Mutex::new(UsageSeen::default()),

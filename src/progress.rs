@@ -242,6 +242,12 @@ impl<'a> Reporter<'a> {
         });
     }
 
+    /// The step started (if any) is done, and the next starts.
+    pub(crate) fn next(&mut self, what: impl Into<String>) {
+        self.done();
+        self.step(what);
+    }
+
     /// The step started is done.
     pub(crate) fn done(&mut self) {
         self.done_as(None);

@@ -294,7 +294,20 @@ pub async fn plan(client: &Client, spec: &Spec, options: &PlanOptions) -> Result
     // Reading the business, one step per system user, then the quota.
     let total = spec.system_users.len() + 2;
     let mut progress = Reporter::start(options.progress.as_ref(), Workflow::Plan, Some(total));
-    let planned = planned(client, spec, options, &mut progress).await;
+    progress.step(format!("read business {}", spec.business));
+    let planned = async {
+        check_options(client, spec, options)?;
+        let mut out = planned(client, spec, options, &mut progress).await?;
+        progress.next(format!(
+            "check {} change(s) against the quota",
+            out.changes.len()
+        ));
+        out.after = tier::fit_quota(&out.business, out.policy, &out.quota, &out.changes)?;
+        progress.done();
+        out.progress = options.progress.clone();
+        Ok(out)
+    }
+    .await;
     progress.finish(planned.as_ref().err().map(|e| e as &dyn fmt::Display));
     planned
 }
@@ -306,8 +319,6 @@ async fn planned(
     progress: &mut Reporter<'_>,
 ) -> Result<Plan> {
     let business = &spec.business;
-    progress.step(format!("read business {business}"));
-    check_options(client, spec, options)?;
     let pages = options
         .max_pages
         .unwrap_or(crate::pagination::DEFAULT_WORKFLOW_MAX_PAGES);
@@ -360,13 +371,11 @@ async fn planned(
         ids: identities.ids,
         store: options.store.clone().map(PlanStore),
         seen,
-        progress: options.progress.clone(),
+        progress: None,
     };
-    progress.done();
     for wanted in &spec.system_users {
-        progress.step(format!("system user {:?}", wanted.name));
+        progress.next(format!("system user {:?}", wanted.name));
         if identities.withheld.contains(&wanted.name) {
-            progress.done();
             continue;
         }
         let id = out.ids.get(&wanted.name).cloned();
@@ -396,16 +405,9 @@ async fn planned(
         out.not_managed.extend(token.not_managed);
         mine.sort_by_key(Change::order);
         out.changes.extend(mine);
-        progress.done();
     }
     out.not_managed
         .extend(strangers(spec.prune, &users, &out.ids, &held));
-    progress.step(format!(
-        "check {} change(s) against the quota",
-        out.changes.len()
-    ));
-    out.after = tier::fit_quota(business, policy, &out.quota, &out.changes)?;
-    progress.done();
     Ok(out)
 }
 
