@@ -51,7 +51,11 @@ pub struct ClientBuilder {
     base_url: Option<String>,
     timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
-    quota: Option<QuotaPolicy>,
+    // Kept apart and resolved in `build` (disabled, then custom, then tier) so that the
+    // three quota setters give the same client whatever order they are called in.
+    tier: Option<AccessTier>,
+    custom_quota: Option<SystemUserQuota>,
+    quota_disabled: bool,
     retry_policy: Option<RetryPolicy>,
     pacing: Option<Pacing>,
     http_client: Option<reqwest::Client>,
@@ -179,11 +183,12 @@ impl ClientBuilder {
     /// # Ok::<(), meta_business::Error>(())
     /// ```
     pub fn access_tier(mut self, tier: AccessTier) -> Self {
-        self.quota = Some(QuotaPolicy::Tier(tier));
+        self.tier = Some(tier);
         self
     }
 
-    /// A custom system-user quota, replacing the tier's.
+    /// A custom system-user quota, replacing the tier's (whether [`ClientBuilder::access_tier`]
+    /// is called before or after).
     ///
     /// ```
     /// use meta_business::{Client, QuotaPolicy, SystemUserQuota};
@@ -196,11 +201,12 @@ impl ClientBuilder {
     /// # Ok::<(), meta_business::Error>(())
     /// ```
     pub fn system_user_quota(mut self, quota: SystemUserQuota) -> Self {
-        self.quota = Some(QuotaPolicy::Custom(quota));
+        self.custom_quota = Some(quota);
         self
     }
 
-    /// Turns the client-side quota check off; the server alone decides.
+    /// Turns the client-side quota check off; the server alone decides (a tier or custom quota
+    /// given before or after is ignored).
     ///
     /// ```
     /// use meta_business::{Client, QuotaPolicy};
@@ -209,7 +215,7 @@ impl ClientBuilder {
     /// # Ok::<(), meta_business::Error>(())
     /// ```
     pub fn disable_quota_check(mut self) -> Self {
-        self.quota = Some(QuotaPolicy::Disabled);
+        self.quota_disabled = true;
         self
     }
 
@@ -278,15 +284,27 @@ impl ClientBuilder {
         http_client: reqwest::Client;
     }
 
+    /// The quota the three quota setters give, whatever their order (turned off, then a
+    /// custom quota, then the tier), and whether any was called.
+    fn resolved_quota(&self) -> (QuotaPolicy, bool) {
+        let quota = match (self.quota_disabled, self.custom_quota, self.tier) {
+            (true, _, _) => QuotaPolicy::Disabled,
+            (false, Some(custom), _) => QuotaPolicy::Custom(custom),
+            (false, None, tier) => QuotaPolicy::Tier(tier.unwrap_or(AccessTier::Limited)),
+        };
+        let configured = self.quota_disabled || self.custom_quota.is_some() || self.tier.is_some();
+        (quota, configured)
+    }
+
     /// Reads the examples' environment contract: `META_ACCESS_TOKEN`, `META_APP_SECRET`,
-    /// `META_APP_ID`, `META_GRAPH_URL`, `META_API_VERSION`, `META_ACCESS_TIER`. Unset variables leave the
-    /// builder as it was; an invalid value fails at [`ClientBuilder::build`] (or here, for
-    /// the tier).
+    /// `META_APP_ID`, `META_GRAPH_URL`, `META_API_VERSION`, `META_ACCESS_TIER`. A variable
+    /// fills only what no setter gives, before or after this call (unset variables change
+    /// nothing); an invalid value fails at [`ClientBuilder::build`] (or here, for the tier).
     ///
     /// ```no_run
     /// use meta_business::Client;
     /// // META_ACCESS_TOKEN, META_APP_SECRET, META_APP_ID, META_GRAPH_URL, META_API_VERSION,
-    /// // META_ACCESS_TIER; setters after it override them.
+    /// // META_ACCESS_TIER; a setter, before or after it, wins over its variable.
     /// let client = Client::builder().from_env()?.build()?;
     /// # let _ = client;
     /// # Ok::<(), meta_business::Error>(())
@@ -302,22 +320,24 @@ impl ClientBuilder {
     /// process environment is shared by every test thread).
     fn with_vars_from(mut self, lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
         let var = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        if let Some(token) = var("META_ACCESS_TOKEN") {
+        // A variable fills only what no setter gave, so that a setter wins whether it is
+        // called before or after this.
+        if let (None, Some(token)) = (&self.access_token, var("META_ACCESS_TOKEN")) {
             self = self.access_token(token);
         }
-        if let Some(secret) = var("META_APP_SECRET") {
+        if let (None, Some(secret)) = (&self.app_secret, var("META_APP_SECRET")) {
             self = self.app_secret(secret);
         }
-        if let Some(app) = var("META_APP_ID") {
+        if let (None, Some(app)) = (&self.app_id, var("META_APP_ID")) {
             self = self.app_id(app.trim());
         }
-        if let Some(url) = var("META_GRAPH_URL") {
+        if let (None, Some(url)) = (&self.base_url, var("META_GRAPH_URL")) {
             self = self.base_url(url);
         }
-        if let Some(version) = var("META_API_VERSION") {
+        if let (None, Some(version)) = (&self.api_version, var("META_API_VERSION")) {
             self = self.api_version(version);
         }
-        if let Some(tier) = var("META_ACCESS_TIER") {
+        if let (None, Some(tier)) = (&self.tier, var("META_ACCESS_TIER")) {
             // Named after the variable: the user set that, not a field.
             let tier = tier
                 .parse()
@@ -341,6 +361,7 @@ impl ClientBuilder {
     /// `base_url`, `timeout` or `connect_timeout`; [`Error::Setup`] if the TLS backend fails
     /// to initialize.
     pub fn build(self) -> Result<Client> {
+        let (quota, quota_configured) = self.resolved_quota();
         let token = self
             .access_token
             .ok_or_else(|| Error::invalid_input("access_token", "is required"))?;
@@ -411,11 +432,11 @@ impl ClientBuilder {
                 version,
                 app_secret: self.app_secret,
                 app_secrets: self.app_secrets,
-                quota_configured: self.quota.is_some(),
+                quota_configured,
                 app_id: self.app_id,
                 proof_mode: self.proof_mode,
                 timeout,
-                quota: self.quota.unwrap_or(QuotaPolicy::Tier(AccessTier::Limited)),
+                quota,
                 retry: self.retry_policy.unwrap_or_default(),
                 pacing: self.pacing,
                 usage: Mutex::new(UsageSeen::default()),
@@ -505,7 +526,9 @@ impl fmt::Debug for ClientBuilder {
             .field("base_url", &self.base_url)
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
-            .field("quota", &self.quota)
+            .field("access_tier", &self.tier)
+            .field("system_user_quota", &self.custom_quota)
+            .field("quota_disabled", &self.quota_disabled)
             .field("retry_policy", &self.retry_policy)
             .field("pacing", &self.pacing)
             .field("http_client", &self.http_client.as_ref().map(|_| "custom"))
@@ -514,36 +537,4 @@ impl fmt::Debug for ClientBuilder {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn from_env_names_the_variable_of_a_bad_tier() {
-        let vars = |name: &str| (name == "META_ACCESS_TIER").then(|| "gold".to_owned());
-        let err = Client::builder().with_vars_from(vars).unwrap_err();
-        let shown = err.to_string();
-        assert!(
-            shown.starts_with("invalid input `META_ACCESS_TIER`: expected `limited`"),
-            "{shown}"
-        );
-        assert!(!shown.contains("`access_tier`"), "{shown}");
-        let vars = |name: &str| (name == "META_ACCESS_TIER").then(|| "full".to_owned());
-        let quota = Client::builder().with_vars_from(vars).unwrap().quota;
-        assert!(matches!(quota, Some(QuotaPolicy::Tier(AccessTier::Full))));
-    }
-
-    #[test]
-    fn base_url_rules() {
-        assert!(parse_base_url("http://127.0.0.1:8080").is_ok());
-        assert!(parse_base_url("https://proxy.example/graph/").is_ok());
-        for bad in [
-            "ftp://x",
-            "not a url",
-            "https://x/?access_token=1",
-            "https://u:p@x",
-            "https://x/#f",
-        ] {
-            assert!(parse_base_url(bad).is_err(), "{bad}");
-        }
-    }
-}
+mod tests;

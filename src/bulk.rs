@@ -16,6 +16,7 @@ use crate::client::Client;
 use crate::error::{Error, Result, UnexpectedResponse};
 use crate::kinds::AssetKind;
 use crate::models::Ack;
+use crate::progress::{ProgressSink, Reporter, Workflow};
 use crate::request::Request;
 
 /// How bulk operations travel.
@@ -141,6 +142,7 @@ pub struct BulkRequest {
     pub(crate) ops: Vec<BulkOp>,
     pub(crate) mode: BulkMode,
     pub(crate) concurrency: Concurrency,
+    pub(crate) progress: Option<ProgressSink>,
 }
 
 impl fmt::Debug for BulkRequest {
@@ -208,6 +210,14 @@ impl BulkRequest {
         mode = BulkMode;
     }
 
+    /// Sends the run's progress to this sink: one step per operation (labelled as
+    /// [`BulkOp::label`]), reported as its result arrives (in batch mode, when the batch
+    /// answers).
+    pub fn progress(mut self, sink: ProgressSink) -> Self {
+        self.progress = Some(sink);
+        self
+    }
+
     /// Checks every operation, then sends them all; one result per operation, in order. An
     /// operation keeps its own timeout, if it was given one; [`BulkRequest::timeout`] applies
     /// to the others, and to each batch request.
@@ -221,8 +231,10 @@ impl BulkRequest {
             ops,
             mode,
             concurrency,
+            progress: sink,
         } = self;
         core.ready()?;
+        let labels: Vec<String> = ops.iter().map(|op| op.label.clone()).collect();
         let mut requests = Vec::with_capacity(ops.len());
         for (i, op) in ops.into_iter().enumerate() {
             match op.request {
@@ -238,11 +250,22 @@ impl BulkRequest {
             }
         }
         let client = &core.client;
-        Ok(match mode {
+        let mut progress = Reporter::start(sink.as_ref(), Workflow::Bulk, Some(labels.len()));
+        let mut labels = labels.into_iter();
+        let mut settle = |result: &Result<()>| {
+            progress.step(labels.next().unwrap_or_default());
+            match result {
+                Ok(()) => progress.done(),
+                Err(err) => progress.failed(err),
+            }
+        };
+        let out = match mode {
             BulkMode::Sequential => {
                 let mut out = Vec::with_capacity(requests.len());
                 for req in requests {
-                    out.push(send_ack(client, req).await);
+                    let result = send_ack(client, req).await;
+                    settle(&result);
+                    out.push(result);
                 }
                 out
             }
@@ -253,6 +276,7 @@ impl BulkRequest {
                 };
                 stream::iter(requests.into_iter().map(|req| send_ack(client, req)))
                     .buffered(n)
+                    .inspect(&mut settle)
                     .collect()
                     .await
             }
@@ -261,9 +285,13 @@ impl BulkRequest {
                 let mut batch = client.batch(items);
                 batch.concurrency = concurrency;
                 batch.core.timeout = core.timeout;
-                batch.send_decoded(acknowledged).await
+                let out = batch.send_decoded(acknowledged).await;
+                out.iter().for_each(&mut settle);
+                out
             }
-        })
+        };
+        progress.finish(None);
+        Ok(out)
     }
 }
 

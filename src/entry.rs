@@ -328,6 +328,7 @@ impl Client {
             ops: ops.into_iter().map(Into::into).collect(),
             mode: BulkMode::default(),
             concurrency: crate::Concurrency::default(),
+            progress: None,
         }
     }
     /// Sends many calls in batch requests of at most 50 (as many in flight as the usage headers

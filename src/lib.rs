@@ -91,6 +91,7 @@ mod obo;
 mod pacing;
 mod pagination;
 mod preflight;
+mod progress;
 pub mod provision;
 mod quota;
 mod redact;
@@ -147,8 +148,8 @@ pub use config::{
 pub use error::{ApiError, Error, ErrorClass, ErrorHint, GraphError, Result, UnexpectedResponse};
 pub use ids::{AppId, BusinessId, SystemUserId, UserId};
 pub use keeper::{
-    DEFAULT_REFRESH_WINDOW, KeeperHandle, KeeperReport, Step, TokenKeeper, TokenReport, TokenState,
-    TokensNeedAttention,
+    DEFAULT_REFRESH_WINDOW, KeeperHandle, KeeperReport, RotateError, Step, TokenKeeper,
+    TokenReport, TokenState, TokensNeedAttention,
 };
 pub use kinds::ad_account::{AdAccountId, AdAccountTask};
 pub use kinds::catalog::{CatalogId, CatalogTask};
@@ -183,6 +184,7 @@ pub use pagination::{
 pub use preflight::{
     Check, CheckKind, CheckStatus, PreflightFailed, PreflightReport, PreflightRequest,
 };
+pub use progress::{Progress, ProgressSink, Workflow};
 pub use quota::QuotaUsage;
 #[cfg(fuzzing)]
 #[doc(hidden)]

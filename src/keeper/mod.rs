@@ -16,7 +16,9 @@
 //! write wins, and the other revokes the token it minted and says so
 //! ([`TokenReport::lost_race`]). No process-local guard is needed (none is kept).
 
+mod handle;
 pub(crate) mod identity;
+mod on_demand;
 mod report;
 pub(crate) mod rotation;
 
@@ -26,12 +28,15 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::client::Client;
 use crate::error::Error;
 use crate::models::token::{Expiry, TokenInfo};
+use crate::progress::{ProgressSink, Reporter, Workflow};
 use crate::store::{
     Expect, Minted, StoredToken, TokenKey, TokenMeta, TokenStore, Version, Versioned,
 };
 use identity::Verdict;
 use rotation::Finished;
 
+pub use handle::KeeperHandle;
+pub use on_demand::RotateError;
 pub use report::{KeeperReport, Step, TokenReport, TokenState, TokensNeedAttention};
 
 /// What a report says when a mint's answer was lost.
@@ -78,9 +83,12 @@ pub struct TokenKeeper<S> {
     /// What to do with the old token after a refresh: revoke it at once (`Some(0)`), after a
     /// grace period, or never (`None`: it expires by itself).
     grace: Option<Duration>,
+    /// `keep_old_tokens` was called: it wins over `keep_old_tokens_for`, in either order.
+    keep_all: bool,
     /// Old tokens waiting for the end of their grace period.
     retiring: Mutex<Vec<Retiring>>,
     clock: Clock,
+    progress: Option<ProgressSink>,
 }
 
 impl<S> std::fmt::Debug for TokenKeeper<S> {
@@ -88,6 +96,7 @@ impl<S> std::fmt::Debug for TokenKeeper<S> {
         f.debug_struct("TokenKeeper")
             .field("window", &self.window)
             .field("grace", &self.grace)
+            .field("keep_all", &self.keep_all)
             .finish_non_exhaustive()
     }
 }
@@ -112,8 +121,10 @@ impl<S: TokenStore> TokenKeeper<S> {
             store,
             window: DEFAULT_REFRESH_WINDOW,
             grace: Some(Duration::ZERO),
+            keep_all: false,
             retiring: Mutex::new(Vec::new()),
             clock: Arc::new(SystemTime::now),
+            progress: None,
         }
     }
 
@@ -125,9 +136,9 @@ impl<S: TokenStore> TokenKeeper<S> {
 
     /// Keep the old token after a refresh instead of revoking it (it stays valid until it
     /// expires, at the latest at the end of the window): for consumers that pick up the new
-    /// token late.
+    /// token late. Wins over [`TokenKeeper::keep_old_tokens_for`], whichever is called first.
     pub fn keep_old_tokens(mut self) -> Self {
-        self.grace = None;
+        self.keep_all = true;
         self
     }
 
@@ -173,21 +184,36 @@ impl<S: TokenStore> TokenKeeper<S> {
         self
     }
 
+    /// Sends each pass's progress (one step per token) and each rotation's to this sink.
+    pub fn progress(mut self, sink: ProgressSink) -> Self {
+        self.progress = Some(sink);
+        self
+    }
+
     /// One pass over every stored token. Never fails as a whole: each token's outcome is in
     /// the report, a store that cannot be listed included.
     pub async fn run_once(&self) -> KeeperReport {
         let checked_at = unix((self.clock)());
+        let mut progress = Reporter::start(self.progress.as_ref(), Workflow::Keeper, None);
+        progress.step("list the store");
         let keys = match self.store.keys().await {
             Ok(keys) => keys,
             Err(err) => {
-                return KeeperReport::failed(checked_at, format!("listing the store: {err}"));
+                let report = KeeperReport::failed(checked_at, format!("listing the store: {err}"));
+                progress.finish(Some(&err));
+                return report;
             }
         };
+        progress.done();
         let (retired, retire_failures) = self.retire_due(checked_at).await;
         let mut tokens = Vec::with_capacity(keys.len());
         for key in keys {
-            tokens.push(self.keep(key).await);
+            progress.step(key.to_string());
+            let report = self.keep(key).await;
+            progress.settle(&report);
+            tokens.push(report);
         }
+        progress.finish(None);
         let mut report = KeeperReport::new(checked_at, tokens);
         report.retired = retired;
         report.retire_failures = retire_failures;
@@ -195,12 +221,24 @@ impl<S: TokenStore> TokenKeeper<S> {
     }
 
     async fn keep(&self, key: TokenKey) -> TokenReport {
-        let mut report = TokenReport::new(key.clone());
-        let (mut stored, mut version) = match self.store.get(&key).await {
-            Ok(Some(found)) => (found.token, found.version),
-            Ok(None) => return report.skipped("removed from the store meanwhile"),
-            Err(err) => return report.failed(Step::Read, err.to_string()),
-        };
+        let report = TokenReport::new(key.clone());
+        match self.store.get(&key).await {
+            Ok(Some(found)) => self.keep_read(found, false, report).await,
+            Ok(None) => report.skipped("removed from the store meanwhile"),
+            Err(err) => report.failed(Step::Read, err.to_string()),
+        }
+    }
+
+    /// Inspects the record read and refreshes it when due, or now when `force` (a valid token
+    /// only: one that is expired, invalid or another's is reported, never rotated).
+    async fn keep_read(
+        &self,
+        found: Versioned,
+        force: bool,
+        mut report: TokenReport,
+    ) -> TokenReport {
+        let key = found.token.key.clone();
+        let (mut stored, mut version) = (found.token, found.version);
         if stored.previous().is_some() {
             match self.finish(stored, version, &mut report).await {
                 Some(settled) => (stored, version) = (settled.token, settled.version),
@@ -226,7 +264,11 @@ impl<S: TokenStore> TokenKeeper<S> {
             // What was read is no longer stored: another replica replaced (and revoked) it.
             return report.skipped("replaced elsewhere since it was read");
         }
-        if report.state != TokenState::ExpiresSoon {
+        let usable = matches!(
+            report.state,
+            TokenState::Valid | TokenState::NeverExpires | TokenState::ExpiresSoon
+        );
+        if report.state != TokenState::ExpiresSoon && !(force && usable) {
             return report;
         }
         // An optimisation only (fewer mints): another keeper stored a fresh token since our
@@ -237,6 +279,7 @@ impl<S: TokenStore> TokenKeeper<S> {
             Ok(_) => return report.skipped("refreshed elsewhere since it was read"),
             Err(err) => return report.failed(Step::Read, err.to_string()),
         }
+        report.on_demand = force;
         self.refresh(stored, version, info, report).await
     }
 
@@ -406,7 +449,8 @@ impl<S: TokenStore> TokenKeeper<S> {
         old: StoredToken,
         now: u64,
     ) -> Option<String> {
-        let keep_old = match self.grace {
+        let grace = if self.keep_all { None } else { self.grace };
+        let keep_old = match grace {
             Some(grace) if grace.is_zero() => {
                 return rotation::retire(&self.client, &self.store, new, version)
                     .await
@@ -507,57 +551,5 @@ impl<S: TokenStore> TokenKeeper<S> {
 
     async fn revoke(&self, key: &TokenKey, token: &StoredToken) -> Result<(), Error> {
         rotation::revoke(&self.client, key, token.secret()).await
-    }
-}
-
-impl<S: TokenStore + 'static> TokenKeeper<S> {
-    /// Runs [`TokenKeeper::run_once`] now and then every `interval` (give or take a tenth, at
-    /// random, so that many keepers do not call at once), on the current tokio runtime, until
-    /// [`KeeperHandle::stop`].
-    pub fn spawn(self, interval: Duration) -> KeeperHandle {
-        let (stop, mut stopped) = tokio::sync::watch::channel(false);
-        let last = Arc::new(Mutex::new(None));
-        let keep_last = Arc::clone(&last);
-        let task = tokio::spawn(async move {
-            loop {
-                let report = self.run_once().await;
-                tracing::info!(summary = %report.summary(), "token keeper pass");
-                if let Ok(mut slot) = keep_last.lock() {
-                    *slot = Some(report);
-                }
-                let jitter = interval.mul_f64(0.9 + 0.2 * fastrand::f64());
-                // Asked to stop (or the handle dropped) during the pass or the wait: stop.
-                if *stopped.borrow() {
-                    break;
-                }
-                if let Ok(_changed) = tokio::time::timeout(jitter, stopped.changed()).await {
-                    break;
-                }
-            }
-        });
-        KeeperHandle { stop, task, last }
-    }
-}
-
-/// A keeper running in the background; see [`TokenKeeper::spawn`].
-#[derive(Debug)]
-pub struct KeeperHandle {
-    stop: tokio::sync::watch::Sender<bool>,
-    task: tokio::task::JoinHandle<()>,
-    last: Arc<Mutex<Option<KeeperReport>>>,
-}
-
-impl KeeperHandle {
-    /// The report of the last finished pass.
-    pub fn last_report(&self) -> Option<KeeperReport> {
-        self.last.lock().ok().and_then(|r| r.clone())
-    }
-
-    /// Stops after the pass in progress, if any, and waits for it; returns the last report.
-    pub async fn stop(self) -> Option<KeeperReport> {
-        let KeeperHandle { stop, task, last } = self;
-        let _ = stop.send(true);
-        let _ = task.await;
-        last.lock().ok().and_then(|r| r.clone())
     }
 }

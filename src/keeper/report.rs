@@ -62,6 +62,9 @@ pub struct TokenReport {
     pub expires_at: Option<u64>,
     /// Whether a fresh token was stored, checked and the old one dealt with.
     pub refreshed: bool,
+    /// Whether the rotation was asked for ([`TokenKeeper::rotate`](crate::TokenKeeper::rotate))
+    /// rather than due: `Display` says "rotated on demand", not that it expires soon.
+    pub on_demand: bool,
     /// Why it was left alone.
     pub skipped: Option<String>,
     /// The step that failed, and why; the store still holds a working token.
@@ -84,6 +87,7 @@ impl TokenReport {
             state: TokenState::Unknown,
             expires_at: None,
             refreshed: false,
+            on_demand: false,
             skipped: None,
             failed: None,
             warning: None,
@@ -100,6 +104,64 @@ impl TokenReport {
     pub(crate) fn failed(mut self, step: Step, why: String) -> Self {
         self.failed = Some((step, why));
         self
+    }
+}
+
+/// One line: the key, what was found and done (without a leading indent or newline).
+impl fmt::Display for TokenReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let t = self;
+        let state = match t.state {
+            TokenState::Unknown => "not inspected",
+            TokenState::Valid => "valid",
+            TokenState::ExpiresSoon => "expires soon",
+            TokenState::Expired => "EXPIRED: generate a new token",
+            TokenState::Invalid => "INVALID: generate a new token",
+            TokenState::NeverExpires => "never expires: revoke it when offboarding",
+            TokenState::Mismatch => "NOT THIS KEY'S TOKEN: store this key's token",
+        };
+        if t.on_demand && t.refreshed {
+            // Asked for, so the state found says nothing about why it was rotated.
+            write!(f, "{}: rotated on demand", t.key)?;
+        } else if t.on_demand {
+            write!(f, "{}: {state}; rotation asked for, not done", t.key)?;
+        } else {
+            write!(f, "{}: {state}", t.key)?;
+        }
+        if t.refreshed && !t.on_demand {
+            write!(f, "; refreshed")?;
+        }
+        if let Some(at) = t.expires_at {
+            write!(f, "; expires {}", crate::time::date(at))?;
+        }
+        if let Some(why) = &t.skipped {
+            write!(f, "; left alone: {why}")?;
+        }
+        if let Some((step, why)) = &t.failed {
+            // Said from the state found, never assumed: a failed refresh of an expired
+            // token does not leave a working one.
+            let stored = match t.state {
+                TokenState::Valid | TokenState::ExpiresSoon | TokenState::NeverExpires => {
+                    "the stored token still works"
+                }
+                TokenState::Expired | TokenState::Invalid => {
+                    "the stored token does not work: generate a new one"
+                }
+                TokenState::Mismatch => "the stored token is not this key's",
+                TokenState::Unknown => "the stored token's state is unknown",
+            };
+            write!(f, "; FAILED at {step:?} ({stored}): {why}")?;
+        }
+        if let Some(lost) = &t.lost_race {
+            write!(f, "; {lost}")?;
+        }
+        if let Some(orphan) = &t.orphan_risk {
+            write!(f, "; {orphan}")?;
+        }
+        if let Some(warning) = &t.warning {
+            write!(f, "; note: {warning}")?;
+        }
+        Ok(())
     }
 }
 
@@ -176,7 +238,7 @@ impl KeeperReport {
         let mut line = format!(
             "{} token(s) checked: {} refreshed, {} failed, {} expired or invalid, {} never expiring",
             self.tokens.len(),
-            count(&|t| t.refreshed),
+            count(&|t| t.refreshed && !t.on_demand),
             count(&|t| t.failed.is_some()),
             count(&|t| matches!(
                 t.state,
@@ -184,6 +246,10 @@ impl KeeperReport {
             )),
             count(&|t| t.state == TokenState::NeverExpires),
         );
+        let rotated = count(&|t| t.refreshed && t.on_demand);
+        if rotated > 0 {
+            line.push_str(&format!(", {rotated} rotated on demand"));
+        }
         let lost = count(&|t| t.lost_race.is_some());
         if lost > 0 {
             line.push_str(&format!(", {lost} refreshed by another replica first"));
@@ -202,50 +268,7 @@ impl fmt::Display for KeeperReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{}", self.summary())?;
         for t in &self.tokens {
-            let state = match t.state {
-                TokenState::Unknown => "not inspected",
-                TokenState::Valid => "valid",
-                TokenState::ExpiresSoon => "expires soon",
-                TokenState::Expired => "EXPIRED: generate a new token",
-                TokenState::Invalid => "INVALID: generate a new token",
-                TokenState::NeverExpires => "never expires: revoke it when offboarding",
-                TokenState::Mismatch => "NOT THIS KEY'S TOKEN: store this key's token",
-            };
-            write!(f, "  {}: {state}", t.key)?;
-            if t.refreshed {
-                write!(f, "; refreshed")?;
-            }
-            if let Some(at) = t.expires_at {
-                write!(f, "; expires {}", crate::time::date(at))?;
-            }
-            if let Some(why) = &t.skipped {
-                write!(f, "; left alone: {why}")?;
-            }
-            if let Some((step, why)) = &t.failed {
-                // Said from the state found, never assumed: a failed refresh of an expired
-                // token does not leave a working one.
-                let stored = match t.state {
-                    TokenState::Valid | TokenState::ExpiresSoon | TokenState::NeverExpires => {
-                        "the stored token still works"
-                    }
-                    TokenState::Expired | TokenState::Invalid => {
-                        "the stored token does not work: generate a new one"
-                    }
-                    TokenState::Mismatch => "the stored token is not this key's",
-                    TokenState::Unknown => "the stored token's state is unknown",
-                };
-                write!(f, "; FAILED at {step:?} ({stored}): {why}")?;
-            }
-            if let Some(lost) = &t.lost_race {
-                write!(f, "; {lost}")?;
-            }
-            if let Some(orphan) = &t.orphan_risk {
-                write!(f, "; {orphan}")?;
-            }
-            if let Some(warning) = &t.warning {
-                write!(f, "; note: {warning}")?;
-            }
-            writeln!(f)?;
+            writeln!(f, "  {t}")?;
         }
         for key in &self.retired {
             writeln!(f, "  {key}: the old token's grace period is over; revoked")?;

@@ -15,6 +15,7 @@ use crate::ids::SystemUserId;
 use crate::keeper::rotation::{self, Finished};
 use crate::kinds::{AssetRef, AssignTasks, UnassignUser};
 use crate::models::token::SystemUserToken;
+use crate::progress::{Reporter, Workflow};
 use crate::store::{TokenKey, TokenStore};
 
 /// What applying a plan did. A failure is inside it, not an `Err`: keep the report (it holds
@@ -263,17 +264,28 @@ impl Plan {
                 warnings: Vec::new(),
             },
         };
+        let mut progress = Reporter::start(
+            self.progress.as_ref(),
+            Workflow::Apply,
+            Some(self.changes.len()),
+        );
         let mut changes = self.changes.iter();
         for change in changes.by_ref() {
+            progress.step(change.to_string());
             match run.one(change).await {
-                Ok(()) => run.report.applied.push(change.clone()),
+                Ok(()) => {
+                    progress.done();
+                    run.report.applied.push(change.clone());
+                }
                 Err(err) => {
                     tracing::warn!(%change, error = %err, "provisioning change failed; stopping");
+                    progress.failed(&err);
                     run.report.failed = Some((change.clone(), err));
                     break;
                 }
             }
         }
+        progress.finish(None);
         run.report.not_applied = changes.cloned().collect();
         run.report
     }

@@ -111,6 +111,9 @@ impl SpecBuilder {
 #[must_use = "add it with `SpecBuilder::system_user`"]
 pub struct SystemUserBuilder {
     raw: RawSystemUser,
+    /// `token_never_expires` was called: kept apart so that it holds whether it comes before
+    /// or after `token`.
+    never_expires: bool,
 }
 
 /// `SystemUserBuilder::<kind>(id, tasks)`: [`SystemUserBuilder::asset`] for one kind, with
@@ -132,6 +135,7 @@ impl SystemUserBuilder {
                 name: name.into(),
                 ..RawSystemUser::default()
             },
+            never_expires: false,
         }
     }
 
@@ -188,7 +192,7 @@ impl SystemUserBuilder {
     }
 
     /// The token it should have, for one of its apps (expiring after 60 days unless
-    /// [`SystemUserBuilder::token_never_expires`]).
+    /// [`SystemUserBuilder::token_never_expires`], called before or after this).
     pub fn token(
         mut self,
         app: impl Into<AppId>,
@@ -197,7 +201,7 @@ impl SystemUserBuilder {
         self.raw.token = Some(RawToken {
             app: app.into().as_str().to_owned(),
             scopes: scopes.into_iter().map(|s| s.as_str().to_owned()).collect(),
-            expires_in_60_days: true,
+            expires_in_60_days: !self.never_expires,
         });
         self
     }
@@ -209,8 +213,10 @@ impl SystemUserBuilder {
         self
     }
 
-    /// Makes its token one that does not expire (not recommended; see the audit).
+    /// Makes its token one that does not expire (not recommended; see the audit), whether
+    /// [`SystemUserBuilder::token`] is called before or after this.
     pub fn token_never_expires(mut self) -> Self {
+        self.never_expires = true;
         if let Some(token) = self.raw.token.as_mut() {
             token.expires_in_60_days = false;
         }

@@ -12,6 +12,7 @@ use crate::client::Client;
 use crate::error::Error;
 use crate::ids::{AppId, BusinessId, SystemUserId};
 use crate::kinds::AssetRef;
+use crate::progress::{ProgressSink, Reporter, Workflow};
 use crate::store::{TokenKey, TokenStore};
 
 /// The prefix a decommissioned system user's name gets.
@@ -42,6 +43,8 @@ pub struct OffboardOptions {
     /// not end within them stops offboarding at the read, before any write when it is the
     /// list of system users.
     pub max_pages: Option<u32>,
+    /// Where offboarding's progress goes (see [`ProgressSink`]).
+    pub progress: Option<ProgressSink>,
 }
 
 impl Default for OffboardOptions {
@@ -51,6 +54,7 @@ impl Default for OffboardOptions {
             store: None,
             allow_self: false,
             max_pages: None,
+            progress: None,
         }
     }
 }
@@ -62,6 +66,9 @@ impl OffboardOptions {
 
         /// Offboards the system user even when the client's own token is its token.
         allow_self = bool;
+
+        /// Sends offboarding's progress to this sink.
+        progress: ProgressSink;
     }
 
     /// Reads at most this many pages of any one list (at least 1).
@@ -311,8 +318,21 @@ pub async fn offboard(
     system_user: impl Into<SystemUserId>,
     options: &OffboardOptions,
 ) -> Result<OffboardReport> {
-    let business = business.into();
-    let id = system_user.into();
+    let (business, id) = (business.into(), system_user.into());
+    let mut progress = Reporter::start(options.progress.as_ref(), Workflow::Offboard, None);
+    let done = offboarded(client, business, id, options, &mut progress).await;
+    progress.finish(done.as_ref().err().map(|e| e as &dyn fmt::Display));
+    done
+}
+
+async fn offboarded(
+    client: &Client,
+    business: BusinessId,
+    id: SystemUserId,
+    options: &OffboardOptions,
+    progress: &mut Reporter<'_>,
+) -> Result<OffboardReport> {
+    progress.step(format!("check system user {id} of business {business}"));
     business.validate()?;
     id.validate()?;
     let pages = pages_of(options);
@@ -357,16 +377,20 @@ pub async fn offboard(
         Some(store) => Some(forget::read(&**store, &business, &id).await?),
         None => None,
     };
+    progress.done();
+    progress.step(OffboardStep::InvalidateTokens.to_string());
     client
         .system_user(id.clone())
         .invalidate_tokens()
         .send()
         .await?;
     report.tokens_invalidated = true;
+    progress.done();
     // From here on, something was written: a failure goes in the report.
     if let Err(Stop { step, err, later }) =
-        steps(client, &business, options, read, &mut report).await
+        steps(client, &business, options, read, &mut report, progress).await
     {
+        progress.failed(&err);
         report.not_done = remaining(&step, later, &report, options);
         report.failed = Some((step, err));
     }
@@ -397,17 +421,21 @@ async fn steps(
     options: &OffboardOptions,
     read: Option<forget::Read>,
     report: &mut OffboardReport,
+    progress: &mut Reporter<'_>,
 ) -> std::result::Result<(), Stop> {
     let id = report.system_user.clone();
     // Invalidated first: a token removed from the store but still valid would be forgotten,
     // not gone.
     if let (Some(store), Some(read)) = (&options.store, read) {
+        progress.step(OffboardStep::ForgetTokens.to_string());
         let at =
             |e: crate::store::StoreError| Stop::at(OffboardStep::ForgetTokens)(Error::Store(e));
         let forgot = forget::forget(&**store, read).await.map_err(at)?;
         report.tokens_removed.extend(forgot.removed);
         report.notes.extend(forget::changed_note(&forgot.changed));
+        progress.done();
     }
+    progress.step(OffboardStep::ReadAssets.to_string());
     let read = |e| Stop::at(OffboardStep::ReadAssets)(e);
     let pages = pages_of(options);
     let owned = Owned::read(client, business, pages, None)
@@ -424,6 +452,7 @@ async fn steps(
         .map_err(read)?
         .map(|apps| apps.into_iter().collect())
         .unwrap_or_default();
+    progress.done();
     let (removable, kept): (Vec<AssetRef>, Vec<AssetRef>) = held
         .into_keys()
         .partition(|asset| asset.info().can_unassign);
@@ -435,6 +464,7 @@ async fn steps(
         report.left.push((asset, why));
     }
     for (i, asset) in removable.iter().enumerate() {
+        progress.step(OffboardStep::Unassign(asset.clone()).to_string());
         if let Err(err) = super::apply::unassign(client, asset, &id).await {
             return Err(Stop {
                 step: OffboardStep::Unassign(asset.clone()),
@@ -447,10 +477,12 @@ async fn steps(
             });
         }
         report.removed.push(asset.clone());
+        progress.done();
     }
     if options.mark_decommissioned && !report.name.starts_with(DECOMMISSIONED) {
         let date = crate::time::date(crate::time::unix_now());
         let new_name = decommissioned_name(&date, &report.name);
+        progress.step(OffboardStep::Rename.to_string());
         if !new_name.ends_with(report.name.as_str()) {
             report.notes.push(format!(
                 "the name was shortened to fit the decommission prefix into Meta's {}-character limit; its whole old name is {:?}",
@@ -466,6 +498,7 @@ async fn steps(
             .await
             .map_err(Stop::at(OffboardStep::Rename))?;
         report.renamed_to = Some(new_name);
+        progress.done();
     }
     Ok(())
 }

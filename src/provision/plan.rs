@@ -22,6 +22,7 @@ use super::user_changes::{
 use crate::client::{Client, QuotaPolicy};
 use crate::error::Error;
 use crate::ids::{BusinessId, SystemUserId};
+use crate::progress::{ProgressSink, Reporter, Workflow};
 use crate::quota::QuotaUsage;
 use crate::store::{StoredToken, TokenKey, TokenStore, Version, Versioned};
 
@@ -61,6 +62,9 @@ pub struct PlanOptions {
     /// read to the end within them fails the plan with [`Error::Pagination`]: a plan made
     /// from part of the system users could create a duplicate or exceed the quota.
     pub max_pages: Option<u32>,
+    /// Where the plan's progress goes, and the apply's of the plan it makes (see
+    /// [`ProgressSink`]).
+    pub progress: Option<ProgressSink>,
 }
 
 impl PlanOptions {
@@ -83,6 +87,9 @@ impl PlanOptions {
         /// Invalidates every earlier token of a system user before minting one for it, when no
         /// token of it is stored (see [`DriftKind::OrphanRisk`](super::DriftKind::OrphanRisk)).
         invalidate_orphans = bool;
+
+        /// Sends the plan's progress, and its apply's, to this sink.
+        progress: ProgressSink;
     }
 
     /// Reads at most this many pages of any one list (at least 1); see
@@ -155,6 +162,8 @@ pub struct Plan {
     /// stored since is never overwritten, and replaced only as read.
     #[serde(skip)]
     pub(crate) seen: BTreeMap<TokenKey, Version>,
+    #[serde(skip)]
+    pub(crate) progress: Option<ProgressSink>,
 }
 
 impl Plan {
@@ -282,8 +291,34 @@ impl fmt::Display for Plan {
 /// the file's `access_tier` contradicts the business or the client; [`Error::InvalidInput`]
 /// when tokens are wanted without a token store or an app secret; any request error.
 pub async fn plan(client: &Client, spec: &Spec, options: &PlanOptions) -> Result<Plan> {
+    // Reading the business, one step per system user, then the quota.
+    let total = spec.system_users.len() + 2;
+    let mut progress = Reporter::start(options.progress.as_ref(), Workflow::Plan, Some(total));
+    progress.step(format!("read business {}", spec.business));
+    let planned = async {
+        check_options(client, spec, options)?;
+        let mut out = planned(client, spec, options, &mut progress).await?;
+        progress.next(format!(
+            "check {} change(s) against the quota",
+            out.changes.len()
+        ));
+        out.after = tier::fit_quota(&out.business, out.policy, &out.quota, &out.changes)?;
+        progress.done();
+        out.progress = options.progress.clone();
+        Ok(out)
+    }
+    .await;
+    progress.finish(planned.as_ref().err().map(|e| e as &dyn fmt::Display));
+    planned
+}
+
+async fn planned(
+    client: &Client,
+    spec: &Spec,
+    options: &PlanOptions,
+    progress: &mut Reporter<'_>,
+) -> Result<Plan> {
     let business = &spec.business;
-    check_options(client, spec, options)?;
     let pages = options
         .max_pages
         .unwrap_or(crate::pagination::DEFAULT_WORKFLOW_MAX_PAGES);
@@ -336,8 +371,10 @@ pub async fn plan(client: &Client, spec: &Spec, options: &PlanOptions) -> Result
         ids: identities.ids,
         store: options.store.clone().map(PlanStore),
         seen,
+        progress: None,
     };
     for wanted in &spec.system_users {
+        progress.next(format!("system user {:?}", wanted.name));
         if identities.withheld.contains(&wanted.name) {
             continue;
         }
@@ -371,7 +408,6 @@ pub async fn plan(client: &Client, spec: &Spec, options: &PlanOptions) -> Result
     }
     out.not_managed
         .extend(strangers(spec.prune, &users, &out.ids, &held));
-    out.after = tier::fit_quota(business, policy, &out.quota, &out.changes)?;
     Ok(out)
 }
 

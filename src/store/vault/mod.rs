@@ -103,6 +103,7 @@ impl VaultStore {
             mount: "secret".to_owned(),
             prefix: "meta-business".to_owned(),
             auth: None,
+            both_auth: false,
             approle_mount: "approle".to_owned(),
             namespace: None,
             timeout: DEFAULT_TIMEOUT,
@@ -164,6 +165,9 @@ pub struct VaultStoreBuilder {
     mount: String,
     prefix: String,
     auth: Option<AuthChoice>,
+    /// Both a token and an AppRole were given: refused at `build` whatever the order, rather
+    /// than the last one silently winning.
+    both_auth: bool,
     approle_mount: String,
     namespace: Option<String>,
     timeout: Duration,
@@ -201,18 +205,22 @@ impl VaultStoreBuilder {
         self
     }
 
-    /// Authenticates with this Vault token (the caller keeps it alive).
+    /// Authenticates with this Vault token (the caller keeps it alive). Giving an AppRole as
+    /// well, before or after, fails at `build`.
     pub fn token(mut self, token: impl Into<SecretString>) -> Self {
+        self.both_auth |= matches!(self.auth, Some(AuthChoice::AppRole(..)));
         self.auth = Some(AuthChoice::Token(token.into()));
         self
     }
 
-    /// Logs in with this AppRole and keeps its own Vault token alive.
+    /// Logs in with this AppRole and keeps its own Vault token alive. Giving a token as well,
+    /// before or after, fails at `build`.
     pub fn approle(
         mut self,
         role_id: impl Into<SecretString>,
         secret_id: impl Into<SecretString>,
     ) -> Self {
+        self.both_auth |= matches!(self.auth, Some(AuthChoice::Token(_)));
         self.auth = Some(AuthChoice::AppRole(role_id.into(), secret_id.into()));
         self
     }
@@ -260,7 +268,7 @@ impl VaultStoreBuilder {
     /// # Errors
     /// [`Error::InvalidInput`] for an address that is not an `http`/`https` URL, a mount,
     /// prefix or AppRole mount that is not a plain path, a zero timeout or size, no
-    /// authentication; [`Error::Setup`] when the HTTP client cannot be built.
+    /// authentication or both a token and an AppRole; [`Error::Setup`] when the HTTP client cannot be built.
     pub fn build(self) -> Result<VaultStore> {
         let addr = parse_addr(&self.addr)?;
         let mount = segments("mount", &self.mount, false)?;
@@ -273,6 +281,12 @@ impl VaultStoreBuilder {
             return Err(Error::invalid_input(
                 "max_response_bytes",
                 "must be greater than zero",
+            ));
+        }
+        if self.both_auth {
+            return Err(Error::invalid_input(
+                "auth",
+                "give a token or an AppRole, not both",
             ));
         }
         let auth = match self.auth {
