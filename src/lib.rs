@@ -4,35 +4,40 @@
 //! **system users**: businesses, system users and their quota, the assets assigned to them with
 //! per-asset tasks, and their access tokens.
 //!
-//! ```no_run
+//! ```
 //! use meta_business::{AccessTier, AdAccountTask, Client, PageTask, Permission, SystemUserRole};
 //!
-//! # async fn run() -> meta_business::Result<()> {
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> meta_business::Result<()> {
+//! # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+//! # let (admin_token, app_secret) = (demo.admin_token, demo.app_secret);
 //! let client = Client::builder()
-//!     .access_token(std::env::var("META_ACCESS_TOKEN").unwrap_or_default())
-//!     .app_secret(std::env::var("META_APP_SECRET").unwrap_or_default())
-//!     .access_tier(AccessTier::Full)
+//!     .access_token(admin_token)        // an admin system user's token
+//!     .app_secret(app_secret)           // signs every call (appsecret_proof)
+//!     .app_id("2000000000001")          // your app: tokens are minted for it
+//!     .access_tier(AccessTier::Limited) // quota: 1 system user + 1 admin
+//! #   .base_url(emulator.uri())
 //!     .build()?;
 //!
-//! let biz = client.business("1234567890");
-//! println!("{}", biz.system_user_quota().send().await?);
-//! let su = biz
+//! let business = client.business("1000000000001");
+//! println!("{}", business.system_user_quota().send().await?);
+//! let su = business
 //!     .system_users()
-//!     .create("reporting-server")
+//!     .create("ads-reporting-server")
 //!     .role(SystemUserRole::Employee)
 //!     .send()
 //!     .await?;
-//! println!("created system user {}", su.id);
 //!
 //! // Least privilege, per asset: each asset kind has its own task enum.
-//! client.ad_account("act_42").assign(&su.id, [AdAccountTask::Analyze]).send().await?;
-//! client.page("4242").assign(&su.id, [PageTask::Analyze]).send().await?;
+//! client.ad_account("act_3000000000001").assign(&su.id, [AdAccountTask::Analyze]).send().await?;
+//! client.page("4000000000001").assign(&su.id, [PageTask::Analyze]).send().await?;
 //!
-//! // Install the app, then generate a token (appsecret_proof required: set the app secret).
-//! client.system_user(&su.id).install_app("1122334455").send().await?;
+//! // Install the app, then mint a token on the business-level edge, for the client's app.
+//! client.system_user(&su.id).install_app("2000000000001").send().await?;
 //! let token = client
 //!     .system_user(&su.id)
-//!     .generate_token("1122334455")
+//!     .generate_token("2000000000001")
+//!     .business("1000000000001")
 //!     .scopes([Permission::AdsRead])
 //!     .expires_in_60_days(true)
 //!     .send()
@@ -41,6 +46,23 @@
 //! # Ok(()) }
 //! ```
 //!
+//! The lines starting with `#` above (hidden in the rendered page) run it against the crate's
+//! emulator; against Meta, pass your own token and leave the base URL alone.
+//!
+//! ## Where to go next
+//!
+//! - **Provisioning from a desired state**, the audit and offboarding: [`provision`], and the
+//!   guide page [`guide::provisioning`].
+//! - **Keeping tokens alive**: [`TokenKeeper`] over a [`TokenStore`] ([`FileStore`],
+//!   [`MemoryStore`], `VaultStore` with the `vault` feature, `PostgresStore` in the companion
+//!   crate `meta-business-postgres`): [`guide::keeper`].
+//! - **Several replicas**: stores written by compare-and-set and shared create locks
+//!   ([`FileLock`], `PgCreateLock`): [`guide::replicas`].
+//! - **Testing against the emulator**: [`testing`] and [`guide::emulator`].
+//! - Every call by resource, preflight and Business On Behalf Of: [`guide::calls`];
+//!   [`guide::security`], [`guide::fidelity`], [`guide::reliability`],
+//!   [`guide::performance`].
+
 //! ## What it guarantees
 //!
 //! - **The quota is enforced before the call.** Creating a system user reads the business's
@@ -82,6 +104,7 @@ mod entry;
 mod error;
 mod form;
 mod http;
+pub mod guide;
 mod ids;
 mod keeper;
 mod kinds;
