@@ -30,6 +30,7 @@ mod live;
 mod offboard;
 mod plan;
 mod spec;
+mod spec_serde;
 mod tier;
 mod token_audit;
 mod token_plan;
