@@ -213,7 +213,7 @@ impl Identities {
             SystemUserRole::kind_of(Some(r)) != SystemUserRole::kind_of(Some(&wanted.role))
         }) {
             self.notes.push(format!(
-                "{:?} exists as {} but the file says {}; the Graph API cannot change a system user's role",
+                "{:?} exists as {} but the desired state says {}; the Graph API cannot change a system user's role",
                 wanted.name,
                 live.role.as_ref().map_or("-", |r| r.as_str()),
                 wanted.role

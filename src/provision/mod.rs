@@ -29,6 +29,7 @@ mod left_alone;
 mod live;
 mod offboard;
 mod plan;
+mod saved;
 mod spec;
 mod spec_serde;
 mod tier;
@@ -46,4 +47,5 @@ pub use offboard::{
     DECOMMISSIONED, IncompleteOffboard, OffboardOptions, OffboardReport, OffboardStep, offboard,
 };
 pub use plan::{Change, Plan, PlanOptions, plan};
+pub use saved::StalePlan;
 pub use spec::{AssetSpec, Spec, SystemUserSpec, TokenSpec};

@@ -253,11 +253,14 @@ impl Spec {
     /// ```
     ///
     /// # Errors
-    /// [`ProvisionError::InvalidSpec`] for an unreadable file, an unknown extension or invalid content.
+    /// [`ProvisionError::SpecFile`] for a file that cannot be read; [`ProvisionError::InvalidSpec`]
+    /// for an unknown extension or invalid content (its location starts with the file).
     pub fn from_path(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| at(path.display().to_string(), e.to_string()))?;
+        let text = std::fs::read_to_string(path).map_err(|e| ProvisionError::SpecFile {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
         let parsed = match path.extension().and_then(|e| e.to_str()) {
             Some("json") => Self::from_json_str(&text),
             Some("toml") => Self::from_toml_str(&text),

@@ -47,3 +47,36 @@ impl<'de> Deserialize<'de> for TokenSpec {
             .map_err(D::Error::custom)
     }
 }
+
+impl Spec {
+    /// The desired state as a TOML file, in the form [`Spec::from_toml_str`] reads.
+    ///
+    /// ```
+    /// use meta_business::provision::{Spec, SystemUserBuilder};
+    /// use meta_business::PageTask;
+    /// let spec = Spec::builder("1000000000001")
+    ///     .system_user(SystemUserBuilder::new("crm-sync-eu").page("4000000000001", [PageTask::Analyze]))
+    ///     .build()?;
+    /// let text = spec.to_toml_string()?;
+    /// assert!(text.contains(r#"page = "4000000000001""#));
+    /// assert_eq!(Spec::from_toml_str(&text)?, spec);
+    /// # Ok::<(), meta_business::provision::ProvisionError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`ProvisionError::InvalidSpec`](super::ProvisionError::InvalidSpec) if TOML cannot hold
+    /// it (not expected: every field has a TOML form).
+    pub fn to_toml_string(&self) -> super::Result<String> {
+        toml::to_string(self).map_err(|e| super::ProvisionError::InvalidSpec {
+            location: "the document".to_owned(),
+            message: e.to_string(),
+        })
+    }
+
+    /// The desired state as JSON, in the form [`Spec::from_json_str`] reads (what
+    /// `serde_json::to_string(&spec)` writes).
+    pub fn to_json_string(&self) -> String {
+        // A spec holds strings, booleans and lists only: it always serializes.
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+}
