@@ -24,6 +24,7 @@ mod obo;
 mod pagination;
 mod preflight;
 mod provision;
+mod saved_plans;
 mod quota;
 mod redaction;
 mod replay;
