@@ -225,6 +225,11 @@ impl Plan {
         self
     }
 
+    /// Whether the plan read a token store, which applying it needs again ([`Plan::store`]).
+    pub fn needs_store(&self) -> bool {
+        self.basis.store_read
+    }
+
     /// Reads again what the plan was computed from and compares: `Ok` when nothing changed.
     /// [`Plan::apply`] does this first for a plan read back with [`Plan::from_json_str`];
     /// call it to check any plan before applying it.
