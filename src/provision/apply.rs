@@ -165,7 +165,10 @@ impl Serialize for ApplyReport {
 impl fmt::Display for ApplyReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(stale) = &self.stale {
-            writeln!(f, "  REFUSED  the saved plan is stale; changed since it was made:")?;
+            writeln!(
+                f,
+                "  REFUSED  the saved plan is stale; changed since it was made:"
+            )?;
             for what in &stale.changed {
                 writeln!(f, "           {what}")?;
             }
@@ -290,8 +293,12 @@ impl Plan {
             }
             Some(Refusal::Failed(change, err)) => {
                 run.report.failed = Some((change.clone(), err));
-                run.report.not_applied =
-                    self.changes.iter().filter(|c| **c != change).cloned().collect();
+                run.report.not_applied = self
+                    .changes
+                    .iter()
+                    .filter(|c| **c != change)
+                    .cloned()
+                    .collect();
                 return run.report;
             }
         }

@@ -435,7 +435,10 @@ fn check_options(client: &Client, spec: &Spec, options: &PlanOptions) -> Result<
 }
 
 /// The stored tokens of this business.
-pub(super) async fn stored_tokens(store: &dyn TokenStore, business: &BusinessId) -> Result<Vec<Versioned>> {
+pub(super) async fn stored_tokens(
+    store: &dyn TokenStore,
+    business: &BusinessId,
+) -> Result<Vec<Versioned>> {
     let mut stored = Vec::new();
     for key in store.keys().await? {
         if &key.business == business

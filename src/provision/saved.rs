@@ -405,11 +405,7 @@ fn apps_text(apps: &Option<BTreeSet<AppId>>) -> String {
     match apps {
         None => "unreadable".to_owned(),
         Some(apps) if apps.is_empty() => "none".to_owned(),
-        Some(apps) => apps
-            .iter()
-            .map(AppId::as_str)
-            .collect::<Vec<_>>()
-            .join(","),
+        Some(apps) => apps.iter().map(AppId::as_str).collect::<Vec<_>>().join(","),
     }
 }
 

@@ -7,7 +7,9 @@ use serde::de::Error as _;
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::spec::{AssetSpec, RawAsset, RawSpec, RawSystemUser, RawToken, Spec, SystemUserSpec, TokenSpec};
+use super::spec::{
+    AssetSpec, RawAsset, RawSpec, RawSystemUser, RawToken, Spec, SystemUserSpec, TokenSpec,
+};
 
 impl Serialize for AssetSpec {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -20,7 +22,9 @@ impl Serialize for AssetSpec {
 
 impl<'de> Deserialize<'de> for Spec {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        RawSpec::deserialize(d)?.validate().map_err(D::Error::custom)
+        RawSpec::deserialize(d)?
+            .validate()
+            .map_err(D::Error::custom)
     }
 }
 

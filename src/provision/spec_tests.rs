@@ -150,7 +150,9 @@ fn errors_about_a_spec_built_in_code_never_say_file() {
     use crate::provision::SystemUserBuilder;
     let built = [
         Spec::builder("x").build(),
-        Spec::builder("1").system_user(SystemUserBuilder::new(" ")).build(),
+        Spec::builder("1")
+            .system_user(SystemUserBuilder::new(" "))
+            .build(),
         Spec::builder("1")
             .system_user(SystemUserBuilder::new("a").token("2", [Permission::AdsRead]))
             .build(),

@@ -381,9 +381,16 @@ async fn provision_dry_run_plans_without_a_store_and_says_applying_needs_one() {
         stdout.contains("+ generate token for \"ads-reporting-server\""),
         "{stdout}"
     );
-    assert!(stderr.contains("applying would need one: --token-dir"), "{stderr}");
+    assert!(
+        stderr.contains("applying would need one: --token-dir"),
+        "{stderr}"
+    );
     assert!(!emulator.requests().is_empty(), "it planned");
-    assert_eq!(writes_at(&emulator), Vec::<String>::new(), "a dry run writes nothing");
+    assert_eq!(
+        writes_at(&emulator),
+        Vec::<String>::new(),
+        "a dry run writes nothing"
+    );
     assert!(emulator.system_users(DEMO.business_id).is_empty());
 }
 
@@ -397,7 +404,12 @@ async fn provision_says_a_missing_file_cannot_be_read() {
     )
     .await;
     let emulator = GraphEmulator::demo().await.0;
-    let out = run("provision", &["--file", "nope.toml"], env_for(&emulator, &[])).await;
+    let out = run(
+        "provision",
+        &["--file", "nope.toml"],
+        env_for(&emulator, &[]),
+    )
+    .await;
     assert!(!String::from_utf8_lossy(&out.stderr).contains("invalid desired state"));
     refused(
         "provision",
@@ -408,7 +420,12 @@ async fn provision_says_a_missing_file_cannot_be_read() {
     .await;
     refused(
         "provision",
-        &["--file", PROVISION_TOML, "--out", "/nonexistent-dir/plan.json"],
+        &[
+            "--file",
+            PROVISION_TOML,
+            "--out",
+            "/nonexistent-dir/plan.json",
+        ],
         &[],
         &["--out", "does not exist"],
     )
@@ -422,12 +439,27 @@ async fn provision_saves_a_plan_and_applies_it_later_as_json() {
     let (plan, tokens) = (scratch.path("plan.json"), scratch.path("tokens"));
     let out = run(
         "provision",
-        &["--file", PROVISION_TOML, "--token-dir", &tokens, "--out", &plan],
+        &[
+            "--file",
+            PROVISION_TOML,
+            "--token-dir",
+            &tokens,
+            "--out",
+            &plan,
+        ],
         env_for(&emulator, &[]),
     )
     .await;
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(writes_at(&emulator), Vec::<String>::new(), "--out applies nothing");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        writes_at(&emulator),
+        Vec::<String>::new(),
+        "--out applies nothing"
+    );
     let saved = std::fs::read_to_string(&plan).unwrap();
     assert!(!saved.contains(DEMO.admin_token) && !saved.contains(DEMO.app_secret));
     assert!(saved.contains("\"fingerprint\""), "{saved}");
@@ -438,19 +470,33 @@ async fn provision_saves_a_plan_and_applies_it_later_as_json() {
         env_for(&emulator, &[]),
     )
     .await;
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
-    assert_eq!(doc["report"]["tokens_generated_for"], serde_json::json!(["ads-reporting-server"]));
+    assert_eq!(
+        doc["report"]["tokens_generated_for"],
+        serde_json::json!(["ads-reporting-server"])
+    );
     assert_eq!(doc["report"]["failed"], serde_json::Value::Null);
     assert_eq!(doc["plan"]["changes"].as_array().unwrap().len(), 6);
     let users = emulator.system_users(DEMO.business_id);
     assert_eq!(users.len(), 2, "both users of the file exist");
-    let reporting = users.iter().find(|u| u.name == "ads-reporting-server").unwrap();
+    let reporting = users
+        .iter()
+        .find(|u| u.name == "ads-reporting-server")
+        .unwrap();
     assert_eq!(emulator.valid_tokens_of(&reporting.id), 1);
     assert_eq!(
-        std::fs::read_dir(&tokens).unwrap().filter(|e| {
-            e.as_ref().is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".json"))
-        }).count(),
+        std::fs::read_dir(&tokens)
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".json"))
+            })
+            .count(),
         1,
         "the token is in --token-dir"
     );
@@ -463,11 +509,22 @@ async fn provision_refuses_a_stale_saved_plan_and_writes_nothing() {
     let (plan, tokens) = (scratch.path("plan.json"), scratch.path("tokens"));
     let out = run(
         "provision",
-        &["--file", PROVISION_TOML, "--token-dir", &tokens, "--out", &plan],
+        &[
+            "--file",
+            PROVISION_TOML,
+            "--token-dir",
+            &tokens,
+            "--out",
+            &plan,
+        ],
         env_for(&emulator, &[]),
     )
     .await;
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // Someone creates a system user by hand before the plan is applied.
     let client = emulator.client(DEMO.admin_token).unwrap();
     let by_hand = client
@@ -493,9 +550,20 @@ async fn provision_refuses_a_stale_saved_plan_and_writes_nothing() {
     assert!(stdout.contains("REFUSED"), "{stdout}");
     assert!(
         stderr.contains("is stale")
-            && stderr.contains(&format!("system user {} (\"made-by-hand\") was created", by_hand.id)),
+            && stderr.contains(&format!(
+                "system user {} (\"made-by-hand\") was created",
+                by_hand.id
+            )),
         "{stderr}"
     );
-    assert_eq!(writes_at(&emulator), Vec::<String>::new(), "nothing written");
-    assert_eq!(emulator.system_users(DEMO.business_id).len(), 1, "only the one made by hand");
+    assert_eq!(
+        writes_at(&emulator),
+        Vec::<String>::new(),
+        "nothing written"
+    );
+    assert_eq!(
+        emulator.system_users(DEMO.business_id).len(),
+        1,
+        "only the one made by hand"
+    );
 }

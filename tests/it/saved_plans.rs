@@ -7,8 +7,8 @@ use std::sync::Arc;
 use meta_business::provision::{self, Change, Plan, PlanOptions, ProvisionError, Spec};
 use meta_business::testing::{DEMO, GraphEmulator};
 use meta_business::{
-    AccessTier,    AdAccountTask, CatalogTask, Client, InstagramTask, MemoryStore, PageTask, Permission,
-    PixelTask, StoredToken, Expect, TokenKey, TokenStore, WhatsAppTask,
+    AccessTier, AdAccountTask, CatalogTask, Client, Expect, InstagramTask, MemoryStore, PageTask,
+    Permission, PixelTask, StoredToken, TokenKey, TokenStore, WhatsAppTask,
 };
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -95,7 +95,8 @@ fn spec_json() -> impl Strategy<Value = Value> {
         (0..4usize).prop_flat_map(|n| (0..n).map(system_user).collect::<Vec<_>>()),
     )
         .prop_map(|(business, tier, prune, users)| {
-            let mut spec = json!({"business": business.to_string(), "prune": prune, "system_users": users});
+            let mut spec =
+                json!({"business": business.to_string(), "prune": prune, "system_users": users});
             if let Some(tier) = tier {
                 spec["access_tier"] = json!(tier);
             }
@@ -196,7 +197,10 @@ fn a_plan_round_trips_through_json() {
         prop_assert_eq!(loaded.to_string(), plan.to_string());
     });
     assert!(
-        emulator.requests().iter().any(|r| r.path.contains("assigned_users")),
+        emulator
+            .requests()
+            .iter()
+            .any(|r| r.path.contains("assigned_users")),
         "the plans read the assets scanned one by one"
     );
 }
@@ -207,7 +211,10 @@ async fn demo() -> (GraphEmulator, Client) {
     let (emulator, demo) = GraphEmulator::demo().await;
     emulator.set_access_tier(demo.business_id, AccessTier::Full);
     let client = emulator.client(demo.admin_token).unwrap();
-    assert_eq!(client.quota_policy(), meta_business::QuotaPolicy::Tier(AccessTier::Full));
+    assert_eq!(
+        client.quota_policy(),
+        meta_business::QuotaPolicy::Tier(AccessTier::Full)
+    );
     (emulator, client)
 }
 
@@ -284,11 +291,19 @@ async fn a_saved_plan_applied_unchanged_is_applied() {
     assert_eq!(report.applied.len(), 1);
     let reporting = first_id(&emulator, "ads-reporting-server");
     let holders = emulator.assignments(DEMO.ad_accounts[0]);
-    assert_eq!(holders.get(&reporting).map(Vec::as_slice), Some(&["ANALYZE".to_owned()][..]));
+    assert_eq!(
+        holders.get(&reporting).map(Vec::as_slice),
+        Some(&["ANALYZE".to_owned()][..])
+    );
     assert_eq!(writes(&emulator).len(), 1, "{:?}", writes(&emulator));
     // Applied, the desired state holds.
     let options = PlanOptions::default().store(store.clone());
-    assert!(provision::plan(&client, &spec(), &options).await.unwrap().is_empty());
+    assert!(
+        provision::plan(&client, &spec(), &options)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -310,19 +325,31 @@ async fn a_saved_plan_is_refused_after_another_user_was_created() {
     let stale = report.stale.clone().expect("refused as stale");
     assert_eq!(
         stale.changed,
-        [format!("system user {} (\"made-by-hand\") was created", intruder.id)]
+        [format!(
+            "system user {} (\"made-by-hand\") was created",
+            intruder.id
+        )]
     );
     assert!(report.applied.is_empty() && report.failed.is_none());
     assert_eq!(report.not_applied, loaded.changes);
     assert_eq!(writes(&emulator), Vec::<String>::new(), "nothing written");
     // The grant the plan would have given is still missing.
     let reporting = first_id(&emulator, "ads-reporting-server");
-    assert!(!emulator.assignments(DEMO.ad_accounts[0]).contains_key(&reporting));
+    assert!(
+        !emulator
+            .assignments(DEMO.ad_accounts[0])
+            .contains_key(&reporting)
+    );
     // As a `Result`, the typed error, listing what changed.
     let err = ProvisionError::from(report.into_result().unwrap_err());
-    let ProvisionError::StalePlan(stale) = &err else { panic!("{err:?}") };
+    let ProvisionError::StalePlan(stale) = &err else {
+        panic!("{err:?}")
+    };
     assert_eq!(stale.changed.len(), 1);
-    assert!(err.to_string().contains("made-by-hand") && err.to_string().contains("plan again"), "{err}");
+    assert!(
+        err.to_string().contains("made-by-hand") && err.to_string().contains("plan again"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -344,10 +371,15 @@ async fn a_saved_plan_is_refused_after_a_grant_was_removed_or_a_token_stored() {
         .verify(&client)
         .await
         .unwrap_err();
-    let ProvisionError::StalePlan(stale) = &err else { panic!("{err:?}") };
+    let ProvisionError::StalePlan(stale) = &err else {
+        panic!("{err:?}")
+    };
     assert_eq!(
         stale.changed,
-        [format!("the grant of system user {crm} on Page {} was removed", DEMO.pages[0])]
+        [format!(
+            "the grant of system user {crm} on Page {} was removed",
+            DEMO.pages[0]
+        )]
     );
     assert_eq!(writes(&emulator), Vec::<String>::new());
 
@@ -363,9 +395,17 @@ async fn a_saved_plan_is_refused_after_a_grant_was_removed_or_a_token_stored() {
         .unwrap();
     assert!(matches!(put, meta_business::Put::Written(_)));
     emulator.clear_requests();
-    let report = Plan::from_json_str(&saved).unwrap().store(store.clone()).apply(&client).await;
+    let report = Plan::from_json_str(&saved)
+        .unwrap()
+        .store(store.clone())
+        .apply(&client)
+        .await;
     let stale = report.stale.expect("stale");
-    assert!(stale.changed[0].starts_with(&format!("the stored token of {key} was written again")), "{:?}", stale.changed);
+    assert!(
+        stale.changed[0].starts_with(&format!("the stored token of {key} was written again")),
+        "{:?}",
+        stale.changed
+    );
     assert_eq!(writes(&emulator), Vec::<String>::new());
 }
 
@@ -376,7 +416,13 @@ async fn a_saved_plan_holds_no_secret_and_needs_its_store_again() {
     let options = PlanOptions::default().store(store.clone());
     // Plan, apply, then force a rotation by asking for another scope: the plan reads the
     // stored token (a secret) and the saved form must not carry it.
-    let _ = provision::plan(&client, &spec(), &options).await.unwrap().apply(&client).await.into_result().unwrap();
+    let _ = provision::plan(&client, &spec(), &options)
+        .await
+        .unwrap()
+        .apply(&client)
+        .await
+        .into_result()
+        .unwrap();
     let stored: Vec<StoredToken> = {
         let mut all = Vec::new();
         for key in store.keys().await.unwrap() {
@@ -384,16 +430,33 @@ async fn a_saved_plan_holds_no_secret_and_needs_its_store_again() {
         }
         all
     };
-    let wider = Spec::from_json_str(&spec().to_json_string().replace("\"ads_read\"", "\"ads_read\", \"business_management\"")).unwrap();
+    let wider = Spec::from_json_str(
+        &spec()
+            .to_json_string()
+            .replace("\"ads_read\"", "\"ads_read\", \"business_management\""),
+    )
+    .unwrap();
     let plan = provision::plan(&client, &wider, &options).await.unwrap();
-    assert!(plan.changes.iter().any(|c| matches!(c, Change::GenerateToken { .. })), "{plan}");
+    assert!(
+        plan.changes
+            .iter()
+            .any(|c| matches!(c, Change::GenerateToken { .. })),
+        "{plan}"
+    );
     let saved = serde_json::to_string(&plan).unwrap();
     use meta_business::ExposeSecret;
-    for secret in stored.iter().map(|t| t.secret().expose_secret().to_owned()).chain([DEMO.admin_token.to_owned(), DEMO.app_secret.to_owned()]) {
+    for secret in stored
+        .iter()
+        .map(|t| t.secret().expose_secret().to_owned())
+        .chain([DEMO.admin_token.to_owned(), DEMO.app_secret.to_owned()])
+    {
         assert!(!saved.contains(&secret), "a secret in the saved plan");
     }
     let key: TokenKey = stored[0].key.clone();
-    assert!(saved.contains(key.system_user.as_str()), "the versions it read are kept, by key");
+    assert!(
+        saved.contains(key.system_user.as_str()),
+        "the versions it read are kept, by key"
+    );
 
     // Loaded without its store: refused before any write, naming the store.
     emulator.clear_requests();
@@ -409,10 +472,18 @@ async fn a_saved_plan_holds_no_secret_and_needs_its_store_again() {
 async fn a_preview_plans_without_a_store_and_cannot_be_applied() {
     let (emulator, client) = demo().await;
     // Without a store the plan is refused, unless it is a preview.
-    let err = provision::plan(&client, &spec(), &PlanOptions::default()).await.unwrap_err();
+    let err = provision::plan(&client, &spec(), &PlanOptions::default())
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("store"), "{err}");
-    let plan = provision::plan(&client, &spec(), &PlanOptions::default().preview(true)).await.unwrap();
-    assert!(plan.changes.iter().any(|c| matches!(c, Change::GenerateToken { .. })));
+    let plan = provision::plan(&client, &spec(), &PlanOptions::default().preview(true))
+        .await
+        .unwrap();
+    assert!(
+        plan.changes
+            .iter()
+            .any(|c| matches!(c, Change::GenerateToken { .. }))
+    );
     assert!(plan.to_string().contains("applying needs one"), "{plan}");
     let report = plan.apply(&client).await;
     let (change, err) = report.failed.expect("refused");
@@ -429,4 +500,26 @@ fn a_saved_plan_that_is_not_one_is_refused() {
         assert!(matches!(err, ProvisionError::InvalidPlan { .. }), "{err:?}");
         assert!(err.to_string().starts_with("not a saved plan"), "{err}");
     }
+}
+
+#[tokio::test]
+async fn errors_about_a_spec_built_in_code_never_say_file() {
+    use meta_business::provision::SystemUserBuilder;
+    let (emulator, demo) = GraphEmulator::demo().await;
+    let client = emulator.client(demo.admin_token).unwrap();
+    // The demo business is on the limited tier; the spec built in code says full.
+    let spec = Spec::builder(demo.business_id)
+        .access_tier(AccessTier::Full)
+        .system_user(SystemUserBuilder::new("crm-sync-eu").page(demo.pages[0], [PageTask::Analyze]))
+        .build()
+        .unwrap();
+    let err = provision::plan(&client, &spec, &PlanOptions::default())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("the desired state says the full tier"),
+        "{err}"
+    );
+    assert!(!err.contains("file"), "{err}");
 }
