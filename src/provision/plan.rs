@@ -364,9 +364,7 @@ pub async fn plan(client: &Client, spec: &Spec, options: &PlanOptions) -> Result
         basis,
         saved: false,
     };
-    if options.store.is_none() && spec.system_users.iter().any(|s| s.token.is_some()) {
-        out.notes.push("no token store was given (a preview): the tokens are planned as if none were stored; applying needs one".to_owned());
-    }
+    out.notes.extend(preview_note(spec, options));
     for wanted in &spec.system_users {
         if identities.withheld.contains(&wanted.name) {
             continue;
@@ -432,6 +430,14 @@ fn check_options(client: &Client, spec: &Spec, options: &PlanOptions) -> Result<
         )));
     }
     Ok(())
+}
+
+/// What a preview (a plan without a store) says about the tokens it planned.
+fn preview_note(spec: &Spec, options: &PlanOptions) -> Option<String> {
+    let wants_tokens = spec.system_users.iter().any(|s| s.token.is_some());
+    (options.store.is_none() && wants_tokens).then(|| {
+        "no token store was given (a preview): the tokens are planned as if none were stored; applying needs one".to_owned()
+    })
 }
 
 /// The stored tokens of this business.
