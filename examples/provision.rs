@@ -2,9 +2,16 @@
 //!
 //! ```text
 //! cargo run --example provision                        # examples/provision.toml on the emulator
-//! cargo run --example provision -- --dry-run           # the plan only
+//! cargo run --example provision -- --dry-run           # the plan only (no store needed)
 //! cargo run --example provision -- --file my.toml --token-dir ./tokens
+//! cargo run --example provision -- --file my.toml --token-dir ./tokens --out plan.json  # save, review
+//! cargo run --example provision -- --apply plan.json --token-dir ./tokens               # apply it later
+//! cargo run --example provision -- --help              # the flags and the META_* variables
 //! ```
+//!
+//! A saved plan is applied only if the business still is as it was planned: the system users,
+//! their grants and apps, and the stored tokens are read again first, and if anything changed
+//! nothing is written and what changed is listed (plan again).
 //!
 //! With `META_ACCESS_TOKEN` (and `META_BUSINESS_ID`, `META_APP_ID`, `META_APP_SECRET`) it runs
 //! on the real Graph API: with `--file` from your file; without, from a desired state built
@@ -14,26 +21,49 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
-use meta_business::provision::{self, PlanOptions, Spec};
+use meta_business::provision::{self, ApplyReport, Plan, PlanOptions, Spec};
 use meta_business::{FileStore, MemoryStore, TokenStore};
 
+/// The variables this example reads (the README's table), for `--help`.
+const ENVIRONMENT: &str = "\
+Environment (with META_ACCESS_TOKEN unset, it runs on the embedded Graph emulator):
+  META_ACCESS_TOKEN  admin (system) user token; unset: the embedded emulator
+  META_APP_SECRET    app secret, for appsecret_proof and token generation
+  META_APP_ID        the business's app to install and mint tokens for
+  META_BUSINESS_ID   the business to act on
+  META_GRAPH_URL     base URL override (default https://graph.facebook.com)
+  META_API_VERSION   default v26.0
+  META_ACCESS_TIER   limited/standard or full/advanced";
+
 #[derive(Parser)]
-#[command(about = "Plan and apply a desired state of system users, assets, apps and tokens")]
+#[command(
+    about = "Plan and apply a desired state of system users, assets, apps and tokens",
+    after_help = ENVIRONMENT
+)]
 struct Args {
     /// The desired-state file (.toml or .json).
     #[arg(long)]
     file: Option<PathBuf>,
-    /// Print the plan without applying it.
+    /// Print the plan without applying it; without --token-dir it plans without a store
+    /// (tokens as if none were stored).
     #[arg(long)]
     dry_run: bool,
-    /// Print the plan and the report as JSON.
+    /// Print the plan and the report as one JSON document.
     #[arg(long)]
     json: bool,
+    /// Save the plan to this file (JSON, no secret) instead of applying it; apply it later
+    /// with --apply.
+    #[arg(long, value_name = "PLAN.json", conflicts_with_all = ["apply", "dry_run"])]
+    out: Option<PathBuf>,
+    /// Apply a plan saved with --out; refused, listing what changed, if the business changed
+    /// since it was made.
+    #[arg(long, value_name = "PLAN.json", conflicts_with_all = ["file", "dry_run", "invalidate_orphans"])]
+    apply: Option<PathBuf>,
     /// The token store: a directory of token files (mode 0600), read by the plan and written
     /// by the apply (required on the real API when the desired state asks for tokens).
     #[arg(long)]
@@ -105,76 +135,143 @@ async fn spec_for(args: &Args, target: &common::Target) -> Result<Spec, String> 
     Spec::from_json_str(&json.to_string()).map_err(|e| e.to_string())
 }
 
+/// The token store of `--token-dir`, checked before anything is sent.
+fn token_dir(args: &Args) -> Result<Option<Arc<dyn TokenStore>>, String> {
+    let Some(dir) = &args.token_dir else {
+        return Ok(None);
+    };
+    if dir.exists() && !dir.is_dir() {
+        return Err(format!("--token-dir: {} is not a directory", dir.display()));
+    }
+    let store = FileStore::open(dir).map_err(|e| format!("--token-dir: {e}"))?;
+    Ok(Some(Arc::new(store)))
+}
+
+const NEED_TOKEN_DIR: &str = "the desired state asks for tokens: pass --token-dir DIR, where they are kept (mode 0600) and found by the next run";
+
 async fn run(args: Args) -> Result<ExitCode, String> {
+    if let Some(path) = &args.apply {
+        return apply_saved(&args, path).await;
+    }
+    if let Some(out) = &args.out {
+        common::check_writable("--out", out)?;
+    }
     let target = common::target().await?;
     eprintln!("target: {}", target.description);
     let spec = spec_for(&args, &target).await?;
     // Every input before the first write: a token needs the app secret and a store, and the
-    // token directory must be usable before a token is minted into it.
+    // token directory must be usable before a token is minted into it. A dry run needs
+    // neither: it only reads.
     let wants_tokens = spec.system_users.iter().any(|s| s.token.is_some());
-    if wants_tokens {
+    let preview = args.dry_run && args.token_dir.is_none();
+    if wants_tokens && !preview {
         target.require(&[common::Need::AppSecret])?;
     }
-    if let Some(dir) = &args.token_dir
-        && dir.exists()
-        && !dir.is_dir()
-    {
-        return Err(format!("--token-dir: {} is not a directory", dir.display()));
-    }
-    let store: Option<Arc<dyn TokenStore>> = match &args.token_dir {
-        Some(dir) => Some(Arc::new(
-            FileStore::open(dir).map_err(|e| format!("--token-dir: {e}"))?,
-        )),
+    let store = match token_dir(&args)? {
+        Some(store) => Some(store),
+        None if preview => None,
         // The emulator forgets everything when the example ends: a store in memory will do.
-        None if target.emulator.is_some() => Some(Arc::new(MemoryStore::new())),
-        None if wants_tokens => {
-            return Err(
-                "the desired state asks for tokens: pass --token-dir DIR, where they are kept (mode 0600) and found by the next run"
-                    .to_owned(),
-            );
-        }
+        None if target.emulator.is_some() => Some(Arc::new(MemoryStore::new()) as _),
+        None if wants_tokens => return Err(NEED_TOKEN_DIR.to_owned()),
         None => None,
     };
-    let mut options = PlanOptions::default().invalidate_orphans(args.invalidate_orphans);
+    let mut options = PlanOptions::default()
+        .invalidate_orphans(args.invalidate_orphans)
+        .preview(preview);
     if let Some(store) = store {
         options = options.store(store);
     }
     let plan = provision::plan(&target.client, &spec, &options)
         .await
         .map_err(|e| e.to_string())?;
-    if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&plan).map_err(|e| e.to_string())?
-        );
-    } else {
+    if !args.json {
         print!("{plan}");
     }
-    if args.dry_run || plan.is_empty() {
+    if preview && wants_tokens {
+        eprintln!(
+            "(dry run without a token store: tokens are planned as if none were stored; applying would need one: --token-dir DIR)"
+        );
+    }
+    if let Some(out) = &args.out {
+        let text = serde_json::to_string_pretty(&plan).map_err(|e| e.to_string())?;
+        std::fs::write(out, text).map_err(|e| format!("--out: {}: {e}", out.display()))?;
+        eprintln!(
+            "plan saved to {0}; apply it with --apply {0} (refused if the business changes before)",
+            out.display()
+        );
+    }
+    if args.dry_run || args.out.is_some() || plan.is_empty() {
+        print_json(&args, &plan, None)?;
         return Ok(ExitCode::SUCCESS);
     }
-
     let report = plan.apply(&target.client).await;
+    finish(&args, &plan, &report)
+}
+
+/// `--apply PLAN.json`: the saved plan, checked against the business, then applied.
+async fn apply_saved(args: &Args, path: &Path) -> Result<ExitCode, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("--apply: cannot read {}: {e}", path.display()))?;
+    let mut plan = Plan::from_json_str(&text).map_err(|e| format!("--apply: {e}"))?;
+    let target = common::target().await?;
+    eprintln!("target: {}", target.description);
+    if plan.business != target.business {
+        return Err(format!(
+            "--apply: the plan is for business {}, not {} (META_BUSINESS_ID)",
+            plan.business, target.business
+        ));
+    }
+    if plan.needs_store() {
+        plan = match token_dir(args)? {
+            Some(store) => plan.store(store),
+            None if target.emulator.is_some() => plan.store(Arc::new(MemoryStore::new())),
+            None => {
+                return Err(
+                    "--apply: this plan was made with a token store: pass the same --token-dir"
+                        .to_owned(),
+                );
+            }
+        };
+    }
+    if !args.json {
+        print!("{plan}");
+    }
+    let report = plan.apply(&target.client).await;
+    finish(args, &plan, &report)
+}
+
+fn print_json(args: &Args, plan: &Plan, report: Option<&ApplyReport>) -> Result<(), String> {
     if args.json {
+        let doc = serde_json::json!({"plan": plan, "report": report});
         println!(
             "{}",
-            serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?
+            serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?
         );
+    }
+    Ok(())
+}
+
+fn finish(args: &Args, plan: &Plan, report: &ApplyReport) -> Result<ExitCode, String> {
+    if args.json {
+        print_json(args, plan, Some(report))?;
     } else {
         println!("{report}");
     }
     for (name, token) in &report.tokens {
         match &args.token_dir {
-            Some(dir) => println!(
+            Some(dir) => eprintln!(
                 "token for {name:?}: {} stored in {} (mode 0600)",
                 token.masked(),
                 dir.display()
             ),
-            None => println!(
+            None => eprintln!(
                 "token for {name:?}: {} (kept in memory only: pass --token-dir to keep it)",
                 token.masked()
             ),
         }
+    }
+    if let Some(stale) = &report.stale {
+        eprintln!("{stale}");
     }
     Ok(if report.is_complete() {
         ExitCode::SUCCESS

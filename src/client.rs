@@ -32,7 +32,8 @@ pub const USER_AGENT: &str = concat!("meta-business/", env!("CARGO_PKG_VERSION")
 /// assert_eq!(client.quota_policy().quota().map(|q| q.regular), Some(10));
 /// # Ok::<(), meta_business::Error>(())
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum QuotaPolicy {
     /// Enforce the quota Meta documents for this tier.

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::client::QuotaPolicy;
 use crate::config::{AccessTier, SystemUserKind, SystemUserQuota};
@@ -25,7 +25,7 @@ use crate::models::system_user::SystemUser;
 /// assert_eq!(usage.remaining(SystemUserKind::Regular), Some(1));
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct QuotaUsage {
     /// The business.

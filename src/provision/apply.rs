@@ -6,6 +6,7 @@ use std::fmt;
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
 use super::forget;
+use super::saved::Refusal;
 
 mod mint;
 use super::plan::{Change, Plan};
@@ -76,12 +77,15 @@ pub struct ApplyReport {
     /// What went wrong without stopping the apply (an old token that could not be revoked, a
     /// new one that could not be checked).
     pub warnings: Vec<String>,
+    /// Why a saved plan was refused before any write: the live state it was computed from
+    /// changed since ([`Plan::from_json_str`]). Every change is then in `not_applied`.
+    pub stale: Option<super::StalePlan>,
 }
 
 impl ApplyReport {
     /// Whether every change was made.
     pub fn is_complete(&self) -> bool {
-        self.failed.is_none()
+        self.failed.is_none() && self.stale.is_none()
     }
 
     /// `Ok(self)` when every change was made, else the report inside an error (so the tokens
@@ -99,7 +103,7 @@ impl ApplyReport {
     /// # Errors
     /// [`IncompleteApply`] when a change failed.
     pub fn into_result(self) -> std::result::Result<ApplyReport, IncompleteApply> {
-        if self.failed.is_some() {
+        if !self.is_complete() {
             Err(IncompleteApply(Box::new(self)))
         } else {
             Ok(self)
@@ -115,6 +119,9 @@ pub struct IncompleteApply(pub Box<ApplyReport>);
 impl fmt::Display for IncompleteApply {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let r = &self.0;
+        if let Some(stale) = &r.stale {
+            return write!(f, "{stale}");
+        }
         match &r.failed {
             Some((change, err)) => write!(
                 f,
@@ -135,7 +142,7 @@ impl std::error::Error for IncompleteApply {
 
 impl Serialize for ApplyReport {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        let mut st = s.serialize_struct("ApplyReport", 8)?;
+        let mut st = s.serialize_struct("ApplyReport", 9)?;
         st.serialize_field("applied", &self.applied)?;
         let failed = self
             .failed
@@ -150,12 +157,24 @@ impl Serialize for ApplyReport {
         st.serialize_field("orphan_risk", &self.orphan_risk)?;
         st.serialize_field("lost_races", &self.lost_races)?;
         st.serialize_field("warnings", &self.warnings)?;
+        let stale = self.stale.as_ref().map(|s| &s.changed);
+        st.serialize_field("stale_plan_changed", &stale)?;
         st.end()
     }
 }
 
 impl fmt::Display for ApplyReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(stale) = &self.stale {
+            writeln!(
+                f,
+                "  REFUSED  the saved plan is stale; changed since it was made:"
+            )?;
+            for what in &stale.changed {
+                writeln!(f, "           {what}")?;
+            }
+            return write!(f, "Applied nothing: plan again.");
+        }
         for change in &self.applied {
             writeln!(f, "  done     {change}")?;
         }
@@ -262,8 +281,28 @@ impl Plan {
                 orphan_risk: Vec::new(),
                 lost_races: Vec::new(),
                 warnings: Vec::new(),
+                stale: None,
             },
         };
+        // A saved plan is checked against the business before its first write.
+        match self.refusal(client).await {
+            None => {}
+            Some(Refusal::Stale(stale)) => {
+                run.report.stale = Some(stale);
+                run.report.not_applied = self.changes.clone();
+                return run.report;
+            }
+            Some(Refusal::Failed(change, err)) => {
+                run.report.failed = Some((change.clone(), err));
+                run.report.not_applied = self
+                    .changes
+                    .iter()
+                    .filter(|c| **c != change)
+                    .cloned()
+                    .collect();
+                return run.report;
+            }
+        }
         let mut progress = Reporter::start(
             self.progress.as_ref(),
             Workflow::Apply,

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::ids::{AppId, SystemUserId};
 use crate::kinds::AssetRef;
@@ -31,7 +31,7 @@ use crate::store::TokenKey;
 /// assert_eq!(plan.changes[0].system_user(), "ads-reporting-server");
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Change {

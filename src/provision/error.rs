@@ -27,6 +27,27 @@ pub enum ProvisionError {
         message: String,
     },
 
+    /// A desired-state file cannot be read (missing, unreadable, not UTF-8). Nothing was sent.
+    #[error("cannot read the desired-state file {path}: {message}")]
+    SpecFile {
+        /// The file, as given.
+        path: String,
+        /// Why.
+        message: String,
+    },
+
+    /// A saved plan cannot be read back ([`Plan::from_json_str`](super::Plan::from_json_str)).
+    #[error("not a saved plan: {message}")]
+    InvalidPlan {
+        /// What is wrong, and where.
+        message: String,
+    },
+
+    /// A saved plan was refused: the live state it was computed from changed since. Nothing
+    /// was written.
+    #[error(transparent)]
+    StalePlan(super::StalePlan),
+
     /// A plan needs more system users than the quota allows; nothing was written.
     #[error(
         "the plan does not fit the system-user quota of business {business}: {} would exceed it ({detail}); nothing was written. {}",
@@ -46,7 +67,7 @@ pub enum ProvisionError {
 
     /// Applying a plan stopped at a failed change; the report inside says what was done.
     #[error(transparent)]
-    Incomplete(#[from] super::IncompleteApply),
+    Incomplete(super::IncompleteApply),
 
     /// Offboarding stopped at a failed step; the report inside says what was done.
     #[error(transparent)]
@@ -55,6 +76,17 @@ pub enum ProvisionError {
     /// A call the workflow made failed, or an input it passed to the client was refused.
     #[error(transparent)]
     Client(#[from] Error),
+}
+
+impl From<super::IncompleteApply> for ProvisionError {
+    /// A refused stale plan is [`ProvisionError::StalePlan`]; any other stop is
+    /// [`ProvisionError::Incomplete`].
+    fn from(err: super::IncompleteApply) -> Self {
+        match err.0.stale.clone() {
+            Some(stale) => ProvisionError::StalePlan(stale),
+            None => ProvisionError::Incomplete(err),
+        }
+    }
 }
 
 impl From<crate::store::StoreError> for ProvisionError {

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::change::Change;
 use super::error::{ProvisionError, Result};
@@ -27,7 +27,7 @@ use crate::models::system_user::{SystemUser, SystemUserRole};
 /// }
 /// # let _ = show;
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Drift {
     /// The system user, by its name in the desired state.
@@ -41,7 +41,7 @@ pub struct Drift {
 }
 
 /// The kinds of [`Drift`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum DriftKind {
@@ -213,7 +213,7 @@ impl Identities {
             SystemUserRole::kind_of(Some(r)) != SystemUserRole::kind_of(Some(&wanted.role))
         }) {
             self.notes.push(format!(
-                "{:?} exists as {} but the file says {}; the Graph API cannot change a system user's role",
+                "{:?} exists as {} but the desired state says {}; the Graph API cannot change a system user's role",
                 wanted.name,
                 live.role.as_ref().map_or("-", |r| r.as_str()),
                 wanted.role

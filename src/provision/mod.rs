@@ -16,6 +16,14 @@
 //! println!("{report}");
 //! # Ok(()) }
 //! ```
+//!
+//! A [`Spec`] serializes (serde, or [`Spec::to_toml_string`]) to the file's own form and reads
+//! back equal, so a service may keep it in its own database. A [`Plan`] serializes to JSON to
+//! be reviewed and applied later, as Terraform applies a saved plan: read it back with
+//! [`Plan::from_json_str`], give it its token store again ([`Plan::store`]), and
+//! [`Plan::apply`] first reads again the live state the plan was computed from (system users,
+//! their grants and apps, the stored tokens' versions) and refuses a stale plan before its
+//! first write ([`StalePlan`]).
 
 mod apply;
 mod audit;
@@ -29,7 +37,9 @@ mod left_alone;
 mod live;
 mod offboard;
 mod plan;
+mod saved;
 mod spec;
+mod spec_serde;
 mod tier;
 mod token_audit;
 mod token_plan;
@@ -48,4 +58,5 @@ pub use offboard::{
     DECOMMISSIONED, IncompleteOffboard, OffboardOptions, OffboardReport, OffboardStep, offboard,
 };
 pub use plan::{Change, Plan, PlanOptions, plan};
+pub use saved::StalePlan;
 pub use spec::{AssetSpec, Spec, SystemUserSpec, TokenSpec};

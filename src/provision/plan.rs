@@ -6,13 +6,14 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use super::change::Change;
 use super::error::{ProvisionError, Result};
 use super::identity::{Drift, Identities};
 use super::left_alone::NotManaged;
 use super::live::{self, Owned};
+use super::saved::Basis;
 use super::spec::{Spec, fold_name};
 use super::tier;
 use super::token_plan::TokenContext;
@@ -65,6 +66,11 @@ pub struct PlanOptions {
     /// Where the plan's progress goes, and the apply's of the plan it makes (see
     /// [`ProgressSink`]).
     pub progress: Option<ProgressSink>,
+    /// Plan without a token store (default `false`: a desired state that asks for tokens
+    /// needs one): a preview, such as a dry run before the store exists. Tokens are planned as
+    /// if none were stored, and [`Plan::apply`] refuses the plan's token changes before any
+    /// write.
+    pub preview: bool,
 }
 
 impl PlanOptions {
@@ -90,6 +96,9 @@ impl PlanOptions {
 
         /// Sends the plan's progress, and its apply's, to this sink.
         progress: ProgressSink;
+        /// Plans without requiring a token store or an app secret, for a preview; see
+        /// [`PlanOptions::preview`](#structfield.preview).
+        preview = bool;
     }
 
     /// Reads at most this many pages of any one list (at least 1); see
@@ -131,13 +140,16 @@ pub(crate) struct PlanStore(pub(crate) Arc<dyn TokenStore>);
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Debug, Clone, Serialize)]
+///
+/// A plan serializes (JSON) to be reviewed and applied later: [`Plan::from_json_str`] reads it
+/// back, and applying it refuses it if the business changed since (see there). The saved form
+/// holds ids, names, tasks and store versions, never a secret.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Plan {
     /// The business.
     pub business: BusinessId,
     /// The quota policy the plan was checked against.
-    #[serde(skip)]
     pub policy: QuotaPolicy,
     /// System users now, against the quota.
     pub quota: QuotaUsage,
@@ -153,17 +165,28 @@ pub struct Plan {
     /// Things the plan cannot change and a person should know.
     pub notes: Vec<String>,
     /// Ids of the system users that exist, by name.
-    #[serde(skip)]
+    #[serde(rename = "identities")]
     pub(crate) ids: BTreeMap<String, SystemUserId>,
     #[serde(skip)]
     pub(crate) store: Option<PlanStore>,
     /// The version of each key that held a token when the plan was made: applying writes a
     /// key only as the plan saw it (at that version, or still empty), so a token another run
     /// stored since is never overwritten, and replaced only as read.
-    #[serde(skip)]
+    #[serde(with = "super::saved::seen_form")]
     pub(crate) seen: BTreeMap<TokenKey, Version>,
     #[serde(skip)]
     pub(crate) progress: Option<ProgressSink>,
+    /// The live state the plan was computed from, checked again before a saved plan is
+    /// applied.
+    #[serde(rename = "fingerprint")]
+    pub(crate) basis: Basis,
+    /// Whether the plan was read back from its saved form (and is checked before applying).
+    #[serde(skip, default = "read_back")]
+    pub(crate) saved: bool,
+}
+
+fn read_back() -> bool {
+    true
 }
 
 impl Plan {
@@ -349,6 +372,7 @@ async fn planned(
     let everyone: Vec<String> = users.iter().map(|u| u.id.as_str().to_owned()).collect();
     let held = live::assignments(client, business, &everyone, &scanned, pages, None).await?;
     let identities = Identities::resolve(spec, &users, &known, &held)?;
+    let basis = Basis::read(pages, &users, &held, &scanned, options.store.is_some());
 
     let tokens = TokenContext {
         client,
@@ -372,7 +396,10 @@ async fn planned(
         store: options.store.clone().map(PlanStore),
         seen,
         progress: None,
+        basis,
+        saved: false,
     };
+    out.notes.extend(preview_note(spec, options));
     for wanted in &spec.system_users {
         progress.next(format!("system user {:?}", wanted.name));
         if identities.withheld.contains(&wanted.name) {
@@ -419,7 +446,7 @@ fn check_options(client: &Client, spec: &Spec, options: &PlanOptions) -> Result<
         .filter(|s| s.token.is_some())
         .map(|s| s.name.as_str())
         .collect();
-    if wanting.is_empty() {
+    if wanting.is_empty() || options.preview {
         return Ok(());
     }
     if options.store.is_none() {
@@ -440,8 +467,19 @@ fn check_options(client: &Client, spec: &Spec, options: &PlanOptions) -> Result<
     Ok(())
 }
 
+/// What a preview (a plan without a store) says about the tokens it planned.
+fn preview_note(spec: &Spec, options: &PlanOptions) -> Option<String> {
+    let wants_tokens = spec.system_users.iter().any(|s| s.token.is_some());
+    (options.store.is_none() && wants_tokens).then(|| {
+        "no token store was given (a preview): the tokens are planned as if none were stored; applying needs one".to_owned()
+    })
+}
+
 /// The stored tokens of this business.
-async fn stored_tokens(store: &dyn TokenStore, business: &BusinessId) -> Result<Vec<Versioned>> {
+pub(super) async fn stored_tokens(
+    store: &dyn TokenStore,
+    business: &BusinessId,
+) -> Result<Vec<Versioned>> {
     let mut stored = Vec::new();
     for key in store.keys().await? {
         if &key.business == business

@@ -17,6 +17,9 @@ use crate::models::system_user::SystemUserRole;
 
 /// What a business should look like.
 ///
+/// It serializes (serde, JSON or TOML) to the file's own form and deserializes through the
+/// file's checks: `Spec::from_json_str(&serde_json::to_string(&spec)?)` gives `spec` back.
+///
 /// ```
 /// use meta_business::provision::Spec;
 /// let spec = Spec::from_toml_str(r#"
@@ -38,6 +41,7 @@ pub struct Spec {
     /// The business.
     pub business: BusinessId,
     /// Its access tier (sets the quota the plan is checked against; default: the client's).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub access_tier: Option<AccessTier>,
     /// Whether assignments not in the file are removed (default `false`: they are reported by
     /// the audit but left alone).
@@ -59,14 +63,16 @@ pub struct SystemUserSpec {
     /// Apps installed for it.
     pub apps: Vec<AppId>,
     /// The token it should have.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<TokenSpec>,
     /// Whether an admin system user may hold assets (default `false`: admins should only
     /// administer, and a spec giving one assets is refused unless this is set).
     pub allow_admin_assets: bool,
 }
 
-/// An asset and the tasks the system user should have on it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// An asset and the tasks the system user should have on it. Its serde form is the file's:
+/// the kind's key with the id, and the tasks (`{"page": "4000000000001", "tasks": ["ANALYZE"]}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct AssetSpec {
     /// The asset.
@@ -247,11 +253,14 @@ impl Spec {
     /// ```
     ///
     /// # Errors
-    /// [`ProvisionError::InvalidSpec`] for an unreadable file, an unknown extension or invalid content.
+    /// [`ProvisionError::SpecFile`] for a file that cannot be read; [`ProvisionError::InvalidSpec`]
+    /// for an unknown extension or invalid content (its location starts with the file).
     pub fn from_path(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| at(path.display().to_string(), e.to_string()))?;
+        let text = std::fs::read_to_string(path).map_err(|e| ProvisionError::SpecFile {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
         let parsed = match path.extension().and_then(|e| e.to_str()) {
             Some("json") => Self::from_json_str(&text),
             Some("toml") => Self::from_toml_str(&text),
@@ -344,6 +353,14 @@ fn reason(e: Error) -> String {
 }
 
 impl RawSystemUser {
+    /// One system user outside a spec (its name checked here, not against the others').
+    pub(super) fn validate_alone(self, path: &str) -> Result<SystemUserSpec> {
+        let name = self.name.trim().to_owned();
+        crate::models::check_name("name", &name)
+            .map_err(|e| at(format!("{path}.name"), reason(e)))?;
+        self.validate(path, name)
+    }
+
     fn validate(self, path: &str, name: String) -> Result<SystemUserSpec> {
         let role = match self.role.as_deref().map(str::to_ascii_uppercase).as_deref() {
             None | Some("EMPLOYEE") => SystemUserRole::Employee,
@@ -377,39 +394,17 @@ impl RawSystemUser {
         let token = match self.token {
             None => None,
             Some(raw) => {
-                let app = id_at(&format!("{path}.token.app"), raw.app.parse::<AppId>())?;
-                if !apps.contains(&app) {
+                let token = raw.validate(&format!("{path}.token"))?;
+                if !apps.contains(&token.app) {
                     return Err(at(
                         format!("{path}.token.app"),
                         format!(
-                            "app {app} is not in this system user's apps; a token needs the app installed"
+                            "app {} is not in this system user's apps; a token needs the app installed",
+                            token.app
                         ),
                     ));
                 }
-                if raw.scopes.is_empty() {
-                    return Err(at(
-                        format!("{path}.token.scopes"),
-                        "name at least one permission",
-                    ));
-                }
-                let mut scopes = Vec::new();
-                for (k, s) in raw.scopes.iter().enumerate() {
-                    let p = Permission::from(s.as_str());
-                    p.check()
-                        .map_err(|e| at(format!("{path}.token.scopes[{k}]"), reason(e)))?;
-                    if p.is_unlisted() {
-                        return Err(at(
-                            format!("{path}.token.scopes[{k}]"),
-                            format!("{s:?} is not a system-user permission"),
-                        ));
-                    }
-                    scopes.push(p);
-                }
-                Some(TokenSpec {
-                    app,
-                    scopes,
-                    expires_in_60_days: raw.expires_in_60_days,
-                })
+                Some(token)
             }
         };
         if role == SystemUserRole::Admin && !assets.is_empty() && !self.allow_admin_assets {
@@ -429,8 +424,35 @@ impl RawSystemUser {
     }
 }
 
+impl RawToken {
+    pub(super) fn validate(self, path: &str) -> Result<TokenSpec> {
+        let app = id_at(&format!("{path}.app"), self.app.parse::<AppId>())?;
+        if self.scopes.is_empty() {
+            return Err(at(format!("{path}.scopes"), "name at least one permission"));
+        }
+        let mut scopes = Vec::new();
+        for (k, s) in self.scopes.iter().enumerate() {
+            let p = Permission::from(s.as_str());
+            p.check()
+                .map_err(|e| at(format!("{path}.scopes[{k}]"), reason(e)))?;
+            if p.is_unlisted() {
+                return Err(at(
+                    format!("{path}.scopes[{k}]"),
+                    format!("{s:?} is not a system-user permission"),
+                ));
+            }
+            scopes.push(p);
+        }
+        Ok(TokenSpec {
+            app,
+            scopes,
+            expires_in_60_days: self.expires_in_60_days,
+        })
+    }
+}
+
 impl RawAsset {
-    fn validate(self, path: &str) -> Result<AssetSpec> {
+    pub(super) fn validate(self, path: &str) -> Result<AssetSpec> {
         let mut given = self.ids.into_iter();
         let (Some((kind, id)), None) = (given.next(), given.next()) else {
             return Err(at(

@@ -129,3 +129,64 @@ fn file_errors_name_the_file() {
         "{err}"
     );
 }
+
+#[test]
+fn a_missing_file_is_a_file_that_cannot_be_read() {
+    let err = Spec::from_path("nope.toml").unwrap_err();
+    assert!(
+        matches!(&err, ProvisionError::SpecFile { path, .. } if path == "nope.toml"),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.starts_with("cannot read the desired-state file nope.toml:")
+            && !text.contains("invalid desired state"),
+        "{text}"
+    );
+}
+
+#[test]
+fn errors_about_a_spec_built_in_code_never_say_file() {
+    use crate::provision::SystemUserBuilder;
+    let built = [
+        Spec::builder("x").build(),
+        Spec::builder("1")
+            .system_user(SystemUserBuilder::new(" "))
+            .build(),
+        Spec::builder("1")
+            .system_user(SystemUserBuilder::new("a").token("2", [Permission::AdsRead]))
+            .build(),
+        Spec::builder("1")
+            .system_user(SystemUserBuilder::new("a"))
+            .system_user(SystemUserBuilder::new("A "))
+            .build(),
+    ];
+    for result in built {
+        let text = result.unwrap_err().to_string();
+        assert!(
+            text.starts_with("invalid desired state at system_users[")
+                || text.starts_with("invalid desired state at business"),
+            "{text}"
+        );
+        assert!(!text.contains("file"), "{text}");
+    }
+}
+
+#[test]
+fn a_spec_serializes_to_the_form_it_reads() {
+    let spec = Spec::from_json_str(GOOD).unwrap();
+    let json = serde_json::to_value(&spec).unwrap();
+    assert_eq!(
+        json["system_users"][0]["assets"][0],
+        serde_json::json!({"ad_account": "act_3000000000001", "tasks": ["ANALYZE"]})
+    );
+    assert_eq!(json["access_tier"], "full");
+    assert_eq!(Spec::from_json_str(&json.to_string()).unwrap(), spec);
+    let toml = toml::to_string(&spec).unwrap();
+    assert_eq!(Spec::from_toml_str(&toml).unwrap(), spec, "{toml}");
+    // Through serde itself, the same checks: an invalid spec is refused.
+    assert_eq!(serde_json::from_value::<Spec>(json).unwrap(), spec);
+    let bad = serde_json::json!({"business": "1", "system_users": [{"name": "a", "assets": [{"page": "4", "tasks": ["DRIVE"]}]}]});
+    let err = serde_json::from_value::<Spec>(bad).unwrap_err().to_string();
+    assert!(err.contains("system_users[0].assets[0].tasks[0]"), "{err}");
+}

@@ -1,4 +1,4 @@
-//! The quota a plan is held to: the file's tier only where the client's configured tier and
+//! The quota a plan is held to: the desired state's tier only where the client's configured tier and
 //! the business's own count of system users do not contradict it; and whether the plan fits.
 
 use super::change::Change;
@@ -39,7 +39,7 @@ pub(super) fn effective_policy(
         && exceeds(real)
     {
         return Err(refuse(format!(
-            "the file says the {tier} tier ({} admin + {} regular system users) but the client is configured for {} admin + {} regular; the business's real tier wins: correct access_tier, or the client's tier if it is the one that is wrong",
+            "the desired state says the {tier} tier ({} admin + {} regular system users) but the client is configured for {} admin + {} regular; the business's real tier wins: correct access_tier, or the client's tier if it is the one that is wrong",
             wanted.admin, wanted.regular, real.admin, real.regular
         )));
     }
@@ -47,14 +47,14 @@ pub(super) fn effective_policy(
         && exceeds(real.quota())
     {
         return Err(refuse(format!(
-            "the file says the {tier} tier but business {}'s usage header reports the {real} tier; the business's real tier wins: correct access_tier",
+            "the desired state says the {tier} tier but business {}'s usage header reports the {real} tier; the business's real tier wins: correct access_tier",
             spec.business
         )));
     }
     let now = QuotaUsage::count(spec.business.clone(), QuotaPolicy::Tier(tier), users);
     if now.admins > wanted.admin || now.regular > wanted.regular {
         return Err(refuse(format!(
-            "business {} already has {} admin and {} regular system users, more than the {tier} tier allows ({} + {}): the file's tier is not the business's; correct access_tier",
+            "business {} already has {} admin and {} regular system users, more than the {tier} tier allows ({} + {}): the desired state's tier is not the business's; correct access_tier",
             spec.business, now.admins, now.regular, wanted.admin, wanted.regular
         )));
     }

@@ -96,6 +96,7 @@ pub(super) async fn app_changes(
 ) -> Result<Vec<Change>> {
     let name = &wanted.name;
     let installed = live::installed_apps(client, id.as_str(), pages).await?;
+    plan.basis.apps.insert(id.clone(), installed.clone());
     let Some(installed) = installed else {
         if !wanted.apps.is_empty() {
             plan.notes.push(format!("the installed apps of {name:?} cannot be read; installs are sent again (they are idempotent)"));

@@ -803,7 +803,7 @@ async fn audit_flags_a_decommissioned_user_still_holding_a_pixel_but_not_a_short
     );
 }
 
-// The README's plan is a real one: this scenario renders it.
+// The guide's plan (docs/provisioning.md) is a real one: this scenario renders it.
 
 #[tokio::test]
 async fn the_readme_shows_a_real_plan_with_drift_and_what_is_left_alone() {
@@ -830,11 +830,12 @@ async fn the_readme_shows_a_real_plan_with_drift_and_what_is_left_alone() {
     let plan = provision::plan(&client, &spec, &options).await.unwrap();
     let shown = plan.to_string();
     println!("{shown}");
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let guide =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/provisioning.md"))
+            .unwrap();
     assert!(
-        readme.contains(&shown),
-        "README's plan is not this one:\n{shown}"
+        guide.contains(&shown),
+        "docs/provisioning.md's plan is not this one:\n{shown}"
     );
     let _done = plan.apply(&client).await.into_result().unwrap();
     assert_converged(&client, &spec, &options).await;

@@ -639,3 +639,272 @@ async fn every_example_that_reports_prints_json_with_json() {
         assert!(value.get(key).is_some(), "{name}: no {key:?} in {value:#}");
     }
 }
+
+// provision: --help, --dry-run without a store, --out / --apply (a saved plan, refused when
+// stale), --json.
+
+/// A fresh directory under the system's temporary one, removed when dropped.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(tag: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!(
+            "meta-business-provision-{tag}-{}-{:?}",
+            std::process::id(),
+            std::time::SystemTime::now()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.0.join(name).display().to_string()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn writes_at(emulator: &GraphEmulator) -> Vec<String> {
+    emulator
+        .requests()
+        .iter()
+        .filter(|r| r.method != "GET")
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect()
+}
+
+const PROVISION_TOML: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/provision.toml");
+
+#[tokio::test]
+async fn provision_help_lists_the_variables_it_reads_and_sends_nothing() {
+    let emulator = GraphEmulator::demo().await.0;
+    let out = run("provision", &["--help"], env_for(&emulator, &[])).await;
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for var in [
+        "META_ACCESS_TOKEN",
+        "META_APP_SECRET",
+        "META_APP_ID",
+        "META_BUSINESS_ID",
+        "META_GRAPH_URL",
+        "META_API_VERSION",
+        "META_ACCESS_TIER",
+        "--out",
+        "--apply",
+        "--dry-run",
+        "--json",
+    ] {
+        assert!(help.contains(var), "{var} not in --help:\n{help}");
+    }
+    assert!(emulator.requests().is_empty());
+}
+
+#[tokio::test]
+async fn provision_dry_run_plans_without_a_store_and_says_applying_needs_one() {
+    let emulator = GraphEmulator::demo().await.0;
+    // No --token-dir, no app secret: a dry run only reads.
+    let out = run(
+        "provision",
+        &["--file", PROVISION_TOML, "--dry-run"],
+        env_for(&emulator, &[("META_APP_SECRET", None)]),
+    )
+    .await;
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("+ generate token for \"ads-reporting-server\""),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("applying would need one: --token-dir"),
+        "{stderr}"
+    );
+    assert!(!emulator.requests().is_empty(), "it planned");
+    assert_eq!(
+        writes_at(&emulator),
+        Vec::<String>::new(),
+        "a dry run writes nothing"
+    );
+    assert!(emulator.system_users(DEMO.business_id).is_empty());
+}
+
+#[tokio::test]
+async fn provision_says_a_missing_file_cannot_be_read() {
+    refused(
+        "provision",
+        &["--file", "nope.toml"],
+        &[],
+        &["--file: cannot read the desired-state file nope.toml"],
+    )
+    .await;
+    let emulator = GraphEmulator::demo().await.0;
+    let out = run(
+        "provision",
+        &["--file", "nope.toml"],
+        env_for(&emulator, &[]),
+    )
+    .await;
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("invalid desired state"));
+    refused(
+        "provision",
+        &["--apply", "/nonexistent/plan.json"],
+        &[],
+        &["--apply: cannot read /nonexistent/plan.json"],
+    )
+    .await;
+    refused(
+        "provision",
+        &[
+            "--file",
+            PROVISION_TOML,
+            "--out",
+            "/nonexistent-dir/plan.json",
+        ],
+        &[],
+        &["--out", "does not exist"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn provision_saves_a_plan_and_applies_it_later_as_json() {
+    let emulator = GraphEmulator::demo().await.0;
+    let scratch = Scratch::new("saved");
+    let (plan, tokens) = (scratch.path("plan.json"), scratch.path("tokens"));
+    let out = run(
+        "provision",
+        &[
+            "--file",
+            PROVISION_TOML,
+            "--token-dir",
+            &tokens,
+            "--out",
+            &plan,
+        ],
+        env_for(&emulator, &[]),
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        writes_at(&emulator),
+        Vec::<String>::new(),
+        "--out applies nothing"
+    );
+    let saved = std::fs::read_to_string(&plan).unwrap();
+    assert!(!saved.contains(DEMO.admin_token) && !saved.contains(DEMO.app_secret));
+    assert!(saved.contains("\"fingerprint\""), "{saved}");
+
+    let out = run(
+        "provision",
+        &["--apply", &plan, "--token-dir", &tokens, "--json"],
+        env_for(&emulator, &[]),
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(
+        doc["report"]["tokens_generated_for"],
+        serde_json::json!(["ads-reporting-server"])
+    );
+    assert_eq!(doc["report"]["failed"], serde_json::Value::Null);
+    assert_eq!(doc["plan"]["changes"].as_array().unwrap().len(), 6);
+    let users = emulator.system_users(DEMO.business_id);
+    assert_eq!(users.len(), 2, "both users of the file exist");
+    let reporting = users
+        .iter()
+        .find(|u| u.name == "ads-reporting-server")
+        .unwrap();
+    assert_eq!(emulator.valid_tokens_of(&reporting.id), 1);
+    assert_eq!(
+        std::fs::read_dir(&tokens)
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".json"))
+            })
+            .count(),
+        1,
+        "the token is in --token-dir"
+    );
+}
+
+#[tokio::test]
+async fn provision_refuses_a_stale_saved_plan_and_writes_nothing() {
+    let emulator = GraphEmulator::demo().await.0;
+    let scratch = Scratch::new("stale");
+    let (plan, tokens) = (scratch.path("plan.json"), scratch.path("tokens"));
+    let out = run(
+        "provision",
+        &[
+            "--file",
+            PROVISION_TOML,
+            "--token-dir",
+            &tokens,
+            "--out",
+            &plan,
+        ],
+        env_for(&emulator, &[]),
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Someone creates a system user by hand before the plan is applied.
+    let client = emulator.client(DEMO.admin_token).unwrap();
+    let by_hand = client
+        .business(DEMO.business_id)
+        .system_users()
+        .create("made-by-hand")
+        .role(meta_business::SystemUserRole::Admin)
+        .send()
+        .await
+        .unwrap();
+    emulator.clear_requests();
+    let out = run(
+        "provision",
+        &["--apply", &plan, "--token-dir", &tokens],
+        env_for(&emulator, &[]),
+    )
+    .await;
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(!out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("REFUSED"), "{stdout}");
+    assert!(
+        stderr.contains("is stale")
+            && stderr.contains(&format!(
+                "system user {} (\"made-by-hand\") was created",
+                by_hand.id
+            )),
+        "{stderr}"
+    );
+    assert_eq!(
+        writes_at(&emulator),
+        Vec::<String>::new(),
+        "nothing written"
+    );
+    assert_eq!(
+        emulator.system_users(DEMO.business_id).len(),
+        1,
+        "only the one made by hand"
+    );
+}

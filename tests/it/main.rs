@@ -35,6 +35,7 @@ mod replicas;
 mod replicas_in_process;
 mod replicas_workflows;
 mod rotation;
+mod saved_plans;
 mod store;
 mod store_conformance;
 mod store_file;
