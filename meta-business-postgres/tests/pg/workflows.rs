@@ -10,16 +10,17 @@
 //! parent creates a "go" file. The assertions are those of the core crate's
 //! `tests/it/replicas_workflows.rs` and `tests/it/replicas.rs`, on this backend.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use meta_business::provision::{self, PlanOptions, Spec, SystemUserBuilder};
 use meta_business::testing::{DEMO, Fault, FaultRule, GraphEmulator};
 use meta_business::{
-    AccessTier, AdAccountTask, Client, Error, Expect, ExposeSecret, Minted, Permission,
-    StoredToken, TokenKeeper, TokenKey, TokenMeta, TokenStore,
+    AccessTier, AdAccountTask, BusinessId, Client, CreateLock, Error, Expect, ExposeSecret, Minted,
+    Permission, StoredToken, TokenKeeper, TokenKey, TokenMeta, TokenStore,
 };
 use meta_business_postgres::{Connector, PgCreateLock, PostgresStore, SecretBox, TABLE};
 use serde_json::{Value, json};
@@ -183,10 +184,30 @@ fn workflow_child() {
             }
             "apply" => apply_child(&dir, &url, store, lock).await,
             "create" => create_child(&dir, &url, lock, &var("MB_PGWF_ID")).await,
+            "hold" => {
+                let _guard = lock.acquire(&DEMO.business_id.into()).await.unwrap();
+                println!("HELD");
+                tokio::time::sleep(Duration::from_secs(120)).await;
+                json!("not killed")
+            }
+            "wait" => {
+                let guard = lock.acquire(&DEMO.business_id.into()).await.unwrap();
+                let acquired = unix_micros();
+                tokio::time::sleep(Duration::from_millis(30)).await;
+                let released = unix_micros();
+                drop(guard);
+                json!({ "acquired": acquired, "released": released })
+            }
             other => panic!("unknown role {other}"),
         }
     });
     println!("REPLICA {report}");
+}
+
+fn unix_micros() -> u64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
 }
 
 async fn wait_for_go(dir: &Path) {
@@ -528,4 +549,100 @@ async fn four_processes_creating_with_a_pg_lock_create_one_and_refuse_three_befo
     assert_eq!((count("created"), count("quota")), (1, 3), "{reports:?}");
     assert_eq!(users, 1);
     assert_eq!(creates, 1, "the refused creates were never sent");
+}
+
+struct KilledOnDrop(Child);
+
+impl Drop for KilledOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Sessions waiting for the business's create lock on the server.
+async fn waiting(connector: &Connector, business: &BusinessId) -> i64 {
+    let key = PgCreateLock::key(business) as u64;
+    let client = connector.connect().await.unwrap();
+    let row = client
+        .query_one(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+             AND classid::bigint = $1 AND objid::bigint = $2 AND objsubid = 1",
+            &[&((key >> 32) as i64), &((key & 0xffff_ffff) as i64)],
+        )
+        .await
+        .unwrap();
+    row.get(0)
+}
+
+/// A holder process killed with SIGKILL while three other processes wait for the lock: the
+/// first of them has it within a second, and they hold it one at a time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pg_lock_holder_killed_with_sigkill_hands_it_to_waiting_processes_within_a_second() {
+    let shared = Shared::new("kill").await;
+    let (_, connector) = shared.postgres();
+    let business = BusinessId::from(DEMO.business_id);
+    // Killed however the test ends, so a failed assertion leaves no holder behind.
+    let mut holder = KilledOnDrop(shared.spawn("hold", 0, "", &[]));
+    let out = holder.0.stdout.take().unwrap();
+    let held = tokio::task::spawn_blocking(move || {
+        // The harness may print the test's name before the child's line.
+        BufReader::new(out)
+            .lines()
+            .map_while(Result::ok)
+            .any(|line| line.ends_with("HELD"))
+    });
+    let held = tokio::time::timeout(Duration::from_secs(30), held).await;
+    assert!(
+        matches!(held, Ok(Ok(true))),
+        "the holder did not take the lock"
+    );
+    let waiters: Vec<Child> = (1..=3)
+        .map(|id| shared.spawn("wait", id, "", &[]))
+        .collect();
+    let start = Instant::now();
+    while waiting(&connector, &business).await < 3 {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the waiters do not wait"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(crate::lock::held(&connector, &business).await, 1);
+
+    let killed_at = unix_micros();
+    holder.0.kill().unwrap(); // SIGKILL: no destructor runs in the holder
+    holder.0.wait().unwrap();
+    let reports: Vec<Value> =
+        tokio::task::spawn_blocking(move || waiters.into_iter().map(report).collect())
+            .await
+            .unwrap();
+    let mut times: Vec<(u64, u64)> = reports
+        .iter()
+        .map(|r| {
+            (
+                r["acquired"].as_u64().unwrap(),
+                r["released"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    times.sort_unstable();
+    assert!(
+        times[0].0 > killed_at,
+        "taken before the holder died: {times:?}"
+    );
+    let hand_over = Duration::from_micros(times[0].0 - killed_at);
+    let last = Duration::from_micros(times[2].1 - killed_at);
+    println!(
+        "PgCreateLock: SIGKILL of the holder: lock handed to a waiting process in {hand_over:?}; \
+         3 waiters done {last:?} after the kill"
+    );
+    for pair in times.windows(2) {
+        assert!(pair[0].1 <= pair[1].0, "two holders at once: {times:?}");
+    }
+    assert!(
+        hand_over < Duration::from_secs(1),
+        "hand-over took {hand_over:?}"
+    );
+    crate::lock::until_free(&connector, &business, Duration::from_secs(5)).await;
 }
