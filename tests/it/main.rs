@@ -22,6 +22,7 @@ mod keeper;
 mod layout;
 mod obo;
 mod pagination;
+mod plan_window;
 mod preflight;
 mod provision;
 mod quota;
