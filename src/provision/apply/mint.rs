@@ -103,21 +103,9 @@ impl Run<'_> {
         let id = self.id_of(system_user)?;
         let key = TokenKey::new(business.clone(), id.clone(), app.clone());
         // The tokens replaced, read before the new one may overwrite one of them.
-        let Some(Before {
-            mut old,
-            expect,
-            changed,
-        }) = before_mint(store, replaces, &key, &self.plan.seen).await?
-        else {
-            // Another run stored its token first: it is kept, and nothing is minted here.
-            self.report.lost_races.push(system_user.clone());
+        let Some((mut old, expect)) = self.before(store, system_user, replaces, &key).await? else {
             return Ok(());
         };
-        for at in changed {
-            self.report.warnings.push(format!(
-                "the token {system_user:?} had under {at} was changed since the plan by another run; it is left as that run wrote it"
-            ));
-        }
         let minted = client
             .system_user(id.clone())
             .generate_token(app.clone())
@@ -191,7 +179,28 @@ impl Run<'_> {
         self.revoke_replaced(store, system_user, old).await
     }
 
-    /// Writes the new token at the version `replaced` read. `None` when another run stored
+    /// [`before_mint`], with what it found reported: `None` when another run stored its token
+    /// first (it is kept, and nothing is to be minted here).
+    async fn before(
+        &mut self,
+        store: &dyn TokenStore,
+        system_user: &str,
+        replaces: &[TokenKey],
+        key: &TokenKey,
+    ) -> Result<Option<(Vec<(StoredToken, Version)>, Expect)>> {
+        let Some(before) = before_mint(store, replaces, key, &self.plan.seen).await? else {
+            self.report.lost_races.push(system_user.to_owned());
+            return Ok(None);
+        };
+        for at in before.changed {
+            self.report.warnings.push(format!(
+                "the token {system_user:?} had under {at} was changed since the plan by another run; it is left as that run wrote it"
+            ));
+        }
+        Ok(Some((before.old, before.expect)))
+    }
+
+    /// Writes the new token at the version [`before_mint`] read. `None` when another run stored
     /// its token first: ours is revoked (held by nobody otherwise) and the race reported.
     ///
     /// # Errors
