@@ -23,6 +23,7 @@ use super::user_changes::{
 use crate::client::{Client, QuotaPolicy};
 use crate::error::Error;
 use crate::ids::{BusinessId, SystemUserId};
+use crate::models::system_user::SystemUser;
 use crate::progress::{ProgressSink, Reporter, Workflow};
 use crate::quota::QuotaUsage;
 use crate::store::{StoredToken, TokenKey, TokenStore, Version, Versioned};
@@ -353,10 +354,7 @@ async fn planned(
         Some(store) => stored_tokens(store, business).await?,
         None => Vec::new(),
     };
-    let seen: BTreeMap<TokenKey, Version> = read
-        .iter()
-        .map(|found| (found.token.key.clone(), found.version))
-        .collect();
+    let seen = seen_versions(&read, &users);
     let stored: Vec<StoredToken> = read.into_iter().map(|found| found.token).collect();
     let known = known_ids(options, &stored);
 
@@ -489,6 +487,17 @@ pub(super) async fn stored_tokens(
         }
     }
     Ok(stored)
+}
+
+/// The version of each stored key of a system user the plan listed. A key of a user it did
+/// not list (one another run created after the list was read, then stored a token for) is
+/// left out: the plan decided nothing about that token, so applying writes there only if the
+/// key is still empty, and never over that run's token.
+fn seen_versions(read: &[Versioned], users: &[SystemUser]) -> BTreeMap<TokenKey, Version> {
+    read.iter()
+        .filter(|found| users.iter().any(|u| u.id == found.token.key.system_user))
+        .map(|found| (found.token.key.clone(), found.version))
+        .collect()
 }
 
 /// The ids earlier runs recorded, by folded name: the store's metadata, then the caller's.

@@ -263,14 +263,17 @@ async fn apply_child(dir: &Path, url: &str, store: Arc<dyn TokenStore>) -> Value
     })
 }
 
-/// How many token-minting calls (generate or exchange) the emulator received.
+/// How many tokens the emulator minted (generate or exchange answered with a token): a
+/// refused exchange (the token it would refresh was revoked by the winner meanwhile) mints
+/// nothing.
 fn mints(emulator: &GraphEmulator) -> usize {
     emulator
         .requests()
         .iter()
         .filter(|r| {
-            r.method == "POST" && r.path.ends_with("access_tokens")
-                || r.path.ends_with("/oauth/access_token")
+            r.status == 200
+                && (r.method == "POST" && r.path.ends_with("access_tokens")
+                    || r.path.ends_with("/oauth/access_token"))
         })
         .count()
 }

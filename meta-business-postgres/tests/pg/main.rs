@@ -7,3 +7,4 @@ mod lock;
 mod psql;
 mod quota;
 mod store;
+mod workflows;
