@@ -306,7 +306,7 @@ async fn create_child(dir: &Path, url: &str, lock: PgCreateLock, id: &str) -> Va
     }
 }
 
-/// How many token-minting calls (generate or exchange) the emulator received.
+/// How many tokens the emulator minted (generate or exchange answered with a token).
 fn mints(emulator: &GraphEmulator) -> usize {
     emulator
         .requests()
