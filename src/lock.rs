@@ -30,35 +30,45 @@ pub type LockFuture<'a> = Pin<Box<dyn Future<Output = Result<CreateGuard>> + Sen
 /// is released when the guard is dropped, after the create's outcome is known (a re-read after
 /// an ambiguous failure included). The client holds at most one such lock at a time.
 ///
-/// An implementation over a PostgreSQL advisory lock, with a connection type of your own:
+/// Ready-made: [`InProcessLock`] (one process), [`FileLock`] (the processes of one host) and,
+/// for a fleet, `PgCreateLock` in the companion crate `meta-business-postgres` (a
+/// transaction-scoped advisory lock on a connection it owns, so it is released at drop and when
+/// its process dies; a session-level advisory lock taken on a pooled connection would stay
+/// held after the guard returned the connection to its pool).
+///
+/// Your own, over a lease service your deployment already runs (the guard must release the
+/// lease when dropped, and the lease must expire when its holder dies):
 ///
 /// ```no_run
 /// use std::sync::Arc;
 /// use meta_business::{BusinessId, Client, CreateGuard, CreateLock, LockFuture};
 ///
-/// # struct Pool; struct Conn;
-/// # impl Pool { async fn get(&self) -> Conn { Conn } }
-/// # impl Conn { async fn execute(&self, _sql: &str, _key: i64) {} }
-/// struct AdvisoryLock { pool: Arc<Pool> }
+/// # struct Leases; struct Lease;
+/// # impl Leases { async fn take(&self, _name: &str) -> Result<Lease, std::io::Error> { Ok(Lease) } }
+/// /// Your service's leases: `take` waits for the named lease; dropping a `Lease` gives it
+/// /// back, and a lease whose holder stops renewing it expires.
+/// struct LeaseLock { leases: Arc<Leases> }
 ///
-/// /// Unlocks when dropped: a session-level advisory lock ends with its connection.
-/// struct Held(Conn);
-///
-/// impl CreateLock for AdvisoryLock {
+/// impl CreateLock for LeaseLock {
 ///     fn acquire<'a>(&'a self, business: &'a BusinessId) -> LockFuture<'a> {
 ///         Box::pin(async move {
-///             let conn = self.pool.get().await;
-///             let key: i64 = business.as_str().parse().unwrap_or_default();
-///             conn.execute("SELECT pg_advisory_lock($1)", key).await;
-///             Ok(CreateGuard::new(Held(conn)))
+///             let lease = self
+///                 .leases
+///                 .take(&format!("meta-business-create-{business}"))
+///                 .await
+///                 .map_err(|e| meta_business::Error::Lock {
+///                     message: format!("taking the create lease of business {business}"),
+///                     source: Some(Box::new(e)),
+///                 })?;
+///             Ok(CreateGuard::new(lease))
 ///         })
 ///     }
 /// }
 ///
-/// # fn build(pool: Arc<Pool>) -> meta_business::Result<Client> {
+/// # fn build(leases: Arc<Leases>) -> meta_business::Result<Client> {
 /// let client = Client::builder()
 ///     .access_token("EAAB...")
-///     .create_lock(AdvisoryLock { pool })
+///     .create_lock(LeaseLock { leases })
 ///     .build()?;
 /// # Ok(client) }
 /// ```
