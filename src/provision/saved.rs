@@ -225,6 +225,14 @@ impl Plan {
         self
     }
 
+    /// Sends the apply's progress to this sink (a saved plan has none: sinks are not
+    /// serializable; a plan made with [`PlanOptions::progress`](super::PlanOptions::progress)
+    /// keeps that one).
+    pub fn progress(mut self, sink: crate::progress::ProgressSink) -> Self {
+        self.progress = Some(sink);
+        self
+    }
+
     /// Whether the plan read a token store, which applying it needs again ([`Plan::store`]).
     pub fn needs_store(&self) -> bool {
         self.basis.store_read

@@ -286,9 +286,23 @@ async fn a_saved_plan_applied_unchanged_is_applied() {
     let store = Arc::new(MemoryStore::new());
     let (saved, _) = saved_plan(&emulator, &client, &store).await;
     emulator.clear_requests();
-    let loaded = Plan::from_json_str(&saved).unwrap().store(store.clone());
+    let events = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = events.clone();
+    let sink = meta_business::ProgressSink::new(move |p| seen.lock().unwrap().push(p.to_string()));
+    let loaded = Plan::from_json_str(&saved)
+        .unwrap()
+        .store(store.clone())
+        .progress(sink);
     let report = loaded.apply(&client).await.into_result().unwrap();
     assert_eq!(report.applied.len(), 1);
+    // A loaded plan given a sink reports its apply's steps.
+    let events = events.lock().unwrap().clone();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.starts_with("apply") && e.contains("done")),
+        "{events:?}"
+    );
     let reporting = first_id(&emulator, "ads-reporting-server");
     let holders = emulator.assignments(DEMO.ad_accounts[0]);
     assert_eq!(
