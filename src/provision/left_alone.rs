@@ -122,8 +122,8 @@ impl fmt::Display for NotManaged {
 /// Why something not listed is kept, given `prune`.
 pub(super) fn unlisted(prune: bool) -> String {
     if prune {
-        "not in the file".to_owned()
+        "not in the desired state".to_owned()
     } else {
-        "not in the file (prune is off: it is kept)".to_owned()
+        "not in the desired state (prune is off: it is kept)".to_owned()
     }
 }

@@ -63,7 +63,7 @@ impl TokenContext<'_> {
                 .extend(stored_keys.into_iter().map(|key| NotManaged::Token {
                     system_user: name.clone(),
                     key: key.clone(),
-                    why: "the file asks for no token: it is kept".to_owned(),
+                    why: "the desired state asks for no token: it is kept".to_owned(),
                 }));
             return Ok(out);
         };
@@ -80,7 +80,7 @@ impl TokenContext<'_> {
                 system_user: name.clone(),
                 kind: DriftKind::WrongApp,
                 detail: format!(
-                    "a token for app {} is stored; the file wants one for app {}",
+                    "a token for app {} is stored; the desired state wants one for app {}",
                     other.app, token.app
                 ),
                 remedy: format!(
@@ -230,7 +230,7 @@ impl TokenContext<'_> {
             push(
                 DriftKind::ExtraScopes,
                 format!(
-                    "the stored token also has {}, which the file does not ask for",
+                    "the stored token also has {}, which the desired state does not ask for",
                     extra.join(", ")
                 ),
             );
@@ -242,14 +242,14 @@ impl TokenContext<'_> {
         if token.expires_in_60_days && info.never_expires() {
             push(
                 DriftKind::WrongExpiry,
-                "the stored token never expires; the file wants a 60-day token".to_owned(),
+                "the stored token never expires; the desired state wants a 60-day token".to_owned(),
             );
             return Some("the stored token never expires".to_owned());
         }
         if !token.expires_in_60_days && !info.never_expires() && info.expires_at.is_some() {
             push(
                 DriftKind::WrongExpiry,
-                "the stored token expires; the file wants one that does not".to_owned(),
+                "the stored token expires; the desired state wants one that does not".to_owned(),
             );
             return Some("the stored token expires".to_owned());
         }

@@ -41,9 +41,9 @@ pub(super) fn strangers(
             why: if identity::is_decommissioned(u) {
                 "decommissioned".to_owned()
             } else if prune {
-                "not in the file; prune removes only what the file's system users hold (offboard it if it is unused)".to_owned()
+                "not in the desired state; prune removes only what the desired state's system users hold (offboard it if it is unused)".to_owned()
             } else {
-                "not in the file".to_owned()
+                "not in the desired state".to_owned()
             },
         })
         .collect()
@@ -111,7 +111,7 @@ pub(super) async fn app_changes(
             .collect());
     };
     let why = if prune {
-        "not in the file; the Graph API cannot uninstall an app from a system user: remove it in Business Settings".to_owned()
+        "not in the desired state; the Graph API cannot uninstall an app from a system user: remove it in Business Settings".to_owned()
     } else {
         left_alone::unlisted(false)
     };
@@ -170,7 +170,7 @@ pub(super) fn assignment_changes(
             left_alone::unlisted(false)
         } else if !asset.info().can_unassign {
             format!(
-                "not in the file; the Graph API cannot remove {} assignments: remove it in Business Settings",
+                "not in the desired state; the Graph API cannot remove {} assignments: remove it in Business Settings",
                 asset.kind_name()
             )
         } else {
