@@ -48,28 +48,6 @@ impl Default for Concurrency {
     }
 }
 
-/// `concurrency(n)` and `adaptive(max)` for a request type with a `concurrency` field, each
-/// with the type's own words on what it means there.
-macro_rules! concurrency_setters {
-    ($ty:ty, fixed: $fixed:literal, adaptive: $adaptive:literal $(,)?) => {
-        impl $ty {
-            #[doc = $fixed]
-            pub fn concurrency(mut self, n: usize) -> Self {
-                self.concurrency = $crate::adaptive::Concurrency::Fixed(n.max(1));
-                self
-            }
-
-            #[doc = $adaptive]
-            pub fn adaptive(mut self, max: usize) -> Self {
-                self.concurrency = $crate::adaptive::Concurrency::Adaptive { max: max.max(1) };
-                self
-            }
-        }
-    };
-}
-
-pub(crate) use concurrency_setters;
-
 /// Requests in flight before the first answer says what a call costs.
 const START: usize = 4;
 /// Below this share of the budget, one more request may be in flight after each answer.

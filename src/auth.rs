@@ -93,31 +93,6 @@ pub(crate) fn app_access_token(app_id: &str, app_secret: &SecretString) -> Secre
     SecretString::from(format!("{app_id}|{}", app_secret.expose_secret()))
 }
 
-/// The accessors of every type that holds a token (`secret`, `into_secret`, `masked`), so that
-/// each exposes it the same way and none prints it.
-macro_rules! token_accessors {
-    ($ty:ty, $field:tt) => {
-        impl $ty {
-            /// The token itself.
-            pub fn secret(&self) -> &::secrecy::SecretString {
-                &self.$field
-            }
-
-            /// Consumes this value, returning the token.
-            pub fn into_secret(self) -> ::secrecy::SecretString {
-                self.$field
-            }
-
-            /// A form safe to print: the first and last four characters, e.g. `EAAB…9xYz`.
-            pub fn masked(&self) -> String {
-                $crate::auth::mask(&self.$field)
-            }
-        }
-    };
-}
-
-pub(crate) use token_accessors;
-
 #[cfg(test)]
 mod tests {
     use super::*;

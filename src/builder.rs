@@ -66,31 +66,35 @@ pub struct ClientBuilder {
 }
 
 impl ClientBuilder {
-    crate::macros::setters! {
-        /// The access token of an admin user or admin system user (required). It is sent only as
-        /// `Authorization: Bearer`, never in a URL.
-        ///
-        /// ```
-        /// use meta_business::{Client, Error};
-        /// // No token, no client.
-        /// assert!(matches!(Client::builder().build(), Err(Error::InvalidInput { .. })));
-        /// let client = Client::builder().access_token("EAAB...").build()?;
-        /// # let _ = client;
-        /// # Ok::<(), Error>(())
-        /// ```
-        access_token: impl Into<SecretString>;
+    /// The access token of an admin user or admin system user (required). It is sent only as
+    /// `Authorization: Bearer`, never in a URL.
+    ///
+    /// ```
+    /// use meta_business::{Client, Error};
+    /// // No token, no client.
+    /// assert!(matches!(Client::builder().build(), Err(Error::InvalidInput { .. })));
+    /// let client = Client::builder().access_token("EAAB...").build()?;
+    /// # let _ = client;
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn access_token(mut self, access_token: impl Into<SecretString>) -> Self {
+        self.access_token = Some(access_token.into());
+        self
+    }
 
-        /// The app secret. With it, every request carries `appsecret_proof`, which token
-        /// generation requires and which "Require App Secret" apps require everywhere.
-        ///
-        /// ```
-        /// use meta_business::Client;
-        /// let client = Client::builder().access_token("EAAB...").app_secret("app-secret").build()?;
-        /// assert!(client.has_app_secret());
-        /// assert!(!format!("{client:?}").contains("app-secret"));
-        /// # Ok::<(), meta_business::Error>(())
-        /// ```
-        app_secret: impl Into<SecretString>;
+    /// The app secret. With it, every request carries `appsecret_proof`, which token
+    /// generation requires and which "Require App Secret" apps require everywhere.
+    ///
+    /// ```
+    /// use meta_business::Client;
+    /// let client = Client::builder().access_token("EAAB...").app_secret("app-secret").build()?;
+    /// assert!(client.has_app_secret());
+    /// assert!(!format!("{client:?}").contains("app-secret"));
+    /// # Ok::<(), meta_business::Error>(())
+    /// ```
+    pub fn app_secret(mut self, app_secret: impl Into<SecretString>) -> Self {
+        self.app_secret = Some(app_secret.into());
+        self
     }
 
     /// The secret of another app than the token's, for the calls made as that app:
@@ -120,54 +124,70 @@ impl ClientBuilder {
         self
     }
 
-    crate::macros::setters! {
-        /// The app of the access token and the app secret. Token generation uses it to mint tokens
-        /// for this app through the business-level edge, which Meta keeps open to new apps (see
-        /// [`SystemUserHandler::generate_token`](crate::SystemUserHandler::generate_token)).
-        app_id: impl Into<AppId>;
+    /// The app of the access token and the app secret. Token generation uses it to mint tokens
+    /// for this app through the business-level edge, which Meta keeps open to new apps (see
+    /// [`SystemUserHandler::generate_token`](crate::SystemUserHandler::generate_token)).
+    pub fn app_id(mut self, app_id: impl Into<AppId>) -> Self {
+        self.app_id = Some(app_id.into());
+        self
+    }
 
-        /// The form of `appsecret_proof` (classic by default).
-        ///
-        /// ```
-        /// use meta_business::{Client, ProofMode};
-        /// let client = Client::builder()
-        ///     .access_token("EAAB...")
-        ///     .app_secret("app-secret")
-        ///     .proof_mode(ProofMode::TimeStamped) // appsecret_proof with appsecret_time
-        ///     .build()?;
-        /// # let _ = client;
-        /// # Ok::<(), meta_business::Error>(())
-        /// ```
-        proof_mode = ProofMode;
+    /// The form of `appsecret_proof` (classic by default).
+    ///
+    /// ```
+    /// use meta_business::{Client, ProofMode};
+    /// let client = Client::builder()
+    ///     .access_token("EAAB...")
+    ///     .app_secret("app-secret")
+    ///     .proof_mode(ProofMode::TimeStamped) // appsecret_proof with appsecret_time
+    ///     .build()?;
+    /// # let _ = client;
+    /// # Ok::<(), meta_business::Error>(())
+    /// ```
+    pub fn proof_mode(mut self, proof_mode: ProofMode) -> Self {
+        self.proof_mode = proof_mode;
+        self
+    }
 
-        /// The Graph API version, `vN.N` (default [`ApiVersion::DEFAULT`]).
-        ///
-        /// ```
-        /// use meta_business::Client;
-        /// let client = Client::builder().access_token("EAAB...").api_version("v25.0").build()?;
-        /// assert_eq!(client.api_version().as_str(), "v25.0");
-        /// assert!(Client::builder().access_token("EAAB...").api_version("25").build().is_err());
-        /// # Ok::<(), meta_business::Error>(())
-        /// ```
-        api_version: impl Into<String>;
+    /// The Graph API version, `vN.N` (default [`ApiVersion::DEFAULT`]).
+    ///
+    /// ```
+    /// use meta_business::Client;
+    /// let client = Client::builder().access_token("EAAB...").api_version("v25.0").build()?;
+    /// assert_eq!(client.api_version().as_str(), "v25.0");
+    /// assert!(Client::builder().access_token("EAAB...").api_version("25").build().is_err());
+    /// # Ok::<(), meta_business::Error>(())
+    /// ```
+    pub fn api_version(mut self, api_version: impl Into<String>) -> Self {
+        self.api_version = Some(api_version.into());
+        self
+    }
 
-        /// Another base URL than `https://graph.facebook.com`: a proxy, or a test server.
-        ///
-        /// ```
-        /// use meta_business::Client;
-        /// let client = Client::builder().access_token("EAAB...").base_url("http://127.0.0.1:8080").build()?;
-        /// assert_eq!(client.base_url().as_str(), "http://127.0.0.1:8080/");
-        /// # Ok::<(), meta_business::Error>(())
-        /// ```
-        base_url: impl Into<String>;
+    /// Another base URL than `https://graph.facebook.com`: a proxy, or a test server.
+    ///
+    /// ```
+    /// use meta_business::Client;
+    /// let client = Client::builder().access_token("EAAB...").base_url("http://127.0.0.1:8080").build()?;
+    /// assert_eq!(client.base_url().as_str(), "http://127.0.0.1:8080/");
+    /// # Ok::<(), meta_business::Error>(())
+    /// ```
+    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = Some(base_url.into());
+        self
+    }
 
-        /// Total time allowed for one HTTP request (default 30 s); builders can override it per
-        /// call with `.timeout(..)`.
-        timeout: Duration;
+    /// Total time allowed for one HTTP request (default 30 s); builders can override it per
+    /// call with `.timeout(..)`.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
 
-        /// Time allowed to establish a connection (default 10 s). Ignored with
-        /// [`ClientBuilder::http_client`], which brings its own.
-        connect_timeout: Duration;
+    /// Time allowed to establish a connection (default 10 s). Ignored with
+    /// [`ClientBuilder::http_client`], which brings its own.
+    pub fn connect_timeout(mut self, connect_timeout: Duration) -> Self {
+        self.connect_timeout = Some(connect_timeout);
+        self
     }
 
     /// The app's Marketing API access tier, which sets the system-user quota enforced before
@@ -219,24 +239,28 @@ impl ClientBuilder {
         self
     }
 
-    crate::macros::setters! {
-        /// The retry policy (default [`RetryPolicy::default`]: 3 attempts for requests that are safe
-        /// to repeat; [`RetryPolicy::none`] turns retries off).
-        ///
-        /// ```
-        /// use std::time::Duration;
-        /// use meta_business::{Client, RetryPolicy};
-        /// let client = Client::builder()
-        ///     .access_token("EAAB...")
-        ///     .retry_policy(RetryPolicy::default().max_attempts(6).max_delay(Duration::from_secs(30)))
-        ///     .build()?;
-        /// assert_eq!(client.retry_policy().attempts(), 6);
-        /// # Ok::<(), meta_business::Error>(())
-        /// ```
-        retry_policy: RetryPolicy;
+    /// The retry policy (default [`RetryPolicy::default`]: 3 attempts for requests that are safe
+    /// to repeat; [`RetryPolicy::none`] turns retries off).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use meta_business::{Client, RetryPolicy};
+    /// let client = Client::builder()
+    ///     .access_token("EAAB...")
+    ///     .retry_policy(RetryPolicy::default().max_attempts(6).max_delay(Duration::from_secs(30)))
+    ///     .build()?;
+    /// assert_eq!(client.retry_policy().attempts(), 6);
+    /// # Ok::<(), meta_business::Error>(())
+    /// ```
+    pub fn retry_policy(mut self, retry_policy: RetryPolicy) -> Self {
+        self.retry_policy = Some(retry_policy);
+        self
+    }
 
-        /// Waits before calls when usage headers approach the limit (off by default).
-        pacing: Pacing;
+    /// Waits before calls when usage headers approach the limit (off by default).
+    pub fn pacing(mut self, pacing: Pacing) -> Self {
+        self.pacing = Some(pacing);
+        self
     }
 
     /// How system-user creates are serialized per business (default: [`InProcessLock`], which
@@ -247,41 +271,51 @@ impl ClientBuilder {
         self
     }
 
-    crate::macros::setters! {
-        /// The largest response body read, in bytes (default [`DEFAULT_MAX_RESPONSE_BYTES`]); a
-        /// larger one fails with [`Error::ResponseTooLarge`] without being read further.
-        ///
-        /// ```
-        /// use meta_business::Client;
-        /// let client = Client::builder().access_token("EAAB...").max_response_bytes(4 << 20).build()?;
-        /// # let _ = client;
-        /// # Ok::<(), meta_business::Error>(())
-        /// ```
-        max_response_bytes: usize;
+    /// The largest response body read, in bytes (default [`DEFAULT_MAX_RESPONSE_BYTES`]); a
+    /// larger one fails with [`Error::ResponseTooLarge`] without being read further.
+    ///
+    /// ```
+    /// use meta_business::Client;
+    /// let client = Client::builder().access_token("EAAB...").max_response_bytes(4 << 20).build()?;
+    /// # let _ = client;
+    /// # Ok::<(), meta_business::Error>(())
+    /// ```
+    pub fn max_response_bytes(mut self, max_response_bytes: usize) -> Self {
+        self.max_response_bytes = Some(max_response_bytes);
+        self
+    }
 
-        /// The most pages one list call reads (default [`DEFAULT_MAX_PAGES`]); past it the list
-        /// fails with [`Error::Pagination`]. [`ListRequest::max_pages`](crate::ListRequest::max_pages)
-        /// overrides it per call.
-        ///
-        /// ```
-        /// use meta_business::Client;
-        /// // A list never reads more than 1,000 pages, however many a server offers.
-        /// let client = Client::builder().access_token("EAAB...").max_pages(1_000).build()?;
-        /// # let _ = client;
-        /// # Ok::<(), meta_business::Error>(())
-        /// ```
-        max_pages: u32;
+    /// The most pages one list call reads (default [`DEFAULT_MAX_PAGES`]); past it the list
+    /// fails with [`Error::Pagination`]. [`ListRequest::max_pages`](crate::ListRequest::max_pages)
+    /// overrides it per call.
+    ///
+    /// ```
+    /// use meta_business::Client;
+    /// // A list never reads more than 1,000 pages, however many a server offers.
+    /// let client = Client::builder().access_token("EAAB...").max_pages(1_000).build()?;
+    /// # let _ = client;
+    /// # Ok::<(), meta_business::Error>(())
+    /// ```
+    pub fn max_pages(mut self, max_pages: u32) -> Self {
+        self.max_pages = Some(max_pages);
+        self
+    }
 
-        /// How many empty pages in a row that still offer a next cursor a list accepts before it
-        /// stops with [`Error::Pagination`] (default [`DEFAULT_MAX_EMPTY_PAGES`]).
-        max_empty_pages: u32;
+    /// How many empty pages in a row that still offer a next cursor a list accepts before it
+    /// stops with [`Error::Pagination`] (default [`DEFAULT_MAX_EMPTY_PAGES`]).
+    pub fn max_empty_pages(mut self, max_empty_pages: u32) -> Self {
+        self.max_empty_pages = Some(max_empty_pages);
+        self
+    }
 
-        /// A preconfigured `reqwest::Client` (proxies, custom TLS). Its own timeouts and pool
-        /// apply; the client still sets `User-Agent` and the per-request timeout. Build it with
-        /// `redirect(reqwest::redirect::Policy::none())` and `referer(false)` as this crate's own
-        /// client is: a client that follows redirects sends the request's parameters (the proof,
-        /// credential parameters) wherever a server points it.
-        http_client: reqwest::Client;
+    /// A preconfigured `reqwest::Client` (proxies, custom TLS). Its own timeouts and pool
+    /// apply; the client still sets `User-Agent` and the per-request timeout. Build it with
+    /// `redirect(reqwest::redirect::Policy::none())` and `referer(false)` as this crate's own
+    /// client is: a client that follows redirects sends the request's parameters (the proof,
+    /// credential parameters) wherever a server points it.
+    pub fn http_client(mut self, http_client: reqwest::Client) -> Self {
+        self.http_client = Some(http_client);
+        self
     }
 
     /// The quota the three quota setters give, whatever their order (turned off, then a

@@ -9,7 +9,7 @@ use futures_util::stream::{self, StreamExt};
 
 use crate::adaptive::Concurrency;
 use crate::api::assignments::{Assign, Unassign};
-use crate::api::core::{Core, timeout_setter};
+use crate::api::core::Core;
 use crate::api::send_ack;
 use crate::batch::{BatchItem, ItemPath, RawItem};
 use crate::client::Client;
@@ -185,29 +185,41 @@ fn decoded_acknowledgement(client: &Client, item: &BatchItem, raw: &RawItem) -> 
     ))
 }
 
-crate::adaptive::concurrency_setters!(
-    BulkRequest,
-    fixed: "Exactly this many requests in flight (at least 1), whatever the usage headers say. \
-            Without it, batch mode follows the usage headers ([`Concurrency::Adaptive`], up to \
-            16) and concurrent mode keeps [`DEFAULT_CONCURRENCY`] in flight.",
-    adaptive: "In batch mode, as many batch requests in flight as the usage headers allow, up \
-               to `max` ([`Concurrency::Adaptive`]); the default has 16.",
-);
+impl BulkRequest {
+    /// Exactly this many requests in flight (at least 1), whatever the usage headers say. Without
+    /// it, batch mode follows the usage headers ([`Concurrency::Adaptive`], up to 16) and
+    /// concurrent mode keeps [`DEFAULT_CONCURRENCY`] in flight.
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.concurrency = Concurrency::Fixed(n.max(1));
+        self
+    }
+
+    /// In batch mode, as many batch requests in flight as the usage headers allow, up to `max`
+    /// ([`Concurrency::Adaptive`]); the default has 16.
+    pub fn adaptive(mut self, max: usize) -> Self {
+        self.concurrency = Concurrency::Adaptive { max: max.max(1) };
+        self
+    }
+}
 
 /// Requests in flight in concurrent mode unless [`BulkRequest::concurrency`] says otherwise;
 /// batch mode starts with as many before the usage headers say more may go.
 pub const DEFAULT_CONCURRENCY: usize = 4;
 
-timeout_setter!(
+impl BulkRequest {
     /// Per-request timeout for each batch request, and for each operation sent alone that has
     /// no timeout of its own (one set on the operation wins), overriding the client's.
-    [] BulkRequest
-);
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.core.timeout = Some(timeout);
+        self
+    }
+}
 
 impl BulkRequest {
-    crate::macros::setters! {
-        /// The transport (default [`BulkMode::Batch`]).
-        mode = BulkMode;
+    /// The transport (default [`BulkMode::Batch`]).
+    pub fn mode(mut self, mode: BulkMode) -> Self {
+        self.mode = mode;
+        self
     }
 
     /// Sends the run's progress to this sink: one step per operation (labelled as

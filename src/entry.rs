@@ -106,95 +106,109 @@ impl Client {
         AssetHandler::new(self.clone(), id.into())
     }
 
-    crate::macros::kind_shortcuts! {
-        /// The ad account with this id (`act_<digits>` or bare digits).
-        ///
-        /// ```
-        /// use meta_business::AdAccountTask;
-        /// # #[tokio::main(flavor = "current_thread")]
-        /// # async fn main() -> meta_business::Result<()> {
-        /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
-        /// # let client = emulator.client(demo.admin_token)?;
-        /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
-        /// client.ad_account(demo.ad_accounts[0]).assign(&su.id, [AdAccountTask::Analyze]).send().await?;
-        /// # Ok(()) }
-        /// ```
-        fn ad_account(&self, id: impl Into<AdAccountId>) -> AssetHandler<kinds::AdAccount> => asset;
+    /// The ad account with this id (`act_<digits>` or bare digits).
+    ///
+    /// ```
+    /// use meta_business::AdAccountTask;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// client.ad_account(demo.ad_accounts[0]).assign(&su.id, [AdAccountTask::Analyze]).send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn ad_account(&self, id: impl Into<AdAccountId>) -> AssetHandler<kinds::AdAccount> {
+        self.asset(id)
+    }
 
-        /// The Page with this id.
-        ///
-        /// ```
-        /// use meta_business::PageTask;
-        /// # #[tokio::main(flavor = "current_thread")]
-        /// # async fn main() -> meta_business::Result<()> {
-        /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
-        /// # let client = emulator.client(demo.admin_token)?;
-        /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
-        /// client.page(demo.pages[0]).assign(&su.id, [PageTask::Analyze, PageTask::Advertise]).send().await?;
-        /// # Ok(()) }
-        /// ```
-        fn page(&self, id: impl Into<PageId>) -> AssetHandler<kinds::Page> => asset;
+    /// The Page with this id.
+    ///
+    /// ```
+    /// use meta_business::PageTask;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// client.page(demo.pages[0]).assign(&su.id, [PageTask::Analyze, PageTask::Advertise]).send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn page(&self, id: impl Into<PageId>) -> AssetHandler<kinds::Page> {
+        self.asset(id)
+    }
 
-        /// The product catalog with this id.
-        ///
-        /// ```
-        /// use meta_business::CatalogTask;
-        /// # #[tokio::main(flavor = "current_thread")]
-        /// # async fn main() -> meta_business::Result<()> {
-        /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
-        /// # let client = emulator.client(demo.admin_token)?;
-        /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
-        /// client.catalog(demo.catalog).assign(&su.id, [CatalogTask::Manage]).send().await?;
-        /// # Ok(()) }
-        /// ```
-        fn catalog(&self, id: impl Into<CatalogId>) -> AssetHandler<kinds::Catalog> => asset;
+    /// The product catalog with this id.
+    ///
+    /// ```
+    /// use meta_business::CatalogTask;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// client.catalog(demo.catalog).assign(&su.id, [CatalogTask::Manage]).send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn catalog(&self, id: impl Into<CatalogId>) -> AssetHandler<kinds::Catalog> {
+        self.asset(id)
+    }
 
-        /// The pixel / dataset with this id.
-        ///
-        /// ```
-        /// use meta_business::PixelTask;
-        /// # #[tokio::main(flavor = "current_thread")]
-        /// # async fn main() -> meta_business::Result<()> {
-        /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
-        /// # let client = emulator.client(demo.admin_token)?;
-        /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
-        /// client.pixel(demo.pixel).assign(&su.id, [PixelTask::Analyze]).send().await?;
-        /// // The Graph API cannot remove a pixel assignment: refused before anything is sent.
-        /// let err = client.pixel(demo.pixel).unassign(&su.id).send().await.unwrap_err();
-        /// assert!(matches!(err, meta_business::Error::Unsupported { .. }));
-        /// # Ok(()) }
-        /// ```
-        fn pixel(&self, id: impl Into<PixelId>) -> AssetHandler<kinds::Pixel> => asset;
+    /// The pixel / dataset with this id.
+    ///
+    /// ```
+    /// use meta_business::PixelTask;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// client.pixel(demo.pixel).assign(&su.id, [PixelTask::Analyze]).send().await?;
+    /// // The Graph API cannot remove a pixel assignment: refused before anything is sent.
+    /// let err = client.pixel(demo.pixel).unassign(&su.id).send().await.unwrap_err();
+    /// assert!(matches!(err, meta_business::Error::Unsupported { .. }));
+    /// # Ok(()) }
+    /// ```
+    pub fn pixel(&self, id: impl Into<PixelId>) -> AssetHandler<kinds::Pixel> {
+        self.asset(id)
+    }
 
-        /// The Instagram business asset with this id.
-        ///
-        /// ```
-        /// use meta_business::InstagramTask;
-        /// # #[tokio::main(flavor = "current_thread")]
-        /// # async fn main() -> meta_business::Result<()> {
-        /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
-        /// # let client = emulator.client(demo.admin_token)?;
-        /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
-        /// client.instagram_asset(demo.instagram).assign(&su.id, [InstagramTask::Content]).send().await?;
-        /// # Ok(()) }
-        /// ```
-        fn instagram_asset(&self, id: impl Into<InstagramAssetId>)
-            -> AssetHandler<kinds::Instagram> => asset;
+    /// The Instagram business asset with this id.
+    ///
+    /// ```
+    /// use meta_business::InstagramTask;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// client.instagram_asset(demo.instagram).assign(&su.id, [InstagramTask::Content]).send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn instagram_asset(
+        &self,
+        id: impl Into<InstagramAssetId>,
+    ) -> AssetHandler<kinds::Instagram> {
+        self.asset(id)
+    }
 
-        /// The WhatsApp Business Account with this id.
-        ///
-        /// ```
-        /// use meta_business::WhatsAppTask;
-        /// # #[tokio::main(flavor = "current_thread")]
-        /// # async fn main() -> meta_business::Result<()> {
-        /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
-        /// # let client = emulator.client(demo.admin_token)?;
-        /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
-        /// client.whatsapp_business_account(demo.whatsapp).assign(&su.id, [WhatsAppTask::Manage]).send().await?;
-        /// # Ok(()) }
-        /// ```
-        fn whatsapp_business_account(&self, id: impl Into<WhatsAppBusinessAccountId>)
-            -> AssetHandler<kinds::WhatsApp> => asset;
+    /// The WhatsApp Business Account with this id.
+    ///
+    /// ```
+    /// use meta_business::WhatsAppTask;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// client.whatsapp_business_account(demo.whatsapp).assign(&su.id, [WhatsAppTask::Manage]).send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn whatsapp_business_account(
+        &self,
+        id: impl Into<WhatsAppBusinessAccountId>,
+    ) -> AssetHandler<kinds::WhatsApp> {
+        self.asset(id)
     }
 
     // Tokens, as the app.

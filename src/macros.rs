@@ -1,4 +1,4 @@
-//! Declarative macros shared by the ID and enum modules, and the builders' plain setters.
+//! Declarative macros shared by the ID and enum modules.
 
 /// Defines a string-backed enum whose unknown values are kept, not lost.
 ///
@@ -87,70 +87,3 @@ macro_rules! string_enum {
 }
 
 pub(crate) use string_enum;
-
-/// Chainable setters that store their argument in the field of the same name, for the options
-/// of builders that do nothing but store them (a setter that checks or converts is written out
-/// by hand). Each item is its doc comment, the name, and what it takes:
-///
-/// - `name: T;` stores `Some(value)`;
-/// - `name: impl Into<T>;` stores `Some(value.into())`;
-/// - `name = T;` stores the value itself, for a field that has a default instead of an `Option`.
-macro_rules! setters {
-    () => {};
-    ($(#[$doc:meta])* $name:ident: impl Into<$ty:ty>; $($rest:tt)*) => {
-        $(#[$doc])*
-        pub fn $name(mut self, $name: impl Into<$ty>) -> Self {
-            self.$name = Some($name.into());
-            self
-        }
-        $crate::macros::setters!($($rest)*);
-    };
-    ($(#[$doc:meta])* $name:ident: $ty:ty; $($rest:tt)*) => {
-        $(#[$doc])*
-        pub fn $name(mut self, $name: $ty) -> Self {
-            self.$name = Some($name);
-            self
-        }
-        $crate::macros::setters!($($rest)*);
-    };
-    ($(#[$doc:meta])* $name:ident = $ty:ty; $($rest:tt)*) => {
-        $(#[$doc])*
-        pub fn $name(mut self, $name: $ty) -> Self {
-            self.$name = $name;
-            self
-        }
-        $crate::macros::setters!($($rest)*);
-    };
-}
-pub(crate) use setters;
-
-/// A kind's named shortcuts (`client.page(id)`, `owned_pages()`, …): each calls the generic
-/// method that serves every kind, so a shortcut adds a name and nothing else. Each item is its
-/// doc comment, its signature after `fn`, and `=> generic::<Kind>;` (or `=> generic;` where the
-/// output names the kind); the arguments are passed on in order.
-macro_rules! kind_shortcuts {
-    () => {};
-    (
-        $(#[$doc:meta])*
-        fn $name:ident(&self $(, $arg:ident: $ty:ty)*) -> $out:ty => $target:ident $(::<$kind:ty>)?;
-        $($rest:tt)*
-    ) => {
-        $(#[$doc])*
-        pub fn $name(&self $(, $arg: $ty)*) -> $out {
-            self.$target $(::<$kind>)? ($($arg),*)
-        }
-        $crate::macros::kind_shortcuts!($($rest)*);
-    };
-    (
-        $(#[$doc:meta])*
-        fn $name:ident(self $(, $arg:ident: $ty:ty)*) -> $out:ty => $target:ident $(::<$kind:ty>)?;
-        $($rest:tt)*
-    ) => {
-        $(#[$doc])*
-        pub fn $name(self $(, $arg: $ty)*) -> $out {
-            self.$target $(::<$kind>)? ($($arg),*)
-        }
-        $crate::macros::kind_shortcuts!($($rest)*);
-    };
-}
-pub(crate) use kind_shortcuts;

@@ -18,7 +18,7 @@ use std::fmt;
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use crate::api::core::{Core, timeout_setter};
+use crate::api::core::Core;
 use crate::api::send_ack;
 use crate::client::Client;
 use crate::error::{Error, Result};
@@ -39,9 +39,22 @@ macro_rules! token_type {
             pub fn new(token: impl Into<SecretString>) -> Self {
                 Self(token.into())
             }
-        }
 
-        crate::auth::token_accessors!($name, 0);
+            /// The token itself.
+            pub fn secret(&self) -> &SecretString {
+                &self.0
+            }
+
+            /// Consumes this value, returning the token.
+            pub fn into_secret(self) -> SecretString {
+                self.0
+            }
+
+            /// A form safe to print: the first and last four characters, e.g. `EAAB…9xYz`.
+            pub fn masked(&self) -> String {
+                crate::auth::mask(&self.0)
+            }
+        }
 
         impl fmt::Debug for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -260,9 +273,10 @@ impl ClientTokenRequest {
         self
     }
 
-    crate::macros::setters! {
-        /// The client system user's name, instead of "{client name} SYSTEM USER".
-        system_user_name: impl Into<String>;
+    /// The client system user's name, instead of "{client name} SYSTEM USER".
+    pub fn system_user_name(mut self, system_user_name: impl Into<String>) -> Self {
+        self.system_user_name = Some(system_user_name.into());
+        self
     }
 
     /// Gets the token. Each call mints one: the request is never re-sent once it may have
@@ -323,4 +337,10 @@ impl ClientSystemUserToken {
     }
 }
 
-timeout_setter!([] ClientTokenRequest);
+impl ClientTokenRequest {
+    /// Per-request timeout, overriding the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.core.timeout = Some(timeout);
+        self
+    }
+}

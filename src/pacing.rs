@@ -38,9 +38,10 @@ impl Pacing {
         }
     }
 
-    crate::macros::setters! {
-        /// The longest wait before one call.
-        max_wait = Duration;
+    /// The longest wait before one call.
+    pub fn max_wait(mut self, max_wait: Duration) -> Self {
+        self.max_wait = max_wait;
+        self
     }
 
     pub(crate) fn wait_for(&self, seen: SeenUsage) -> Duration {

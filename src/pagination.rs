@@ -14,7 +14,7 @@ use futures_util::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::api::core::{Core, timeout_setter};
+use crate::api::core::Core;
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::request::Request;
@@ -277,10 +277,13 @@ impl<T> fmt::Debug for ListRequest<T> {
     }
 }
 
-timeout_setter!(
+impl<T> ListRequest<T> {
     /// Per-request timeout for each page, overriding the client's.
-    [T] ListRequest<T>
-);
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.core.timeout = Some(timeout);
+        self
+    }
+}
 
 impl<T: DeserializeOwned + Send + 'static> ListRequest<T> {
     /// `GET /{node}/{edge}` with these fields; `invalid` is the node id's check, reported by

@@ -88,9 +88,10 @@ impl RetryPolicy {
         self
     }
 
-    crate::macros::setters! {
-        /// The longest time from the first attempt after which no retry starts (`None`: no limit).
-        deadline = Option<Duration>;
+    /// The longest time from the first attempt after which no retry starts (`None`: no limit).
+    pub fn deadline(mut self, deadline: Option<Duration>) -> Self {
+        self.deadline = deadline;
+        self
     }
 
     /// Attempts in all.

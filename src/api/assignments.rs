@@ -39,7 +39,7 @@ use crate::request::Request;
 /// Fields of the `assigned_users` edge: the AssignedUser node's and the edge's task lists.
 const ASSIGNED_USER_FIELDS: &str = "id,name,user_type,tasks,permitted_tasks";
 
-use crate::api::core::{Core, timeout_setter};
+use crate::api::core::Core;
 use crate::kinds::AssetKind;
 use crate::kinds::sealed::AssetId;
 
@@ -257,21 +257,22 @@ pub struct Assign<K: AssetKind> {
 }
 
 impl<K: AssetKind> Assign<K> {
-    crate::macros::setters! {
-        /// Also sends `business` (Meta's guide sends it for ad accounts; the spec does not need it).
-        ///
-        /// ```no_run
-        /// use meta_business::AdAccountTask;
-        /// # async fn run(client: meta_business::Client) -> meta_business::Result<()> {
-        /// client
-        ///     .ad_account("act_3000000000001")
-        ///     .assign("100000008899900", [AdAccountTask::Analyze])
-        ///     .business("1000000000001")
-        ///     .send()
-        ///     .await?;
-        /// # Ok(()) }
-        /// ```
-        business: impl Into<BusinessId>;
+    /// Also sends `business` (Meta's guide sends it for ad accounts; the spec does not need it).
+    ///
+    /// ```no_run
+    /// use meta_business::AdAccountTask;
+    /// # async fn run(client: meta_business::Client) -> meta_business::Result<()> {
+    /// client
+    ///     .ad_account("act_3000000000001")
+    ///     .assign("100000008899900", [AdAccountTask::Analyze])
+    ///     .business("1000000000001")
+    ///     .send()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn business(mut self, business: impl Into<BusinessId>) -> Self {
+        self.business = Some(business.into());
+        self
     }
 
     /// Sends the assignment.
@@ -391,53 +392,94 @@ impl<K: AssetKind> Unassign<K> {
     }
 }
 
-timeout_setter!([K: AssetKind] Assign<K>, [K: AssetKind] Unassign<K>);
+impl<K: AssetKind> Assign<K> {
+    /// Per-request timeout, overriding the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.core.timeout = Some(timeout);
+        self
+    }
 
-/// What assign and unassign share beyond `send`: the batch item and the label bulk errors use.
-macro_rules! asset_op {
-    ($($op:ident),+) => {$(
-        impl<K: AssetKind> $op<K> {
-            /// This operation as an item of a [batch](crate::Client::batch), checked as `send` checks
-            /// it.
-            ///
-            /// ```
-            /// use meta_business::AdAccountTask;
-            /// # #[tokio::main(flavor = "current_thread")]
-            /// # async fn main() -> meta_business::Result<()> {
-            /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
-            /// # let client = emulator.client(demo.admin_token)?;
-            /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
-            /// let items = demo
-            ///     .ad_accounts
-            ///     .iter()
-            ///     .map(|a| client.ad_account(*a).assign(&su.id, [AdAccountTask::Analyze]).batch_item())
-            ///     .collect::<meta_business::Result<Vec<_>>>()?;
-            /// for answer in client.batch(items).send().await {
-            ///     answer?;
-            /// }
-            /// # Ok(()) }
-            /// ```
-            ///
-            /// # Errors
-            /// As `send`, before anything is sent.
-            pub fn batch_item(&self) -> Result<BatchItem> {
-                Ok(BatchItem::from_request(&self.request()?))
-            }
+    /// This operation as an item of a [batch](crate::Client::batch), checked as `send` checks
+    /// it.
+    ///
+    /// ```
+    /// use meta_business::AdAccountTask;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// let items = demo
+    ///     .ad_accounts
+    ///     .iter()
+    ///     .map(|a| client.ad_account(*a).assign(&su.id, [AdAccountTask::Analyze]).batch_item())
+    ///     .collect::<meta_business::Result<Vec<_>>>()?;
+    /// for answer in client.batch(items).send().await {
+    ///     answer?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As `send`, before anything is sent.
+    pub fn batch_item(&self) -> Result<BatchItem> {
+        Ok(BatchItem::from_request(&self.request()?))
+    }
 
-            pub(crate) fn label(&self) -> String {
-                // Pushed, not formatted: bulk labels every operation up front.
-                let wire = self.asset.wire();
-                let mut label = String::with_capacity(K::NAME.len() + 1 + wire.len());
-                label.push_str(K::NAME);
-                label.push(' ');
-                label.push_str(wire);
-                label
-            }
-        }
-    )+};
+    /// The label bulk errors use: the kind and the asset's id.
+    pub(crate) fn label(&self) -> String {
+        label::<K>(self.asset.wire())
+    }
 }
 
-asset_op!(Assign, Unassign);
+impl<K: AssetKind> Unassign<K> {
+    /// Per-request timeout, overriding the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.core.timeout = Some(timeout);
+        self
+    }
+
+    /// This operation as an item of a [batch](crate::Client::batch), checked as `send` checks
+    /// it.
+    ///
+    /// ```
+    /// use meta_business::AdAccountTask;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// let items = demo
+    ///     .ad_accounts
+    ///     .iter()
+    ///     .map(|a| client.ad_account(*a).assign(&su.id, [AdAccountTask::Analyze]).batch_item())
+    ///     .collect::<meta_business::Result<Vec<_>>>()?;
+    /// for answer in client.batch(items).send().await {
+    ///     answer?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As `send`, before anything is sent.
+    pub fn batch_item(&self) -> Result<BatchItem> {
+        Ok(BatchItem::from_request(&self.request()?))
+    }
+
+    /// The label bulk errors use: the kind and the asset's id.
+    pub(crate) fn label(&self) -> String {
+        label::<K>(self.asset.wire())
+    }
+}
+
+fn label<K: AssetKind>(wire: &str) -> String {
+    // Pushed, not formatted: bulk labels every operation up front.
+    let mut label = String::with_capacity(K::NAME.len() + 1 + wire.len());
+    label.push_str(K::NAME);
+    label.push(' ');
+    label.push_str(wire);
+    label
+}
 
 #[cfg(test)]
 mod tests {

@@ -139,34 +139,35 @@ impl BusinessHandler {
         self.owned(K::OWNED_EDGE, K::OWNED_FIELDS)
     }
 
-    crate::macros::kind_shortcuts! {
-        /// `GET /{business}/owned_ad_accounts`.
-        ///
-        /// ```
-        /// # #[tokio::main(flavor = "current_thread")]
-        /// # async fn main() -> meta_business::Result<()> {
-        /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
-        /// # let client = emulator.client(demo.admin_token)?;
-        /// let accounts = client.business(demo.business_id).owned_ad_accounts().collect(1_000).await?;
-        /// assert_eq!(accounts[0].id.as_str(), "act_3000000000001");
-        /// # Ok(()) }
-        /// ```
-        fn owned_ad_accounts(&self)
-            -> ListRequest<AdAccount> => owned_assets::<crate::kinds::AdAccount>;
+    /// `GET /{business}/owned_ad_accounts`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// let accounts = client.business(demo.business_id).owned_ad_accounts().collect(1_000).await?;
+    /// assert_eq!(accounts[0].id.as_str(), "act_3000000000001");
+    /// # Ok(()) }
+    /// ```
+    pub fn owned_ad_accounts(&self) -> ListRequest<AdAccount> {
+        self.owned_assets::<crate::kinds::AdAccount>()
+    }
 
-        /// `GET /{business}/owned_pages`.
-        ///
-        /// ```
-        /// # #[tokio::main(flavor = "current_thread")]
-        /// # async fn main() -> meta_business::Result<()> {
-        /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
-        /// # let client = emulator.client(demo.admin_token)?;
-        /// let first = client.business(demo.business_id).owned_pages().limit(1).send().await?;
-        /// assert_eq!(first.data.len(), 1);
-        /// assert!(first.has_next()); // the demo business has two Pages
-        /// # Ok(()) }
-        /// ```
-        fn owned_pages(&self) -> ListRequest<FacebookPage> => owned_assets::<crate::kinds::Page>;
+    /// `GET /{business}/owned_pages`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// let first = client.business(demo.business_id).owned_pages().limit(1).send().await?;
+    /// assert_eq!(first.data.len(), 1);
+    /// assert!(first.has_next()); // the demo business has two Pages
+    /// # Ok(()) }
+    /// ```
+    pub fn owned_pages(&self) -> ListRequest<FacebookPage> {
+        self.owned_assets::<crate::kinds::Page>()
     }
 
     /// `GET /{business}/owned_apps`.
@@ -184,61 +185,64 @@ impl BusinessHandler {
         self.owned("owned_apps", NAMED_FIELDS)
     }
 
-    crate::macros::kind_shortcuts! {
-        /// `GET /{business}/owned_product_catalogs`.
-        ///
-        /// ```
-        /// # #[tokio::main(flavor = "current_thread")]
-        /// # async fn main() -> meta_business::Result<()> {
-        /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
-        /// # let client = emulator.client(demo.admin_token)?;
-        /// let catalogs = client.business(demo.business_id).owned_product_catalogs().collect(100).await?;
-        /// assert_eq!(catalogs[0].id.as_str(), demo.catalog);
-        /// # Ok(()) }
-        /// ```
-        fn owned_product_catalogs(&self)
-            -> ListRequest<ProductCatalog> => owned_assets::<crate::kinds::Catalog>;
+    /// `GET /{business}/owned_product_catalogs`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// let catalogs = client.business(demo.business_id).owned_product_catalogs().collect(100).await?;
+    /// assert_eq!(catalogs[0].id.as_str(), demo.catalog);
+    /// # Ok(()) }
+    /// ```
+    pub fn owned_product_catalogs(&self) -> ListRequest<ProductCatalog> {
+        self.owned_assets::<crate::kinds::Catalog>()
+    }
 
-        /// `GET /{business}/owned_pixels`.
-        ///
-        /// ```
-        /// # #[tokio::main(flavor = "current_thread")]
-        /// # async fn main() -> meta_business::Result<()> {
-        /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
-        /// # let client = emulator.client(demo.admin_token)?;
-        /// let pixels = client.business(demo.business_id).owned_pixels().collect(100).await?;
-        /// assert_eq!(pixels[0].id.as_str(), demo.pixel);
-        /// # Ok(()) }
-        /// ```
-        fn owned_pixels(&self) -> ListRequest<Pixel> => owned_assets::<crate::kinds::Pixel>;
+    /// `GET /{business}/owned_pixels`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// let pixels = client.business(demo.business_id).owned_pixels().collect(100).await?;
+    /// assert_eq!(pixels[0].id.as_str(), demo.pixel);
+    /// # Ok(()) }
+    /// ```
+    pub fn owned_pixels(&self) -> ListRequest<Pixel> {
+        self.owned_assets::<crate::kinds::Pixel>()
+    }
 
-        /// `GET /{business}/owned_instagram_assets`.
-        ///
-        /// ```
-        /// # #[tokio::main(flavor = "current_thread")]
-        /// # async fn main() -> meta_business::Result<()> {
-        /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
-        /// # let client = emulator.client(demo.admin_token)?;
-        /// let accounts = client.business(demo.business_id).owned_instagram_assets().collect(100).await?;
-        /// assert_eq!(accounts[0].id.as_str(), demo.instagram);
-        /// # Ok(()) }
-        /// ```
-        fn owned_instagram_assets(&self)
-            -> ListRequest<InstagramAsset> => owned_assets::<crate::kinds::Instagram>;
+    /// `GET /{business}/owned_instagram_assets`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// let accounts = client.business(demo.business_id).owned_instagram_assets().collect(100).await?;
+    /// assert_eq!(accounts[0].id.as_str(), demo.instagram);
+    /// # Ok(()) }
+    /// ```
+    pub fn owned_instagram_assets(&self) -> ListRequest<InstagramAsset> {
+        self.owned_assets::<crate::kinds::Instagram>()
+    }
 
-        /// `GET /{business}/owned_whatsapp_business_accounts`.
-        ///
-        /// ```
-        /// # #[tokio::main(flavor = "current_thread")]
-        /// # async fn main() -> meta_business::Result<()> {
-        /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
-        /// # let client = emulator.client(demo.admin_token)?;
-        /// let wabas = client.business(demo.business_id).owned_whatsapp_business_accounts().collect(100).await?;
-        /// assert_eq!(wabas[0].id.as_str(), demo.whatsapp);
-        /// # Ok(()) }
-        /// ```
-        fn owned_whatsapp_business_accounts(&self)
-            -> ListRequest<WhatsAppBusinessAccount> => owned_assets::<crate::kinds::WhatsApp>;
+    /// `GET /{business}/owned_whatsapp_business_accounts`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// let wabas = client.business(demo.business_id).owned_whatsapp_business_accounts().collect(100).await?;
+    /// assert_eq!(wabas[0].id.as_str(), demo.whatsapp);
+    /// # Ok(()) }
+    /// ```
+    pub fn owned_whatsapp_business_accounts(&self) -> ListRequest<WhatsAppBusinessAccount> {
+        self.owned_assets::<crate::kinds::WhatsApp>()
     }
 
     /// `GET /{business}/client_apps`: apps of other businesses shared with this one (a

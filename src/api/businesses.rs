@@ -1,7 +1,7 @@
 //! The businesses a user belongs to: list them, create one.
 
 use crate::api::business::BUSINESS_FIELDS;
-use crate::api::core::{Core, timeout_setter};
+use crate::api::core::Core;
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::ids::{BusinessId, PageId, UserId};
@@ -106,15 +106,22 @@ pub struct CreateBusiness {
 }
 
 impl CreateBusiness {
-    crate::macros::setters! {
-        /// The business's primary Page.
-        primary_page: impl Into<PageId>;
+    /// The business's primary Page.
+    pub fn primary_page(mut self, primary_page: impl Into<PageId>) -> Self {
+        self.primary_page = Some(primary_page.into());
+        self
+    }
 
-        /// Its timezone id (0–592).
-        timezone_id: u32;
+    /// Its timezone id (0–592).
+    pub fn timezone_id(mut self, timezone_id: u32) -> Self {
+        self.timezone_id = Some(timezone_id);
+        self
+    }
 
-        /// Its contact email.
-        email: impl Into<String>;
+    /// Its contact email.
+    pub fn email(mut self, email: impl Into<String>) -> Self {
+        self.email = Some(email.into());
+        self
     }
 
     fn validate(&self) -> Result<()> {
@@ -178,4 +185,10 @@ impl CreateBusiness {
     }
 }
 
-timeout_setter!([] CreateBusiness);
+impl CreateBusiness {
+    /// Per-request timeout, overriding the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.core.timeout = Some(timeout);
+        self
+    }
+}

@@ -62,31 +62,3 @@ impl Core {
         self.client.execute(self.timed(request)).await
     }
 }
-
-/// The `timeout` setter of builders that hold a [`Core`] as `core` (or at the path given
-/// after `=>`). One builder may bring its own doc comment, for a timeout that applies in its
-/// own way; a list of builders gets the common one.
-macro_rules! timeout_setter {
-    ($(#[$doc:meta])+ [$($generics:tt)*] $ty:ty $(=> $($path:ident).+)?) => {
-        timeout_setter!(@impl [$(#[$doc])+] [$($generics)*] $ty $(=> $($path).+)?);
-    };
-    ($( [$($generics:tt)*] $ty:ty $(=> $($path:ident).+)? ),+ $(,)?) => {$(
-        timeout_setter!(
-            @impl [#[doc = "Per-request timeout, overriding the client's."]]
-            [$($generics)*] $ty $(=> $($path).+)?
-        );
-    )+};
-    (@impl [$($doc:tt)*] [$($generics:tt)*] $ty:ty $(=> $($path:ident).+)?) => {
-        impl<$($generics)*> $ty {
-            $($doc)*
-            pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
-                timeout_setter!(@core self $(, $($path).+)?).timeout = Some(timeout);
-                self
-            }
-        }
-    };
-    (@core $self:ident) => { $self.core };
-    (@core $self:ident, $($path:ident).+) => { $self.$($path).+ };
-}
-
-pub(crate) use timeout_setter;

@@ -15,7 +15,7 @@ use std::marker::PhantomData;
 
 use serde::de::DeserializeOwned;
 
-use self::core::{Core, timeout_setter};
+use self::core::Core;
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::request::Request;
@@ -106,7 +106,13 @@ impl<T: DeserializeOwned> Call<T> {
     }
 }
 
-timeout_setter!([T] Call<T>);
+impl<T> Call<T> {
+    /// Per-request timeout, overriding the client's.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.core.timeout = Some(timeout);
+        self
+    }
+}
 
 /// Sends a write whose answer is only a success flag; `false` is an error.
 pub(crate) async fn send_ack(client: &Client, request: Request) -> Result<()> {

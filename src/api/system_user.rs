@@ -180,76 +180,80 @@ impl SystemUserHandler {
         ListRequest::new(self.client.clone(), req, invalid)
     }
 
-    crate::macros::kind_shortcuts! {
-        /// `GET /{system_user}/assigned_ad_accounts`: its ad accounts, with its tasks on each.
-        ///
-        /// ```
-        /// use meta_business::AdAccountTask;
-        /// # #[tokio::main(flavor = "current_thread")]
-        /// # async fn main() -> meta_business::Result<()> {
-        /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
-        /// # let client = emulator.client(demo.admin_token)?;
-        /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
-        /// client.ad_account(demo.ad_accounts[0]).assign(&su.id, [AdAccountTask::Analyze]).send().await?;
-        /// let assigned = client.system_user(&su.id).assigned_ad_accounts().collect(100).await?;
-        /// assert_eq!(assigned[0].id.as_str(), demo.ad_accounts[0]);
-        /// assert_eq!(assigned[0].tasks, [AdAccountTask::Analyze]);
-        /// # Ok(()) }
-        /// ```
-        fn assigned_ad_accounts(&self)
-            -> ListRequest<AssignedAsset<AdAccountId, AdAccountTask>> => assigned::<crate::kinds::AdAccount>;
+    /// `GET /{system_user}/assigned_ad_accounts`: its ad accounts, with its tasks on each.
+    ///
+    /// ```
+    /// use meta_business::AdAccountTask;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// client.ad_account(demo.ad_accounts[0]).assign(&su.id, [AdAccountTask::Analyze]).send().await?;
+    /// let assigned = client.system_user(&su.id).assigned_ad_accounts().collect(100).await?;
+    /// assert_eq!(assigned[0].id.as_str(), demo.ad_accounts[0]);
+    /// assert_eq!(assigned[0].tasks, [AdAccountTask::Analyze]);
+    /// # Ok(()) }
+    /// ```
+    pub fn assigned_ad_accounts(&self) -> ListRequest<AssignedAsset<AdAccountId, AdAccountTask>> {
+        self.assigned::<crate::kinds::AdAccount>()
+    }
 
-        /// `GET /{system_user}/assigned_pages`: its Pages, with its tasks on each.
-        ///
-        /// ```
-        /// use meta_business::PageTask;
-        /// # #[tokio::main(flavor = "current_thread")]
-        /// # async fn main() -> meta_business::Result<()> {
-        /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
-        /// # let client = emulator.client(demo.admin_token)?;
-        /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
-        /// client.page(demo.pages[1]).assign(&su.id, [PageTask::Analyze]).send().await?;
-        /// let pages = client.system_user(&su.id).assigned_pages().collect(100).await?;
-        /// assert_eq!(pages[0].id.as_str(), demo.pages[1]);
-        /// # Ok(()) }
-        /// ```
-        fn assigned_pages(&self)
-            -> ListRequest<AssignedAsset<PageId, PageTask>> => assigned::<crate::kinds::Page>;
+    /// `GET /{system_user}/assigned_pages`: its Pages, with its tasks on each.
+    ///
+    /// ```
+    /// use meta_business::PageTask;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// client.page(demo.pages[1]).assign(&su.id, [PageTask::Analyze]).send().await?;
+    /// let pages = client.system_user(&su.id).assigned_pages().collect(100).await?;
+    /// assert_eq!(pages[0].id.as_str(), demo.pages[1]);
+    /// # Ok(()) }
+    /// ```
+    pub fn assigned_pages(&self) -> ListRequest<AssignedAsset<PageId, PageTask>> {
+        self.assigned::<crate::kinds::Page>()
+    }
 
-        /// `GET /{system_user}/assigned_product_catalogs`: its catalogs, with its tasks on each.
-        ///
-        /// ```
-        /// use meta_business::CatalogTask;
-        /// # #[tokio::main(flavor = "current_thread")]
-        /// # async fn main() -> meta_business::Result<()> {
-        /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
-        /// # let client = emulator.client(demo.admin_token)?;
-        /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
-        /// client.catalog(demo.catalog).assign(&su.id, [CatalogTask::Manage]).send().await?;
-        /// let catalogs = client.system_user(&su.id).assigned_product_catalogs().collect(100).await?;
-        /// assert_eq!(catalogs[0].tasks, [CatalogTask::Manage]);
-        /// # Ok(()) }
-        /// ```
-        fn assigned_product_catalogs(&self)
-            -> ListRequest<AssignedAsset<CatalogId, CatalogTask>> => assigned::<crate::kinds::Catalog>;
+    /// `GET /{system_user}/assigned_product_catalogs`: its catalogs, with its tasks on each.
+    ///
+    /// ```
+    /// use meta_business::CatalogTask;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// client.catalog(demo.catalog).assign(&su.id, [CatalogTask::Manage]).send().await?;
+    /// let catalogs = client.system_user(&su.id).assigned_product_catalogs().collect(100).await?;
+    /// assert_eq!(catalogs[0].tasks, [CatalogTask::Manage]);
+    /// # Ok(()) }
+    /// ```
+    pub fn assigned_product_catalogs(&self) -> ListRequest<AssignedAsset<CatalogId, CatalogTask>> {
+        self.assigned::<crate::kinds::Catalog>()
+    }
 
-        /// `GET /{system_user}/assigned_whatsapp_business_accounts`: its WhatsApp accounts, with its
-        /// tasks on each.
-        ///
-        /// ```
-        /// use meta_business::WhatsAppTask;
-        /// # #[tokio::main(flavor = "current_thread")]
-        /// # async fn main() -> meta_business::Result<()> {
-        /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
-        /// # let client = emulator.client(demo.admin_token)?;
-        /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
-        /// client.whatsapp_business_account(demo.whatsapp).assign(&su.id, [WhatsAppTask::Develop]).send().await?;
-        /// let wabas = client.system_user(&su.id).assigned_whatsapp_business_accounts().collect(100).await?;
-        /// assert_eq!(wabas[0].id.as_str(), demo.whatsapp);
-        /// # Ok(()) }
-        /// ```
-        fn assigned_whatsapp_business_accounts(&self)
-            -> ListRequest<AssignedAsset<WhatsAppBusinessAccountId, WhatsAppTask>> => assigned::<crate::kinds::WhatsApp>;
+    /// `GET /{system_user}/assigned_whatsapp_business_accounts`: its WhatsApp accounts, with its
+    /// tasks on each.
+    ///
+    /// ```
+    /// use meta_business::WhatsAppTask;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// client.whatsapp_business_account(demo.whatsapp).assign(&su.id, [WhatsAppTask::Develop]).send().await?;
+    /// let wabas = client.system_user(&su.id).assigned_whatsapp_business_accounts().collect(100).await?;
+    /// assert_eq!(wabas[0].id.as_str(), demo.whatsapp);
+    /// # Ok(()) }
+    /// ```
+    pub fn assigned_whatsapp_business_accounts(
+        &self,
+    ) -> ListRequest<AssignedAsset<WhatsAppBusinessAccountId, WhatsAppTask>> {
+        self.assigned::<crate::kinds::WhatsApp>()
     }
 
     /// `GET /{system_user}/assigned_applications`: the apps installed for it.

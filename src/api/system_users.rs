@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::api::core::{Core, timeout_setter};
+use crate::api::core::Core;
 use crate::api::{Call, send_ack};
 use crate::client::{Client, QuotaPolicy};
 use crate::error::{Error, Result};
@@ -16,6 +16,8 @@ use crate::pagination::ListRequest;
 use crate::quota::QuotaUsage;
 use crate::request::Request;
 use crate::retry::{Attempts, Step};
+
+mod setters;
 
 /// Fields of the `system_users` list; `role` is an edge field, only available here.
 const LIST_FIELDS: &str = "id,name,role";
@@ -201,29 +203,6 @@ impl CreateSystemUser {
     pub(crate) fn quota_policy(mut self, policy: QuotaPolicy) -> Self {
         self.policy = Some(policy);
         self
-    }
-
-    crate::macros::setters! {
-        /// The role: [`SystemUserRole::Admin`] for an admin system user,
-        /// [`SystemUserRole::Employee`] for a regular one.
-        ///
-        /// ```
-        /// use meta_business::{SystemUserKind, SystemUserRole};
-        /// # #[tokio::main(flavor = "current_thread")]
-        /// # async fn main() -> meta_business::Result<()> {
-        /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
-        /// # let client = emulator.client(demo.admin_token)?;
-        /// let admin = client
-        ///     .business(demo.business_id)
-        ///     .system_users()
-        ///     .create("platform-admin-automation")
-        ///     .role(SystemUserRole::Admin)
-        ///     .send()
-        ///     .await?;
-        /// assert_eq!(admin.kind(), SystemUserKind::Admin);
-        /// # Ok(()) }
-        /// ```
-        role: SystemUserRole;
     }
 
     /// Checks the input and the quota, then creates the system user.
@@ -596,5 +575,3 @@ impl Call<SystemUser> {
         self.set_fields(fields.into())
     }
 }
-
-timeout_setter!([] CreateSystemUser, [] RenameSystemUser, [] QuotaRequest);

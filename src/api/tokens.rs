@@ -12,7 +12,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::api::business::BusinessHandler;
-use crate::api::core::{Core, timeout_setter};
+use crate::api::core::Core;
 use crate::api::{Call, send_ack};
 use crate::client::Client;
 use crate::error::{Error, Result};
@@ -21,6 +21,8 @@ use crate::models::Ack;
 use crate::models::permissions::{Permission, scope_param};
 use crate::models::token::{RefreshedToken, SystemUserToken, TokenInfo};
 use crate::request::Request;
+
+mod timeouts;
 
 #[derive(Deserialize)]
 struct TokenResponse {
@@ -108,23 +110,24 @@ pub enum TokenEdge {
 }
 
 impl GenerateToken {
-    crate::macros::setters! {
-        /// The system user's business. With it, a token for the client's own app is minted through
-        /// the business-level edge, which new apps can use (see
-        /// [`SystemUserHandler::generate_token`](crate::SystemUserHandler::generate_token)).
-        ///
-        /// ```
-        /// use meta_business::{Permission, TokenEdge};
-        /// # #[tokio::main(flavor = "current_thread")]
-        /// # async fn main() -> meta_business::Result<()> {
-        /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
-        /// # let client = emulator.client(demo.admin_token)?;
-        /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
-        /// let request = client.system_user(&su.id).generate_token(demo.app_id).business(demo.business_id);
-        /// assert_eq!(request.edge(), TokenEdge::Business);
-        /// # Ok(()) }
-        /// ```
-        business: impl Into<BusinessId>;
+    /// The system user's business. With it, a token for the client's own app is minted through
+    /// the business-level edge, which new apps can use (see
+    /// [`SystemUserHandler::generate_token`](crate::SystemUserHandler::generate_token)).
+    ///
+    /// ```
+    /// use meta_business::{Permission, TokenEdge};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// let request = client.system_user(&su.id).generate_token(demo.app_id).business(demo.business_id);
+    /// assert_eq!(request.edge(), TokenEdge::Business);
+    /// # Ok(()) }
+    /// ```
+    pub fn business(mut self, business: impl Into<BusinessId>) -> Self {
+        self.business = Some(business.into());
+        self
     }
 
     /// The edge this request will use, decided before anything is sent.
@@ -174,30 +177,31 @@ impl GenerateToken {
         self
     }
 
-    crate::macros::setters! {
-        /// `set_token_expires_in_60_days`: `true` for a token that expires after 60 days (some
-        /// businesses must use expiring tokens). Unset, the token does not expire.
-        ///
-        /// ```
-        /// use meta_business::Permission;
-        /// # #[tokio::main(flavor = "current_thread")]
-        /// # async fn main() -> meta_business::Result<()> {
-        /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
-        /// # let client = emulator.client(demo.admin_token)?;
-        /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
-        /// # client.system_user(&su.id).install_app(demo.app_id).send().await?;
-        /// let token = client
-        ///     .system_user(&su.id)
-        ///     .generate_token(demo.app_id)
-        ///     .business(demo.business_id)
-        ///     .scopes([Permission::AdsRead])
-        ///     .expires_in_60_days(true)
-        ///     .send()
-        ///     .await?;
-        /// assert_eq!(token.expires_in_60_days, Some(true));
-        /// # Ok(()) }
-        /// ```
-        expires_in_60_days: bool;
+    /// `set_token_expires_in_60_days`: `true` for a token that expires after 60 days (some
+    /// businesses must use expiring tokens). Unset, the token does not expire.
+    ///
+    /// ```
+    /// use meta_business::Permission;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// # client.system_user(&su.id).install_app(demo.app_id).send().await?;
+    /// let token = client
+    ///     .system_user(&su.id)
+    ///     .generate_token(demo.app_id)
+    ///     .business(demo.business_id)
+    ///     .scopes([Permission::AdsRead])
+    ///     .expires_in_60_days(true)
+    ///     .send()
+    ///     .await?;
+    /// assert_eq!(token.expires_in_60_days, Some(true));
+    /// # Ok(()) }
+    /// ```
+    pub fn expires_in_60_days(mut self, expires_in_60_days: bool) -> Self {
+        self.expires_in_60_days = Some(expires_in_60_days);
+        self
     }
 
     /// Generates the token.
@@ -297,26 +301,30 @@ impl BusinessSystemUserToken {
         self
     }
 
-    crate::macros::setters! {
-        /// `fetch_only`: return an existing token instead of creating one.
-        ///
-        /// ```no_run
-        /// use meta_business::Permission;
-        /// # async fn run(client: meta_business::Client) -> meta_business::Result<()> {
-        /// // The token the system user already has for the caller's app, without minting another.
-        /// let existing = client
-        ///     .business("1000000000001")
-        ///     .system_user_access_token("100000008899900")
-        ///     .scopes([Permission::AdsRead])
-        ///     .fetch_only(true)
-        ///     .send()
-        ///     .await?;
-        /// # let _ = existing; Ok(()) }
-        /// ```
-        fetch_only: bool;
+    /// `fetch_only`: return an existing token instead of creating one.
+    ///
+    /// ```no_run
+    /// use meta_business::Permission;
+    /// # async fn run(client: meta_business::Client) -> meta_business::Result<()> {
+    /// // The token the system user already has for the caller's app, without minting another.
+    /// let existing = client
+    ///     .business("1000000000001")
+    ///     .system_user_access_token("100000008899900")
+    ///     .scopes([Permission::AdsRead])
+    ///     .fetch_only(true)
+    ///     .send()
+    ///     .await?;
+    /// # let _ = existing; Ok(()) }
+    /// ```
+    pub fn fetch_only(mut self, fetch_only: bool) -> Self {
+        self.fetch_only = Some(fetch_only);
+        self
+    }
 
-        /// `set_token_expires_in_60_days`.
-        expires_in_60_days: bool;
+    /// `set_token_expires_in_60_days`.
+    pub fn expires_in_60_days(mut self, expires_in_60_days: bool) -> Self {
+        self.expires_in_60_days = Some(expires_in_60_days);
+        self
     }
 
     /// Gets the token.
@@ -559,11 +567,3 @@ impl RevokeToken {
         send_ack(&core.client, req).await
     }
 }
-
-timeout_setter!(
-    [] GenerateToken,
-    [] BusinessSystemUserToken,
-    [] DebugToken,
-    [] RefreshToken => call.core,
-    [] RevokeToken => call.core,
-);

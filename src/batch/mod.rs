@@ -19,7 +19,7 @@ pub(crate) use self::answer::{ItemPath, RawItem};
 pub use self::item::BatchItem;
 use self::item::encoded_batch;
 use crate::adaptive::Concurrency;
-use crate::api::core::{Core, timeout_setter};
+use crate::api::core::Core;
 use crate::client::Client;
 use crate::error::Result;
 use crate::request::Request;
@@ -63,24 +63,36 @@ impl fmt::Debug for BatchRequest {
 /// Reads one item's answer into what the caller of the batch gets.
 pub(crate) type ItemDecoder<T> = fn(&Client, &BatchItem, &RawItem) -> Result<T>;
 
-timeout_setter!(
+impl BatchRequest {
     /// Per-request timeout for each batch request, overriding the client's.
-    [] BatchRequest
-);
-
-crate::adaptive::concurrency_setters!(
-    BatchRequest,
-    fixed: "Exactly this many batch requests of 50 in flight at once (at least 1), whatever the \
-            usage headers say. The default is [`Concurrency::Adaptive`].",
-    adaptive: "As many batch requests in flight as the usage headers allow, up to `max` (the \
-               default, with 16): see [`Concurrency::Adaptive`].",
-);
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.core.timeout = Some(timeout);
+        self
+    }
+}
 
 impl BatchRequest {
-    crate::macros::setters! {
-        /// Asks for each item's headers (`include_headers=true`); off by default, as they are
-        /// rarely needed and make the answer larger.
-        include_headers = bool;
+    /// Exactly this many batch requests of 50 in flight at once (at least 1), whatever the usage
+    /// headers say. The default is [`Concurrency::Adaptive`].
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.concurrency = Concurrency::Fixed(n.max(1));
+        self
+    }
+
+    /// As many batch requests in flight as the usage headers allow, up to `max` (the default, with
+    /// 16): see [`Concurrency::Adaptive`].
+    pub fn adaptive(mut self, max: usize) -> Self {
+        self.concurrency = Concurrency::Adaptive { max: max.max(1) };
+        self
+    }
+}
+
+impl BatchRequest {
+    /// Asks for each item's headers (`include_headers=true`); off by default, as they are
+    /// rarely needed and make the answer larger.
+    pub fn include_headers(mut self, include_headers: bool) -> Self {
+        self.include_headers = include_headers;
+        self
     }
 
     /// Sends every item and returns one result per item, in the order given.

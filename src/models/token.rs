@@ -62,8 +62,39 @@ impl SystemUserToken {
     }
 }
 
-crate::auth::token_accessors!(SystemUserToken, token);
-crate::auth::token_accessors!(RefreshedToken, token);
+impl SystemUserToken {
+    /// The token itself.
+    pub fn secret(&self) -> &SecretString {
+        &self.token
+    }
+
+    /// Consumes this value, returning the token.
+    pub fn into_secret(self) -> SecretString {
+        self.token
+    }
+
+    /// A form safe to print: the first and last four characters, e.g. `EAAB…9xYz`.
+    pub fn masked(&self) -> String {
+        crate::auth::mask(&self.token)
+    }
+}
+
+impl RefreshedToken {
+    /// The token itself.
+    pub fn secret(&self) -> &SecretString {
+        &self.token
+    }
+
+    /// Consumes this value, returning the token.
+    pub fn into_secret(self) -> SecretString {
+        self.token
+    }
+
+    /// A form safe to print: the first and last four characters, e.g. `EAAB…9xYz`.
+    pub fn masked(&self) -> String {
+        crate::auth::mask(&self.token)
+    }
+}
 
 impl fmt::Debug for SystemUserToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

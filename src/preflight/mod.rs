@@ -265,10 +265,11 @@ pub struct PreflightRequest {
 }
 
 impl PreflightRequest {
-    crate::macros::setters! {
-        /// The app the system users will use (checks the business owns it and can grant the
-        /// scopes; calls `debug_token` as this app when the client has its secret).
-        app: impl Into<AppId>;
+    /// The app the system users will use (checks the business owns it and can grant the
+    /// scopes; calls `debug_token` as this app when the client has its secret).
+    pub fn app(mut self, app: impl Into<AppId>) -> Self {
+        self.app = Some(app.into());
+        self
     }
 
     /// The permissions the system-user tokens will ask for. The check reads what the app may

@@ -202,24 +202,31 @@ impl AuditOptions {
         self
     }
 
-    crate::macros::setters! {
-        /// Calls `debug_token` as this app.
-        app: impl Into<AppId>;
+    /// Calls `debug_token` as this app.
+    pub fn app(mut self, app: impl Into<AppId>) -> Self {
+        self.app = Some(app.into());
+        self
+    }
 
-        /// Reports tokens expiring within this window.
-        expiry_window: Duration;
+    /// Reports tokens expiring within this window.
+    pub fn expiry_window(mut self, expiry_window: Duration) -> Self {
+        self.expiry_window = Some(expiry_window);
+        self
+    }
 
-        /// Inspects every token of the audited business in this store too (never-expiring,
-        /// expiring and invalid ones are reported, labelled by their key).
-        ///
-        /// ```
-        /// use std::sync::Arc;
-        /// use meta_business::MemoryStore;
-        /// use meta_business::provision::AuditOptions;
-        /// let options = AuditOptions::default().app("2000000000001").store(Arc::new(MemoryStore::new()));
-        /// # let _ = options;
-        /// ```
-        store: Arc<dyn TokenStore>;
+    /// Inspects every token of the audited business in this store too (never-expiring,
+    /// expiring and invalid ones are reported, labelled by their key).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use meta_business::MemoryStore;
+    /// use meta_business::provision::AuditOptions;
+    /// let options = AuditOptions::default().app("2000000000001").store(Arc::new(MemoryStore::new()));
+    /// # let _ = options;
+    /// ```
+    pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
+        self.store = Some(store);
+        self
     }
 
     /// Reads at most this many pages of any one list (at least 1).

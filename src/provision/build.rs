@@ -116,17 +116,6 @@ pub struct SystemUserBuilder {
     never_expires: bool,
 }
 
-/// `SystemUserBuilder::<kind>(id, tasks)`: [`SystemUserBuilder::asset`] for one kind, with
-/// the kind's own id and task types in its signature.
-macro_rules! asset_shortcuts {
-    ($( $(#[$doc:meta])* $name:ident($id:ty, $task:ty) => $kind:ident; )+) => {$(
-        $(#[$doc])*
-        pub fn $name(self, id: impl Into<$id>, tasks: impl IntoIterator<Item = $task>) -> Self {
-            self.asset::<asset::$kind>(id, tasks)
-        }
-    )+};
-}
-
 impl SystemUserBuilder {
     /// A system user with this name (names identify system users).
     pub fn new(name: impl Into<String>) -> Self {
@@ -176,19 +165,50 @@ impl SystemUserBuilder {
         self
     }
 
-    asset_shortcuts! {
-        /// An ad account with these tasks.
-        ad_account(AdAccountId, AdAccountTask) => AdAccount;
-        /// A Page with these tasks.
-        page(PageId, PageTask) => Page;
-        /// A product catalog with these tasks.
-        catalog(CatalogId, CatalogTask) => Catalog;
-        /// A pixel with these tasks.
-        pixel(PixelId, PixelTask) => Pixel;
-        /// An Instagram business asset with these tasks.
-        instagram(InstagramAssetId, InstagramTask) => Instagram;
-        /// A WhatsApp Business Account with these tasks.
-        whatsapp(WhatsAppBusinessAccountId, WhatsAppTask) => WhatsApp;
+    /// An ad account with these tasks.
+    pub fn ad_account(
+        self,
+        id: impl Into<AdAccountId>,
+        tasks: impl IntoIterator<Item = AdAccountTask>,
+    ) -> Self {
+        self.asset::<asset::AdAccount>(id, tasks)
+    }
+
+    /// A Page with these tasks.
+    pub fn page(self, id: impl Into<PageId>, tasks: impl IntoIterator<Item = PageTask>) -> Self {
+        self.asset::<asset::Page>(id, tasks)
+    }
+
+    /// A product catalog with these tasks.
+    pub fn catalog(
+        self,
+        id: impl Into<CatalogId>,
+        tasks: impl IntoIterator<Item = CatalogTask>,
+    ) -> Self {
+        self.asset::<asset::Catalog>(id, tasks)
+    }
+
+    /// A pixel with these tasks.
+    pub fn pixel(self, id: impl Into<PixelId>, tasks: impl IntoIterator<Item = PixelTask>) -> Self {
+        self.asset::<asset::Pixel>(id, tasks)
+    }
+
+    /// An Instagram business asset with these tasks.
+    pub fn instagram(
+        self,
+        id: impl Into<InstagramAssetId>,
+        tasks: impl IntoIterator<Item = InstagramTask>,
+    ) -> Self {
+        self.asset::<asset::Instagram>(id, tasks)
+    }
+
+    /// A WhatsApp Business Account with these tasks.
+    pub fn whatsapp(
+        self,
+        id: impl Into<WhatsAppBusinessAccountId>,
+        tasks: impl IntoIterator<Item = WhatsAppTask>,
+    ) -> Self {
+        self.asset::<asset::WhatsApp>(id, tasks)
     }
 
     /// The token it should have, for one of its apps (expiring after 60 days unless

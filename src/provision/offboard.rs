@@ -60,15 +60,22 @@ impl Default for OffboardOptions {
 }
 
 impl OffboardOptions {
-    crate::macros::setters! {
-        /// Removes the system user's tokens from this store after invalidating them.
-        store: Arc<dyn TokenStore>;
+    /// Removes the system user's tokens from this store after invalidating them.
+    pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
 
-        /// Offboards the system user even when the client's own token is its token.
-        allow_self = bool;
+    /// Offboards the system user even when the client's own token is its token.
+    pub fn allow_self(mut self, allow_self: bool) -> Self {
+        self.allow_self = allow_self;
+        self
+    }
 
-        /// Sends offboarding's progress to this sink.
-        progress: ProgressSink;
+    /// Sends offboarding's progress to this sink.
+    pub fn progress(mut self, progress: ProgressSink) -> Self {
+        self.progress = Some(progress);
+        self
     }
 
     /// Reads at most this many pages of any one list (at least 1).

@@ -75,9 +75,10 @@ pub struct PlanOptions {
 }
 
 impl PlanOptions {
-    crate::macros::setters! {
-        /// Ensures tokens through this store.
-        store: Arc<dyn TokenStore>;
+    /// Ensures tokens through this store.
+    pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
+        self.store = Some(store);
+        self
     }
 
     /// Records that the managed system user `name` (as the desired state names it) has this
@@ -87,19 +88,29 @@ impl PlanOptions {
         self
     }
 
-    crate::macros::setters! {
-        /// Renews stored tokens expiring within this window.
-        renew_within: Duration;
+    /// Renews stored tokens expiring within this window.
+    pub fn renew_within(mut self, renew_within: Duration) -> Self {
+        self.renew_within = Some(renew_within);
+        self
+    }
 
-        /// Invalidates every earlier token of a system user before minting one for it, when no
-        /// token of it is stored (see [`DriftKind::OrphanRisk`](super::DriftKind::OrphanRisk)).
-        invalidate_orphans = bool;
+    /// Invalidates every earlier token of a system user before minting one for it, when no
+    /// token of it is stored (see [`DriftKind::OrphanRisk`](super::DriftKind::OrphanRisk)).
+    pub fn invalidate_orphans(mut self, invalidate_orphans: bool) -> Self {
+        self.invalidate_orphans = invalidate_orphans;
+        self
+    }
 
-        /// Sends the plan's progress, and its apply's, to this sink.
-        progress: ProgressSink;
-        /// Plans without requiring a token store or an app secret, for a preview; see
-        /// [`PlanOptions::preview`](#structfield.preview).
-        preview = bool;
+    /// Sends the plan's progress, and its apply's, to this sink.
+    pub fn progress(mut self, progress: ProgressSink) -> Self {
+        self.progress = Some(progress);
+        self
+    }
+    /// Plans without requiring a token store or an app secret, for a preview; see
+    /// [`PlanOptions::preview`](#structfield.preview).
+    pub fn preview(mut self, preview: bool) -> Self {
+        self.preview = preview;
+        self
     }
 
     /// Reads at most this many pages of any one list (at least 1); see

@@ -191,7 +191,22 @@ impl StoredToken {
     }
 }
 
-crate::auth::token_accessors!(StoredToken, token);
+impl StoredToken {
+    /// The token itself.
+    pub fn secret(&self) -> &SecretString {
+        &self.token
+    }
+
+    /// Consumes this value, returning the token.
+    pub fn into_secret(self) -> SecretString {
+        self.token
+    }
+
+    /// A form safe to print: the first and last four characters, e.g. `EAAB…9xYz`.
+    pub fn masked(&self) -> String {
+        crate::auth::mask(&self.token)
+    }
+}
 
 impl fmt::Debug for StoredToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -44,51 +44,58 @@ impl EmulatorBuilder {
         }
     }
 
-    crate::macros::setters! {
-        /// Makes `appsecret_proof` mandatory on every call (the "Require App Secret" app setting).
-        /// Token generation always requires it.
-        ///
-        /// ```
-        /// use meta_business::testing::{BusinessSeed, GraphEmulator};
-        /// # #[tokio::main(flavor = "current_thread")]
-        /// # async fn main() -> meta_business::Result<()> {
-        /// let emulator = GraphEmulator::builder()
-        ///     .require_app_secret(true)
-        ///     .business(BusinessSeed::new("1000000000042", "Shop").admin("EAAE-shop-admin"))
-        ///     .start()
-        ///     .await;
-        /// // Without a secret there is no appsecret_proof, and the emulator refuses, as Meta does for
-        /// // apps that require it.
-        /// let bare = emulator.client_builder("EAAE-shop-admin").build()?;
-        /// assert!(bare.business("1000000000042").get().send().await.is_err());
-        /// # Ok(()) }
-        /// ```
-        require_app_secret = bool;
+    /// Makes `appsecret_proof` mandatory on every call (the "Require App Secret" app setting).
+    /// Token generation always requires it.
+    ///
+    /// ```
+    /// use meta_business::testing::{BusinessSeed, GraphEmulator};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// let emulator = GraphEmulator::builder()
+    ///     .require_app_secret(true)
+    ///     .business(BusinessSeed::new("1000000000042", "Shop").admin("EAAE-shop-admin"))
+    ///     .start()
+    ///     .await;
+    /// // Without a secret there is no appsecret_proof, and the emulator refuses, as Meta does for
+    /// // apps that require it.
+    /// let bare = emulator.client_builder("EAAE-shop-admin").build()?;
+    /// assert!(bare.business("1000000000042").get().send().await.is_err());
+    /// # Ok(()) }
+    /// ```
+    pub fn require_app_secret(mut self, require_app_secret: bool) -> Self {
+        self.require_app_secret = require_app_secret;
+        self
+    }
 
-        /// Opens `POST /{system_user}/access_tokens` (closed by default). Meta has closed that edge
-        /// to apps that have not called it within the last 90 days, so a fresh app cannot mint
-        /// through it; open it to model an app that still can.
-        legacy_token_edge = bool;
+    /// Opens `POST /{system_user}/access_tokens` (closed by default). Meta has closed that edge
+    /// to apps that have not called it within the last 90 days, so a fresh app cannot mint
+    /// through it; open it to model an app that still can.
+    pub fn legacy_token_edge(mut self, legacy_token_edge: bool) -> Self {
+        self.legacy_token_edge = legacy_token_edge;
+        self
+    }
 
-        /// Adds this delay to every answer, to simulate the round trip to Meta.
-        ///
-        /// ```
-        /// use std::time::{Duration, Instant};
-        /// use meta_business::testing::{BusinessSeed, GraphEmulator};
-        /// # #[tokio::main(flavor = "current_thread")]
-        /// # async fn main() -> meta_business::Result<()> {
-        /// let emulator = GraphEmulator::builder()
-        ///     .latency(Duration::from_millis(20))
-        ///     .business(BusinessSeed::new("1000000000042", "Shop").admin("EAAE-shop-admin"))
-        ///     .start()
-        ///     .await;
-        /// let client = emulator.client("EAAE-shop-admin")?;
-        /// let started = Instant::now();
-        /// client.business("1000000000042").get().send().await?;
-        /// assert!(started.elapsed() >= Duration::from_millis(20));
-        /// # Ok(()) }
-        /// ```
-        latency = std::time::Duration;
+    /// Adds this delay to every answer, to simulate the round trip to Meta.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use meta_business::testing::{BusinessSeed, GraphEmulator};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// let emulator = GraphEmulator::builder()
+    ///     .latency(Duration::from_millis(20))
+    ///     .business(BusinessSeed::new("1000000000042", "Shop").admin("EAAE-shop-admin"))
+    ///     .start()
+    ///     .await;
+    /// let client = emulator.client("EAAE-shop-admin")?;
+    /// let started = Instant::now();
+    /// client.business("1000000000042").get().send().await?;
+    /// assert!(started.elapsed() >= Duration::from_millis(20));
+    /// # Ok(()) }
+    /// ```
+    pub fn latency(mut self, latency: std::time::Duration) -> Self {
+        self.latency = latency;
+        self
     }
 
     /// Gives every business a budget of `calls` calls per sliding `window`, as Meta's Business

@@ -150,9 +150,10 @@ impl FaultRule {
         self
     }
 
-    crate::macros::setters! {
-        /// Applies at most `times` times, then stops.
-        times: u64;
+    /// Applies at most `times` times, then stops.
+    pub fn times(mut self, times: u64) -> Self {
+        self.times = Some(times);
+        self
     }
 
     /// Whether the rule matches this request; counts it if so. Returns the fault to apply.

@@ -151,9 +151,10 @@ impl BusinessSeed {
         }
     }
 
-    crate::macros::setters! {
-        /// Its Marketing API access tier (server-side quota).
-        tier = AccessTier;
+    /// Its Marketing API access tier (server-side quota).
+    pub fn tier(mut self, tier: AccessTier) -> Self {
+        self.tier = tier;
+        self
     }
 
     /// An app the business owns, with its secret.
@@ -214,10 +215,11 @@ impl BusinessSeed {
         self
     }
 
-    crate::macros::setters! {
-        /// `employees` people of the business without the ADMIN role (they have no token); they come first
-        /// in `business_users`, so with more than a page of them an admin is on a later page.
-        employees = usize;
+    /// `employees` people of the business without the ADMIN role (they have no token); they come first
+    /// in `business_users`, so with more than a page of them an admin is on a later page.
+    pub fn employees(mut self, employees: usize) -> Self {
+        self.employees = employees;
+        self
     }
 
     /// The token of a human admin of the business, issued through another business's app (as
