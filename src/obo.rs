@@ -281,10 +281,13 @@ impl ClientTokenRequest {
         if let Some(name) = &self.system_user_name {
             crate::models::check_name("system_user_name", name)?;
         }
-        if !self.obo.client.has_app_secret() {
+        // The proof, and the check of the answered token as the app, need the app's secret.
+        if !self.obo.client.has_app_secret() || !self.obo.client.has_app_secret_for(&self.app) {
             return Err(Error::invalid_input(
                 "app_secret",
-                "the client system user's token needs appsecret_proof: configure the partner app's secret",
+                "the client system user's token needs appsecret_proof and a check as the app: \
+                 configure the partner app's secret (ClientBuilder::app_secret_for when the \
+                 client's app is another)",
             ));
         }
         let mut req = Request::post([self.obo.client_business.as_str(), "access_token"])

@@ -362,3 +362,27 @@ async fn a_client_token_that_is_not_valid_is_refused() {
     assert!(matches!(err, Error::TokenCheck { .. }), "{err:?}");
     assert!(err.to_string().contains("does not show it valid"), "{err}");
 }
+
+#[tokio::test]
+async fn without_the_partner_apps_secret_nothing_is_sent() {
+    let (emulator, d) = GraphEmulator::obo_demo().await;
+    // The client's own app is another one: its secret cannot check the partner app's token.
+    let client = emulator
+        .client_builder("EAAE-not-used-by-obo")
+        .app_id("2900000000001")
+        .app_secret("another-apps-secret")
+        .build()
+        .unwrap();
+    let err = client
+        .on_behalf_of(d.partner, d.client)
+        .client_system_user_token(&PartnerAdminToken::new(d.partner_admin_token), d.app_id)
+        .scopes([Permission::AdsManagement])
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidInput { field, .. } if field == "app_secret"),
+        "{err:?}"
+    );
+    assert!(emulator.requests().is_empty());
+}
