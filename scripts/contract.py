@@ -9,7 +9,7 @@ files, run this, run the tests.
 
 Only the nodes and edges this crate calls are kept (USED below). What graph-api.md documents
 outside the spec (edge-only fields, debug_token, /oauth/*, batch, the transport parameters) is
-added from EXTRAS, each with its source. Meta's licence travels with the copied data.
+added from EXTRAS, each with its source (`/me` too: its node type is an alias there). Meta's licence travels with the copied data.
 """
 
 import json
@@ -121,6 +121,14 @@ EXTRAS = {
                 "batch": {"type": "string", "required": True},
                 "include_headers": {"type": "bool", "required": False}},
             "source": "graph-api.md 7 and 9: at most 50 items, no batch inside a batch"},
+    },
+    # Path ids that name a node of the given type without its number.
+    "aliases": {
+        "me": {"node": "User",
+               "source": "graph-api.md 6.3 (GET /me with a system user's token gives its id, "
+                         "DOC G1), 6.5 (GET /me/accounts, DOC G1), 2 (/me/businesses) and 9 "
+                         "(code 2500 belongs to /me): the token's own user, whose calls are "
+                         "the User ones"},
     },
     # Parameters the transport adds to any call.
     "transport_params": ["appsecret_proof", "appsecret_time", "fields", "limit", "after",
@@ -248,6 +256,8 @@ def main():
     for key, sp in EXTRAS["specials"].items():
         ps = ", ".join(f"`{n}`{'*' if p['required'] else ''}" for n, p in sp["params"].items())
         lines.append(f"- `{key}`: {ps}; {sp['source']}")
+    for alias, a in EXTRAS["aliases"].items():
+        lines.append(f"- `/{alias}` is a {a['node']}: {a['source']}")
     lines.append("- Transport parameters allowed on any call: "
                  + ", ".join(f"`{p}`" for p in EXTRAS["transport_params"]))
     lines.append("")

@@ -67,8 +67,11 @@ impl<T: DeserializeOwned> Attempts for Plain<'_, T> {
         self.req.idempotent
     }
 
+    fn pace(&self) -> Duration {
+        self.client.pace_wait(self.req)
+    }
+
     async fn attempt(&mut self) -> Step<T> {
-        self.client.pace(self.req).await;
         match self.client.execute_once(self).await {
             Ok(value) => Step::Done(Ok(value)),
             Err(err) => Step::Again(err),
@@ -150,32 +153,22 @@ impl Client {
         result
     }
 
-    /// Waits before a call when the last usage reported for its business object (or the app)
-    /// passed the pacing threshold.
-    async fn pace(&self, req: &Request) {
+    /// How long to wait before a call when the last usage reported for its business object (or
+    /// the app) passed the pacing threshold. The retry loop holds the wait to its deadline.
+    fn pace_wait(&self, req: &Request) -> Duration {
         let Some(pacing) = self.shared.pacing else {
-            return;
+            return Duration::ZERO;
         };
         let object = req
             .segments
             .first()
             .map(|s| s.strip_prefix("act_").unwrap_or(s).to_owned());
-        let wait = {
-            let usage = lock(&self.shared.usage);
-            let mut wait = usage.app.map_or(Duration::ZERO, |u| pacing.wait_for(u));
-            if let Some(seen) = object.as_deref().and_then(|o| usage.objects.get(o)) {
-                wait = wait.max(pacing.wait_for(*seen));
-            }
-            wait
-        };
-        if !wait.is_zero() {
-            tracing::debug!(
-                ?wait,
-                object = object.as_deref().unwrap_or(""),
-                "usage above the pacing threshold; waiting"
-            );
-            tokio::time::sleep(wait).await;
+        let usage = lock(&self.shared.usage);
+        let mut wait = usage.app.map_or(Duration::ZERO, |u| pacing.wait_for(u));
+        if let Some(seen) = object.as_deref().and_then(|o| usage.objects.get(o)) {
+            wait = wait.max(pacing.wait_for(*seen));
         }
+        wait
     }
 
     fn record_usage(&self, headers: &HeaderMap) {

@@ -285,7 +285,9 @@ impl ClientTokenRequest {
     ///
     /// # Errors
     /// [`Error::InvalidInput`] (nothing sent) for bad or equal business ids, a bad app id, no
-    /// scope, an empty name, or no app secret; any request error.
+    /// scope, an empty name, or no app secret; any request error; [`Error::TokenCheck`] when
+    /// `debug_token` (asked as the app) does not show the answered token valid, of the app and
+    /// a system user's: it is not returned, and is revoked when it is of the app.
     pub async fn send(self) -> Result<ClientSystemUserToken> {
         self.obo.check_ids()?;
         self.app.validate()?;
@@ -293,10 +295,13 @@ impl ClientTokenRequest {
         if let Some(name) = &self.system_user_name {
             crate::models::check_name("system_user_name", name)?;
         }
-        if !self.obo.client.has_app_secret() {
+        // The proof, and the check of the answered token as the app, need the app's secret.
+        if !self.obo.client.has_app_secret() || !self.obo.client.has_app_secret_for(&self.app) {
             return Err(Error::invalid_input(
                 "app_secret",
-                "the client system user's token needs appsecret_proof: configure the partner app's secret",
+                "the client system user's token needs appsecret_proof and a check as the app: \
+                 configure the partner app's secret (ClientBuilder::app_secret_for when the \
+                 client's app is another)",
             ));
         }
         let mut req = Request::post([self.obo.client_business.as_str(), "access_token"])
@@ -313,14 +318,53 @@ impl ClientTokenRequest {
         struct Answer {
             access_token: SecretString,
         }
-        let Answer { access_token } = self
-            .obo
-            .client
-            .with_token(self.token.0.clone())
-            .execute(req)
-            .await?;
-        Ok(ClientSystemUserToken(access_token))
+        let partner = self.obo.client.with_token(self.token.0.clone());
+        let Answer { access_token } = partner.execute(req).await?;
+        check_client_token(&partner, &self.app, access_token).await
     }
+}
+
+/// The identity check of a client system-user token answer: `debug_token`, asked as the
+/// partner's app, must show it valid, of that app, and a system user's (a token the client
+/// was given, echoed back, is refused before this by the client's registry). A token that
+/// fails is refused and, when it is of the partner's app, revoked, so nobody is left with it.
+async fn check_client_token(
+    partner: &Client,
+    app: &AppId,
+    token: SecretString,
+) -> Result<ClientSystemUserToken> {
+    use crate::keeper::identity::{app_mismatch, type_mismatch};
+    let refused = |why: String| Error::TokenCheck {
+        reason: format!("the client system user token answered is refused: {why}"),
+    };
+    let info = match partner.as_app(app.clone()) {
+        Ok(inspector) => inspector.debug_token(token.clone()).send().await,
+        Err(err) => Err(err),
+    };
+    let (why, ours) = match info {
+        // A dead token needs no revoking.
+        Ok(info) if info.is_valid != Some(true) => {
+            ("debug_token does not show it valid".to_owned(), false)
+        }
+        Ok(info) => {
+            let Some(why) = app_mismatch(&info, app).or_else(|| type_mismatch(&info)) else {
+                return Ok(ClientSystemUserToken(token));
+            };
+            (why, info.app_id.as_ref().is_none_or(|a| a == app))
+        }
+        // Unchecked, it is not handed out; revoking it is left to its app's owner.
+        Err(err) => (format!("debug_token could not check it ({err})"), false),
+    };
+    if !ours {
+        return Err(refused(format!("{why}; it was not revoked")));
+    }
+    let revoked = match partner.revoke_token(app.clone(), token).send().await {
+        Ok(()) => "it was revoked".to_owned(),
+        Err(err) => {
+            format!("revoking it failed ({err}): invalidate the client system user's tokens")
+        }
+    };
+    Err(refused(format!("{why}; {revoked}")))
 }
 
 impl ClientSystemUserToken {

@@ -170,6 +170,11 @@ pub(crate) trait Attempts {
     /// Whether the attempt may be repeated after a transient failure (a failure before the
     /// connection opened may always be).
     fn idempotent(&self) -> bool;
+    /// How long pacing asks to wait before the next attempt; the loop holds it to the
+    /// policy's deadline as it does a server hint.
+    fn pace(&self) -> Duration {
+        Duration::ZERO
+    }
     /// One attempt.
     fn attempt(&mut self) -> impl std::future::Future<Output = Step<Self::Output>> + Send;
 }
@@ -183,7 +188,31 @@ pub(crate) async fn retry<A: Attempts>(
 ) -> (crate::Result<A::Output>, u32) {
     let started = std::time::Instant::now();
     let mut attempt = 1u32;
+    // The error of the attempt before, for when pacing's wait would pass the deadline.
+    let mut last: Option<Error> = None;
     loop {
+        let pace = attempts.pace();
+        if !pace.is_zero() {
+            if policy.fits(started.elapsed(), pace) {
+                tracing::debug!(?pace, "usage above the pacing threshold; waiting");
+                tokio::time::sleep(pace).await;
+            } else if let Some(err) = last.take() {
+                // As with a server hint past the deadline: the error comes back at once.
+                tracing::debug!(
+                    ?pace,
+                    "pacing's wait would pass the retry deadline; giving up"
+                );
+                let made = attempt.saturating_sub(1);
+                return (Err(err.with_attempts(made)), made);
+            } else {
+                // The first attempt is sent without the wait: the server's answer, not a
+                // guess from an old reading, decides whether the call fails.
+                tracing::debug!(
+                    ?pace,
+                    "pacing's wait would pass the retry deadline; not waiting"
+                );
+            }
+        }
         let err = match attempts.attempt().await {
             Step::Done(result) => return (result.map_err(|e| e.with_attempts(attempt)), attempt),
             Step::Again(err) => err,
@@ -198,6 +227,7 @@ pub(crate) async fn retry<A: Attempts>(
             RetryDecision::RetryAfter(wait) => {
                 tracing::debug!(attempt, ?wait, error = %err, "transient failure; trying again");
                 tokio::time::sleep(wait).await;
+                last = Some(err);
                 attempt += 1;
             }
             RetryDecision::GiveUp => return (Err(err.with_attempts(attempt)), attempt),

@@ -37,6 +37,9 @@ pub(super) struct Job<'a, T> {
     results: Vec<Option<Result<T>>>,
     /// How many times each item was sent.
     sent: Vec<u32>,
+    /// Whether an item may have run: sent once with its answer lost or unmatched (a later
+    /// `null` does not undo that).
+    may_have_run: Vec<bool>,
     /// Items the next round sends: not executed, or idempotent and unanswered.
     pending: Vec<usize>,
     control: Controller,
@@ -68,6 +71,7 @@ impl<T: Send> crate::retry::Attempts for Job<'_, T> {
                 self.pending.len()
             ),
             transient: true,
+            may_have_run: false,
             source: None,
         })
     }
@@ -83,6 +87,7 @@ impl<'a, T: Send> Job<'a, T> {
             started: Instant::now(),
             results: (0..total).map(|_| None).collect(),
             sent: vec![0; total],
+            may_have_run: vec![false; total],
             pending: (0..total).collect(),
             control: Controller::new(batch.concurrency),
         }
@@ -100,6 +105,7 @@ impl<'a, T: Send> Job<'a, T> {
                     Err(Error::BatchFailed {
                         message: "no answer".into(),
                         transient: true,
+                        may_have_run: false,
                         source: None,
                     })
                 })
@@ -188,6 +194,7 @@ impl<'a, T: Send> Job<'a, T> {
                  matched to its call; this call may have run"
             );
             for &i in chunk {
+                self.may_have_run[i] = true;
                 self.results[i] = Some(Err(unknown(message.clone())));
             }
             return;
@@ -208,11 +215,14 @@ impl<'a, T: Send> Job<'a, T> {
                             self.sent[i]
                         ),
                         transient: true,
+                        // Not this time; an earlier send whose answer was lost still counts.
+                        may_have_run: self.may_have_run[i],
                         source: None,
                     }));
                     self.pending.push(i);
                 }
                 None => {
+                    self.may_have_run[i] = true;
                     self.results[i] = Some(Err(unknown(format!(
                         "the server answered {answers} item(s) for {calls} calls and none for \
                          this one; it may have run: check before sending it again"
@@ -250,13 +260,16 @@ impl<'a, T: Send> Job<'a, T> {
                 .decide(attempt, &err, true, self.started.elapsed(), fastrand::f64())
         };
         let transient = err.is_transient();
+        let unknown = err.outcome_unknown();
         let message = err.to_string();
         let source = Arc::new(err);
         let mut again = Vec::new();
         for i in chunk {
+            self.may_have_run[i] |= unknown;
             self.results[i] = Some(Err(Error::BatchFailed {
                 message: message.clone(),
                 transient,
+                may_have_run: self.may_have_run[i],
                 source: Some(Arc::clone(&source)),
             }));
             if matches!(decision, RetryDecision::RetryAfter(_)) && self.batch.items[i].idempotent {
@@ -291,6 +304,7 @@ impl<'a, T: Send> Job<'a, T> {
                               policy's deadline"
                         .into(),
                     transient: true,
+                    may_have_run: false,
                     source: None,
                 })
             });
@@ -303,6 +317,7 @@ fn unknown(message: String) -> Error {
     Error::BatchFailed {
         message,
         transient: false,
+        may_have_run: true,
         source: None,
     }
 }

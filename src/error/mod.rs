@@ -165,15 +165,18 @@ pub enum Error {
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
 
-    /// The batch request that carried this item failed as a whole, the server never ran the
-    /// item, or its answer had no item that can be matched to this call (too few or too many
-    /// items): the item may or may not have run.
+    /// The batch request that carried this item failed as a whole, the server did not run it
+    /// (`null`), it was never sent, or no answer item can be matched to it (too few or too
+    /// many); [`Error::outcome_unknown`] is `may_have_run`.
     #[error("the batch request carrying this item failed: {message}")]
     BatchFailed {
         /// What happened, in words.
         message: String,
         /// Whether trying again later may succeed.
         transient: bool,
+        /// Whether it may have run: sent with its answer lost or unmatched (in any round), or
+        /// its request failed with an unknown outcome (not `null`, unsent, or refused).
+        may_have_run: bool,
         /// The batch request's own error, shared by every item it carried (`None` when the
         /// server answered but did not run the item). As `source()` it downcasts to
         /// `Arc<Error>`.
@@ -432,11 +435,10 @@ impl Error {
         self.api_error().and_then(ApiError::hint)
     }
 
-    /// Whether a write that failed this way may still have happened on the server: the request
-    /// was sent and no definite refusal came back (a timeout or reset after sending, a 5xx or
-    /// transient Graph error, a success status whose body does not decode, a non-Graph answer).
-    /// A connection that never opened, bad input and a Graph error such as a permission
-    /// refusal are definite.
+    /// Whether a write that failed this way may still have happened on the server: sent, and
+    /// no definite refusal came back (a timeout or reset after sending, a 5xx or transient
+    /// Graph error, an undecodable success, a non-Graph answer, a lost batch item). A
+    /// connection that never opened, bad input, a Graph refusal, a batch `null` are definite.
     pub fn outcome_unknown(&self) -> bool {
         match self {
             Error::Transport { source, .. } => !source.is_connect(),
@@ -445,8 +447,8 @@ impl Error {
             | Error::UnexpectedResponse(_)
             | Error::Redirect { .. }
             | Error::ResponseTooLarge { .. }
-            | Error::OutcomeUnknown { .. }
-            | Error::BatchFailed { .. } => true,
+            | Error::OutcomeUnknown { .. } => true,
+            Error::BatchFailed { may_have_run, .. } => *may_have_run,
             _ => false,
         }
     }

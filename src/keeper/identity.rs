@@ -10,6 +10,7 @@
 use secrecy::SecretString;
 
 use crate::client::Client;
+use crate::ids::AppId;
 use crate::models::token::{TokenInfo, TokenType};
 use crate::store::TokenKey;
 
@@ -35,16 +36,8 @@ pub(crate) enum Verdict {
 /// Why `info` is not the token of `key` (another app, another user, another type), if it is
 /// not. Validity is not judged here: an expired token of the key is still the key's.
 pub(crate) fn mismatch(info: &TokenInfo, key: &TokenKey) -> Option<String> {
-    match &info.app_id {
-        Some(app) if *app == key.app => {}
-        Some(app) => {
-            return Some(format!(
-                "it is a token of app {}, not of app {}",
-                shown_id(app.as_str()),
-                key.app
-            ));
-        }
-        None => return Some("debug_token does not name its app".to_owned()),
+    if let Some(why) = app_mismatch(info, &key.app) {
+        return Some(why);
     }
     match info.user_id.as_deref() {
         Some(user) if user == key.system_user.as_str() => {}
@@ -57,6 +50,23 @@ pub(crate) fn mismatch(info: &TokenInfo, key: &TokenKey) -> Option<String> {
         }
         None => return Some("debug_token does not name its user".to_owned()),
     }
+    type_mismatch(info)
+}
+
+/// Why `info` is not a token of `app`, if it is not.
+pub(crate) fn app_mismatch(info: &TokenInfo, app: &AppId) -> Option<String> {
+    match &info.app_id {
+        Some(of) if of == app => None,
+        Some(of) => Some(format!(
+            "it is a token of app {}, not of app {app}",
+            shown_id(of.as_str()),
+        )),
+        None => Some("debug_token does not name its app".to_owned()),
+    }
+}
+
+/// Why `info` is not a system user's token, if it is not.
+pub(crate) fn type_mismatch(info: &TokenInfo) -> Option<String> {
     match &info.token_type {
         Some(TokenType::SystemUser) => None,
         Some(other) => {
@@ -75,7 +85,7 @@ pub(crate) fn mismatch(info: &TokenInfo, key: &TokenKey) -> Option<String> {
 
 /// An id read from an answer, shown only when it has an id's form (digits): a hostile server
 /// could put a secret where an id belongs.
-fn shown_id(raw: &str) -> &str {
+pub(crate) fn shown_id(raw: &str) -> &str {
     if !raw.is_empty() && raw.len() <= 24 && raw.bytes().all(|b| b.is_ascii_digit()) {
         raw
     } else {

@@ -54,9 +54,15 @@ struct Param {
 
 #[derive(Debug, Deserialize)]
 struct Extras {
+    aliases: BTreeMap<String, Alias>,
     edge_fields: Vec<EdgeFields>,
     specials: BTreeMap<String, Special>,
     transport_params: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Alias {
+    node: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -153,6 +159,18 @@ impl Contract {
             // every emulator test shows at once.
             Err(e) => panic!("src/testing/contract.json does not parse: {e}"),
         })
+    }
+
+    /// The node type a path id such as `me` names without its number, when the table lists
+    /// it (with its source).
+    ///
+    /// ```
+    /// use meta_business::testing::contract::Contract;
+    /// assert_eq!(Contract::get().alias("me"), Some("User"));
+    /// assert_eq!(Contract::get().alias("you"), None);
+    /// ```
+    pub fn alias(&self, id: &str) -> Option<&str> {
+        self.extras.aliases.get(id).map(|a| a.node.as_str())
     }
 
     /// Whether the node type has this edge for any method.

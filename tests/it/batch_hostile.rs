@@ -623,3 +623,118 @@ async fn no_retry_starts_after_the_deadline_even_behind_slow_requests() {
         "the throttled one not sent again"
     );
 }
+
+#[tokio::test]
+async fn a_call_answered_null_did_not_run_so_its_outcome_is_known() {
+    for policy in [
+        RetryPolicy::none(),
+        RetryPolicy::default().base_delay(Duration::from_millis(1)),
+    ] {
+        let server = server().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!([null, null])))
+            .mount(&server)
+            .await;
+        let client = client_with(&server, policy);
+        let items = vec![
+            BatchItem::get("n0", &[]).unwrap(),
+            BatchItem::post(&format!("{BIZ}/system_users"), &[("name", "svc")]).unwrap(),
+        ];
+        let results = client.batch(items).send().await;
+        for result in &results {
+            let err = result.as_ref().unwrap_err();
+            assert!(err.to_string().contains("did not execute"), "{err}");
+            assert!(!err.outcome_unknown(), "{policy:?}: {err}");
+        }
+        assert!(!received(&server).await.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn a_call_never_sent_did_not_run_so_its_outcome_is_known() {
+    let server = server().await;
+    let answered = |req: &Request| {
+        let items: Vec<Value> = (0..carried(req).len())
+            .map(|_| json!({"code": 200, "body": "{\"id\":\"1\"}"}))
+            .collect();
+        ResponseTemplate::new(200)
+            .insert_header("x-app-usage", r#"{"call_count":100,"total_time":100}"#)
+            .set_body_json(items)
+    };
+    Mock::given(method("POST"))
+        .respond_with(answered)
+        .mount(&server)
+        .await;
+    let policy = RetryPolicy::none().deadline(Some(Duration::from_millis(200)));
+    let client = client_with(&server, policy);
+    let results = client.batch(gets("n", 60)).adaptive(1).send().await;
+    let sent: usize = received(&server)
+        .await
+        .iter()
+        .map(|r| carried(r).len())
+        .sum();
+    let unsent: Vec<&Error> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+    assert_eq!(unsent.len(), 60 - sent, "{unsent:?}");
+    assert!(!unsent.is_empty());
+    for err in unsent {
+        assert!(err.to_string().contains("not sent"), "{err}");
+        assert!(!err.outcome_unknown(), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn a_call_whose_answer_was_lost_once_may_have_run_whatever_comes_after() {
+    let server = server().await;
+    // The first answer has no item for the GET (it may have run); the second says `null`.
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([null])))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let policy = RetryPolicy::default()
+        .max_attempts(2)
+        .base_delay(Duration::from_millis(1));
+    let client = client_with(&server, policy);
+    let results = client.batch(gets("n", 1)).send().await;
+    let err = results[0].as_ref().unwrap_err();
+    assert!(err.to_string().contains("did not execute"), "{err}");
+    assert!(err.outcome_unknown(), "{err}");
+    assert_eq!(received(&server).await.len(), 2);
+}
+
+#[tokio::test]
+async fn a_batch_request_refused_as_a_whole_ran_nothing_and_one_lost_may_have() {
+    for (answer, unknown) in [
+        (
+            ResponseTemplate::new(400).set_body_json(json!({"error": {
+                "message": "Invalid OAuth access token.", "type": "OAuthException", "code": 190}})),
+            false,
+        ),
+        (
+            ResponseTemplate::new(500).set_body_json(json!({"error": {
+                "message": "An unknown error occurred", "type": "OAuthException", "code": 1,
+                "is_transient": true}})),
+            true,
+        ),
+    ] {
+        let server = server().await;
+        Mock::given(method("POST"))
+            .respond_with(answer)
+            .mount(&server)
+            .await;
+        let client = client_with(&server, RetryPolicy::none());
+        let items =
+            vec![BatchItem::post(&format!("{BIZ}/system_users"), &[("name", "svc")]).unwrap()];
+        let results = client.batch(items).send().await;
+        let err = results[0].as_ref().unwrap_err();
+        assert!(matches!(err, Error::BatchFailed { .. }), "{err:?}");
+        assert_eq!(err.outcome_unknown(), unknown, "{err}");
+        assert_eq!(received(&server).await.len(), 1);
+    }
+}

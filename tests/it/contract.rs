@@ -63,10 +63,18 @@ impl Table {
                 Ok((spec["params"].clone(), None, "Graph".into()))
             };
         }
-        let node = r
-            .node_type
-            .clone()
-            .ok_or_else(|| format!("the emulator did not know the node of {}", r.path))?;
+        // `me` is the token's own user: the table says which node type that is and on what
+        // source, so the emulator's guess is not taken for it.
+        let node = if segs.first() == Some(&"me") {
+            self.0["extras"]["aliases"]["me"]["node"]
+                .as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| format!("no alias me in the contract (for {})", r.path))?
+        } else {
+            r.node_type
+                .clone()
+                .ok_or_else(|| format!("the emulator did not know the node of {}", r.path))?
+        };
         let edge = segs.get(1).copied().unwrap_or("");
         let key = if edge.is_empty() {
             r.method.clone()
@@ -480,7 +488,22 @@ async fn drive_everything(emu: &GraphEmulator) {
     .into_result()
     .unwrap();
     me.invalidate_tokens().send().await.unwrap();
-    let _ = admin;
+    // Offboarding's self check with no app configured asks `GET /me` whose token it is.
+    let no_app = emu
+        .client_builder(d.admin_token)
+        .app_secret(d.app_secret)
+        .build()
+        .unwrap();
+    let _offboarded = provision::offboard(
+        &no_app,
+        d.business_id,
+        admin.id.clone(),
+        &OffboardOptions::default(),
+    )
+    .await
+    .unwrap()
+    .into_result()
+    .unwrap();
 
     // The raw escape hatch, and paging options.
     let _: Value = client.get("me", &[("fields", "id,name")]).await.unwrap();
@@ -547,6 +570,20 @@ async fn every_request_the_crate_builds_is_in_metas_description() {
     drive_on_behalf_of(&obo_emu).await;
 
     let mut calls = emu.calls();
+    // Offboarding's self check (`provision::caller`) is among the requests checked.
+    assert!(
+        calls.iter().any(|r| r.method == "GET"
+            && r.path == "/v26.0/me"
+            && r.params.keys().collect::<Vec<_>>() == ["fields"]
+            && r.params["fields"] == "id"
+            && r.bearer
+            && r.proof),
+        "offboarding's GET /me was not driven: {:?}",
+        calls
+            .iter()
+            .filter(|r| r.path.ends_with("/me"))
+            .collect::<Vec<_>>()
+    );
     calls.extend(obo_emu.calls());
     let mut departures = Vec::new();
     let mut distinct = BTreeSet::new();

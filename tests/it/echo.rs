@@ -367,6 +367,8 @@ async fn secrets_a_server_saw_never_come_back_in_any_report_error_or_log() {
         .access_token(ADMIN)
         .app_secret(APP_SECRET)
         .app_id(DEMO.app_id)
+        // The partner app of On Behalf Of: its token answer is checked as that app.
+        .app_secret_for("2000000000077", APP_SECRET)
         .base_url(proxy.uri())
         .retry_policy(meta_business::RetryPolicy::none())
         .build()

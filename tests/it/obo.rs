@@ -277,7 +277,11 @@ async fn a_client_token_whose_answer_is_lost_is_not_resent() {
         .build()
         .unwrap();
     let obo = client.on_behalf_of(d.partner, d.client);
-    obo.link(&ClientAdminToken::new(d.client_admin_token))
+    // Linked by another client: this one never saw the client admin's token.
+    let linker = emulator.client_builder("EAAE-linker").build().unwrap();
+    linker
+        .on_behalf_of(d.partner, d.client)
+        .link(&ClientAdminToken::new(d.client_admin_token))
         .await
         .unwrap();
     emulator.inject(
@@ -298,4 +302,87 @@ async fn a_client_token_whose_answer_is_lost_is_not_resent() {
         .filter(|r| r.method == "POST" && r.path.ends_with("/access_token"))
         .count();
     assert_eq!(mints, 1, "never re-sent");
+}
+
+/// Step 2 answered with `token` in place of a new client system-user token: the error.
+async fn answered_with(token: &str) -> (GraphEmulator, Error) {
+    use meta_business::testing::{Fault, FaultRule};
+    let (emulator, d) = GraphEmulator::obo_demo().await;
+    let client = emulator
+        .client_builder("EAAE-not-used-by-obo")
+        .app_secret(d.app_secret)
+        .build()
+        .unwrap();
+    let obo = client.on_behalf_of(d.partner, d.client);
+    // Linked by another client: this one never saw the client admin's token.
+    let linker = emulator.client_builder("EAAE-linker").build().unwrap();
+    linker
+        .on_behalf_of(d.partner, d.client)
+        .link(&ClientAdminToken::new(d.client_admin_token))
+        .await
+        .unwrap();
+    emulator.inject(
+        FaultRule::new(Fault::Raw {
+            status: 200,
+            body: serde_json::json!({ "access_token": token }).to_string(),
+        })
+        .on("POST", "/access_token")
+        .times(1),
+    );
+    let err = obo
+        .client_system_user_token(&PartnerAdminToken::new(d.partner_admin_token), d.app_id)
+        .scopes([Permission::AdsManagement])
+        .send()
+        .await
+        .unwrap_err();
+    for shown in [err.to_string(), format!("{err:?}")] {
+        assert!(!shown.contains(token), "{shown}");
+        assert!(!shown.contains(d.partner_admin_token), "{shown}");
+        assert!(!shown.contains(d.app_secret), "{shown}");
+    }
+    (emulator, err)
+}
+
+#[tokio::test]
+async fn a_client_token_of_a_person_is_refused_and_revoked() {
+    let d = meta_business::testing::OBO_DEMO;
+    let (emulator, err) = answered_with(d.client_admin_token).await;
+    assert!(matches!(err, Error::TokenCheck { .. }), "{err:?}");
+    assert!(err.to_string().contains("not a system user's"), "{err}");
+    assert!(err.to_string().contains("it was revoked"), "{err}");
+    // A token of the partner's app: revoked, so nobody is left holding it.
+    assert!(!emulator.token_is_valid(d.client_admin_token));
+    assert!(emulator.token_is_valid(d.partner_admin_token));
+}
+
+#[tokio::test]
+async fn a_client_token_that_is_not_valid_is_refused() {
+    let forged = "EAAEforgedClientSystemUserToken0123456789";
+    let (_emulator, err) = answered_with(forged).await;
+    assert!(matches!(err, Error::TokenCheck { .. }), "{err:?}");
+    assert!(err.to_string().contains("does not show it valid"), "{err}");
+}
+
+#[tokio::test]
+async fn without_the_partner_apps_secret_nothing_is_sent() {
+    let (emulator, d) = GraphEmulator::obo_demo().await;
+    // The client's own app is another one: its secret cannot check the partner app's token.
+    let client = emulator
+        .client_builder("EAAE-not-used-by-obo")
+        .app_id("2900000000001")
+        .app_secret("another-apps-secret")
+        .build()
+        .unwrap();
+    let err = client
+        .on_behalf_of(d.partner, d.client)
+        .client_system_user_token(&PartnerAdminToken::new(d.partner_admin_token), d.app_id)
+        .scopes([Permission::AdsManagement])
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidInput { field, .. } if field == "app_secret"),
+        "{err:?}"
+    );
+    assert!(emulator.requests().is_empty());
 }

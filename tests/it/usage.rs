@@ -69,3 +69,73 @@ async fn pacing_waits_before_calling_a_busy_object() {
         Some(95.0)
     );
 }
+
+/// A client pacing up to 3 s at 100 % app usage, whose retry deadline is 400 ms.
+fn short_deadline_client(uri: String) -> Client {
+    Client::builder()
+        .access_token(TOKEN)
+        .base_url(uri)
+        .pacing(Pacing::new(50.0).max_wait(Duration::from_secs(3)))
+        .retry_policy(
+            meta_business::RetryPolicy::default()
+                .base_delay(Duration::from_millis(10))
+                .deadline(Some(Duration::from_millis(400))),
+        )
+        .build()
+        .unwrap()
+}
+
+const FULL: &str = r#"{"call_count":100,"total_cputime":1,"total_time":1}"#;
+
+#[tokio::test]
+async fn a_pacing_wait_past_the_retry_deadline_is_not_taken_before_the_first_attempt() {
+    let server = server().await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v26.0/{BIZ}")))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"id": BIZ, "name": "Biz"}))
+                .insert_header("x-app-usage", FULL),
+        )
+        .expect(2)
+        .mount(&server)
+        .await;
+    let client = short_deadline_client(server.uri());
+    client.business(BIZ).get().send().await.unwrap();
+    // Pacing now asks for its whole 3 s: more than the 400 ms deadline, so the call goes at
+    // once and the server's answer decides.
+    let started = Instant::now();
+    client.business(BIZ).get().send().await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn a_pacing_wait_past_the_retry_deadline_ends_the_retries_with_the_last_error() {
+    let server = server().await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v26.0/{BIZ}")))
+        .respond_with(
+            ResponseTemplate::new(500)
+                .set_body_json(json!({"error": {"message": "Please retry", "type": "OAuthException", "code": 2, "is_transient": true}}))
+                .insert_header("x-app-usage", FULL),
+        )
+        .mount(&server)
+        .await;
+    let client = short_deadline_client(server.uri());
+    let started = Instant::now();
+    let err = client.business(BIZ).get().send().await.unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    // The backoff (10 ms) fits, pacing's 3 s does not: no second attempt.
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+    assert_eq!(err.api_error().and_then(|e| e.graph.code), Some(2), "{err}");
+    assert!(err.to_string().contains("Please retry"), "{err}");
+}

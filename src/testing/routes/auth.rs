@@ -23,8 +23,8 @@ fn contract_refusal(v: &Violation, id: &str) -> Reply {
 
 /// The node type of an id the emulator holds, as Meta's description names it.
 fn node_type(state: &State, id: &str) -> Option<&'static str> {
-    if id == "me" {
-        return Some("User");
+    if let Some(node) = Contract::get().alias(id) {
+        return Some(node);
     }
     if state.businesses.contains_key(id) {
         return Some("Business");
