@@ -449,14 +449,19 @@ impl<K: AssetKind> Unassign<K> {
     /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
     /// # let client = emulator.client(demo.admin_token)?;
     /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// # for a in demo.ad_accounts {
+    /// #     client.ad_account(a).assign(&su.id, [AdAccountTask::Analyze]).send().await?;
+    /// # }
+    /// // Take the user off every ad account, in one batch request.
     /// let items = demo
     ///     .ad_accounts
     ///     .iter()
-    ///     .map(|a| client.ad_account(*a).assign(&su.id, [AdAccountTask::Analyze]).batch_item())
+    ///     .map(|a| client.ad_account(*a).unassign(&su.id).batch_item())
     ///     .collect::<meta_business::Result<Vec<_>>>()?;
     /// for answer in client.batch(items).send().await {
     ///     answer?;
     /// }
+    /// assert!(emulator.assignments(demo.ad_accounts[0]).get(su.id.as_str()).is_none());
     /// # Ok(()) }
     /// ```
     ///
