@@ -19,7 +19,9 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use meta_business::testing::{BusinessSeed, GraphEmulator};
-use meta_business::{AdAccountId, AdAccountTask, BulkMode, Client, SystemUserId};
+use meta_business::{
+    AdAccountId, AdAccountTask, BulkMode, Client, Progress, ProgressSink, SystemUserId,
+};
 
 #[derive(Parser)]
 #[command(
@@ -158,7 +160,26 @@ async fn run(args: Args) -> Result<(), String> {
             .ad_account(a.clone())
             .assign(&su, [AdAccountTask::Analyze])
     });
-    let bulk = client.bulk(ops).mode(args.mode);
+    // A progress line on stderr at every tenth of the work (stdout is the JSON report).
+    let bulk = client
+        .bulk(ops)
+        .mode(args.mode)
+        .progress(ProgressSink::new(|p| {
+            if let Progress::Done {
+                index,
+                total: Some(total),
+                ..
+            }
+            | Progress::Failed {
+                index,
+                total: Some(total),
+                ..
+            } = p
+                && (index * 10 / total > (index - 1) * 10 / total)
+            {
+                eprintln!("{index}/{total} operations answered");
+            }
+        }));
     let bulk = match args.concurrency {
         Some(n) => bulk.concurrency(n),
         None => bulk.adaptive(args.max_concurrency),

@@ -27,7 +27,7 @@ use std::sync::Arc;
 
 use clap::Parser;
 use meta_business::provision::{self, ApplyReport, Plan, PlanOptions, Spec};
-use meta_business::{FileStore, MemoryStore, TokenStore};
+use meta_business::{FileStore, MemoryStore, Progress, ProgressSink, TokenStore};
 
 /// The variables this example reads (the README's table), for `--help`.
 const ENVIRONMENT: &str = "\
@@ -177,7 +177,8 @@ async fn run(args: Args) -> Result<ExitCode, String> {
     };
     let mut options = PlanOptions::default()
         .invalidate_orphans(args.invalidate_orphans)
-        .preview(preview);
+        .preview(preview)
+        .progress(progress_line());
     if let Some(store) = store {
         options = options.store(store);
     }
@@ -208,6 +209,16 @@ async fn run(args: Args) -> Result<ExitCode, String> {
     finish(&args, &plan, &report)
 }
 
+/// A progress line on stderr for each step done or failed (stdout stays the plan and the
+/// report, or the JSON alone with `--json`).
+fn progress_line() -> ProgressSink {
+    ProgressSink::new(|p| {
+        if matches!(p, Progress::Done { .. } | Progress::Failed { .. }) {
+            eprintln!("{p}");
+        }
+    })
+}
+
 /// `--apply PLAN.json`: the saved plan, checked against the business, then applied.
 async fn apply_saved(args: &Args, path: &Path) -> Result<ExitCode, String> {
     let text = std::fs::read_to_string(path)
@@ -236,6 +247,7 @@ async fn apply_saved(args: &Args, path: &Path) -> Result<ExitCode, String> {
     if !args.json {
         print!("{plan}");
     }
+    let plan = plan.progress(progress_line());
     let report = plan.apply(&target.client).await;
     finish(args, &plan, &report)
 }
