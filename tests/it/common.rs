@@ -301,3 +301,52 @@ impl StoreOutcome for Result<meta_business::Removed, meta_business::StoreError> 
         }
     }
 }
+
+/// A new system user (`name`) of the demo business with the app installed, and a 60-day
+/// ads_read token of it stored under its key (nothing stored there before): the world the
+/// keeper's tests start from. Returns the key and the token.
+pub async fn stored_60_day_token(
+    client: &Client,
+    store: &dyn meta_business::TokenStore,
+    name: &str,
+) -> (meta_business::TokenKey, String) {
+    use meta_business::testing::DEMO;
+    use meta_business::{Expect, Minted, Permission, StoredToken, TokenKey, TokenMeta};
+    let su = client
+        .business(DEMO.business_id)
+        .system_users()
+        .create(name)
+        .send()
+        .await
+        .unwrap();
+    client
+        .system_user(&su.id)
+        .install_app(DEMO.app_id)
+        .send()
+        .await
+        .unwrap();
+    let minted = client
+        .system_user(&su.id)
+        .generate_token(DEMO.app_id)
+        .business(DEMO.business_id)
+        .scopes([Permission::AdsRead])
+        .expires_in_60_days(true)
+        .send()
+        .await
+        .unwrap();
+    let token = minted.secret().expose_secret().to_owned();
+    let key = TokenKey::new(DEMO.business_id, su.id.clone(), DEMO.app_id);
+    let meta = TokenMeta::new([Permission::AdsRead], None, Minted::Generated);
+    let put = store
+        .put(
+            StoredToken::new(key.clone(), token.clone(), meta),
+            Expect::Absent,
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(put, meta_business::Put::Written(_)),
+        "the key was empty"
+    );
+    (key, token)
+}

@@ -16,8 +16,8 @@ use std::time::{Duration, SystemTime};
 use meta_business::provision::{self, PlanOptions, Spec, SystemUserBuilder};
 use meta_business::testing::{DEMO, GraphEmulator};
 use meta_business::{
-    AccessTier, AdAccountTask, Client, Expect, ExposeSecret, FileLock, FileStore, Minted,
-    Permission, StoredToken, TokenKeeper, TokenKey, TokenMeta, TokenStore,
+    AccessTier, AdAccountTask, Client, ExposeSecret, FileLock, FileStore, Permission, TokenKeeper,
+    TokenKey, TokenStore,
 };
 use serde_json::{Value, json};
 
@@ -283,38 +283,7 @@ async fn four_keepers(backend: Backend, dir: &Path) {
     let store = backend.open();
     let (emulator, demo) = GraphEmulator::demo().await;
     let client = emulator.client(demo.admin_token).unwrap();
-    let su = client
-        .business(demo.business_id)
-        .system_users()
-        .create("keeper-replicas")
-        .send()
-        .await
-        .unwrap();
-    client
-        .system_user(&su.id)
-        .install_app(demo.app_id)
-        .send()
-        .await
-        .unwrap();
-    let minted = client
-        .system_user(&su.id)
-        .generate_token(demo.app_id)
-        .business(demo.business_id)
-        .scopes([Permission::AdsRead])
-        .expires_in_60_days(true)
-        .send()
-        .await
-        .unwrap();
-    let old = minted.secret().expose_secret().to_owned();
-    let key = TokenKey::new(demo.business_id, su.id.clone(), demo.app_id);
-    let meta = TokenMeta::new([Permission::AdsRead], None, Minted::Generated);
-    let _ = store
-        .put(
-            StoredToken::new(key.clone(), old.clone(), meta),
-            Expect::Absent,
-        )
-        .await
-        .unwrap();
+    let (key, old) = crate::common::stored_60_day_token(&client, &*store, "keeper-replicas").await;
     emulator.advance_clock(Duration::from_secs(50 * DAY));
     emulator.clear_requests();
 
@@ -324,7 +293,7 @@ async fn four_keepers(backend: Backend, dir: &Path) {
     let reports = run_replicas("keeper", dir, env).await;
 
     let minted = mints(&emulator);
-    let valid = emulator.valid_tokens_of(su.id.as_str());
+    let valid = emulator.valid_tokens_of(key.system_user.as_str());
     let keys = store.keys().await.unwrap();
     let stored = store
         .get(&key)

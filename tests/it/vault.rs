@@ -730,10 +730,7 @@ mod keeper_over_vault {
     use std::time::Duration;
 
     use meta_business::testing::GraphEmulator;
-    use meta_business::{
-        Expect, ExposeSecret, Minted, Permission, StoredToken, TokenKeeper, TokenKey, TokenMeta,
-        TokenState, TokenStore,
-    };
+    use meta_business::{ExposeSecret, Minted, TokenKeeper, TokenState, TokenStore};
 
     use super::{bao, metadata, unique_prefix};
 
@@ -745,38 +742,7 @@ mod keeper_over_vault {
         let store = super::store(&prefix);
         let (emulator, demo) = GraphEmulator::demo().await;
         let client = emulator.client(demo.admin_token).unwrap();
-        let su = client
-            .business(demo.business_id)
-            .system_users()
-            .create("keeper-vault")
-            .send()
-            .await
-            .unwrap();
-        client
-            .system_user(&su.id)
-            .install_app(demo.app_id)
-            .send()
-            .await
-            .unwrap();
-        let minted = client
-            .system_user(&su.id)
-            .generate_token(demo.app_id)
-            .business(demo.business_id)
-            .scopes([Permission::AdsRead])
-            .expires_in_60_days(true)
-            .send()
-            .await
-            .unwrap();
-        let old = minted.secret().expose_secret().to_owned();
-        let key = TokenKey::new(demo.business_id, su.id.clone(), demo.app_id);
-        let meta = TokenMeta::new([Permission::AdsRead], None, Minted::Generated);
-        let _ = store
-            .put(
-                StoredToken::new(key.clone(), old.clone(), meta),
-                Expect::Absent,
-            )
-            .await
-            .unwrap();
+        let (key, old) = crate::common::stored_60_day_token(&client, &store, "keeper-vault").await;
 
         emulator.advance_clock(Duration::from_secs(50 * DAY));
         let report = TokenKeeper::new(client.clone(), store.clone())
