@@ -12,7 +12,10 @@
 use std::time::{Duration, Instant};
 
 use meta_business::testing::{BusinessSeed, GraphEmulator};
-use meta_business::{AdAccountId, AdAccountTask, BulkMode, DEFAULT_CONCURRENCY, MAX_BATCH};
+use meta_business::{
+    AdAccountId, AdAccountTask,
+    bulk::{BulkMode, DEFAULT_CONCURRENCY, MAX_BATCH},
+};
 
 const N: u64 = 500;
 const LATENCY: Duration = Duration::from_millis(20);

@@ -9,7 +9,7 @@
 
 use std::process::Command;
 
-use meta_business::{Client, RetryPolicy};
+use meta_business::{Client, retry::RetryPolicy};
 use meta_business_benches::{SU, system_user_answer};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer};
@@ -47,7 +47,7 @@ async fn child(mode: &str, n: usize) {
         .expect("client");
     let raw = reqwest::Client::new();
     // The same URL the crate sends, its real 64-character proof included.
-    let proof = meta_business::appsecret_proof(
+    let proof = meta_business::tokens::appsecret_proof(
         &"bench-app-secret-0123".into(),
         &"EAAB-bench-token-0123456789".into(),
     );

@@ -8,7 +8,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use meta_business::{Client, ListPage, RetryPolicy, SecretString, SystemUser};
+use meta_business::{Client, SecretString, SystemUser, pagination::ListPage, retry::RetryPolicy};
 use meta_business_benches::{SU, start_server, system_user_mock};
 use serde_json::json;
 
@@ -26,7 +26,7 @@ fn per_call(c: &mut Criterion) {
         .build()
         .expect("client");
     // The same request the crate sends, query and all.
-    let proof = meta_business::appsecret_proof(
+    let proof = meta_business::tokens::appsecret_proof(
         &"bench-app-secret-0123".into(),
         &"EAAB-bench-token-0123456789".into(),
     );
@@ -59,7 +59,7 @@ fn local_costs(c: &mut Criterion) {
     let secret = SecretString::from("app-secret-0123456789abcdef");
     let token = SecretString::from("EAAB".repeat(50));
     c.bench_function("appsecret_proof", |b| {
-        b.iter(|| black_box(meta_business::appsecret_proof(&secret, &token)))
+        b.iter(|| black_box(meta_business::tokens::appsecret_proof(&secret, &token)))
     });
 
     let data: Vec<_> = (0..1000)

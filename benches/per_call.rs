@@ -23,7 +23,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::time::{Duration, Instant};
 
-use meta_business::{Client, ExposeSecret, RetryPolicy};
+use meta_business::{Client, ExposeSecret, retry::RetryPolicy};
 use meta_business_benches::{SU, start_server, system_user_mock};
 use serde_json::json;
 use wiremock::matchers::{method, path};
@@ -143,7 +143,7 @@ fn line(name: &str, x: Block) {
 /// sends); a slower one does, a threshold effect of a server on the same machine that a remote
 /// one does not have. With the server idle before every call, each side pays it alike.
 fn per_call(rt: &tokio::runtime::Runtime, client: &Client, uri: &str, idle: Option<Duration>) {
-    let proof = meta_business::appsecret_proof(&SECRET.into(), &TOKEN.into());
+    let proof = meta_business::tokens::appsecret_proof(&SECRET.into(), &TOKEN.into());
     let url = format!(
         "{uri}/v26.0/{SU}?fields=id%2Cname%2Ccreated_time%2Cfinance_permission%2Cip_permission&appsecret_proof={}",
         proof.expose_secret()
@@ -227,7 +227,7 @@ fn per_batch(rt: &tokio::runtime::Runtime, client: &Client, uri: &str) {
         assert_eq!(Some(item.relative_url()), expected["relative_url"].as_str());
         assert_eq!(item.body(), expected["body"].as_str());
     }
-    let proof = meta_business::appsecret_proof(&SECRET.into(), &TOKEN.into());
+    let proof = meta_business::tokens::appsecret_proof(&SECRET.into(), &TOKEN.into());
     let body = format!(
         "batch={}&include_headers=false&appsecret_proof={}",
         form_encode(&serde_json::to_string(&wire).expect("json")),

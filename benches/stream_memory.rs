@@ -10,7 +10,7 @@
 use std::process::Command;
 
 use futures_util::TryStreamExt;
-use meta_business::{Client, RetryPolicy};
+use meta_business::{Client, retry::RetryPolicy};
 use serde_json::json;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 

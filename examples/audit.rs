@@ -16,7 +16,10 @@ use std::sync::Arc;
 
 use clap::{Parser, ValueEnum};
 use meta_business::provision::{self, AuditOptions, PlanOptions, Severity, Spec};
-use meta_business::{AccessTier, AdAccountTask, FileStore, MemoryStore, TokenStore};
+use meta_business::{
+    AccessTier, AdAccountTask,
+    store::{FileStore, MemoryStore, TokenStore},
+};
 
 #[derive(Clone, Copy, ValueEnum)]
 enum FailOn {

@@ -20,7 +20,9 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use meta_business::testing::{BusinessSeed, GraphEmulator};
 use meta_business::{
-    AdAccountId, AdAccountTask, BulkMode, Client, Progress, ProgressSink, SystemUserId,
+    AdAccountId, AdAccountTask, Client, SystemUserId,
+    bulk::BulkMode,
+    progress::{Progress, ProgressSink},
 };
 
 #[derive(Parser)]

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use clap::Parser;
 use meta_business::provision::{self, OffboardOptions, PlanOptions, Spec};
-use meta_business::{Error, MemoryStore, SystemUserId};
+use meta_business::{Error, SystemUserId, store::MemoryStore};
 
 #[derive(Parser)]
 #[command(

@@ -21,8 +21,8 @@ use std::process::ExitCode;
 use clap::Parser;
 use meta_business::testing::GraphEmulator;
 use meta_business::{
-    AppId, BusinessId, Client, ClientAdminToken, Error, ExposeSecret, PageId, PageTask,
-    PartnerAdminToken, Permission,
+    AppId, BusinessId, Client, Error, ExposeSecret, PageId, PageTask, Permission,
+    obo::{ClientAdminToken, PartnerAdminToken},
 };
 
 #[derive(Parser)]

@@ -27,7 +27,10 @@ use std::sync::Arc;
 
 use clap::Parser;
 use meta_business::provision::{self, ApplyReport, Plan, PlanOptions, Spec};
-use meta_business::{FileStore, MemoryStore, Progress, ProgressSink, TokenStore};
+use meta_business::{
+    progress::{Progress, ProgressSink},
+    store::{FileStore, MemoryStore, TokenStore},
+};
 
 /// The variables this example reads (the README's table), for `--help`.
 const ENVIRONMENT: &str = "\

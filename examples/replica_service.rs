@@ -42,7 +42,9 @@ use std::time::Duration;
 use clap::Parser;
 use meta_business::provision::{self, ApplyReport, Plan, PlanOptions, Spec};
 use meta_business::{
-    FileLock, FileStore, KeeperHandle, KeeperReport, MemoryStore, TokenKeeper, TokenStore,
+    keeper::{KeeperHandle, KeeperReport, TokenKeeper},
+    lock::FileLock,
+    store::{FileStore, MemoryStore, TokenStore},
 };
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -141,8 +143,8 @@ fn env(name: &str) -> Option<String> {
 }
 
 #[cfg(feature = "vault")]
-fn vault_store(addr: &str, args: &Args) -> Result<meta_business::VaultStore, String> {
-    let builder = meta_business::VaultStore::builder(addr)
+fn vault_store(addr: &str, args: &Args) -> Result<meta_business::store::VaultStore, String> {
+    let builder = meta_business::store::VaultStore::builder(addr)
         .mount(args.vault_mount.as_str())
         .prefix(args.vault_prefix.as_str());
     let builder = match (

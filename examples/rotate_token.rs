@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use meta_business::Expiry;
+use meta_business::tokens::Expiry;
 
 #[derive(Parser)]
 #[command(

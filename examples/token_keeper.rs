@@ -19,10 +19,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use meta_business::{Expect, Put};
+use meta_business::store::{Expect, Put};
 use meta_business::{
-    ExposeSecret, FileStore, MemoryStore, Minted, Permission, StoredToken, TokenKeeper, TokenKey,
-    TokenMeta, TokenStore,
+    ExposeSecret, Permission,
+    keeper::TokenKeeper,
+    store::{FileStore, MemoryStore, Minted, StoredToken, TokenKey, TokenMeta, TokenStore},
 };
 
 #[derive(Parser)]

@@ -13,7 +13,8 @@ use crate::batch::MAX_BATCH;
 /// How many requests of a bulk job may be in flight at once.
 ///
 /// ```
-/// use meta_business::{AdAccountTask, Concurrency};
+/// use meta_business::AdAccountTask;
+/// use meta_business::bulk::Concurrency;
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> meta_business::Result<()> {
 /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;

@@ -28,7 +28,7 @@ fn hmac_hex(key: &[u8], message: &[&[u8]]) -> String {
 /// The result is itself a credential, so it is returned as a [`SecretString`].
 ///
 /// ```
-/// use meta_business::appsecret_proof;
+/// use meta_business::tokens::appsecret_proof;
 /// use secrecy::{ExposeSecret, SecretString};
 /// let proof = appsecret_proof(&SecretString::from("app_secret"), &SecretString::from("access_token"));
 /// assert_eq!(
@@ -47,7 +47,7 @@ pub fn appsecret_proof(app_secret: &SecretString, access_token: &SecretString) -
 /// `access_token|unix_time`. Send it with `appsecret_time = unix_time`.
 ///
 /// ```
-/// use meta_business::appsecret_proof_at;
+/// use meta_business::tokens::appsecret_proof_at;
 /// use secrecy::{ExposeSecret, SecretString};
 /// let proof = appsecret_proof_at(
 ///     &SecretString::from("app_secret"),

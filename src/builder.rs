@@ -27,7 +27,9 @@ use crate::retry::RetryPolicy;
 ///
 /// ```
 /// use std::time::Duration;
-/// use meta_business::{AccessTier, Client, Pacing, RetryPolicy};
+/// use meta_business::{AccessTier, Client};
+/// use meta_business::retry::RetryPolicy;
+/// use meta_business::usage::Pacing;
 /// let client = Client::builder()
 ///     .access_token("EAAB...")             // sent only as `Authorization: Bearer`
 ///     .app_secret("app-secret")            // appsecret_proof on every request
@@ -244,7 +246,8 @@ impl ClientBuilder {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use meta_business::{Client, RetryPolicy};
+    /// use meta_business::Client;
+    /// use meta_business::retry::RetryPolicy;
     /// let client = Client::builder()
     ///     .access_token("EAAB...")
     ///     .retry_policy(RetryPolicy::default().max_attempts(6).max_delay(Duration::from_secs(30)))
@@ -286,7 +289,7 @@ impl ClientBuilder {
     }
 
     /// The most pages one list call reads (default [`DEFAULT_MAX_PAGES`]); past it the list
-    /// fails with [`Error::Pagination`]. [`ListRequest::max_pages`](crate::ListRequest::max_pages)
+    /// fails with [`Error::Pagination`]. [`ListRequest::max_pages`](crate::pagination::ListRequest::max_pages)
     /// overrides it per call.
     ///
     /// ```

@@ -1,4 +1,5 @@
-//! Bulk assignment: many assign / unassign calls in one, over the transport you choose.
+//! Bulk assignment: many assign / unassign calls in one, over the transport you choose; and the
+//! Graph batch request ([`BatchRequest`]) it can ride on, for any calls.
 //!
 //! Every operation is checked before anything is sent; results come back one per operation, in
 //! the order given.
@@ -7,11 +8,12 @@ use std::fmt;
 
 use futures_util::stream::{self, StreamExt};
 
-use crate::adaptive::Concurrency;
+pub use crate::adaptive::Concurrency;
 use crate::api::assignments::{Assign, Unassign};
 use crate::api::core::Core;
 use crate::api::send_ack;
-use crate::batch::{BatchItem, ItemPath, RawItem};
+pub use crate::batch::{BatchItem, BatchRequest, BatchResponse, MAX_BATCH};
+use crate::batch::{ItemPath, RawItem};
 use crate::client::Client;
 use crate::error::{Error, Result, UnexpectedResponse};
 use crate::kinds::AssetKind;
@@ -22,7 +24,8 @@ use crate::request::Request;
 /// How bulk operations travel.
 ///
 /// ```
-/// use meta_business::{AdAccountTask, BulkMode};
+/// use meta_business::AdAccountTask;
+/// use meta_business::bulk::BulkMode;
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> meta_business::Result<()> {
 /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
@@ -64,7 +67,8 @@ impl std::str::FromStr for BulkMode {
 /// One operation of a bulk call: an [`Assign`] or an [`Unassign`], converted with `into()`.
 ///
 /// ```
-/// use meta_business::{AdAccountTask, BulkOp, PageTask};
+/// use meta_business::{AdAccountTask, PageTask};
+/// use meta_business::bulk::BulkOp;
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> meta_business::Result<()> {
 /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;

@@ -324,10 +324,11 @@ impl Client {
     // Many calls at once.
     /// Many assign / unassign operations in one call. Each is checked before anything is sent;
     /// the mode chooses the transport (batches of 50 by default, as many in flight as the usage
-    /// headers allow: [`Concurrency::Adaptive`](crate::Concurrency::Adaptive)).
+    /// headers allow: [`Concurrency::Adaptive`](crate::bulk::Concurrency::Adaptive)).
     ///
     /// ```no_run
-    /// use meta_business::{AdAccountTask, BulkMode};
+    /// use meta_business::AdAccountTask;
+    /// use meta_business::bulk::BulkMode;
     /// # async fn run(client: meta_business::Client) -> meta_business::Result<()> {
     /// let su = "100000008899900";
     /// let ops = (1..=500).map(|n| client.ad_account(n as u64).assign(su, [AdAccountTask::Analyze]));
@@ -341,7 +342,7 @@ impl Client {
             core: Core::new(self.clone()),
             ops: ops.into_iter().map(Into::into).collect(),
             mode: BulkMode::default(),
-            concurrency: crate::Concurrency::default(),
+            concurrency: crate::bulk::Concurrency::default(),
             progress: None,
         }
     }
@@ -349,7 +350,7 @@ impl Client {
     /// allow, by default).
     ///
     /// ```no_run
-    /// use meta_business::BatchItem;
+    /// use meta_business::bulk::BatchItem;
     /// # async fn run(client: meta_business::Client) -> meta_business::Result<()> {
     /// let items = vec![
     ///     BatchItem::get("1234/system_users", &[("fields", "id,name")])?,
@@ -367,7 +368,7 @@ impl Client {
         BatchRequest {
             core: Core::new(self.clone()),
             items: items.into_iter().collect(),
-            concurrency: crate::Concurrency::default(),
+            concurrency: crate::bulk::Concurrency::default(),
             include_headers: false,
         }
     }

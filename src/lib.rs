@@ -97,7 +97,8 @@ mod api;
 mod auth;
 mod batch;
 mod builder;
-mod bulk;
+pub mod bulk;
+pub mod calls;
 mod client;
 mod config;
 mod entry;
@@ -106,33 +107,35 @@ mod form;
 pub mod guide;
 mod http;
 mod ids;
-mod keeper;
+pub mod keeper;
 mod kinds;
-mod lock;
+pub mod lock;
 mod models;
-mod obo;
+pub mod obo;
 mod pacing;
-mod pagination;
-mod preflight;
-mod progress;
+pub mod pagination;
+pub mod preflight;
+pub mod prelude;
+pub mod progress;
 pub mod provision;
 mod quota;
 mod redact;
 mod registry;
 mod request;
 mod response;
-mod retry;
-mod store;
+pub mod retry;
+pub mod store;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 mod time;
-mod usage;
+pub mod tokens;
+pub mod usage;
 
-/// The asset-kind markers, the type parameter of [`AssetHandler`]: `asset::AdAccount`,
-/// `asset::Page`, … Each fixes the id type, the task enum and the rules of its kind (see
-/// [`AssetKind`]); they live here because their names are those of the asset models
-/// ([`AdAccount`], [`Pixel`]).
+/// The asset kinds: their markers, the type parameter of [`AssetHandler`] (`asset::AdAccount`,
+/// `asset::Page`, …), and what describes an asset beyond its model. Each marker fixes the id
+/// type, the task enum and the rules of its kind (see [`AssetKind`]); they live here because
+/// their names are those of the asset models ([`AdAccount`], [`Pixel`]).
 ///
 /// ```
 /// use meta_business::{AssetKind, asset};
@@ -142,49 +145,37 @@ mod usage;
 /// ```
 pub mod asset {
     pub use crate::kinds::{AdAccount, Catalog, Instagram, Page, Pixel, WhatsApp};
+    pub use crate::kinds::{AssetRef, KindVisitor};
+    pub use crate::models::assets::{AccessStatus, ClaimResult};
 }
 
-// Every other public type is exported here, at the root, and only here.
-pub use adaptive::Concurrency;
-pub use api::Call;
-pub use api::assignments::{AssetHandler, Assign, Unassign};
+// The root holds the client and its configuration, the handlers' entry types, the ids, the
+// errors and the main models; each of the other public types is exported by one named module
+// (`tokens`, `store`, `keeper`, …) and only there.
+pub use api::assignments::AssetHandler;
 pub use api::business::BusinessHandler;
-pub use api::businesses::{BusinessesHandler, CreateBusiness};
+pub use api::businesses::BusinessesHandler;
 pub use api::system_user::SystemUserHandler;
-pub use api::system_users::{
-    CreateSystemUser, GetOrCreateSystemUser, GetOrCreated, QuotaRequest, RenameSystemUser,
-    SystemUsersHandler,
-};
-pub use api::tokens::{
-    Acknowledged, BusinessSystemUserToken, DebugToken, GenerateToken, RefreshToken, RevokeToken,
-    TokenEdge,
-};
-pub use auth::{appsecret_proof, appsecret_proof_at};
-pub use batch::{BatchItem, BatchRequest, BatchResponse, MAX_BATCH};
+pub use api::system_users::SystemUsersHandler;
 pub use builder::ClientBuilder;
-pub use bulk::{BulkMode, BulkOp, BulkRequest, DEFAULT_CONCURRENCY};
 pub use client::{Client, DEFAULT_GRAPH_URL, QuotaPolicy, USER_AGENT};
 pub use config::{
     AccessTier, ApiVersion, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_EMPTY_PAGES, DEFAULT_MAX_PAGES,
     DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, ProofMode, SystemUserKind, SystemUserQuota,
 };
-pub use error::{ApiError, Error, ErrorClass, ErrorHint, GraphError, Result, UnexpectedResponse};
-pub use ids::{AppId, BusinessId, SystemUserId, UserId};
-pub use keeper::{
-    DEFAULT_REFRESH_WINDOW, KeeperHandle, KeeperReport, RotateError, Step, TokenKeeper,
-    TokenReport, TokenState, TokensNeedAttention,
+pub use error::{
+    ApiError, Error, ErrorClass, ErrorHint, GraphError, Phase, Result, UnexpectedResponse,
 };
+pub use ids::{AppId, BusinessId, SystemUserId, UserId};
 pub use kinds::ad_account::{AdAccountId, AdAccountTask};
 pub use kinds::catalog::{CatalogId, CatalogTask};
 pub use kinds::instagram::{InstagramAssetId, InstagramTask};
 pub use kinds::page::{PageId, PageTask};
 pub use kinds::pixel::{PixelId, PixelTask};
 pub use kinds::whatsapp::{WhatsAppBusinessAccountId, WhatsAppTask};
-pub use kinds::{AssetKind, AssetRef, KindVisitor, Task};
-pub use lock::{CreateGuard, CreateLock, FileLock, InProcessLock, LockFuture};
+pub use kinds::{AssetKind, Task};
 pub use models::assets::{
-    AccessStatus, AdAccount, App, ClaimResult, FacebookPage, InstagramAsset, Pixel, ProductCatalog,
-    WhatsAppBusinessAccount,
+    AdAccount, App, FacebookPage, InstagramAsset, Pixel, ProductCatalog, WhatsAppBusinessAccount,
 };
 pub use models::assignment::{AssignedAsset, AssignedAssetGroup, AssignedUser, UserType};
 pub use models::business::{
@@ -192,35 +183,12 @@ pub use models::business::{
 };
 pub use models::permissions::Permission;
 pub use models::system_user::{SystemUser, SystemUserRole};
-pub use models::token::{
-    Expiry, GranularScope, RefreshedToken, SystemUserToken, TokenError, TokenInfo, TokenType,
-};
+pub use models::token::SystemUserToken;
 pub use models::{MAX_NAME_CHARS, NodeRef, validate_name};
-pub use obo::{
-    ClientAdminToken, ClientPage, ClientSystemUserToken, ClientTokenRequest, ManagedBusiness,
-    OnBehalfOf, PageAccessToken, PartnerAdminToken,
-};
-pub use pacing::Pacing;
-pub use pagination::{
-    Cursors, DEFAULT_WORKFLOW_MAX_PAGES, ListPage, ListRequest, ListSummary, Paging,
-};
-pub use preflight::{
-    Check, CheckKind, CheckStatus, PreflightFailed, PreflightReport, PreflightRequest,
-};
-pub use progress::{Progress, ProgressSink, Workflow};
-pub use quota::QuotaUsage;
 #[cfg(fuzzing)]
 #[doc(hidden)]
 pub use response::fuzzing;
-pub use retry::{RetryDecision, RetryPolicy};
 pub use secrecy::{ExposeSecret, SecretString};
-pub use store::{
-    Conflict, Expect, FileStore, MemoryStore, Minted, Put, Removed, StoreError, StoreFuture,
-    StoredToken, TokenKey, TokenMeta, TokenStore, Version, Versioned,
-};
-#[cfg(feature = "vault")]
-pub use store::{DEFAULT_VAULT_MAX_RESPONSE_BYTES, VaultStore, VaultStoreBuilder};
-pub use usage::{AdAccountUsage, AppUsage, BusinessUseCaseUsage, Usage};
 
 /// Compiles the README's examples as doctests so they cannot drift from the API.
 #[cfg(doctest)]

@@ -41,7 +41,8 @@ pub type LockFuture<'a> = Pin<Box<dyn Future<Output = Result<CreateGuard>> + Sen
 ///
 /// ```no_run
 /// use std::sync::Arc;
-/// use meta_business::{BusinessId, Client, CreateGuard, CreateLock, LockFuture};
+/// use meta_business::{BusinessId, Client};
+/// use meta_business::lock::{CreateGuard, CreateLock, LockFuture};
 ///
 /// # struct Leases; struct Lease;
 /// # impl Leases { async fn take(&self, _name: &str) -> Result<Lease, std::io::Error> { Ok(Lease) } }

@@ -72,7 +72,8 @@ token_type!(
     /// none shows its token in `Debug`.
     ///
     /// ```
-    /// use meta_business::{ClientAdminToken, ExposeSecret};
+    /// use meta_business::ExposeSecret;
+    /// use meta_business::obo::ClientAdminToken;
     /// let token = ClientAdminToken::new("EAAB-client-admin-token");
     /// assert_eq!(format!("{token:?}"), "ClientAdminToken([redacted])");
     /// assert_eq!(token.secret().expose_secret(), "EAAB-client-admin-token");
@@ -96,7 +97,8 @@ token_type!(
 /// [`Client::on_behalf_of`].
 ///
 /// ```
-/// use meta_business::{ClientAdminToken, PageTask, PartnerAdminToken, Permission};
+/// use meta_business::{PageTask, Permission};
+/// use meta_business::obo::{ClientAdminToken, PartnerAdminToken};
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> meta_business::Result<()> {
 /// # let (emulator, d) = meta_business::testing::GraphEmulator::obo_demo().await;

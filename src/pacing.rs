@@ -12,13 +12,13 @@ use crate::client::SeenUsage;
 /// one, otherwise a share of `max_wait` growing from 0 at the threshold to all of it at 100 %,
 /// less the time already passed since the reading.
 ///
-/// The wait counts against the [`RetryPolicy`](crate::RetryPolicy) deadline: when it would
+/// The wait counts against the [`RetryPolicy`](crate::retry::RetryPolicy) deadline: when it would
 /// pass it, a call's first attempt goes without waiting, and a retry is not made (the last
 /// attempt's error comes back at once, as with a `Retry-After` past the deadline).
 ///
 /// ```
 /// use std::time::Duration;
-/// use meta_business::Pacing;
+/// use meta_business::usage::Pacing;
 /// let pacing = Pacing::new(80.0).max_wait(Duration::from_secs(10));
 /// # let _ = pacing;
 /// ```

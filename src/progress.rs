@@ -20,9 +20,9 @@ pub enum Workflow {
     Apply,
     /// [`provision::offboard`](crate::provision::offboard): one step per write.
     Offboard,
-    /// A [`TokenKeeper`](crate::TokenKeeper) pass or rotation: one step per token.
+    /// A [`TokenKeeper`](crate::keeper::TokenKeeper) pass or rotation: one step per token.
     Keeper,
-    /// [`BulkRequest::send`](crate::BulkRequest::send): one step per operation.
+    /// [`BulkRequest::send`](crate::bulk::BulkRequest::send): one step per operation.
     Bulk,
 }
 
@@ -49,7 +49,7 @@ impl fmt::Display for Workflow {
 /// steps when it is known before they run.
 ///
 /// ```
-/// use meta_business::{Progress, Workflow};
+/// use meta_business::progress::{Progress, Workflow};
 /// let event = Progress::Done { workflow: Workflow::Apply, index: 2, total: Some(5), what: "+ install app 2000000000001 for \"ads\"".into() };
 /// assert_eq!(event.to_string(), "apply [2/5] done: + install app 2000000000001 for \"ads\"");
 /// ```
@@ -170,7 +170,7 @@ impl fmt::Display for Progress {
 /// called between the workflow's requests, so it should return quickly.
 ///
 /// ```
-/// use meta_business::ProgressSink;
+/// use meta_business::progress::ProgressSink;
 /// let sink = ProgressSink::new(|event| eprintln!("{event}"));
 /// # let _ = sink;
 /// ```

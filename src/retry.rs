@@ -4,7 +4,7 @@
 //! retrying is safe: GET and DELETE, POSTs marked idempotent (assigning tasks, installing an
 //! app, renaming), or any request whose connection never opened. Creating a system user is
 //! never re-sent blindly; see
-//! [`CreateSystemUser::send`](crate::CreateSystemUser::send).
+//! [`CreateSystemUser::send`](crate::calls::CreateSystemUser::send).
 
 use std::time::Duration;
 
@@ -18,7 +18,7 @@ use crate::error::Error;
 ///
 /// ```
 /// use std::time::Duration;
-/// use meta_business::RetryPolicy;
+/// use meta_business::retry::RetryPolicy;
 /// let policy = RetryPolicy::default().max_attempts(5).base_delay(Duration::from_millis(200));
 /// assert_eq!(RetryPolicy::none().attempts(), 1);
 /// # let _ = policy;
@@ -46,7 +46,8 @@ impl Default for RetryPolicy {
 ///
 /// ```
 /// use std::time::Duration;
-/// use meta_business::{Client, RetryPolicy};
+/// use meta_business::Client;
+/// use meta_business::retry::RetryPolicy;
 /// // Reads are retried on transient failures; creates never blindly.
 /// let patient = RetryPolicy::default().max_attempts(8).base_delay(Duration::from_millis(500));
 /// let client = Client::builder().access_token("EAAB...").retry_policy(patient).build()?;

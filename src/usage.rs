@@ -1,5 +1,6 @@
 //! Rate-limit usage headers, parsed: `X-App-Usage`, `X-Ad-Account-Usage`,
-//! `X-Business-Use-Case-Usage`.
+//! `X-Business-Use-Case-Usage`; the [`Pacing`] that slows calls down as they near the limit;
+//! and the system-user quota's use ([`QuotaUsage`]).
 //!
 //! Read them from any error ([`ApiError::usage`](crate::ApiError::usage)) or, after any call,
 //! from [`Client::last_usage`](crate::Client::last_usage). Percentages are whole numbers from 0
@@ -11,11 +12,14 @@ use std::time::Duration;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::{Deserialize, Deserializer, Serialize};
 
+pub use crate::pacing::Pacing;
+pub use crate::quota::QuotaUsage;
+
 /// Every usage header of one response.
 ///
 /// ```
 /// use reqwest::header::{HeaderMap, HeaderValue};
-/// use meta_business::Usage;
+/// use meta_business::usage::Usage;
 /// let mut headers = HeaderMap::new();
 /// headers.insert("x-app-usage", HeaderValue::from_static(r#"{"call_count":72,"total_time":10,"total_cputime":8}"#));
 /// let usage = Usage::from_headers(&headers);

@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
     for name in ["x-app-usage", "x-ad-account-usage", "x-business-use-case-usage"] {
         headers.insert(name, value.clone());
     }
-    let usage = meta_business::Usage::from_headers(&headers);
+    let usage = meta_business::usage::Usage::from_headers(&headers);
     if let Some(app) = &usage.app {
         assert!(app.max_pct().is_finite());
     }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
 use tokio_postgres::{Client, Config, NoTls, Socket};
 
-use meta_business::StoreError;
+use meta_business::store::StoreError;
 
 /// How long a connection attempt may take when the configuration does not say: a server that
 /// never answers must not hang a store call or a lock forever.

@@ -7,7 +7,7 @@ use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use secrecy::{ExposeSecret, SecretBox, SecretString};
 
-use meta_business::{StoreError, TokenKey};
+use meta_business::store::{StoreError, TokenKey};
 
 /// The length of the key [`crate::PostgresStore`] seals tokens with.
 pub const KEY_LEN: usize = 32;

@@ -1,6 +1,6 @@
-//! PostgreSQL for [`meta_business`]: a [`TokenStore`](meta_business::TokenStore) shared by
+//! PostgreSQL for [`meta_business`]: a [`TokenStore`](meta_business::store::TokenStore) shared by
 //! every replica of a service, tokens encrypted at rest, written by compare-and-set
-//! ([`PostgresStore`]); and a [`CreateLock`](meta_business::CreateLock) over a
+//! ([`PostgresStore`]); and a [`CreateLock`](meta_business::lock::CreateLock) over a
 //! transaction-scoped advisory lock ([`PgCreateLock`]).
 //!
 //! Released in lockstep with `meta-business` (same version, pinned with `=`).

@@ -6,7 +6,11 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 use tokio_postgres::Client;
 
-use meta_business::{BusinessId, CreateGuard, CreateLock, LockFuture, StoreError};
+use meta_business::{
+    BusinessId,
+    lock::{CreateGuard, CreateLock, LockFuture},
+    store::StoreError,
+};
 
 use crate::connect::{Connector, describe};
 

@@ -2,7 +2,7 @@
 
 use tokio_postgres::Client;
 
-use meta_business::StoreError;
+use meta_business::store::StoreError;
 
 use crate::connect::pg_error;
 

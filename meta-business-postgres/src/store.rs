@@ -8,7 +8,7 @@ use secrecy::SecretBox;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Row};
 
-use meta_business::{
+use meta_business::store::{
     Conflict, Expect, Put, Removed, StoreError, StoreFuture, StoredToken, TokenKey, TokenMeta,
     TokenStore, Version, Versioned,
 };

@@ -70,7 +70,7 @@ impl SystemUsersHandler {
     }
 
     /// The system user of this name, created (within the quota) when there is none. The lookup
-    /// and the create run under the client's [`CreateLock`](crate::CreateLock), so concurrent
+    /// and the create run under the client's [`CreateLock`](crate::lock::CreateLock), so concurrent
     /// callers on one `Client` (and its clones) get one user and all succeed; across processes
     /// this holds as far as the lock given to
     /// [`ClientBuilder::create_lock`](crate::ClientBuilder::create_lock) reaches. An existing
@@ -210,7 +210,7 @@ impl CreateSystemUser {
     /// This first reads every system user of the business; when the client enforces a quota it
     /// returns [`Error::QuotaExceeded`] without sending the
     /// create if the new one would not fit. Creates for one business are serialized by the
-    /// client's [`CreateLock`](crate::CreateLock) (by default within the client and its clones
+    /// client's [`CreateLock`](crate::lock::CreateLock) (by default within the client and its clones
     /// only), so concurrent creates cannot both slip under the limit.
     ///
     /// The create is never re-sent blindly: when its outcome is unknown after it was sent (a

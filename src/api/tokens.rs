@@ -115,7 +115,8 @@ impl GenerateToken {
     /// [`SystemUserHandler::generate_token`](crate::SystemUserHandler::generate_token)).
     ///
     /// ```
-    /// use meta_business::{Permission, TokenEdge};
+    /// use meta_business::Permission;
+    /// use meta_business::tokens::TokenEdge;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> meta_business::Result<()> {
     /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
@@ -133,7 +134,7 @@ impl GenerateToken {
     /// The edge this request will use, decided before anything is sent.
     ///
     /// ```
-    /// use meta_business::TokenEdge;
+    /// use meta_business::tokens::TokenEdge;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> meta_business::Result<()> {
     /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;

@@ -15,7 +15,9 @@ use crate::error::{Error, Result};
 /// The answer to one batch item.
 ///
 /// ```
-/// use meta_business::{BatchItem, ListPage, NodeRef};
+/// use meta_business::NodeRef;
+/// use meta_business::bulk::BatchItem;
+/// use meta_business::pagination::ListPage;
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> meta_business::Result<()> {
 /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;

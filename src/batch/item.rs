@@ -10,7 +10,7 @@ use crate::request::Request;
 /// One call inside a batch.
 ///
 /// ```
-/// use meta_business::BatchItem;
+/// use meta_business::bulk::BatchItem;
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> meta_business::Result<()> {
 /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;

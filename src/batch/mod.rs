@@ -5,7 +5,7 @@
 //! execute (`null` in the answer) are sent again in a later round. An answer with fewer items
 //! than calls leaves the unanswered calls' outcome unknown (sent again only when idempotent);
 //! one with more fails every call it carried. Every extra round is a retry of the client's
-//! [`RetryPolicy`](crate::RetryPolicy): attempts, backoff, deadline (see `rounds`).
+//! [`RetryPolicy`](crate::retry::RetryPolicy): attempts, backoff, deadline (see `rounds`).
 
 mod answer;
 mod item;
@@ -30,7 +30,7 @@ pub const MAX_BATCH: usize = 50;
 /// A batch of calls; see [`Client::batch`].
 ///
 /// ```
-/// use meta_business::BatchItem;
+/// use meta_business::bulk::BatchItem;
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> meta_business::Result<()> {
 /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
@@ -108,8 +108,8 @@ impl BatchRequest {
     ///
     /// Whatever the reason a call goes again (`null`, a short answer, a throttled or failed
     /// batch request), that is a retry of the client's
-    /// [`RetryPolicy`](crate::RetryPolicy): a call is sent at most
-    /// [`attempts`](crate::RetryPolicy::attempts) times, with its backoff, and no wait (a
+    /// [`RetryPolicy`](crate::retry::RetryPolicy): a call is sent at most
+    /// [`attempts`](crate::retry::RetryPolicy::attempts) times, with its backoff, and no wait (a
     /// server's `Retry-After` or `estimated_time_to_regain_access`, a pause while the usage
     /// headers are at the ceiling) runs past its deadline: the batch stops and reports.
     pub async fn send(self) -> Vec<Result<BatchResponse>> {

@@ -53,7 +53,8 @@ type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 ///
 /// ```
 /// use std::time::Duration;
-/// use meta_business::{Expect, MemoryStore, Minted, Put, StoredToken, TokenKeeper, TokenKey, TokenMeta, TokenState, TokenStore};
+/// use meta_business::keeper::{TokenKeeper, TokenState};
+/// use meta_business::store::{Expect, MemoryStore, Minted, Put, StoredToken, TokenKey, TokenMeta, TokenStore};
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;

@@ -46,7 +46,8 @@ impl<S: TokenStore> TokenKeeper<S> {
     /// demand". A token that is expired, invalid or not this key's is reported, not rotated.
     ///
     /// ```
-    /// use meta_business::{Expect, MemoryStore, Minted, StoredToken, TokenKeeper, TokenKey, TokenMeta, TokenStore};
+    /// use meta_business::keeper::TokenKeeper;
+    /// use meta_business::store::{Expect, MemoryStore, Minted, StoredToken, TokenKey, TokenMeta, TokenStore};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;

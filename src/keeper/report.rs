@@ -62,7 +62,7 @@ pub struct TokenReport {
     pub expires_at: Option<u64>,
     /// Whether a fresh token was stored, checked and the old one dealt with.
     pub refreshed: bool,
-    /// Whether the rotation was asked for ([`TokenKeeper::rotate`](crate::TokenKeeper::rotate))
+    /// Whether the rotation was asked for ([`TokenKeeper::rotate`](crate::keeper::TokenKeeper::rotate))
     /// rather than due: `Display` says "rotated on demand", not that it expires soon.
     pub on_demand: bool,
     /// Why it was left alone.

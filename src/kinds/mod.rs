@@ -12,7 +12,8 @@
 //! through. ARCHITECTURE.md says how to add a kind.
 //!
 //! ```
-//! use meta_business::{AdAccountId, AssetKind, AssetRef, asset};
+//! use meta_business::{AdAccountId, AssetKind, asset};
+//! use meta_business::asset::AssetRef;
 //! // What each kind allows, known at compile time…
 //! assert!(asset::Catalog::TASKS_REQUIRED);
 //! assert!(!asset::Pixel::CAN_UNASSIGN);
@@ -367,7 +368,8 @@ macro_rules! kinds {
         /// spec files (`ad_account`, `page`, `catalog`, `pixel`, `instagram`, `whatsapp`).
         ///
         /// ```
-        /// use meta_business::{AdAccountId, AssetRef};
+        /// use meta_business::AdAccountId;
+        /// use meta_business::asset::AssetRef;
         /// let asset = AssetRef::AdAccount(AdAccountId::from("3000000000001"));
         /// assert_eq!(asset.id(), "act_3000000000001");
         /// assert_eq!(asset.kind_name(), "ad account");
@@ -416,7 +418,8 @@ macro_rules! kinds {
             /// run time to the compile-time API (tasks of the right enum, the kind's rules).
             ///
             /// ```
-            /// use meta_business::{AssetHandler, AssetKind, AssetRef, KindVisitor};
+            /// use meta_business::{AssetHandler, AssetKind};
+            /// use meta_business::asset::{AssetRef, KindVisitor};
             ///
             /// /// Every task a kind accepts, as the crate's enum for it knows them.
             /// struct TaskCount;

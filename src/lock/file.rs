@@ -23,13 +23,14 @@ const MAX_POLL: Duration = Duration::from_millis(20);
 ///   future gives up without holding anything.
 /// - **Its own files only.** The directory is created with mode 0700 and refused when others
 ///   can enter it; a lock file is opened without following a symbolic link. It may be the
-///   directory of a [`FileStore`](crate::FileStore): the names do not clash.
+///   directory of a [`FileStore`](crate::store::FileStore): the names do not clash.
 ///
 /// `flock` reaches the processes of one host; on a network file system it may not reach other
 /// hosts. For a fleet, use a lock its members share (a database advisory lock).
 ///
 /// ```
-/// use meta_business::{Client, FileLock};
+/// use meta_business::Client;
+/// use meta_business::lock::FileLock;
 /// # fn main() -> meta_business::Result<()> {
 /// # let dir = std::env::temp_dir().join(format!("mb-lock-doc-{}", std::process::id()));
 /// let client = Client::builder()

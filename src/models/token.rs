@@ -190,7 +190,8 @@ string_enum! {
 /// What `debug_token` says about a token. The token itself is never part of it.
 ///
 /// ```
-/// use meta_business::{Expiry, Permission};
+/// use meta_business::Permission;
+/// use meta_business::tokens::Expiry;
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> meta_business::Result<()> {
 /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
@@ -249,7 +250,7 @@ pub struct TokenInfo {
 ///
 /// ```
 /// use std::time::SystemTime;
-/// use meta_business::{Expiry, TokenInfo};
+/// use meta_business::tokens::{Expiry, TokenInfo};
 /// fn describe(info: &TokenInfo) -> String {
 ///     match info.expiry() {
 ///         Some(Expiry::Never) => "never expires: revoke it when offboarding".to_owned(),

@@ -97,7 +97,7 @@ pub struct Check {
 /// All checks, in order.
 ///
 /// ```
-/// use meta_business::{CheckKind, CheckStatus};
+/// use meta_business::preflight::{CheckKind, CheckStatus};
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> meta_business::Result<()> {
 /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
@@ -292,7 +292,7 @@ impl PreflightRequest {
     }
 
     /// Reads at most this many pages of any one list (at least 1; default
-    /// [`DEFAULT_WORKFLOW_MAX_PAGES`](crate::DEFAULT_WORKFLOW_MAX_PAGES)). A check whose list
+    /// [`DEFAULT_WORKFLOW_MAX_PAGES`](crate::pagination::DEFAULT_WORKFLOW_MAX_PAGES)). A check whose list
     /// does not end within them is `Unknown` ("could not read all of …"), never a long wait.
     pub fn max_pages(mut self, pages: u32) -> Self {
         self.max_pages = Some(pages.max(1));

@@ -37,7 +37,7 @@ use crate::store::{TokenKey, TokenStore};
 /// #         .ad_account(demo.ad_accounts[0], [AdAccountTask::Analyze])
 /// #         .token(demo.app_id, [Permission::AdsRead]),
 /// # ).build()?;
-/// let options = PlanOptions::default().store(std::sync::Arc::new(meta_business::MemoryStore::new()));
+/// let options = PlanOptions::default().store(std::sync::Arc::new(meta_business::store::MemoryStore::new()));
 /// let plan = provision::plan(&client, &spec, &options).await?;
 /// // The assignment fails: the apply stops there and says what was and was not done.
 /// emulator.inject(FaultRule::new(Fault::graph(200)).on("POST", "/assigned_users"));
@@ -234,7 +234,7 @@ impl Plan {
     /// A token is rotated in this order, so that after a failure or a kill at any step the
     /// store holds a working token: **mint** (never re-sent; a lost answer is named in
     /// [`ApplyReport::orphan_risk`]) → **store** the new token with the one it replaces as
-    /// its [`previous`](crate::StoredToken::previous) (both held) → **verify** it with
+    /// its [`previous`](crate::store::StoredToken::previous) (both held) → **verify** it with
     /// `debug_token` (valid, the key's app, system user and type) → **switch** (verified, it
     /// is current; not, the old one is stored again and the new one revoked) → **revoke** the
     /// old one, then clear `previous`. A record left with `previous` set is finished by the
@@ -247,7 +247,7 @@ impl Plan {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use meta_business::{MemoryStore, TokenStore};
+    /// use meta_business::store::{MemoryStore, TokenStore};
     /// use meta_business::provision::{self, PlanOptions};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -360,7 +360,7 @@ impl Run<'_> {
                     .quota_policy(self.plan.policy);
                 // Decided again under the create lock: a replica applying the same plan may
                 // have created this user since the plan was made.
-                let got = crate::GetOrCreateSystemUser { inner: create }
+                let got = crate::calls::GetOrCreateSystemUser { inner: create }
                     .send()
                     .await?;
                 self.report.identities.insert(name.clone(), got.user.id);

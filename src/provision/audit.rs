@@ -189,7 +189,7 @@ pub struct AuditOptions {
     /// its key.
     pub store: Option<Arc<dyn TokenStore>>,
     /// The most pages the audit reads of any one list (default
-    /// [`DEFAULT_WORKFLOW_MAX_PAGES`](crate::DEFAULT_WORKFLOW_MAX_PAGES)). A list it cannot
+    /// [`DEFAULT_WORKFLOW_MAX_PAGES`](crate::pagination::DEFAULT_WORKFLOW_MAX_PAGES)). A list it cannot
     /// read to the end is a [`FindingKind::IncompleteRead`] warning, and the audit goes on
     /// with what it read.
     pub max_pages: Option<u32>,
@@ -219,7 +219,7 @@ impl AuditOptions {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use meta_business::MemoryStore;
+    /// use meta_business::store::MemoryStore;
     /// use meta_business::provision::AuditOptions;
     /// let options = AuditOptions::default().app("2000000000001").store(Arc::new(MemoryStore::new()));
     /// # let _ = options;

@@ -25,7 +25,7 @@ use crate::store::TokenKey;
 /// #         .ad_account(demo.ad_accounts[0], [AdAccountTask::Analyze])
 /// #         .token(demo.app_id, [Permission::AdsRead]),
 /// # ).build()?;
-/// let options = PlanOptions::default().store(std::sync::Arc::new(meta_business::MemoryStore::new()));
+/// let options = PlanOptions::default().store(std::sync::Arc::new(meta_business::store::MemoryStore::new()));
 /// let plan = provision::plan(&client, &spec, &options).await?;
 /// assert!(matches!(plan.changes[0], Change::CreateSystemUser { .. }));
 /// assert_eq!(plan.changes[0].system_user(), "ads-reporting-server");

@@ -4,7 +4,7 @@
 //!
 //! ```no_run
 //! use std::sync::Arc;
-//! use meta_business::FileStore;
+//! use meta_business::store::FileStore;
 //! use meta_business::provision::{self, PlanOptions, Spec};
 //! # async fn run(client: meta_business::Client) -> meta_business::provision::Result<()> {
 //! let spec = Spec::from_path("examples/provision.toml")?;

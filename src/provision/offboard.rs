@@ -39,7 +39,7 @@ pub struct OffboardOptions {
     /// client fails, this offboarding's own later steps included.
     pub allow_self: bool,
     /// The most pages read of any one list (default
-    /// [`DEFAULT_WORKFLOW_MAX_PAGES`](crate::DEFAULT_WORKFLOW_MAX_PAGES)); a list that does
+    /// [`DEFAULT_WORKFLOW_MAX_PAGES`](crate::pagination::DEFAULT_WORKFLOW_MAX_PAGES)); a list that does
     /// not end within them stops offboarding at the read, before any write when it is the
     /// list of system users.
     pub max_pages: Option<u32>,

@@ -33,7 +33,7 @@ use crate::store::{StoredToken, TokenKey, TokenStore, Version, Versioned};
 /// ```
 /// use std::sync::Arc;
 /// use std::time::Duration;
-/// use meta_business::FileStore;
+/// use meta_business::store::FileStore;
 /// use meta_business::provision::PlanOptions;
 /// # fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// let options = PlanOptions::default()
@@ -60,7 +60,7 @@ pub struct PlanOptions {
     /// token it has (default `false`): they may be valid and held by nobody.
     pub invalidate_orphans: bool,
     /// The most pages the plan reads of any one list (default
-    /// [`DEFAULT_WORKFLOW_MAX_PAGES`](crate::DEFAULT_WORKFLOW_MAX_PAGES)). A list it cannot
+    /// [`DEFAULT_WORKFLOW_MAX_PAGES`](crate::pagination::DEFAULT_WORKFLOW_MAX_PAGES)). A list it cannot
     /// read to the end within them fails the plan with [`Error::Pagination`]: a plan made
     /// from part of the system users could create a duplicate or exceed the quota.
     pub max_pages: Option<u32>,
@@ -130,7 +130,7 @@ pub(crate) struct PlanStore(pub(crate) Arc<dyn TokenStore>);
 ///
 /// ```
 /// use std::sync::Arc;
-/// use meta_business::MemoryStore;
+/// use meta_business::store::MemoryStore;
 /// use meta_business::provision::{self, PlanOptions};
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -206,7 +206,7 @@ impl Plan {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use meta_business::MemoryStore;
+    /// use meta_business::store::MemoryStore;
     /// use meta_business::provision::{self, PlanOptions};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -296,7 +296,7 @@ impl fmt::Display for Plan {
 ///
 /// ```
 /// use std::sync::Arc;
-/// use meta_business::MemoryStore;
+/// use meta_business::store::MemoryStore;
 /// use meta_business::provision::{self, PlanOptions};
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> meta_business::provision::Result<()> {

@@ -176,7 +176,7 @@ impl Plan {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use meta_business::MemoryStore;
+    /// use meta_business::store::MemoryStore;
     /// use meta_business::provision::{self, Plan, PlanOptions, ProvisionError};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {

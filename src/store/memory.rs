@@ -14,9 +14,9 @@ use super::{
 /// never handed out twice, whatever the key.
 ///
 /// ```
-/// use meta_business::{Expect, MemoryStore, Minted, Put, Removed, StoredToken, TokenKey, TokenMeta, TokenStore};
+/// use meta_business::store::{Expect, MemoryStore, Minted, Put, Removed, StoredToken, TokenKey, TokenMeta, TokenStore};
 /// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> Result<(), meta_business::StoreError> {
+/// # async fn main() -> Result<(), meta_business::store::StoreError> {
 /// let store = MemoryStore::new();
 /// let key = TokenKey::new("1000000000001", "610000000000002", "2000000000001");
 /// let token = StoredToken::new(key.clone(), "EAAB-token", TokenMeta::new([], None, Minted::Imported));

@@ -30,7 +30,7 @@ pub type StoreFuture<'a, T> =
 /// Which token: one per business, system user and app.
 ///
 /// ```
-/// use meta_business::TokenKey;
+/// use meta_business::store::TokenKey;
 /// let key = TokenKey::new("1000000000001", "610000000000002", "2000000000001");
 /// assert_eq!(key.to_string(), "business 1000000000001, system user 610000000000002, app 2000000000001");
 /// ```
@@ -137,7 +137,8 @@ impl TokenMeta {
 /// A token with its key and metadata. `Debug` and `Display` never show the token.
 ///
 /// ```
-/// use meta_business::{Minted, Permission, StoredToken, TokenKey, TokenMeta};
+/// use meta_business::Permission;
+/// use meta_business::store::{Minted, StoredToken, TokenKey, TokenMeta};
 /// let stored = StoredToken::new(
 ///     TokenKey::new("1000000000001", "610000000000002", "2000000000001"),
 ///     "EAAB-very-secret-token-0123456789",
@@ -404,10 +405,7 @@ pub enum Removed {
 /// ```
 /// use std::collections::HashMap;
 /// use std::sync::Mutex;
-/// use meta_business::{
-///     Conflict, Expect, Put, Removed, StoreError, StoreFuture, StoredToken, TokenKey,
-///     TokenStore, Version, Versioned,
-/// };
+/// use meta_business::store::{Conflict, Expect, Put, Removed, StoreError, StoreFuture, StoredToken, TokenKey, TokenStore, Version, Versioned};
 ///
 /// #[derive(Default)]
 /// struct MapStore {

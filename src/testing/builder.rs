@@ -114,7 +114,7 @@ impl EmulatorBuilder {
     ///     .business(BusinessSeed::new("1000000000042", "Shop").admin("EAAE-shop-admin"))
     ///     .start()
     ///     .await;
-    /// let client = emulator.client_builder("EAAE-shop-admin").retry_policy(meta_business::RetryPolicy::none()).build()?;
+    /// let client = emulator.client_builder("EAAE-shop-admin").retry_policy(meta_business::retry::RetryPolicy::none()).build()?;
     /// let shop = client.business("1000000000042");
     /// shop.get().send().await?;
     /// assert_eq!(client.last_usage().unwrap().object_pct("1000000000042"), Some(50.0));

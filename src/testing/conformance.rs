@@ -18,7 +18,7 @@ const RACERS: usize = 8;
 /// a store breaks.
 ///
 /// `make` returns a new handle on the **same** store each time it is called (a clone of a
-/// [`MemoryStore`](crate::MemoryStore), [`FileStore::open`](crate::FileStore::open) of one
+/// [`MemoryStore`](crate::store::MemoryStore), [`FileStore::open`](crate::store::FileStore::open) of one
 /// directory, a client of one server): the suite writes through one handle and reads through
 /// another, and races several handles. Every key it touches belongs to a business id drawn at
 /// random for the run, and it removes them at the end, so it can run against a shared server
@@ -34,7 +34,7 @@ const RACERS: usize = 8;
 /// succeeds and the others see the winner's version; and that `keys` lists the keys in order.
 ///
 /// ```
-/// use meta_business::MemoryStore;
+/// use meta_business::store::MemoryStore;
 /// # #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 /// # async fn main() {
 /// let store = MemoryStore::new();

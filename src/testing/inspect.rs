@@ -78,7 +78,8 @@ impl GraphEmulator {
     /// latency (each answer takes at least that long).
     ///
     /// ```
-    /// use meta_business::{AdAccountTask, BulkMode};
+    /// use meta_business::AdAccountTask;
+    /// use meta_business::bulk::BulkMode;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> meta_business::Result<()> {
     /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;

@@ -121,7 +121,7 @@ impl GraphEmulator {
     ///
     /// ```
     /// use meta_business::testing::GraphEmulator;
-    /// use meta_business::{ClientAdminToken, PartnerAdminToken};
+    /// use meta_business::obo::{ClientAdminToken, PartnerAdminToken};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> meta_business::Result<()> {
     /// let (emulator, d) = GraphEmulator::obo_demo().await;
@@ -394,7 +394,7 @@ impl GraphEmulator {
     }
 
     /// The emulator's clock as a function, for code that takes one
-    /// ([`TokenKeeper::clock`](crate::TokenKeeper::clock)).
+    /// ([`TokenKeeper::clock`](crate::keeper::TokenKeeper::clock)).
     pub fn clock_source(&self) -> impl Fn() -> std::time::SystemTime + Send + Sync + 'static {
         let shared = std::sync::Arc::clone(&self.shared);
         move || std::time::UNIX_EPOCH + std::time::Duration::from_secs(shared.state().now())

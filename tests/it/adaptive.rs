@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use meta_business::testing::{BusinessSeed, GraphEmulator};
-use meta_business::{AdAccountId, AdAccountTask, Client, Error, RetryPolicy};
+use meta_business::{AdAccountId, AdAccountTask, Client, Error, retry::RetryPolicy};
 
 const BUSINESS: &str = "1000000000001";
 const FIRST: u64 = 3_000_000_000_001;
@@ -52,7 +52,7 @@ fn ops(
     client: &Client,
     su: &str,
     n: u64,
-) -> impl Iterator<Item = meta_business::Assign<meta_business::asset::AdAccount>> {
+) -> impl Iterator<Item = meta_business::calls::Assign<meta_business::asset::AdAccount>> {
     (0..n).map(move |i| {
         client
             .ad_account(AdAccountId::from(FIRST + i))

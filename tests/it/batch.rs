@@ -1,7 +1,7 @@
 //! Batch requests: chunking to 50, order, per-item errors, `null` items, wire shape.
 
 use meta_business::testing::GraphEmulator;
-use meta_business::{AdAccountTask, BatchItem, Error, PageTask};
+use meta_business::{AdAccountTask, Error, PageTask, bulk::BatchItem};
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
@@ -235,7 +235,7 @@ async fn a_failed_chunk_fails_each_of_its_items() {
 #[tokio::test]
 async fn bulk_modes_respect_their_concurrency_and_validate_first() {
     use meta_business::testing::BusinessSeed;
-    use meta_business::{AdAccountId, BulkMode, CatalogTask};
+    use meta_business::{AdAccountId, CatalogTask, bulk::BulkMode};
     use std::time::Duration;
 
     let emulator = GraphEmulator::builder()
@@ -267,7 +267,7 @@ async fn bulk_modes_respect_their_concurrency_and_validate_first() {
 
     // An invalid operation stops everything before anything is sent.
     emulator.clear_requests();
-    let mut mixed: Vec<meta_business::BulkOp> = ops(3).map(Into::into).collect();
+    let mut mixed: Vec<meta_business::bulk::BulkOp> = ops(3).map(Into::into).collect();
     mixed.push(
         client
             .catalog("51")
@@ -323,7 +323,7 @@ async fn bulk_modes_respect_their_concurrency_and_validate_first() {
 
 #[tokio::test]
 async fn a_bulk_timeout_applies_to_operations_without_their_own_and_to_batches() {
-    use meta_business::{BulkMode, RetryPolicy};
+    use meta_business::{bulk::BulkMode, retry::RetryPolicy};
     use std::time::Duration;
 
     let server = server().await;
@@ -342,7 +342,7 @@ async fn a_bulk_timeout_applies_to_operations_without_their_own_and_to_batches()
         .build()
         .unwrap();
     let su = "100000000000001";
-    let ops = || -> Vec<meta_business::BulkOp> {
+    let ops = || -> Vec<meta_business::bulk::BulkOp> {
         vec![
             // No timeout of its own: the bulk's 200 ms, shorter than the server's 600 ms.
             client

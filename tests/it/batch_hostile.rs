@@ -8,7 +8,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use meta_business::testing::{BusinessSeed, Fault, FaultRule, GraphEmulator};
-use meta_business::{AdAccountId, AdAccountTask, BatchItem, BulkMode, Client, Error, RetryPolicy};
+use meta_business::{
+    AdAccountId, AdAccountTask, Client, Error,
+    bulk::{BatchItem, BulkMode},
+    retry::RetryPolicy,
+};
 use serde_json::{Value, json};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};

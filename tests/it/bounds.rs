@@ -11,8 +11,9 @@ use meta_business::provision::{
 };
 use meta_business::testing::{BusinessSeed, DEMO, Fault, FaultRule, GraphEmulator};
 use meta_business::{
-    AccessTier, CheckKind, CheckStatus, DEFAULT_WORKFLOW_MAX_PAGES, Error, MAX_NAME_CHARS,
-    PageTask, Permission,
+    AccessTier, Error, MAX_NAME_CHARS, PageTask, Permission,
+    pagination::DEFAULT_WORKFLOW_MAX_PAGES,
+    preflight::{CheckKind, CheckStatus},
 };
 use serde_json::json;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};

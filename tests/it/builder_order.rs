@@ -6,9 +6,10 @@ use std::time::Duration;
 use meta_business::provision::{Spec, SystemUserBuilder};
 use meta_business::testing::GraphEmulator;
 use meta_business::{
-    AccessTier, AdAccountTask, Client, Error, Expect, ExposeSecret, MemoryStore, Minted,
-    Permission, Put, QuotaPolicy, StoredToken, SystemUserQuota, TokenKeeper, TokenKey, TokenMeta,
-    TokenStore,
+    AccessTier, AdAccountTask, Client, Error, ExposeSecret, Permission, QuotaPolicy,
+    SystemUserQuota,
+    keeper::TokenKeeper,
+    store::{Expect, MemoryStore, Minted, Put, StoredToken, TokenKey, TokenMeta, TokenStore},
 };
 
 const DAY: u64 = 86_400;
@@ -94,7 +95,7 @@ fn client_builder_quota_setters_in_either_order() {
 #[cfg(feature = "vault")]
 #[test]
 fn vault_builder_refuses_a_token_and_an_approle_in_either_order() {
-    use meta_business::VaultStore;
+    use meta_business::store::VaultStore;
     let token_first = VaultStore::builder("http://127.0.0.1:8200")
         .token("hvs.vault-token-0123456789")
         .approle("role-id", "secret-id")

@@ -1,6 +1,8 @@
 //! Business: read, list the user's, create, owned assets, claims.
 
-use meta_business::{AccessStatus, BusinessField, BusinessVertical, Error, VerificationStatus};
+use meta_business::{
+    BusinessField, BusinessVertical, Error, VerificationStatus, asset::AccessStatus,
+};
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use meta_business::{Client, ErrorClass, ErrorHint, RetryPolicy};
+use meta_business::{Client, ErrorClass, ErrorHint, retry::RetryPolicy};
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};

@@ -147,7 +147,7 @@ async fn time_stamped_proof_sends_time_and_matching_hmac() {
         .unwrap()
         .as_secs();
     assert!(now.abs_diff(time) < 60);
-    let expected = meta_business::appsecret_proof_at(&SECRET.into(), &TOKEN.into(), time);
+    let expected = meta_business::tokens::appsecret_proof_at(&SECRET.into(), &TOKEN.into(), time);
     assert_eq!(
         f["appsecret_proof"],
         meta_business::ExposeSecret::expose_secret(&expected)

@@ -18,7 +18,7 @@ pub const SECRET: &str = "CANARY-APP-SECRET-0b5d2e8f4a";
 pub const BIZ: &str = "1234567890";
 
 pub fn proof_for(token: &str) -> String {
-    meta_business::appsecret_proof(&SecretString::from(SECRET), &SecretString::from(token))
+    meta_business::tokens::appsecret_proof(&SecretString::from(SECRET), &SecretString::from(token))
         .expose_secret()
         .to_owned()
 }
@@ -280,23 +280,23 @@ pub trait StoreOutcome {
     fn done(self) -> Self::Done;
 }
 
-impl StoreOutcome for Result<meta_business::Put, meta_business::StoreError> {
-    type Done = meta_business::Version;
-    fn done(self) -> meta_business::Version {
+impl StoreOutcome for Result<meta_business::store::Put, meta_business::store::StoreError> {
+    type Done = meta_business::store::Version;
+    fn done(self) -> meta_business::store::Version {
         match self {
-            Ok(meta_business::Put::Written(version)) => version,
+            Ok(meta_business::store::Put::Written(version)) => version,
             other => panic!("expected a write, got {other:?}"),
         }
     }
 }
 
-impl StoreOutcome for Result<meta_business::Removed, meta_business::StoreError> {
+impl StoreOutcome for Result<meta_business::store::Removed, meta_business::store::StoreError> {
     /// Whether there was a token to remove.
     type Done = bool;
     fn done(self) -> bool {
         match self {
-            Ok(meta_business::Removed::Removed) => true,
-            Ok(meta_business::Removed::Absent) => false,
+            Ok(meta_business::store::Removed::Removed) => true,
+            Ok(meta_business::store::Removed::Absent) => false,
             other => panic!("expected a remove, got {other:?}"),
         }
     }
@@ -307,11 +307,14 @@ impl StoreOutcome for Result<meta_business::Removed, meta_business::StoreError> 
 /// keeper's tests start from. Returns the key and the token.
 pub async fn stored_60_day_token(
     client: &Client,
-    store: &dyn meta_business::TokenStore,
+    store: &dyn meta_business::store::TokenStore,
     name: &str,
-) -> (meta_business::TokenKey, String) {
+) -> (meta_business::store::TokenKey, String) {
     use meta_business::testing::DEMO;
-    use meta_business::{Expect, Minted, Permission, StoredToken, TokenKey, TokenMeta};
+    use meta_business::{
+        Permission,
+        store::{Expect, Minted, StoredToken, TokenKey, TokenMeta},
+    };
     let su = client
         .business(DEMO.business_id)
         .system_users()
@@ -345,7 +348,7 @@ pub async fn stored_60_day_token(
         .await
         .unwrap();
     assert!(
-        matches!(put, meta_business::Put::Written(_)),
+        matches!(put, meta_business::store::Put::Written(_)),
         "the key was empty"
     );
     (key, token)

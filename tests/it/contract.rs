@@ -14,9 +14,10 @@ use futures_util::TryStreamExt;
 use meta_business::provision::{self, AuditOptions, OffboardOptions, PlanOptions, Spec};
 use meta_business::testing::{DEMO, GraphEmulator, Recorded};
 use meta_business::{
-    AdAccountTask, BatchItem, BulkMode, BusinessField, BusinessVertical, CatalogTask,
-    ClientAdminToken, ExposeSecret, InstagramTask, PageTask, PartnerAdminToken, Permission,
-    PixelTask, SystemUserRole, WhatsAppTask,
+    AdAccountTask, BusinessField, BusinessVertical, CatalogTask, ExposeSecret, InstagramTask,
+    PageTask, Permission, PixelTask, SystemUserRole, WhatsAppTask,
+    bulk::{BatchItem, BulkMode},
+    obo::{ClientAdminToken, PartnerAdminToken},
 };
 use serde_json::Value;
 
@@ -464,7 +465,7 @@ async fn drive_everything(emu: &GraphEmulator) {
     ))
     .unwrap();
     let options =
-        PlanOptions::default().store(std::sync::Arc::new(meta_business::MemoryStore::new()));
+        PlanOptions::default().store(std::sync::Arc::new(meta_business::store::MemoryStore::new()));
     if let Ok(plan) = provision::plan(&client, &spec, &options).await {
         let _ = plan.apply(&client).await;
     }

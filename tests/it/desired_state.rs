@@ -5,15 +5,16 @@
 use std::sync::Arc;
 
 use crate::common::StoreOutcome;
-use meta_business::Expect;
 use meta_business::provision::{
     self, AuditOptions, Change, DriftKind, FindingKind, NotManaged, OffboardOptions, OffboardStep,
     PlanOptions, ProvisionError, Spec, SystemUserBuilder,
 };
+use meta_business::store::Expect;
 use meta_business::testing::{BusinessSeed, DEMO, Fault, FaultRule, GraphEmulator};
 use meta_business::{
-    AccessTier, AdAccountTask, CatalogTask, Client, Error, ExposeSecret, MemoryStore, Minted,
-    PageTask, Permission, PixelTask, StoredToken, TokenKey, TokenMeta, TokenStore, WhatsAppTask,
+    AccessTier, AdAccountTask, CatalogTask, Client, Error, ExposeSecret, PageTask, Permission,
+    PixelTask, WhatsAppTask,
+    store::{MemoryStore, Minted, StoredToken, TokenKey, TokenMeta, TokenStore},
 };
 
 const UPLOADER: &str = "catalog-feed-uploader";
@@ -665,7 +666,7 @@ async fn an_offboard_that_fails_part_way_reports_where_it_stopped_and_a_rerun_fi
     let no_retry = emulator
         .client_builder(DEMO.admin_token)
         .app_secret(DEMO.app_secret)
-        .retry_policy(meta_business::RetryPolicy::none())
+        .retry_policy(meta_business::retry::RetryPolicy::none())
         .build()
         .unwrap();
     let su = client

@@ -16,8 +16,10 @@ use meta_business::provision::{
 };
 use meta_business::testing::{BusinessSeed, DEMO, Fault, FaultRule, GraphEmulator};
 use meta_business::{
-    AdAccountTask, CatalogTask, Client, ClientAdminToken, ExposeSecret, MemoryStore, PageTask,
-    PartnerAdminToken, Permission, TokenKeeper, TokenKey, TokenStore,
+    AdAccountTask, CatalogTask, Client, ExposeSecret, PageTask, Permission,
+    keeper::TokenKeeper,
+    obo::{ClientAdminToken, PartnerAdminToken},
+    store::{MemoryStore, TokenKey, TokenStore},
 };
 use serde_json::{Value, json};
 use wiremock::{MockServer, Request, Respond, ResponseTemplate};
@@ -370,7 +372,7 @@ async fn secrets_a_server_saw_never_come_back_in_any_report_error_or_log() {
         // The partner app of On Behalf Of: its token answer is checked as that app.
         .app_secret_for("2000000000077", APP_SECRET)
         .base_url(proxy.uri())
-        .retry_policy(meta_business::RetryPolicy::none())
+        .retry_policy(meta_business::retry::RetryPolicy::none())
         .build()
         .unwrap();
     let store = Arc::new(MemoryStore::new());
@@ -704,7 +706,7 @@ async fn time_stamped_proofs_of_earlier_seconds_are_scrubbed_too() {
         .app_secret(APP_SECRET)
         .proof_mode(meta_business::ProofMode::TimeStamped)
         .base_url(server.uri())
-        .retry_policy(meta_business::RetryPolicy::none())
+        .retry_policy(meta_business::retry::RetryPolicy::none())
         .build()
         .unwrap();
     client.business("1000000000001").get().send().await.unwrap();
@@ -750,7 +752,7 @@ async fn a_token_answer_that_echoes_a_known_secret_is_refused_and_a_new_token_is
         .app_secret(APP_SECRET)
         .app_id(DEMO.app_id)
         .base_url(server.uri())
-        .retry_policy(meta_business::RetryPolicy::none())
+        .retry_policy(meta_business::retry::RetryPolicy::none())
         .build()
         .unwrap();
     let stored = "EAAE-echo-stored-token-to-refresh-77";

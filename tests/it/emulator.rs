@@ -6,7 +6,7 @@ use std::time::Duration;
 use meta_business::testing::{BusinessSeed, DEMO, Fault, FaultRule, GraphEmulator};
 use meta_business::{
     AccessTier, AdAccountTask, CatalogTask, Client, Error, ErrorHint, ExposeSecret, PageTask,
-    Permission, PixelTask, ProofMode, RetryPolicy, SystemUserRole, TokenType,
+    Permission, PixelTask, ProofMode, SystemUserRole, retry::RetryPolicy, tokens::TokenType,
 };
 use serde_json::Value;
 
@@ -385,7 +385,7 @@ async fn token_lifecycle_on_the_emulator() {
             .scopes([Permission::AdsRead, Permission::ReadInsights])
             .expires_in_60_days(true)
     };
-    assert_eq!(legacy().edge(), meta_business::TokenEdge::Legacy);
+    assert_eq!(legacy().edge(), meta_business::tokens::TokenEdge::Legacy);
     let closed = legacy().send().await.unwrap_err();
     assert_eq!(closed.hint(), Some(ErrorHint::LegacyTokenEdgeClosed));
     assert!(

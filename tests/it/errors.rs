@@ -1,7 +1,7 @@
 //! Error mapping: Graph envelopes to predicates, and every kind of broken response to a typed
 //! error.
 
-use meta_business::{Client, Error, RetryPolicy};
+use meta_business::{Client, Error, retry::RetryPolicy};
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -218,7 +218,7 @@ async fn a_refused_connection_names_the_host_and_the_cause_once() {
     let client = meta_business::Client::builder()
         .access_token(TOKEN)
         .base_url(format!("http://127.0.0.1:{port}"))
-        .retry_policy(meta_business::RetryPolicy::none())
+        .retry_policy(meta_business::retry::RetryPolicy::none())
         .build()
         .unwrap();
     let err = client

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use meta_business::testing::{DEMO, Fault, FaultRule, GraphEmulator};
-use meta_business::{AdAccountTask, Client, Error, Permission, RetryPolicy};
+use meta_business::{AdAccountTask, Client, Error, Permission, retry::RetryPolicy};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use wiremock::matchers::{method, path};

@@ -28,7 +28,7 @@ fn error_of(body: &Value) -> (i64, String, String) {
 }
 
 fn proof(secret: &str, token: &str) -> String {
-    meta_business::appsecret_proof(&secret.into(), &token.into())
+    meta_business::tokens::appsecret_proof(&secret.into(), &token.into())
         .expose_secret()
         .to_owned()
 }

@@ -12,8 +12,8 @@ use std::time::Duration;
 use futures_util::TryStreamExt;
 use meta_business::testing::{BusinessSeed, DEMO, Fault, FaultRule, GraphEmulator};
 use meta_business::{
-    AccessTier, AdAccountTask, BatchItem, Client, Error, ExposeSecret, InProcessLock, Pacing,
-    PageTask, ProofMode, RetryPolicy, SecretString, SystemUser,
+    AccessTier, AdAccountTask, Client, Error, ExposeSecret, PageTask, ProofMode, SecretString,
+    SystemUser, bulk::BatchItem, lock::InProcessLock, retry::RetryPolicy, usage::Pacing,
 };
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -28,9 +28,12 @@ const H_INPUT: &str = "EAAB/HostileInput+Tok=en/31bd";
 const H_APP: &str = "555000111";
 
 fn h_proof() -> String {
-    meta_business::appsecret_proof(&SecretString::from(H_SECRET), &SecretString::from(H_TOKEN))
-        .expose_secret()
-        .to_owned()
+    meta_business::tokens::appsecret_proof(
+        &SecretString::from(H_SECRET),
+        &SecretString::from(H_TOKEN),
+    )
+    .expose_secret()
+    .to_owned()
 }
 
 /// Every form a canary can take, and the first 12 bytes of each (a prefix escaping a cut).

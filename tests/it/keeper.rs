@@ -5,12 +5,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::common::StoreOutcome;
+use meta_business::store::{Expect, Put, Removed, Versioned};
 use meta_business::testing::{DEMO, Fault, FaultRule, GraphEmulator};
 use meta_business::{
-    Client, ExposeSecret, MemoryStore, Minted, Permission, Step, StoreError, StoreFuture,
-    StoredToken, SystemUserId, TokenKeeper, TokenKey, TokenMeta, TokenState, TokenStore,
+    Client, ExposeSecret, Permission, SystemUserId,
+    keeper::{Step, TokenKeeper, TokenState},
+    store::{
+        MemoryStore, Minted, StoreError, StoreFuture, StoredToken, TokenKey, TokenMeta, TokenStore,
+    },
 };
-use meta_business::{Expect, Put, Removed, Versioned};
 
 use crate::common::{captured_logs, logs_text};
 
@@ -547,13 +550,14 @@ mod the_crate_uses_the_store {
     use std::sync::Arc;
 
     use crate::common::StoreOutcome;
-    use meta_business::Expect;
     use meta_business::provision::{
         self, AuditOptions, FindingKind, OffboardOptions, PlanOptions, Spec, SystemUserBuilder,
     };
+    use meta_business::store::Expect;
     use meta_business::testing::{DEMO, GraphEmulator};
     use meta_business::{
-        AdAccountTask, ExposeSecret, MemoryStore, Permission, TokenKey, TokenStore,
+        AdAccountTask, ExposeSecret, Permission,
+        store::{MemoryStore, TokenKey, TokenStore},
     };
 
     use super::ReadOnly;
@@ -685,7 +689,7 @@ mod the_crate_uses_the_store {
             .unwrap();
         store
             .put(
-                meta_business::StoredToken::new(
+                meta_business::store::StoredToken::new(
                     key.clone(),
                     foreign.secret().clone(),
                     own.meta.clone(),
@@ -740,7 +744,7 @@ mod the_crate_uses_the_store {
         let other = TokenKey::new(demo.business_id, "610000000000099", demo.app_id);
         store
             .put(
-                meta_business::StoredToken::new(
+                meta_business::store::StoredToken::new(
                     other.clone(),
                     "EAAB-other".to_owned(),
                     token.meta.clone(),

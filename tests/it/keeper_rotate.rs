@@ -3,8 +3,9 @@
 
 use meta_business::testing::GraphEmulator;
 use meta_business::{
-    Client, Expect, ExposeSecret, MemoryStore, Minted, Permission, Put, RotateError, StoredToken,
-    SystemUserId, TokenKeeper, TokenKey, TokenMeta, TokenState, TokenStore,
+    Client, ExposeSecret, Permission, SystemUserId,
+    keeper::{RotateError, TokenKeeper, TokenState},
+    store::{Expect, MemoryStore, Minted, Put, StoredToken, TokenKey, TokenMeta, TokenStore},
 };
 
 struct World {

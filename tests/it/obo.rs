@@ -2,7 +2,8 @@
 
 use meta_business::testing::GraphEmulator;
 use meta_business::{
-    ClientAdminToken, Error, ExposeSecret, PageTask, PartnerAdminToken, Permission,
+    Error, ExposeSecret, PageTask, Permission,
+    obo::{ClientAdminToken, PartnerAdminToken},
 };
 
 fn suffix(token: &str) -> String {
@@ -175,8 +176,11 @@ async fn the_emulator_refuses_what_meta_refuses() {
             ("scope", r#"["ads_management"]"#),
             (
                 "appsecret_proof",
-                meta_business::appsecret_proof(&d.app_secret.into(), &d.partner_admin_token.into())
-                    .expose_secret(),
+                meta_business::tokens::appsecret_proof(
+                    &d.app_secret.into(),
+                    &d.partner_admin_token.into(),
+                )
+                .expose_secret(),
             ),
         ])
         .send()

@@ -9,7 +9,8 @@ use std::time::Duration;
 use meta_business::provision::{self, PlanOptions, Spec, SystemUserBuilder};
 use meta_business::testing::{Fault, FaultRule, GraphEmulator};
 use meta_business::{
-    AccessTier, AdAccountTask, ExposeSecret, MemoryStore, Permission, TokenKey, TokenStore,
+    AccessTier, AdAccountTask, ExposeSecret, Permission,
+    store::{MemoryStore, TokenKey, TokenStore},
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

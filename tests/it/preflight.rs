@@ -1,7 +1,10 @@
 //! Preflight: each check passing and failing on a seeded emulator.
 
 use meta_business::testing::{BusinessSeed, DEMO, GraphEmulator};
-use meta_business::{AccessTier, CheckKind, CheckStatus, Client, Permission, PreflightReport};
+use meta_business::{
+    AccessTier, Client, Permission,
+    preflight::{CheckKind, CheckStatus, PreflightReport},
+};
 
 fn status(report: &PreflightReport, kind: &CheckKind) -> CheckStatus {
     report

@@ -7,8 +7,12 @@ use std::sync::{Arc, Mutex};
 use meta_business::provision::{self, OffboardOptions, PlanOptions, Spec, SystemUserBuilder};
 use meta_business::testing::{Demo, Fault, FaultRule, GraphEmulator};
 use meta_business::{
-    AdAccountTask, BulkMode, Client, ExposeSecret, MemoryStore, PageTask, Permission, Progress,
-    ProgressSink, RetryPolicy, SystemUserId, TokenKeeper, TokenKey, TokenStore, Workflow,
+    AdAccountTask, Client, ExposeSecret, PageTask, Permission, SystemUserId,
+    bulk::BulkMode,
+    keeper::TokenKeeper,
+    progress::{Progress, ProgressSink, Workflow},
+    retry::RetryPolicy,
+    store::{MemoryStore, TokenKey, TokenStore},
 };
 
 use crate::common::{captured_logs, logs_text};
@@ -236,7 +240,7 @@ async fn bulk_reports_each_operation_with_its_result() {
         .unwrap();
     for mode in [BulkMode::Sequential, BulkMode::Concurrent, BulkMode::Batch] {
         // The second is refused by the server: no such ad account in the business.
-        let ops: Vec<meta_business::BulkOp> = [
+        let ops: Vec<meta_business::bulk::BulkOp> = [
             w.client
                 .ad_account(w.demo.ad_accounts[0])
                 .assign(&su.id, [AdAccountTask::Analyze]),

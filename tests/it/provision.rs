@@ -10,8 +10,9 @@ use meta_business::provision::{
 };
 use meta_business::testing::{BusinessSeed, DEMO, Fault, FaultRule, GraphEmulator};
 use meta_business::{
-    AccessTier, AdAccountTask, Client, Error, ExposeSecret, MemoryStore, PageTask, Permission,
-    PixelTask, SystemUserRole, TokenStore,
+    AccessTier, AdAccountTask, Client, Error, ExposeSecret, PageTask, Permission, PixelTask,
+    SystemUserRole,
+    store::{MemoryStore, TokenStore},
 };
 
 fn spec(prune: bool) -> Spec {
@@ -154,23 +155,23 @@ async fn a_drifted_business_is_brought_back_and_prune_removes_extras() {
         plan.changes,
         [Change::ChangeTasks {
             system_user: "ads-reporting-server".into(),
-            asset: meta_business::AssetRef::AdAccount(DEMO.ad_accounts[0].into()),
+            asset: meta_business::asset::AssetRef::AdAccount(DEMO.ad_accounts[0].into()),
             from: vec!["MANAGE".into()],
             to: vec!["ANALYZE".into()],
         }],
         "without prune, extras stay"
     );
     assert!(
-        plan.not_managed.iter().any(|n| matches!(n, NotManaged::Grant { asset: meta_business::AssetRef::Page(p), .. } if p.as_str() == DEMO.pages[1])),
+        plan.not_managed.iter().any(|n| matches!(n, NotManaged::Grant { asset: meta_business::asset::AssetRef::Page(p), .. } if p.as_str() == DEMO.pages[1])),
         "and are listed as not managed: {plan}"
     );
 
     let pruning = provision::plan(&client, &spec(true), &options)
         .await
         .unwrap();
-    assert!(pruning.changes.iter().any(|c| matches!(c, Change::Unassign { asset: meta_business::AssetRef::Page(p), .. } if p.as_str() == DEMO.pages[1])));
+    assert!(pruning.changes.iter().any(|c| matches!(c, Change::Unassign { asset: meta_business::asset::AssetRef::Page(p), .. } if p.as_str() == DEMO.pages[1])));
     assert!(
-        pruning.not_managed.iter().any(|n| matches!(n, NotManaged::Grant { asset: meta_business::AssetRef::Pixel(_), why, .. } if why.contains("cannot remove pixel"))),
+        pruning.not_managed.iter().any(|n| matches!(n, NotManaged::Grant { asset: meta_business::asset::AssetRef::Pixel(_), why, .. } if why.contains("cannot remove pixel"))),
         "{pruning}"
     );
     assert!(
@@ -238,7 +239,7 @@ async fn a_failure_part_way_is_reported_and_a_second_run_finishes() {
     let client_no_retry = emulator
         .client_builder(DEMO.admin_token)
         .app_secret(DEMO.app_secret)
-        .retry_policy(meta_business::RetryPolicy::none())
+        .retry_policy(meta_business::retry::RetryPolicy::none())
         .build()
         .unwrap();
     emulator.inject(

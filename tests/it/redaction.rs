@@ -44,7 +44,10 @@ fn client_and_builder_debug_are_redacted() {
 #[test]
 fn workflow_options_debug_shows_labels_not_tokens() {
     use meta_business::provision::{AuditOptions, OffboardOptions, PlanOptions};
-    use meta_business::{MemoryStore, SecretString, TokenStore};
+    use meta_business::{
+        SecretString,
+        store::{MemoryStore, TokenStore},
+    };
     use std::sync::Arc;
 
     let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
@@ -263,7 +266,7 @@ async fn a_second_apps_secret_is_never_shown() {
         .app_secret(SECRET)
         .app_secret_for("2000000000002", OTHER_SECRET)
         .base_url(server.uri())
-        .retry_policy(meta_business::RetryPolicy::none());
+        .retry_policy(meta_business::retry::RetryPolicy::none());
     assert!(!format!("{builder:?}").contains(OTHER_SECRET));
     let client = builder.build().unwrap();
     assert!(!format!("{client:?}").contains(OTHER_SECRET));

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use meta_business::{BatchItem, Client, RetryPolicy};
+use meta_business::{Client, bulk::BatchItem, retry::RetryPolicy};
 use serde_json::Value;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};

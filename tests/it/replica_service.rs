@@ -14,7 +14,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use meta_business::testing::{DEMO, GraphEmulator};
-use meta_business::{AccessTier, ExposeSecret, FileStore, TokenKey, TokenStore};
+use meta_business::{
+    AccessTier, ExposeSecret,
+    store::{FileStore, TokenKey, TokenStore},
+};
 use serde_json::{Value, json};
 
 const REPLICAS: usize = 3;
@@ -389,7 +392,7 @@ async fn three_replica_service_processes_on_one_openbao_store_converge_on_one_us
     let server = crate::vault::bao::bao();
     let prefix = crate::vault::bao::unique_prefix("replica-service");
     let store = Arc::new(
-        meta_business::VaultStore::builder(&server.addr)
+        meta_business::store::VaultStore::builder(&server.addr)
             .prefix(&prefix)
             .token(server.root.clone())
             .build()

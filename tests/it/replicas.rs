@@ -11,8 +11,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use meta_business::testing::{DEMO, Fault, FaultRule, GraphEmulator};
 use meta_business::{
-    Client, CreateLock, Error, Expect, FileLock, FileStore, Minted, Put, StoredToken, TokenKey,
-    TokenMeta, TokenStore,
+    Client, Error,
+    lock::{CreateLock, FileLock},
+    store::{Expect, FileStore, Minted, Put, StoredToken, TokenKey, TokenMeta, TokenStore},
 };
 
 use crate::common::StoreOutcome;

@@ -15,9 +15,12 @@ use meta_business::provision::{self, OffboardOptions, PlanOptions, Spec};
 use meta_business::provision::{ApplyReport, SystemUserBuilder};
 use meta_business::testing::{DEMO, GraphEmulator};
 use meta_business::{
-    CatalogTask, Client, Expect, ExposeSecret, FileStore, KeeperReport, MemoryStore, Minted,
-    Permission, Put, Removed, StoreFuture, StoredToken, SystemUserId, TokenKeeper, TokenKey,
-    TokenMeta, TokenStore, Versioned,
+    CatalogTask, Client, ExposeSecret, Permission, SystemUserId,
+    keeper::{KeeperReport, TokenKeeper},
+    store::{
+        Expect, FileStore, MemoryStore, Minted, Put, Removed, StoreFuture, StoredToken, TokenKey,
+        TokenMeta, TokenStore, Versioned,
+    },
 };
 
 const DAY: u64 = 86_400;
@@ -604,7 +607,7 @@ async fn a_roll_back_never_overwrites_a_record_another_replica_wrote() {
         .run_once()
         .await;
     let failed = report.tokens[0].failed.as_ref().expect("the check failed");
-    assert_eq!(failed.0, meta_business::Step::Verify, "{report}");
+    assert_eq!(failed.0, meta_business::keeper::Step::Verify, "{report}");
     assert!(failed.1.contains("nothing was restored"), "{report}");
     let held = stored(&inner, &w.key).await;
     assert_eq!(

@@ -16,8 +16,10 @@ use std::time::{Duration, SystemTime};
 use meta_business::provision::{self, PlanOptions, Spec, SystemUserBuilder};
 use meta_business::testing::{DEMO, GraphEmulator};
 use meta_business::{
-    AccessTier, AdAccountTask, Client, ExposeSecret, FileLock, FileStore, Permission, TokenKeeper,
-    TokenKey, TokenStore,
+    AccessTier, AdAccountTask, Client, ExposeSecret, Permission,
+    keeper::TokenKeeper,
+    lock::FileLock,
+    store::{FileStore, TokenKey, TokenStore},
 };
 use serde_json::{Value, json};
 
@@ -46,7 +48,7 @@ impl Backend {
                 token,
                 prefix,
             } => Arc::new(
-                meta_business::VaultStore::builder(addr)
+                meta_business::store::VaultStore::builder(addr)
                     .prefix(prefix)
                     .token(token.clone())
                     .build()

@@ -8,12 +8,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::common::StoreOutcome;
-use meta_business::Expect;
 use meta_business::provision::{self, ApplyReport, Change, PlanOptions, Spec, SystemUserBuilder};
+use meta_business::store::Expect;
 use meta_business::testing::{DEMO, Fault, FaultRule, GraphEmulator};
 use meta_business::{
-    CatalogTask, Client, ExposeSecret, MemoryStore, Minted, Permission, RetryPolicy, Step,
-    StoredToken, SystemUserId, TokenKeeper, TokenKey, TokenMeta, TokenState, TokenStore,
+    CatalogTask, Client, ExposeSecret, Permission, SystemUserId,
+    keeper::{Step, TokenKeeper, TokenState},
+    retry::RetryPolicy,
+    store::{MemoryStore, Minted, StoredToken, TokenKey, TokenMeta, TokenStore},
 };
 
 const USER: &str = "catalog-rotation";
@@ -824,7 +826,7 @@ async fn an_apply_finding_a_rotation_under_way_since_its_plan_mints_nothing() {
 /// A file store whose writes stop after the first (the process died right after storing the
 /// new token with the old one as `previous`).
 struct DiesAfterFirstPut {
-    inner: meta_business::FileStore,
+    inner: meta_business::store::FileStore,
     puts: std::sync::atomic::AtomicUsize,
 }
 
@@ -832,16 +834,18 @@ impl TokenStore for DiesAfterFirstPut {
     fn get<'a>(
         &'a self,
         key: &'a TokenKey,
-    ) -> meta_business::StoreFuture<'a, Option<meta_business::Versioned>> {
+    ) -> meta_business::store::StoreFuture<'a, Option<meta_business::store::Versioned>> {
         self.inner.get(key)
     }
     fn put(
         &self,
         token: StoredToken,
         expect: Expect,
-    ) -> meta_business::StoreFuture<'_, meta_business::Put> {
+    ) -> meta_business::store::StoreFuture<'_, meta_business::store::Put> {
         if self.puts.fetch_add(1, std::sync::atomic::Ordering::SeqCst) >= 1 {
-            return Box::pin(async { Err(meta_business::StoreError::new("the process died")) });
+            return Box::pin(async {
+                Err(meta_business::store::StoreError::new("the process died"))
+            });
         }
         self.inner.put(token, expect)
     }
@@ -849,10 +853,10 @@ impl TokenStore for DiesAfterFirstPut {
         &'a self,
         key: &'a TokenKey,
         expect: Expect,
-    ) -> meta_business::StoreFuture<'a, meta_business::Removed> {
+    ) -> meta_business::store::StoreFuture<'a, meta_business::store::Removed> {
         self.inner.remove(key, expect)
     }
-    fn keys(&self) -> meta_business::StoreFuture<'_, Vec<TokenKey>> {
+    fn keys(&self) -> meta_business::store::StoreFuture<'_, Vec<TokenKey>> {
         self.inner.keys()
     }
 }
@@ -870,7 +874,7 @@ async fn a_keeper_killed_after_storing_leaves_both_tokens_on_disk_and_the_next_p
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos())
     ));
-    let first = meta_business::FileStore::open(&dir).unwrap();
+    let first = meta_business::store::FileStore::open(&dir).unwrap();
     first
         .put(current(&w.store, &w.key).await.unwrap(), Expect::Any)
         .await
@@ -893,7 +897,7 @@ async fn a_keeper_killed_after_storing_leaves_both_tokens_on_disk_and_the_next_p
     assert!(w.emulator.token_is_valid(&w.token), "not revoked yet");
     w.emulator.clear_faults();
     // A new process: a new handle on the same directory.
-    let restarted = meta_business::FileStore::open(&dir).unwrap();
+    let restarted = meta_business::store::FileStore::open(&dir).unwrap();
     let on_disk = restarted.get(&w.key).await.unwrap().unwrap().token;
     assert_eq!(on_disk.previous().unwrap().expose_secret(), w.token);
     let fresh = on_disk.secret().expose_secret().to_owned();

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use meta_business::provision::{self, Change, Plan, PlanOptions, ProvisionError, Spec};
 use meta_business::testing::{DEMO, GraphEmulator};
 use meta_business::{
-    AccessTier, AdAccountTask, CatalogTask, Client, Expect, InstagramTask, MemoryStore, PageTask,
-    Permission, PixelTask, StoredToken, TokenKey, TokenStore, WhatsAppTask,
+    AccessTier, AdAccountTask, CatalogTask, Client, InstagramTask, PageTask, Permission, PixelTask,
+    WhatsAppTask,
+    store::{Expect, MemoryStore, StoredToken, TokenKey, TokenStore},
 };
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -288,7 +289,9 @@ async fn a_saved_plan_applied_unchanged_is_applied() {
     emulator.clear_requests();
     let events = Arc::new(std::sync::Mutex::new(Vec::new()));
     let seen = events.clone();
-    let sink = meta_business::ProgressSink::new(move |p| seen.lock().unwrap().push(p.to_string()));
+    let sink = meta_business::progress::ProgressSink::new(move |p| {
+        seen.lock().unwrap().push(p.to_string())
+    });
     let loaded = Plan::from_json_str(&saved)
         .unwrap()
         .store(store.clone())
@@ -407,7 +410,7 @@ async fn a_saved_plan_is_refused_after_a_grant_was_removed_or_a_token_stored() {
         .put(held.token.clone(), Expect::Version(held.version))
         .await
         .unwrap();
-    assert!(matches!(put, meta_business::Put::Written(_)));
+    assert!(matches!(put, meta_business::store::Put::Written(_)));
     emulator.clear_requests();
     let report = Plan::from_json_str(&saved)
         .unwrap()

@@ -4,10 +4,10 @@
 use std::sync::Arc;
 
 use crate::common::StoreOutcome;
-use meta_business::Expect;
+use meta_business::store::Expect;
 use meta_business::{
-    ExposeSecret, FileStore, MemoryStore, Minted, Permission, StoredToken, TokenKey, TokenMeta,
-    TokenStore,
+    ExposeSecret, Permission,
+    store::{FileStore, MemoryStore, Minted, StoredToken, TokenKey, TokenMeta, TokenStore},
 };
 
 const SECRET: &str = "EAAB-stored-secret-token-0123456789abcdef";

@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 
-use meta_business::testing::store_conformance;
-use meta_business::{
+use meta_business::store::{
     Expect, FileStore, MemoryStore, Put, Removed, StoreFuture, StoredToken, TokenKey, TokenStore,
     Versioned,
 };
+use meta_business::testing::store_conformance;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_memory_store_keeps_the_contract() {

@@ -8,12 +8,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::common::StoreOutcome;
-use meta_business::Expect;
 use meta_business::provision::{self, AuditOptions, FindingKind, Severity};
+use meta_business::store::Expect;
 use meta_business::testing::{BusinessSeed, GraphEmulator};
 use meta_business::{
-    AccessTier, Client, ExposeSecret, FileStore, Minted, Permission, Step, StoreFuture,
-    StoredToken, TokenKeeper, TokenKey, TokenMeta, TokenState, TokenStore,
+    AccessTier, Client, ExposeSecret, Permission,
+    keeper::{Step, TokenKeeper, TokenState},
+    store::{FileStore, Minted, StoreFuture, StoredToken, TokenKey, TokenMeta, TokenStore},
 };
 
 /// What another service keeps next to the store: it must never be read as a token, shown or
@@ -448,7 +449,7 @@ fn debug_tokens(emulator: &GraphEmulator) -> usize {
 }
 
 /// Runs a store call on the calling thread (the file store does its work there).
-fn block_on<T>(call: StoreFuture<'_, T>) -> Result<T, meta_business::StoreError> {
+fn block_on<T>(call: StoreFuture<'_, T>) -> Result<T, meta_business::store::StoreError> {
     tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap()

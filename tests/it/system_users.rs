@@ -303,7 +303,8 @@ async fn get_or_create_under_twenty_concurrent_callers_makes_one_user() {
     // Two of the name: refused rather than guessed.
     emulator.set_access_tier(demo.business_id, meta_business::AccessTier::Full);
     let raw = reqwest::Client::new();
-    let proof = meta_business::appsecret_proof(&demo.app_secret.into(), &demo.admin_token.into());
+    let proof =
+        meta_business::tokens::appsecret_proof(&demo.app_secret.into(), &demo.admin_token.into());
     raw.post(format!(
         "{}/v26.0/{}/system_users",
         emulator.uri(),

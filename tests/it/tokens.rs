@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use meta_business::{Client, Error, ErrorHint, ExposeSecret, Permission, TokenType};
+use meta_business::{Client, Error, ErrorHint, ExposeSecret, Permission, tokens::TokenType};
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};

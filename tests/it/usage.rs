@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use meta_business::testing::GraphEmulator;
-use meta_business::{Client, Pacing};
+use meta_business::{Client, usage::Pacing};
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
@@ -77,7 +77,7 @@ fn short_deadline_client(uri: String) -> Client {
         .base_url(uri)
         .pacing(Pacing::new(50.0).max_wait(Duration::from_secs(3)))
         .retry_policy(
-            meta_business::RetryPolicy::default()
+            meta_business::retry::RetryPolicy::default()
                 .base_delay(Duration::from_millis(10))
                 .deadline(Some(Duration::from_millis(400))),
         )

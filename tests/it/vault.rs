@@ -9,8 +9,11 @@ mod proxy;
 use std::time::Duration;
 
 use meta_business::{
-    Expect, ExposeSecret, Minted, Permission, Put, Removed, StoredToken, TokenKey, TokenMeta,
-    TokenStore, VaultStore, Version,
+    ExposeSecret, Permission,
+    store::{
+        Expect, Minted, Put, Removed, StoredToken, TokenKey, TokenMeta, TokenStore, VaultStore,
+        Version,
+    },
 };
 use serde_json::{Value, json};
 use wiremock::matchers::any;
@@ -730,7 +733,11 @@ mod keeper_over_vault {
     use std::time::Duration;
 
     use meta_business::testing::GraphEmulator;
-    use meta_business::{ExposeSecret, Minted, TokenKeeper, TokenState, TokenStore};
+    use meta_business::{
+        ExposeSecret,
+        keeper::{TokenKeeper, TokenState},
+        store::{Minted, TokenStore},
+    };
 
     use super::{bao, metadata, unique_prefix};
 

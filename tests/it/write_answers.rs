@@ -46,8 +46,10 @@ impl Raw {
         secret: &str,
         params: &[(&str, &str)],
     ) -> (u16, Value) {
-        let proof =
-            meta_business::appsecret_proof(&SecretString::from(secret), &SecretString::from(token));
+        let proof = meta_business::tokens::appsecret_proof(
+            &SecretString::from(secret),
+            &SecretString::from(token),
+        );
         let mut all: Vec<(&str, &str)> = params.to_vec();
         all.push(("access_token", token));
         all.push(("appsecret_proof", proof.expose_secret()));

@@ -6,7 +6,10 @@ use std::sync::Arc;
 
 use meta_business::provision::{self, Change, PlanOptions, Spec};
 use meta_business::testing::{BusinessSeed, DEMO, Fault, FaultRule, GraphEmulator};
-use meta_business::{AccessTier, Error, MemoryStore, TokenStore};
+use meta_business::{
+    AccessTier, Error,
+    store::{MemoryStore, TokenStore},
+};
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
@@ -336,13 +339,13 @@ async fn a_terms_answer_about_another_ad_account_is_not_a_pass() {
         .send()
         .await;
     let check = report
-        .check(&meta_business::CheckKind::CustomAudienceTerms {
+        .check(&meta_business::preflight::CheckKind::CustomAudienceTerms {
             ad_account: "act_42".into(),
         })
         .unwrap();
     assert_eq!(
         check.status,
-        meta_business::CheckStatus::Unknown,
+        meta_business::preflight::CheckStatus::Unknown,
         "{check:?}"
     );
     assert!(check.detail.contains("another node"), "{check:?}");

@@ -4,7 +4,10 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use meta_business::{Conflict, Expect, ExposeSecret, Put, Removed, TokenKey, TokenStore, Version};
+use meta_business::{
+    ExposeSecret,
+    store::{Conflict, Expect, Put, Removed, TokenKey, TokenStore, Version},
+};
 use meta_business_postgres::PostgresStore;
 
 use crate::cluster::cluster;

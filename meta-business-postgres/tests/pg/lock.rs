@@ -4,7 +4,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use meta_business::{BusinessId, CreateLock};
+use meta_business::{BusinessId, lock::CreateLock};
 use meta_business_postgres::{Connector, PgCreateLock};
 
 use crate::cluster::{PORT_VAR, cluster, connector};

@@ -4,7 +4,8 @@
 use std::process::Command;
 
 use meta_business::{
-    Expect, ExposeSecret, Minted, Permission, Put, StoredToken, TokenKey, TokenMeta, TokenStore,
+    ExposeSecret, Permission,
+    store::{Expect, Minted, Put, StoredToken, TokenKey, TokenMeta, TokenStore},
 };
 use meta_business_postgres::tokio_postgres::Config;
 use meta_business_postgres::{Connector, PostgresStore, SecretBox};

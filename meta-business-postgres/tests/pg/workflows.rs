@@ -19,8 +19,10 @@ use std::time::{Duration, Instant, SystemTime};
 use meta_business::provision::{self, PlanOptions, Spec, SystemUserBuilder};
 use meta_business::testing::{DEMO, Fault, FaultRule, GraphEmulator};
 use meta_business::{
-    AccessTier, AdAccountTask, BusinessId, Client, CreateLock, Error, Expect, ExposeSecret, Minted,
-    Permission, StoredToken, TokenKeeper, TokenKey, TokenMeta, TokenStore,
+    AccessTier, AdAccountTask, BusinessId, Client, Error, ExposeSecret, Permission,
+    keeper::TokenKeeper,
+    lock::CreateLock,
+    store::{Expect, Minted, StoredToken, TokenKey, TokenMeta, TokenStore},
 };
 use meta_business_postgres::{Connector, PgCreateLock, PostgresStore, SecretBox, TABLE};
 use serde_json::{Value, json};

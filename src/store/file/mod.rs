@@ -50,9 +50,9 @@ use entry::{Decoded, ENTRY, LEGACY_TOKEN};
 /// lock waits there, for another writer's check and rename).
 ///
 /// ```no_run
-/// use meta_business::{FileStore, TokenStore};
+/// use meta_business::store::{FileStore, TokenStore};
 /// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> Result<(), meta_business::StoreError> {
+/// # async fn main() -> Result<(), meta_business::store::StoreError> {
 /// let store = FileStore::open("/var/lib/my-service/meta-tokens")?;
 /// for key in store.keys().await? {
 ///     println!("{key}");

@@ -31,7 +31,7 @@ pub const DEFAULT_VAULT_MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
 /// Each token is one key, `<mount>/data/<prefix>/<business>/<system user>/<app>`, whose
 /// versioned data holds the token, the token it replaces while a rotation is in progress, and
 /// the metadata, written as one. Every write names the version it replaces (`cas`), so the
-/// store keeps [`TokenStore`](crate::TokenStore)'s contract across processes and hosts: the
+/// store keeps [`TokenStore`](crate::store::TokenStore)'s contract across processes and hosts: the
 /// store's version is KV's version of the key. A remove writes a tombstone version (with `cas`)
 /// and soft-deletes it: KV's version counter goes on, so no version is ever reused, and the
 /// key's history stays for operators (`bao kv metadata get`). The key's `custom_metadata`
@@ -59,7 +59,7 @@ pub const DEFAULT_VAULT_MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
 /// shows the address, mount and prefix only.
 ///
 /// ```no_run
-/// use meta_business::{TokenStore, VaultStore};
+/// use meta_business::store::{TokenStore, VaultStore};
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// let store = VaultStore::builder("https://vault.internal:8200")
 ///     .mount("secret")
