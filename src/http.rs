@@ -27,7 +27,7 @@ use crate::request::{Request, check_token};
 use crate::response::{
     ReadError, ResponseContext, decode, decode_sensitive, read_capped, redirect_error,
 };
-use crate::retry::{Attempts, Step};
+use crate::retry::{Attempt, Attempts};
 
 /// A request's versioned path (`/v26.0/{node}/{edge}`), written out only where it is shown: in
 /// an error, or a span a subscriber records. Most calls never need it as a string.
@@ -71,10 +71,10 @@ impl<T: DeserializeOwned> Attempts for Plain<'_, T> {
         self.client.pace_wait(self.req)
     }
 
-    async fn attempt(&mut self) -> Step<T> {
+    async fn attempt(&mut self) -> Attempt<T> {
         match self.client.execute_once(self).await {
-            Ok(value) => Step::Done(Ok(value)),
-            Err(err) => Step::Again(err),
+            Ok(value) => Attempt::Done(Ok(value)),
+            Err(err) => Attempt::Again(err),
         }
     }
 }

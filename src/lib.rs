@@ -53,15 +53,40 @@
 //!
 //! - **Provisioning from a desired state**, the audit and offboarding: [`provision`], and the
 //!   guide page [`guide::provisioning`].
-//! - **Keeping tokens alive**: [`TokenKeeper`] over a [`TokenStore`] ([`FileStore`],
-//!   [`MemoryStore`], `VaultStore` with the `vault` feature, `PostgresStore` in the companion
+//! - **Keeping tokens alive**: [`keeper::TokenKeeper`] over a [`store::TokenStore`]
+//!   ([`store::FileStore`], [`store::MemoryStore`], `store::VaultStore` with the `vault` feature, `PostgresStore` in the companion
 //!   crate `meta-business-postgres`): [`guide::keeper`].
 //! - **Several replicas**: stores written by compare-and-set and shared create locks
-//!   ([`FileLock`], `PgCreateLock`): [`guide::replicas`].
+//!   ([`lock::FileLock`], `PgCreateLock`): [`guide::replicas`].
 //! - **Testing against the emulator**: [`testing`] and [`guide::emulator`].
 //! - Every call by resource, preflight and Business On Behalf Of: [`guide::calls`];
 //!   [`guide::security`], [`guide::fidelity`], [`guide::reliability`],
 //!   [`guide::performance`].
+
+//! ## Where things are
+//!
+//! The root holds what most programs name: the [`Client`] and its [`ClientBuilder`] settings,
+//! the handlers ([`BusinessHandler`], [`SystemUserHandler`], [`AssetHandler`], …), the ids, the
+//! [`Error`] (grouped by [`Phase`]) and the models. The rest is in one module each:
+//!
+//! | module | what |
+//! |---|---|
+//! | [`prelude`] | the names almost every program uses, for a glob import |
+//! | [`calls`] | the request builders the handlers return (create, assign, rename, …) |
+//! | [`asset`] | the asset-kind markers and what describes an asset beyond its model |
+//! | [`tokens`] | token builders (generate, refresh, debug, revoke), token info, `appsecret_proof` |
+//! | [`store`] | where tokens are kept: [`store::TokenStore`] and its stores |
+//! | [`keeper`] | keeping stored tokens alive: [`keeper::TokenKeeper`] and its reports |
+//! | [`lock`] | serializing system-user creates across tasks, processes, replicas |
+//! | [`pagination`] | lists: one page, a bounded collect, a stream |
+//! | [`usage`] | rate-limit usage headers, pacing, the system-user quota's use |
+//! | [`retry`] | the retry policy |
+//! | [`bulk`] | many assignments in one, and the Graph batch request |
+//! | [`obo`] | Business On Behalf Of and its typed tokens |
+//! | [`preflight`] | read-only checks with remedies |
+//! | [`provision`] | desired state: plan, apply, audit, offboard |
+//! | [`progress`] | progress events of the long workflows |
+//! | [`testing`] | the Graph API emulator (feature `testing`) |
 
 //! ## What it guarantees
 //!
@@ -74,7 +99,8 @@
 //! - **Secrets stay secret.** The token travels only in `Authorization: Bearer`;
 //!   `appsecret_proof` goes with every request, derived from that request's own token; no `Debug`, `Display`, error or log line holds
 //!   the token, the app secret or the proof.
-//! - **Lists are paged safely.** Every list is a [`ListRequest`]: one [`ListPage`], a bounded
+//! - **Lists are paged safely.** Every list is a [`pagination::ListRequest`]: one
+//!   [`pagination::ListPage`], a bounded
 //!   collect, or a stream, rebuilt from the `after` cursor (never from `paging.next`).
 //!
 //! System users cannot be deleted through the Graph API; see [`SystemUserHandler`].

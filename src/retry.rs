@@ -154,7 +154,7 @@ impl RetryPolicy {
 }
 
 /// The outcome of one attempt, for [`retry`].
-pub(crate) enum Step<T> {
+pub(crate) enum Attempt<T> {
     /// Finished: a success, or a failure that trying again cannot change.
     Done(crate::Result<T>),
     /// Failed; the policy decides whether to try again.
@@ -177,7 +177,7 @@ pub(crate) trait Attempts {
         Duration::ZERO
     }
     /// One attempt.
-    fn attempt(&mut self) -> impl std::future::Future<Output = Step<Self::Output>> + Send;
+    fn attempt(&mut self) -> impl std::future::Future<Output = Attempt<Self::Output>> + Send;
 }
 
 /// The crate's one retry loop: attempts until one is done or the policy gives up, sleeping the
@@ -215,8 +215,10 @@ pub(crate) async fn retry<A: Attempts>(
             }
         }
         let err = match attempts.attempt().await {
-            Step::Done(result) => return (result.map_err(|e| e.with_attempts(attempt)), attempt),
-            Step::Again(err) => err,
+            Attempt::Done(result) => {
+                return (result.map_err(|e| e.with_attempts(attempt)), attempt);
+            }
+            Attempt::Again(err) => err,
         };
         match policy.decide(
             attempt,

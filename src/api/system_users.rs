@@ -15,7 +15,7 @@ use crate::models::{check_enum_escape, check_new_name};
 use crate::pagination::ListRequest;
 use crate::quota::QuotaUsage;
 use crate::request::Request;
-use crate::retry::{Attempts, Step};
+use crate::retry::{Attempt, Attempts};
 
 mod setters;
 
@@ -347,7 +347,7 @@ impl Attempts for LookBeforeRetry<'_> {
         true
     }
 
-    async fn attempt(&mut self) -> Step<SystemUser> {
+    async fn attempt(&mut self) -> Attempt<SystemUser> {
         #[derive(serde::Deserialize)]
         struct Created {
             id: SystemUserId,
@@ -363,13 +363,13 @@ impl Attempts for LookBeforeRetry<'_> {
             .await
         {
             Ok(created) => {
-                return Step::Done(
+                return Attempt::Done(
                     self.check_answer(&created.id, created.name.as_deref())
                         .map(|()| SystemUser::created(created.id, name.clone(), role.clone())),
                 );
             }
             // Not sent, or definitely refused: nothing to find out.
-            Err(err) if !err.outcome_unknown() => return Step::Done(Err(err)),
+            Err(err) if !err.outcome_unknown() => return Attempt::Done(Err(err)),
             Err(err) => err,
         };
         // Sent, and no clear answer: the create may have happened. Look, never guess.
@@ -377,7 +377,7 @@ impl Attempts for LookBeforeRetry<'_> {
         let after = match self.handler.read_all(self.create.core.timeout, None).await {
             Ok(after) => after,
             Err(reread) => {
-                return Step::Done(Err(Error::OutcomeUnknown {
+                return Attempt::Done(Err(Error::OutcomeUnknown {
                     operation: format!(
                         "creating system user {:?} in business {}",
                         crate::error::clip(name, 60),
@@ -391,14 +391,14 @@ impl Attempts for LookBeforeRetry<'_> {
         match find_created(&after, self.before, name) {
             Some(found) => {
                 tracing::info!(id = %found.id, "the system user was created despite the error");
-                Step::Done(Ok(SystemUser::created(
+                Attempt::Done(Ok(SystemUser::created(
                     found.id.clone(),
                     name.clone(),
                     role.clone(),
                 )))
             }
             // Verified absent: sending it again is no longer blind.
-            None => Step::Again(err),
+            None => Attempt::Again(err),
         }
     }
 }

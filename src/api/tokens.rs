@@ -253,7 +253,7 @@ impl GenerateToken {
         }
         .param("scope", scope)
         .sensitive();
-        let minted = Minted {
+        let minted = Mint {
             system_user: self.system_user,
             app: Some(self.app),
             scopes: self.scopes,
@@ -363,7 +363,7 @@ impl BusinessSystemUserToken {
         if let Some(fetch_only) = self.fetch_only {
             req = req.param("fetch_only", fetch_only.to_string());
         }
-        let minted = Minted {
+        let minted = Mint {
             system_user: self.system_user,
             app: None,
             scopes: self.scopes,
@@ -374,14 +374,14 @@ impl BusinessSystemUserToken {
 }
 
 /// What a minted token is kept with, and what both token edges send last.
-struct Minted {
+struct Mint {
     system_user: SystemUserId,
     app: Option<AppId>,
     scopes: Vec<Permission>,
     expires_in_60_days: Option<bool>,
 }
 
-impl Minted {
+impl Mint {
     /// Adds `set_token_expires_in_60_days` when it was set, sends, and keeps the token with
     /// what it was minted for.
     async fn mint(self, core: &Core, mut req: Request) -> Result<SystemUserToken> {

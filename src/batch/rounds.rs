@@ -24,7 +24,7 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use super::{BatchRequest, ItemDecoder, RawItem};
 use crate::adaptive::Controller;
 use crate::error::{Error, Result};
-use crate::retry::{RetryDecision, RetryPolicy, Step};
+use crate::retry::{Attempt, RetryDecision, RetryPolicy};
 
 /// One batch job: the items' outcomes so far and what may still go.
 pub(super) struct Job<'a, T> {
@@ -53,19 +53,19 @@ impl<T: Send> crate::retry::Attempts for Job<'_, T> {
         true
     }
 
-    async fn attempt(&mut self) -> Step<()> {
+    async fn attempt(&mut self) -> Attempt<()> {
         self.round().await;
         let most = self.policy.attempts();
         let sent = &self.sent;
         self.pending.retain(|&i| sent[i] < most);
         if self.pending.is_empty() {
-            return Step::Done(Ok(()));
+            return Attempt::Done(Ok(()));
         }
         tracing::debug!(
             again = self.pending.len(),
             "batch items not executed or not answered; sending them again"
         );
-        Step::Again(Error::BatchFailed {
+        Attempt::Again(Error::BatchFailed {
             message: format!(
                 "{} item(s) not executed or not answered",
                 self.pending.len()
