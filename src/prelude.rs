@@ -13,7 +13,9 @@
 //! # let _: Option<Error> = None;
 //! ```
 
+#[doc(no_inline)]
 pub use crate::store::TokenStore;
+#[doc(no_inline)]
 pub use crate::{
     AccessTier, AdAccountTask, AssetKind, CatalogTask, Client, Error, ExposeSecret, InstagramTask,
     PageTask, Permission, PixelTask, Result, SystemUserRole, Task, WhatsAppTask,

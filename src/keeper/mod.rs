@@ -2,8 +2,8 @@
 //! are about to expire, store the new token, check it, and only then revoke the old one. A
 //! failure at any step leaves a working token in the store.
 //!
-//! The order of a rotation (see [`rotation`]): **refresh** (never re-sent: the exchange mints)
-//! → **store** the new token with the old one as `previous` (both held) → **verify** the new
+//! The order of a rotation (`src/keeper/rotation.rs`): **refresh** (never re-sent: the
+//! exchange mints) → **store** the new token with the old one as `previous` (both held) → **verify** the new
 //! one (valid, the key's app, system user and type) → **switch** (verified: the new one is
 //! current; not: the old one is stored again and the new one revoked) → **revoke** the old one,
 //! then clear `previous`. A pass that finds a record with `previous` set finishes that rotation
