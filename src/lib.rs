@@ -219,7 +219,10 @@ pub use store::{
     StoredToken, TokenKey, TokenMeta, TokenStore, Version, Versioned,
 };
 #[cfg(feature = "vault")]
-pub use store::{DEFAULT_VAULT_MAX_RESPONSE_BYTES, VaultStore, VaultStoreBuilder};
+pub use store::{
+    DEFAULT_VAULT_LOCK_LEASE, DEFAULT_VAULT_MAX_RESPONSE_BYTES, VaultLock, VaultStore,
+    VaultStoreBuilder,
+};
 pub use usage::{AdAccountUsage, AppUsage, BusinessUseCaseUsage, Usage};
 
 /// Compiles the README's examples as doctests so they cannot drift from the API.

@@ -21,7 +21,10 @@ use crate::models::permissions::Permission;
 pub use file::FileStore;
 pub use memory::MemoryStore;
 #[cfg(feature = "vault")]
-pub use vault::{DEFAULT_VAULT_MAX_RESPONSE_BYTES, VaultStore, VaultStoreBuilder};
+pub use vault::{
+    DEFAULT_VAULT_LOCK_LEASE, DEFAULT_VAULT_MAX_RESPONSE_BYTES, VaultLock, VaultStore,
+    VaultStoreBuilder,
+};
 
 /// The future every [`TokenStore`] method returns.
 pub type StoreFuture<'a, T> =
