@@ -18,6 +18,7 @@ mod errors;
 mod examples;
 mod faults;
 mod fidelity;
+mod grace;
 mod hostile;
 mod keeper;
 mod keeper_rotate;
