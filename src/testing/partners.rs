@@ -133,7 +133,13 @@ impl GraphEmulator {
     /// Shares a pixel with `partner` (created with this name if unknown): listed by
     /// `GET /{pixel}/shared_agencies`, and as an agency of the pixel's business.
     pub fn share_pixel_with_agency(&self, pixel: &str, partner: &str, name: &str) {
-        share(&mut self.shared.state(), pixel, "shared_agencies", partner, name);
+        share(
+            &mut self.shared.state(),
+            pixel,
+            "shared_agencies",
+            partner,
+            name,
+        );
     }
 
     /// The partner businesses a node's edge lists (`agencies`, `clients` or

@@ -17,7 +17,9 @@ pub(super) fn list_partners(state: &State, ctx: &Ctx<'_>, node: &str, edge: &str
         (false, None) => return no_such_object(node),
     };
     if !state.is_admin(&ctx.principal, &owner) {
-        return permission_denied("an admin of the business (or of the asset's business) is required");
+        return permission_denied(
+            "an admin of the business (or of the asset's business) is required",
+        );
     }
     let nodes = state
         .partners
