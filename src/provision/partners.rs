@@ -44,7 +44,7 @@ pub enum PartnerRelation {
 
 impl fmt::Display for PartnerRelation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             PartnerRelation::Agency => "partner",
             PartnerRelation::Client => "client",
         })
@@ -94,7 +94,7 @@ impl fmt::Display for AuditedPartner {
         write!(
             f,
             "{:<18} {:<8} {:>3} asset(s)  {}",
-            self.id,
+            self.id.as_str(),
             self.relation,
             self.assets.len(),
             self.name.as_deref().unwrap_or("")
