@@ -1,5 +1,5 @@
 //! What a plan leaves alone, and says so: system users outside the desired state, apps and
-//! grants it does not list, stored tokens it does not ask for.
+//! grants it does not list, stored tokens it does not ask for, the business's partners.
 
 use std::fmt;
 

@@ -526,3 +526,38 @@ async fn a_plan_whose_partner_read_fails_says_so_in_a_note() {
         .count();
     assert_eq!(agencies, 2, "{plan}");
 }
+
+#[tokio::test]
+async fn the_audit_reads_the_partners_of_at_most_1000_assets_and_says_what_it_left() {
+    let emulator = GraphEmulator::builder()
+        .business(
+            BusinessSeed::new("1000000000042", "Big Shop")
+                .app("2000000000042", "Shop App", "secret")
+                .ad_accounts(3000000000001, 1_005)
+                .admin("EAAE-shop-admin"),
+        )
+        .start()
+        .await;
+    let client = emulator.client("EAAE-shop-admin").unwrap();
+    let report = provision::audit(&client, "1000000000042", &AuditOptions::default())
+        .await
+        .unwrap();
+    let asset_reads = emulator
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/agencies") && r.path.contains("/act_"))
+        .count();
+    assert_eq!(asset_reads, 1_000);
+    let left = report
+        .findings
+        .iter()
+        .find(|f| f.subject == "the partners of business 1000000000042's assets")
+        .unwrap_or_else(|| panic!("{report}"));
+    assert_eq!(left.kind, FindingKind::IncompleteRead);
+    assert!(
+        left.message
+            .contains("5 of the business's 1005 owned assets"),
+        "{}",
+        left.message
+    );
+}
