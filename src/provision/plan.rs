@@ -449,6 +449,7 @@ async fn planned(
     }
     out.not_managed
         .extend(strangers(spec.prune, &users, &out.ids, &held));
+    super::partners::not_managed(client, business, pages, &mut out).await;
     Ok(out)
 }
 

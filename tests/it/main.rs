@@ -25,6 +25,7 @@ mod keeper_rotate;
 mod layout;
 mod obo;
 mod pagination;
+mod partners;
 mod plan_window;
 mod preflight;
 mod progress;
