@@ -61,7 +61,8 @@ async fn main() -> ExitCode {
 }
 
 /// On the emulator, give the audit something to find: the example file applied (its token in
-/// a store in memory, which the audit reads), then a vague name and an over-broad assignment.
+/// a store in memory, which the audit reads), then a vague name, an over-broad assignment and
+/// a partner with access to an ad account.
 async fn seed_demo(target: &common::Target) -> Result<Option<Arc<dyn TokenStore>>, String> {
     let Some(emulator) = &target.emulator else {
         return Ok(None);
@@ -105,8 +106,11 @@ async fn seed_demo(target: &common::Target) -> Result<Option<Arc<dyn TokenStore>
             .await
             .map_err(|e| e.to_string())?;
     }
+    // A partner agency that still has access to an ad account: the audit lists what it holds.
+    let demo = meta_business::testing::DEMO;
+    emulator.share_with_partner(demo.ad_accounts[0], "1000000000077", "Former Agency");
     eprintln!(
-        "(demo business seeded from examples/provision.toml, plus a system user named \"test\" with every ad account)"
+        "(demo business seeded from examples/provision.toml, plus a system user named \"test\" with every ad account and a partner agency with one)"
     );
     Ok(Some(store))
 }

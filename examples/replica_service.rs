@@ -19,10 +19,10 @@
 //!   host) and a `FileLock` in DIR, so that replicas never create a system user twice.
 //! - `--store vault:ADDR` (feature `vault`): a `VaultStore` on the KV version 2 engine at ADDR
 //!   (`vault:` alone reads `VAULT_ADDR`), logged in with `VAULT_TOKEN`, or with an AppRole
-//!   (`VAULT_ROLE_ID`, `VAULT_SECRET_ID`). Creates are serialized by `--lock-dir DIR` on one
-//!   host; a fleet on several hosts shares a database lock instead: `PgCreateLock` of the
-//!   companion crate `meta-business-postgres`, whose `PostgresStore` is the third store to
-//!   pick (tokens encrypted at rest).
+//!   (`VAULT_ROLE_ID`, `VAULT_SECRET_ID`). Creates are serialized by the store's `VaultLock`
+//!   (a lease in the same server, for a fleet), or by `--lock-dir DIR` on one host. The
+//!   companion crate `meta-business-postgres` has the third store to pick, `PostgresStore`
+//!   (tokens encrypted at rest), and its lock, `PgCreateLock`.
 //!
 //! It applies the `--spec` file (the format of `examples/provision.toml`) at start, on
 //! `SIGHUP`, and on each line read on stdin (`stop` on stdin stops it). It stops on `SIGTERM`,
@@ -86,7 +86,7 @@ struct Args {
     #[arg(long, default_value = "meta-business")]
     vault_prefix: String,
     /// A directory for the create lock (`FileLock`) the replicas of this host share; by
-    /// default the `file:` store's directory.
+    /// default the `file:` store's directory, and for `vault:` the store's `VaultLock`.
     #[arg(long)]
     lock_dir: Option<PathBuf>,
     /// Seconds between two keeper passes.
@@ -142,8 +142,27 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
+/// The create lock the replicas share.
+enum SharedLock {
+    /// `--lock-dir`, or the `file:` store's directory: the processes of one host.
+    File(FileLock),
+    /// The `vault:` store's own lease lock: a fleet sharing that server.
+    #[cfg(feature = "vault")]
+    Vault(meta_business::store::VaultLock),
+    #[cfg(not(feature = "vault"))]
+    #[allow(dead_code)]
+    Vault(std::convert::Infallible),
+}
+
 #[cfg(feature = "vault")]
-fn vault_store(addr: &str, args: &Args) -> Result<meta_business::store::VaultStore, String> {
+fn vault_store(addr: &str, args: &Args) -> Result<(Arc<dyn TokenStore>, SharedLock), String> {
+    let store = vault_store_only(addr, args)?;
+    let lock = SharedLock::Vault(store.create_lock());
+    Ok((Arc::new(store), lock))
+}
+
+#[cfg(feature = "vault")]
+fn vault_store_only(addr: &str, args: &Args) -> Result<meta_business::store::VaultStore, String> {
     let builder = meta_business::store::VaultStore::builder(addr)
         .mount(args.vault_mount.as_str())
         .prefix(args.vault_prefix.as_str());
@@ -168,7 +187,7 @@ fn vault_store(addr: &str, args: &Args) -> Result<meta_business::store::VaultSto
 }
 
 #[cfg(not(feature = "vault"))]
-fn vault_store(_addr: &str, _args: &Args) -> Result<MemoryStore, String> {
+fn vault_store(_addr: &str, _args: &Args) -> Result<(Arc<dyn TokenStore>, SharedLock), String> {
     Err("--store vault: needs the `vault` feature".to_owned())
 }
 
@@ -203,12 +222,18 @@ async fn setup(args: &Args) -> Result<Service, String> {
         );
     };
     let spec = Spec::from_path(&spec_path).map_err(|e| format!("--spec: {e}"))?;
-    let store: Option<Arc<dyn TokenStore>> = match &store_flag {
-        Some(StoreFlag::File(dir)) => Some(Arc::new(
-            FileStore::open(dir).map_err(|e| format!("--store: {e}"))?,
-        )),
-        Some(StoreFlag::Vault(addr)) => Some(Arc::new(vault_store(addr, args)?)),
-        None => None,
+    let (store, store_lock): (Option<Arc<dyn TokenStore>>, _) = match &store_flag {
+        Some(StoreFlag::File(dir)) => (
+            Some(Arc::new(
+                FileStore::open(dir).map_err(|e| format!("--store: {e}"))?,
+            )),
+            None,
+        ),
+        Some(StoreFlag::Vault(addr)) => {
+            let (store, lock) = vault_store(addr, args)?;
+            (Some(store), Some(lock))
+        }
+        None => (None, None),
     };
     let lock_dir = args.lock_dir.clone().or(match &store_flag {
         Some(StoreFlag::File(dir)) => Some(dir.clone()),
@@ -222,14 +247,27 @@ async fn setup(args: &Args) -> Result<Service, String> {
         ),
         None => "MemoryStore (this process only)".to_owned(),
     };
-    if let Some(dir) = &lock_dir {
-        store_name.push_str(&format!("; create lock: FileLock in {}", dir.display()));
+    let lock = match lock_dir {
+        Some(dir) => {
+            store_name.push_str(&format!("; create lock: FileLock in {}", dir.display()));
+            let lock =
+                FileLock::open(&dir).map_err(|e| format!("--lock-dir {}: {e}", dir.display()))?;
+            Some(SharedLock::File(lock))
+        }
+        None => store_lock,
+    };
+    if matches!(lock, Some(SharedLock::Vault(_))) {
+        store_name.push_str(&format!(
+            "; create lock: VaultLock in {}/_locks",
+            args.vault_prefix
+        ));
     }
-    let lock = lock_dir
-        .map(|dir| FileLock::open(&dir).map_err(|e| format!("--lock-dir {}: {e}", dir.display())))
-        .transpose()?;
     let target = common::target_configured(&[common::Need::AppSecret], |builder| match lock {
-        Some(lock) => builder.create_lock(lock),
+        Some(SharedLock::File(lock)) => builder.create_lock(lock),
+        #[cfg(feature = "vault")]
+        Some(SharedLock::Vault(lock)) => builder.create_lock(lock),
+        #[cfg(not(feature = "vault"))]
+        Some(SharedLock::Vault(never)) => match never {},
         None => builder,
     })
     .await?;
@@ -251,13 +289,6 @@ async fn setup(args: &Args) -> Result<Service, String> {
             );
         }
     };
-    if matches!(store_flag, Some(StoreFlag::Vault(_))) && args.lock_dir.is_none() {
-        eprintln!(
-            "note: no --lock-dir: creates are serialized in this process only. Replicas on one \
-             host share --lock-dir DIR; a fleet shares a database lock (PgCreateLock, in \
-             meta-business-postgres)."
-        );
-    }
     let name = args
         .name
         .clone()

@@ -35,6 +35,7 @@ USED = {
         ("GET", "owned_instagram_assets"), ("GET", "owned_whatsapp_business_accounts"),
         ("GET", "client_apps"),
         ("POST", "managed_businesses"), ("DELETE", "managed_businesses"),
+        ("GET", "agencies"), ("GET", "clients"),
     ]),
     # A system user is a User for the token edges (graph-api.md 4.1, 4.2, 4.5).
     "SystemUser": (["SystemUser.json", "User.json"], [
@@ -47,19 +48,23 @@ USED = {
     "Application": (["Application.json"], [("GET", ""), ("GET", "permissions")]),
     "AdAccount": (["AdAccount.json"], [
         ("GET", ""), ("GET", "assigned_users"), ("POST", "assigned_users"),
-        ("DELETE", "assigned_users"),
+        ("DELETE", "assigned_users"), ("GET", "agencies"),
     ]),
     "Page": (["Page.json"], [
         ("GET", ""), ("GET", "assigned_users"), ("POST", "assigned_users"), ("DELETE", "assigned_users"),
+        ("GET", "agencies"),
     ]),
     "ProductCatalog": (["ProductCatalog.json"], [
         ("GET", ""), ("GET", "assigned_users"), ("POST", "assigned_users"), ("DELETE", "assigned_users"),
+        ("GET", "agencies"),
     ]),
     "AdsPixel": (["AdsPixel.json"], [
         ("GET", ""), ("GET", "assigned_users"), ("POST", "assigned_users"),
+        ("GET", "agencies"), ("GET", "shared_agencies"),
     ]),
     "InstagramBusinessAsset": (["InstagramBusinessAsset.json"], [
         ("GET", ""), ("GET", "assigned_users"), ("POST", "assigned_users"), ("DELETE", "assigned_users"),
+        ("GET", "agencies"),
     ]),
     "WhatsAppBusinessAccount": (["WhatsAppBusinessAccount.json"], [
         ("GET", ""), ("GET", "assigned_users"), ("POST", "assigned_users"), ("DELETE", "assigned_users"),

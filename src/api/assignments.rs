@@ -92,6 +92,10 @@ impl<K: AssetKind> AssetHandler<K> {
         }
     }
 
+    pub(crate) fn client(&self) -> &Client {
+        &self.client
+    }
+
     /// The asset's id.
     ///
     /// ```

@@ -6,6 +6,7 @@ pub mod business;
 pub mod businesses;
 pub(crate) mod core;
 pub(crate) mod fields;
+mod partners;
 pub mod system_user;
 pub mod system_users;
 pub mod tokens;

@@ -22,11 +22,10 @@ mod on_demand;
 mod report;
 pub(crate) mod rotation;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::client::Client;
-use crate::error::Error;
 use crate::models::token::{Expiry, TokenInfo};
 use crate::progress::{ProgressSink, Reporter, Workflow};
 use crate::store::{
@@ -86,8 +85,6 @@ pub struct TokenKeeper<S> {
     grace: Option<Duration>,
     /// `keep_old_tokens` was called: it wins over `keep_old_tokens_for`, in either order.
     keep_all: bool,
-    /// Old tokens waiting for the end of their grace period.
-    retiring: Mutex<Vec<Retiring>>,
     clock: Clock,
     progress: Option<ProgressSink>,
 }
@@ -100,12 +97,6 @@ impl<S> std::fmt::Debug for TokenKeeper<S> {
             .field("keep_all", &self.keep_all)
             .finish_non_exhaustive()
     }
-}
-
-/// An old token kept for a grace period after its refresh.
-struct Retiring {
-    token: StoredToken,
-    due: u64,
 }
 
 fn unix(at: SystemTime) -> u64 {
@@ -123,7 +114,6 @@ impl<S: TokenStore> TokenKeeper<S> {
             window: DEFAULT_REFRESH_WINDOW,
             grace: Some(Duration::ZERO),
             keep_all: false,
-            retiring: Mutex::new(Vec::new()),
             clock: Arc::new(SystemTime::now),
             progress: None,
         }
@@ -143,39 +133,15 @@ impl<S: TokenStore> TokenKeeper<S> {
         self
     }
 
-    /// Revoke the old token only this long after a refresh, at the first pass after that (of
-    /// this keeper: a keeper run once from cron forgets, and the old token then expires by
-    /// itself): consumers that read the store now and then keep working meanwhile.
+    /// Revoke the old token only this long after a refresh: consumers that read the store now
+    /// and then keep working meanwhile. The grace period is kept in the store, with the old
+    /// token (`previous`, until [`TokenMeta::previous_until`]): the first run to read the
+    /// record after it ends revokes the old token, whichever replica or process it is (a
+    /// keeper run from cron included), and a plan leaves the record alone until then. No
+    /// refresh is made over a running grace period; [`TokenKeeper::rotate`] ends it early.
     pub fn keep_old_tokens_for(mut self, grace: Duration) -> Self {
         self.grace = Some(grace);
         self
-    }
-
-    /// Revokes the old tokens whose grace period is over; the keys whose old token was
-    /// revoked, and a line for each that could not be.
-    async fn retire_due(&self, now: u64) -> (Vec<TokenKey>, Vec<String>) {
-        let due: Vec<Retiring> = {
-            let mut retiring = match self.retiring.lock() {
-                Ok(r) => r,
-                Err(poisoned) => poisoned.into_inner(),
-            };
-            let (due, later) = std::mem::take(&mut *retiring)
-                .into_iter()
-                .partition(|r| r.due <= now);
-            *retiring = later;
-            due
-        };
-        let (mut retired, mut failed) = (Vec::new(), Vec::new());
-        for old in due {
-            match self.revoke(&old.token.key, &old.token).await {
-                Ok(()) => retired.push(old.token.key.clone()),
-                Err(err) => failed.push(format!(
-                    "revoking the old token of {}: {err}",
-                    old.token.key
-                )),
-            }
-        }
-        (retired, failed)
     }
 
     /// Where to read the time (the real clock by default), e.g.
@@ -206,7 +172,6 @@ impl<S: TokenStore> TokenKeeper<S> {
             }
         };
         progress.done();
-        let (retired, retire_failures) = self.retire_due(checked_at).await;
         let mut tokens = Vec::with_capacity(keys.len());
         for key in keys {
             progress.step(key.to_string());
@@ -216,8 +181,13 @@ impl<S: TokenStore> TokenKeeper<S> {
         }
         progress.finish(None);
         let mut report = KeeperReport::new(checked_at, tokens);
-        report.retired = retired;
-        report.retire_failures = retire_failures;
+        for token in &report.tokens {
+            match &token.grace_end {
+                Some(Ok(())) => report.retired.push(token.key.clone()),
+                Some(Err(why)) => report.retire_failures.push(why.clone()),
+                None => {}
+            }
+        }
         report
     }
 
@@ -240,8 +210,16 @@ impl<S: TokenStore> TokenKeeper<S> {
     ) -> TokenReport {
         let key = found.token.key.clone();
         let (mut stored, mut version) = (found.token, found.version);
-        if stored.previous().is_some() {
-            match self.finish(stored, version, &mut report).await {
+        let now = unix((self.clock)());
+        let in_grace = stored.in_grace_at(now) && !force;
+        if stored.previous().is_some() && !in_grace {
+            let settled = if stored.meta.previous_until.is_some() {
+                // A grace period over, or ended early by a rotation asked for.
+                self.end_grace(stored, version, &mut report).await
+            } else {
+                self.finish(stored, version, &mut report).await
+            };
+            match settled {
                 Some(settled) => (stored, version) = (settled.token, settled.version),
                 None => return report,
             }
@@ -265,6 +243,19 @@ impl<S: TokenStore> TokenKeeper<S> {
             // What was read is no longer stored: another replica replaced (and revoked) it.
             return report.skipped("replaced elsewhere since it was read");
         }
+        if in_grace {
+            // Never rotated over a grace period: the old token would be held by nobody.
+            if report.state == TokenState::ExpiresSoon {
+                report.warning = Some(format!(
+                    "not refreshed while the old token's grace period runs (until {})",
+                    stored
+                        .meta
+                        .previous_until
+                        .map_or_else(String::new, crate::time::date)
+                ));
+            }
+            return report;
+        }
         let usable = matches!(
             report.state,
             TokenState::Valid | TokenState::NeverExpires | TokenState::ExpiresSoon
@@ -282,6 +273,37 @@ impl<S: TokenStore> TokenKeeper<S> {
         }
         report.on_demand = force;
         self.refresh(stored, version, info, report).await
+    }
+
+    /// Revokes the old token of a finished rotation once its grace period is over, and clears
+    /// it; the record to go on with, or `None` when the report is complete (the old token is
+    /// still held: no rotation may write over it).
+    async fn end_grace(
+        &self,
+        stored: StoredToken,
+        version: Version,
+        report: &mut TokenReport,
+    ) -> Option<Versioned> {
+        let key = stored.key.clone();
+        let outcome = rotation::retire(&self.client, &self.store, stored, version).await;
+        report.grace_end = Some(match outcome {
+            None => Ok(()),
+            Some(why) => Err(format!(
+                "{key}: the old token's grace period is over; {why}"
+            )),
+        });
+        match self.store.get(&key).await {
+            Ok(Some(found)) if found.token.previous().is_none() => Some(found),
+            Ok(Some(_)) => None,
+            Ok(None) => {
+                report.skipped = Some("removed from the store meanwhile".to_owned());
+                None
+            }
+            Err(err) => {
+                report.failed = Some((Step::Read, err.to_string()));
+                None
+            }
+        }
     }
 
     /// Finishes the rotation an earlier pass left half-done; the record to go on with, or
@@ -407,6 +429,7 @@ impl<S: TokenStore> TokenKeeper<S> {
                 minted_at: now,
                 minted: Minted::Refreshed,
                 system_user_name: old.meta.system_user_name.clone(),
+                previous_until: None,
             },
         )
         .with_previous(old.secret().clone());
@@ -437,19 +460,13 @@ impl<S: TokenStore> TokenKeeper<S> {
         }
         report.refreshed = true;
         report.expires_at = expires_at;
-        report.warning = self.settle(new, written, old, now).await;
+        report.warning = self.settle(new, written, now).await;
         report
     }
 
     /// The new token is verified: revoke the old one now (and clear `previous`), later
     /// (grace period), or never. A note for the report, if any.
-    async fn settle(
-        &self,
-        new: StoredToken,
-        version: Version,
-        old: StoredToken,
-        now: u64,
-    ) -> Option<String> {
+    async fn settle(&self, new: StoredToken, version: Version, now: u64) -> Option<String> {
         let grace = if self.keep_all { None } else { self.grace };
         let keep_old = match grace {
             Some(grace) if grace.is_zero() => {
@@ -459,13 +476,21 @@ impl<S: TokenStore> TokenKeeper<S> {
             }
             Some(grace) => {
                 let due = now.saturating_add(grace.as_secs());
-                if let Ok(mut retiring) = self.retiring.lock() {
-                    retiring.push(Retiring { token: old, due });
-                }
-                format!(
-                    "the old token stays valid until {} (grace period), then is revoked",
+                let note = format!(
+                    "the old token stays valid until {} (grace period, kept in the store), then the first run to read the record revokes it",
                     crate::time::date(due)
-                )
+                );
+                let mut held = new;
+                held.meta.previous_until = Some(due);
+                return Some(
+                    match rotation::put_at(&self.store, held, Expect::Version(version)).await {
+                        Ok(Some(_)) => note,
+                        Ok(None) => format!("{note}; {}", rotation::CHANGED),
+                        Err(err) => format!(
+                            "the grace period could not be recorded ({err}): the store holds both tokens, and the next run revokes the old one at once"
+                        ),
+                    },
+                );
             }
             None => "the old token was kept (keep_old_tokens)".to_owned(),
         };
@@ -548,9 +573,5 @@ impl<S: TokenStore> TokenKeeper<S> {
             Ok(info) => self.classify(&info),
             Err(_) => TokenState::Unknown,
         };
-    }
-
-    async fn revoke(&self, key: &TokenKey, token: &StoredToken) -> Result<(), Error> {
-        rotation::revoke(&self.client, key, token.secret()).await
     }
 }

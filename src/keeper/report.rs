@@ -78,6 +78,10 @@ pub struct TokenReport {
     /// Set when another keeper (another replica) stored its fresh token first: this one stored
     /// nothing, revoked the token it minted (or says why not) and the key holds the winner's.
     pub lost_race: Option<String>,
+    /// The end of an old token's grace period this pass: revoked, or why not (shown in the
+    /// pass's `retired` and `retire_failures`).
+    #[serde(skip)]
+    pub(crate) grace_end: Option<Result<(), String>>,
 }
 
 impl TokenReport {
@@ -93,6 +97,7 @@ impl TokenReport {
             warning: None,
             orphan_risk: None,
             lost_race: None,
+            grace_end: None,
         }
     }
 

@@ -206,5 +206,6 @@ crate::kinds::asset_kind! {
         system_user_edge: Some("assigned_ad_accounts"),
         tasks_required: false,
         can_unassign: true,
+        partner_edges: &["agencies"],
     }
 }

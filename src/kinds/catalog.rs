@@ -34,5 +34,6 @@ crate::kinds::asset_kind! {
         system_user_edge: Some("assigned_product_catalogs"),
         tasks_required: true,
         can_unassign: true,
+        partner_edges: &["agencies"],
     }
 }

@@ -35,5 +35,6 @@ crate::kinds::asset_kind! {
         system_user_edge: None,
         tasks_required: false,
         can_unassign: true,
+        partner_edges: &["agencies"],
     }
 }

@@ -119,6 +119,10 @@ pub trait AssetKind: sealed::Sealed + Debug + Send + Sync + 'static {
     const TASKS_REQUIRED: bool;
     /// Whether the Graph API can remove an assignment (`DELETE …/assigned_users`).
     const CAN_UNASSIGN: bool;
+    /// The asset's edges that list the partner businesses with access to it, as Meta's API
+    /// description lists them (`agencies`; for pixels `shared_agencies` too); none for a kind
+    /// whose description has no such edge (WhatsApp Business Accounts).
+    const PARTNER_EDGES: &'static [&'static str] = &[];
     /// The run-time reference to an asset of this kind.
     fn asset_ref(id: Self::Id) -> AssetRef;
 }
@@ -294,7 +298,8 @@ macro_rules! asset_kind {
             owned_fields: $owned_fields:expr,
             system_user_edge: $su_edge:expr,
             tasks_required: $req:literal,
-            can_unassign: $del:literal $(,)?
+            can_unassign: $del:literal
+            $(, partner_edges: $partners:expr)? $(,)?
         }
     ) => {
         $(#[$meta])*
@@ -314,6 +319,7 @@ macro_rules! asset_kind {
             const SYSTEM_USER_EDGE: Option<&'static str> = $su_edge;
             const TASKS_REQUIRED: bool = $req;
             const CAN_UNASSIGN: bool = $del;
+            $(const PARTNER_EDGES: &'static [&'static str] = $partners;)?
             fn asset_ref(id: $id) -> $crate::kinds::AssetRef {
                 $crate::kinds::AssetRef::$variant(id)
             }

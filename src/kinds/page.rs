@@ -63,5 +63,6 @@ crate::kinds::asset_kind! {
         system_user_edge: Some("assigned_pages"),
         tasks_required: false,
         can_unassign: true,
+        partner_edges: &["agencies"],
     }
 }

@@ -37,5 +37,6 @@ crate::kinds::asset_kind! {
         system_user_edge: None,
         tasks_required: true,
         can_unassign: false,
+        partner_edges: &["agencies", "shared_agencies"],
     }
 }

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::error::Result;
 use super::live::{self, Owned};
+use super::partners::{AuditedPartner, audit_partners};
 use super::token_audit::token_findings;
 use crate::client::Client;
 use crate::config::SystemUserKind;
@@ -65,6 +66,11 @@ pub enum FindingKind {
     /// ([`AuditOptions::max_pages`]), or whose cursors made no progress: what depends on it
     /// was not checked.
     IncompleteRead,
+    /// A partner business (agency) with access to the business or to some of its assets: a
+    /// warning when it holds assets (the Graph API does not say with which tasks).
+    PartnerAccess,
+    /// A client business this business is a partner of.
+    ClientBusiness,
 }
 
 /// One finding.
@@ -117,6 +123,8 @@ pub struct AuditReport {
     pub business: BusinessId,
     /// Its system users.
     pub system_users: Vec<AuditedUser>,
+    /// Its partner and client businesses, with the owned assets each partner has access to.
+    pub partners: Vec<AuditedPartner>,
     /// The findings, most serious first.
     pub findings: Vec<Finding>,
 }
@@ -143,6 +151,9 @@ impl fmt::Display for AuditReport {
                 "  {:<18} {:<8} {:>3} asset(s)  {}",
                 u.id, u.kind, u.assets, u.name
             )?;
+        }
+        for partner in &self.partners {
+            writeln!(f, "  {partner}")?;
         }
         for finding in &self.findings {
             let level = match finding.severity {
@@ -392,11 +403,14 @@ pub async fn audit(
         }
         findings.extend(theirs);
     }
+    let partners = audit_partners(client, &business, &owned, pages).await;
+    findings.extend(partners.findings);
     findings.extend(token_findings(client, &business, options).await?);
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     Ok(AuditReport {
         business,
         system_users: audited,
+        partners: partners.partners,
         findings,
     })
 }

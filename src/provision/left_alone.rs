@@ -1,11 +1,12 @@
 //! What a plan leaves alone, and says so: system users outside the desired state, apps and
-//! grants it does not list, stored tokens it does not ask for.
+//! grants it does not list, stored tokens it does not ask for, the business's partners.
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{AppId, SystemUserId};
+use super::partners::PartnerRelation;
+use crate::ids::{AppId, BusinessId, SystemUserId};
 use crate::kinds::AssetRef;
 use crate::store::TokenKey;
 
@@ -64,6 +65,18 @@ pub enum NotManaged {
         /// Why it is left alone.
         why: String,
     },
+    /// A partner (agency) or client business of the business: the desired state does not
+    /// manage partners.
+    Partner {
+        /// Its business id.
+        id: BusinessId,
+        /// Its name.
+        name: String,
+        /// Partner of the business, or client of it.
+        relation: PartnerRelation,
+        /// Why it is left alone.
+        why: String,
+    },
 }
 
 fn grants(list: &[(AssetRef, Vec<String>)]) -> String {
@@ -115,6 +128,12 @@ impl fmt::Display for NotManaged {
                 "= stored token of {system_user:?} for app {}: {why}",
                 key.app
             ),
+            NotManaged::Partner {
+                id,
+                name,
+                relation,
+                why,
+            } => write!(f, "= {relation} business {name:?} ({id}): {why}"),
         }
     }
 }

@@ -36,6 +36,7 @@ mod identity;
 mod left_alone;
 mod live;
 mod offboard;
+mod partners;
 mod plan;
 mod saved;
 mod spec;
@@ -57,6 +58,7 @@ pub use left_alone::NotManaged;
 pub use offboard::{
     DECOMMISSIONED, IncompleteOffboard, OffboardOptions, OffboardReport, OffboardStep, offboard,
 };
+pub use partners::{AuditedPartner, PartnerAsset, PartnerRelation};
 pub use plan::{Change, Plan, PlanOptions, plan};
 pub use saved::StalePlan;
 pub use spec::{AssetSpec, Spec, SystemUserSpec, TokenSpec};

@@ -159,6 +159,10 @@ pub(crate) struct PlanStore(pub(crate) Arc<dyn TokenStore>);
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Plan {
+    /// The saved form's version, written first; a plan saved by a later release is refused
+    /// rather than misread (one saved before the field existed is format 1).
+    #[serde(default)]
+    pub(crate) format: super::saved::SavedFormat,
     /// The business.
     pub business: BusinessId,
     /// The quota policy the plan was checked against.
@@ -393,6 +397,7 @@ async fn planned(
         invalidate_orphans: options.invalidate_orphans,
     };
     let mut out = Plan {
+        format: super::saved::SavedFormat,
         business: business.clone(),
         policy,
         quota: QuotaUsage::count(business.clone(), policy, &users),
@@ -444,6 +449,7 @@ async fn planned(
     }
     out.not_managed
         .extend(strangers(spec.prune, &users, &out.ids, &held));
+    super::partners::not_managed(client, business, pages, &mut out).await;
     Ok(out)
 }
 

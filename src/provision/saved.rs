@@ -38,6 +38,34 @@ pub(crate) struct Basis {
     pub(crate) store_read: bool,
 }
 
+/// The version of the saved form this release writes and reads.
+const SAVED_FORMAT: u32 = 1;
+
+/// A saved plan's `format`: always [`SAVED_FORMAT`] when written; any other number read back
+/// is refused, naming both, since a field a later release added would be silently dropped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct SavedFormat;
+
+impl Serialize for SavedFormat {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_u32(SAVED_FORMAT)
+    }
+}
+
+impl<'de> Deserialize<'de> for SavedFormat {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let found = u32::deserialize(d)?;
+        if found == SAVED_FORMAT {
+            Ok(SavedFormat)
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "saved in format {found}, and this release of meta-business reads format \
+                 {SAVED_FORMAT}: plan again with it"
+            )))
+        }
+    }
+}
+
 /// A system user as read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct LiveUser {

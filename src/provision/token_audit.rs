@@ -43,7 +43,7 @@ pub(super) async fn token_findings(
                 .map(|found| found.map(|found| found.token))
             {
                 Ok(Some(stored)) => {
-                    if stored.previous().is_some() {
+                    if stored.previous().is_some() && !stored.in_grace_at(crate::time::unix_now()) {
                         findings.push(finding(
                             FindingKind::RotationUnfinished,
                             Severity::Warning,

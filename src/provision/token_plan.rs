@@ -163,14 +163,18 @@ impl TokenContext<'_> {
     }
 
     /// The rotations of this user left half-done (a record still holding the token it
-    /// replaced), each to finish.
+    /// replaced, outside a grace period a keeper keeps it for), each to finish.
     fn unfinished(&self, name: &str, id: Option<&SystemUserId>) -> Vec<Change> {
         let Some(id) = id else {
             return Vec::new();
         };
         self.stored
             .iter()
-            .filter(|t| &t.key.system_user == id && t.previous().is_some())
+            .filter(|t| {
+                &t.key.system_user == id
+                    && t.previous().is_some()
+                    && !t.in_grace_at(crate::time::unix_now())
+            })
             .map(|t| Change::FinishRotation {
                 system_user: name.to_owned(),
                 key: t.key.clone(),

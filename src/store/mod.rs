@@ -21,7 +21,10 @@ use crate::models::permissions::Permission;
 pub use file::FileStore;
 pub use memory::MemoryStore;
 #[cfg(feature = "vault")]
-pub use vault::{DEFAULT_VAULT_MAX_RESPONSE_BYTES, VaultStore, VaultStoreBuilder};
+pub use vault::{
+    DEFAULT_VAULT_LOCK_LEASE, DEFAULT_VAULT_MAX_RESPONSE_BYTES, VaultLock, VaultStore,
+    VaultStoreBuilder,
+};
 
 /// The future every [`TokenStore`] method returns.
 pub type StoreFuture<'a, T> =
@@ -109,6 +112,15 @@ pub struct TokenMeta {
     /// finds a managed system user again after someone renamed it by hand.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub system_user_name: Option<String>,
+    /// When the `previous` token held with this one is due for revoking (Unix seconds): set by
+    /// a keeper with a grace period ([`TokenKeeper::keep_old_tokens_for`]). Until then the
+    /// record is a finished rotation whose old token is still in use, not one left half-done;
+    /// from then on, any run that reads it (any replica, a keeper run from cron, a plan)
+    /// revokes the old token.
+    ///
+    /// [`TokenKeeper::keep_old_tokens_for`]: crate::keeper::TokenKeeper::keep_old_tokens_for
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_until: Option<u64>,
 }
 
 impl TokenMeta {
@@ -124,6 +136,7 @@ impl TokenMeta {
             minted_at: crate::time::unix_now(),
             minted,
             system_user_name: None,
+            previous_until: None,
         }
     }
 
@@ -188,7 +201,14 @@ impl StoredToken {
     /// The same token, without the one it replaced (once that one is revoked).
     pub fn without_previous(mut self) -> Self {
         self.previous = None;
+        self.meta.previous_until = None;
         self
+    }
+
+    /// Whether the record holds the token it replaced in a grace period still running at
+    /// `now` (Unix seconds): a finished rotation, not one left half-done.
+    pub fn in_grace_at(&self, now: u64) -> bool {
+        self.previous.is_some() && self.meta.previous_until.is_some_and(|until| now < until)
     }
 }
 

@@ -38,6 +38,7 @@ mod faults;
 mod inspect;
 mod journal;
 mod kinds;
+mod partners;
 mod routes;
 mod seed;
 mod state;

@@ -131,6 +131,7 @@ pub struct BusinessSeed {
     tos_refused: Vec<String>,
     app_permissions: Vec<(String, Vec<String>)>,
     employees: usize,
+    pub(super) partners: super::partners::PartnerSeed,
 }
 
 impl BusinessSeed {
@@ -148,6 +149,7 @@ impl BusinessSeed {
             tos_refused: Vec::new(),
             app_permissions: Vec::new(),
             employees: 0,
+            partners: Default::default(),
         }
     }
 
@@ -346,7 +348,8 @@ impl BusinessSeed {
                 },
             );
         }
-        state.businesses.insert(self.id, business);
+        state.businesses.insert(self.id.clone(), business);
+        self.partners.plant(state, &self.id);
     }
 }
 

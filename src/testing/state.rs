@@ -139,6 +139,8 @@ pub(crate) struct State {
     pub(crate) clock_offset: u64,
     /// Drawn at start: two emulators never mint the same token, as two Meta apps never do.
     pub(crate) token_salt: u64,
+    /// Partner businesses of businesses and assets.
+    pub(crate) partners: super::partners::Partners,
 }
 
 /// The real time, for what the client's own clock takes part in (a time-stamped proof).
@@ -178,6 +180,7 @@ impl State {
             batch_journal: Vec::new(),
             clock_offset: 0,
             token_salt: fastrand::u64(..),
+            partners: Default::default(),
         }
     }
 

@@ -524,6 +524,10 @@ async fn secrets_a_server_saw_never_come_back_in_any_report_error_or_log() {
     // failing unlink that echoes the client admin's, the partner's and the Page tokens.
     obo(&client, &emulator, &seen, &mut shown).await;
 
+    // A saved plan applied after another system user was created: refused as stale, the
+    // change named from a list whose names the server salted with every secret.
+    stale_plan(&client, &wider, &options, store.clone(), &mut shown).await;
+
     // Offboarding, its second unassignment failing.
     emulator.inject(
         FaultRule::new(Fault::graph(100))
@@ -559,6 +563,32 @@ async fn secrets_a_server_saw_never_come_back_in_any_report_error_or_log() {
 
     check(&seen, &shown);
     drop(proxy);
+}
+
+/// A plan saved as JSON, read back and applied after the business changed: the refusal lists
+/// what changed, in names the proxy salted.
+async fn stale_plan(
+    client: &Client,
+    spec: &Spec,
+    options: &PlanOptions,
+    store: Arc<MemoryStore>,
+    shown: &mut Shown,
+) {
+    let plan = provision::plan(client, spec, options).await.unwrap();
+    let saved = serde_json::to_string(&plan).unwrap();
+    client
+        .business(DEMO.business_id)
+        .system_users()
+        .create("echo-latecomer")
+        .role(meta_business::SystemUserRole::Admin)
+        .send()
+        .await
+        .unwrap();
+    let loaded = provision::Plan::from_json_str(&saved).unwrap().store(store);
+    let report = loaded.apply(client).await;
+    assert!(report.stale.is_some(), "{report}");
+    shown.add("stale plan", &report, &report);
+    shown.json("stale plan", &report);
 }
 
 /// The error of a plan whose first read fails (echoing every secret seen so far).
@@ -617,6 +647,23 @@ async fn obo(client: &Client, emulator: &GraphEmulator, seen: &Seen, shown: &mut
     emulator.inject(FaultRule::new(Fault::graph(100)).on("GET", "/me").times(1));
     let err = obo.client_system_user(&su_token).await.unwrap_err();
     shown.error("who am I", &err);
+    // A client token whose identity check fails: the refusal quotes the check's error.
+    emulator.inject(
+        FaultRule::new(Fault::graph(100))
+            .on("GET", "/debug_token")
+            .times(1),
+    );
+    let err = obo
+        .client_system_user_token(&partner, "2000000000077")
+        .scopes([Permission::PagesReadEngagement])
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, meta_business::Error::TokenCheck { .. }),
+        "{err:?}"
+    );
+    shown.error("token check", &err);
 }
 
 /// No text shows any secret the server saw, in any form; and the echoes did arrive (each
@@ -670,6 +717,8 @@ const ECHOED: &[&str] = &[
     "pages",
     "unlink",
     "who am I",
+    "token check",
+    "stale plan",
     "offboard",
     "call",
 ];

@@ -403,8 +403,6 @@ async fn three_replica_service_processes_on_one_openbao_store_converge_on_one_us
         format!("vault:{}", server.addr),
         "--vault-prefix".to_owned(),
         prefix,
-        "--lock-dir".to_owned(),
-        tmp.0.join("locks").display().to_string(),
     ];
     let env = vec![("VAULT_TOKEN", server.root.clone())];
     three_replicas("VaultStore (OpenBao)", store, args, env, &tmp.0).await;

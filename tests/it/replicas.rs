@@ -1,4 +1,5 @@
-//! Several OS processes on one host sharing a `FileStore` or a `FileLock`.
+//! Several OS processes on one host sharing a `FileStore` or a `FileLock`, or (feature
+//! `vault`) a `VaultLock` on a real OpenBao server.
 //!
 //! The replicas are this very test binary, started again to run only `replicas::replica_child`
 //! (ignored in a normal run) with `MB_REPLICA_ROLE` saying what to do. They report on stdout in
@@ -125,6 +126,12 @@ fn replica_child() {
         match role.as_str() {
             "cas" => replica_cas(&dir, id).await,
             "create" => replica_create(&dir, id, &var("MB_REPLICA_URL")).await,
+            #[cfg(feature = "vault")]
+            "vault-create" => vault::create(&dir, id, &var("MB_REPLICA_URL")).await,
+            #[cfg(feature = "vault")]
+            "vault-hold" => vault::hold().await,
+            #[cfg(feature = "vault")]
+            "vault-wait" => vault::wait().await,
             "hold" => {
                 let lock = FileLock::open(&dir).unwrap();
                 let _guard = lock.acquire(&DEMO.business_id.into()).await.unwrap();
@@ -177,11 +184,15 @@ async fn replica_cas(dir: &Path, id: usize) {
 }
 
 async fn replica_create(dir: &Path, id: usize, url: &str) {
+    create_with(dir, id, url, FileLock::open(dir.join("locks")).unwrap()).await;
+}
+
+async fn create_with(dir: &Path, id: usize, url: &str, lock: impl CreateLock) {
     let client = Client::builder()
         .access_token(DEMO.admin_token)
         .app_secret(DEMO.app_secret)
         .base_url(url)
-        .create_lock(FileLock::open(dir.join("locks")).unwrap())
+        .create_lock(lock)
         .build()
         .unwrap();
     wait_for_go(dir).await;
@@ -252,6 +263,12 @@ async fn four_processes_racing_compare_and_set_on_one_key_win_once_per_version()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_processes_creating_with_a_file_lock_create_one_and_refuse_three_before_sending() {
+    four_creates("create", &[]).await;
+}
+
+/// Four processes create a system user each on a Limited-tier business, sharing the lock the
+/// role sets up: one is created, three are refused before sending.
+async fn four_creates(role: &str, extra: &[(&str, String)]) {
     let tmp = TempDir::new("create");
     let (emulator, demo) = GraphEmulator::demo().await;
     // A slow quota check (the list of system users) leaves every process time to read the
@@ -261,7 +278,11 @@ async fn four_processes_creating_with_a_file_lock_create_one_and_refuse_three_be
     );
     let url = emulator.uri();
     let children = (0..PROCESSES)
-        .map(|id| spawn("create", id, &tmp.0, &[("MB_REPLICA_URL", url.clone())]))
+        .map(|id| {
+            let mut env = vec![("MB_REPLICA_URL", url.clone())];
+            env.extend(extra.iter().cloned());
+            spawn(role, id, &tmp.0, &env)
+        })
         .collect();
     go(&tmp.0);
     let lines: Vec<String> = reports(children).await.into_iter().flatten().collect();
@@ -402,4 +423,139 @@ async fn a_file_lock_is_held_until_its_guard_drops_and_refuses_what_is_not_its_o
     std::fs::set_permissions(&open, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let err = FileLock::open(&open).unwrap_err();
     assert!(err.to_string().contains("chmod 700"), "{err}");
+}
+
+/// The same with a `VaultLock` on the binary's OpenBao server: the lock is all the processes
+/// share, and a holder's death is noticed only through the lease it stops renewing.
+#[cfg(feature = "vault")]
+mod vault {
+    use super::*;
+
+    /// The lease of these tests: a killed holder's lock is taken over after about this long.
+    const LEASE: Duration = Duration::from_millis(1000);
+
+    fn lock() -> meta_business::store::VaultLock {
+        let var = |name: &str| std::env::var(name).unwrap();
+        meta_business::store::VaultStore::builder(var("MB_REPLICA_VAULT"))
+            .token(var("MB_REPLICA_VAULT_TOKEN"))
+            .prefix(var("MB_REPLICA_VAULT_PREFIX"))
+            .build()
+            .unwrap()
+            .create_lock()
+            .lease(LEASE)
+    }
+
+    fn env(test: &str) -> Vec<(&'static str, String)> {
+        let server = crate::vault::bao::bao();
+        vec![
+            ("MB_REPLICA_VAULT", server.addr.clone()),
+            ("MB_REPLICA_VAULT_TOKEN", server.root.clone()),
+            (
+                "MB_REPLICA_VAULT_PREFIX",
+                crate::vault::bao::unique_prefix(test),
+            ),
+        ]
+    }
+
+    pub(super) async fn create(dir: &Path, id: usize, url: &str) {
+        create_with(dir, id, url, lock()).await;
+    }
+
+    pub(super) async fn hold() {
+        let _guard = lock().acquire(&DEMO.business_id.into()).await.unwrap();
+        println!("REPLICA held");
+        tokio::time::sleep(Duration::from_secs(60)).await;
+    }
+
+    pub(super) async fn wait() {
+        println!("REPLICA waiting");
+        let guard = lock().acquire(&DEMO.business_id.into()).await.unwrap();
+        println!("REPLICA acquired {}", unix_micros());
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        println!("REPLICA released {}", unix_micros());
+        drop(guard);
+        // The release is written by a task of the runtime: give it time before exiting.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn four_processes_creating_with_a_vault_lock_create_one_and_refuse_three_before_sending()
+    {
+        four_creates("vault-create", &env("lock-create")).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_vault_lock_holder_killed_with_sigkill_is_taken_over_after_one_lease() {
+        let tmp = TempDir::new("vault-kill");
+        let env = env("lock-kill");
+        let mut holder = spawn("vault-hold", 0, &tmp.0, &env);
+        let (mut holder, _out) = tokio::task::spawn_blocking(move || {
+            let out = wait_line(&mut holder, "held");
+            (holder, out)
+        })
+        .await
+        .unwrap();
+        let waiters: Vec<Child> = (1..=3)
+            .map(|id| spawn("vault-wait", id, &tmp.0, &env))
+            .collect();
+        let waiters = tokio::task::spawn_blocking(move || {
+            waiters
+                .into_iter()
+                .map(|mut w| {
+                    let out = wait_line(&mut w, "waiting");
+                    (w, out)
+                })
+                .collect::<Vec<_>>()
+        })
+        .await
+        .unwrap();
+        // Three leases of waiting: the holder renews, nobody takes it.
+        tokio::time::sleep(LEASE * 3).await;
+        let killed_at = unix_micros();
+        holder.kill().unwrap(); // SIGKILL: no release is ever written.
+        let mut times = tokio::task::spawn_blocking(move || {
+            let _ = holder.wait();
+            waiters
+                .into_iter()
+                .map(|(mut w, mut out)| {
+                    let mut rest = String::new();
+                    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+                    assert!(w.wait().unwrap().success(), "{rest}");
+                    let field = |what: &str| -> u128 {
+                        rest.lines()
+                            .find_map(|l| {
+                                reported(l)?
+                                    .strip_prefix(&format!("{what} "))
+                                    .map(str::to_owned)
+                            })
+                            .unwrap()
+                            .parse()
+                            .unwrap()
+                    };
+                    (field("acquired"), field("released"))
+                })
+                .collect::<Vec<_>>()
+        })
+        .await
+        .unwrap();
+        times.sort();
+        assert!(
+            times[0].0 > killed_at,
+            "taken while the holder lived: {times:?}"
+        );
+        for pair in times.windows(2) {
+            assert!(pair[0].1 <= pair[1].0, "two holders at once: {times:?}");
+        }
+        let hand_over = Duration::from_micros(u64::try_from(times[0].0 - killed_at).unwrap());
+        // Between the last renewal and the kill up to a third of a lease passes, and a waiter
+        // needs one whole lease of the same version: at most about 4/3 of a lease, plus polls.
+        assert!(
+            hand_over < LEASE * 2,
+            "hand-over after SIGKILL took {hand_over:?}"
+        );
+        let last = Duration::from_micros(u64::try_from(times[2].0 - killed_at).unwrap());
+        println!(
+            "VaultLock (lease {LEASE:?}) SIGKILL hand-over: {hand_over:?}; the 3rd waiter had it {last:?} after the kill"
+        );
+    }
 }

@@ -39,7 +39,7 @@ fn narrow() -> Spec {
 }
 
 /// A client of the demo admin, with the client's usual retries or none.
-fn client(emulator: &GraphEmulator, retries: bool) -> Client {
+pub(crate) fn client(emulator: &GraphEmulator, retries: bool) -> Client {
     let builder = emulator
         .client_builder(DEMO.admin_token)
         .app_id(DEMO.app_id)
@@ -63,7 +63,7 @@ fn change_kind(change: &Change) -> &'static str {
 }
 
 /// A KILL: the server does the work of one request, then the answer is lost.
-fn kill_at(emulator: &GraphEmulator, index: usize) {
+pub(crate) fn kill_at(emulator: &GraphEmulator, index: usize) {
     emulator.inject(
         FaultRule::new(Fault::after_work(Fault::Http { status: 502 }))
             .after(index as u64)

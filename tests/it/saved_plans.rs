@@ -510,6 +510,36 @@ async fn a_preview_plans_without_a_store_and_cannot_be_applied() {
     assert!(emulator.system_users(DEMO.business_id).is_empty());
 }
 
+#[tokio::test]
+async fn a_saved_plan_names_its_format_and_one_of_another_format_is_refused() {
+    let (_emulator, client) = demo().await;
+    let plan = provision::plan(&client, &spec(), &PlanOptions::default().preview(true))
+        .await
+        .unwrap();
+    let mut saved: serde_json::Value = serde_json::to_value(&plan).unwrap();
+    assert_eq!(saved["format"], 1, "{saved}");
+    assert!(
+        serde_json::to_string(&plan)
+            .unwrap()
+            .starts_with(r#"{"format":1,"#),
+        "the format comes first"
+    );
+    // A plan saved before the field existed is format 1.
+    saved.as_object_mut().unwrap().remove("format");
+    let text = saved.to_string();
+    assert_eq!(Plan::from_json_str(&text).unwrap().changes, plan.changes);
+    // One from a later release is refused, not misread.
+    saved["format"] = 2.into();
+    let err = Plan::from_json_str(&saved.to_string()).unwrap_err();
+    assert!(matches!(err, ProvisionError::InvalidPlan { .. }), "{err:?}");
+    assert!(
+        err.to_string()
+            .contains("saved in format 2, and this release of meta-business reads format 1"),
+        "{err}"
+    );
+    assert!(serde_json::from_value::<Plan>(saved).is_err());
+}
+
 #[test]
 fn a_saved_plan_that_is_not_one_is_refused() {
     for text in ["", "{}", r#"{"business": "1"}"#, "[1]"] {

@@ -4,6 +4,7 @@
 //! over Vault, and errors without secrets (a hostile server included).
 
 pub(crate) mod bao;
+mod lock;
 mod proxy;
 
 use std::time::Duration;

@@ -144,6 +144,15 @@ impl Run<'_> {
         else {
             return Ok(());
         };
+        // A grace period running on the replaced record ends now: the record no longer holds
+        // its old token, which would otherwise stay valid, held by nobody.
+        if let Some(kept) = same_key.as_ref().and_then(StoredToken::previous)
+            && let Err(err) = rotation::revoke(client, &key, kept).await
+        {
+            self.report.warnings.push(format!(
+                "the token {system_user:?} kept from an earlier rotation (grace period) could not be revoked ({err}); it expires by itself"
+            ));
+        }
         match identity::verify(client, &key, &secret).await {
             Verdict::Good => {}
             Verdict::Bad { why, ours } => {

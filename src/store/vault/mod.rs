@@ -3,6 +3,7 @@
 mod auth;
 mod http;
 mod kv;
+mod lock;
 mod ops;
 
 use std::fmt;
@@ -20,6 +21,8 @@ use crate::store::StoreError;
 use auth::{AppRole, Auth};
 use http::{Answer, Http};
 use kv::Layout;
+
+pub use lock::{DEFAULT_VAULT_LOCK_LEASE, VaultLock};
 
 /// Largest answer the store reads from Vault, unless set otherwise: one key's answer is a few
 /// kilobytes, a folder's listing a few bytes per key.

@@ -6,6 +6,7 @@ mod batch;
 mod business;
 mod lists;
 mod obo;
+mod partners;
 mod replies;
 mod system_users;
 mod tokens;
@@ -353,6 +354,9 @@ pub(crate) fn dispatch(state: &mut State, inc: &Incoming) -> Reply {
         [user, "businesses"] => business::user_businesses(state, &ctx, user),
         ["me", "accounts"] => obo::my_pages(state, &ctx),
         [id] => business::node(state, &ctx, id),
+        [id, edge @ ("agencies" | "clients" | "shared_agencies")] => {
+            partners::list_partners(state, &ctx, id, edge)
+        }
         [id, edge] => {
             if state.businesses.contains_key(*id) {
                 business::edge(state, &ctx, id, edge)
