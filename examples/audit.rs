@@ -16,7 +16,9 @@ use std::sync::Arc;
 
 use clap::{Parser, ValueEnum};
 use meta_business::provision::{self, AuditOptions, PlanOptions, Severity, Spec};
-use meta_business::{AccessTier, AdAccountTask, FileStore, MemoryStore, TokenStore};
+use meta_business::{
+    AccessTier, AdAccountTask, FileStore, MemoryStore, Progress, ProgressSink, TokenStore,
+};
 
 #[derive(Clone, Copy, ValueEnum)]
 enum FailOn {
@@ -126,7 +128,12 @@ async fn run(args: Args) -> Result<ExitCode, String> {
         None => None,
     };
     let seeded = seed_demo(&target).await?;
-    let mut options = AuditOptions::default();
+    // A line on stderr for each part read (stdout stays the report, or the JSON alone).
+    let mut options = AuditOptions::default().progress(ProgressSink::new(|p| {
+        if matches!(p, Progress::Done { .. } | Progress::Failed { .. }) {
+            eprintln!("{p}");
+        }
+    }));
     if let Some(store) = given.or(seeded) {
         options = options.store(store);
     }
