@@ -5,8 +5,9 @@
 
 use std::time::Duration;
 
+use crate::api::Call;
 use crate::api::core::Core;
-use crate::api::{Call, send_ack};
+use crate::api::exchange::{self, Exchange, Refusal};
 use crate::client::{Client, QuotaPolicy};
 use crate::error::{Error, Result};
 use crate::ids::{BusinessId, SystemUserId};
@@ -15,7 +16,7 @@ use crate::models::{check_enum_escape, check_new_name};
 use crate::pagination::ListRequest;
 use crate::quota::QuotaUsage;
 use crate::request::Request;
-use crate::retry::{Attempts, Step};
+use crate::retry::{Attempts, Effect, Step, Strategy};
 
 mod setters;
 
@@ -246,12 +247,8 @@ impl CreateSystemUser {
 
     /// The create, or (with `reuse`) the user of this name when one exists, decided under the
     /// create lock.
-    async fn run(self, reuse: bool) -> Result<GetOrCreated> {
-        self.business.validate()?;
-        check_new_name(&self.name)?;
-        if let Some(SystemUserRole::Other(raw)) = &self.role {
-            check_enum_escape("role", raw)?;
-        }
+    async fn run(mut self, reuse: bool) -> Result<GetOrCreated> {
+        let request = exchange::prepare(&mut self)?;
         let name = self.name.trim().to_owned();
         let kind = SystemUserRole::kind_of(self.role.as_ref());
 
@@ -295,7 +292,9 @@ impl CreateSystemUser {
             usage.check(kind)?;
             tracing::debug!(business = %self.business, %kind, %usage, "system-user quota has room");
         }
-        let user = self.post_and_settle(&handler, name, &before).await?;
+        let user = self
+            .post_and_settle(&handler, request, name, &before)
+            .await?;
         Ok(GetOrCreated {
             user,
             created: true,
@@ -307,15 +306,10 @@ impl CreateSystemUser {
     async fn post_and_settle(
         &self,
         handler: &SystemUsersHandler,
+        req: Request,
         name: String,
         before: &[SystemUser],
     ) -> Result<SystemUser> {
-        let mut req = Request::post([self.business.as_str(), "system_users"])
-            .param("name", name.clone())
-            .with_timeout(self.core.timeout);
-        if let Some(role) = &self.role {
-            req = req.param("role", role.as_str());
-        }
         let mut create = LookBeforeRetry {
             create: self,
             handler,
@@ -327,6 +321,54 @@ impl CreateSystemUser {
             .await
             .0
     }
+}
+
+/// The create's request: described like any builder's, so that its inputs are checked where
+/// every builder's are ([`exchange::prepare`]); sent by [`CreateSystemUser::send`] under the
+/// create lock, with the look-before-retry strategy, never by the plain send.
+impl Exchange for CreateSystemUser {
+    type Answer = Created;
+    type Output = SystemUser;
+
+    fn core(&self) -> &Core {
+        &self.core
+    }
+
+    fn core_mut(&mut self) -> &mut Core {
+        &mut self.core
+    }
+
+    fn request(&self) -> Result<Request> {
+        self.business.validate()?;
+        check_new_name(&self.name)?;
+        if let Some(SystemUserRole::Other(raw)) = &self.role {
+            check_enum_escape("role", raw)?;
+        }
+        let mut req =
+            Request::post([self.business.as_str(), "system_users"]).param("name", self.name.trim());
+        if let Some(role) = &self.role {
+            req = req.param("role", role.as_str());
+        }
+        Ok(req)
+    }
+
+    /// A create: never sent again blindly (only after the look shows it did not happen).
+    fn effect(&self) -> Effect {
+        Effect::Creates
+    }
+
+    fn finish(self, created: Created) -> std::result::Result<SystemUser, Refusal> {
+        let name = self.name.trim().to_owned();
+        Ok(SystemUser::created(created.id, name, self.role))
+    }
+}
+
+/// The create's answer.
+#[derive(serde::Deserialize)]
+pub(crate) struct Created {
+    id: SystemUserId,
+    #[serde(default)]
+    name: Option<String>,
 }
 
 /// The create's strategy for the retry loop: after an ambiguous failure, read the list; the
@@ -342,26 +384,17 @@ struct LookBeforeRetry<'a> {
 impl Attempts for LookBeforeRetry<'_> {
     type Output = SystemUser;
 
-    /// Only ever asked after the list showed the user absent.
-    fn idempotent(&self) -> bool {
-        true
+    fn strategy(&self) -> Strategy {
+        Strategy::LookBeforeRetry
     }
 
     async fn attempt(&mut self) -> Step<SystemUser> {
-        #[derive(serde::Deserialize)]
-        struct Created {
-            id: SystemUserId,
-            #[serde(default)]
-            name: Option<String>,
-        }
         let (name, role) = (&self.name, &self.create.role);
-        let err = match self
-            .create
-            .core
-            .client
-            .execute::<Created>(self.req.clone())
-            .await
-        {
+        let post = exchange::Prepared::<Created>::new(
+            Core::new(self.create.core.client.clone()),
+            self.req.clone(),
+        );
+        let err = match exchange::send(post).await {
             Ok(created) => {
                 return Step::Done(
                     self.check_answer(&created.id, created.name.as_deref())
@@ -507,16 +540,39 @@ impl RenameSystemUser {
     /// [`Error::InvalidInput`] for a bad id or name; [`Error::UnexpectedResponse`] when the
     /// server answers `success: false`; any request error.
     pub async fn send(self) -> Result<SystemUser> {
+        exchange::send(self).await
+    }
+}
+
+impl Exchange for RenameSystemUser {
+    type Answer = crate::models::Ack;
+    type Output = SystemUser;
+
+    fn core(&self) -> &Core {
+        &self.core
+    }
+
+    fn core_mut(&mut self) -> &mut Core {
+        &mut self.core
+    }
+
+    fn request(&self) -> Result<Request> {
         self.business.validate()?;
         self.id.validate()?;
         check_new_name(&self.name)?;
-        let name = self.name.trim().to_owned();
-        let req = Request::post([self.business.as_str(), "system_users"])
+        Ok(Request::post([self.business.as_str(), "system_users"])
             .param("system_user_id", self.id.as_str())
-            .param("name", name.clone())
-            .idempotent()
-            .with_timeout(self.core.timeout);
-        send_ack(&self.core.client, req).await?;
+            .param("name", self.name.trim()))
+    }
+
+    /// Setting a name: sent twice, the user has that name once.
+    fn effect(&self) -> Effect {
+        Effect::Sets
+    }
+
+    fn finish(self, answer: Self::Answer) -> std::result::Result<SystemUser, Refusal> {
+        exchange::acknowledged(answer)?;
+        let name = self.name.trim().to_owned();
         Ok(SystemUser::created(self.id, name, None))
     }
 }

@@ -11,9 +11,10 @@ use std::time::Duration;
 use secrecy::SecretString;
 use serde::Deserialize;
 
+use crate::api::Call;
 use crate::api::business::BusinessHandler;
 use crate::api::core::Core;
-use crate::api::{Call, send_ack};
+use crate::api::exchange::{self, Exchange, Refusal};
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::ids::{AppId, BusinessId, SystemUserId};
@@ -21,11 +22,13 @@ use crate::models::Ack;
 use crate::models::permissions::{Permission, scope_param};
 use crate::models::token::{RefreshedToken, SystemUserToken, TokenInfo};
 use crate::request::Request;
+use crate::retry::Effect;
 
 mod timeouts;
 
+/// A minted token's answer.
 #[derive(Deserialize)]
-struct TokenResponse {
+pub(crate) struct TokenResponse {
     access_token: SecretString,
 }
 
@@ -77,11 +80,38 @@ impl Acknowledged {
     /// [`Error::InvalidInput`] (nothing sent) for a bad id; [`Error::UnexpectedResponse`] when
     /// the server answers `false`; any request error.
     pub async fn send(self) -> Result<()> {
-        let Call {
-            mut core, request, ..
-        } = self.call;
-        core.ready()?;
-        send_ack(&core.client, core.timed(request)).await
+        exchange::send(self).await
+    }
+}
+
+impl Exchange for Acknowledged {
+    type Answer = Ack;
+    type Output = ();
+
+    fn core(&self) -> &Core {
+        &self.call.core
+    }
+
+    fn core_mut(&mut self) -> &mut Core {
+        &mut self.call.core
+    }
+
+    /// Built by the handler method, its inputs checked there (the deferred error).
+    fn request(&self) -> Result<Request> {
+        Ok(self.call.request.clone())
+    }
+
+    fn take_request(&mut self) -> Result<Request> {
+        Ok(exchange::taken(&mut self.call.request))
+    }
+
+    /// As the handler method built it (an install sets a state, as a DELETE does).
+    fn effect(&self) -> Effect {
+        self.call.request.effect
+    }
+
+    fn finish(self, answer: Ack) -> std::result::Result<(), Refusal> {
+        exchange::acknowledged(answer)
     }
 }
 
@@ -231,6 +261,23 @@ impl GenerateToken {
     /// a malformed custom scope; any request error (see [`Error::hint`] for 2FA, app not
     /// installed…).
     pub async fn send(self) -> Result<SystemUserToken> {
+        exchange::send(self).await
+    }
+}
+
+impl Exchange for GenerateToken {
+    type Answer = TokenResponse;
+    type Output = SystemUserToken;
+
+    fn core(&self) -> &Core {
+        &self.core
+    }
+
+    fn core_mut(&mut self) -> &mut Core {
+        &mut self.core
+    }
+
+    fn request(&self) -> Result<Request> {
         self.system_user.validate()?;
         self.app.validate()?;
         let scope = scope_param(&self.scopes)?;
@@ -252,13 +299,22 @@ impl GenerateToken {
         }
         .param("scope", scope)
         .sensitive();
-        let minted = Minted {
-            system_user: self.system_user,
-            app: Some(self.app),
-            scopes: self.scopes,
-            expires_in_60_days: self.expires_in_60_days,
-        };
-        minted.mint(&self.core, req).await
+        Ok(with_expiry(req, self.expires_in_60_days))
+    }
+
+    /// Mints a token each time.
+    fn effect(&self) -> Effect {
+        Effect::Creates
+    }
+
+    fn finish(self, answer: TokenResponse) -> std::result::Result<SystemUserToken, Refusal> {
+        Ok(SystemUserToken::new(
+            answer.access_token,
+            self.system_user,
+            Some(self.app),
+            self.scopes,
+            self.expires_in_60_days,
+        ))
     }
 }
 
@@ -333,6 +389,23 @@ impl BusinessSystemUserToken {
     /// [`Error::InvalidInput`] (nothing sent) for a bad id, no scope, or a non-numeric asset
     /// id; any request error.
     pub async fn send(self) -> Result<SystemUserToken> {
+        exchange::send(self).await
+    }
+}
+
+impl Exchange for BusinessSystemUserToken {
+    type Answer = TokenResponse;
+    type Output = SystemUserToken;
+
+    fn core(&self) -> &Core {
+        &self.core
+    }
+
+    fn core_mut(&mut self) -> &mut Core {
+        &mut self.core
+    }
+
+    fn request(&self) -> Result<Request> {
         self.handler.id().validate()?;
         self.system_user.validate()?;
         let scope = scope_param(&self.scopes)?;
@@ -362,39 +435,31 @@ impl BusinessSystemUserToken {
         if let Some(fetch_only) = self.fetch_only {
             req = req.param("fetch_only", fetch_only.to_string());
         }
-        let minted = Minted {
-            system_user: self.system_user,
-            app: None,
-            scopes: self.scopes,
-            expires_in_60_days: self.expires_in_60_days,
-        };
-        minted.mint(&self.core, req).await
+        Ok(with_expiry(req, self.expires_in_60_days))
     }
-}
 
-/// What a minted token is kept with, and what both token edges send last.
-struct Minted {
-    system_user: SystemUserId,
-    app: Option<AppId>,
-    scopes: Vec<Permission>,
-    expires_in_60_days: Option<bool>,
-}
+    /// Mints a token (unless `fetch_only`, which the Graph API may still answer with a new
+    /// one): never sent again once it may have reached the server.
+    fn effect(&self) -> Effect {
+        Effect::Creates
+    }
 
-impl Minted {
-    /// Adds `set_token_expires_in_60_days` when it was set, sends, and keeps the token with
-    /// what it was minted for.
-    async fn mint(self, core: &Core, mut req: Request) -> Result<SystemUserToken> {
-        if let Some(expires) = self.expires_in_60_days {
-            req = req.param("set_token_expires_in_60_days", expires.to_string());
-        }
-        let TokenResponse { access_token } = core.send(req).await?;
+    fn finish(self, answer: TokenResponse) -> std::result::Result<SystemUserToken, Refusal> {
         Ok(SystemUserToken::new(
-            access_token,
+            answer.access_token,
             self.system_user,
-            self.app,
+            None,
             self.scopes,
             self.expires_in_60_days,
         ))
+    }
+}
+
+/// Adds `set_token_expires_in_60_days` when it was set: both token edges send it last.
+fn with_expiry(req: Request, expires_in_60_days: Option<bool>) -> Request {
+    match expires_in_60_days {
+        Some(expires) => req.param("set_token_expires_in_60_days", expires.to_string()),
+        None => req,
     }
 }
 
@@ -431,21 +496,44 @@ impl DebugToken {
     /// [`Error::InvalidInput`] (nothing sent) for an empty or malformed token; any request
     /// error.
     pub async fn send(self) -> Result<TokenInfo> {
+        exchange::send(self).await
+    }
+}
+
+/// `debug_token`'s answer.
+#[derive(Deserialize)]
+pub(crate) struct TokenInfoEnvelope {
+    data: TokenInfo,
+}
+
+impl Exchange for DebugToken {
+    type Answer = TokenInfoEnvelope;
+    type Output = TokenInfo;
+
+    fn core(&self) -> &Core {
+        &self.core
+    }
+
+    fn core_mut(&mut self) -> &mut Core {
+        &mut self.core
+    }
+
+    fn request(&self) -> Result<Request> {
         check_token_arg("input_token", &self.token)?;
-        #[derive(Deserialize)]
-        struct Envelope {
-            data: TokenInfo,
-        }
-        let req = Request::get(["debug_token"])
-            .secret_param("input_token", self.token)
-            .with_timeout(self.core.timeout);
-        // The answer is about a token the server may quote back (in `error.message`, say).
-        let Envelope { data } = self
-            .core
-            .client
-            .execute_scrubbed(req, |env: &mut Envelope, scrub| env.data.scrub(scrub))
-            .await?;
-        Ok(data)
+        Ok(Request::get(["debug_token"]).secret_param("input_token", self.token.clone()))
+    }
+
+    fn effect(&self) -> Effect {
+        Effect::Reads
+    }
+
+    /// The answer is about a token the server may quote back (in `error.message`, say).
+    fn scrub() -> Option<crate::http::PostProcess<TokenInfoEnvelope>> {
+        Some(|env, scrub| env.data.scrub(scrub))
+    }
+
+    fn finish(self, answer: TokenInfoEnvelope) -> std::result::Result<TokenInfo, Refusal> {
+        Ok(answer.data)
     }
 }
 
@@ -512,29 +600,52 @@ impl RefreshToken {
     /// [`Error::InvalidInput`] (nothing sent) without an app secret, for a bad app id or
     /// token; any request error.
     pub async fn send(self) -> Result<RefreshedToken> {
+        exchange::send(self).await
+    }
+}
+
+/// The token exchange's answer.
+#[derive(Deserialize)]
+pub(crate) struct Refreshed {
+    access_token: SecretString,
+    #[serde(default)]
+    token_type: Option<String>,
+    #[serde(default)]
+    expires_in: Option<u64>,
+}
+
+impl Exchange for RefreshToken {
+    type Answer = Refreshed;
+    type Output = RefreshedToken;
+
+    fn core(&self) -> &Core {
+        &self.call.core
+    }
+
+    fn core_mut(&mut self) -> &mut Core {
+        &mut self.call.core
+    }
+
+    fn request(&self) -> Result<Request> {
         let secret = self
             .call
             .credentials("fb_exchange_token", "refreshing a token")?;
-        let AppTokenCall { core, app, token } = self.call;
-        #[derive(Deserialize)]
-        struct Refreshed {
-            access_token: SecretString,
-            #[serde(default)]
-            token_type: Option<String>,
-            #[serde(default)]
-            expires_in: Option<u64>,
-        }
-        let req = Request::get(["oauth", "access_token"])
+        Ok(Request::get(["oauth", "access_token"])
             .param("grant_type", "fb_exchange_token")
-            .param("client_id", app.as_str())
+            .param("client_id", self.call.app.as_str())
             .param("set_token_expires_in_60_days", "true")
             .secret_param("client_secret", secret)
-            .secret_param("fb_exchange_token", token)
-            .sensitive()
-            // A GET, but it mints a token each time: re-sent after a lost answer, it would
-            // leave a valid token that nobody holds.
-            .creates();
-        let r: Refreshed = core.send(req).await?;
+            .secret_param("fb_exchange_token", self.call.token.clone())
+            .sensitive())
+    }
+
+    /// A GET, but it mints a token each time: re-sent after a lost answer, it would leave a
+    /// valid token that nobody holds.
+    fn effect(&self) -> Effect {
+        Effect::Creates
+    }
+
+    fn finish(self, r: Refreshed) -> std::result::Result<RefreshedToken, Refusal> {
         Ok(RefreshedToken::new(
             r.access_token,
             r.token_type,
@@ -557,13 +668,36 @@ impl RevokeToken {
     /// [`Error::InvalidInput`] (nothing sent) without an app secret, for a bad app id or
     /// token; [`Error::UnexpectedResponse`] when the server answers `false`; any request error.
     pub async fn send(self) -> Result<()> {
+        exchange::send(self).await
+    }
+}
+
+impl Exchange for RevokeToken {
+    type Answer = Ack;
+    type Output = ();
+
+    fn core(&self) -> &Core {
+        &self.call.core
+    }
+
+    fn core_mut(&mut self) -> &mut Core {
+        &mut self.call.core
+    }
+
+    fn request(&self) -> Result<Request> {
         let secret = self.call.credentials("revoke_token", "revoking a token")?;
-        let AppTokenCall { core, app, token } = self.call;
-        let req = Request::get(["oauth", "revoke"])
-            .param("client_id", app.as_str())
+        Ok(Request::get(["oauth", "revoke"])
+            .param("client_id", self.call.app.as_str())
             .secret_param("client_secret", secret)
-            .secret_param("revoke_token", token)
-            .with_timeout(core.timeout);
-        send_ack(&core.client, req).await
+            .secret_param("revoke_token", self.call.token.clone()))
+    }
+
+    /// Revoking a token twice leaves it revoked once.
+    fn effect(&self) -> Effect {
+        Effect::Sets
+    }
+
+    fn finish(self, answer: Ack) -> std::result::Result<(), Refusal> {
+        exchange::acknowledged(answer)
     }
 }
