@@ -467,4 +467,44 @@ mod tests {
             RetryDecision::RetryAfter(Duration::from_secs(2))
         );
     }
+
+    #[test]
+    fn a_create_is_never_said_repeatable_and_each_strategy_decides_here() {
+        let transient = api(2, HeaderMap::new());
+        assert!(!Effect::Creates.repeatable());
+        assert!(Effect::Reads.repeatable() && Effect::Sets.repeatable());
+        // A POST nobody described is taken to create.
+        assert_eq!(Effect::of_method(&Method::POST), Effect::Creates);
+        assert_eq!(Effect::of_method(&Method::GET), Effect::Reads);
+        assert_eq!(Effect::of_method(&Method::DELETE), Effect::Sets);
+        assert!(!Strategy::Plain(Effect::Creates).may_repeat(&transient));
+        assert!(Strategy::Plain(Effect::Sets).may_repeat(&transient));
+        // The create goes again only because its attempt looked first.
+        assert!(Strategy::LookBeforeRetry.may_repeat(&transient));
+        // A batch: a call not run may go again whatever it does; one that may have run only
+        // when repeating it is safe; none once the policy gave up.
+        for (outcome, effect, again) in [
+            (ItemOutcome::NotRun, Effect::Creates, true),
+            (ItemOutcome::Unanswered, Effect::Creates, false),
+            (ItemOutcome::Unanswered, Effect::Sets, true),
+            (ItemOutcome::RequestRetried, Effect::Creates, false),
+            (ItemOutcome::RequestRetried, Effect::Reads, true),
+            (ItemOutcome::RequestGivenUp, Effect::Reads, false),
+        ] {
+            assert_eq!(
+                batch_item_goes_again(outcome, effect),
+                again,
+                "{outcome:?} {effect:?}"
+            );
+        }
+        let p = RetryPolicy::default();
+        assert!(matches!(
+            batch_request_decision(&p, 1, &transient, NOW),
+            RetryDecision::RetryAfter(_)
+        ));
+        assert_eq!(
+            batch_request_decision(&p, 3, &transient, NOW),
+            RetryDecision::GiveUp
+        );
+    }
 }

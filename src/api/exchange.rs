@@ -215,3 +215,67 @@ pub(crate) fn taken(request: &mut Request) -> Request {
         Request::get(Vec::<String>::new()).with_effect(effect),
     )
 }
+
+#[cfg(all(test, feature = "testing"))]
+mod tests {
+    use crate::error::Error;
+    use crate::models::tasks::AdAccountTask;
+    use crate::retry::Effect;
+    use crate::testing::GraphEmulator;
+
+    /// An assign used to skip its core's deferred error (its send took the request apart);
+    /// through the one send it is refused first, with nothing sent, as every builder's is.
+    #[tokio::test]
+    async fn a_deferred_bad_input_on_an_assign_is_refused_with_zero_requests() {
+        let (emulator, demo) = GraphEmulator::demo().await;
+        let client = emulator.client(demo.admin_token).unwrap();
+        let account = client.ad_account(demo.ad_accounts[0]);
+        let deferred = || {
+            let mut assign = account.assign("100000008899900", [AdAccountTask::Analyze]);
+            assign
+                .core
+                .refuse(Error::invalid_input("business", "deferred"));
+            assign
+        };
+        let err = deferred().send().await.unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidInput { field, .. } if field == "business"),
+            "{err}"
+        );
+        // The batch item and the bulk operation refuse it the same way.
+        let err = deferred().batch_item().unwrap_err();
+        assert!(matches!(err, Error::InvalidInput { .. }), "{err}");
+        let err = client.bulk([deferred()]).send().await.unwrap_err();
+        assert!(matches!(err, Error::InvalidInput { .. }), "{err}");
+        assert!(emulator.requests().is_empty());
+        assert!(emulator.assignments(demo.ad_accounts[0]).is_empty());
+    }
+
+    /// What each builder says it does is what its request carries, on its own and as a batch
+    /// item: an assignment may go again, a create or a mint never.
+    #[tokio::test]
+    async fn the_effect_a_builder_states_is_stamped_on_its_request_and_its_batch_item() {
+        let (emulator, demo) = GraphEmulator::demo().await;
+        let client = emulator.client(demo.admin_token).unwrap();
+        let mut assign = client
+            .ad_account(demo.ad_accounts[0])
+            .assign("100000008899900", [AdAccountTask::Analyze]);
+        let request = super::prepare(&mut assign).unwrap();
+        assert_eq!(request.effect, Effect::Sets);
+        let item = client
+            .ad_account(demo.ad_accounts[0])
+            .unassign("100000008899900")
+            .batch_item()
+            .unwrap();
+        assert_eq!(item, item.clone().idempotent(), "an unassign may go again");
+        let mut create = client.business(demo.business_id).system_users().create("x");
+        assert_eq!(super::prepare(&mut create).unwrap().effect, Effect::Creates);
+        let mut mint = client
+            .system_user("100000008899900")
+            .generate_token(demo.app_id)
+            .business(demo.business_id)
+            .scopes([crate::models::permissions::Permission::AdsRead]);
+        assert_eq!(super::prepare(&mut mint).unwrap().effect, Effect::Creates);
+        assert!(emulator.requests().is_empty());
+    }
+}
