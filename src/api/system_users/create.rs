@@ -68,6 +68,8 @@ impl Exchange for CreateSystemUser {
         Effect::Creates
     }
 
+    /// The user as answered. The create's own send builds the same in its attempt, after
+    /// checking the answer against the list read before (which this cannot see).
     fn finish(self, created: Created) -> std::result::Result<SystemUser, Refusal> {
         let name = self.name.trim().to_owned();
         Ok(SystemUser::created(created.id, name, self.role))
