@@ -7,6 +7,7 @@
 //! builds the request. A bad input is [`Error::InvalidInput`] and nothing is sent.
 
 use serde::de::DeserializeOwned;
+use tracing::Instrument;
 
 use crate::api::core::Core;
 use crate::batch::BatchItem;
@@ -120,7 +121,20 @@ pub(crate) fn prepare<X: Exchange>(exchange: &mut X) -> Result<Request> {
 
 /// The one generic send: checks, sends (through the client's retry loop, with the plain
 /// strategy and the builder's effect), decodes and finishes.
-pub(crate) async fn send<X: Exchange>(mut exchange: X) -> Result<X::Output> {
+///
+/// With a subscriber recording it, the call runs in a `send` span whose `label` is the
+/// builder's [`Exchange::label`] (never a parameter, so never a secret).
+pub(crate) async fn send<X: Exchange>(exchange: X) -> Result<X::Output> {
+    let span = tracing::debug_span!("send", label = tracing::field::Empty);
+    // A span no subscriber wants costs nothing to skip, and the label costs a string.
+    if span.is_disabled() {
+        return send_now(exchange).await;
+    }
+    span.record("label", exchange.label());
+    send_now(exchange).instrument(span).await
+}
+
+async fn send_now<X: Exchange>(mut exchange: X) -> Result<X::Output> {
     let request = prepare(&mut exchange)?;
     let client = exchange.core().client.clone();
     let answer = client.execute_with(&request, X::scrub()).await?;
