@@ -1,6 +1,6 @@
 //! The one way a builder sends: [`Exchange`] says what request a builder makes, what comes
 //! back and whether repeating it is safe; [`send`] sends any of them, and [`batch_item`] and
-//! [`label`] are derived from the same description.
+//! [`Exchange::label`] are derived from the same description.
 //!
 //! Validation happens in one place, always before sending: the deferred input error of the
 //! builder's [`Core`] first, then [`Exchange::request`], which checks every input while it
