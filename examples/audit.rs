@@ -18,6 +18,7 @@ use clap::{Parser, ValueEnum};
 use meta_business::provision::{self, AuditOptions, PlanOptions, Severity, Spec};
 use meta_business::{
     AccessTier, AdAccountTask,
+    progress::{Progress, ProgressSink},
     store::{FileStore, MemoryStore, TokenStore},
 };
 
@@ -129,7 +130,12 @@ async fn run(args: Args) -> Result<ExitCode, String> {
         None => None,
     };
     let seeded = seed_demo(&target).await?;
-    let mut options = AuditOptions::default();
+    // A line on stderr for each part read (stdout stays the report, or the JSON alone).
+    let mut options = AuditOptions::default().progress(ProgressSink::new(|p| {
+        if matches!(p, Progress::Done { .. } | Progress::Failed { .. }) {
+            eprintln!("{p}");
+        }
+    }));
     if let Some(store) = given.or(seeded) {
         options = options.store(store);
     }

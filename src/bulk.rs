@@ -11,7 +11,7 @@ use futures_util::stream::{self, StreamExt};
 pub use crate::adaptive::Concurrency;
 use crate::api::assignments::{Assign, Unassign};
 use crate::api::core::Core;
-use crate::api::send_ack;
+use crate::api::exchange::{self, Exchange, Prepared};
 pub use crate::batch::{BatchItem, BatchRequest, BatchResponse, MAX_BATCH};
 use crate::batch::{ItemPath, RawItem};
 use crate::client::Client;
@@ -107,18 +107,23 @@ impl BulkOp {
 
 impl<K: AssetKind> From<Assign<K>> for BulkOp {
     fn from(op: Assign<K>) -> Self {
-        BulkOp {
-            label: op.label(),
-            request: op.into_request(),
-        }
+        BulkOp::of(op)
     }
 }
 
 impl<K: AssetKind> From<Unassign<K>> for BulkOp {
     fn from(op: Unassign<K>) -> Self {
+        BulkOp::of(op)
+    }
+}
+
+impl BulkOp {
+    /// An operation's label and request, both from its [`Exchange`], checked as its `send`
+    /// would check it.
+    fn of(op: impl Exchange) -> Self {
         BulkOp {
             label: op.label(),
-            request: op.request(),
+            request: exchange::checked(op),
         }
     }
 }
@@ -279,7 +284,8 @@ impl BulkRequest {
             BulkMode::Sequential => {
                 let mut out = Vec::with_capacity(requests.len());
                 for req in requests {
-                    let result = send_ack(client, req).await;
+                    let result =
+                        exchange::send(Prepared::ack(Core::new(client.clone()), req)).await;
                     settle(&result);
                     out.push(result);
                 }
@@ -290,11 +296,15 @@ impl BulkRequest {
                     Concurrency::Fixed(n) => n,
                     _ => DEFAULT_CONCURRENCY,
                 };
-                stream::iter(requests.into_iter().map(|req| send_ack(client, req)))
-                    .buffered(n)
-                    .inspect(&mut settle)
-                    .collect()
-                    .await
+                stream::iter(
+                    requests
+                        .into_iter()
+                        .map(|req| exchange::send(Prepared::ack(Core::new(client.clone()), req))),
+                )
+                .buffered(n)
+                .inspect(&mut settle)
+                .collect()
+                .await
             }
             BulkMode::Batch => {
                 let items: Vec<BatchItem> = requests.iter().map(BatchItem::from_request).collect();

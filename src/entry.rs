@@ -408,7 +408,7 @@ impl Client {
     /// otherwise as any request.
     pub async fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, &str)]) -> Result<T> {
         let req = Request::raw(reqwest::Method::GET, path, query)?;
-        self.execute(req).await
+        self.send_raw(req).await
     }
 
     /// `POST /{path}` with form parameters; see [`Client::get`].
@@ -426,7 +426,7 @@ impl Client {
     /// As [`Client::get`].
     pub async fn post<T: DeserializeOwned>(&self, path: &str, form: &[(&str, &str)]) -> Result<T> {
         let req = Request::raw(reqwest::Method::POST, path, form)?;
-        self.execute(req).await
+        self.send_raw(req).await
     }
 
     /// `DELETE /{path}` with query parameters; see [`Client::get`].
@@ -448,6 +448,13 @@ impl Client {
         query: &[(&str, &str)],
     ) -> Result<T> {
         let req = Request::raw(reqwest::Method::DELETE, path, query)?;
-        self.execute(req).await
+        self.send_raw(req).await
+    }
+
+    /// The escape hatch's request, sent through the one send as a builder's is; what it does
+    /// is what its method says (a POST is taken to create, and not sent again).
+    async fn send_raw<T: DeserializeOwned>(&self, req: Request) -> Result<T> {
+        let core = crate::api::core::Core::new(self.clone());
+        crate::api::exchange::send(crate::api::exchange::Prepared::new(core, req)).await
     }
 }

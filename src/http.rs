@@ -1,6 +1,7 @@
 //! The one private send path: URL, auth, proof, timeouts, decoding and error mapping.
 //!
-//! Every request of the crate goes through [`Client::execute`]. The token travels only in
+//! Every request of the crate goes through [`Client::execute_with`], called by the one generic
+//! send ([`crate::api::exchange::send`]). The token travels only in
 //! `Authorization: Bearer`; `appsecret_proof` is attached here to every request, derived from the
 //! token that request carries (the classic form cached per token, the time-stamped one fresh); and every error built here is scrubbed of the token, the app secret
 //! and the proof. Every secret a request carries is registered with the client's
@@ -27,7 +28,7 @@ use crate::request::{Request, check_token};
 use crate::response::{
     ReadError, ResponseContext, decode, decode_sensitive, read_capped, redirect_error,
 };
-use crate::retry::{Attempt, Attempts};
+use crate::retry::{Attempt, Attempts, Strategy};
 
 /// A request's versioned path (`/v26.0/{node}/{edge}`), written out only where it is shown: in
 /// an error, or a span a subscriber records. Most calls never need it as a string.
@@ -63,8 +64,8 @@ struct Plain<'a, T> {
 impl<T: DeserializeOwned> Attempts for Plain<'_, T> {
     type Output = T;
 
-    fn idempotent(&self) -> bool {
-        self.req.idempotent
+    fn strategy(&self) -> Strategy {
+        Strategy::Plain(self.req.effect)
     }
 
     fn pace(&self) -> Duration {
@@ -85,24 +86,13 @@ impl Client {
         PathOf(self, req).to_string()
     }
 
-    /// Sends a request and decodes its JSON answer, retrying as the client's policy allows.
-    pub(crate) async fn execute<T: DeserializeOwned>(&self, req: Request) -> Result<T> {
-        self.execute_with(req, None).await
-    }
-
-    /// [`Client::execute`] for an answer that can echo the request's secrets in a success
-    /// (`debug_token` about a bad token): `post` scrubs the decoded value.
-    pub(crate) async fn execute_scrubbed<T: DeserializeOwned>(
+    /// Sends a request and decodes its JSON answer (scrubbed by `post` when given), retrying
+    /// as the client's policy and the request's effect allow. Called only by the one generic
+    /// send, [`crate::api::exchange::send`], which keeps the request to name it in an error
+    /// about the answer.
+    pub(crate) async fn execute_with<T: DeserializeOwned>(
         &self,
-        req: Request,
-        post: PostProcess<T>,
-    ) -> Result<T> {
-        self.execute_with(req, Some(post)).await
-    }
-
-    async fn execute_with<T: DeserializeOwned>(
-        &self,
-        req: Request,
+        req: &Request,
         post: Option<PostProcess<T>>,
     ) -> Result<T> {
         // Credentials passed as arguments (`input_token`, `fb_exchange_token`, …): the server
@@ -110,7 +100,7 @@ impl Client {
         for (_, secret) in &req.secret_params {
             self.shared.secrets.seen(secret.expose_secret());
         }
-        let path = PathOf(self, &req);
+        let path = PathOf(self, req);
         let span = tracing::debug_span!(
             "graph_request",
             http.request.method = %req.method,
@@ -121,9 +111,9 @@ impl Client {
         );
         // A span no subscriber wants costs nothing to skip, and polling through it does cost.
         if span.is_disabled() {
-            self.execute_with_retries(&req, &path, post, false).await
+            self.execute_with_retries(req, &path, post, false).await
         } else {
-            self.execute_with_retries(&req, &path, post, true)
+            self.execute_with_retries(req, &path, post, true)
                 .instrument(span)
                 .await
         }
@@ -401,7 +391,7 @@ impl Client {
         })
     }
 
-    /// Decodes a response that did not come through [`Client::execute`] (a batch item), with
+    /// Decodes a response that did not come through [`Client::execute_with`] (a batch item), with
     /// the same error mapping and scrubbing: the token, the app secret and the proofs the
     /// batch request could have carried.
     pub(crate) fn decode_detached<T: DeserializeOwned>(

@@ -19,7 +19,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::api::core::Core;
-use crate::api::send_ack;
+use crate::api::exchange::{self, Prepared};
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::ids::{AppId, BusinessId, PageId, SystemUserId};
@@ -195,7 +195,8 @@ impl OnBehalfOf {
     pub async fn link(&self, token: &ClientAdminToken) -> Result<ManagedBusiness> {
         self.check_ids()?;
         let req = self.managed_request(reqwest::Method::POST).idempotent();
-        self.client.with_token(token.0.clone()).execute(req).await
+        let client = self.client.with_token(token.0.clone());
+        exchange::send(Prepared::new(Core::new(client), req)).await
     }
 
     /// Step 2, `POST /{client}/access_token` with `app_id` and `scope`: the partner's admin
@@ -222,10 +223,9 @@ impl OnBehalfOf {
     /// # Errors
     /// Any request error.
     pub async fn client_system_user(&self, token: &ClientSystemUserToken) -> Result<NodeRef> {
-        self.client
-            .with_token(token.0.clone())
-            .execute(Request::get(["me"]).param("fields", "id,name"))
-            .await
+        let client = self.client.with_token(token.0.clone());
+        let req = Request::get(["me"]).param("fields", "id,name");
+        exchange::send(Prepared::new(Core::new(client), req)).await
     }
 
     /// Step 4: a client of the API acting as the client business's admin person, to assign
@@ -251,7 +251,8 @@ impl OnBehalfOf {
     pub async fn unlink(&self, token: &ClientAdminToken) -> Result<()> {
         self.check_ids()?;
         let req = self.managed_request(reqwest::Method::DELETE);
-        send_ack(&self.client.with_token(token.0.clone()), req).await
+        let client = self.client.with_token(token.0.clone());
+        exchange::send(Prepared::ack(Core::new(client), req)).await
     }
 }
 
@@ -321,7 +322,8 @@ impl ClientTokenRequest {
             access_token: SecretString,
         }
         let partner = self.obo.client.with_token(self.token.0.clone());
-        let Answer { access_token } = partner.execute(req).await?;
+        let Answer { access_token } =
+            exchange::send(Prepared::new(Core::new(partner.clone()), req)).await?;
         check_client_token(&partner, &self.app, access_token).await
     }
 }
@@ -375,10 +377,9 @@ impl ClientSystemUserToken {
     /// # Errors
     /// Any request error.
     pub async fn system_user_id(&self, client: &Client) -> Result<SystemUserId> {
-        let me: NodeRef = client
-            .with_token(self.0.clone())
-            .execute(Request::get(["me"]).param("fields", "id"))
-            .await?;
+        let client = client.with_token(self.0.clone());
+        let req = Request::get(["me"]).param("fields", "id");
+        let me: NodeRef = exchange::send(Prepared::new(Core::new(client), req)).await?;
         Ok(SystemUserId::new(me.id))
     }
 }

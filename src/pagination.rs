@@ -271,6 +271,39 @@ pub struct ListRequest<T> {
     _item: PhantomData<fn() -> T>,
 }
 
+/// One page: the list's request as it stands (its `after` cursor, if one was set).
+impl<T: DeserializeOwned> crate::api::exchange::Exchange for ListRequest<T> {
+    type Answer = ListPage<T>;
+    type Output = ListPage<T>;
+
+    fn core(&self) -> &Core {
+        &self.core
+    }
+
+    fn core_mut(&mut self) -> &mut Core {
+        &mut self.core
+    }
+
+    fn request(&self) -> Result<Request> {
+        Ok(self.request.clone())
+    }
+
+    fn take_request(&mut self) -> Result<Request> {
+        Ok(crate::api::exchange::taken(&mut self.request))
+    }
+
+    fn effect(&self) -> crate::retry::Effect {
+        crate::retry::Effect::Reads
+    }
+
+    fn finish(
+        self,
+        page: ListPage<T>,
+    ) -> std::result::Result<ListPage<T>, crate::api::exchange::Refusal> {
+        Ok(page)
+    }
+}
+
 impl<T> fmt::Debug for ListRequest<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.request.debug_as("ListRequest", f)
@@ -365,9 +398,8 @@ impl<T: DeserializeOwned + Send + 'static> ListRequest<T> {
     ///
     /// # Errors
     /// [`Error::InvalidInput`] before sending when an argument was bad; any request error.
-    pub async fn send(mut self) -> Result<ListPage<T>> {
-        self.core.ready()?;
-        self.core.send(self.request).await
+    pub async fn send(self) -> Result<ListPage<T>> {
+        crate::api::exchange::send(self).await
     }
 
     /// Fetches every page and returns all items, failing with [`Error::TooManyItems`] (rather
@@ -445,7 +477,11 @@ impl<T: DeserializeOwned + Send + 'static> ListRequest<T> {
                 Next::Fail(err) => return Err(err),
                 Next::Done => return Ok(None),
             };
-            let page: ListPage<T> = client.execute(request.clone()).await?;
+            // Each page through the one send; the request kept for the next cursor.
+            let page: ListPage<T> = crate::api::exchange::send(
+                crate::api::exchange::Prepared::new(Core::new(client.clone()), request.clone()),
+            )
+            .await?;
             let next = match trail.next(&page) {
                 Ok(Some(after)) => {
                     let mut request = request;

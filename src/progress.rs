@@ -24,6 +24,9 @@ pub enum Workflow {
     Keeper,
     /// [`BulkRequest::send`](crate::bulk::BulkRequest::send): one step per operation.
     Bulk,
+    /// [`provision::audit`](crate::provision::audit): one step per part it reads (system
+    /// users, owned assets, what each user holds, partners, tokens).
+    Audit,
 }
 
 impl Workflow {
@@ -35,6 +38,7 @@ impl Workflow {
             Workflow::Offboard => "offboard",
             Workflow::Keeper => "keeper",
             Workflow::Bulk => "bulk",
+            Workflow::Audit => "audit",
         }
     }
 }

@@ -7,6 +7,7 @@ use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::error::{Error, Result};
+use crate::retry::Effect;
 
 /// Parameters the client owns; callers may not set them.
 const RESERVED_PARAMS: &[&str] = &[
@@ -38,8 +39,10 @@ pub(crate) struct Request {
     pub(crate) timeout: Option<Duration>,
     /// The response carries a credential: keep no body excerpt in errors.
     pub(crate) sensitive_response: bool,
-    /// Re-sending it is safe (GET, DELETE, and POSTs that set a state rather than create).
-    pub(crate) idempotent: bool,
+    /// What the request does to the server's state, which decides whether it may be sent
+    /// again ([`crate::retry`]): reads and writes that set a state may, creates and mints
+    /// may not.
+    pub(crate) effect: Effect,
     /// A POST parameter whose value is form-encoded already (a batch's items, written encoded
     /// in one pass): it goes first in the body, as it is.
     pub(crate) encoded_param: Option<(&'static str, Vec<u8>)>,
@@ -51,7 +54,7 @@ impl Request {
         segments: impl IntoIterator<Item = impl Into<String>>,
     ) -> Self {
         Request {
-            idempotent: method != Method::POST,
+            effect: Effect::of_method(&method),
             method,
             segments: segments.into_iter().map(|s| Cow::Owned(s.into())).collect(),
             params: Params::new(),
@@ -110,16 +113,19 @@ impl Request {
         Self::new(Method::DELETE, segments)
     }
 
-    /// Marks a POST safe to re-send (it sets a state; it does not create anything).
-    pub(crate) fn idempotent(mut self) -> Self {
-        self.idempotent = true;
-        self
+    /// Marks a POST that sets a state (it creates nothing): safe to re-send.
+    pub(crate) fn idempotent(self) -> Self {
+        self.with_effect(Effect::Sets)
     }
 
-    /// Marks a request that creates something (a GET that mints a token, say) unsafe to
-    /// re-send once it may have reached the server.
-    pub(crate) fn creates(mut self) -> Self {
-        self.idempotent = false;
+    /// Marks a request that creates something (a GET that mints a token, say): never re-sent
+    /// once it may have reached the server.
+    pub(crate) fn creates(self) -> Self {
+        self.with_effect(Effect::Creates)
+    }
+
+    pub(crate) fn with_effect(mut self, effect: Effect) -> Self {
+        self.effect = effect;
         self
     }
 

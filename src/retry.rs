@@ -1,10 +1,14 @@
-//! When to try a failed request again: a pure policy, unit-tested without HTTP.
+//! When to try a failed request again: the policy (a pure function, unit-tested without HTTP),
+//! the one retry loop, and its named strategies. Nothing outside this module decides whether a
+//! request goes again.
 //!
 //! A request is retried only when the failure is transient ([`Error::is_transient`]) **and**
-//! retrying is safe: GET and DELETE, POSTs marked idempotent (assigning tasks, installing an
-//! app, renaming), or any request whose connection never opened. Creating a system user is
-//! never re-sent blindly; see
-//! [`CreateSystemUser::send`](crate::calls::CreateSystemUser::send).
+//! retrying is safe, as its [`Effect`] says: reads, DELETEs and POSTs that set a state
+//! (assigning tasks, installing an app, renaming) may go again; creates and mints never, once
+//! they may have reached the server (a connection that never opened was not sent, so it may).
+//! The strategies ([`Strategy`]): a plain request; the system-user create, which looks before it
+//! tries again (see [`CreateSystemUser::send`](crate::calls::CreateSystemUser::send)); and a batch,
+//! whose items the server did not run go again in later rounds.
 
 use std::time::Duration;
 
@@ -153,24 +157,121 @@ impl RetryPolicy {
     }
 }
 
+/// What a request does to the server's state: whether sending it again is safe, and whether
+/// it may mint or create something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Effect {
+    /// Reads (a GET, a list, a `debug_token`): safe to repeat.
+    Reads,
+    /// Sets a state the same way each time (an assignment, an install, a rename, a DELETE):
+    /// safe to repeat.
+    Sets,
+    /// Creates or mints (a system user, a business, a token, a claim, a batch that may carry
+    /// any of these): never sent again once it may have reached the server.
+    Creates,
+}
+
+impl Effect {
+    /// What a request of this method does unless its builder says otherwise: a GET reads, a
+    /// DELETE sets, a POST creates (the safe guess for a write nobody has described).
+    pub(crate) fn of_method(method: &reqwest::Method) -> Effect {
+        match *method {
+            reqwest::Method::GET => Effect::Reads,
+            reqwest::Method::POST => Effect::Creates,
+            _ => Effect::Sets,
+        }
+    }
+
+    /// Whether sending it again after a transient failure is safe.
+    pub(crate) fn repeatable(self) -> bool {
+        !matches!(self, Effect::Creates)
+    }
+}
+
+/// How a retrying caller's attempts may be repeated: the crate's three strategies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Strategy {
+    /// One request, sent again after a transient failure when its [`Effect`] is repeatable,
+    /// or when its connection never opened.
+    Plain(Effect),
+    /// A create, never repeated blindly: after a failure whose outcome is unknown the attempt
+    /// looks (lists what exists) and answers [`Attempt::Again`] only once the look shows nothing
+    /// was created; what it found is the answer otherwise. A create is not idempotent: what
+    /// makes this repetition safe is the look, not the request.
+    LookBeforeRetry,
+    /// A batch job: every round sends again only the items the server did not run (`null`
+    /// answers) and the repeatable items left unanswered ([`batch_item_goes_again`]); a batch
+    /// request that failed as a whole is decided by [`batch_request_decision`].
+    BatchRounds,
+}
+
+impl Strategy {
+    /// Whether the failed attempt may be repeated at all (the policy then decides when).
+    fn may_repeat(self, error: &Error) -> bool {
+        match self {
+            Strategy::Plain(effect) => effect.repeatable() || error.is_connect(),
+            // The attempt said `Again` only after the look showed the create did not happen.
+            Strategy::LookBeforeRetry => true,
+            // Only items that may go again stay pending for the next round.
+            Strategy::BatchRounds => true,
+        }
+    }
+}
+
+/// How one answer of a batch left its call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ItemOutcome {
+    /// `null`: the server did not run the call.
+    NotRun,
+    /// No item answered the call (a short answer): it may have run.
+    Unanswered,
+    /// The batch request failed as a whole, and the policy allows another attempt.
+    RequestRetried,
+    /// The batch request failed as a whole, and the policy gives up.
+    RequestGivenUp,
+}
+
+/// Whether a call of a batch goes again in a later round: a call the server did not run may,
+/// whatever it does; one that may have run only when repeating it is safe.
+pub(crate) fn batch_item_goes_again(outcome: ItemOutcome, effect: Effect) -> bool {
+    match outcome {
+        ItemOutcome::NotRun => true,
+        ItemOutcome::Unanswered | ItemOutcome::RequestRetried => effect.repeatable(),
+        ItemOutcome::RequestGivenUp => false,
+    }
+}
+
+/// The decision for a batch request that failed as a whole after attempt `attempt` (the most
+/// any of its calls was sent). A connection that never opened was retried by the send path
+/// already, within the same policy; otherwise the policy decides as for a repeatable request,
+/// and [`batch_item_goes_again`] keeps the calls that may not go.
+pub(crate) fn batch_request_decision(
+    policy: &RetryPolicy,
+    attempt: u32,
+    error: &Error,
+    elapsed: Duration,
+) -> RetryDecision {
+    if error.is_connect() {
+        return RetryDecision::GiveUp;
+    }
+    policy.decide(attempt, error, true, elapsed, fastrand::f64())
+}
+
 /// The outcome of one attempt, for [`retry`].
 pub(crate) enum Attempt<T> {
     /// Finished: a success, or a failure that trying again cannot change.
     Done(crate::Result<T>),
-    /// Failed; the policy decides whether to try again.
+    /// Failed; the strategy and the policy decide whether to try again.
     Again(Error),
 }
 
-/// What differs between the crate's retrying callers: what one attempt is, and whether
-/// repeating it is safe. The plain send path, the system-user create (which looks before it
-/// tries again) and batch requests (which send again the items the server did not run) are
-/// each one of these; [`retry`] is the one loop they share.
+/// What differs between the crate's retrying callers: what one attempt is, and which
+/// [`Strategy`] repeats it. [`retry`] is the one loop they share.
 pub(crate) trait Attempts {
     /// What a successful attempt gives.
     type Output;
-    /// Whether the attempt may be repeated after a transient failure (a failure before the
-    /// connection opened may always be).
-    fn idempotent(&self) -> bool;
+    /// How a failed attempt may be repeated.
+    fn strategy(&self) -> Strategy;
     /// How long pacing asks to wait before the next attempt; the loop holds it to the
     /// policy's deadline as it does a server hint.
     fn pace(&self) -> Duration {
@@ -223,7 +324,7 @@ pub(crate) async fn retry<A: Attempts>(
         match policy.decide(
             attempt,
             &err,
-            attempts.idempotent(),
+            attempts.strategy().may_repeat(&err),
             started.elapsed(),
             fastrand::f64(),
         ) {
@@ -367,6 +468,46 @@ mod tests {
         assert_eq!(
             p.decide(1, &api(4, h), true, NOW, 0.9),
             RetryDecision::RetryAfter(Duration::from_secs(2))
+        );
+    }
+
+    #[test]
+    fn a_create_is_never_said_repeatable_and_each_strategy_decides_here() {
+        let transient = api(2, HeaderMap::new());
+        assert!(!Effect::Creates.repeatable());
+        assert!(Effect::Reads.repeatable() && Effect::Sets.repeatable());
+        // A POST nobody described is taken to create.
+        assert_eq!(Effect::of_method(&Method::POST), Effect::Creates);
+        assert_eq!(Effect::of_method(&Method::GET), Effect::Reads);
+        assert_eq!(Effect::of_method(&Method::DELETE), Effect::Sets);
+        assert!(!Strategy::Plain(Effect::Creates).may_repeat(&transient));
+        assert!(Strategy::Plain(Effect::Sets).may_repeat(&transient));
+        // The create goes again only because its attempt looked first.
+        assert!(Strategy::LookBeforeRetry.may_repeat(&transient));
+        // A batch: a call not run may go again whatever it does; one that may have run only
+        // when repeating it is safe; none once the policy gave up.
+        for (outcome, effect, again) in [
+            (ItemOutcome::NotRun, Effect::Creates, true),
+            (ItemOutcome::Unanswered, Effect::Creates, false),
+            (ItemOutcome::Unanswered, Effect::Sets, true),
+            (ItemOutcome::RequestRetried, Effect::Creates, false),
+            (ItemOutcome::RequestRetried, Effect::Reads, true),
+            (ItemOutcome::RequestGivenUp, Effect::Reads, false),
+        ] {
+            assert_eq!(
+                batch_item_goes_again(outcome, effect),
+                again,
+                "{outcome:?} {effect:?}"
+            );
+        }
+        let p = RetryPolicy::default();
+        assert!(matches!(
+            batch_request_decision(&p, 1, &transient, NOW),
+            RetryDecision::RetryAfter(_)
+        ));
+        assert_eq!(
+            batch_request_decision(&p, 3, &transient, NOW),
+            RetryDecision::GiveUp
         );
     }
 }

@@ -26,7 +26,8 @@ use std::marker::PhantomData;
 
 use reqwest::Method;
 
-use crate::api::{first_error, send_ack};
+use crate::api::exchange::{self, Exchange, Refusal};
+use crate::api::first_error;
 use crate::batch::BatchItem;
 use crate::client::Client;
 use crate::error::{Error, Result};
@@ -303,8 +304,7 @@ impl<K: AssetKind> Assign<K> {
     /// [`Error::InvalidInput`] (nothing sent) for a bad asset or user id, no task where the
     /// kind requires one, or a malformed `Other` task; any request error.
     pub async fn send(self) -> Result<()> {
-        let client = self.core.client.clone();
-        send_ack(&client, self.into_request()?).await
+        exchange::send(self).await
     }
 
     pub(crate) fn request(&self) -> Result<Request> {
@@ -351,8 +351,7 @@ fn assign_request(
 ) -> Request {
     let mut req = Request::edge(Method::POST, asset, "assigned_users")
         .param("user", user)
-        .param("tasks", tasks)
-        .idempotent();
+        .param("tasks", tasks);
     if let Some(business) = business {
         req = req.param("business", business);
     }
@@ -375,8 +374,7 @@ impl<K: AssetKind> Unassign<K> {
     /// [`Error::Unsupported`] for a pixel; [`Error::InvalidInput`] for a bad id (nothing
     /// sent either way); any request error.
     pub async fn send(self) -> Result<()> {
-        let req = self.request()?;
-        send_ack(&self.core.client, req).await
+        exchange::send(self).await
     }
 
     pub(crate) fn request(&self) -> Result<Request> {
@@ -427,12 +425,7 @@ impl<K: AssetKind> Assign<K> {
     /// # Errors
     /// As `send`, before anything is sent.
     pub fn batch_item(&self) -> Result<BatchItem> {
-        Ok(BatchItem::from_request(&self.request()?))
-    }
-
-    /// The label bulk errors use: the kind and the asset's id.
-    pub(crate) fn label(&self) -> String {
-        label::<K>(self.asset.wire())
+        exchange::batch_item(self)
     }
 }
 
@@ -472,12 +465,7 @@ impl<K: AssetKind> Unassign<K> {
     /// # Errors
     /// As `send`, before anything is sent.
     pub fn batch_item(&self) -> Result<BatchItem> {
-        Ok(BatchItem::from_request(&self.request()?))
-    }
-
-    /// The label bulk errors use: the kind and the asset's id.
-    pub(crate) fn label(&self) -> String {
-        label::<K>(self.asset.wire())
+        exchange::batch_item(self)
     }
 }
 
@@ -488,6 +476,69 @@ fn label<K: AssetKind>(wire: &str) -> String {
     label.push(' ');
     label.push_str(wire);
     label
+}
+
+impl<K: AssetKind> Exchange for Assign<K> {
+    type Answer = crate::models::Ack;
+    type Output = ();
+
+    fn core(&self) -> &Core {
+        &self.core
+    }
+
+    fn core_mut(&mut self) -> &mut Core {
+        &mut self.core
+    }
+
+    fn request(&self) -> Result<Request> {
+        Assign::request(self)
+    }
+
+    fn into_request(self) -> Result<Request> {
+        Assign::into_request(self)
+    }
+
+    /// Setting a user's tasks on an asset sets a state: sent twice, it lands once.
+    fn effect(&self) -> crate::retry::Effect {
+        crate::retry::Effect::Sets
+    }
+
+    fn label(&self) -> String {
+        label::<K>(self.asset.wire())
+    }
+
+    fn finish(self, answer: Self::Answer) -> std::result::Result<(), Refusal> {
+        exchange::acknowledged(answer)
+    }
+}
+
+impl<K: AssetKind> Exchange for Unassign<K> {
+    type Answer = crate::models::Ack;
+    type Output = ();
+
+    fn core(&self) -> &Core {
+        &self.core
+    }
+
+    fn core_mut(&mut self) -> &mut Core {
+        &mut self.core
+    }
+
+    fn request(&self) -> Result<Request> {
+        Unassign::request(self)
+    }
+
+    fn effect(&self) -> crate::retry::Effect {
+        crate::retry::Effect::Sets
+    }
+
+    fn label(&self) -> String {
+        label::<K>(self.asset.wire())
+    }
+
+    fn finish(self, answer: Self::Answer) -> std::result::Result<(), Refusal> {
+        exchange::acknowledged(answer)
+    }
 }
 
 #[cfg(test)]

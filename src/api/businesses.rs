@@ -159,6 +159,29 @@ impl CreateBusiness {
     /// [`Error::InvalidInput`] (and no request) for an empty name, a bad escape vertical, a
     /// timezone id above 592, a malformed email or page id; otherwise any request error.
     pub async fn send(self) -> Result<Business> {
+        crate::api::exchange::send(self).await
+    }
+}
+
+/// The business's answer to its create.
+#[derive(serde::Deserialize)]
+pub(crate) struct CreatedBusiness {
+    id: BusinessId,
+}
+
+impl crate::api::exchange::Exchange for CreateBusiness {
+    type Answer = CreatedBusiness;
+    type Output = Business;
+
+    fn core(&self) -> &Core {
+        &self.core
+    }
+
+    fn core_mut(&mut self) -> &mut Core {
+        &mut self.core
+    }
+
+    fn request(&self) -> Result<Request> {
         self.validate()?;
         let mut req = Request::post([self.user.as_str(), "businesses"])
             .param("name", self.name.trim())
@@ -172,11 +195,18 @@ impl CreateBusiness {
         if let Some(email) = &self.email {
             req = req.param("email", email.as_str());
         }
-        #[derive(serde::Deserialize)]
-        struct Created {
-            id: BusinessId,
-        }
-        let created: Created = self.core.send(req).await?;
+        Ok(req)
+    }
+
+    /// A create: never sent again once it may have reached the server.
+    fn effect(&self) -> crate::retry::Effect {
+        crate::retry::Effect::Creates
+    }
+
+    fn finish(
+        self,
+        created: CreatedBusiness,
+    ) -> std::result::Result<Business, crate::api::exchange::Refusal> {
         Ok(Business::created(
             created.id,
             self.name.trim().to_owned(),

@@ -1,9 +1,7 @@
-//! The request-builder core: what every builder holds besides its own options, and the one way
-//! a builder sends.
+//! The request-builder core: what every builder holds besides its own options (it sends
+//! through [`crate::api::exchange::send`]).
 
 use std::time::Duration;
-
-use serde::de::DeserializeOwned;
 
 use crate::client::Client;
 use crate::error::{Error, Result};
@@ -49,16 +47,27 @@ impl Core {
         }
     }
 
+    /// The deferred input error, if any, left in place (for a builder read by reference, as
+    /// `batch_item` reads it): a copy of a refused input, or the error's text.
+    pub(crate) fn check(&self) -> Result<()> {
+        match &self.invalid {
+            None => Ok(()),
+            Some(Error::InvalidInput { field, reason }) => Err(Error::InvalidInput {
+                field: field.clone(),
+                reason: reason.clone(),
+            }),
+            Some(Error::Unsupported { operation, reason }) => {
+                Err(Error::Unsupported { operation, reason })
+            }
+            Some(other) => Err(Error::invalid_input("request", other.to_string())),
+        }
+    }
+
     /// `request` with this builder's timeout, when one was set.
     pub(crate) fn timed(&self, request: Request) -> Request {
         match self.timeout {
             Some(timeout) => request.with_timeout(Some(timeout)),
             None => request,
         }
-    }
-
-    /// Sends `request` with this builder's timeout and decodes the answer.
-    pub(crate) async fn send<T: DeserializeOwned>(&self, request: Request) -> Result<T> {
-        self.client.execute(self.timed(request)).await
     }
 }

@@ -5,6 +5,7 @@ pub mod assignments;
 pub mod business;
 pub mod businesses;
 pub(crate) mod core;
+pub(crate) mod exchange;
 pub(crate) mod fields;
 mod partners;
 pub mod system_user;
@@ -17,9 +18,11 @@ use std::marker::PhantomData;
 use serde::de::DeserializeOwned;
 
 use self::core::Core;
+use self::exchange::{Exchange, Refusal};
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::request::Request;
+use crate::retry::Effect;
 
 /// Where a node's answer keeps its own id.
 type IdOf<T> = fn(&T) -> &str;
@@ -75,26 +78,8 @@ impl<T: DeserializeOwned> Call<T> {
     /// # Errors
     /// [`Error::InvalidInput`] (and no request) when an argument was bad; otherwise any
     /// request error.
-    pub async fn send(mut self) -> Result<T> {
-        self.core.ready()?;
-        let Some((asked, id_of)) = self.expect.take() else {
-            return self.core.send(self.request).await;
-        };
-        let (method, path) = (
-            self.request.method.clone(),
-            self.core.client.path_for(&self.request),
-        );
-        let node = self.core.send(self.request).await?;
-        let got = id_of(&node);
-        if got == asked {
-            Ok(node)
-        } else {
-            Err(crate::error::UnexpectedResponse::wrong_object(
-                method,
-                path,
-                format!("the answer is about node {got}, not {asked}, the node asked for"),
-            ))
-        }
+    pub async fn send(self) -> Result<T> {
+        exchange::send(self).await
     }
 
     /// Replaces the default `fields` with a raw Graph field list.
@@ -115,20 +100,45 @@ impl<T> Call<T> {
     }
 }
 
-/// Sends a write whose answer is only a success flag; `false` is an error.
-pub(crate) async fn send_ack(client: &Client, request: Request) -> Result<()> {
-    let path = client.path_for(&request);
-    let method = request.method.clone();
-    let crate::models::Ack(ok) = client.execute(request).await?;
-    if ok {
-        return Ok(());
+impl<T: DeserializeOwned> Exchange for Call<T> {
+    type Answer = T;
+    type Output = T;
+
+    fn core(&self) -> &Core {
+        &self.core
     }
-    Err(crate::error::UnexpectedResponse::not_acknowledged(
-        method,
-        path,
-        200,
-        Default::default(),
-    ))
+
+    fn core_mut(&mut self) -> &mut Core {
+        &mut self.core
+    }
+
+    /// Built by the handler method, its inputs checked there (the deferred error).
+    fn request(&self) -> Result<Request> {
+        Ok(self.request.clone())
+    }
+
+    fn take_request(&mut self) -> Result<Request> {
+        Ok(exchange::taken(&mut self.request))
+    }
+
+    /// As the handler method built it: a read, or a claim (which creates).
+    fn effect(&self) -> Effect {
+        self.request.effect
+    }
+
+    fn finish(self, node: T) -> std::result::Result<T, Refusal> {
+        let Some((asked, id_of)) = self.expect else {
+            return Ok(node);
+        };
+        let got = id_of(&node);
+        if got == asked {
+            Ok(node)
+        } else {
+            Err(Refusal::WrongObject(format!(
+                "the answer is about node {got}, not {asked}, the node asked for"
+            )))
+        }
+    }
 }
 
 /// The first validation error among several checks.

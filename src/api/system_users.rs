@@ -5,18 +5,20 @@
 
 use std::time::Duration;
 
+use crate::api::Call;
 use crate::api::core::Core;
-use crate::api::{Call, send_ack};
+use crate::api::exchange::{self, Exchange, Refusal};
 use crate::client::{Client, QuotaPolicy};
 use crate::error::{Error, Result};
 use crate::ids::{BusinessId, SystemUserId};
+use crate::models::check_new_name;
 use crate::models::system_user::{SystemUser, SystemUserRole};
-use crate::models::{check_enum_escape, check_new_name};
 use crate::pagination::ListRequest;
 use crate::quota::QuotaUsage;
 use crate::request::Request;
-use crate::retry::{Attempt, Attempts};
+use crate::retry::Effect;
 
+mod create;
 mod setters;
 
 /// Fields of the `system_users` list; `role` is an edge field, only available here.
@@ -246,12 +248,8 @@ impl CreateSystemUser {
 
     /// The create, or (with `reuse`) the user of this name when one exists, decided under the
     /// create lock.
-    async fn run(self, reuse: bool) -> Result<GetOrCreated> {
-        self.business.validate()?;
-        check_new_name(&self.name)?;
-        if let Some(SystemUserRole::Other(raw)) = &self.role {
-            check_enum_escape("role", raw)?;
-        }
+    async fn run(mut self, reuse: bool) -> Result<GetOrCreated> {
+        let request = exchange::prepare(&mut self)?;
         let name = self.name.trim().to_owned();
         let kind = SystemUserRole::kind_of(self.role.as_ref());
 
@@ -295,137 +293,13 @@ impl CreateSystemUser {
             usage.check(kind)?;
             tracing::debug!(business = %self.business, %kind, %usage, "system-user quota has room");
         }
-        let user = self.post_and_settle(&handler, name, &before).await?;
+        let user = self
+            .post_and_settle(&handler, request, name, &before)
+            .await?;
         Ok(GetOrCreated {
             user,
             created: true,
         })
-    }
-
-    /// Sends the create; when its outcome is unknown, settles it against `before`, and sends
-    /// it again only once the list shows it did not happen.
-    async fn post_and_settle(
-        &self,
-        handler: &SystemUsersHandler,
-        name: String,
-        before: &[SystemUser],
-    ) -> Result<SystemUser> {
-        let mut req = Request::post([self.business.as_str(), "system_users"])
-            .param("name", name.clone())
-            .with_timeout(self.core.timeout);
-        if let Some(role) = &self.role {
-            req = req.param("role", role.as_str());
-        }
-        let mut create = LookBeforeRetry {
-            create: self,
-            handler,
-            req,
-            name,
-            before,
-        };
-        crate::retry::retry(self.core.client.retry_policy(), &mut create)
-            .await
-            .0
-    }
-}
-
-/// The create's strategy for the retry loop: after an ambiguous failure, read the list; the
-/// user found there is the answer, and only a verified absence makes trying again safe.
-struct LookBeforeRetry<'a> {
-    create: &'a CreateSystemUser,
-    handler: &'a SystemUsersHandler,
-    req: Request,
-    name: String,
-    before: &'a [SystemUser],
-}
-
-impl Attempts for LookBeforeRetry<'_> {
-    type Output = SystemUser;
-
-    /// Only ever asked after the list showed the user absent.
-    fn idempotent(&self) -> bool {
-        true
-    }
-
-    async fn attempt(&mut self) -> Attempt<SystemUser> {
-        #[derive(serde::Deserialize)]
-        struct Created {
-            id: SystemUserId,
-            #[serde(default)]
-            name: Option<String>,
-        }
-        let (name, role) = (&self.name, &self.create.role);
-        let err = match self
-            .create
-            .core
-            .client
-            .execute::<Created>(self.req.clone())
-            .await
-        {
-            Ok(created) => {
-                return Attempt::Done(
-                    self.check_answer(&created.id, created.name.as_deref())
-                        .map(|()| SystemUser::created(created.id, name.clone(), role.clone())),
-                );
-            }
-            // Not sent, or definitely refused: nothing to find out.
-            Err(err) if !err.outcome_unknown() => return Attempt::Done(Err(err)),
-            Err(err) => err,
-        };
-        // Sent, and no clear answer: the create may have happened. Look, never guess.
-        tracing::warn!(error = %err, "creating a system user failed ambiguously; re-reading to find out whether it happened");
-        let after = match self.handler.read_all(self.create.core.timeout, None).await {
-            Ok(after) => after,
-            Err(reread) => {
-                return Attempt::Done(Err(Error::OutcomeUnknown {
-                    operation: format!(
-                        "creating system user {:?} in business {}",
-                        crate::error::clip(name, 60),
-                        self.create.business
-                    ),
-                    source: Box::new(err),
-                    reread: Box::new(reread),
-                }));
-            }
-        };
-        match find_created(&after, self.before, name) {
-            Some(found) => {
-                tracing::info!(id = %found.id, "the system user was created despite the error");
-                Attempt::Done(Ok(SystemUser::created(
-                    found.id.clone(),
-                    name.clone(),
-                    role.clone(),
-                )))
-            }
-            // Verified absent: sending it again is no longer blind.
-            None => Attempt::Again(err),
-        }
-    }
-}
-
-impl LookBeforeRetry<'_> {
-    /// Refuses an answer about another user than this create made (an id there before, another
-    /// name): a proxy or a bug answering for someone else must not earn that user grants.
-    fn check_answer(&self, id: &SystemUserId, answered_name: Option<&str>) -> Result<()> {
-        let why = if self.before.iter().any(|u| &u.id == id) {
-            format!("the answer names system user {id}, which existed before this create")
-        } else if let Some(other) = answered_name.filter(|n| n.trim() != self.name) {
-            format!(
-                "the answer names system user {id} {:?}, not {:?}, the name sent",
-                crate::error::clip(other, 60),
-                crate::error::clip(&self.name, 60)
-            )
-        } else {
-            return Ok(());
-        };
-        tracing::warn!(business = %self.create.business, %id, "a create answer is about another system user; refusing it");
-        Err(crate::error::UnexpectedResponse::wrong_object(
-            self.req.method.clone(),
-            self.create.core.client.path_for(&self.req),
-            format!(
-                "{why}: it is not the user this request created, and nothing is done with it; the create may or may not have happened, so list the business's system users before trying again"
-            ),
-        ))
     }
 }
 
@@ -479,17 +353,6 @@ pub struct GetOrCreated {
     pub created: bool,
 }
 
-/// The system user of this name that was not there before the create.
-fn find_created<'a>(
-    after: &'a [SystemUser],
-    before: &[SystemUser],
-    name: &str,
-) -> Option<&'a SystemUser> {
-    after
-        .iter()
-        .find(|u| u.name.as_deref() == Some(name) && before.iter().all(|b| b.id != u.id))
-}
-
 /// Builder for [`SystemUsersHandler::rename`].
 #[derive(Debug)]
 #[must_use = "a request does nothing until `.send().await`"]
@@ -507,16 +370,39 @@ impl RenameSystemUser {
     /// [`Error::InvalidInput`] for a bad id or name; [`Error::UnexpectedResponse`] when the
     /// server answers `success: false`; any request error.
     pub async fn send(self) -> Result<SystemUser> {
+        exchange::send(self).await
+    }
+}
+
+impl Exchange for RenameSystemUser {
+    type Answer = crate::models::Ack;
+    type Output = SystemUser;
+
+    fn core(&self) -> &Core {
+        &self.core
+    }
+
+    fn core_mut(&mut self) -> &mut Core {
+        &mut self.core
+    }
+
+    fn request(&self) -> Result<Request> {
         self.business.validate()?;
         self.id.validate()?;
         check_new_name(&self.name)?;
-        let name = self.name.trim().to_owned();
-        let req = Request::post([self.business.as_str(), "system_users"])
+        Ok(Request::post([self.business.as_str(), "system_users"])
             .param("system_user_id", self.id.as_str())
-            .param("name", name.clone())
-            .idempotent()
-            .with_timeout(self.core.timeout);
-        send_ack(&self.core.client, req).await?;
+            .param("name", self.name.trim()))
+    }
+
+    /// Setting a name: sent twice, the user has that name once.
+    fn effect(&self) -> Effect {
+        Effect::Sets
+    }
+
+    fn finish(self, answer: Self::Answer) -> std::result::Result<SystemUser, Refusal> {
+        exchange::acknowledged(answer)?;
+        let name = self.name.trim().to_owned();
         Ok(SystemUser::created(self.id, name, None))
     }
 }

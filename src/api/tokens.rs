@@ -9,25 +9,21 @@
 use std::time::Duration;
 
 use secrecy::SecretString;
-use serde::Deserialize;
 
+use crate::api::Call;
 use crate::api::business::BusinessHandler;
 use crate::api::core::Core;
-use crate::api::{Call, send_ack};
+use crate::api::exchange;
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::ids::{AppId, BusinessId, SystemUserId};
 use crate::models::Ack;
-use crate::models::permissions::{Permission, scope_param};
+use crate::models::permissions::Permission;
 use crate::models::token::{RefreshedToken, SystemUserToken, TokenInfo};
 use crate::request::Request;
 
+mod requests;
 mod timeouts;
-
-#[derive(Deserialize)]
-struct TokenResponse {
-    access_token: SecretString,
-}
 
 pub(crate) fn no_secret(call: &str) -> Error {
     Error::invalid_input(
@@ -77,11 +73,7 @@ impl Acknowledged {
     /// [`Error::InvalidInput`] (nothing sent) for a bad id; [`Error::UnexpectedResponse`] when
     /// the server answers `false`; any request error.
     pub async fn send(self) -> Result<()> {
-        let Call {
-            mut core, request, ..
-        } = self.call;
-        core.ready()?;
-        send_ack(&core.client, core.timed(request)).await
+        exchange::send(self).await
     }
 }
 
@@ -232,34 +224,7 @@ impl GenerateToken {
     /// a malformed custom scope; any request error (see [`Error::hint`] for 2FA, app not
     /// installed…).
     pub async fn send(self) -> Result<SystemUserToken> {
-        self.system_user.validate()?;
-        self.app.validate()?;
-        let scope = scope_param(&self.scopes)?;
-        if !self.core.client.has_app_secret() {
-            return Err(no_secret(
-                "generating a system-user token (appsecret_proof is mandatory)",
-            ));
-        }
-        if let Some(business) = &self.business {
-            business.validate()?;
-        }
-        let req = match (self.edge(), &self.business) {
-            (TokenEdge::Business, Some(business)) => {
-                Request::post([business.as_str(), "system_user_access_tokens"])
-                    .param("system_user_id", self.system_user.as_str())
-            }
-            _ => Request::post([self.system_user.as_str(), "access_tokens"])
-                .param("business_app", self.app.as_str()),
-        }
-        .param("scope", scope)
-        .sensitive();
-        let minted = Mint {
-            system_user: self.system_user,
-            app: Some(self.app),
-            scopes: self.scopes,
-            expires_in_60_days: self.expires_in_60_days,
-        };
-        minted.mint(&self.core, req).await
+        exchange::send(self).await
     }
 }
 
@@ -334,68 +299,7 @@ impl BusinessSystemUserToken {
     /// [`Error::InvalidInput`] (nothing sent) for a bad id, no scope, or a non-numeric asset
     /// id; any request error.
     pub async fn send(self) -> Result<SystemUserToken> {
-        self.handler.id().validate()?;
-        self.system_user.validate()?;
-        let scope = scope_param(&self.scopes)?;
-        let mut assets: Vec<u64> = Vec::with_capacity(self.assets.len());
-        for raw in &self.assets {
-            let digits = raw.trim().strip_prefix("act_").unwrap_or(raw.trim());
-            let id = digits.parse::<u64>().map_err(|_| {
-                Error::invalid_input(
-                    "assets",
-                    format!(
-                        "{:?} is not a numeric asset id",
-                        crate::error::clip(raw, 40)
-                    ),
-                )
-            })?;
-            assets.push(id);
-        }
-        let mut req = Request::post([self.handler.id().as_str(), "system_user_access_tokens"])
-            .param("system_user_id", self.system_user.as_str())
-            .param("scope", scope)
-            .sensitive();
-        if !assets.is_empty() {
-            let json = serde_json::to_string(&assets)
-                .map_err(|e| Error::invalid_input("assets", e.to_string()))?;
-            req = req.param("asset", json);
-        }
-        if let Some(fetch_only) = self.fetch_only {
-            req = req.param("fetch_only", fetch_only.to_string());
-        }
-        let minted = Mint {
-            system_user: self.system_user,
-            app: None,
-            scopes: self.scopes,
-            expires_in_60_days: self.expires_in_60_days,
-        };
-        minted.mint(&self.core, req).await
-    }
-}
-
-/// What a minted token is kept with, and what both token edges send last.
-struct Mint {
-    system_user: SystemUserId,
-    app: Option<AppId>,
-    scopes: Vec<Permission>,
-    expires_in_60_days: Option<bool>,
-}
-
-impl Mint {
-    /// Adds `set_token_expires_in_60_days` when it was set, sends, and keeps the token with
-    /// what it was minted for.
-    async fn mint(self, core: &Core, mut req: Request) -> Result<SystemUserToken> {
-        if let Some(expires) = self.expires_in_60_days {
-            req = req.param("set_token_expires_in_60_days", expires.to_string());
-        }
-        let TokenResponse { access_token } = core.send(req).await?;
-        Ok(SystemUserToken::new(
-            access_token,
-            self.system_user,
-            self.app,
-            self.scopes,
-            self.expires_in_60_days,
-        ))
+        exchange::send(self).await
     }
 }
 
@@ -432,21 +336,7 @@ impl DebugToken {
     /// [`Error::InvalidInput`] (nothing sent) for an empty or malformed token; any request
     /// error.
     pub async fn send(self) -> Result<TokenInfo> {
-        check_token_arg("input_token", &self.token)?;
-        #[derive(Deserialize)]
-        struct Envelope {
-            data: TokenInfo,
-        }
-        let req = Request::get(["debug_token"])
-            .secret_param("input_token", self.token)
-            .with_timeout(self.core.timeout);
-        // The answer is about a token the server may quote back (in `error.message`, say).
-        let Envelope { data } = self
-            .core
-            .client
-            .execute_scrubbed(req, |env: &mut Envelope, scrub| env.data.scrub(scrub))
-            .await?;
-        Ok(data)
+        exchange::send(self).await
     }
 }
 
@@ -513,34 +403,7 @@ impl RefreshToken {
     /// [`Error::InvalidInput`] (nothing sent) without an app secret, for a bad app id or
     /// token; any request error.
     pub async fn send(self) -> Result<RefreshedToken> {
-        let secret = self
-            .call
-            .credentials("fb_exchange_token", "refreshing a token")?;
-        let AppTokenCall { core, app, token } = self.call;
-        #[derive(Deserialize)]
-        struct Refreshed {
-            access_token: SecretString,
-            #[serde(default)]
-            token_type: Option<String>,
-            #[serde(default)]
-            expires_in: Option<u64>,
-        }
-        let req = Request::get(["oauth", "access_token"])
-            .param("grant_type", "fb_exchange_token")
-            .param("client_id", app.as_str())
-            .param("set_token_expires_in_60_days", "true")
-            .secret_param("client_secret", secret)
-            .secret_param("fb_exchange_token", token)
-            .sensitive()
-            // A GET, but it mints a token each time: re-sent after a lost answer, it would
-            // leave a valid token that nobody holds.
-            .creates();
-        let r: Refreshed = core.send(req).await?;
-        Ok(RefreshedToken::new(
-            r.access_token,
-            r.token_type,
-            r.expires_in,
-        ))
+        exchange::send(self).await
     }
 }
 
@@ -558,13 +421,6 @@ impl RevokeToken {
     /// [`Error::InvalidInput`] (nothing sent) without an app secret, for a bad app id or
     /// token; [`Error::UnexpectedResponse`] when the server answers `false`; any request error.
     pub async fn send(self) -> Result<()> {
-        let secret = self.call.credentials("revoke_token", "revoking a token")?;
-        let AppTokenCall { core, app, token } = self.call;
-        let req = Request::get(["oauth", "revoke"])
-            .param("client_id", app.as_str())
-            .secret_param("client_secret", secret)
-            .secret_param("revoke_token", token)
-            .with_timeout(core.timeout);
-        send_ack(&core.client, req).await
+        exchange::send(self).await
     }
 }

@@ -6,6 +6,7 @@ use reqwest::Method;
 
 use crate::error::Result;
 use crate::request::Request;
+use crate::retry::Effect;
 
 /// One call inside a batch.
 ///
@@ -28,7 +29,8 @@ pub struct BatchItem {
     pub(super) method: Method,
     relative_url: String,
     body: Option<String>,
-    pub(super) idempotent: bool,
+    /// Whether the call may go again ([`crate::retry::batch_item_goes_again`]).
+    pub(super) effect: Effect,
 }
 
 impl fmt::Debug for BatchItem {
@@ -79,7 +81,7 @@ impl BatchItem {
 
     /// Marks a POST as safe to send again (it sets a state rather than creating something).
     pub fn idempotent(mut self) -> Self {
-        self.idempotent = true;
+        self.effect = Effect::Sets;
         self
     }
 
@@ -130,7 +132,7 @@ impl BatchItem {
             method: req.method.clone(),
             relative_url,
             body,
-            idempotent: req.idempotent,
+            effect: req.effect,
         }
     }
 
@@ -221,7 +223,7 @@ mod tests {
             method,
             relative_url: relative_url.to_owned(),
             body: body.map(str::to_owned),
-            idempotent: false,
+            effect: Effect::Creates,
         }
     }
 

@@ -135,9 +135,15 @@ impl BatchRequest {
             },
         );
         req.encoded_param = Some(("batch", batch));
-        // Not re-sent by the send path (except a connection that never opened): the job
-        // retries the request itself, counting each item's attempts against the policy.
-        req.idempotent = false;
-        self.core.send(req).await
+        // The items may create anything: the send path re-sends the request only when its
+        // connection never opened, and the rounds strategy decides, item by item, the rest.
+        let req = self
+            .core
+            .timed(req.with_effect(crate::retry::Effect::Creates));
+        crate::api::exchange::send(crate::api::exchange::Prepared::new(
+            Core::new(self.core.client.clone()),
+            req,
+        ))
+        .await
     }
 }

@@ -24,7 +24,10 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use super::{BatchRequest, ItemDecoder, RawItem};
 use crate::adaptive::Controller;
 use crate::error::{Error, Result};
-use crate::retry::{Attempt, RetryDecision, RetryPolicy};
+use crate::retry::{
+    Attempt, ItemOutcome, RetryDecision, RetryPolicy, Strategy, batch_item_goes_again,
+    batch_request_decision,
+};
 
 /// One batch job: the items' outcomes so far and what may still go.
 pub(super) struct Job<'a, T> {
@@ -48,9 +51,8 @@ pub(super) struct Job<'a, T> {
 impl<T: Send> crate::retry::Attempts for Job<'_, T> {
     type Output = ();
 
-    /// Only items that are safe to send again stay pending.
-    fn idempotent(&self) -> bool {
-        true
+    fn strategy(&self) -> Strategy {
+        Strategy::BatchRounds
     }
 
     async fn attempt(&mut self) -> Attempt<()> {
@@ -219,7 +221,9 @@ impl<'a, T: Send> Job<'a, T> {
                         may_have_run: self.may_have_run[i],
                         source: None,
                     }));
-                    self.pending.push(i);
+                    if batch_item_goes_again(ItemOutcome::NotRun, item.effect) {
+                        self.pending.push(i);
+                    }
                 }
                 None => {
                     self.may_have_run[i] = true;
@@ -227,7 +231,7 @@ impl<'a, T: Send> Job<'a, T> {
                         "the server answered {answers} item(s) for {calls} calls and none for \
                          this one; it may have run: check before sending it again"
                     ))));
-                    if item.idempotent {
+                    if batch_item_goes_again(ItemOutcome::Unanswered, item.effect) {
                         self.pending.push(i);
                     }
                 }
@@ -251,13 +255,10 @@ impl<'a, T: Send> Job<'a, T> {
                 .answered(chunk.len(), self.batch.core.client.usage_pressure());
         }
         let attempt = chunk.iter().map(|&i| self.sent[i]).max().unwrap_or(1);
-        // A connection that never opened was retried by the send path already, within the
-        // same policy.
-        let decision = if err.is_connect() {
-            RetryDecision::GiveUp
-        } else {
-            self.policy
-                .decide(attempt, &err, true, self.started.elapsed(), fastrand::f64())
+        let decision = batch_request_decision(&self.policy, attempt, &err, self.started.elapsed());
+        let outcome = match decision {
+            RetryDecision::RetryAfter(_) => ItemOutcome::RequestRetried,
+            RetryDecision::GiveUp => ItemOutcome::RequestGivenUp,
         };
         let transient = err.is_transient();
         let unknown = err.outcome_unknown();
@@ -272,7 +273,7 @@ impl<'a, T: Send> Job<'a, T> {
                 may_have_run: self.may_have_run[i],
                 source: Some(Arc::clone(&source)),
             }));
-            if matches!(decision, RetryDecision::RetryAfter(_)) && self.batch.items[i].idempotent {
+            if batch_item_goes_again(outcome, self.batch.items[i].effect) {
                 again.push(i);
             }
         }

@@ -16,6 +16,7 @@ use crate::client::Client;
 use crate::config::SystemUserKind;
 use crate::ids::{AppId, BusinessId};
 use crate::models::system_user::SystemUser;
+use crate::progress::{ProgressSink, Reporter, Workflow};
 use crate::store::TokenStore;
 
 /// How serious a finding is.
@@ -204,6 +205,8 @@ pub struct AuditOptions {
     /// read to the end is a [`FindingKind::IncompleteRead`] warning, and the audit goes on
     /// with what it read.
     pub max_pages: Option<u32>,
+    /// Where the audit's progress goes: one step per part it reads.
+    pub progress: Option<ProgressSink>,
 }
 
 impl AuditOptions {
@@ -216,6 +219,13 @@ impl AuditOptions {
     /// Calls `debug_token` as this app.
     pub fn app(mut self, app: impl Into<AppId>) -> Self {
         self.app = Some(app.into());
+        self
+    }
+
+    /// Sends the audit's progress to this sink: a step per part it reads (system users,
+    /// owned assets, what each user holds, partners, tokens), each an `info` event too.
+    pub fn progress(mut self, sink: ProgressSink) -> Self {
+        self.progress = Some(sink);
         self
     }
 
@@ -360,10 +370,23 @@ pub async fn audit(
 ) -> Result<AuditReport> {
     let business = business.into();
     business.validate()?;
+    let mut progress = Reporter::start(options.progress.as_ref(), Workflow::Audit, None);
+    let done = audited(client, business, options, &mut progress).await;
+    progress.finish(done.as_ref().err().map(|e| e as &dyn fmt::Display));
+    done
+}
+
+async fn audited(
+    client: &Client,
+    business: BusinessId,
+    options: &AuditOptions,
+    progress: &mut Reporter<'_>,
+) -> Result<AuditReport> {
     let pages = options
         .max_pages
         .unwrap_or(crate::pagination::DEFAULT_WORKFLOW_MAX_PAGES);
     let mut cuts = Vec::new();
+    progress.step(format!("read the system users of business {business}"));
     let (users, cut) = live::some_system_users(client, &business, pages).await?;
     if let Some(err) = cut {
         cuts.push(live::Cut {
@@ -372,9 +395,11 @@ pub async fn audit(
             err,
         });
     }
+    progress.next("read the assets the business owns");
     let owned = Owned::read(client, &business, pages, Some(&mut cuts)).await?;
     let scanned: BTreeSet<_> = owned.unlisted().cloned().collect();
     let ids: Vec<String> = users.iter().map(|u| u.id.as_str().to_owned()).collect();
+    progress.next(format!("read what its {} system users hold", users.len()));
     let assignments =
         live::assignments(client, &business, &ids, &scanned, pages, Some(&mut cuts)).await?;
 
@@ -403,9 +428,12 @@ pub async fn audit(
         }
         findings.extend(theirs);
     }
+    progress.next("read its partners and clients");
     let partners = audit_partners(client, &business, &owned, pages).await;
     findings.extend(partners.findings);
+    progress.next("check the tokens");
     findings.extend(token_findings(client, &business, options).await?);
+    progress.done();
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     Ok(AuditReport {
         business,

@@ -31,10 +31,11 @@ pub(crate) async fn caller_id(client: &Client) -> Result<String, String> {
         #[serde(deserialize_with = "crate::models::id_string")]
         id: String,
     }
-    match client
-        .execute::<Me>(Request::get(["me"]).param("fields", "id"))
-        .await
-    {
+    let me = crate::api::exchange::Prepared::<Me>::new(
+        crate::api::core::Core::new(client.clone()),
+        Request::get(["me"]).param("fields", "id"),
+    );
+    match crate::api::exchange::send(me).await {
         Ok(me) => Ok(me.id),
         Err(err) => {
             why.push(format!("GET /me: {err}"));

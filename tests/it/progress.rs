@@ -1,6 +1,6 @@
 //! Progress events: the exact sequence each workflow reports on the emulator (plan + apply,
-//! offboard, a keeper pass and a rotation, bulk), the info-level log lines, and no secret in
-//! any event.
+//! offboard, a keeper pass and a rotation, bulk, the audit), the info-level log lines, and no
+//! secret in any event.
 
 use std::sync::{Arc, Mutex};
 
@@ -194,6 +194,55 @@ async fn offboard_reports_each_write_in_order() {
 }
 
 #[tokio::test]
+async fn the_audit_reports_each_part_it_reads_and_a_failed_read() {
+    let w = world().await;
+    provisioned(&w).await;
+    lines(&w.events);
+    let options = provision::AuditOptions::default()
+        .store(w.store.clone())
+        .progress(w.sink.clone());
+    let report = provision::audit(&w.client, w.demo.business_id, &options)
+        .await
+        .unwrap();
+    let b = w.demo.business_id;
+    let steps = [
+        format!("read the system users of business {b}"),
+        "read the assets the business owns".to_owned(),
+        format!(
+            "read what its {} system users hold",
+            report.system_users.len()
+        ),
+        "read its partners and clients".to_owned(),
+        "check the tokens".to_owned(),
+    ];
+    let mut expected = vec!["audit started".to_owned()];
+    for (i, what) in steps.iter().enumerate() {
+        expected.push(format!("audit [{}] {what}", i + 1));
+        expected.push(format!("audit [{}] done: {what}", i + 1));
+    }
+    expected.push("audit finished: 5 done, 0 failed".to_owned());
+    assert_eq!(lines(&w.events), expected);
+
+    // The first read refused: its step is the failed one, and the audit's error says why.
+    w.emulator.inject(
+        FaultRule::new(Fault::graph(100))
+            .on("GET", "/system_users")
+            .times(1),
+    );
+    let err = provision::audit(&w.client, b, &options).await.unwrap_err();
+    let got = lines(&w.events);
+    assert_eq!(got.len(), 4, "{got:?}");
+    assert_eq!(got[0], "audit started");
+    assert_eq!(got[1], format!("audit [1] {}", steps[0]));
+    assert!(
+        got[2].starts_with(&format!("audit [1] FAILED: {}: ", steps[0])),
+        "{got:?}"
+    );
+    assert_eq!(got[3], "audit finished: 0 done, 1 failed");
+    assert!(err.to_string().contains("100"), "{err}");
+}
+
+#[tokio::test]
 async fn a_keeper_pass_and_a_rotation_report_each_token() {
     let w = world().await;
     let su = provisioned(&w).await;
@@ -304,6 +353,13 @@ async fn no_event_of_any_workflow_holds_a_secret() {
         .send()
         .await
         .unwrap();
+    let audit = provision::AuditOptions::default()
+        .store(w.store.clone())
+        .token("admin", w.demo.admin_token.to_owned())
+        .progress(w.sink.clone());
+    provision::audit(&w.client, w.demo.business_id, &audit)
+        .await
+        .unwrap();
     let options = OffboardOptions::default()
         .store(w.store.clone())
         .progress(w.sink.clone());
@@ -321,7 +377,7 @@ async fn no_event_of_any_workflow_holds_a_secret() {
         .collect();
     assert_eq!(
         workflows,
-        ["apply", "bulk", "keeper", "offboard", "plan"].into()
+        ["apply", "audit", "bulk", "keeper", "offboard", "plan"].into()
     );
     let secrets = [
         w.demo.admin_token.to_owned(),

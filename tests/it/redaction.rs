@@ -253,6 +253,33 @@ async fn tracing_output_holds_no_secret() {
     assert_clean(&logged);
 }
 
+/// Each call runs in a `send` span labelled by its builder (a kind's builders name the kind
+/// and the asset), around the request's own span; neither holds a secret.
+#[tokio::test]
+async fn the_send_span_is_labelled_by_the_builder() {
+    let sink = captured_logs();
+    let _ = sink;
+    let (server, client) = setup().await;
+    Mock::given(method("POST"))
+        .and(path("/v26.0/act_4242424242/assigned_users"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    client
+        .ad_account("act_4242424242")
+        .assign("100000008899900", [meta_business::AdAccountTask::Analyze])
+        .send()
+        .await
+        .unwrap();
+    let logged = logs_text();
+    assert!(
+        logged.contains("ad account act_4242424242"),
+        "the send span names the kind and the asset: {logged}"
+    );
+    assert_clean(&logged);
+}
+
 /// The secret of a second app (`ClientBuilder::app_secret_for`) is a secret like the first:
 /// never in `Debug`, scrubbed from what a server echoes on a call made as that app, and used
 /// (not the first app's) for that call's proof and `client_secret`.
