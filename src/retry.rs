@@ -1,14 +1,15 @@
 //! When to try a failed request again: the policy (a pure function, unit-tested without HTTP),
 //! the one retry loop, and its named strategies. Nothing outside this module decides whether a
-//! request goes again.
+//! request goes again; what a program sets is the [`RetryPolicy`].
 //!
 //! A request is retried only when the failure is transient ([`Error::is_transient`]) **and**
-//! retrying is safe, as its [`Effect`] says: reads, DELETEs and POSTs that set a state
+//! retrying is safe, as the request's effect says: reads, DELETEs and POSTs that set a state
 //! (assigning tasks, installing an app, renaming) may go again; creates and mints never, once
 //! they may have reached the server (a connection that never opened was not sent, so it may).
-//! The strategies ([`Strategy`]): a plain request; the system-user create, which looks before it
-//! tries again (see [`CreateSystemUser::send`](crate::calls::CreateSystemUser::send)); and a batch,
-//! whose items the server did not run go again in later rounds.
+//! The strategies (the crate's `Strategy`): a plain request; the system-user create, which
+//! looks before it tries again (see
+//! [`CreateSystemUser::send`](crate::calls::CreateSystemUser::send)); and a batch, whose items
+//! the server did not run go again in later rounds.
 
 use std::time::Duration;
 
