@@ -7,16 +7,21 @@ use crate::api::tokens::{Acknowledged, GenerateToken};
 use crate::api::{Call, first_error};
 use crate::client::Client;
 use crate::error::Error;
-use crate::ids::{AdAccountId, AppId, CatalogId, PageId, SystemUserId, WhatsAppBusinessAccountId};
+use crate::ids::{AppId, SystemUserId};
 use crate::kinds::AssetKind;
+use crate::kinds::ad_account::AdAccountId;
+use crate::kinds::ad_account::AdAccountTask;
+use crate::kinds::catalog::CatalogId;
+use crate::kinds::catalog::CatalogTask;
+use crate::kinds::page::PageId;
+use crate::kinds::page::PageTask;
+use crate::kinds::whatsapp::WhatsAppBusinessAccountId;
+use crate::kinds::whatsapp::WhatsAppTask;
 use crate::models::assets::App;
 use crate::models::assignment::{AssignedAsset, AssignedAssetGroup};
 use crate::models::system_user::SystemUser;
-use crate::models::tasks::{AdAccountTask, CatalogTask, PageTask, WhatsAppTask};
 use crate::pagination::ListRequest;
 use crate::request::Request;
-
-const ASSIGNED_ASSET_FIELDS: &str = "id,name,tasks,permitted_tasks";
 
 /// One system user, by its app-scoped id. Get one with [`Client::system_user`].
 ///
@@ -168,13 +173,12 @@ impl SystemUserHandler {
     /// ```
     pub fn assigned<K: AssetKind>(&self) -> ListRequest<AssignedAsset<K::Id, K::Task>> {
         let edge = K::SYSTEM_USER_EDGE.unwrap_or("assigned_users");
-        let req =
-            Request::get([self.id.as_str(), edge]).static_param("fields", ASSIGNED_ASSET_FIELDS);
+        let req = Request::get([self.id.as_str(), edge]).static_param("fields", K::HELD_FIELDS);
         let invalid = match K::SYSTEM_USER_EDGE {
             Some(_) => self.id.validate().err(),
             None => Some(Error::Unsupported {
                 operation: "listing a system user's assets of this kind",
-                reason: "the Graph API has no such edge for pixels and Instagram assets; read each asset's assigned_users instead",
+                reason: "the Graph API has no system-user edge for this kind; read each asset's assigned_users instead",
             }),
         };
         ListRequest::new(self.client.clone(), req, invalid)

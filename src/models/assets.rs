@@ -3,9 +3,13 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::ids::{
-    AdAccountId, AppId, CatalogId, InstagramAssetId, PageId, PixelId, WhatsAppBusinessAccountId,
-};
+use crate::ids::AppId;
+use crate::kinds::ad_account::AdAccountId;
+use crate::kinds::catalog::CatalogId;
+use crate::kinds::instagram::InstagramAssetId;
+use crate::kinds::page::PageId;
+use crate::kinds::pixel::PixelId;
+use crate::kinds::whatsapp::WhatsAppBusinessAccountId;
 use crate::macros::string_enum;
 
 /// Default `fields` for each asset list, all documented fields of the node.
