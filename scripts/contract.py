@@ -62,7 +62,6 @@ USED = {
     "SystemUser": (["SystemUser.json", "User.json"], [
         ("GET", ""), ("POST", "applications"), ("POST", "access_tokens"),
         ("DELETE", "access_tokens"), ("GET", "assigned_applications"),
-        ("GET", "assigned_business_asset_groups"),
     ] + [("GET", su) for _, _, su in KINDS if su]),
     "Application": (["Application.json"], [("GET", ""), ("GET", "permissions")]),
 }
@@ -95,6 +94,16 @@ EXTRAS = {
         {"node": "SystemUser", "method": "GET", "edge": "assigned_*",
          "fields": ["tasks", "permitted_tasks"],
          "source": "graph-api.md 3: a system user's assigned_* edges carry its tasks"},
+        {"node": "BusinessAssetGroup", "method": "GET", "edge": "assigned_users",
+         "fields": ["adaccount_tasks", "offline_conversion_data_set_tasks", "page_tasks",
+                    "pixel_tasks"],
+         "source": "graph-api.md 3 (BusinessAssetGroup row) [INFER]: a group's assignment is "
+                   "given in per-asset-type task lists, and its reads answer the same lists"},
+        {"node": "SystemUser", "method": "GET", "edge": "assigned_business_asset_groups",
+         "fields": ["adaccount_tasks", "offline_conversion_data_set_tasks", "page_tasks",
+                    "pixel_tasks"],
+         "source": "graph-api.md 2.3 and 3 [INFER]: the system user's edge of business asset "
+                   "groups answers its tasks in the group's per-asset-type lists"},
         {"node": "User", "method": "GET", "edge": "accounts",
          "fields": ["tasks", "access_token"],
          "source": "graph-api.md 8 (On Behalf Of): /me/accounts returns each Page's tasks and Page token"},

@@ -38,6 +38,7 @@ use crate::ids::{BusinessId, SystemUserId};
 mod declare;
 
 pub(crate) mod ad_account;
+pub(crate) mod business_asset_group;
 pub(crate) mod catalog;
 pub(crate) mod instagram;
 pub(crate) mod page;
@@ -45,6 +46,7 @@ pub(crate) mod pixel;
 pub(crate) mod whatsapp;
 
 pub use ad_account::AdAccount;
+pub use business_asset_group::BusinessAssetGroup;
 pub use catalog::Catalog;
 pub use instagram::Instagram;
 pub use page::Page;
@@ -332,7 +334,8 @@ macro_rules! kinds {
         /// asset known only at run time (from a spec file, a database, a plan).
         ///
         /// Serialized as `{"kind": "ad_account", "id": "act_42"}`; the kind is the key of
-        /// spec files (`ad_account`, `page`, `catalog`, `pixel`, `instagram`, `whatsapp`).
+        /// spec files (`ad_account`, `page`, `catalog`, `pixel`, `instagram`, `whatsapp`,
+        /// `business_asset_group`).
         ///
         /// ```
         /// use meta_business::{AdAccountId, AssetRef};
@@ -428,11 +431,13 @@ kinds! {
     Instagram(crate::InstagramAssetId) => Instagram,
     /// A WhatsApp Business Account.
     WhatsApp(crate::WhatsAppBusinessAccountId) => WhatsApp,
+    /// A business asset group.
+    BusinessAssetGroup(crate::BusinessAssetGroupId) => BusinessAssetGroup,
 }
 
 impl AssetRef {
     /// An asset from its kind's key (`ad_account`, `page`, `catalog`, `pixel`, `instagram`,
-    /// `whatsapp`) and its id, both checked.
+    /// `whatsapp`, `business_asset_group`) and its id, both checked.
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for an unknown kind (naming the known ones) or a malformed id.
@@ -501,7 +506,8 @@ mod tests {
                 "catalog",
                 "pixel",
                 "instagram",
-                "whatsapp"
+                "whatsapp",
+                "business_asset_group"
             ]
         );
         for info in KINDS {

@@ -167,17 +167,3 @@ impl<'de, I: Deserialize<'de>, T: Task> Deserialize<'de> for AssignedAsset<I, T>
         })
     }
 }
-
-/// A business asset group a system user is assigned to.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct AssignedAssetGroup {
-    /// The group's id.
-    #[serde(deserialize_with = "super::id_string")]
-    pub id: String,
-    /// Its name.
-    pub name: Option<String>,
-    /// Any other field sent (per-asset-type task lists such as `adaccount_tasks`).
-    #[serde(flatten)]
-    pub extra: serde_json::Map<String, serde_json::Value>,
-}

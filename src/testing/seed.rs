@@ -31,6 +31,8 @@ pub struct Demo {
     pub instagram: &'static str,
     /// A WhatsApp Business Account.
     pub whatsapp: &'static str,
+    /// A business asset group.
+    pub business_asset_group: &'static str,
 }
 
 /// The permissions a seeded app may grant unless
@@ -60,6 +62,7 @@ pub const DEMO: Demo = Demo {
     pixel: "6000000000001",
     instagram: "7000000000001",
     whatsapp: "8000000000001",
+    business_asset_group: "9000000000001",
 };
 
 /// The ids and credentials of the Business On Behalf Of demo ([`GraphEmulator::obo_demo`](super::GraphEmulator::obo_demo)).
@@ -211,6 +214,11 @@ impl BusinessSeed {
     /// A WhatsApp Business Account.
     pub fn whatsapp(self, id: &str, name: &str) -> Self {
         self.asset(id, Kind::of("whatsapp"), name)
+    }
+
+    /// A business asset group.
+    pub fn business_asset_group(self, id: &str, name: &str) -> Self {
+        self.asset(id, Kind::of("business_asset_group"), name)
     }
 
     /// The token of a human admin of the business, issued through the business's first app.

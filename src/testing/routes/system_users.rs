@@ -125,9 +125,6 @@ pub(super) fn system_user_assigned(
     su: &str,
     edge: &str,
 ) -> Option<Reply> {
-    if edge == "assigned_business_asset_groups" {
-        return Some(page(state, ctx.inc, Vec::new()));
-    }
     if edge == "assigned_applications" {
         let installed = field_of(&state.system_users, su, |s| &s.installed_apps);
         return Some(list(
