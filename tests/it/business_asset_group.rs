@@ -254,3 +254,32 @@ fn a_spec_naming_a_task_of_no_list_is_refused_with_the_groups_tasks() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn the_emulator_refuses_a_value_metas_list_lacks_whatever_the_crate_sends() {
+    let (emulator, demo) = GraphEmulator::demo().await;
+    let client = emulator.client(demo.admin_token).unwrap();
+    let su = client
+        .business(demo.business_id)
+        .system_users()
+        .create("group-reporting")
+        .send()
+        .await
+        .unwrap();
+    // Well-formed, so the crate sends it; not in Meta's page_tasks enum, so the emulator (whose
+    // values come from Meta's description, not the crate's enum) refuses it.
+    let err = client
+        .asset::<asset::BusinessAssetGroup>(demo.business_asset_group)
+        .assign(&su.id, [Task::from("PAGE:CREATE_ADS")])
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("page_tasks"), "{err}");
+    let sent = emulator.requests();
+    let last = sent.last().unwrap();
+    assert_eq!(
+        last.params.get("page_tasks").map(String::as_str),
+        Some(r#"["CREATE_ADS"]"#)
+    );
+    assert!(emulator.assignments(demo.business_asset_group).is_empty());
+}
