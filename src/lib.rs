@@ -141,7 +141,9 @@ mod usage;
 /// assert_eq!(asset::Page::SYSTEM_USER_EDGE, Some("assigned_pages"));
 /// ```
 pub mod asset {
-    pub use crate::kinds::{AdAccount, Catalog, Instagram, Page, Pixel, WhatsApp};
+    pub use crate::kinds::{
+        AdAccount, BusinessAssetGroup, Catalog, Instagram, Page, Pixel, WhatsApp,
+    };
 }
 
 // Every other public type is exported here, at the root, and only here.
@@ -175,6 +177,7 @@ pub use keeper::{
     TokenReport, TokenState, TokensNeedAttention,
 };
 pub use kinds::ad_account::{AdAccountId, AdAccountTask};
+pub use kinds::business_asset_group::{BusinessAssetGroupId, BusinessAssetGroupTask};
 pub use kinds::catalog::{CatalogId, CatalogTask};
 pub use kinds::instagram::{InstagramAssetId, InstagramTask};
 pub use kinds::page::{PageId, PageTask};
@@ -183,10 +186,10 @@ pub use kinds::whatsapp::{WhatsAppBusinessAccountId, WhatsAppTask};
 pub use kinds::{AssetKind, AssetRef, KindVisitor, Task};
 pub use lock::{CreateGuard, CreateLock, FileLock, InProcessLock, LockFuture};
 pub use models::assets::{
-    AccessStatus, AdAccount, App, ClaimResult, FacebookPage, InstagramAsset, Pixel, ProductCatalog,
-    WhatsAppBusinessAccount,
+    AccessStatus, AdAccount, App, BusinessAssetGroup, ClaimResult, FacebookPage, InstagramAsset,
+    Pixel, ProductCatalog, WhatsAppBusinessAccount,
 };
-pub use models::assignment::{AssignedAsset, AssignedAssetGroup, AssignedUser, UserType};
+pub use models::assignment::{AssignedAsset, AssignedUser, UserType};
 pub use models::business::{
     Business, BusinessField, BusinessVertical, TwoFactorType, VerificationStatus,
 };
