@@ -29,10 +29,13 @@ use crate::batch::{BatchItem, BatchRequest};
 use crate::bulk::{BulkMode, BulkOp, BulkRequest};
 use crate::client::Client;
 use crate::error::Result;
-use crate::ids::{
-    AdAccountId, AppId, BusinessId, CatalogId, InstagramAssetId, PageId, PixelId, SystemUserId,
-    WhatsAppBusinessAccountId,
-};
+use crate::ids::{AppId, BusinessId, SystemUserId};
+use crate::kinds::ad_account::AdAccountId;
+use crate::kinds::catalog::CatalogId;
+use crate::kinds::instagram::InstagramAssetId;
+use crate::kinds::page::PageId;
+use crate::kinds::pixel::PixelId;
+use crate::kinds::whatsapp::WhatsAppBusinessAccountId;
 use crate::kinds::{self, AssetKind};
 use crate::obo::OnBehalfOf;
 use crate::request::Request;

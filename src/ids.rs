@@ -17,14 +17,6 @@ use serde::Deserializer;
 
 use crate::error::Error;
 
-// The asset kinds' ids live with their kind; the rest of the crate takes them from here.
-pub(crate) use crate::kinds::ad_account::AdAccountId;
-pub(crate) use crate::kinds::catalog::CatalogId;
-pub(crate) use crate::kinds::instagram::InstagramAssetId;
-pub(crate) use crate::kinds::page::PageId;
-pub(crate) use crate::kinds::pixel::PixelId;
-pub(crate) use crate::kinds::whatsapp::WhatsAppBusinessAccountId;
-
 /// Longest id accepted. Graph ids are 64-bit integers (at most 20 digits); the margin keeps
 /// room for id formats Meta may widen to without accepting unbounded input.
 const MAX_ID_DIGITS: usize = 32;
@@ -276,6 +268,8 @@ numeric_id!(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kinds::ad_account::AdAccountId;
+    use crate::kinds::page::PageId;
 
     #[test]
     fn numeric_ids_validate() {

@@ -170,7 +170,9 @@ pub mod usage;
 /// assert_eq!(asset::Page::SYSTEM_USER_EDGE, Some("assigned_pages"));
 /// ```
 pub mod asset {
-    pub use crate::kinds::{AdAccount, Catalog, Instagram, Page, Pixel, WhatsApp};
+    pub use crate::kinds::{
+        AdAccount, BusinessAssetGroup, Catalog, Instagram, Page, Pixel, WhatsApp,
+    };
     pub use crate::kinds::{AssetRef, KindVisitor};
     pub use crate::models::assets::{AccessStatus, ClaimResult};
 }
@@ -194,6 +196,7 @@ pub use error::{
 };
 pub use ids::{AppId, BusinessId, SystemUserId, UserId};
 pub use kinds::ad_account::{AdAccountId, AdAccountTask};
+pub use kinds::business_asset_group::{BusinessAssetGroupId, BusinessAssetGroupTask};
 pub use kinds::catalog::{CatalogId, CatalogTask};
 pub use kinds::instagram::{InstagramAssetId, InstagramTask};
 pub use kinds::page::{PageId, PageTask};
@@ -201,9 +204,10 @@ pub use kinds::pixel::{PixelId, PixelTask};
 pub use kinds::whatsapp::{WhatsAppBusinessAccountId, WhatsAppTask};
 pub use kinds::{AssetKind, Task};
 pub use models::assets::{
-    AdAccount, App, FacebookPage, InstagramAsset, Pixel, ProductCatalog, WhatsAppBusinessAccount,
+    AdAccount, App, BusinessAssetGroup, FacebookPage, InstagramAsset, Pixel, ProductCatalog,
+    WhatsAppBusinessAccount,
 };
-pub use models::assignment::{AssignedAsset, AssignedAssetGroup, AssignedUser, UserType};
+pub use models::assignment::{AssignedAsset, AssignedUser, UserType};
 pub use models::business::{
     Business, BusinessField, BusinessVertical, TwoFactorType, VerificationStatus,
 };

@@ -32,13 +32,10 @@ use crate::batch::BatchItem;
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::ids::{BusinessId, SystemUserId};
+use crate::kinds::Task;
 use crate::models::assignment::AssignedUser;
-use crate::models::tasks::Task;
 use crate::pagination::ListRequest;
 use crate::request::Request;
-
-/// Fields of the `assigned_users` edge: the AssignedUser node's and the edge's task lists.
-const ASSIGNED_USER_FIELDS: &str = "id,name,user_type,tasks,permitted_tasks";
 
 use crate::api::core::Core;
 use crate::kinds::AssetKind;
@@ -206,7 +203,7 @@ impl<K: AssetKind> AssetHandler<K> {
         let business = business.into();
         let req = Request::get([self.id.wire(), "assigned_users"])
             .param("business", business.as_str())
-            .static_param("fields", ASSIGNED_USER_FIELDS);
+            .static_param("fields", K::ASSIGNED_USER_FIELDS);
         ListRequest::new(
             self.client.clone(),
             req,
@@ -215,10 +212,11 @@ impl<K: AssetKind> AssetHandler<K> {
     }
 }
 
-/// The tasks as the JSON array the Graph API takes. At least one task is required for every
-/// kind, whatever the API would accept (least privilege is stated, never defaulted), and a
-/// task named twice is refused rather than merged: it usually means a mistake upstream.
-fn check_tasks<T: Task>(tasks: &[T], kind: &str) -> Result<String> {
+/// The tasks as the Graph API takes them: each of the kind's lists ([`Task::LISTS`]) that
+/// holds a task, as a JSON array. At least one task is required for every kind, whatever the
+/// API would accept (least privilege is stated, never defaulted), and a task named twice is
+/// refused rather than merged: it usually means a mistake upstream.
+fn check_tasks<T: Task>(tasks: &[T], kind: &str) -> Result<Vec<(&'static str, String)>> {
     if tasks.is_empty() {
         return Err(Error::invalid_input(
             "tasks",
@@ -228,9 +226,20 @@ fn check_tasks<T: Task>(tasks: &[T], kind: &str) -> Result<String> {
             ),
         ));
     }
+    let mut lists: Vec<(&'static str, Vec<&str>)> = Vec::with_capacity(1);
     for (i, task) in tasks.iter().enumerate() {
+        let Some((list, value)) = task.wire() else {
+            return Err(Error::invalid_input(
+                "tasks",
+                format!(
+                    "{:?} names no task list of {} {kind}",
+                    crate::error::clip(task.as_str(), 60),
+                    crate::models::article(kind)
+                ),
+            ));
+        };
         if task.is_unlisted() {
-            crate::models::check_enum_escape("tasks", task.as_str())?;
+            crate::models::check_enum_escape(list, value)?;
         }
         if tasks[..i].iter().any(|t| t.as_str() == task.as_str()) {
             return Err(Error::invalid_input(
@@ -238,15 +247,25 @@ fn check_tasks<T: Task>(tasks: &[T], kind: &str) -> Result<String> {
                 format!("{} is listed twice", task.as_str()),
             ));
         }
+        match lists.iter_mut().find(|(l, _)| *l == list) {
+            Some((_, values)) => values.push(value),
+            None => lists.push((list, vec![value])),
+        }
     }
-    // Straight into the string: bulk encodes the tasks of every operation.
-    let mut wire =
-        Vec::with_capacity(tasks.iter().map(|t| t.as_str().len() + 3).sum::<usize>() + 2);
-    serde::Serializer::collect_seq(
-        &mut serde_json::Serializer::new(&mut wire),
-        tasks.iter().map(Task::as_str),
-    )
-    .map_err(|e| Error::invalid_input("tasks", e.to_string()))?;
+    // In the kind's order of lists, whatever the order given: one wire form per assignment.
+    lists.sort_by_key(|(list, _)| T::LISTS.iter().position(|l| l == list));
+    lists
+        .into_iter()
+        .map(|(list, values)| Ok((list, json_array(&values)?)))
+        .collect()
+}
+
+/// A compact JSON array of strings, written straight into the string: bulk encodes the tasks
+/// of every operation.
+fn json_array(values: &[&str]) -> Result<String> {
+    let mut wire = Vec::with_capacity(values.iter().map(|v| v.len() + 3).sum::<usize>() + 2);
+    serde::Serializer::collect_seq(&mut serde_json::Serializer::new(&mut wire), values)
+        .map_err(|e| Error::invalid_input("tasks", e.to_string()))?;
     String::from_utf8(wire).map_err(|e| Error::invalid_input("tasks", e.to_string()))
 }
 
@@ -330,8 +349,8 @@ impl<K: AssetKind> Assign<K> {
         ))
     }
 
-    /// Every input checked; the tasks as the JSON array the call sends.
-    fn checked_tasks(&self) -> Result<String> {
+    /// Every input checked; the tasks as the lists the call sends.
+    fn checked_tasks(&self) -> Result<Vec<(&'static str, String)>> {
         self.asset.check()?;
         self.user.validate()?;
         if let Some(business) = &self.business {
@@ -341,17 +360,19 @@ impl<K: AssetKind> Assign<K> {
     }
 }
 
-/// `POST /{asset}/assigned_users`: `user`, `tasks` (checked: never empty), `business`.
+/// `POST /{asset}/assigned_users`: `user`, the task lists (checked: never all empty),
+/// `business`.
 fn assign_request(
     asset: String,
     user: String,
-    tasks: String,
+    tasks: Vec<(&'static str, String)>,
     business: Option<String>,
     timeout: Option<std::time::Duration>,
 ) -> Request {
-    let mut req = Request::edge(Method::POST, asset, "assigned_users")
-        .param("user", user)
-        .param("tasks", tasks);
+    let mut req = Request::edge(Method::POST, asset, "assigned_users").param("user", user);
+    for (list, values) in tasks {
+        req = req.param(list, values);
+    }
     if let Some(business) = business {
         req = req.param("business", business);
     }
@@ -371,7 +392,8 @@ impl<K: AssetKind> Unassign<K> {
     /// Removes the assignment.
     ///
     /// # Errors
-    /// [`Error::Unsupported`] for a pixel; [`Error::InvalidInput`] for a bad id (nothing
+    /// [`Error::Unsupported`] for a kind the Graph API cannot unassign (a pixel,
+    /// [`AssetKind::CAN_UNASSIGN`]); [`Error::InvalidInput`] for a bad id (nothing
     /// sent either way); any request error.
     pub async fn send(self) -> Result<()> {
         exchange::send(self).await
@@ -380,8 +402,8 @@ impl<K: AssetKind> Unassign<K> {
     pub(crate) fn request(&self) -> Result<Request> {
         if !K::CAN_UNASSIGN {
             return Err(Error::Unsupported {
-                operation: "removing a pixel assignment",
-                reason: "the Graph API has no DELETE on a pixel's assigned_users; remove the pixel from the system user in Business Settings, or stop using the system user",
+                operation: "removing an assignment of this kind",
+                reason: "the Graph API has no DELETE on this kind's assigned_users; remove the asset from the system user in Business Settings, or stop using the system user",
             });
         }
         self.asset.check()?;
@@ -544,12 +566,14 @@ impl<K: AssetKind> Exchange for Unassign<K> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::models::tasks::{AdAccountTask, CatalogTask, PageTask};
+    use crate::kinds::ad_account::AdAccountTask;
+    use crate::kinds::catalog::CatalogTask;
+    use crate::kinds::page::PageTask;
 
     #[test]
     fn tasks_encode_as_a_compact_json_array_and_duplicates_are_refused() {
         let wire = check_tasks(&[AdAccountTask::Manage, AdAccountTask::Analyze], "x").unwrap();
-        assert_eq!(wire, r#"["MANAGE","ANALYZE"]"#);
+        assert_eq!(wire, [("tasks", r#"["MANAGE","ANALYZE"]"#.to_owned())]);
         let dup = check_tasks(
             &[
                 AdAccountTask::Manage,
@@ -569,7 +593,7 @@ mod tests {
         assert!(check_tasks(&[PageTask::Other("bad task".into())], "Page").is_err());
         assert_eq!(
             check_tasks(&[PageTask::Other("NEW_TASK".into())], "Page").unwrap(),
-            r#"["NEW_TASK"]"#
+            [("tasks", r#"["NEW_TASK"]"#.to_owned())]
         );
     }
 }

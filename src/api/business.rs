@@ -5,7 +5,9 @@ use crate::api::system_users::{QuotaRequest, SystemUsersHandler};
 use crate::api::tokens::BusinessSystemUserToken;
 use crate::api::{Call, first_error};
 use crate::client::Client;
-use crate::ids::{AdAccountId, AppId, BusinessId, NodeId, PageId, SystemUserId};
+use crate::ids::{AppId, BusinessId, NodeId, SystemUserId};
+use crate::kinds::ad_account::AdAccountId;
+use crate::kinds::page::PageId;
 use crate::models::assets::{
     AdAccount, App, ClaimResult, FacebookPage, InstagramAsset, NAMED_FIELDS, Pixel, ProductCatalog,
     WhatsAppBusinessAccount,

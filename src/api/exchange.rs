@@ -232,8 +232,8 @@ pub(crate) fn taken(request: &mut Request) -> Request {
 
 #[cfg(all(test, feature = "testing"))]
 mod tests {
+    use crate::AdAccountTask;
     use crate::error::Error;
-    use crate::models::tasks::AdAccountTask;
     use crate::retry::Effect;
     use crate::testing::GraphEmulator;
 

@@ -7,16 +7,22 @@ use crate::api::tokens::{Acknowledged, GenerateToken};
 use crate::api::{Call, first_error};
 use crate::client::Client;
 use crate::error::Error;
-use crate::ids::{AdAccountId, AppId, CatalogId, PageId, SystemUserId, WhatsAppBusinessAccountId};
+use crate::ids::{AppId, SystemUserId};
 use crate::kinds::AssetKind;
+use crate::kinds::ad_account::AdAccountId;
+use crate::kinds::ad_account::AdAccountTask;
+use crate::kinds::business_asset_group::{BusinessAssetGroupId, BusinessAssetGroupTask};
+use crate::kinds::catalog::CatalogId;
+use crate::kinds::catalog::CatalogTask;
+use crate::kinds::page::PageId;
+use crate::kinds::page::PageTask;
+use crate::kinds::whatsapp::WhatsAppBusinessAccountId;
+use crate::kinds::whatsapp::WhatsAppTask;
 use crate::models::assets::App;
-use crate::models::assignment::{AssignedAsset, AssignedAssetGroup};
+use crate::models::assignment::AssignedAsset;
 use crate::models::system_user::SystemUser;
-use crate::models::tasks::{AdAccountTask, CatalogTask, PageTask, WhatsAppTask};
 use crate::pagination::ListRequest;
 use crate::request::Request;
-
-const ASSIGNED_ASSET_FIELDS: &str = "id,name,tasks,permitted_tasks";
 
 /// One system user, by its app-scoped id. Get one with [`Client::system_user`].
 ///
@@ -168,13 +174,12 @@ impl SystemUserHandler {
     /// ```
     pub fn assigned<K: AssetKind>(&self) -> ListRequest<AssignedAsset<K::Id, K::Task>> {
         let edge = K::SYSTEM_USER_EDGE.unwrap_or("assigned_users");
-        let req =
-            Request::get([self.id.as_str(), edge]).static_param("fields", ASSIGNED_ASSET_FIELDS);
+        let req = Request::get([self.id.as_str(), edge]).static_param("fields", K::HELD_FIELDS);
         let invalid = match K::SYSTEM_USER_EDGE {
             Some(_) => self.id.validate().err(),
             None => Some(Error::Unsupported {
                 operation: "listing a system user's assets of this kind",
-                reason: "the Graph API has no such edge for pixels and Instagram assets; read each asset's assigned_users instead",
+                reason: "the Graph API has no system-user edge for this kind; read each asset's assigned_users instead",
             }),
         };
         ListRequest::new(self.client.clone(), req, invalid)
@@ -273,17 +278,29 @@ impl SystemUserHandler {
         self.named_list("assigned_applications")
     }
 
-    /// `GET /{system_user}/assigned_business_asset_groups`: its business asset groups.
+    /// `GET /{system_user}/assigned_business_asset_groups`: its business asset groups, with
+    /// its tasks on each (read from the group's per-asset-type lists).
     ///
-    /// ```no_run
-    /// # async fn run(client: meta_business::Client) -> meta_business::Result<()> {
-    /// for group in client.system_user("100000008899900").assigned_business_asset_groups().collect(100).await? {
-    ///     println!("{group:?}");
-    /// }
+    /// ```
+    /// use meta_business::BusinessAssetGroupTask;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// client
+    ///     .asset::<meta_business::asset::BusinessAssetGroup>(demo.business_asset_group)
+    ///     .assign(&su.id, [BusinessAssetGroupTask::PageAnalyze])
+    ///     .send()
+    ///     .await?;
+    /// let groups = client.system_user(&su.id).assigned_business_asset_groups().collect(100).await?;
+    /// assert_eq!(groups[0].tasks, [BusinessAssetGroupTask::PageAnalyze]);
     /// # Ok(()) }
     /// ```
-    pub fn assigned_business_asset_groups(&self) -> ListRequest<AssignedAssetGroup> {
-        self.named_list("assigned_business_asset_groups")
+    pub fn assigned_business_asset_groups(
+        &self,
+    ) -> ListRequest<AssignedAsset<BusinessAssetGroupId, BusinessAssetGroupTask>> {
+        self.assigned::<crate::kinds::BusinessAssetGroup>()
     }
 
     /// A list edge of this system user, read with `id,name`.

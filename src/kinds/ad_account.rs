@@ -201,6 +201,7 @@ crate::kinds::asset_kind! {
         owned: crate::models::assets::AdAccount,
         name: "ad account",
         key: "ad_account",
+        node: "AdAccount",
         owned_edge: "owned_ad_accounts",
         owned_fields: crate::models::assets::AD_ACCOUNT_FIELDS,
         system_user_edge: Some("assigned_ad_accounts"),

@@ -29,6 +29,7 @@ crate::kinds::asset_kind! {
         owned: crate::models::assets::ProductCatalog,
         name: "product catalog",
         key: "catalog",
+        node: "ProductCatalog",
         owned_edge: "owned_product_catalogs",
         owned_fields: crate::models::assets::NAMED_FIELDS,
         system_user_edge: Some("assigned_product_catalogs"),

@@ -30,6 +30,7 @@ crate::kinds::asset_kind! {
         owned: crate::models::assets::InstagramAsset,
         name: "Instagram asset",
         key: "instagram",
+        node: "InstagramBusinessAsset",
         owned_edge: "owned_instagram_assets",
         owned_fields: crate::models::assets::INSTAGRAM_FIELDS,
         system_user_edge: None,

@@ -36,7 +36,10 @@ use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::ids::{BusinessId, SystemUserId};
 
+mod declare;
+
 pub(crate) mod ad_account;
+pub(crate) mod business_asset_group;
 pub(crate) mod catalog;
 pub(crate) mod instagram;
 pub(crate) mod page;
@@ -44,11 +47,14 @@ pub(crate) mod pixel;
 pub(crate) mod whatsapp;
 
 pub use ad_account::AdAccount;
+pub use business_asset_group::BusinessAssetGroup;
 pub use catalog::Catalog;
 pub use instagram::Instagram;
 pub use page::Page;
 pub use pixel::Pixel;
 pub use whatsapp::WhatsApp;
+
+pub(crate) use declare::asset_kind;
 
 /// The most items read from any one list by the table's own readers.
 pub(crate) const MAX_ITEMS: usize = 10_000;
@@ -92,6 +98,19 @@ pub trait Task:
     fn known() -> &'static [Self];
     /// The value for a wire string (an unlisted one is kept as the enum's escape variant).
     fn parse(raw: &str) -> Self;
+    /// The task-list parameters an assignment is sent in and its reads answer: one `tasks`
+    /// list for most kinds, one list per asset type for a business asset group.
+    const LISTS: &'static [&'static str] = &["tasks"];
+    /// The list this task is sent in and its value there; `None` for a value naming no list of
+    /// the kind (refused before sending).
+    fn wire(&self) -> Option<(&'static str, &str)> {
+        Some((Self::LISTS[0], self.as_str()))
+    }
+    /// The task a read answers in one of [`Task::LISTS`].
+    fn from_wire(list: &str, raw: &str) -> Self {
+        let _ = list;
+        Self::parse(raw)
+    }
 }
 
 /// A kind of asset with an `assigned_users` edge: the compile-time half of the table.
@@ -103,6 +122,9 @@ pub trait AssetKind: sealed::Sealed + Debug + Send + Sync + 'static {
     type Task: Task;
     /// A node of the business's owned list of this kind.
     type Owned: sealed::Owned<Self::Id>;
+    /// Its node type, as Meta's API description names it (`AdAccount`): the key of its row in
+    /// the contract table, from which the emulator takes its wire facts.
+    const NODE: &'static str;
     /// Its name, for messages (`ad account`).
     const NAME: &'static str;
     /// Its key in spec files and in [`AssetRef`]'s serialized form (`ad_account`).
@@ -123,6 +145,12 @@ pub trait AssetKind: sealed::Sealed + Debug + Send + Sync + 'static {
     /// description lists them (`agencies`; for pixels `shared_agencies` too); none for a kind
     /// whose description has no such edge (WhatsApp Business Accounts).
     const PARTNER_EDGES: &'static [&'static str] = &[];
+    /// The fields read from the asset's `assigned_users` edge: the AssignedUser node's and the
+    /// edge's task lists.
+    const ASSIGNED_USER_FIELDS: &'static str = "id,name,user_type,tasks,permitted_tasks";
+    /// The fields read from the system user's edge: the asset's id and name, and the edge's
+    /// task lists.
+    const HELD_FIELDS: &'static str = "id,name,tasks,permitted_tasks";
     /// The run-time reference to an asset of this kind.
     fn asset_ref(id: Self::Id) -> AssetRef;
 }
@@ -150,15 +178,21 @@ pub(crate) type Reading<T> = BoxFuture<'static, Result<T>>;
 pub(crate) struct KindInfo {
     pub(crate) key: &'static str,
     pub(crate) name: &'static str,
+    /// The node type in Meta's API description.
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
+    pub(crate) node: &'static str,
     // Read by the emulator's test that holds its table to this one.
-    #[cfg_attr(not(test), allow(dead_code))]
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
     pub(crate) owned_edge: &'static str,
     pub(crate) system_user_edge: Option<&'static str>,
     #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) tasks_required: bool,
     pub(crate) can_unassign: bool,
-    /// The task values the Graph API accepts for the kind.
+    /// The task values the Graph API accepts for the kind, as the crate writes them.
     pub(crate) tasks: fn() -> Vec<&'static str>,
+    /// The same, as sent: each list parameter with its values.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) wire_tasks: fn() -> Vec<(&'static str, Vec<&'static str>)>,
     /// An asset of the kind from an id given by a person (checked).
     pub(crate) parse: fn(&str) -> Result<AssetRef>,
     /// The assets of the kind the business owns, reading at most this many pages.
@@ -179,11 +213,13 @@ impl KindInfo {
         KindInfo {
             key: K::KEY,
             name: K::NAME,
+            node: K::NODE,
             owned_edge: K::OWNED_EDGE,
             system_user_edge: K::SYSTEM_USER_EDGE,
             tasks_required: K::TASKS_REQUIRED,
             can_unassign: K::CAN_UNASSIGN,
             tasks: task_names::<K>,
+            wire_tasks: wire_task_names::<K>,
             parse: parse_ref::<K>,
             owned: owned_refs::<K>,
             held_by: held_by::<K>,
@@ -193,6 +229,19 @@ impl KindInfo {
 
 fn task_names<K: AssetKind>() -> Vec<&'static str> {
     K::Task::known().iter().map(Task::as_str).collect()
+}
+
+fn wire_task_names<K: AssetKind>() -> Vec<(&'static str, Vec<&'static str>)> {
+    let mut lists: Vec<(&'static str, Vec<&'static str>)> =
+        K::Task::LISTS.iter().map(|l| (*l, Vec::new())).collect();
+    for task in K::Task::known() {
+        if let Some((list, value)) = task.wire()
+            && let Some((_, values)) = lists.iter_mut().find(|(l, _)| *l == list)
+        {
+            values.push(value);
+        }
+    }
+    lists
 }
 
 fn parse_ref<K: AssetKind>(raw: &str) -> Result<AssetRef> {
@@ -283,87 +332,6 @@ impl KindVisitor for HeldBy {
     }
 }
 
-/// Declares a kind's marker and ties its id type, task enum and owned model to it. Used once
-/// by each kind's module.
-macro_rules! asset_kind {
-    (
-        $(#[$meta:meta])*
-        $marker:ident: $variant:ident {
-            id: $id:ty,
-            task: $task:ty,
-            owned: $owned:ty,
-            name: $name:literal,
-            key: $key:literal,
-            owned_edge: $owned_edge:literal,
-            owned_fields: $owned_fields:expr,
-            system_user_edge: $su_edge:expr,
-            tasks_required: $req:literal,
-            can_unassign: $del:literal
-            $(, partner_edges: $partners:expr)? $(,)?
-        }
-    ) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub struct $marker;
-
-        impl $crate::kinds::sealed::Sealed for $marker {}
-
-        impl $crate::kinds::AssetKind for $marker {
-            type Id = $id;
-            type Task = $task;
-            type Owned = $owned;
-            const NAME: &'static str = $name;
-            const KEY: &'static str = $key;
-            const OWNED_EDGE: &'static str = $owned_edge;
-            const OWNED_FIELDS: &'static str = $owned_fields;
-            const SYSTEM_USER_EDGE: Option<&'static str> = $su_edge;
-            const TASKS_REQUIRED: bool = $req;
-            const CAN_UNASSIGN: bool = $del;
-            $(const PARTNER_EDGES: &'static [&'static str] = $partners;)?
-            fn asset_ref(id: $id) -> $crate::kinds::AssetRef {
-                $crate::kinds::AssetRef::$variant(id)
-            }
-        }
-
-        impl $crate::kinds::sealed::AssetId for $id {
-            fn wire(&self) -> &str {
-                self.as_str()
-            }
-            fn into_wire(self) -> String {
-                self.into_string()
-            }
-            fn check(&self) -> $crate::Result<()> {
-                self.validate()
-            }
-        }
-
-        impl $crate::kinds::sealed::Owned<$id> for $owned {
-            fn into_id(self) -> $id {
-                self.id
-            }
-        }
-
-        impl $crate::kinds::sealed::Sealed for $task {}
-
-        impl $crate::kinds::Task for $task {
-            fn as_str(&self) -> &str {
-                <$task>::as_str(self)
-            }
-            fn is_unlisted(&self) -> bool {
-                <$task>::is_unlisted(self)
-            }
-            fn known() -> &'static [Self] {
-                <$task>::KNOWN
-            }
-            fn parse(raw: &str) -> Self {
-                <$task>::from(raw)
-            }
-        }
-    };
-}
-
-pub(crate) use asset_kind;
-
 /// The table: each kind once, with its [`AssetRef`] variant and id type.
 macro_rules! kinds {
     ($( $(#[$doc:meta])* $variant:ident($id:ty) => $marker:ty, )+) => {
@@ -371,7 +339,8 @@ macro_rules! kinds {
         /// asset known only at run time (from a spec file, a database, a plan).
         ///
         /// Serialized as `{"kind": "ad_account", "id": "act_42"}`; the kind is the key of
-        /// spec files (`ad_account`, `page`, `catalog`, `pixel`, `instagram`, `whatsapp`).
+        /// spec files (`ad_account`, `page`, `catalog`, `pixel`, `instagram`, `whatsapp`,
+        /// `business_asset_group`).
         ///
         /// ```
         /// use meta_business::AdAccountId;
@@ -469,11 +438,13 @@ kinds! {
     Instagram(crate::InstagramAssetId) => Instagram,
     /// A WhatsApp Business Account.
     WhatsApp(crate::WhatsAppBusinessAccountId) => WhatsApp,
+    /// A business asset group.
+    BusinessAssetGroup(crate::BusinessAssetGroupId) => BusinessAssetGroup,
 }
 
 impl AssetRef {
     /// An asset from its kind's key (`ad_account`, `page`, `catalog`, `pixel`, `instagram`,
-    /// `whatsapp`) and its id, both checked.
+    /// `whatsapp`, `business_asset_group`) and its id, both checked.
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for an unknown kind (naming the known ones) or a malformed id.
@@ -542,7 +513,8 @@ mod tests {
                 "catalog",
                 "pixel",
                 "instagram",
-                "whatsapp"
+                "whatsapp",
+                "business_asset_group"
             ]
         );
         for info in KINDS {

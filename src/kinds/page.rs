@@ -58,6 +58,7 @@ crate::kinds::asset_kind! {
         owned: crate::models::assets::FacebookPage,
         name: "Page",
         key: "page",
+        node: "Page",
         owned_edge: "owned_pages",
         owned_fields: crate::models::assets::NAMED_FIELDS,
         system_user_edge: Some("assigned_pages"),

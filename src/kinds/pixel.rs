@@ -32,6 +32,7 @@ crate::kinds::asset_kind! {
         owned: crate::models::assets::Pixel,
         name: "pixel",
         key: "pixel",
+        node: "AdsPixel",
         owned_edge: "owned_pixels",
         owned_fields: crate::models::assets::NAMED_FIELDS,
         system_user_edge: None,

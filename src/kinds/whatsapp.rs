@@ -35,6 +35,7 @@ crate::kinds::asset_kind! {
         owned: crate::models::assets::WhatsAppBusinessAccount,
         name: "WhatsApp Business Account",
         key: "whatsapp",
+        node: "WhatsAppBusinessAccount",
         owned_edge: "owned_whatsapp_business_accounts",
         owned_fields: crate::models::assets::NAMED_FIELDS,
         system_user_edge: Some("assigned_whatsapp_business_accounts"),

@@ -3,9 +3,14 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::ids::{
-    AdAccountId, AppId, CatalogId, InstagramAssetId, PageId, PixelId, WhatsAppBusinessAccountId,
-};
+use crate::ids::AppId;
+use crate::kinds::ad_account::AdAccountId;
+use crate::kinds::business_asset_group::BusinessAssetGroupId;
+use crate::kinds::catalog::CatalogId;
+use crate::kinds::instagram::InstagramAssetId;
+use crate::kinds::page::PageId;
+use crate::kinds::pixel::PixelId;
+use crate::kinds::whatsapp::WhatsAppBusinessAccountId;
 use crate::macros::string_enum;
 
 /// Default `fields` for each asset list, all documented fields of the node.
@@ -82,6 +87,14 @@ asset_struct!(
         ig_user_id: Option<String>,
         /// The Instagram username.
         ig_username: Option<String>,
+    }
+);
+
+asset_struct!(
+    /// A business asset group.
+    BusinessAssetGroup, BusinessAssetGroupId {
+        /// Its name.
+        name: Option<String>,
     }
 );
 

@@ -1,8 +1,10 @@
 //! Who is assigned to an asset, and which assets a system user is assigned to, with tasks.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value};
 
 use super::NodeRef;
+use crate::kinds::Task;
 use crate::macros::string_enum;
 
 /// A user (system user or person) assigned to an asset, with its tasks on it.
@@ -20,12 +22,10 @@ use crate::macros::string_enum;
 /// assert!(users[0].is_system_user());
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-#[serde(bound(deserialize = "T: Deserialize<'de>"))]
 pub struct AssignedUser<T> {
     /// The user's (app-scoped) id.
-    #[serde(deserialize_with = "super::id_string")]
     pub id: String,
     /// Its name.
     pub name: Option<String>,
@@ -33,12 +33,71 @@ pub struct AssignedUser<T> {
     pub user_type: Option<UserType>,
     /// The business the user belongs to, when sent.
     pub business: Option<NodeRef>,
-    /// The user's tasks on the asset.
-    #[serde(default)]
+    /// The user's tasks on the asset (from each of the kind's task lists).
     pub tasks: Vec<T>,
     /// The tasks that could be assigned on the asset.
-    #[serde(default)]
     pub permitted_tasks: Vec<T>,
+}
+
+/// An `assigned_users` node as sent: its own fields, and the rest (the task lists).
+#[derive(Deserialize)]
+struct RawUser {
+    #[serde(deserialize_with = "super::id_string")]
+    id: String,
+    name: Option<String>,
+    user_type: Option<UserType>,
+    business: Option<NodeRef>,
+    #[serde(flatten)]
+    rest: Map<String, Value>,
+}
+
+impl<'de, T: Task> Deserialize<'de> for AssignedUser<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = RawUser::deserialize(d)?;
+        let (tasks, permitted_tasks) = task_lists(&raw.rest)?;
+        Ok(AssignedUser {
+            id: raw.id,
+            name: raw.name,
+            user_type: raw.user_type,
+            business: raw.business,
+            tasks,
+            permitted_tasks,
+        })
+    }
+}
+
+/// The tasks of a node, from each of the kind's lists (`tasks`, or `page_tasks`, …), and the
+/// permitted ones (`permitted_` and the list's name), each absent list empty.
+fn task_lists<T: Task, E: serde::de::Error>(
+    node: &Map<String, Value>,
+) -> Result<(Vec<T>, Vec<T>), E> {
+    let mut tasks = Vec::new();
+    let mut permitted = Vec::new();
+    for list in T::LISTS {
+        read_list(node.get(*list), list, &mut tasks)?;
+        read_list(node.get(&format!("permitted_{list}")), list, &mut permitted)?;
+    }
+    Ok((tasks, permitted))
+}
+
+fn read_list<T: Task, E: serde::de::Error>(
+    value: Option<&Value>,
+    list: &str,
+    into: &mut Vec<T>,
+) -> Result<(), E> {
+    match value {
+        None | Some(Value::Null) => Ok(()),
+        Some(Value::Array(items)) => {
+            for item in items {
+                let Value::String(raw) = item else {
+                    return Err(E::custom(format!("{list}: a task is not a string")));
+                };
+                into.push(T::from_wire(list, raw));
+            }
+            Ok(())
+        }
+        Some(_) => Err(E::custom(format!("{list}: not a list of tasks"))),
+    }
 }
 
 impl<T> AssignedUser<T> {
@@ -73,32 +132,38 @@ string_enum! {
 /// }
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-#[serde(bound(deserialize = "I: Deserialize<'de>, T: Deserialize<'de>"))]
 pub struct AssignedAsset<I, T> {
     /// The asset's id.
     pub id: I,
     /// Its name.
     pub name: Option<String>,
-    /// The system user's tasks on it.
-    #[serde(default)]
+    /// The system user's tasks on it (from each of the kind's task lists).
     pub tasks: Vec<T>,
     /// The tasks that could be assigned on it.
-    #[serde(default)]
     pub permitted_tasks: Vec<T>,
 }
 
-/// A business asset group a system user is assigned to.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct AssignedAssetGroup {
-    /// The group's id.
-    #[serde(deserialize_with = "super::id_string")]
-    pub id: String,
-    /// Its name.
-    pub name: Option<String>,
-    /// Any other field sent (per-asset-type task lists such as `adaccount_tasks`).
+/// A system user's `assigned_*` node as sent: its own fields, and the rest (the task lists).
+#[derive(Deserialize)]
+#[serde(bound(deserialize = "I: Deserialize<'de>"))]
+struct RawAsset<I> {
+    id: I,
+    name: Option<String>,
     #[serde(flatten)]
-    pub extra: serde_json::Map<String, serde_json::Value>,
+    rest: Map<String, Value>,
+}
+
+impl<'de, I: Deserialize<'de>, T: Task> Deserialize<'de> for AssignedAsset<I, T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = RawAsset::<I>::deserialize(d)?;
+        let (tasks, permitted_tasks) = task_lists(&raw.rest)?;
+        Ok(AssignedAsset {
+            id: raw.id,
+            name: raw.name,
+            tasks,
+            permitted_tasks,
+        })
+    }
 }

@@ -8,7 +8,6 @@ pub mod assignment;
 pub mod business;
 pub mod permissions;
 pub mod system_user;
-pub mod tasks;
 pub mod token;
 
 use serde::{Deserialize, Deserializer, Serialize};

@@ -7,7 +7,8 @@ use serde::Serialize;
 
 use crate::api::business::BusinessHandler;
 use crate::error::Error;
-use crate::ids::{AdAccountId, AppId};
+use crate::ids::AppId;
+use crate::kinds::ad_account::AdAccountId;
 use crate::models::permissions::Permission;
 
 mod checks;

@@ -6,15 +6,23 @@ use std::collections::BTreeMap;
 use super::error::Result;
 use super::spec::{RawAsset, RawSpec, RawSystemUser, RawToken, Spec};
 use crate::config::AccessTier;
-use crate::ids::{
-    AdAccountId, AppId, CatalogId, InstagramAssetId, PageId, PixelId, WhatsAppBusinessAccountId,
-};
+use crate::ids::AppId;
+use crate::kinds::Task;
+use crate::kinds::ad_account::AdAccountId;
+use crate::kinds::ad_account::AdAccountTask;
+use crate::kinds::catalog::CatalogId;
+use crate::kinds::catalog::CatalogTask;
+use crate::kinds::instagram::InstagramAssetId;
+use crate::kinds::instagram::InstagramTask;
+use crate::kinds::page::PageId;
+use crate::kinds::page::PageTask;
+use crate::kinds::pixel::PixelId;
+use crate::kinds::pixel::PixelTask;
+use crate::kinds::whatsapp::WhatsAppBusinessAccountId;
+use crate::kinds::whatsapp::WhatsAppTask;
 use crate::kinds::{self as asset, AssetKind};
 use crate::models::permissions::Permission;
 use crate::models::system_user::SystemUserRole;
-use crate::models::tasks::{
-    AdAccountTask, CatalogTask, InstagramTask, PageTask, PixelTask, Task, WhatsAppTask,
-};
 
 /// Builds a [`Spec`] in code; [`SpecBuilder::build`] checks it as [`Spec::from_toml_str`]
 /// checks a file, with the same errors.

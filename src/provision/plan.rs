@@ -351,6 +351,9 @@ pub async fn plan(client: &Client, spec: &Spec, options: &PlanOptions) -> Result
     planned
 }
 
+/// A stored token expiring within this is renewed, unless `PlanOptions::renew_within` says.
+const DEFAULT_RENEW_WITHIN: Duration = Duration::from_secs(7 * 86_400);
+
 async fn planned(
     client: &Client,
     spec: &Spec,
@@ -387,13 +390,12 @@ async fn planned(
     let identities = Identities::resolve(spec, &users, &known, &held)?;
     let basis = Basis::read(pages, &users, &held, &scanned, options.store.is_some());
 
+    let renew_within = options.renew_within.unwrap_or(DEFAULT_RENEW_WITHIN);
     let tokens = TokenContext {
         client,
         business,
         stored: &stored,
-        renew_within: options
-            .renew_within
-            .unwrap_or(Duration::from_secs(7 * 86_400)),
+        renew_within,
         invalidate_orphans: options.invalidate_orphans,
     };
     let mut out = Plan {

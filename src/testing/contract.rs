@@ -190,6 +190,55 @@ impl Contract {
             .is_some_and(|n| n.edges.contains_key(&key(method, edge)))
     }
 
+    /// The list parameters of a call that take enum values (an asset's task lists), each with
+    /// whether it is required and its values, in the table's order.
+    pub(crate) fn enum_lists(
+        &self,
+        node: &str,
+        method: &str,
+        edge: &str,
+    ) -> Vec<(&str, bool, &[String])> {
+        let Some(call) = self
+            .nodes
+            .get(node)
+            .and_then(|n| n.edges.get(&key(method, edge)))
+        else {
+            return Vec::new();
+        };
+        call.params
+            .iter()
+            .filter(|(_, p)| p.kind.starts_with("list<"))
+            .filter_map(|(name, p)| Some((name.as_str(), p.required, p.values.as_deref()?)))
+            .collect()
+    }
+
+    /// The fields of a node type.
+    pub(crate) fn fields_of(&self, node: &str) -> Vec<&str> {
+        self.fields
+            .get(node)
+            .map(|f| f.iter().map(String::as_str).collect())
+            .unwrap_or_default()
+    }
+
+    /// The fields documented on an edge outside its node type's (graph-api.md: `tasks`,
+    /// `permitted_tasks`, …), for this node type or any.
+    pub(crate) fn edge_fields(&self, node: &str, method: &str, edge: &str) -> Vec<&str> {
+        let mut fields: Vec<&str> = Vec::new();
+        for ef in &self.extras.edge_fields {
+            if (ef.node == "*" || ef.node == node)
+                && ef.method == method
+                && edge_matches(&ef.edge, edge)
+            {
+                for f in &ef.fields {
+                    if !fields.contains(&f.as_str()) {
+                        fields.push(f);
+                    }
+                }
+            }
+        }
+        fields
+    }
+
     /// Checks a call on a node type: the call exists, every parameter is listed (or is a
     /// transport parameter), required ones are present, enum values are valid, and every
     /// `fields=` name is a field of the returned type or a documented edge field.

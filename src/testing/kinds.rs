@@ -1,24 +1,46 @@
-//! The emulator's asset kinds: one row each, with what Meta's API does for the kind. Written
-//! from Meta's reference, not from the crate's own enums (a test below holds the two to each
-//! other, value by value), so that a wrong value in the crate is caught instead of copied.
+//! The emulator's asset kinds, derived: which kinds exist and their edges' names come from the
+//! crate's table (`crate::kinds::KINDS`); what the Graph API does with each (the task values
+//! its `assigned_users` edge accepts, in which lists, whether tasks are required, whether an
+//! assignment can be removed, the node's fields) comes from Meta's API description
+//! (`contract.json`), by node type. The values it checks are Meta's, never the crate's enums:
+//! a test below holds the crate to them value by value, so a wrong value in the crate is caught
+//! instead of copied.
 
-/// A kind of asset the emulator holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
-    AdAccount,
-    Page,
-    Catalog,
-    Pixel,
-    Instagram,
-    WhatsApp,
+use std::sync::OnceLock;
+
+use serde_json::{Map, Value, json};
+
+use super::contract::Contract;
+
+/// A kind of asset the emulator holds: a row of [`rows`].
+#[derive(Clone, Copy)]
+pub(crate) struct Kind(&'static KindSpec);
+
+impl PartialEq for Kind {
+    fn eq(&self, other: &Kind) -> bool {
+        std::ptr::eq(self.0, other.0)
+    }
+}
+
+impl Eq for Kind {}
+
+impl std::fmt::Debug for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.key)
+    }
+}
+
+/// One task list of a kind's `assigned_users` POST: its parameter and its values.
+#[derive(Debug)]
+pub(crate) struct TaskList {
+    pub(crate) param: &'static str,
+    pub(crate) values: Vec<&'static str>,
 }
 
 /// What the Graph API does for one kind.
 #[derive(Debug)]
 pub(crate) struct KindSpec {
-    pub(crate) kind: Kind,
-    /// The key of spec files and of the crate's `AssetRef` (how the test below pairs rows).
-    #[cfg_attr(not(test), allow(dead_code))]
+    /// The key of spec files and of the crate's `AssetRef`.
     pub(crate) key: &'static str,
     /// The node type, as Meta's API description names it.
     pub(crate) node_type: &'static str,
@@ -26,176 +48,152 @@ pub(crate) struct KindSpec {
     pub(crate) owned_edge: &'static str,
     /// The system user's edge listing its assets of the kind, if there is one.
     pub(crate) system_user_edge: Option<&'static str>,
-    /// The exact task values accepted on the kind's `assigned_users` edge.
-    pub(crate) tasks: &'static [&'static str],
+    /// The task lists of `POST /{asset}/assigned_users`, with their exact values.
+    pub(crate) lists: Vec<TaskList>,
     /// Whether an assignment without tasks is refused.
     pub(crate) tasks_required: bool,
     /// Whether `DELETE /{asset}/assigned_users` exists.
     pub(crate) can_unassign: bool,
-    /// The fields a list of the kind may ask for.
-    pub(crate) fields: &'static [&'static str],
+    /// The fields a read of the kind may ask for.
+    pub(crate) fields: Vec<&'static str>,
 }
 
-/// The kinds, in `Kind`'s order.
-pub(crate) const KINDS: [KindSpec; 6] = [
-    KindSpec {
-        kind: Kind::AdAccount,
-        key: "ad_account",
-        node_type: "AdAccount",
-        owned_edge: "owned_ad_accounts",
-        system_user_edge: Some("assigned_ad_accounts"),
-        tasks: &["AA_ANALYZE", "ADVERTISE", "ANALYZE", "DRAFT", "MANAGE"],
-        tasks_required: false,
-        can_unassign: true,
-        fields: &[
-            "id",
-            "account_id",
-            "name",
-            "account_status",
-            "currency",
-            "tos_accepted",
-        ],
-    },
-    KindSpec {
-        kind: Kind::Page,
-        key: "page",
-        node_type: "Page",
-        owned_edge: "owned_pages",
-        system_user_edge: Some("assigned_pages"),
-        tasks: &[
-            "ADVERTISE",
-            "ANALYZE",
-            "CASHIER_ROLE",
-            "CREATE_CONTENT",
-            "GLOBAL_STRUCTURE_MANAGEMENT",
-            "MANAGE",
-            "MANAGE_JOBS",
-            "MANAGE_LEADS",
-            "MESSAGING",
-            "MODERATE",
-            "MODERATE_COMMUNITY",
-            "PAGES_MESSAGING",
-            "PAGES_MESSAGING_SUBSCRIPTIONS",
-            "PROFILE_PLUS_ADVERTISE",
-            "PROFILE_PLUS_ANALYZE",
-            "PROFILE_PLUS_CREATE_CONTENT",
-            "PROFILE_PLUS_FACEBOOK_ACCESS",
-            "PROFILE_PLUS_FULL_CONTROL",
-            "PROFILE_PLUS_GLOBAL_STRUCTURE_MANAGEMENT",
-            "PROFILE_PLUS_MANAGE",
-            "PROFILE_PLUS_MANAGE_LEADS",
-            "PROFILE_PLUS_MESSAGING",
-            "PROFILE_PLUS_MODERATE",
-            "PROFILE_PLUS_MODERATE_DELEGATE_COMMUNITY",
-            "PROFILE_PLUS_REVENUE",
-            "READ_PAGE_MAILBOXES",
-            "VIEW_MONETIZATION_INSIGHTS",
-        ],
-        tasks_required: false,
-        can_unassign: true,
-        fields: &["id", "name"],
-    },
-    KindSpec {
-        kind: Kind::Catalog,
-        key: "catalog",
-        node_type: "ProductCatalog",
-        owned_edge: "owned_product_catalogs",
-        system_user_edge: Some("assigned_product_catalogs"),
-        tasks: &["AA_ANALYZE", "ADVERTISE", "MANAGE", "MANAGE_AR"],
-        tasks_required: true,
-        can_unassign: true,
-        fields: &["id", "name"],
-    },
-    KindSpec {
-        kind: Kind::Pixel,
-        key: "pixel",
-        node_type: "AdsPixel",
-        owned_edge: "owned_pixels",
-        system_user_edge: None,
-        tasks: &["AA_ANALYZE", "ADVERTISE", "ANALYZE", "EDIT", "UPLOAD"],
-        tasks_required: true,
-        can_unassign: false,
-        fields: &["id", "name"],
-    },
-    KindSpec {
-        kind: Kind::Instagram,
-        key: "instagram",
-        node_type: "InstagramBusinessAsset",
-        owned_edge: "owned_instagram_assets",
-        system_user_edge: None,
-        tasks: &[
-            "ADVERTISE",
-            "ANALYZE",
-            "COMMUNITY_ACTIVITY",
-            "CONTENT",
-            "MESSAGES",
-        ],
-        tasks_required: false,
-        can_unassign: true,
-        fields: &["id", "ig_user_id", "ig_username"],
-    },
-    KindSpec {
-        kind: Kind::WhatsApp,
-        key: "whatsapp",
-        node_type: "WhatsAppBusinessAccount",
-        owned_edge: "owned_whatsapp_business_accounts",
-        system_user_edge: Some("assigned_whatsapp_business_accounts"),
-        tasks: &[
-            "DEVELOP",
-            "MANAGE",
-            "MANAGE_EXTENSIONS",
-            "MANAGE_PHONE",
-            "MANAGE_PHONE_ASSETS",
-            "MANAGE_TEMPLATES",
-            "MESSAGING",
-            "VIEW_COST",
-            "VIEW_PHONE_ASSETS",
-            "VIEW_TEMPLATES",
-        ],
-        tasks_required: true,
-        can_unassign: true,
-        fields: &["id", "name"],
-    },
-];
+/// Every kind, in the crate's table's order.
+pub(crate) fn rows() -> &'static [KindSpec] {
+    static ROWS: OnceLock<Vec<KindSpec>> = OnceLock::new();
+    ROWS.get_or_init(|| {
+        let contract = Contract::get();
+        crate::kinds::KINDS
+            .iter()
+            .map(|info| {
+                let node = info.node;
+                let lists: Vec<TaskList> = contract
+                    .enum_lists(node, "POST", "assigned_users")
+                    .into_iter()
+                    .map(|(param, _, values)| TaskList {
+                        param,
+                        values: values.iter().map(String::as_str).collect(),
+                    })
+                    .collect();
+                KindSpec {
+                    key: info.key,
+                    node_type: node,
+                    owned_edge: info.owned_edge,
+                    system_user_edge: info.system_user_edge,
+                    tasks_required: contract
+                        .enum_lists(node, "POST", "assigned_users")
+                        .iter()
+                        .any(|(_, required, _)| *required),
+                    lists,
+                    can_unassign: contract.has_call(node, "DELETE", "assigned_users"),
+                    fields: contract.fields_of(node),
+                }
+            })
+            .collect()
+    })
+}
 
 impl Kind {
-    fn spec(self) -> &'static KindSpec {
-        &KINDS[self as usize]
+    /// The kind of this key (`ad_account`, `page`, …). Only ever called with the keys of the
+    /// crate's table: another is a mistake in the emulator's own code.
+    pub(crate) fn of(key: &str) -> Kind {
+        match rows().iter().find(|k| k.key == key) {
+            Some(spec) => Kind(spec),
+            None => panic!("the crate has no asset kind {key:?}"),
+        }
     }
 
-    /// The exact task values the Graph API accepts on the kind's `assigned_users` edge.
-    pub(crate) fn tasks(self) -> &'static [&'static str] {
-        self.spec().tasks
+    pub(crate) fn key(self) -> &'static str {
+        self.0.key
+    }
+
+    /// The task lists of its `assigned_users` POST.
+    pub(crate) fn lists(self) -> &'static [TaskList] {
+        &self.0.lists
     }
 
     pub(crate) fn tasks_required(self) -> bool {
-        self.spec().tasks_required
+        self.0.tasks_required
     }
 
     pub(crate) fn can_unassign(self) -> bool {
-        self.spec().can_unassign
+        self.0.can_unassign
     }
 
     pub(crate) fn node_type(self) -> &'static str {
-        self.spec().node_type
+        self.0.node_type
     }
 
-    /// The fields a list of this kind may ask for.
+    /// The fields a read of this kind may ask for.
     pub(crate) fn fields(self) -> &'static [&'static str] {
-        self.spec().fields
+        &self.0.fields
     }
 
     /// The kind a business's `owned_*` edge lists.
     pub(crate) fn by_owned_edge(edge: &str) -> Option<Kind> {
-        KINDS.iter().find(|k| k.owned_edge == edge).map(|k| k.kind)
+        rows().iter().find(|k| k.owned_edge == edge).map(Kind)
     }
 
     /// The kind a system user's `assigned_*` edge lists.
     pub(crate) fn by_system_user_edge(edge: &str) -> Option<Kind> {
-        KINDS
+        rows()
             .iter()
             .find(|k| k.system_user_edge == Some(edge))
-            .map(|k| k.kind)
+            .map(Kind)
+    }
+
+    /// How the emulator keeps a task given in a list: as sent for a kind with one list, else
+    /// prefixed by the list's asset type (`PAGE:MANAGE` for `page_tasks`).
+    pub(crate) fn stored(self, list: &str, value: &str) -> String {
+        if self.0.lists.len() == 1 {
+            return value.to_owned();
+        }
+        let prefix = list.strip_suffix("_tasks").unwrap_or(list);
+        format!("{}:{value}", prefix.to_ascii_uppercase())
+    }
+
+    /// The task-list fields of a node on `edge` (`GET` on `node`, whose documented edge fields
+    /// say which: `tasks`, `permitted_tasks`, `page_tasks`, …): each list with the tasks kept
+    /// in it, each `permitted_` list with every value of its list.
+    pub(crate) fn answer(self, node: &str, edge: &str, tasks: &[String]) -> Map<String, Value> {
+        let mut out = Map::new();
+        for field in Contract::get().edge_fields(node, "GET", edge) {
+            let (list, permitted) = match field.strip_prefix("permitted_") {
+                Some(list) => (list, true),
+                None => (field, false),
+            };
+            let Some(spec) = self.0.lists.iter().find(|l| l.param == list) else {
+                continue;
+            };
+            let values: Vec<&str> = if permitted {
+                spec.values.clone()
+            } else {
+                tasks
+                    .iter()
+                    .filter_map(|t| self.unstored(t).filter(|(l, _)| *l == list))
+                    .map(|(_, v)| v)
+                    .collect()
+            };
+            out.insert(field.to_owned(), json!(values));
+        }
+        out
+    }
+
+    /// A kept task's list and value.
+    fn unstored(self, task: &str) -> Option<(&'static str, &str)> {
+        if self.0.lists.len() == 1 {
+            return Some((self.0.lists[0].param, task));
+        }
+        let (prefix, value) = task.split_once(':')?;
+        self.0
+            .lists
+            .iter()
+            .find(|l| {
+                l.param
+                    .strip_suffix("_tasks")
+                    .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
+            })
+            .map(|l| (l.param, value))
     }
 }
 
@@ -203,46 +201,38 @@ impl Kind {
 mod tests {
     use super::*;
 
+    /// The crate's asset-kind table and Meta's description agree, value by value: the tasks
+    /// of each kind in each list, and its rules. A value the crate has wrong fails here.
     #[test]
-    fn rows_are_in_kind_order() {
-        for (i, spec) in KINDS.iter().enumerate() {
-            assert_eq!(spec.kind as usize, i);
+    fn the_crate_and_metas_description_agree_on_every_kind() {
+        assert_eq!(rows().len(), crate::kinds::KINDS.len());
+        for info in crate::kinds::KINDS {
+            let spec = Kind::of(info.key).0;
+            assert!(!spec.lists.is_empty(), "{}: no task list", spec.node_type);
+            let mut crate_lists = (info.wire_tasks)();
+            crate_lists.sort_by_key(|(l, _)| *l);
+            let metas: Vec<(&str, Vec<&str>)> = spec
+                .lists
+                .iter()
+                .map(|l| (l.param, l.values.clone()))
+                .collect();
+            assert_eq!(crate_lists, metas, "task lists of {}", info.key);
+            assert_eq!(
+                (info.tasks_required, info.can_unassign),
+                (spec.tasks_required, spec.can_unassign),
+                "{}: (tasks required, unassign allowed)",
+                info.key
+            );
+            assert!(spec.fields.contains(&"id"), "{}: no fields", spec.node_type);
         }
     }
 
-    /// The crate's asset-kind table and the emulator's agree, value by value: the tasks of
-    /// each kind (in order), its edges, and its rules. A kind added to one and not the other
-    /// fails here.
     #[test]
-    fn the_crate_and_the_emulator_agree_on_every_kind() {
-        let crate_kinds = crate::kinds::KINDS;
-        assert_eq!(
-            crate_kinds.len(),
-            KINDS.len(),
-            "a kind is missing on one side"
-        );
-        for info in crate_kinds {
-            let spec = KINDS
-                .iter()
-                .find(|k| k.key == info.key)
-                .unwrap_or_else(|| panic!("the emulator has no kind {:?}", info.key));
-            assert_eq!((info.tasks)(), spec.tasks, "tasks of {}", info.key);
-            assert_eq!(
-                (
-                    info.owned_edge,
-                    info.system_user_edge,
-                    info.tasks_required,
-                    info.can_unassign
-                ),
-                (
-                    spec.owned_edge,
-                    spec.system_user_edge,
-                    spec.tasks_required,
-                    spec.can_unassign
-                ),
-                "{}: (owned edge, system-user edge, tasks required, unassign allowed)",
-                info.key
-            );
-        }
+    fn kept_tasks_answer_in_their_lists() {
+        let page = Kind::of("page");
+        assert_eq!(page.stored("tasks", "MANAGE"), "MANAGE");
+        let answer = page.answer("Page", "assigned_users", &["MANAGE".into()]);
+        assert_eq!(answer["tasks"], json!(["MANAGE"]));
+        assert_eq!(answer["permitted_tasks"].as_array().map(Vec::len), Some(27));
     }
 }

@@ -217,6 +217,7 @@ impl GraphEmulator {
                     .pixel(d.pixel, "Acme web pixel")
                     .instagram(d.instagram, "acme")
                     .whatsapp(d.whatsapp, "Acme support")
+                    .business_asset_group(d.business_asset_group, "Acme EU team assets")
                     .admin(d.admin_token),
             )
             .start()

@@ -31,6 +31,8 @@ pub struct Demo {
     pub instagram: &'static str,
     /// A WhatsApp Business Account.
     pub whatsapp: &'static str,
+    /// A business asset group.
+    pub business_asset_group: &'static str,
 }
 
 /// The permissions a seeded app may grant unless
@@ -60,6 +62,7 @@ pub const DEMO: Demo = Demo {
     pixel: "6000000000001",
     instagram: "7000000000001",
     whatsapp: "8000000000001",
+    business_asset_group: "9000000000001",
 };
 
 /// The ids and credentials of the Business On Behalf Of demo ([`GraphEmulator::obo_demo`](super::GraphEmulator::obo_demo)).
@@ -175,40 +178,49 @@ impl BusinessSeed {
     pub fn ad_accounts(mut self, first: u64, n: u64) -> Self {
         for i in 0..n {
             let id = format!("act_{}", first + i);
-            self = self.asset(&id, Kind::AdAccount, &format!("Ad account {}", i + 1));
+            self = self.asset(
+                &id,
+                Kind::of("ad_account"),
+                &format!("Ad account {}", i + 1),
+            );
         }
         self
     }
 
     /// An ad account (`act_<digits>` or digits).
     pub fn ad_account(self, id: &str, name: &str) -> Self {
-        let id = crate::ids::AdAccountId::new(id);
-        self.asset(id.as_str(), Kind::AdAccount, name)
+        let id = crate::kinds::ad_account::AdAccountId::new(id);
+        self.asset(id.as_str(), Kind::of("ad_account"), name)
     }
 
     /// A Page.
     pub fn page(self, id: &str, name: &str) -> Self {
-        self.asset(id, Kind::Page, name)
+        self.asset(id, Kind::of("page"), name)
     }
 
     /// A product catalog.
     pub fn catalog(self, id: &str, name: &str) -> Self {
-        self.asset(id, Kind::Catalog, name)
+        self.asset(id, Kind::of("catalog"), name)
     }
 
     /// A pixel.
     pub fn pixel(self, id: &str, name: &str) -> Self {
-        self.asset(id, Kind::Pixel, name)
+        self.asset(id, Kind::of("pixel"), name)
     }
 
     /// An Instagram business asset, by username.
     pub fn instagram(self, id: &str, username: &str) -> Self {
-        self.asset(id, Kind::Instagram, username)
+        self.asset(id, Kind::of("instagram"), username)
     }
 
     /// A WhatsApp Business Account.
     pub fn whatsapp(self, id: &str, name: &str) -> Self {
-        self.asset(id, Kind::WhatsApp, name)
+        self.asset(id, Kind::of("whatsapp"), name)
+    }
+
+    /// A business asset group.
+    pub fn business_asset_group(self, id: &str, name: &str) -> Self {
+        self.asset(id, Kind::of("business_asset_group"), name)
     }
 
     /// The token of a human admin of the business, issued through the business's first app.
@@ -251,8 +263,11 @@ impl BusinessSeed {
 
     /// Marks an ad account whose Custom Audience terms were not accepted (all are by default).
     pub fn custom_audience_tos_not_accepted(mut self, ad_account: &str) -> Self {
-        self.tos_refused
-            .push(crate::ids::AdAccountId::new(ad_account).as_str().to_owned());
+        self.tos_refused.push(
+            crate::kinds::ad_account::AdAccountId::new(ad_account)
+                .as_str()
+                .to_owned(),
+        );
         self
     }
 

@@ -474,7 +474,10 @@ async fn system_user_assigned_asset_lists_every_page() {
         .collect(10)
         .await
         .unwrap();
-    assert_eq!(groups[0].extra["adaccount_tasks"][0], "ANALYZE");
+    assert_eq!(
+        groups[0].tasks,
+        [meta_business::BusinessAssetGroupTask::AdAccountAnalyze]
+    );
     let reqs = received(&server).await;
     assert_wire(&reqs, TOKEN);
     assert_eq!(
@@ -485,5 +488,11 @@ async fn system_user_assigned_asset_lists_every_page() {
         params(&reqs[1]),
         map(&[("fields", "id,name,tasks,permitted_tasks"), ("after", "N1")])
     );
-    assert_eq!(params(&reqs[5]), map(&[("fields", "id,name")]));
+    assert_eq!(
+        params(&reqs[5]),
+        map(&[(
+            "fields",
+            "id,name,adaccount_tasks,offline_conversion_data_set_tasks,page_tasks,pixel_tasks"
+        )])
+    );
 }

@@ -111,17 +111,17 @@ async fn an_audit_against_endless_cursors_reports_what_it_could_not_read() {
     let report = provision::audit(&client, BIZ, &AuditOptions::default().max_pages(3))
         .await
         .unwrap();
-    // 3 pages of system users (3 users), 6 kinds' owned lists, each user's 4 system-user
-    // edges, and the business's partners and clients: 3 + 18 + 36 + 6 requests, each list cut
-    // at 3 pages.
-    assert_eq!(count.load(Ordering::SeqCst), 3 + 6 * 3 + 3 * 4 * 3 + 2 * 3);
+    // 3 pages of system users (3 users), 7 kinds' owned lists, each user's 5 system-user
+    // edges, and the business's partners and clients: 3 + 21 + 45 + 6 requests, each list
+    // cut at 3 pages.
+    assert_eq!(count.load(Ordering::SeqCst), 3 + 7 * 3 + 3 * 5 * 3 + 2 * 3);
     assert_eq!(report.system_users.len(), 3);
     let incomplete: Vec<_> = report
         .findings
         .iter()
         .filter(|f| f.kind == FindingKind::IncompleteRead)
         .collect();
-    assert_eq!(incomplete.len(), 1 + 6 + 3 * 4 + 2, "{report}");
+    assert_eq!(incomplete.len(), 1 + 7 + 3 * 5 + 2, "{report}");
     assert!(
         incomplete
             .iter()

@@ -214,6 +214,10 @@ async fn drive_everything(emu: &GraphEmulator) {
         .collect(100)
         .await
         .unwrap();
+    biz.owned_assets::<meta_business::asset::BusinessAssetGroup>()
+        .collect(100)
+        .await
+        .unwrap();
     biz.client_apps().collect(100).await.unwrap();
     biz.claim_app(d.app_id).send().await.ok();
     biz.claim_ad_account(d.ad_accounts[1]).send().await.ok();
@@ -289,6 +293,23 @@ async fn drive_everything(emu: &GraphEmulator) {
         .send()
         .await
         .unwrap();
+    let group = client.asset::<meta_business::asset::BusinessAssetGroup>(d.business_asset_group);
+    group
+        .assign(
+            &su.id,
+            [
+                meta_business::BusinessAssetGroupTask::PageAnalyze,
+                meta_business::BusinessAssetGroupTask::OfflineConversionDataSetView,
+            ],
+        )
+        .send()
+        .await
+        .unwrap();
+    group
+        .assigned_users(d.business_id)
+        .collect(10)
+        .await
+        .unwrap();
     client
         .ad_account(d.ad_accounts[0])
         .assigned_users(d.business_id)
@@ -339,6 +360,7 @@ async fn drive_everything(emu: &GraphEmulator) {
         .await
         .unwrap();
     for unassign in [
+        group.unassign(&su.id).send().await,
         client
             .whatsapp_business_account(d.whatsapp)
             .unassign(&su.id)

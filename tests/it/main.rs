@@ -7,6 +7,7 @@ mod batch_hostile;
 mod bounds;
 mod builder_order;
 mod business;
+mod business_asset_group;
 mod classify;
 mod client;
 mod common;

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use meta_business::provision::{self, Change, Plan, PlanOptions, ProvisionError, Spec};
 use meta_business::testing::{DEMO, GraphEmulator};
 use meta_business::{
-    AccessTier, AdAccountTask, CatalogTask, Client, InstagramTask, PageTask, Permission, PixelTask,
-    WhatsAppTask,
+    AccessTier, AdAccountTask, BusinessAssetGroupTask, CatalogTask, Client, InstagramTask,
+    PageTask, Permission, PixelTask, WhatsAppTask,
     store::{Expect, MemoryStore, StoredToken, TokenKey, TokenStore},
 };
 use proptest::prelude::*;
@@ -26,13 +26,17 @@ fn kinds() -> Vec<(&'static str, Vec<&'static str>)> {
         ("pixel", names(PixelTask::KNOWN, |t| t.as_str())),
         ("instagram", names(InstagramTask::KNOWN, |t| t.as_str())),
         ("whatsapp", names(WhatsAppTask::KNOWN, |t| t.as_str())),
+        (
+            "business_asset_group",
+            names(BusinessAssetGroupTask::KNOWN, |t| t.as_str()),
+        ),
     ]
 }
 
 /// One generated asset: a kind (by index), an id and a non-empty pick of its tasks.
 fn asset() -> impl Strategy<Value = (usize, u64, Vec<prop::sample::Index>)> {
     (
-        0..6usize,
+        0..7usize,
         1u64..u64::MAX / 2,
         prop::collection::vec(any::<prop::sample::Index>(), 1..4),
     )
@@ -135,9 +139,10 @@ fn demo_spec() -> impl Strategy<Value = Value> {
         ("pixel", DEMO.pixel),
         ("instagram", DEMO.instagram),
         ("whatsapp", DEMO.whatsapp),
+        ("business_asset_group", DEMO.business_asset_group),
     ];
     (
-        prop::collection::vec((any::<bool>(), any::<prop::sample::Index>()), 6),
+        prop::collection::vec((any::<bool>(), any::<prop::sample::Index>()), 7),
         any::<bool>(),
         any::<bool>(),
         any::<bool>(),

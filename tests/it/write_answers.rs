@@ -176,19 +176,35 @@ async fn every_write_edge_answers_an_object_as_meta_does() {
     )
     .await;
     go("SystemUser", "DELETE", &format!("{su}/access_tokens"), &[]).await;
-    for (node, asset, tasks) in [
-        ("AdAccount", d.ad_accounts[0], r#"["ANALYZE"]"#),
-        ("Page", d.pages[0], r#"["ANALYZE"]"#),
-        ("ProductCatalog", d.catalog, r#"["MANAGE"]"#),
-        ("AdsPixel", d.pixel, r#"["ANALYZE"]"#),
-        ("InstagramBusinessAsset", d.instagram, r#"["ANALYZE"]"#),
-        ("WhatsAppBusinessAccount", d.whatsapp, r#"["MANAGE"]"#),
+    for (node, asset, list, tasks) in [
+        ("AdAccount", d.ad_accounts[0], "tasks", r#"["ANALYZE"]"#),
+        ("Page", d.pages[0], "tasks", r#"["ANALYZE"]"#),
+        ("ProductCatalog", d.catalog, "tasks", r#"["MANAGE"]"#),
+        ("AdsPixel", d.pixel, "tasks", r#"["ANALYZE"]"#),
+        (
+            "InstagramBusinessAsset",
+            d.instagram,
+            "tasks",
+            r#"["ANALYZE"]"#,
+        ),
+        (
+            "WhatsAppBusinessAccount",
+            d.whatsapp,
+            "tasks",
+            r#"["MANAGE"]"#,
+        ),
+        (
+            "BusinessAssetGroup",
+            d.business_asset_group,
+            "page_tasks",
+            r#"["ANALYZE"]"#,
+        ),
     ] {
         go(
             node,
             "POST",
             &format!("{asset}/assigned_users"),
-            &[("user", &su), ("tasks", tasks)],
+            &[("user", &su), (list, tasks)],
         )
         .await;
         if contract

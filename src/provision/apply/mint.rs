@@ -144,15 +144,7 @@ impl Run<'_> {
         else {
             return Ok(());
         };
-        // A grace period running on the replaced record ends now: the record no longer holds
-        // its old token, which would otherwise stay valid, held by nobody.
-        if let Some(kept) = same_key.as_ref().and_then(StoredToken::previous)
-            && let Err(err) = rotation::revoke(client, &key, kept).await
-        {
-            self.report.warnings.push(format!(
-                "the token {system_user:?} kept from an earlier rotation (grace period) could not be revoked ({err}); it expires by itself"
-            ));
-        }
+        self.end_grace(system_user, same_key.as_ref()).await;
         match identity::verify(client, &key, &secret).await {
             Verdict::Good => {}
             Verdict::Bad { why, ours } => {
@@ -186,6 +178,19 @@ impl Run<'_> {
                 .push(format!("the new token of {system_user:?} is stored; {why}"));
         }
         self.revoke_replaced(store, system_user, old).await
+    }
+
+    /// A grace period running on the replaced record ends now: the new record no longer holds
+    /// its old token, which would otherwise stay valid, held by nobody.
+    async fn end_grace(&mut self, system_user: &str, replaced: Option<&StoredToken>) {
+        let Some((key, kept)) = replaced.and_then(|r| Some((&r.key, r.previous()?))) else {
+            return;
+        };
+        if let Err(err) = rotation::revoke(self.client, key, kept).await {
+            self.report.warnings.push(format!(
+                "the token {system_user:?} kept from an earlier rotation (grace period) could not be revoked ({err}); it expires by itself"
+            ));
+        }
     }
 
     /// [`before_mint`], with what it found reported: `None` when another run stored its token

@@ -7,14 +7,8 @@ use super::{
 };
 use crate::testing::state::{Asset, State};
 
-const ASSIGNED_USER_FIELDS: &[&str] = &[
-    "id",
-    "name",
-    "user_type",
-    "business",
-    "tasks",
-    "permitted_tasks",
-];
+/// The AssignedUser node's own fields (the task lists are the kind's).
+const ASSIGNED_USER_FIELDS: &[&str] = &["id", "name", "user_type", "business"];
 
 pub(super) fn asset_edge(state: &mut State, ctx: &Ctx<'_>, asset_id: &str, edge: &str) -> Reply {
     if edge != "assigned_users" {
@@ -51,6 +45,7 @@ fn list_assigned(state: &State, ctx: &Ctx<'_>, asset_id: &str, asset: &Asset) ->
             asset.kind.node_type()
         ));
     }
+    let node_type = asset.kind.node_type();
     let users = state.assignments.get(asset_id).cloned().unwrap_or_default();
     let nodes = users
         .into_iter()
@@ -59,23 +54,22 @@ fn list_assigned(state: &State, ctx: &Ctx<'_>, asset_id: &str, asset: &Asset) ->
                 Some(su) => (su.name.clone(), "SYSTEM_USER"),
                 None => (format!("User {user}"), "BUSINESS_USER"),
             };
-            obj(json!({
+            let mut node = obj(json!({
                 "id": user, "name": name, "user_type": user_type, "business": {"id": asset.business},
-                "tasks": tasks, "permitted_tasks": asset.kind.tasks(),
-            }))
+            }));
+            node.extend(asset.kind.answer(node_type, "assigned_users", &tasks));
+            node
         })
         .collect();
-    list(
-        state,
-        ctx.inc,
-        nodes,
-        ASSIGNED_USER_FIELDS,
-        &["id", "name", "tasks"],
-        "AssignedUser",
-    )
+    let lists = asset.kind.answer(node_type, "assigned_users", &[]);
+    let mut allowed = ASSIGNED_USER_FIELDS.to_vec();
+    allowed.extend(lists.keys().map(String::as_str));
+    let mut default = vec!["id", "name"];
+    default.extend(asset.kind.lists().iter().map(|l| l.param));
+    list(state, ctx.inc, nodes, &allowed, &default, "AssignedUser")
 }
 
-/// `POST /{asset}/assigned_users` with `user` and `tasks`.
+/// `POST /{asset}/assigned_users` with `user` and the kind's task lists.
 fn assign(state: &mut State, ctx: &Ctx<'_>, asset_id: &str, asset: &Asset) -> Reply {
     let Some(user) = ctx.inc.param("user") else {
         return invalid("The parameter user is required");
@@ -98,29 +92,52 @@ fn assign(state: &mut State, ctx: &Ctx<'_>, asset_id: &str, asset: &Asset) -> Re
             "Param user must be a system user or person of the business that owns the asset",
         );
     }
-    let tasks = match ctx.inc.param("tasks").map(parse_list) {
-        None => Vec::new(),
-        Some(Some(tasks)) => tasks,
-        Some(None) => return invalid("Param tasks must be an array of strings"),
+    let tasks = match given_tasks(ctx, asset) {
+        Ok(tasks) => tasks,
+        Err(refused) => return refused,
     };
-    if tasks.is_empty() && asset.kind.tasks_required() {
-        return invalid("The parameter tasks is required");
-    }
-    let allowed = asset.kind.tasks();
-    for (i, task) in tasks.iter().enumerate() {
-        if !allowed.contains(&task.as_str()) {
-            return invalid(format!(
-                "Param tasks[{i}] must be one of {{{}}}",
-                allowed.join(", ")
-            ));
-        }
-    }
     state
         .assignments
         .entry(asset_id.to_owned())
         .or_default()
         .insert(user.to_owned(), tasks);
     ok(json!({"success": true}))
+}
+
+/// The tasks of an assignment, from each of the kind's lists, as the emulator keeps them; or
+/// Meta's refusal.
+fn given_tasks(ctx: &Ctx<'_>, asset: &Asset) -> Result<Vec<String>, Reply> {
+    let mut tasks = Vec::new();
+    for list in asset.kind.lists() {
+        let given = match ctx.inc.param(list.param).map(parse_list) {
+            None => Vec::new(),
+            Some(Some(given)) => given,
+            Some(None) => {
+                return Err(invalid(format!(
+                    "Param {} must be an array of strings",
+                    list.param
+                )));
+            }
+        };
+        for (i, task) in given.iter().enumerate() {
+            if !list.values.contains(&task.as_str()) {
+                return Err(invalid(format!(
+                    "Param {}[{i}] must be one of {{{}}}",
+                    list.param,
+                    list.values.join(", ")
+                )));
+            }
+            tasks.push(asset.kind.stored(list.param, task));
+        }
+    }
+    if tasks.is_empty() && asset.kind.tasks_required() {
+        let names: Vec<&str> = asset.kind.lists().iter().map(|l| l.param).collect();
+        return Err(invalid(format!(
+            "The parameter {} is required",
+            names.join(" or ")
+        )));
+    }
+    Ok(tasks)
 }
 
 /// `DELETE /{asset}/assigned_users?user=`.

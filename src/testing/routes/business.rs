@@ -218,13 +218,13 @@ pub(super) fn node(state: &State, ctx: &Ctx<'_>, id: &str) -> Reply {
 }
 
 pub(crate) fn asset_node(id: &str, asset: &Asset) -> Map<String, Value> {
-    let (kind, name) = (asset.kind, asset.name.as_str());
-    obj(match kind {
-        Kind::AdAccount => json!({
+    let name = asset.name.as_str();
+    obj(match asset.kind.key() {
+        "ad_account" => json!({
             "id": id, "account_id": id.trim_start_matches("act_"), "name": name, "account_status": 1, "currency": "EUR",
             "tos_accepted": {"custom_audience_tos": u8::from(asset.tos_accepted), "web_custom_audience_tos": 1}
         }),
-        Kind::Instagram => {
+        "instagram" => {
             json!({"id": id, "ig_user_id": format!("1784{}", id.len()), "ig_username": name})
         }
         _ => json!({"id": id, "name": name}),
@@ -258,12 +258,10 @@ pub(super) fn edge(state: &mut State, ctx: &Ctx<'_>, biz: &str, edge: &str) -> R
     let method = ctx.inc.method.as_str();
     match (method, edge) {
         ("GET", "owned_apps" | "client_apps") => list_apps(state, ctx, biz, edge),
-        ("GET", e) if Kind::by_owned_edge(e).is_some() => list_owned(
-            state,
-            ctx,
-            biz,
-            Kind::by_owned_edge(e).unwrap_or(Kind::Page),
-        ),
+        ("GET", e) if Kind::by_owned_edge(e).is_some() => match Kind::by_owned_edge(e) {
+            Some(kind) => list_owned(state, ctx, biz, kind),
+            None => unknown_path(&format!("/{e}")),
+        },
         ("POST", "owned_ad_accounts") => {
             let Some(raw) = ctx.inc.param("adaccount_id") else {
                 return invalid("The parameter adaccount_id is required");

@@ -175,10 +175,7 @@ pub(super) fn my_pages(state: &mut State, ctx: &Ctx<'_>) -> Reply {
         .iter()
         .filter_map(|(asset, users)| {
             let tasks = users.get(su)?;
-            let a = state
-                .assets
-                .get(asset)
-                .filter(|a| a.kind == state::Kind::Page)?;
+            let a = state.assets.get(asset).filter(|a| a.kind.key() == "page")?;
             Some((asset.clone(), a.name.clone(), tasks.clone()))
         })
         .collect();

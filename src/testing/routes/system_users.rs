@@ -125,9 +125,6 @@ pub(super) fn system_user_assigned(
     su: &str,
     edge: &str,
 ) -> Option<Reply> {
-    if edge == "assigned_business_asset_groups" {
-        return Some(page(state, ctx.inc, Vec::new()));
-    }
     if edge == "assigned_applications" {
         let installed = field_of(&state.system_users, su, |s| &s.installed_apps);
         return Some(list(
@@ -150,8 +147,11 @@ pub(super) fn system_user_assigned(
             "an admin of the system user's business is required",
         ));
     }
+    let lists = kind.answer("SystemUser", edge, &[]);
     let mut allowed = kind.fields().to_vec();
-    allowed.extend(["tasks", "permitted_tasks"]);
+    allowed.extend(lists.keys().map(String::as_str));
+    let mut default = vec!["id"];
+    default.extend(kind.lists().iter().map(|l| l.param));
     let nodes = state
         .assignments
         .iter()
@@ -159,8 +159,7 @@ pub(super) fn system_user_assigned(
             let tasks = users.get(su)?;
             let asset = state.assets.get(asset_id).filter(|a| a.kind == kind)?;
             let mut node = asset_node(asset_id, asset);
-            node.insert("tasks".into(), json!(tasks));
-            node.insert("permitted_tasks".into(), json!(kind.tasks()));
+            node.extend(kind.answer("SystemUser", edge, tasks));
             Some(node)
         })
         .collect();
@@ -169,7 +168,7 @@ pub(super) fn system_user_assigned(
         ctx.inc,
         nodes,
         &allowed,
-        &["id", "tasks"],
+        &default,
         kind.node_type(),
     ))
 }
