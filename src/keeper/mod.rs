@@ -292,9 +292,25 @@ impl<S: TokenStore> TokenKeeper<S> {
                 "{key}: the old token's grace period is over; {why}"
             )),
         });
-        match self.store.get(&key).await {
+        // Still held (its revocation failed): the report says so in `grace_end`.
+        self.read_again(&key, report, None).await
+    }
+
+    /// The record read again after finishing a rotation or a grace period: the one to go on
+    /// with, or `None` with the report saying why (`held`, when it still holds a token to
+    /// revoke: no new rotation may write over it, or that token would be held by nobody).
+    async fn read_again(
+        &self,
+        key: &TokenKey,
+        report: &mut TokenReport,
+        held: Option<&str>,
+    ) -> Option<Versioned> {
+        match self.store.get(key).await {
             Ok(Some(found)) if found.token.previous().is_none() => Some(found),
-            Ok(Some(_)) => None,
+            Ok(Some(_)) => {
+                report.skipped = held.map(str::to_owned);
+                None
+            }
             Ok(None) => {
                 report.skipped = Some("removed from the store meanwhile".to_owned());
                 None
@@ -335,25 +351,8 @@ impl<S: TokenStore> TokenKeeper<S> {
                 return None;
             }
         }
-        match self.store.get(&key).await {
-            // Still holding a token to revoke: no new rotation over it this pass (its
-            // `previous` would be overwritten, the token held by nobody).
-            Ok(Some(stored)) if stored.token.previous().is_some() => {
-                report.skipped = Some(
-                    "another replica started a new rotation meanwhile (the record holds a token to revoke); it finishes it, or the next pass does".to_owned(),
-                );
-                None
-            }
-            Ok(Some(stored)) => Some(stored),
-            Ok(None) => {
-                report.skipped = Some("removed from the store meanwhile".to_owned());
-                None
-            }
-            Err(err) => {
-                report.failed = Some((Step::Read, err.to_string()));
-                None
-            }
-        }
+        let held = "another replica started a new rotation meanwhile (the record holds a token to revoke); it finishes it, or the next pass does";
+        self.read_again(&key, report, Some(held)).await
     }
 
     async fn inspect(&self, stored: &StoredToken) -> crate::Result<TokenInfo> {

@@ -97,21 +97,22 @@ impl State {
     }
 }
 
+/// A read's answer: the version's data and metadata (also read by the create lock).
 #[derive(Deserialize)]
-struct ReadAnswer {
-    data: Option<ReadData>,
+pub(super) struct ReadAnswer {
+    pub(super) data: Option<ReadData>,
 }
 
 #[derive(Deserialize)]
-struct ReadData {
+pub(super) struct ReadData {
     #[serde(default)]
-    data: Option<Value>,
-    metadata: Option<VersionMeta>,
+    pub(super) data: Option<Value>,
+    pub(super) metadata: Option<VersionMeta>,
 }
 
 #[derive(Deserialize)]
-struct VersionMeta {
-    version: u64,
+pub(super) struct VersionMeta {
+    pub(super) version: u64,
     #[serde(default)]
     destroyed: bool,
 }

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
 use super::VaultStore;
-use super::kv;
+use super::kv::{self, ReadAnswer};
 use crate::error::{Error, Result};
 use crate::ids::BusinessId;
 use crate::lock::{CreateGuard, CreateLock, LockFuture};
@@ -190,23 +190,6 @@ struct LockKey {
 struct Found {
     version: u64,
     lease: Option<Duration>,
-}
-
-#[derive(Deserialize)]
-struct ReadAnswer {
-    data: Option<ReadData>,
-}
-
-#[derive(Deserialize)]
-struct ReadData {
-    #[serde(default)]
-    data: Option<Value>,
-    metadata: Option<ReadMeta>,
-}
-
-#[derive(Deserialize)]
-struct ReadMeta {
-    version: u64,
 }
 
 #[derive(Deserialize)]
