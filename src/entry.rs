@@ -31,6 +31,7 @@ use crate::client::Client;
 use crate::error::Result;
 use crate::ids::{AppId, BusinessId, SystemUserId};
 use crate::kinds::ad_account::AdAccountId;
+use crate::kinds::business_asset_group::BusinessAssetGroupId;
 use crate::kinds::catalog::CatalogId;
 use crate::kinds::instagram::InstagramAssetId;
 use crate::kinds::page::PageId;
@@ -211,6 +212,29 @@ impl Client {
         &self,
         id: impl Into<WhatsAppBusinessAccountId>,
     ) -> AssetHandler<kinds::WhatsApp> {
+        self.asset(id)
+    }
+
+    /// The business asset group with this id; its tasks travel in one list per asset type.
+    ///
+    /// ```
+    /// use meta_business::BusinessAssetGroupTask;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// # let su = client.business(demo.business_id).system_users().create("ads-reporting").send().await?;
+    /// client
+    ///     .business_asset_group(demo.business_asset_group)
+    ///     .assign(&su.id, [BusinessAssetGroupTask::PageAnalyze])
+    ///     .send()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn business_asset_group(
+        &self,
+        id: impl Into<BusinessAssetGroupId>,
+    ) -> AssetHandler<kinds::BusinessAssetGroup> {
         self.asset(id)
     }
 

@@ -9,8 +9,8 @@ use crate::ids::{AppId, BusinessId, NodeId, SystemUserId};
 use crate::kinds::ad_account::AdAccountId;
 use crate::kinds::page::PageId;
 use crate::models::assets::{
-    AdAccount, App, ClaimResult, FacebookPage, InstagramAsset, NAMED_FIELDS, Pixel, ProductCatalog,
-    WhatsAppBusinessAccount,
+    AdAccount, App, BusinessAssetGroup, ClaimResult, FacebookPage, InstagramAsset, NAMED_FIELDS,
+    Pixel, ProductCatalog, WhatsAppBusinessAccount,
 };
 use crate::models::business::{Business, BusinessField};
 use crate::pagination::ListRequest;
@@ -245,6 +245,21 @@ impl BusinessHandler {
     /// ```
     pub fn owned_whatsapp_business_accounts(&self) -> ListRequest<WhatsAppBusinessAccount> {
         self.owned_assets::<crate::kinds::WhatsApp>()
+    }
+
+    /// `GET /{business}/business_asset_groups`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> meta_business::Result<()> {
+    /// # let (emulator, demo) = meta_business::testing::GraphEmulator::demo().await;
+    /// # let client = emulator.client(demo.admin_token)?;
+    /// let groups = client.business(demo.business_id).business_asset_groups().collect(100).await?;
+    /// assert_eq!(groups[0].id.as_str(), demo.business_asset_group);
+    /// # Ok(()) }
+    /// ```
+    pub fn business_asset_groups(&self) -> ListRequest<BusinessAssetGroup> {
+        self.owned_assets::<crate::kinds::BusinessAssetGroup>()
     }
 
     /// `GET /{business}/client_apps`: apps of other businesses shared with this one (a

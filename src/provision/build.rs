@@ -10,6 +10,7 @@ use crate::ids::AppId;
 use crate::kinds::Task;
 use crate::kinds::ad_account::AdAccountId;
 use crate::kinds::ad_account::AdAccountTask;
+use crate::kinds::business_asset_group::{BusinessAssetGroupId, BusinessAssetGroupTask};
 use crate::kinds::catalog::CatalogId;
 use crate::kinds::catalog::CatalogTask;
 use crate::kinds::instagram::InstagramAssetId;
@@ -217,6 +218,16 @@ impl SystemUserBuilder {
         tasks: impl IntoIterator<Item = WhatsAppTask>,
     ) -> Self {
         self.asset::<asset::WhatsApp>(id, tasks)
+    }
+
+    /// A business asset group with these tasks (each names its asset type:
+    /// `BusinessAssetGroupTask::PageAnalyze` is `PAGE:ANALYZE`).
+    pub fn business_asset_group(
+        self,
+        id: impl Into<BusinessAssetGroupId>,
+        tasks: impl IntoIterator<Item = BusinessAssetGroupTask>,
+    ) -> Self {
+        self.asset::<asset::BusinessAssetGroup>(id, tasks)
     }
 
     /// The token it should have, for one of its apps (expiring after 60 days unless

@@ -283,3 +283,79 @@ async fn the_emulator_refuses_a_value_metas_list_lacks_whatever_the_crate_sends(
     );
     assert!(emulator.assignments(demo.business_asset_group).is_empty());
 }
+
+#[tokio::test]
+async fn the_groups_shortcuts_are_the_generic_calls() {
+    use meta_business::provision::SystemUserBuilder;
+    let (emulator, demo) = GraphEmulator::demo().await;
+    let client = emulator.client(demo.admin_token).unwrap();
+    let su = client
+        .business(demo.business_id)
+        .system_users()
+        .create("group-shortcuts")
+        .send()
+        .await
+        .unwrap();
+
+    // `client.business_asset_group(id)` is `client.asset::<asset::BusinessAssetGroup>(id)`.
+    emulator.clear_requests();
+    client
+        .business_asset_group(demo.business_asset_group)
+        .assign(&su.id, [Task::PageAnalyze])
+        .send()
+        .await
+        .unwrap();
+    let sent = emulator.requests();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        (sent[0].method.as_str(), sent[0].path.as_str()),
+        (
+            "POST",
+            format!("/v26.0/{}/assigned_users", demo.business_asset_group).as_str()
+        )
+    );
+    assert_eq!(sent[0].params["page_tasks"], r#"["ANALYZE"]"#);
+    assert_eq!(
+        emulator.assignments(demo.business_asset_group)[su.id.as_str()],
+        ["PAGE:ANALYZE"]
+    );
+
+    // `business(id).business_asset_groups()` reads the owned edge of that name.
+    emulator.clear_requests();
+    let groups = client
+        .business(demo.business_id)
+        .business_asset_groups()
+        .collect(10)
+        .await
+        .unwrap();
+    assert_eq!(groups.len(), 1);
+    assert_eq!(groups[0].id.as_str(), demo.business_asset_group);
+    assert_eq!(
+        emulator.requests()[0].path,
+        format!("/v26.0/{}/business_asset_groups", demo.business_id)
+    );
+
+    // `SystemUserBuilder::business_asset_group` writes the spec the file form does.
+    let built = Spec::builder(demo.business_id)
+        .system_user(
+            SystemUserBuilder::new("group-shortcuts")
+                .business_asset_group(demo.business_asset_group, [Task::PageAnalyze]),
+        )
+        .build()
+        .unwrap();
+    let from_file = Spec::from_json_str(
+        &json!({
+            "business": demo.business_id,
+            "system_users": [{"name": "group-shortcuts", "assets": [
+                {"business_asset_group": demo.business_asset_group, "tasks": ["PAGE:ANALYZE"]}
+            ]}]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    assert_eq!(built, from_file);
+    let plan = provision::plan(&client, &built, &PlanOptions::default())
+        .await
+        .unwrap();
+    assert!(plan.is_empty(), "already granted: {plan}");
+}
