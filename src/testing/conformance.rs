@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use secrecy::ExposeSecret;
 
+use crate::models::permissions::Permission;
 use crate::store::{
     Conflict, Expect, Minted, Put, Removed, StoreError, StoredToken, TokenKey, TokenMeta,
     TokenStore, Version, Versioned,
@@ -31,7 +32,8 @@ const RACERS: usize = 8;
 /// repeat for a key, a remove and a re-create included; that the token, its previous token and
 /// its metadata are read as one while writers race; that of 8 tasks racing a `put` over one
 /// version, or racing to create one key, or racing a `remove` of one version, exactly one
-/// succeeds and the others see the winner's version; and that `keys` lists the keys in order.
+/// succeeds and the others see the winner's version; that every metadata field comes back as
+/// written (a grace period's `previous_until` included); and that `keys` lists the keys in order.
 ///
 /// ```
 /// use meta_business::store::MemoryStore;
@@ -61,6 +63,7 @@ where
     suite.race_to_create().await;
     suite.race_to_remove().await;
     suite.written_as_one().await;
+    suite.metadata_kept().await;
     suite.listing().await;
     suite.clean_up().await;
 }
@@ -461,6 +464,35 @@ impl<S: TokenStore + 'static, F: Fn() -> S> Suite<'_, F> {
             reads.iter().flatten().count() > 0,
             "store conformance, {rule}: no read found a token"
         );
+    }
+
+    async fn metadata_kept(&self) {
+        let rule = "every metadata field read back as written";
+        let (store, key) = (self.handle(), self.key(9));
+        let mut meta = TokenMeta::new(
+            [Permission::AdsRead, Permission::BusinessManagement],
+            Some(1_900_000_000),
+            Minted::Refreshed,
+        )
+        .named("conformance-meta");
+        meta.previous_until = Some(1_900_086_400);
+        let written = StoredToken::new(key.clone(), "EAAB-conformance-meta", meta)
+            .with_previous("EAAB-conformance-meta-before");
+        let _ = self::written(
+            rule,
+            ok(rule, store.put(written.clone(), Expect::Absent).await),
+        );
+        let found = self
+            .get(rule, &key)
+            .await
+            .unwrap_or_else(|| panic!("store conformance, {rule}: nothing stored"));
+        expect_eq(rule, &found.token.meta, &written.meta);
+        expect_eq(
+            rule,
+            found.token.previous().map(|p| p.expose_secret().to_owned()),
+            Some("EAAB-conformance-meta-before".to_owned()),
+        );
+        let _ = ok(rule, store.remove(&key, Expect::Any).await);
     }
 
     async fn listing(&self) {
