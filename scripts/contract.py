@@ -98,16 +98,6 @@ EXTRAS = {
         {"node": "SystemUser", "method": "GET", "edge": "assigned_*",
          "fields": ["tasks", "permitted_tasks"],
          "source": "graph-api.md 3: a system user's assigned_* edges carry its tasks"},
-        {"node": "BusinessAssetGroup", "method": "GET", "edge": "assigned_users",
-         "fields": ["adaccount_tasks", "offline_conversion_data_set_tasks", "page_tasks",
-                    "pixel_tasks"],
-         "source": "graph-api.md 3 (BusinessAssetGroup row) [INFER]: a group's assignment is "
-                   "given in per-asset-type task lists, and its reads answer the same lists"},
-        {"node": "SystemUser", "method": "GET", "edge": "assigned_business_asset_groups",
-         "fields": ["adaccount_tasks", "offline_conversion_data_set_tasks", "page_tasks",
-                    "pixel_tasks"],
-         "source": "graph-api.md 2.3 and 3 [INFER]: the system user's edge of business asset "
-                   "groups answers its tasks in the group's per-asset-type lists"},
         {"node": "User", "method": "GET", "edge": "accounts",
          "fields": ["tasks", "access_token"],
          "source": "graph-api.md 8 (On Behalf Of): /me/accounts returns each Page's tasks and Page token"},

@@ -103,9 +103,14 @@ impl Task for BusinessAssetGroupTask {
         })?;
         Some((list, task))
     }
+    /// A value of a per-type list (`page_tasks`: `MANAGE`) is that type's task; a value of the
+    /// generic `tasks` list (the documented edge field, the one reads ask for) is read as
+    /// written: `PAGE:MANAGE`, or kept unlisted when it names no type.
     fn from_wire(list: &str, raw: &str) -> Self {
-        let kind = list.strip_suffix("_tasks").unwrap_or(list);
-        Self::parse(&format!("{}:{raw}", kind.to_ascii_uppercase()))
+        match list.strip_suffix("_tasks") {
+            Some(kind) => Self::parse(&format!("{}:{raw}", kind.to_ascii_uppercase())),
+            None => Self::parse(raw),
+        }
     }
 }
 
@@ -124,7 +129,5 @@ crate::kinds::asset_kind! {
         system_user_edge: Some("assigned_business_asset_groups"),
         tasks_required: false,
         can_unassign: true,
-        assigned_user_fields: "id,name,user_type,adaccount_tasks,offline_conversion_data_set_tasks,page_tasks,pixel_tasks",
-        held_fields: "id,name,adaccount_tasks,offline_conversion_data_set_tasks,page_tasks,pixel_tasks",
     }
 }

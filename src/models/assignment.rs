@@ -66,15 +66,18 @@ impl<'de, T: Task> Deserialize<'de> for AssignedUser<T> {
     }
 }
 
-/// The tasks of a node, from each of the kind's lists (`tasks`, or `page_tasks`, …), and the
-/// permitted ones (`permitted_` and the list's name), each absent list empty.
+/// The tasks of a node, from each of the kind's lists (`tasks`, or `page_tasks`, …) and, for a
+/// kind of several lists, the generic `tasks` edge field too (the documented one, which the
+/// reads ask for; a server may answer either), and the permitted ones (`permitted_` and the
+/// list's name), each absent list empty.
 fn task_lists<T: Task, E: serde::de::Error>(
     node: &Map<String, Value>,
 ) -> Result<(Vec<T>, Vec<T>), E> {
     let mut tasks = Vec::new();
     let mut permitted = Vec::new();
-    for list in T::LISTS {
-        read_list(node.get(*list), list, &mut tasks)?;
+    let generic = (!T::LISTS.contains(&"tasks")).then_some("tasks");
+    for list in T::LISTS.iter().copied().chain(generic) {
+        read_list(node.get(list), list, &mut tasks)?;
         read_list(node.get(&format!("permitted_{list}")), list, &mut permitted)?;
     }
     Ok((tasks, permitted))

@@ -163,6 +163,9 @@ impl Kind {
                 None => (field, false),
             };
             let Some(spec) = self.0.lists.iter().find(|l| l.param == list) else {
+                if list == "tasks" {
+                    out.insert(field.to_owned(), self.unpacked(permitted, tasks));
+                }
                 continue;
             };
             let values: Vec<&str> = if permitted {
@@ -177,6 +180,22 @@ impl Kind {
             out.insert(field.to_owned(), json!(values));
         }
         out
+    }
+
+    /// The generic `tasks` (or `permitted_tasks`) of a kind of several lists: "all unpacked
+    /// tasks of this user on this object" (graph-api.md 3), written `TYPE:TASK` as kept
+    /// ([INFER]: Meta documents the field, not how a group's tasks read in it).
+    fn unpacked(self, permitted: bool, tasks: &[String]) -> Value {
+        if !permitted {
+            return json!(tasks);
+        }
+        let all: Vec<String> = self
+            .0
+            .lists
+            .iter()
+            .flat_map(|l| l.values.iter().map(|v| self.stored(l.param, v)))
+            .collect();
+        json!(all)
     }
 
     /// A kept task's list and value.

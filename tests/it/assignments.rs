@@ -440,7 +440,12 @@ async fn system_user_assigned_asset_lists_every_page() {
         ),
         (
             "assigned_business_asset_groups",
-            json!({"data": [{"id": "48", "name": "Group", "adaccount_tasks": ["ANALYZE"]}]}),
+            // Either shape decodes: the per-type lists, or the documented `tasks` field
+            // (unpacked `TYPE:TASK`; a value naming no type is kept unlisted).
+            json!({"data": [
+                {"id": "48", "name": "Group", "adaccount_tasks": ["ANALYZE"]},
+                {"id": "49", "name": "Other", "tasks": ["PAGE:ANALYZE", "MANAGE"]},
+            ]}),
         ),
     ] {
         ok_on(&server, "GET", &format!("/v26.0/{SU}/{edge}"), body).await;
@@ -478,6 +483,14 @@ async fn system_user_assigned_asset_lists_every_page() {
         groups[0].tasks,
         [meta_business::BusinessAssetGroupTask::AdAccountAnalyze]
     );
+    assert_eq!(
+        groups[1].tasks,
+        [
+            meta_business::BusinessAssetGroupTask::PageAnalyze,
+            meta_business::BusinessAssetGroupTask::from("MANAGE"),
+        ]
+    );
+    assert!(groups[1].tasks[1].is_unlisted());
     let reqs = received(&server).await;
     assert_wire(&reqs, TOKEN);
     assert_eq!(
@@ -488,11 +501,9 @@ async fn system_user_assigned_asset_lists_every_page() {
         params(&reqs[1]),
         map(&[("fields", "id,name,tasks,permitted_tasks"), ("after", "N1")])
     );
+    // Only documented fields, for a group too.
     assert_eq!(
         params(&reqs[5]),
-        map(&[(
-            "fields",
-            "id,name,adaccount_tasks,offline_conversion_data_set_tasks,page_tasks,pixel_tasks"
-        )])
+        map(&[("fields", "id,name,tasks,permitted_tasks")])
     );
 }
