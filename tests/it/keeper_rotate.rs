@@ -24,51 +24,17 @@ async fn world() -> World {
 }
 
 async fn world_with(retries: bool) -> World {
-    let (emulator, demo) = GraphEmulator::demo().await;
+    let (emulator, _) = GraphEmulator::demo().await;
     let client = crate::rotation::client(&emulator, retries);
-    let su = client
-        .business(demo.business_id)
-        .system_users()
-        .create("rotate-on-demand")
-        .send()
-        .await
-        .unwrap();
-    client
-        .system_user(&su.id)
-        .install_app(demo.app_id)
-        .send()
-        .await
-        .unwrap();
-    let minted = client
-        .system_user(&su.id)
-        .generate_token(demo.app_id)
-        .business(demo.business_id)
-        .scopes([Permission::AdsRead])
-        .expires_in_60_days(true)
-        .send()
-        .await
-        .unwrap();
-    let old = minted.secret().expose_secret().to_owned();
     let store = MemoryStore::new();
-    let key = TokenKey::new(demo.business_id, su.id.clone(), demo.app_id);
-    let put = store
-        .put(
-            StoredToken::new(
-                key.clone(),
-                old.clone(),
-                TokenMeta::new([Permission::AdsRead], None, Minted::Generated),
-            ),
-            Expect::Absent,
-        )
-        .await
-        .unwrap();
-    assert!(matches!(put, Put::Written(_)));
+    let (key, old) = crate::common::stored_60_day_token(&client, &store, "rotate-on-demand").await;
+    let su = key.system_user.clone();
     World {
         emulator,
         client,
         store,
         key,
-        su: su.id,
+        su,
         old,
     }
 }
