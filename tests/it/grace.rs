@@ -2,7 +2,9 @@
 //! with the old token as `previous`): another keeper (another process: a new store handle, no
 //! grace configured) ends it when it is over, never before; the audit and the plan leave a
 //! record in its grace period alone; a rotation asked for, or an apply that replaces the
-//! token, ends it early by revoking the old token, so no token is left valid and unheld.
+//! token, ends it early by revoking the old token, so no token is left valid and unheld; a
+//! rotation with a grace period, and the end of one, killed at each request converge on one
+//! valid token, the stored one.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -204,4 +206,172 @@ async fn an_apply_replacing_a_token_in_its_grace_period_revokes_the_kept_one() {
         1,
         "{report}"
     );
+}
+
+/// A system user whose stored 60-day token is 50 days old, and a keeper with a 7-day grace.
+async fn due_for_refresh(
+    retries: bool,
+) -> (
+    GraphEmulator,
+    meta_business::Client,
+    meta_business::store::MemoryStore,
+    TokenKey,
+    String,
+) {
+    let (emulator, _) = GraphEmulator::demo().await;
+    let client = crate::rotation::client(&emulator, retries);
+    let store = meta_business::store::MemoryStore::new();
+    let (key, old) = stored_60_day_token(&client, &store, "grace-kill").await;
+    emulator.advance_clock(Duration::from_secs(50 * DAY));
+    (emulator, client, store, key, old)
+}
+
+fn graceful(
+    client: &meta_business::Client,
+    store: &meta_business::store::MemoryStore,
+    emulator: &GraphEmulator,
+) -> TokenKeeper<meta_business::store::MemoryStore> {
+    TokenKeeper::new(client.clone(), store.clone())
+        .keep_old_tokens_for(Duration::from_secs(7 * DAY))
+        .clock(emulator.clock_source())
+}
+
+/// Each request of a rotation with a grace period killed in turn (the work done, the answer
+/// lost), then the keeper run on past the grace period: every run ends with one valid token,
+/// the stored one, the record holding no other. Only a lost exchange answer leaves a token
+/// nobody holds, and the report names it.
+async fn kill_every_request_of_a_graceful_rotation(retries: bool) {
+    let (emulator, client, store, _, _) = due_for_refresh(retries).await;
+    emulator.clear_requests();
+    let clean = graceful(&client, &store, &emulator).run_once().await;
+    assert!(clean.tokens[0].refreshed, "{clean}");
+    let requests: Vec<String> = emulator
+        .requests()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert!(requests.len() >= 3, "{requests:?}");
+    let mut orphans = 0;
+    for (i, request) in requests.iter().enumerate() {
+        let context = format!("retries {retries}, killed at request {i} ({request})");
+        let (emulator, client, store, key, old) = due_for_refresh(retries).await;
+        crate::rotation::kill_at(&emulator, i);
+        let first = graceful(&client, &store, &emulator).run_once().await;
+        emulator.clear_faults();
+        let now = current(&store, &key).await;
+        assert!(
+            emulator.token_is_valid(&secret(&now)),
+            "no working token stored ({context})\n{first}"
+        );
+        if let Some(kept) = now.previous() {
+            // A finished rotation keeps the old token for its grace period, nothing else.
+            assert_eq!(kept.expose_secret(), old, "{context}");
+            assert!(
+                now.meta.previous_until.is_some() || !first.is_healthy(),
+                "{context}"
+            );
+        }
+        if first.tokens[0].orphan_risk.is_some() {
+            orphans += 1;
+            assert!(request.ends_with("/oauth/access_token"), "{context}");
+            client
+                .system_user(&key.system_user)
+                .invalidate_tokens()
+                .send()
+                .await
+                .unwrap();
+            let removed = store
+                .remove(&key, meta_business::store::Expect::Any)
+                .await
+                .unwrap();
+            assert_eq!(removed, meta_business::store::Removed::Removed);
+            stored_60_day_token_again(&client, &store, &key).await;
+        }
+        // Past the grace period: any keeper (no grace configured) ends it.
+        emulator.advance_clock(Duration::from_secs(8 * DAY));
+        for _ in 0..2 {
+            let next = TokenKeeper::new(client.clone(), store.clone())
+                .clock(emulator.clock_source())
+                .run_once()
+                .await;
+            assert!(next.tokens[0].orphan_risk.is_none(), "{context}\n{next}");
+        }
+        let stored = current(&store, &key).await;
+        assert!(stored.previous().is_none(), "{context}");
+        assert!(emulator.token_is_valid(&secret(&stored)), "{context}");
+        assert_eq!(
+            emulator.valid_tokens_of(key.system_user.as_str()),
+            1,
+            "valid tokens of the user ({context})\n{first}"
+        );
+    }
+    assert_eq!(orphans, 1, "only the lost exchange answer leaves an orphan");
+}
+
+/// After invalidating, a fresh token of the key stored again (the remedy a report names).
+async fn stored_60_day_token_again(
+    client: &meta_business::Client,
+    store: &meta_business::store::MemoryStore,
+    key: &TokenKey,
+) {
+    use meta_business::store::{Expect, Minted, StoredToken, TokenMeta};
+    let minted = client
+        .system_user(&key.system_user)
+        .generate_token(key.app.clone())
+        .business(key.business.clone())
+        .scopes([Permission::AdsRead])
+        .expires_in_60_days(true)
+        .send()
+        .await
+        .unwrap();
+    let meta = TokenMeta::new([Permission::AdsRead], None, Minted::Generated);
+    let put = store
+        .put(
+            StoredToken::new(key.clone(), minted.secret().expose_secret(), meta),
+            Expect::Absent,
+        )
+        .await
+        .unwrap();
+    assert!(matches!(put, meta_business::store::Put::Written(_)));
+}
+
+#[tokio::test]
+async fn a_graceful_rotation_killed_at_each_request_converges_without_retries() {
+    kill_every_request_of_a_graceful_rotation(false).await;
+}
+
+#[tokio::test]
+async fn a_graceful_rotation_killed_at_each_request_converges_with_retries() {
+    kill_every_request_of_a_graceful_rotation(true).await;
+}
+
+/// The end of a grace period with its revocation killed (the token revoked, the answer lost):
+/// the old token is dead either way, and the record is cleared this pass or the next.
+#[tokio::test]
+async fn the_end_of_a_grace_period_killed_at_its_revocation_still_ends_it() {
+    let (emulator, client, store, key, old) = due_for_refresh(false).await;
+    let first = graceful(&client, &store, &emulator).run_once().await;
+    assert!(first.tokens[0].refreshed, "{first}");
+    emulator.advance_clock(Duration::from_secs(8 * DAY));
+    emulator.inject(
+        meta_business::testing::FaultRule::new(meta_business::testing::Fault::after_work(
+            meta_business::testing::Fault::Http { status: 502 },
+        ))
+        .on("GET", "/oauth/revoke")
+        .times(1),
+    );
+    let keeper = TokenKeeper::new(client.clone(), store.clone()).clock(emulator.clock_source());
+    let ended = keeper.run_once().await;
+    emulator.clear_faults();
+    assert!(!emulator.token_is_valid(&old), "{ended}");
+    if current(&store, &key).await.previous().is_some() {
+        let again = keeper.run_once().await;
+        assert_eq!(again.retired, vec![key.clone()], "{again}");
+    } else {
+        assert_eq!(ended.retired, vec![key.clone()], "{ended}");
+    }
+    let stored = current(&store, &key).await;
+    assert!(stored.previous().is_none() && stored.meta.previous_until.is_none());
+    assert!(emulator.token_is_valid(&secret(&stored)));
+    assert_eq!(emulator.valid_tokens_of(key.system_user.as_str()), 1);
 }
