@@ -641,6 +641,27 @@ async fn a_hostile_server_echoing_secrets_gets_them_scrubbed() {
     for secret in [vault_token, stored, previous, "echoed+stored"] {
         assert!(!shown.contains(secret), "{shown}");
     }
+
+    // The store's create lock writes through the same path: its error, with its source
+    // chain, quotes the server scrubbed too.
+    let lock = meta_business::lock::CreateLock::acquire(
+        &store.create_lock(),
+        &meta_business::BusinessId::from(B),
+    )
+    .await
+    .unwrap_err();
+    let mut shown = format!("{lock} {lock:?}");
+    let mut source = std::error::Error::source(&lock);
+    while let Some(cause) = source {
+        shown.push_str(&format!(" {cause}"));
+        source = cause.source();
+    }
+    assert!(matches!(lock, meta_business::Error::Lock { .. }), "{shown}");
+    assert!(
+        shown.contains("HTTP 500") && shown.contains("[redacted]"),
+        "{shown}"
+    );
+    assert!(!shown.contains(vault_token), "{shown}");
 }
 
 #[tokio::test]
