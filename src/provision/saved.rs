@@ -342,9 +342,12 @@ impl Plan {
             }
         }
         if let Some(store) = store {
+            // Only the records of the users the plan listed, as its `seen` holds: a record of
+            // a user the business no longer lists is nothing the plan acts on.
             let now: BTreeMap<TokenKey, Version> = stored_tokens(store, &self.business)
                 .await?
                 .into_iter()
+                .filter(|found| basis.users.contains_key(&found.token.key.system_user))
                 .map(|found| (found.token.key, found.version))
                 .collect();
             changed.extend(token_changes(&self.seen, &now));

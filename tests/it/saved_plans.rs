@@ -329,6 +329,41 @@ async fn a_saved_plan_applied_unchanged_is_applied() {
 }
 
 #[tokio::test]
+async fn a_stored_token_of_a_user_the_business_no_longer_lists_does_not_make_a_saved_plan_stale() {
+    use meta_business::store::{Expect, Minted, StoredToken, TokenKey, TokenMeta, TokenStore};
+    let (emulator, client) = demo().await;
+    let store = Arc::new(MemoryStore::new());
+    // A record left by an earlier run for a system user this business does not list (another
+    // world, as when the same token directory meets a fresh emulator).
+    let gone = TokenKey::new(DEMO.business_id, "610000000000999", DEMO.app_id);
+    let meta = TokenMeta::new([], None, Minted::Generated).named("ads-reporting-server");
+    let put = store
+        .put(
+            StoredToken::new(gone.clone(), "EAAB-left-behind", meta),
+            Expect::Absent,
+        )
+        .await
+        .unwrap();
+    assert!(matches!(put, meta_business::store::Put::Written(_)));
+    let plan = provision::plan(
+        &client,
+        &spec(),
+        &PlanOptions::default().store(store.clone()),
+    )
+    .await
+    .unwrap();
+    let saved = serde_json::to_string(&plan).unwrap();
+    // Nothing changed between saving and applying: applied, not refused as stale.
+    let loaded = Plan::from_json_str(&saved).unwrap().store(store.clone());
+    let report = loaded.apply(&client).await;
+    assert!(report.stale.is_none(), "{report}");
+    assert!(report.is_complete(), "{report}");
+    assert!(!emulator.system_users(DEMO.business_id).is_empty());
+    // The left-behind record is still there, untouched.
+    assert!(store.get(&gone).await.unwrap().is_some());
+}
+
+#[tokio::test]
 async fn a_saved_plan_is_refused_after_another_user_was_created() {
     let (emulator, client) = demo().await;
     let store = Arc::new(MemoryStore::new());
